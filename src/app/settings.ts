@@ -1,0 +1,107 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/** Every setting of API.md, read from the environment (and a `.env` file when present). */
+export interface Settings {
+  host: string;
+  port: number;
+  dataDir: string;
+  modelProvider: 'local' | 'openai' | 'anthropic' | 'openrouter' | 'ollama';
+  embeddingProvider?: string;
+  openaiApiKey?: string;
+  openaiBaseUrl?: string;
+  openaiModel?: string;
+  openaiSmallModel?: string;
+  openaiEmbeddingModel?: string;
+  anthropicApiKey?: string;
+  anthropicBaseUrl?: string;
+  anthropicModel?: string;
+  openrouterApiKey?: string;
+  openrouterBaseUrl?: string;
+  ollamaHost?: string;
+  ollamaModel?: string;
+  ollamaEmbeddingModel?: string;
+  localModelPath?: string;
+  localModelThreads?: number;
+  jwtSecret?: string;
+  adminPassword?: string;
+  openRegistration: boolean;
+  accessTokenTtlS: number;
+  refreshTokenTtlS: number;
+  maxMessageChars: number;
+  maxBodyBytes: number;
+  rateLimitPerMin: number;
+  durability: 'normal' | 'full';
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  inspect: boolean;
+}
+
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+}
+
+/** Parses KEY=VALUE lines; existing environment variables win over the file. */
+export function loadDotEnv(path = resolve('.env'), env: NodeJS.ProcessEnv = process.env): void {
+  if (!existsSync(path)) return;
+  for (const line of readFileSync(path, 'utf8').split(/\r?\n/)) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)\s*$/.exec(line);
+    if (!m || env[m[1]] !== undefined) continue;
+    env[m[1]] = m[2].replace(/^(['"])(.*)\1$/, '$2');
+  }
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const str = (k: string) => (env[k] !== undefined && env[k] !== '' ? env[k] : undefined);
+  const int = (k: string, dflt: number, min: number, max: number) => {
+    const raw = str(k);
+    if (raw === undefined) return dflt;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new SettingsError(`${k} must be an integer from ${min} to ${max}, got "${raw}"`);
+    return n;
+  };
+  const bool = (k: string, dflt: boolean) => {
+    const raw = str(k);
+    if (raw === undefined) return dflt;
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new SettingsError(`${k} must be true or false, got "${raw}"`);
+  };
+  const oneOf = <T extends string>(k: string, values: readonly T[], dflt: T): T => {
+    const raw = str(k) ?? dflt;
+    if (!(values as readonly string[]).includes(raw)) throw new SettingsError(`${k} must be one of ${values.join(', ')}, got "${raw}"`);
+    return raw as T;
+  };
+  return {
+    host: str('HOST') ?? '127.0.0.1',
+    port: int('PORT', 3000, 0, 65535),
+    dataDir: resolve(str('DATA_DIR') ?? './data'),
+    modelProvider: oneOf('MODEL_PROVIDER', ['local', 'openai', 'anthropic', 'openrouter', 'ollama'], 'local'),
+    embeddingProvider: str('EMBEDDING_PROVIDER'),
+    openaiApiKey: str('OPENAI_API_KEY'),
+    openaiBaseUrl: str('OPENAI_BASE_URL'),
+    openaiModel: str('OPENAI_MODEL'),
+    openaiSmallModel: str('OPENAI_SMALL_MODEL'),
+    openaiEmbeddingModel: str('OPENAI_EMBEDDING_MODEL'),
+    anthropicApiKey: str('ANTHROPIC_API_KEY'),
+    anthropicBaseUrl: str('ANTHROPIC_BASE_URL'),
+    anthropicModel: str('ANTHROPIC_MODEL'),
+    openrouterApiKey: str('OPENROUTER_API_KEY'),
+    openrouterBaseUrl: str('OPENROUTER_BASE_URL'),
+    ollamaHost: str('OLLAMA_HOST'),
+    ollamaModel: str('OLLAMA_MODEL'),
+    ollamaEmbeddingModel: str('OLLAMA_EMBEDDING_MODEL'),
+    localModelPath: str('LOCAL_MODEL_PATH'),
+    localModelThreads: str('LOCAL_MODEL_THREADS') ? int('LOCAL_MODEL_THREADS', 1, 1, 256) : undefined,
+    jwtSecret: str('JWT_SECRET'),
+    adminPassword: str('ADMIN_PASSWORD'),
+    openRegistration: bool('OPEN_REGISTRATION', true),
+    accessTokenTtlS: int('ACCESS_TOKEN_TTL', 900, 1, 86_400 * 30),
+    refreshTokenTtlS: int('REFRESH_TOKEN_TTL', 30 * 86_400, 60, 86_400 * 365),
+    maxMessageChars: int('MAX_MESSAGE_CHARS', 16_000, 1, 1_000_000),
+    maxBodyBytes: int('MAX_BODY_BYTES', 1_048_576, 1024, 64 * 1_048_576),
+    rateLimitPerMin: int('RATE_LIMIT_PER_MIN', 1200, 0, 10_000_000),
+    durability: oneOf('DURABILITY', ['normal', 'full'], 'normal'),
+    logLevel: oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], 'info'),
+    inspect: bool('INSPECT', false),
+  };
+}

@@ -1,0 +1,187 @@
+import { z } from 'zod';
+import { CharacterSchema } from '../characters/schema.ts';
+
+/**
+ * The event catalogue: every event type Chronicle writes, its payload schema and its current schema
+ * version. This is the one place event types are declared; everything else imports from here.
+ *
+ * Streams:
+ *   account-<accountId>   accounts, refresh-token families
+ *   agent-<agentId>       agent lifecycle, per-room agent state, facts, plugin grants
+ *   room-<roomId>         room lifecycle, participants, messages, reply decisions/traces/failures
+ *   document-<docId>      knowledge documents and their embedded chunks
+ *   system                supervision and plugin failures
+ *
+ * Vectors are Float32Array in memory and compact base64 in the log (see codec.ts), never JSON arrays.
+ */
+
+const id = z.string().min(1).max(200);
+const vector = z.instanceof(Float32Array).refine((v) => v.length > 0 && v.length <= 8192, 'vector must have 1..8192 dimensions');
+const role = z.enum(['user', 'operator', 'admin']);
+const participantKind = z.enum(['user', 'agent']);
+const usage = z.object({ promptTokens: z.number().int().nonnegative(), completionTokens: z.number().int().nonnegative() });
+/** Secrets are stored encrypted: "enc:v1:<iv>:<tag>:<ciphertext>" (see src/shared/secrets.ts). */
+const encrypted = z.string().startsWith('enc:v1:');
+
+export const eventSchemas = {
+  // ── accounts and auth ────────────────────────────────────────────────────────────────────────
+  'account.registered': z.object({
+    accountId: id,
+    username: z.string().min(1).max(64),
+    name: z.string().max(200),
+    role,
+    passwordHash: encrypted,
+  }),
+  'account.role_changed': z.object({ accountId: id, role }),
+  'auth.refresh_issued': z.object({ accountId: id, familyId: id, tokenHash: z.string().length(64) }),
+  'auth.refresh_used': z.object({ accountId: id, familyId: id, tokenHash: z.string().length(64) }),
+  'auth.family_revoked': z.object({ accountId: id, familyId: id, reason: z.string() }),
+
+  // ── agents ───────────────────────────────────────────────────────────────────────────────────
+  'agent.created': z.object({ agentId: id, name: z.string().min(1), character: CharacterSchema }),
+  'agent.updated': z.object({ agentId: id, name: z.string().min(1), character: CharacterSchema }),
+  'agent.started': z.object({ agentId: id }),
+  'agent.stopped': z.object({ agentId: id }),
+  'agent.deleted': z.object({ agentId: id }),
+  'agent.room_mode_changed': z.object({
+    agentId: id,
+    roomId: id,
+    mode: z.enum(['followed', 'unfollowed', 'muted', 'unmuted']),
+    messageId: id.optional(),
+  }),
+  'agent.fact_recorded': z.object({
+    agentId: id,
+    roomId: id,
+    factId: id,
+    text: z.string().min(1),
+    sourceMessageIds: z.array(id),
+    model: z.string().optional(),
+    vector: vector.optional(),
+  }),
+  'plugin.permissions_granted': z.object({
+    agentId: id,
+    plugin: z.string().min(1),
+    permissions: z.array(z.string()),
+    grantedBy: id,
+  }),
+  'plugin.permissions_revoked': z.object({ agentId: id, plugin: z.string().min(1), permissions: z.array(z.string()), revokedBy: id }),
+
+  // ── rooms and messages ───────────────────────────────────────────────────────────────────────
+  'room.created': z.object({ roomId: id, name: z.string().min(1).max(200), createdBy: id }),
+  'room.participant_joined': z.object({ roomId: id, participantId: id, kind: participantKind, name: z.string() }),
+  'room.participant_left': z.object({ roomId: id, participantId: id }),
+  'message.posted': z.object({
+    messageId: id,
+    roomId: id,
+    authorId: id,
+    authorKind: participantKind,
+    text: z.string().min(1),
+    inReplyTo: id.optional(),
+    clientMessageId: z.string().max(200).optional(),
+  }),
+  'message.embedded': z.object({ messageId: id, roomId: id, model: z.string(), vector }),
+
+  // ── the agent's turn: decision, trace, failure, actions, model calls ─────────────────────────
+  'reply.decided': z.object({
+    agentId: id,
+    roomId: id,
+    messageId: id,
+    respond: z.boolean(),
+    reason: z.string(),
+  }),
+  'reply.traced': z.object({
+    agentId: id,
+    roomId: id,
+    messageId: id,
+    replyId: id,
+    provider: z.string(),
+    model: z.string(),
+    usage,
+    latencyMs: z.number().nonnegative(),
+    sources: z.object({
+      messageIds: z.array(id),
+      knowledgeChunkIds: z.array(id),
+      factIds: z.array(id),
+    }),
+    /** Provider outputs by name: a hash and a length, not the whole prompt (see DESIGN.md). */
+    providers: z.array(z.object({ name: z.string(), sha256: z.string().length(64), chars: z.number().int() })),
+    actions: z.array(z.string()),
+    thought: z.string().optional(),
+  }),
+  'reply.failed': z.object({
+    agentId: id,
+    roomId: id,
+    messageId: id,
+    code: z.string(),
+    message: z.string(),
+    attempts: z.number().int().nonnegative(),
+  }),
+  'action.completed': z.object({
+    agentId: id,
+    roomId: id,
+    messageId: id,
+    action: z.string(),
+    success: z.boolean(),
+    text: z.string().optional(),
+    error: z.string().optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+  }),
+  'model.called': z.object({
+    agentId: id.optional(),
+    provider: z.string(),
+    model: z.string(),
+    kind: z.enum(['text', 'object', 'embedding']),
+    ok: z.boolean(),
+    usage: usage.optional(),
+    latencyMs: z.number().nonnegative(),
+    error: z.string().optional(),
+  }),
+
+  // ── knowledge ────────────────────────────────────────────────────────────────────────────────
+  'knowledge.document_added': z.object({
+    documentId: id,
+    agentId: id,
+    title: z.string().min(1).max(500),
+    source: z.enum(['text', 'url', 'file', 'character']),
+    contentHash: z.string().length(64),
+    chars: z.number().int().nonnegative(),
+    totalChunks: z.number().int().nonnegative(),
+  }),
+  'knowledge.chunk_embedded': z.object({
+    documentId: id,
+    agentId: id,
+    chunkId: id,
+    index: z.number().int().nonnegative(),
+    text: z.string().min(1),
+    contentHash: z.string().length(64),
+    model: z.string(),
+    vector,
+  }),
+  'knowledge.document_ready': z.object({ documentId: id, agentId: id, chunks: z.number().int().nonnegative() }),
+  'knowledge.document_failed': z.object({ documentId: id, agentId: id, error: z.string() }),
+  'knowledge.document_removed': z.object({ documentId: id, agentId: id }),
+
+  // ── supervision ──────────────────────────────────────────────────────────────────────────────
+  'actor.failed': z.object({
+    actorId: z.string(),
+    kind: z.enum(['agent', 'room', 'service', 'system']),
+    error: z.string(),
+    restartInMs: z.number().int().nonnegative().optional(),
+  }),
+  'plugin.failed': z.object({
+    plugin: z.string(),
+    agentId: id.optional(),
+    component: z.string().optional(),
+    error: z.string(),
+  }),
+} as const;
+
+export type EventType = keyof typeof eventSchemas;
+export type EventData<T extends EventType> = z.infer<(typeof eventSchemas)[T]>;
+export type EventDataMap = { [T in EventType]: EventData<T> };
+
+export const eventTypes = Object.keys(eventSchemas) as EventType[];
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(eventSchemas, type);
+}

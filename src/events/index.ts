@@ -1,0 +1,6 @@
+export type * from './envelope.ts';
+export type * from './store.ts';
+export * from './catalogue.ts';
+export * from './errors.ts';
+export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.ts';
+export { SchemaRegistry, defaultSchemaRegistry } from './schema-registry.ts';

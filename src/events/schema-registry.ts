@@ -1,0 +1,69 @@
+import type { z } from 'zod';
+import { eventSchemas, type EventType } from './catalogue.ts';
+import { InvalidEventError } from './errors.ts';
+
+/** Turns a payload written at `fromVersion` into the shape of `fromVersion + 1`. */
+export type Upcaster = (data: any) => unknown;
+
+export interface EventTypeDefinition {
+  schema: z.ZodType;
+  /** Version written by today's code. */
+  version: number;
+  /** upcasters[v] upgrades a version-v payload to v+1. */
+  upcasters?: Record<number, Upcaster>;
+}
+
+/**
+ * Validates payloads on the way in and upcasts old payloads on the way out. Old events are never
+ * rewritten: the log keeps what was written, readers see today's shape.
+ */
+export class SchemaRegistry {
+  constructor(private readonly definitions: Record<string, EventTypeDefinition>) {}
+
+  has(type: string): boolean {
+    return Object.hasOwn(this.definitions, type);
+  }
+
+  versionOf(type: string): number {
+    return this.definition(type).version;
+  }
+
+  /** Parses the payload with its schema; throws InvalidEventError listing every problem. */
+  validate(type: string, data: unknown): unknown {
+    const result = this.definition(type).schema.safeParse(data);
+    if (!result.success) {
+      throw new InvalidEventError(
+        type,
+        result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(data)'}: ${i.message}`),
+      );
+    }
+    return result.data;
+  }
+
+  upcast(type: string, schemaVersion: number, data: unknown): unknown {
+    if (!this.has(type)) return data; // unknown types from a newer writer are passed through untouched
+    const def = this.definitions[type];
+    let current = data;
+    for (let v = schemaVersion; v < def.version; v++) {
+      const up = def.upcasters?.[v];
+      if (!up) throw new Error(`no upcaster for ${type} from schema version ${v}`);
+      current = up(current);
+    }
+    return current;
+  }
+
+  private definition(type: string): EventTypeDefinition {
+    const def = this.definitions[type];
+    if (!def) throw new InvalidEventError(type, [`unknown event type "${type}"`]);
+    return def;
+  }
+}
+
+/** Today's catalogue: every type at schema version 1 (no upcasters needed yet). */
+export function defaultSchemaRegistry(): SchemaRegistry {
+  const defs: Record<string, EventTypeDefinition> = {};
+  for (const type of Object.keys(eventSchemas) as EventType[]) {
+    defs[type] = { schema: eventSchemas[type], version: 1 };
+  }
+  return new SchemaRegistry(defs);
+}

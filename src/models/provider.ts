@@ -1,0 +1,98 @@
+/**
+ * The one interface between agents and models. OpenAI, OpenRouter, Anthropic, Ollama and the local
+ * default (plugins/<name>) implement it; test/models/contract.ts is the suite every one of them runs.
+ */
+
+/** ElizaOS model types (shared/ELIZAOS-REFERENCE.md §4) that Chronicle routes. */
+export type ModelType = 'TEXT_SMALL' | 'TEXT_LARGE' | 'TEXT_EMBEDDING' | 'OBJECT_SMALL' | 'OBJECT_LARGE';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Milliseconds before the call is abandoned with a timeout error (default per provider). */
+  timeoutMs?: number;
+}
+
+export interface GenerateTextParams extends CallOptions {
+  modelType?: 'TEXT_SMALL' | 'TEXT_LARGE';
+  /** Overrides the model name the provider would pick for modelType. */
+  model?: string;
+  messages: ChatMessage[];
+  maxTokens?: number;
+  temperature?: number;
+  stopSequences?: string[];
+}
+
+export interface GenerateTextResult {
+  text: string;
+  model: string;
+  usage: TokenUsage;
+  finishReason?: string;
+}
+
+export type TextStreamChunk = { type: 'delta'; text: string } | { type: 'done'; result: GenerateTextResult };
+
+export interface GenerateObjectParams extends CallOptions {
+  modelType?: 'OBJECT_SMALL' | 'OBJECT_LARGE';
+  model?: string;
+  messages: ChatMessage[];
+  /** JSON Schema the object must satisfy. */
+  schema: Record<string, unknown>;
+}
+
+export interface GenerateObjectResult {
+  object: unknown;
+  model: string;
+  usage: TokenUsage;
+}
+
+export interface EmbedResult {
+  vectors: Float32Array[];
+  model: string;
+  usage?: TokenUsage;
+}
+
+export interface ModelProvider {
+  /** 'openai' | 'openrouter' | 'anthropic' | 'ollama' | 'local' | a plugin's own name. */
+  readonly name: string;
+  readonly capabilities: { text: boolean; embeddings: boolean };
+  generateText(params: GenerateTextParams): Promise<GenerateTextResult>;
+  /** Yields deltas as they arrive, then exactly one 'done' chunk with the full text and usage. */
+  streamText(params: GenerateTextParams): AsyncIterable<TextStreamChunk>;
+  generateObject(params: GenerateObjectParams): Promise<GenerateObjectResult>;
+  /** Throws a ModelError with code 'unsupported' when capabilities.embeddings is false. */
+  embed(texts: string[], options?: CallOptions): Promise<EmbedResult>;
+  close?(): Promise<void>;
+}
+
+export type ModelErrorCode =
+  | 'timeout'
+  | 'aborted'
+  | 'rate_limited'
+  | 'unavailable' // 5xx, network error, circuit open
+  | 'bad_request' // a 4xx that retrying cannot fix
+  | 'auth'
+  | 'malformed' // the provider answered something we cannot parse
+  | 'unsupported';
+
+export class ModelError extends Error {
+  override readonly name = 'ModelError';
+  constructor(
+    readonly code: ModelErrorCode,
+    message: string,
+    readonly provider: string,
+    readonly retryable: boolean,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
