@@ -22,6 +22,27 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
+/**
+ * A structured view of what the prompt was built from. Remote LLMs read the rendered `messages`; the
+ * local default generator, which has no language model, answers from this instead.
+ */
+export interface PromptContext {
+  agentName: string;
+  bio: string[];
+  style: string[];
+  adjectives: string[];
+  topics: string[];
+  /** Pairs from the character's messageExamples: what a user said and what the agent answered. */
+  messageExamples: { user: string; agent: string }[];
+  knowledge: { text: string; title?: string; score: number }[];
+  memories: { text: string; score: number }[];
+  facts: string[];
+  recentMessages: { author: string; text: string }[];
+  /** The message being answered. */
+  userText: string;
+  userName?: string;
+}
+
 export interface GenerateTextParams extends CallOptions {
   modelType?: 'TEXT_SMALL' | 'TEXT_LARGE';
   /** Overrides the model name the provider would pick for modelType. */
@@ -30,6 +51,7 @@ export interface GenerateTextParams extends CallOptions {
   maxTokens?: number;
   temperature?: number;
   stopSequences?: string[];
+  context?: PromptContext;
 }
 
 export interface GenerateTextResult {
