@@ -1,0 +1,112 @@
+import type { EventStore } from '../events/store.ts';
+import { SqliteEventStore } from '../events/sqlite/sqlite-event-store.ts';
+import { openProjections, type Projections } from '../projections/index.ts';
+import type { ReadModel } from '../projections/read-model.ts';
+import { createModelRegistry, type ModelRegistry } from '../models/registry.ts';
+import { createActorSystem, type ActorSystem } from '../actors/index.ts';
+import { ingestDocument, removeDocument } from '../knowledge/ingest.ts';
+import { startMessageEmbedding } from '../knowledge/message-embedder.ts';
+import { SecretBox } from '../shared/secrets.ts';
+import { createLogger, type Logger } from '../shared/logger.ts';
+import type { Settings } from './settings.ts';
+import { dataPaths, ensureDataDir, readOrCreateKey } from './data-dir.ts';
+
+type IngestInput = Parameters<typeof ingestDocument>[1];
+type RemoveInput = Parameters<typeof removeDocument>[1];
+
+/** Everything a running Chronicle is made of; the transport and the CLI work through this. */
+export interface Chronicle {
+  settings: Settings;
+  logger: Logger;
+  store: EventStore;
+  projections: Projections;
+  readModel: ReadModel;
+  models: ModelRegistry;
+  actors: ActorSystem;
+  secrets: SecretBox;
+  jwtSecret: string;
+  knowledge: {
+    ingest(input: IngestInput): Promise<{ documentId: string; chunks: number }>;
+    remove(input: RemoveInput): Promise<void>;
+  };
+  startedAt: number;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  logger?: Logger;
+  /** Start the actor system (agents answer). Off for offline CLI commands that only read or rebuild. */
+  actors?: boolean;
+}
+
+/**
+ * The composition root: opens the log, brings the projections up to its head, then starts the actors
+ * that consume it. Shutdown runs in reverse so nothing is appended to a closed log.
+ */
+export async function openChronicle(settings: Settings, options: OpenOptions = {}): Promise<Chronicle> {
+  const logger = options.logger ?? createLogger(settings.logLevel);
+  ensureDataDir(settings.dataDir);
+  const paths = dataPaths(settings.dataDir);
+  const jwtSecret = settings.jwtSecret ?? readOrCreateKey(paths.jwtSecret);
+  const secrets = new SecretBox(readOrCreateKey(paths.dataKey));
+
+  const store = new SqliteEventStore({ path: paths.events, durability: settings.durability });
+  const closers: (() => Promise<void>)[] = [() => store.close()];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        logger.error('error during shutdown', { error: String(err) });
+      }
+    }
+  };
+
+  try {
+    const projections = openProjections({ path: paths.read, store, logger: logger.child({ component: 'projections' }) });
+    closers.push(() => projections.close());
+    await projections.start();
+
+    const models = createModelRegistry(settings, { logger: logger.child({ component: 'models' }) });
+    closers.push(() => models.close());
+    const embedder = models.embedder();
+    const knowledgeDeps = { store, embedder };
+
+    const actors = createActorSystem({
+      store,
+      readModel: projections.readModel,
+      waitFor: (seq) => projections.waitFor(seq),
+      models,
+      secrets,
+      settings,
+      logger: logger.child({ component: 'actors' }),
+    });
+    if (options.actors !== false) {
+      const embedding = startMessageEmbedding({ store, embedder, logger: logger.child({ component: 'message-embedding' }) });
+      closers.push(() => embedding.stop());
+      await actors.start();
+      closers.push(() => actors.stop());
+    }
+
+    return {
+      settings,
+      logger,
+      store,
+      projections,
+      readModel: projections.readModel,
+      models,
+      actors,
+      secrets,
+      jwtSecret,
+      knowledge: {
+        ingest: (input) => ingestDocument(knowledgeDeps, input),
+        remove: (input) => removeDocument(knowledgeDeps, input),
+      },
+      startedAt: Date.now(),
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,39 @@
+import { type Command } from '../command.ts';
+import { apiOptions, connectApi } from '../api-client.ts';
+
+interface ActorNode {
+  id: string;
+  kind: string;
+  state: string;
+  parent?: string;
+  children: string[];
+}
+
+export const inspectCommand: Command = {
+  name: 'inspect',
+  summary: 'show the live actor graph of a running server',
+  usage: `Usage: chronicle inspect [--url URL] [--username U] [--password P] [--json]
+
+Asks a running server (default http://HOST:PORT) for its actor graph — the system, agent, room and
+service actors and the state each is in — and prints it as a tree (or JSON with --json).
+Needs an operator or admin account (default: admin with ADMIN_PASSWORD).`,
+  options: { ...apiOptions, json: { type: 'boolean' } },
+  async run({ values }) {
+    const api = await connectApi(values);
+    const { actors } = (await api.get('/api/v1/actors')) as { actors: ActorNode[] };
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ actors }, null, 2) + '\n');
+      return 0;
+    }
+    const byId = new Map(actors.map((a) => [a.id, a]));
+    const print = (node: ActorNode, depth: number) => {
+      process.stdout.write(`${'  '.repeat(depth)}${node.kind} ${node.id} [${node.state}]\n`);
+      for (const child of node.children) {
+        const c = byId.get(child);
+        if (c) print(c, depth + 1);
+      }
+    };
+    for (const root of actors.filter((a) => !a.parent || !byId.has(a.parent))) print(root, 0);
+    return 0;
+  },
+};

@@ -1,0 +1,61 @@
+import { type Command, parseCommandArgs, UsageError } from './command.ts';
+import { startCommand } from './commands/start.ts';
+import { replayCommand } from './commands/replay.ts';
+import { verifyCommand } from './commands/verify.ts';
+import { eventsCommand } from './commands/events.ts';
+import { inspectCommand } from './commands/inspect.ts';
+import { agentCommand } from './commands/agent.ts';
+
+const commands: Command[] = [startCommand, replayCommand, verifyCommand, eventsCommand, inspectCommand, agentCommand];
+
+function mainHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'Usage: chronicle <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `chronicle <command> --help` for the options of one command.',
+    'Settings come from environment variables and ./.env (see README: Settings).',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(mainHelp() + '\n');
+    return name ? 0 : 2;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`chronicle: unknown command "${name}"\n\n${mainHelp()}\n`);
+    return 2;
+  }
+  try {
+    const args = parseCommandArgs(command, rest);
+    if (args.values.help) {
+      process.stdout.write(`${command.usage}\n`);
+      return 0;
+    }
+    return await command.run(args);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`chronicle ${name}: ${err.message}\n\n${command.usage}\n`);
+      return 2;
+    }
+    process.stderr.write(`chronicle ${name}: ${(err as Error).message}\n`);
+    if (process.env.LOG_LEVEL === 'debug') process.stderr.write(`${(err as Error).stack}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`chronicle: ${(err as Error).stack ?? err}\n`);
+    process.exitCode = 1;
+  },
+);
