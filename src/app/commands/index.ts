@@ -1,0 +1,8 @@
+export * from './context.ts';
+export * from './accounts.ts';
+export * from './auth.ts';
+export * from './agents.ts';
+export * from './rooms.ts';
+export * from './messages.ts';
+export { sealSecrets, withoutSecrets } from './character-secrets.ts';
+export { parseInput } from './validate.ts';

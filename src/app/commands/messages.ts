@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import type { MessageView } from '../../projections/read-model.ts';
+import { derivedId, newId } from '../../shared/ids.ts';
+import { AppError, badRequest } from '../errors.ts';
+import { authorOf, streams, type Caller, type CommandContext } from './context.ts';
+import { accessibleRoom } from './rooms.ts';
+import { parseInput } from './validate.ts';
+
+export function messageSchema(maxChars: number) {
+  return z.object({
+    roomId: z.string().min(1, 'is required').max(200, 'is too long'),
+    text: z
+      .string({ error: 'must be a string' })
+      .refine((t) => t.trim().length > 0, 'must not be empty')
+      .refine((t) => t.length <= maxChars, `must be at most ${maxChars} characters`),
+    clientMessageId: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+  });
+}
+
+/**
+ * Posts a user message. Idempotent by (author, clientMessageId): the same pair again returns the first
+ * message and appends nothing. The message id is derived from that pair, so even two concurrent
+ * posts end as one event (the log drops the duplicate id).
+ */
+export async function postMessage(
+  ctx: CommandContext,
+  caller: Caller,
+  input: unknown,
+  options: { messageId?: string } = {},
+): Promise<{ message: MessageView; duplicate: boolean }> {
+  const data = parseInput(messageSchema(ctx.settings.maxMessageChars), input);
+  if (data.clientMessageId !== undefined) {
+    const existing = ctx.readModel.messageByClientId(caller.accountId, data.clientMessageId);
+    if (existing) return { message: existing, duplicate: true };
+  }
+  const room = await accessibleRoom(ctx, caller, data.roomId);
+  if (!room.participants.some((p) => p.id === caller.accountId)) {
+    throw new AppError(403, 'forbidden', 'only participants of a room can post in it');
+  }
+  const messageId =
+    data.clientMessageId !== undefined ? derivedId('message', caller.accountId, data.clientMessageId) : options.messageId ?? newId();
+  const result = await ctx.store.append(streams.room(room.id), [
+    {
+      id: messageId,
+      type: 'message.posted',
+      data: {
+        messageId,
+        roomId: room.id,
+        authorId: caller.accountId,
+        authorKind: 'user',
+        text: data.text,
+        ...(data.clientMessageId !== undefined ? { clientMessageId: data.clientMessageId } : {}),
+      },
+      meta: { author: authorOf(caller), correlationId: messageId },
+    },
+  ]);
+  await ctx.projections.waitFor(result.lastSeq);
+  const message = ctx.readModel.messageById(messageId);
+  if (!message) throw new AppError(500, 'internal_error', 'message was written but is not readable');
+  return { message, duplicate: result.positions[0].duplicate };
+}
+
+export function parseLimit(raw: string | undefined, dflt: number, max: number, name = 'limit'): number {
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^\d+$/.test(raw)) throw badRequest(`${name} must be an integer from 1 to ${max}`);
+  const n = Number(raw);
+  if (n < 1 || n > max) throw badRequest(`${name} must be an integer from 1 to ${max}`);
+  return n;
+}
+
+export function parseSeq(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d{1,15}$/.test(raw)) throw badRequest(`${name} must be a non-negative integer seq`);
+  return Number(raw);
+}
+
+export async function listMessages(
+  ctx: CommandContext,
+  caller: Caller,
+  roomId: string,
+  query: { before?: string; limit?: string },
+): Promise<MessageView[]> {
+  const limit = parseLimit(query.limit, 50, 200);
+  const before = parseSeq(query.before, 'before');
+  await accessibleRoom(ctx, caller, roomId);
+  return ctx.readModel.listMessages(roomId, { beforeSeq: before, limit });
+}

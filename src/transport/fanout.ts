@@ -1,0 +1,106 @@
+import type { Subscription } from 'rxjs';
+import type { AnyRecordedEvent, RecordedEvent } from '../events/envelope.ts';
+import type { EventStore } from '../events/store.ts';
+import type { MessageView } from '../projections/read-model.ts';
+
+export type PostedEvent = RecordedEvent<'message.posted'>;
+
+/** The API's message view, straight from its event (same fields the messages projection serves). */
+export function messageFromEvent(e: PostedEvent): MessageView {
+  return {
+    id: e.data.messageId,
+    seq: e.seq,
+    roomId: e.data.roomId,
+    authorId: e.data.authorId,
+    authorKind: e.data.authorKind,
+    text: e.data.text,
+    ...(e.data.inReplyTo !== undefined ? { inReplyTo: e.data.inReplyTo } : {}),
+    createdAt: new Date(e.meta.timestamp).toISOString(),
+  };
+}
+
+type Listener = (e: AnyRecordedEvent) => void;
+
+/**
+ * One live subscription to the log shared by every socket and waiter of this server: per-room
+ * listeners for messages, listeners for all events (metrics), and one-shot waiters for the reply to a
+ * given message (the OpenAI endpoint). Starts at the log head when the server starts; what came
+ * earlier is read from the log directly (replay by afterSeq).
+ */
+export class LogFanout {
+  /** Seq of the last event dispatched to listeners. */
+  lastSeq: number;
+  private readonly rooms = new Map<string, Set<(e: PostedEvent) => void>>();
+  private readonly all = new Set<Listener>();
+  private readonly replyWaiters = new Map<string, Set<(e: PostedEvent) => void>>();
+  private subscription?: Subscription;
+
+  constructor(
+    private readonly store: EventStore,
+    startSeq: number,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    this.lastSeq = startSeq;
+  }
+
+  start(): void {
+    this.subscription = this.store.subscribe(this.lastSeq).subscribe({
+      next: (e) => this.dispatch(e),
+      error: (err) => this.onError(err),
+    });
+  }
+
+  stop(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  private dispatch(e: AnyRecordedEvent): void {
+    this.lastSeq = e.seq;
+    for (const l of this.all) l(e);
+    if (e.type !== 'message.posted') return;
+    const listeners = this.rooms.get(e.data.roomId);
+    if (listeners) for (const l of listeners) l(e);
+    if (e.data.inReplyTo !== undefined && e.data.authorKind === 'agent') {
+      const waiters = this.replyWaiters.get(e.data.inReplyTo);
+      if (waiters) for (const w of waiters) w(e);
+    }
+  }
+
+  onAny(listener: Listener): () => void {
+    this.all.add(listener);
+    return () => this.all.delete(listener);
+  }
+
+  watchRoom(roomId: string, listener: (e: PostedEvent) => void): () => void {
+    let set = this.rooms.get(roomId);
+    if (!set) this.rooms.set(roomId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.rooms.delete(roomId);
+    };
+  }
+
+  /** Calls `listener` for each agent reply to `messageId` (register before posting the message). */
+  watchReplies(messageId: string, listener: (e: PostedEvent) => void): () => void {
+    let set = this.replyWaiters.get(messageId);
+    if (!set) this.replyWaiters.set(messageId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.replyWaiters.delete(messageId);
+    };
+  }
+
+  /** Messages of a room with seq > afterSeq, in pages, straight from the log (the truth, never behind). */
+  async *roomHistory(roomId: string, afterSeq: number): AsyncGenerator<PostedEvent[]> {
+    let cursor = afterSeq;
+    for (;;) {
+      const page = (await this.store.readAll({ afterSeq: cursor, limit: 500, stream: `room-${roomId}`, types: ['message.posted'] })) as PostedEvent[];
+      if (page.length === 0) return;
+      yield page;
+      cursor = page[page.length - 1].seq;
+      if (page.length < 500) return;
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { createAgent, deleteAgent, liveAgent, setAgentRunning, updateAgent } from '../../app/commands/agents.ts';
+import { catchUp } from '../../app/commands/context.ts';
+import { parseLimit } from '../../app/commands/messages.ts';
+import { parseInput } from '../../app/commands/validate.ts';
+import { authorOf } from '../../app/commands/context.ts';
+import { badRequest, notFound } from '../../app/errors.ts';
+import { agentOut, type AppRouter } from '../call.ts';
+import { embedQuery } from './search.ts';
+
+const KnowledgeSchema = z.union([
+  z.object({ title: z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters'), text: z.string().refine((t) => t.trim().length > 0, 'must not be empty') }),
+  z.object({ title: z.string().trim().min(1, 'must not be empty').max(500), url: z.string().url('must be a URL') }),
+]);
+
+export function agentRoutes(router: AppRouter): void {
+  router
+    .add('GET', '/api/v1/agents', { access: 'user' }, async ({ server }) => ({
+      status: 200,
+      body: { agents: server.chronicle.readModel.listAgents().filter((a) => !a.deleted).map(agentOut) },
+    }))
+    .add('GET', '/api/v1/agents/:id', { access: 'user' }, async ({ server, params }) => ({
+      status: 200,
+      body: { agent: agentOut(liveAgent(server.chronicle, params.id)) },
+    }))
+    .add('POST', '/api/v1/agents', { access: 'operator', body: true }, async ({ server, caller, body }) => ({
+      status: 201,
+      body: { agent: agentOut(await createAgent(server.chronicle, caller, body)) },
+    }))
+    .add('PATCH', '/api/v1/agents/:id', { access: 'operator', body: true }, async ({ server, caller, params, body }) => ({
+      status: 200,
+      body: { agent: agentOut(await updateAgent(server.chronicle, caller, params.id, body)) },
+    }))
+    .add('DELETE', '/api/v1/agents/:id', { access: 'operator' }, async ({ server, caller, params }) => {
+      await deleteAgent(server.chronicle, caller, params.id);
+      return { status: 204 };
+    })
+    .add('POST', '/api/v1/agents/:id/start', { access: 'operator' }, async ({ server, caller, params }) => ({
+      status: 200,
+      body: { agent: agentOut(await setAgentRunning(server.chronicle, caller, params.id, true)) },
+    }))
+    .add('POST', '/api/v1/agents/:id/stop', { access: 'operator' }, async ({ server, caller, params }) => ({
+      status: 200,
+      body: { agent: agentOut(await setAgentRunning(server.chronicle, caller, params.id, false)) },
+    }))
+    .add('POST', '/api/v1/agents/:id/knowledge', { access: 'operator', body: true }, async ({ server, caller, params, body }) => {
+      const c = server.chronicle;
+      const input = parseInput(KnowledgeSchema, body);
+      liveAgent(c, params.id);
+      if (!('text' in input)) throw badRequest('url: fetching documents by URL is not enabled on this server; send {title, text}');
+      const { documentId, chunks } = await c.knowledge.ingest({ agentId: params.id, title: input.title, text: input.text, source: 'text', author: authorOf(caller) });
+      await catchUp(c);
+      return { status: 201, body: { document: { id: documentId, title: input.title, chunks } } };
+    })
+    .add('GET', '/api/v1/agents/:id/knowledge', { access: 'operator' }, async ({ server, params }) => {
+      liveAgent(server.chronicle, params.id);
+      return { status: 200, body: { documents: server.chronicle.readModel.listDocuments(params.id).map((d) => ({ id: d.id, title: d.title, chunks: d.chunks, status: d.status, createdAt: d.createdAt })) } };
+    })
+    .add('DELETE', '/api/v1/agents/:id/knowledge/:docId', { access: 'operator' }, async ({ server, caller, params }) => {
+      const c = server.chronicle;
+      liveAgent(c, params.id);
+      const doc = c.readModel.documentById(params.docId);
+      if (!doc || doc.agentId !== params.id) throw notFound('document');
+      await c.knowledge.remove({ agentId: params.id, documentId: params.docId, author: authorOf(caller) });
+      await catchUp(c);
+      return { status: 204 };
+    })
+    .add('GET', '/api/v1/agents/:id/knowledge/search', { access: 'operator' }, async ({ server, params, info }) => {
+      const c = server.chronicle;
+      const k = parseLimit(info.query.get('k') ?? undefined, 10, 100, 'k');
+      const q = info.query.get('q') ?? '';
+      if (!q.trim()) throw badRequest('q is required');
+      if (q.length > 4000) throw badRequest('q must be at most 4000 characters');
+      liveAgent(c, params.id);
+      const vector = await embedQuery(server, q);
+      const hits = c.readModel.searchKnowledge(params.id, { text: q, vector, k });
+      return { status: 200, body: { results: hits.map((h) => ({ documentId: h.documentId, title: h.title, text: h.text, score: h.score })) } };
+    });
+}

@@ -1,0 +1,44 @@
+import { parseLimit, parseSeq } from '../../app/commands/messages.ts';
+import { badRequest } from '../../app/errors.ts';
+import type { AnyRecordedEvent } from '../../events/envelope.ts';
+import type { AppRouter } from '../call.ts';
+
+/** Operators see events as stored, except that sealed password hashes are not handed out at all. */
+function eventOut(e: AnyRecordedEvent) {
+  const data = e.type === 'account.registered' ? { ...e.data, passwordHash: 'enc:v1:(redacted)' } : e.data;
+  return { seq: e.seq, id: e.id, stream: e.stream, version: e.version, type: e.type, data, meta: e.meta };
+}
+
+export function operatorRoutes(router: AppRouter): void {
+  router
+    .add('GET', '/api/v1/health', { access: 'public' }, async ({ server }) => ({
+      status: 200,
+      body: { status: 'ok', seq: await server.chronicle.store.head(), uptimeS: Math.floor((Date.now() - server.chronicle.startedAt) / 1000) },
+    }))
+    .add('GET', '/api/v1/events', { access: 'operator' }, async ({ server, info }) => {
+      const after = parseSeq(info.query.get('after') ?? undefined, 'after') ?? 0;
+      const limit = parseLimit(info.query.get('limit') ?? undefined, 100, 1000);
+      const stream = info.query.get('stream') ?? undefined;
+      if (stream !== undefined && (stream.length === 0 || stream.length > 200)) throw badRequest('stream must be 1 to 200 characters');
+      const events = await server.chronicle.store.readAll({ afterSeq: after, limit, stream });
+      return { status: 200, body: { events: events.map(eventOut) } };
+    })
+    .add('GET', '/api/v1/actors', { access: 'operator' }, async ({ server }) => ({
+      status: 200,
+      body: { actors: server.chronicle.actors.graph() },
+    }))
+    .add('GET', '/api/v1/metrics', { access: 'operator' }, async ({ server }) => {
+      const c = server.chronicle;
+      const head = await c.store.head();
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+        text: server.metrics.render({
+          openSockets: server.openSockets(),
+          projectionLag: Math.max(0, head - c.readModel.checkpoint()),
+          logHead: head,
+          uptimeS: Math.floor((Date.now() - c.startedAt) / 1000),
+        }),
+      };
+    });
+}

@@ -1,0 +1,44 @@
+import type { Observable } from 'rxjs';
+import type { Author } from '../events/envelope.ts';
+import type { CommandContext } from '../app/commands/context.ts';
+import type { Settings } from '../app/settings.ts';
+import type { Logger } from '../shared/logger.ts';
+
+export type Ephemeral =
+  | { type: 'reply.delta'; roomId: string; agentId: string; replyTo: string; delta: string }
+  | { type: 'typing'; roomId: string; agentId: string };
+
+export interface ActorNode {
+  id: string;
+  kind: string;
+  state: string;
+  parent?: string;
+  children: string[];
+}
+
+/**
+ * The part of the Chronicle composition root (src/app/chronicle.ts) the transport uses, spelled out so
+ * the server can be tested with a harness built from the pieces that exist.
+ */
+export interface TransportChronicle extends CommandContext {
+  settings: Settings;
+  logger: Logger;
+  actors: { graph(): ActorNode[]; ephemeral$: Observable<Ephemeral> };
+  models: { embedder(): { embed(texts: string[]): Promise<Float32Array[]> } };
+  knowledge: {
+    ingest(input: { agentId: string; title: string; text: string; source?: 'text' | 'url' | 'file' | 'character'; author?: Author }): Promise<{ documentId: string; chunks: number }>;
+    remove(input: { agentId: string; documentId: string; author?: Author }): Promise<void>;
+  };
+  startedAt: number;
+}
+
+export interface ServerOptions {
+  /** Milliseconds an unauthenticated WebSocket may stay open (API.md: 10 s). */
+  wsAuthTimeoutMs?: number;
+  /** Bytes a socket may have queued before it is disconnected as a slow consumer. */
+  wsMaxBufferedBytes?: number;
+  /** How long /v1/chat/completions waits for the agent's reply. */
+  replyTimeoutMs?: number;
+  /** Directory of the built web client served at / (default web/dist when it exists). */
+  webRoot?: string | false;
+}

@@ -1,0 +1,253 @@
+import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
+import type { Caller } from '../app/commands/context.ts';
+import { postMessage } from '../app/commands/messages.ts';
+import { accessibleRoom } from '../app/commands/rooms.ts';
+import { AppError } from '../app/errors.ts';
+import { WrongExpectedVersionError } from '../events/errors.ts';
+import { authenticate } from './authenticate.ts';
+import type { ServerContext } from './call.ts';
+import { messageFromEvent, type PostedEvent } from './fanout.ts';
+import { statusLine } from './http.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import { toJson } from './sanitize.ts';
+import type { Ephemeral } from './types.ts';
+import { parseClientFrame } from './ws-frames.ts';
+
+export const CLOSE_UNAUTHORIZED = 4401;
+export const CLOSE_BACKPRESSURE = 1013;
+export const CLOSE_GOING_AWAY = 1001;
+
+interface RoomSub {
+  live: boolean;
+  buffer: PostedEvent[];
+  cursor: number;
+  unwatch: () => void;
+}
+
+interface SocketData {
+  id: number;
+  ip: string;
+  caller?: Caller;
+  authFailed: boolean;
+  closed: boolean;
+  rooms: Map<string, RoomSub>;
+  authTimer?: NodeJS.Timeout;
+}
+
+type Ws = WebSocket<SocketData>;
+
+/** A message event's frame is serialised once, however many sockets receive it. */
+const frameCache = new WeakMap<object, string>();
+function messageFrame(e: PostedEvent): string {
+  let f = frameCache.get(e);
+  if (!f) frameCache.set(e, (f = toJson({ type: 'message', message: messageFromEvent(e) })));
+  return f;
+}
+
+/**
+ * The /ws protocol of API.md: auth on upgrade (?token=) or by a first frame, subscribe with afterSeq
+ * replay (no gap, no duplicate), message frames with ack, reply.delta/typing from the actor system,
+ * ping/pong. Each socket's send buffer is bounded: past the limit it is closed with a reason and
+ * the client resumes with afterSeq.
+ */
+export class WsHub {
+  private nextId = 1;
+  private readonly sockets = new Set<Ws>();
+  private readonly byRoom = new Map<string, Set<Ws>>();
+  private ephemeralSub?: { unsubscribe(): void };
+
+  constructor(
+    private readonly server: ServerContext,
+    private readonly limiter: RateLimiter,
+  ) {}
+
+  get openCount(): number {
+    return this.sockets.size;
+  }
+
+  attach(app: TemplatedApp): void {
+    const { settings } = this.server.chronicle;
+    this.ephemeralSub = this.server.chronicle.actors.ephemeral$.subscribe((e) => this.onEphemeral(e));
+    app.ws<SocketData>('/ws', {
+      maxPayloadLength: settings.maxBodyBytes,
+      // We enforce our own bound (wsMaxBufferedBytes) and close with a reason; uWS must not drop silently before that.
+      maxBackpressure: this.server.options.wsMaxBufferedBytes * 4,
+      closeOnBackpressureLimit: 0,
+      idleTimeout: 120,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => {
+        const key = req.getHeader('sec-websocket-key');
+        const protocol = req.getHeader('sec-websocket-protocol');
+        const extensions = req.getHeader('sec-websocket-extensions');
+        const token = new URLSearchParams(req.getQuery() ?? '').get('token') ?? undefined;
+        const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+        const limited = this.limiter.take(`ip:${ip}`);
+        if (!limited.ok) {
+          res.writeStatus(statusLine(429)).writeHeader('retry-after', String(limited.retryAfterS)).writeHeader('content-type', 'application/json')
+            .end(JSON.stringify({ error: { code: 'rate_limited', message: 'too many requests' } }));
+          return;
+        }
+        let aborted = false;
+        res.onAborted(() => (aborted = true));
+        const data: SocketData = { id: this.nextId++, ip, authFailed: false, closed: false, rooms: new Map() };
+        const finish = () => {
+          if (aborted) return;
+          res.cork(() => res.upgrade(data, key, protocol, extensions, context));
+        };
+        if (token === undefined) return finish();
+        authenticate(this.server.chronicle, token).then(
+          (caller) => {
+            data.caller = caller;
+            finish();
+          },
+          () => {
+            data.authFailed = true;
+            finish();
+          },
+        );
+      },
+      open: (ws) => {
+        const d = ws.getUserData();
+        this.sockets.add(ws);
+        if (d.authFailed) return this.close(ws, CLOSE_UNAUTHORIZED, 'invalid or expired token');
+        if (!d.caller) {
+          d.authTimer = setTimeout(() => this.close(ws, CLOSE_UNAUTHORIZED, 'not authenticated in time'), this.server.options.wsAuthTimeoutMs);
+        }
+      },
+      message: (ws, message, isBinary) => {
+        this.server.metrics.wsFramesIn++;
+        if (isBinary) return this.close(ws, 1003, 'binary frames are not supported; send JSON text');
+        const text = Buffer.from(message).toString('utf8');
+        void this.onFrame(ws, text).catch((err) => {
+          this.server.chronicle.logger.error('websocket frame failed', { error: String(err) });
+          this.sendError(ws, 'internal_error', 'the frame could not be processed');
+        });
+      },
+      close: (ws) => {
+        const d = ws.getUserData();
+        d.closed = true;
+        clearTimeout(d.authTimer);
+        for (const roomId of [...d.rooms.keys()]) this.unsubscribe(ws, roomId);
+        this.sockets.delete(ws);
+      },
+    });
+  }
+
+  /** Graceful shutdown: every socket is told the server is going away (1001). */
+  closeAll(): void {
+    this.ephemeralSub?.unsubscribe();
+    for (const ws of [...this.sockets]) this.close(ws, CLOSE_GOING_AWAY, 'server shutting down');
+  }
+
+  private close(ws: Ws, code: number, reason: string): void {
+    const d = ws.getUserData();
+    if (d.closed) return;
+    d.closed = true;
+    ws.end(code, reason);
+  }
+
+  private send(ws: Ws, frame: string): void {
+    const d = ws.getUserData();
+    if (d.closed) return;
+    ws.send(frame, false);
+    this.server.metrics.wsFramesOut++;
+    if (ws.getBufferedAmount() > this.server.options.wsMaxBufferedBytes) {
+      this.server.metrics.wsDisconnectsBackpressure++;
+      this.close(ws, CLOSE_BACKPRESSURE, 'send buffer full (slow consumer); reconnect and subscribe with afterSeq');
+    }
+  }
+
+  private sendError(ws: Ws, code: string, message: string, extra: Record<string, unknown> = {}): void {
+    this.send(ws, toJson({ type: 'error', code, message, ...extra }));
+  }
+
+  private async onFrame(ws: Ws, text: string): Promise<void> {
+    const d = ws.getUserData();
+    const parsed = parseClientFrame(text);
+    if (!d.caller) {
+      if (!parsed.ok || parsed.frame.type !== 'auth') return this.close(ws, CLOSE_UNAUTHORIZED, 'authenticate first: {"type":"auth","token":"..."}');
+      try {
+        const caller = await authenticate(this.server.chronicle, parsed.frame.token);
+        if (d.closed) return;
+        d.caller = caller;
+        // Success is silent: API.md defines no frame for it, and the next frame the client sees is the answer to its next request.
+        clearTimeout(d.authTimer);
+      } catch {
+        this.close(ws, CLOSE_UNAUTHORIZED, 'invalid or expired token');
+      }
+      return;
+    }
+    if (!parsed.ok) return this.sendError(ws, parsed.code, parsed.message);
+    const frame = parsed.frame;
+    if (frame.type === 'ping') return this.send(ws, '{"type":"pong"}');
+    if (frame.type === 'auth') return this.sendError(ws, 'already_authenticated', 'this socket is already authenticated');
+    const limited = this.limiter.take(`acct:${d.caller.accountId}`);
+    if (!limited.ok) return this.sendError(ws, 'rate_limited', `too many requests; retry in ${limited.retryAfterS} s`, { retryAfter: limited.retryAfterS });
+    try {
+      if (frame.type === 'subscribe') await this.subscribe(ws, frame.roomId, frame.afterSeq);
+      else if (frame.type === 'unsubscribe') {
+        if (!d.rooms.has(frame.roomId)) return this.sendError(ws, 'not_subscribed', 'not subscribed to that room', { roomId: frame.roomId });
+        this.unsubscribe(ws, frame.roomId);
+      } else if (frame.type === 'message') {
+        const { message } = await postMessage(this.server.chronicle, d.caller, { roomId: frame.roomId, text: frame.text, clientMessageId: frame.clientMessageId });
+        this.send(ws, toJson({ type: 'ack', clientMessageId: frame.clientMessageId ?? null, messageId: message.id, seq: message.seq }));
+      }
+    } catch (err) {
+      if (err instanceof AppError) return this.sendError(ws, err.code, err.message, frame.type === 'message' ? { clientMessageId: frame.clientMessageId ?? null } : { roomId: frame.roomId });
+      if (err instanceof WrongExpectedVersionError) return this.sendError(ws, 'conflict', 'concurrent change; retry');
+      throw err;
+    }
+  }
+
+  private async subscribe(ws: Ws, roomId: string, afterSeq: number | undefined): Promise<void> {
+    const d = ws.getUserData();
+    await accessibleRoom(this.server.chronicle, d.caller!, roomId);
+    if (d.closed) return;
+    if (d.rooms.has(roomId)) this.unsubscribe(ws, roomId);
+    const fanout = this.server.fanout;
+    const sub: RoomSub = { live: false, buffer: [], cursor: afterSeq ?? fanout.lastSeq, unwatch: () => undefined };
+    // Listen first, read history second: whatever is appended meanwhile lands in the buffer, and the
+    // cursor drops what the history already delivered — no gap, no duplicate.
+    sub.unwatch = fanout.watchRoom(roomId, (e) => (sub.live ? this.deliver(ws, sub, e) : sub.buffer.push(e)));
+    d.rooms.set(roomId, sub);
+    let set = this.byRoom.get(roomId);
+    if (!set) this.byRoom.set(roomId, (set = new Set()));
+    set.add(ws);
+    const current = () => !d.closed && d.rooms.get(roomId) === sub;
+    if (afterSeq !== undefined) {
+      for await (const page of fanout.roomHistory(roomId, afterSeq)) {
+        if (!current()) return;
+        for (const e of page) this.deliver(ws, sub, e);
+      }
+    }
+    if (!current()) return;
+    for (const e of sub.buffer) this.deliver(ws, sub, e);
+    sub.buffer = [];
+    sub.live = true;
+    this.send(ws, JSON.stringify({ type: 'subscribed', roomId, seq: Math.max(sub.cursor, fanout.lastSeq) }));
+  }
+
+  private deliver(ws: Ws, sub: RoomSub, e: PostedEvent): void {
+    if (e.seq <= sub.cursor) return;
+    sub.cursor = e.seq;
+    this.send(ws, messageFrame(e));
+  }
+
+  private unsubscribe(ws: Ws, roomId: string): void {
+    const d = ws.getUserData();
+    const sub = d.rooms.get(roomId);
+    if (!sub) return;
+    sub.unwatch();
+    d.rooms.delete(roomId);
+    const set = this.byRoom.get(roomId);
+    set?.delete(ws);
+    if (set && set.size === 0) this.byRoom.delete(roomId);
+  }
+
+  private onEphemeral(e: Ephemeral): void {
+    const set = this.byRoom.get(e.roomId);
+    if (!set) return;
+    const frame = toJson(e.type === 'typing' ? { type: 'typing', roomId: e.roomId, agentId: e.agentId } : { type: 'reply.delta', roomId: e.roomId, agentId: e.agentId, replyTo: e.replyTo, delta: e.delta });
+    for (const ws of set) if (ws.getUserData().rooms.get(e.roomId)?.live) this.send(ws, frame);
+  }
+}

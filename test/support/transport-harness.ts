@@ -1,0 +1,118 @@
+import { Subject } from 'rxjs';
+import { SqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.ts';
+import type { AnyRecordedEvent } from '../../src/events/envelope.ts';
+import { readSettings, type Settings } from '../../src/app/settings.ts';
+import { ensureAdmin } from '../../src/app/commands/accounts.ts';
+import { derivedId, newId, sha256Hex } from '../../src/shared/ids.ts';
+import { SecretBox } from '../../src/shared/secrets.ts';
+import { silentLogger } from '../../src/shared/logger.ts';
+import { startServer, type RunningServer } from '../../src/transport/server.ts';
+import type { Ephemeral, ServerOptions, TransportChronicle } from '../../src/transport/types.ts';
+import { FakeReadModel } from './transport-fake-read-model.ts';
+
+/** A deterministic toy embedder: hashed bag of words in 16 dimensions. */
+export function fakeEmbed(text: string): Float32Array {
+  const v = new Float32Array(16);
+  for (const w of text.toLowerCase().split(/\W+/).filter(Boolean)) v[parseInt(sha256Hex(w).slice(0, 2), 16) % 16] += 1;
+  return v.some((x) => x !== 0) ? v : (v.fill(1), v);
+}
+
+/**
+ * Stands in for the actor system: every running agent in a room answers each user message once with
+ * "echo: <text>" (deterministic reply id, like the real one), after typing + reply.delta frames word by
+ * word, and records a model.called event. `silent` agents (by name) never answer.
+ */
+function fakeActors(store: SqliteEventStore, readModel: FakeReadModel, opts: { silentAgents?: string[] } = {}) {
+  const ephemeral$ = new Subject<Ephemeral>();
+  const sub = store.subscribe(0).subscribe((e: AnyRecordedEvent) => {
+    if (e.type !== 'message.posted' || e.data.authorKind !== 'user') return;
+    void readModel.waitFor(e.seq).then(async () => {
+      const room = readModel.roomById(e.data.roomId);
+      for (const p of room?.participants ?? []) {
+        if (p.kind !== 'agent') continue;
+        const agent = readModel.agentById(p.id);
+        if (!agent || agent.status !== 'running' || agent.deleted || opts.silentAgents?.includes(agent.name)) continue;
+        const text = `echo: ${e.data.text}`;
+        ephemeral$.next({ type: 'typing', roomId: e.data.roomId, agentId: p.id });
+        for (const word of text.split(/(?<= )/)) ephemeral$.next({ type: 'reply.delta', roomId: e.data.roomId, agentId: p.id, replyTo: e.data.messageId, delta: word });
+        const replyId = derivedId(p.id, e.data.messageId, 'reply');
+        await store.append(`room-${e.data.roomId}`, [
+          { id: derivedId(replyId, 'model'), type: 'model.called', data: { agentId: p.id, provider: 'fake', model: 'echo', kind: 'text', ok: true, latencyMs: 3 } },
+          { id: replyId, type: 'message.posted', data: { messageId: replyId, roomId: e.data.roomId, authorId: p.id, authorKind: 'agent', text, inReplyTo: e.data.messageId }, meta: { author: { kind: 'agent', id: p.id } } },
+        ]);
+      }
+    });
+  });
+  return {
+    ephemeral$,
+    graph: () => [{ id: 'system', kind: 'system', state: 'running', children: [] }],
+    stop: () => sub.unsubscribe(),
+  };
+}
+
+export interface TestServer {
+  url: string;
+  wsUrl: string;
+  chronicle: TransportChronicle;
+  store: SqliteEventStore;
+  server: RunningServer;
+  adminPassword: string;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(
+  overrides: Partial<Settings> = {},
+  options: ServerOptions & { silentAgents?: string[] } = {},
+): Promise<TestServer> {
+  const settings: Settings = { ...readSettings({}), host: '127.0.0.1', port: 0, rateLimitPerMin: 0, logLevel: 'silent', ...overrides };
+  const store = new SqliteEventStore({ path: ':memory:' });
+  const readModel = new FakeReadModel();
+  readModel.start(store);
+  const actors = fakeActors(store, readModel, options);
+  const chronicle: TransportChronicle = {
+    settings,
+    logger: silentLogger,
+    store,
+    projections: { waitFor: (seq) => readModel.waitFor(seq) },
+    readModel,
+    secrets: new SecretBox('test-data-key-0123456789abcdef0123456789'),
+    jwtSecret: 'test-jwt-secret-0123456789abcdef0123456789',
+    actors,
+    models: { embedder: () => ({ embed: async (texts: string[]) => texts.map(fakeEmbed) }) },
+    knowledge: {
+      async ingest(input) {
+        const documentId = newId();
+        const chunks = input.text.split(/\n\n+/).filter((t) => t.trim());
+        const stream = `document-${documentId}`;
+        const contentHash = sha256Hex(input.text);
+        await store.append(stream, [
+          { id: newId(), type: 'knowledge.document_added', data: { documentId, agentId: input.agentId, title: input.title, source: 'text', contentHash, chars: input.text.length, totalChunks: chunks.length } },
+          ...chunks.map((text, index) => ({ id: derivedId(documentId, String(index)), type: 'knowledge.chunk_embedded' as const, data: { documentId, agentId: input.agentId, chunkId: derivedId(documentId, String(index)), index, text, contentHash: sha256Hex(text), model: 'fake', vector: fakeEmbed(text) } })),
+          { id: newId(), type: 'knowledge.document_ready', data: { documentId, agentId: input.agentId, chunks: chunks.length } },
+        ]);
+        return { documentId, chunks: chunks.length };
+      },
+      async remove(input) {
+        await store.append(`document-${input.documentId}`, [{ id: newId(), type: 'knowledge.document_removed', data: { documentId: input.documentId, agentId: input.agentId } }]);
+      },
+    },
+    startedAt: Date.now(),
+  };
+  const adminPassword = 'admin-password-123';
+  await ensureAdmin(chronicle, adminPassword);
+  const server = await startServer(chronicle, { webRoot: false, ...options });
+  return {
+    url: server.url,
+    wsUrl: server.url.replace(/^http/, 'ws') + '/ws',
+    chronicle,
+    store,
+    server,
+    adminPassword,
+    async close() {
+      await server.close();
+      actors.stop();
+      readModel.stop();
+      await store.close();
+    },
+  };
+}
