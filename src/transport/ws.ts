@@ -32,6 +32,10 @@ interface SocketData {
   closed: boolean;
   rooms: Map<string, RoomSub>;
   authTimer?: NodeJS.Timeout;
+  /** Frames are handled one after another, in arrival order (auth before what follows it). */
+  queue: Promise<void>;
+  /** Resolvers waiting for the send buffer to drain (history replay). */
+  drainWaiters: (() => void)[];
 }
 
 type Ws = WebSocket<SocketData>;
@@ -69,7 +73,9 @@ export class WsHub {
     const { settings } = this.server.chronicle;
     this.ephemeralSub = this.server.chronicle.actors.ephemeral$.subscribe((e) => this.onEphemeral(e));
     app.ws<SocketData>('/ws', {
-      maxPayloadLength: settings.maxBodyBytes,
+      // uWS drops an over-long frame without a close code; we take up to 16× the limit and refuse
+      // anything over the limit ourselves with 1009, as API.md says (beyond 16× the TCP connection is cut).
+      maxPayloadLength: settings.maxBodyBytes * 16,
       // We enforce our own bound (wsMaxBufferedBytes) and close with a reason; uWS must not drop silently before that.
       maxBackpressure: this.server.options.wsMaxBufferedBytes * 4,
       closeOnBackpressureLimit: 0,
@@ -89,7 +95,7 @@ export class WsHub {
         }
         let aborted = false;
         res.onAborted(() => (aborted = true));
-        const data: SocketData = { id: this.nextId++, ip, authFailed: false, closed: false, rooms: new Map() };
+        const data: SocketData = { id: this.nextId++, ip, authFailed: false, closed: false, rooms: new Map(), queue: Promise.resolve(), drainWaiters: [] };
         const finish = () => {
           if (aborted) return;
           res.cork(() => res.upgrade(data, key, protocol, extensions, context));
@@ -117,16 +123,25 @@ export class WsHub {
       message: (ws, message, isBinary) => {
         this.server.metrics.wsFramesIn++;
         if (isBinary) return this.close(ws, 1003, 'binary frames are not supported; send JSON text');
+        if (message.byteLength > settings.maxBodyBytes) return this.close(ws, 1009, `frame larger than ${settings.maxBodyBytes} bytes`);
         const text = Buffer.from(message).toString('utf8');
-        void this.onFrame(ws, text).catch((err) => {
-          this.server.chronicle.logger.error('websocket frame failed', { error: String(err) });
-          this.sendError(ws, 'internal_error', 'the frame could not be processed');
-        });
+        const d = ws.getUserData();
+        d.queue = d.queue
+          .then(() => this.onFrame(ws, text))
+          .catch((err) => {
+            this.server.chronicle.logger.error('websocket frame failed', { error: String(err) });
+            this.sendError(ws, 'internal_error', 'the frame could not be processed');
+          });
+      },
+      drain: (ws) => {
+        const d = ws.getUserData();
+        if (ws.getBufferedAmount() < this.server.options.wsMaxBufferedBytes / 2) for (const w of d.drainWaiters.splice(0)) w();
       },
       close: (ws) => {
         const d = ws.getUserData();
         d.closed = true;
         clearTimeout(d.authTimer);
+        for (const w of d.drainWaiters.splice(0)) w();
         for (const roomId of [...d.rooms.keys()]) this.unsubscribe(ws, roomId);
         this.sockets.delete(ws);
       },
@@ -216,8 +231,14 @@ export class WsHub {
     const current = () => !d.closed && d.rooms.get(roomId) === sub;
     if (afterSeq !== undefined) {
       for await (const page of fanout.roomHistory(roomId, afterSeq)) {
-        if (!current()) return;
-        for (const e of page) this.deliver(ws, sub, e);
+        for (const e of page) {
+          if (!current()) return;
+          this.deliver(ws, sub, e);
+          // Replay at the pace the client reads: wait for the buffer to drain below half the bound.
+          if (ws.getBufferedAmount() > this.server.options.wsMaxBufferedBytes / 2) {
+            await new Promise<void>((r) => d.drainWaiters.push(r));
+          }
+        }
       }
     }
     if (!current()) return;

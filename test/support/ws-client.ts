@@ -14,7 +14,7 @@ export function connectWs(url: string, token?: string, opts: { maxPayload?: numb
   const ws = new WebSocket(token ? `${url}?token=${encodeURIComponent(token)}` : url, { maxPayload: opts.maxPayload });
   const frames: any[] = [];
   let waiters: { pred: (f: any) => boolean; resolve: (f: any) => void }[] = [];
-  let consumed = 0;
+  const consumed = new Set<number>();
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   ws.on('message', (data) => {
     const f = JSON.parse(data.toString());
@@ -22,7 +22,7 @@ export function connectWs(url: string, token?: string, opts: { maxPayload?: numb
     const w = waiters.find((x) => x.pred(f));
     if (w) {
       waiters = waiters.filter((x) => x !== w);
-      consumed = frames.length;
+      consumed.add(frames.length - 1);
       w.resolve(f);
     }
   });
@@ -32,9 +32,9 @@ export function connectWs(url: string, token?: string, opts: { maxPayload?: numb
     frames,
     next(pred = () => true, timeoutMs = 5000) {
       // Frames already received but not yet consumed count too.
-      for (let i = consumed; i < frames.length; i++) {
-        if (pred(frames[i])) {
-          consumed = i + 1;
+      for (let i = 0; i < frames.length; i++) {
+        if (!consumed.has(i) && pred(frames[i])) {
+          consumed.add(i);
           return Promise.resolve(frames[i]);
         }
       }
