@@ -59,6 +59,8 @@ export interface GenerateTextResult {
   model: string;
   usage: TokenUsage;
   finishReason?: string;
+  /** Wall time of the call in ms, retries included; set by the resilient wrapper (resilient.ts). */
+  latencyMs?: number;
 }
 
 export type TextStreamChunk = { type: 'delta'; text: string } | { type: 'done'; result: GenerateTextResult };
@@ -75,12 +77,16 @@ export interface GenerateObjectResult {
   object: unknown;
   model: string;
   usage: TokenUsage;
+  /** Set by the resilient wrapper, as for GenerateTextResult. */
+  latencyMs?: number;
 }
 
 export interface EmbedResult {
   vectors: Float32Array[];
   model: string;
   usage?: TokenUsage;
+  /** Set by the resilient wrapper, as for GenerateTextResult. */
+  latencyMs?: number;
 }
 
 export interface ModelProvider {
@@ -93,6 +99,8 @@ export interface ModelProvider {
   generateObject(params: GenerateObjectParams): Promise<GenerateObjectResult>;
   /** Throws a ModelError with code 'unsupported' when capabilities.embeddings is false. */
   embed(texts: string[], options?: CallOptions): Promise<EmbedResult>;
+  /** The model name a call of this type would use when params.model is not given (for call records). */
+  modelFor?(type: ModelType): string;
   close?(): Promise<void>;
 }
 

@@ -1,0 +1,2 @@
+export { OllamaProvider } from './ollama-provider.ts';
+export type { OllamaProviderOptions } from './ollama-provider.ts';
