@@ -1,0 +1,146 @@
+/**
+ * Transport benchmark (bounded, ~1 minute): `npx tsx bench/transport.ts`.
+ *  1. HTTP requests/s of a trivial route (GET /api/v1/health) on Chronicle vs a bare uWebSockets.js app.
+ *  2. WebSocket fan-out of one room to 1,000 sockets.
+ *  3. Headline: send → reply latency and replies/s with 16 concurrent rooms, each with one agent.
+ * The load generators run in a child process (bench/transport-load.mjs) so they do not share the
+ * server's event loop (the machine has 2 cores: one for the server, one for the load).
+ * With the full composition root (src/app/chronicle.ts and its parts present) the agent is the real
+ * actor system talking to an instant fake OpenAI-compatible server; otherwise the test harness's
+ * echo actor stands in and the result says so.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { loadNativeUws } from '../src/transport/uws.ts';
+import { readSettings } from '../src/app/settings.ts';
+
+const LOAD = join(import.meta.dirname, 'transport-load.mjs');
+
+function runLoad(args: string[], onReady?: () => Promise<void>): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [LOAD, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`load ${args[0]} timed out`))), 120_000);
+    let result: any;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line === 'READY') void onReady?.();
+      else result = JSON.parse(line);
+    });
+    child.on('exit', () => (clearTimeout(timer), result ? resolve(result) : reject(new Error(`load ${args[0]} gave no result`))));
+  });
+}
+
+interface Target {
+  kind: string;
+  url: string;
+  token: string;
+  agentId: string;
+  post(roomId: string, text: string): Promise<void>;
+  room(name: string, agentIds: string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+async function api(url: string, method: string, path: string, token: string | undefined, body?: unknown) {
+  const res = await fetch(url + path, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json: any = await res.json();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function startTarget(): Promise<Target> {
+  const full = ['src/projections/index.ts', 'src/actors/index.ts', 'src/models/registry.ts', 'src/knowledge/ingest.ts', 'src/app/bootstrap.ts'].every((p) => existsSync(p));
+  if (full) {
+    try {
+      const { startFakeOpenAI } = await import('../test/support/fake-model-servers.ts');
+      const fake = await startFakeOpenAI();
+      const dir = mkdtempSync(join(tmpdir(), 'chronicle-bench-'));
+      const settings = { ...readSettings({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'x', EMBEDDING_PROVIDER: 'openai', DATA_DIR: dir, PORT: '0', RATE_LIMIT_PER_MIN: '0', LOG_LEVEL: 'error', ADMIN_PASSWORD: 'bench-password' }) };
+      const { openChronicle } = await import('../src/app/chronicle.ts');
+      const { bootstrap } = await import('../src/app/bootstrap.ts');
+      const { startServer } = await import('../src/transport/server.ts');
+      const chronicle = await openChronicle(settings);
+      const boot = await bootstrap(chronicle);
+      const server = await startServer(chronicle as never);
+      const token = (await api(server.url, 'POST', '/api/v1/auth/login', undefined, { username: 'admin', password: 'bench-password' })).accessToken;
+      const agentId = boot.defaultAgentId ?? (await api(server.url, 'GET', '/api/v1/agents', token)).agents[0].id;
+      return {
+        kind: 'full Chronicle (SQLite log + projections + actor system + openai provider → instant fake OpenAI server)',
+        url: server.url,
+        token,
+        agentId,
+        post: async (roomId, text) => void (await api(server.url, 'POST', '/api/v1/messages', token, { roomId, text })),
+        room: async (name, agentIds) => (await api(server.url, 'POST', '/api/v1/rooms', token, { name, agentIds })).room.id,
+        close: async () => {
+          await server.close();
+          await chronicle.close();
+          await fake.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    } catch (err) {
+      console.error(`full Chronicle did not start (${String(err)}); using the transport harness`);
+    }
+  }
+  const { startTestServer } = await import('../test/support/transport-harness.ts');
+  const t = await startTestServer({ rateLimitPerMin: 0 });
+  const token = (await api(t.url, 'POST', '/api/v1/auth/login', undefined, { username: 'admin', password: t.adminPassword })).accessToken;
+  const agentId = (await api(t.url, 'POST', '/api/v1/agents', token, { name: 'Echo', bio: 'echo' })).agent.id;
+  return {
+    kind: 'transport harness (in-memory SQLite log + in-memory read model + echo actor; no model call)',
+    url: t.url,
+    token,
+    agentId,
+    post: async (roomId, text) => void (await api(t.url, 'POST', '/api/v1/messages', token, { roomId, text })),
+    room: async (name, agentIds) => (await api(t.url, 'POST', '/api/v1/rooms', token, { name, agentIds })).room.id,
+    close: () => t.close(),
+  };
+}
+
+async function bareUws(): Promise<{ url: string; close(): void }> {
+  const uws = loadNativeUws();
+  const app = uws.App();
+  app.get('/api/v1/health', (res) => {
+    res.writeHeader('content-type', 'application/json; charset=utf-8').end(JSON.stringify({ status: 'ok', seq: 0, uptimeS: 0 }));
+  });
+  const socket = await new Promise<any>((r) => app.listen('127.0.0.1', 0, r));
+  return { url: `http://127.0.0.1:${uws.us_socket_local_port(socket)}`, close: () => uws.us_listen_socket_close(socket) };
+}
+
+const results: Record<string, unknown> = {};
+const target = await startTarget();
+console.log(`target: ${target.kind}`);
+try {
+  const bare = await bareUws();
+  results.httpBare = await runLoad(['http', `${bare.url}/api/v1/health`, '32', '4000']);
+  bare.close();
+  results.httpChronicle = await runLoad(['http', `${target.url}/api/v1/health`, '32', '4000']);
+  console.log('http', results.httpBare, results.httpChronicle);
+
+  const fanRoom = await target.room('fanout', []);
+  const wsUrl = target.url.replace(/^http/, 'ws') + '/ws';
+  const MESSAGES = 50;
+  results.fanout = await runLoad(['fanout', wsUrl, target.token, fanRoom, '1000', String(MESSAGES)], async () => {
+    for (let i = 0; i < MESSAGES; i++) {
+      await target.post(fanRoom, `t ${performance.timeOrigin + performance.now()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+  console.log('fanout', results.fanout);
+
+  const rooms: string[] = [];
+  for (let i = 0; i < 16; i++) rooms.push(await target.room(`chat-${i}`, [target.agentId]));
+  results.chat1 = await runLoad(['chat', wsUrl, target.token, rooms[0], '4000', '1000']);
+  console.log('chat, 1 room', results.chat1);
+  results.chat16 = await runLoad(['chat', wsUrl, target.token, rooms.join(','), '8000', '1500']);
+  console.log('chat, 16 rooms', results.chat16);
+} finally {
+  await target.close();
+}
+console.log(JSON.stringify({ target: target.kind, machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() }, results }, null, 2));
+process.exit(0);
