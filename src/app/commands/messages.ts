@@ -6,7 +6,15 @@ import { authorOf, streams, type Caller, type CommandContext } from './context.t
 import { accessibleRoom } from './rooms.ts';
 import { parseInput } from './validate.ts';
 
+const schemaCache = new Map<number, ReturnType<typeof buildMessageSchema>>();
+/** Built once per limit: constructing a zod schema costs more than using it (seen in the profile). */
 export function messageSchema(maxChars: number) {
+  let s = schemaCache.get(maxChars);
+  if (!s) schemaCache.set(maxChars, (s = buildMessageSchema(maxChars)));
+  return s;
+}
+
+function buildMessageSchema(maxChars: number) {
   return z.object({
     roomId: z.string().min(1, 'is required').max(200, 'is too long'),
     text: z
