@@ -104,10 +104,12 @@ export async function startServer(chronicle: TransportChronicle, options: Server
       body.catch(() => undefined);
     }
     inFlight++;
+    const started = performance.now();
     void handle({ info, params, reply, body, handler: route.handler, access: route.options.access, shape: openaiShape || route.options.openai ? 'openai' : 'chronicle', pattern: route.pattern, needsBody: !!route.options.body })
       .finally(() => {
         inFlight--;
         metrics.countRequest(route.pattern, info.method, reply.status || 499);
+        logger.debug('http', { method: info.method, route: route.pattern, status: reply.status || 499, ms: Math.round((performance.now() - started) * 100) / 100 });
       });
   });
 
