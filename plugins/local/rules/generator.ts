@@ -1,0 +1,142 @@
+import type { ChatMessage, PromptContext } from '../../../src/models/provider.ts';
+import { elizaReply } from './eliza.ts';
+import { capitalise, contentTerms, coverage, pick, sentences, similarity } from './text.ts';
+
+/**
+ * Chronicle's default generator when no language model is configured. It is NOT a language model:
+ * it answers from what the prompt was built from (PromptContext) — the character's message
+ * examples, knowledge chunks, remembered facts, bio — and falls back to ELIZA's reflection rules.
+ * Same input, same answer. Never throws.
+ */
+export interface RuleReply {
+  text: string;
+  /** Which rule answered: greeting, identity, example, knowledge, memory, bio, eliza, … */
+  source: string;
+}
+
+const MAX_INPUT = 4000;
+
+export function composeReply(messages: ChatMessage[], context?: PromptContext): RuleReply {
+  try {
+    return compose(normalise(messages, context));
+  } catch {
+    return { text: 'I\'m not sure what to say to that. Could you put it another way?', source: 'fallback' };
+  }
+}
+
+function normalise(messages: ChatMessage[], context?: PromptContext): PromptContext {
+  const lastUser = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+  const system = messages.find((m) => m.role === 'system')?.content ?? '';
+  const named = /\b[Yy]ou are ([\p{Lu}][\p{L}\p{N}_-]*)/u.exec(system)?.[1];
+  return {
+    agentName: context?.agentName || named || 'Chronicle',
+    bio: context?.bio ?? [],
+    style: context?.style ?? [],
+    adjectives: context?.adjectives ?? [],
+    topics: context?.topics ?? [],
+    messageExamples: context?.messageExamples ?? [],
+    knowledge: context?.knowledge ?? [],
+    memories: context?.memories ?? [],
+    facts: context?.facts ?? [],
+    recentMessages: context?.recentMessages ?? [],
+    userText: (context?.userText ?? lastUser).slice(0, MAX_INPUT),
+    userName: context?.userName,
+  };
+}
+
+function compose(c: PromptContext): RuleReply {
+  const text = c.userText.replace(/\s+/g, ' ').trim();
+  const who = c.userName ? `, ${c.userName}` : '';
+  const intro = c.bio.length > 0 ? ` ${endSentence(c.bio[0])}` : '';
+
+  if (text === '' || !/[\p{L}\p{N}]/u.test(text)) {
+    return { text: `I'm here${who}. What would you like to talk about?`, source: 'empty' };
+  }
+  const lower = text.toLowerCase();
+  const short = text.split(' ').length <= 6;
+
+  if (short && /^(hi|hello|hey|hiya|howdy|greetings|yo|good (morning|afternoon|evening|day)|bonjour|hola|salut)\b/.test(lower)) {
+    return { text: `${pick(['Hello', 'Hi', 'Hey'], text)}${who}! I'm ${c.agentName}.${intro} What can I do for you?`, source: 'greeting' };
+  }
+  if (short && /\b(bye|goodbye|see you|good night|farewell)\b/.test(lower)) {
+    return { text: `${pick(['Goodbye', 'Take care', 'See you soon'], text)}${who}!`, source: 'farewell' };
+  }
+  if (short && /\b(thanks|thank you|thx|cheers)\b/.test(lower)) {
+    return { text: pick(['You\'re welcome!', 'Glad to help.', 'Any time!'], text), source: 'thanks' };
+  }
+  if (/\b(what('?s| is) your name|who are you|what are you|introduce yourself|tell me about yourself|your name\?)/.test(lower)) {
+    const about = c.bio.slice(0, 2).map(endSentence).join(' ');
+    return { text: `I'm ${c.agentName}.${about ? ` ${about}` : ''}`, source: 'identity' };
+  }
+  if (short && /\bhow are you\b/.test(lower)) {
+    return { text: `I'm doing well, thanks for asking${who}. What's on your mind?`, source: 'smalltalk' };
+  }
+
+  // The character's own examples: the closest one's answer, if it is close enough.
+  let bestExample: { agent: string; score: number } | undefined;
+  for (const ex of c.messageExamples) {
+    const score = similarity(text, ex.user);
+    if (score > (bestExample?.score ?? 0)) bestExample = { agent: ex.agent, score };
+  }
+  if (bestExample && bestExample.score >= 0.6 && bestExample.agent.trim()) {
+    return { text: fillNames(bestExample.agent, c), source: 'example' };
+  }
+
+  const query = contentTerms(text);
+  const knowledge = bestPassage(query, c.knowledge.map((k) => ({ text: k.text, title: k.title, score: k.score })));
+  if (knowledge && (knowledge.coverage >= 0.3 || (knowledge.score >= 0.6 && knowledge.coverage > 0))) {
+    const from = knowledge.title ? `From ${knowledge.title}: ` : '';
+    return { text: `${from}${knowledge.passage}`, source: 'knowledge' };
+  }
+
+  const remembered = bestPassage(query, [...c.facts.map((f) => ({ text: f, score: 1 })), ...c.memories.map((m) => ({ text: m.text, score: m.score }))]);
+  if (remembered && remembered.coverage >= 0.4) {
+    return { text: `From what I remember: ${remembered.passage}`, source: 'memory' };
+  }
+
+  const bio = bestPassage(query, c.bio.map((b) => ({ text: b, score: 0 })));
+  if (bio && bio.coverage >= 0.5) {
+    return { text: `${capitalise(bio.passage)}`, source: 'bio' };
+  }
+
+  if (bestExample && bestExample.score >= 0.4 && bestExample.agent.trim()) {
+    return { text: fillNames(bestExample.agent, c), source: 'example' };
+  }
+
+  const topic = c.topics.find((t) => query.size > 0 && coverage(contentTerms(t), query) >= 0.5);
+  const eliza = elizaReply(text);
+  if (topic) return { text: `${capitalise(topic)} is one of my favourite subjects. ${eliza}`, source: 'topic' };
+  return { text: eliza, source: 'eliza' };
+}
+
+/** The chunk that covers most of the query, cut down to its (at most two) best sentences. */
+function bestPassage(query: Set<string>, items: { text: string; title?: string; score: number }[]) {
+  let best: { passage: string; title?: string; score: number; coverage: number } | undefined;
+  for (const item of items) {
+    if (!item.text?.trim()) continue;
+    const cov = coverage(query, contentTerms(item.text.slice(0, 20_000)));
+    const rank = cov + 0.25 * Math.max(0, Math.min(1, item.score || 0));
+    const bestRank = best ? best.coverage + 0.25 * Math.max(0, Math.min(1, best.score || 0)) : -1;
+    if (rank > bestRank) best = { passage: item.text, title: item.title, score: item.score, coverage: cov };
+  }
+  if (!best) return undefined;
+  const ss = sentences(best.passage.slice(0, 20_000));
+  if (ss.length > 2) {
+    const scored = ss.map((s, i) => ({ s, i, cov: coverage(query, contentTerms(s)) }));
+    const top = [...scored].sort((a, b) => b.cov - a.cov || a.i - b.i).slice(0, 2).sort((a, b) => a.i - b.i);
+    best.passage = top.map((t) => t.s).join(' ');
+  }
+  best.passage = endSentence(best.passage.length > 600 ? `${best.passage.slice(0, 597)}...` : best.passage);
+  return best;
+}
+
+function fillNames(text: string, c: PromptContext): string {
+  return text
+    .replace(/\{\{\s*(user|user1|name1)\s*\}\}/gi, c.userName ?? 'friend')
+    .replace(/\{\{\s*(agentName|name2|user2)\s*\}\}/gi, c.agentName);
+}
+
+function endSentence(s: string): string {
+  const t = s.trim();
+  return /[.!?…]$/.test(t) ? t : `${t}.`;
+}

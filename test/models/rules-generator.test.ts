@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { composeReply, elizaReply, reflect } from '../../plugins/local/index.ts';
+import type { PromptContext } from '../../src/models/provider.ts';
+
+const quill: PromptContext = {
+  agentName: 'Quill',
+  bio: ['Former technical writer', 'Explains APIs with small runnable snippets'],
+  style: ['brief'],
+  adjectives: ['patient'],
+  topics: ['documentation', 'REST APIs'],
+  messageExamples: [
+    { user: 'Can you help me write a README?', agent: 'Gladly, {{user}}! Start with what the project does in one sentence.' },
+  ],
+  knowledge: [
+    { title: 'tokens.md', score: 0.82, text: 'Chronicle issues JWT access tokens. Access tokens expire after 15 minutes. Refresh tokens last 30 days and rotate on every use.' },
+    { title: 'install.md', score: 0.2, text: 'Install Node 20 and run npm ci. Then start the server with npm start.' },
+  ],
+  memories: [],
+  facts: ['The user prefers examples in Python.'],
+  recentMessages: [],
+  userText: '',
+  userName: 'Sam',
+};
+const ask = (userText: string, ctx: Partial<PromptContext> = {}) => composeReply([{ role: 'user', content: userText }], { ...quill, ...ctx, userText });
+
+describe('rules generator', () => {
+  it('greets with the agent name and bio', () => {
+    const r = ask('Hello!');
+    expect(r.source).toBe('greeting');
+    expect(r.text).toContain('Quill');
+    expect(r.text).toContain('Sam');
+    expect(r.text).toContain('Former technical writer');
+  });
+
+  it('answers "what is your name"', () => {
+    const r = ask('what is your name?');
+    expect(r.source).toBe('identity');
+    expect(r.text).toMatch(/^I'm Quill\./);
+  });
+
+  it('answers a question from the best-matching knowledge chunk, naming the document', () => {
+    const r = ask('How long do refresh tokens last?');
+    expect(r.source).toBe('knowledge');
+    expect(r.text).toContain('tokens.md');
+    expect(r.text).toContain('Refresh tokens last 30 days');
+    expect(r.text).not.toContain('npm ci');
+  });
+
+  it('reuses the answer of the most similar message example, filling names', () => {
+    const r = ask('could you help me write a readme');
+    expect(r.source).toBe('example');
+    expect(r.text).toBe('Gladly, Sam! Start with what the project does in one sentence.');
+  });
+
+  it('answers from remembered facts', () => {
+    const r = ask('which language examples do I prefer?');
+    expect(r.source).toBe('memory');
+    expect(r.text).toContain('Python');
+  });
+
+  it('falls back to ELIZA reflection with pronouns swapped', () => {
+    expect(ask('I am worried about my exams').text).toMatch(/you are worried about your exams|being worried about your exams/);
+    expect(reflect('I am sure you like my idea')).toBe('you are sure I like your idea');
+    expect(elizaReply('I need a break')).toMatch(/a break/);
+  });
+
+  it('works with no context at all (only messages)', () => {
+    const r = composeReply([{ role: 'system', content: 'You are Zed, a helper.' }, { role: 'user', content: 'who are you' }]);
+    expect(r.text).toBe("I'm Zed.");
+  });
+
+  it('is deterministic and never throws, whatever the input', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), fc.array(fc.string(), { maxLength: 3 }), (text, bio) => {
+        const a = composeReply([{ role: 'user', content: text }], { ...quill, bio, userText: text });
+        const b = composeReply([{ role: 'user', content: text }], { ...quill, bio, userText: text });
+        expect(a).toEqual(b);
+        expect(a.text.trim().length).toBeGreaterThan(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('handles empty, unicode and very long text', () => {
+    expect(ask('').text).toContain('What would you like');
+    expect(ask('   \n ').source).toBe('empty');
+    expect(ask('こんにちは、元気ですか？').text.length).toBeGreaterThan(0);
+    const long = ask('tokens '.repeat(200_000));
+    expect(long.text.length).toBeLessThan(2000);
+  });
+});
