@@ -1,0 +1,93 @@
+import { assign, setup } from 'xstate';
+
+/**
+ * The room actor's machine: who is in the room, and the reply depth of recent agent messages (so an
+ * agent-to-agent exchange stays bounded). Who is told about a message is the pure function
+ * `recipients` below, applied to this context.
+ */
+
+export const ROOM_MACHINE_VERSION = 'room-v1';
+
+export interface Participant {
+  id: string;
+  kind: 'user' | 'agent';
+  name: string;
+}
+
+export interface RoomContext {
+  roomId: string;
+  participants: Participant[];
+  /** Depth of recent agent-authored messages by id (bounded: the last DEPTH_MEMORY). */
+  depths: Record<string, number>;
+}
+
+export type RoomEvent =
+  | { type: 'JOINED'; participant: Participant }
+  | { type: 'LEFT'; participantId: string }
+  | { type: 'POSTED'; messageId: string; authorKind: 'user' | 'agent'; inReplyTo?: string };
+
+const DEPTH_MEMORY = 64;
+
+export function depthOf(ctx: RoomContext, authorKind: 'user' | 'agent', inReplyTo?: string): number {
+  if (authorKind === 'user') return 0;
+  return (inReplyTo !== undefined ? (ctx.depths[inReplyTo] ?? 0) : 0) + 1;
+}
+
+export const roomMachine = setup({
+  types: { context: {} as RoomContext, events: {} as RoomEvent, input: {} as { roomId: string } },
+  guards: {
+    hasAgents: ({ context }) => context.participants.some((p) => p.kind === 'agent'),
+  },
+}).createMachine({
+  id: 'room',
+  context: ({ input }) => ({ roomId: input.roomId, participants: [], depths: {} }),
+  initial: 'empty',
+  on: {
+    JOINED: {
+      target: '.check',
+      actions: assign({
+        participants: ({ context, event }) => [...context.participants.filter((p) => p.id !== event.participant.id), event.participant],
+      }),
+    },
+    LEFT: { target: '.check', actions: assign({ participants: ({ context, event }) => context.participants.filter((p) => p.id !== event.participantId) }) },
+  },
+  states: {
+    check: { always: [{ guard: 'hasAgents', target: 'active' }, { target: 'empty' }] },
+    /** No agent in the room: messages are stored but nobody is told. */
+    empty: {},
+    active: {
+      on: {
+        POSTED: {
+          actions: assign({
+            depths: ({ context, event }) => {
+              if (event.authorKind !== 'agent') return context.depths;
+              const entries = Object.entries({ ...context.depths, [event.messageId]: depthOf(context, 'agent', event.inReplyTo) });
+              return Object.fromEntries(entries.slice(-DEPTH_MEMORY));
+            },
+          }),
+        },
+      },
+    },
+  },
+});
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** True when the text names the agent as a word ("Ada, …", "@Ada", "… ask ada?"), case-insensitive. */
+export function mentions(text: string, name: string): boolean {
+  const n = name.trim();
+  if (!n) return false;
+  return new RegExp(`(^|[^\\p{L}\\p{N}_])@?${escapeRe(n)}($|[^\\p{L}\\p{N}_])`, 'iu').test(text);
+}
+
+/**
+ * Which agents are told about a message. Users' messages go to every agent in the room (each decides
+ * for itself); an agent's message goes only to the agents it names, and not past `maxDepth` — agents
+ * answer agents only when addressed, so two agents cannot talk to each other forever.
+ */
+export function recipients(ctx: RoomContext, msg: { authorId: string; authorKind: 'user' | 'agent'; text: string; depth: number }, maxDepth: number): Participant[] {
+  const agents = ctx.participants.filter((p) => p.kind === 'agent' && p.id !== msg.authorId);
+  if (msg.authorKind === 'user') return agents;
+  if (msg.depth >= maxDepth) return [];
+  return agents.filter((a) => mentions(msg.text, a.name));
+}

@@ -1,0 +1,92 @@
+import type { Character } from '../../characters/schema.ts';
+import type { ChatMessage, PromptContext } from '../../models/provider.ts';
+import type { Action } from '../../plugin-host/types.ts';
+
+/** Output of one provider in this turn, kept for the prompt and (as a hash) for the trace. */
+export interface ProviderOutput {
+  name: string;
+  text: string;
+  data: Record<string, unknown>;
+  values: Record<string, unknown>;
+}
+
+const asArray = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** ElizaOS `messageHandlerTemplate`, shortened: the model answers in the XML envelope. */
+export const RESPONSE_INSTRUCTIONS = `Respond in this XML format and nothing else:
+<response>
+  <thought>your short private reasoning</thought>
+  <actions>comma-separated actions, usually REPLY</actions>
+  <providers>extra providers you need, usually empty</providers>
+  <text>the message to send</text>
+</response>`;
+
+export function buildMessages(input: {
+  character: Character;
+  providers: readonly ProviderOutput[];
+  actions: readonly Action[];
+  senderName: string;
+  text: string;
+  xml: boolean;
+}): ChatMessage[] {
+  const { character } = input;
+  const system = [
+    character.system ?? `You are ${character.name}.`,
+    ...input.providers.filter((p) => p.text.trim()).map((p) => p.text.trim()),
+  ];
+  if (input.xml) {
+    const actions = input.actions.map((a) => `- ${a.name}: ${a.description}`).join('\n');
+    system.push(`# Available actions\n${actions}`, RESPONSE_INSTRUCTIONS);
+  }
+  return [
+    { role: 'system', content: system.join('\n\n') },
+    { role: 'user', content: `${input.senderName}: ${input.text}` },
+  ];
+}
+
+/** The structured view the local default generator answers from (it has no language model). */
+export function buildPromptContext(input: {
+  character: Character;
+  providers: readonly ProviderOutput[];
+  senderName?: string;
+  text: string;
+}): PromptContext {
+  const { character } = input;
+  const data = (name: string) => input.providers.find((p) => p.name === name)?.data ?? {};
+  const knowledge = (data('KNOWLEDGE').hits as { text: string; title?: string; score: number }[] | undefined) ?? [];
+  const facts = (data('FACTS').facts as { text: string }[] | undefined) ?? [];
+  const recent = (data('RECENT_MESSAGES').messages as { authorName: string; text: string }[] | undefined) ?? [];
+  const examples: { user: string; agent: string }[] = [];
+  for (const convo of character.messageExamples ?? []) {
+    for (let i = 0; i + 1 < convo.length; i++) {
+      const a = convo[i];
+      const b = convo[i + 1];
+      if (a.name !== character.name && b.name === character.name && a.content.text && b.content.text) examples.push({ user: a.content.text, agent: b.content.text });
+    }
+  }
+  return {
+    agentName: character.name,
+    bio: [...asArray(character.bio), ...(character.lore ?? [])],
+    style: [...(character.style?.all ?? []), ...(character.style?.chat ?? [])],
+    adjectives: character.adjectives ?? [],
+    topics: character.topics ?? [],
+    messageExamples: examples,
+    knowledge: knowledge.map((k) => ({ text: k.text, title: k.title, score: k.score })),
+    memories: [],
+    facts: facts.map((f) => f.text),
+    recentMessages: recent.map((m) => ({ author: m.authorName, text: m.text })),
+    userText: input.text,
+    userName: input.senderName,
+  };
+}
+
+/** ElizaOS `shouldRespondTemplate`, shortened. */
+export function shouldRespondMessages(agentName: string, senderName: string, text: string, recent: string): ChatMessage[] {
+  return [
+    {
+      role: 'system',
+      content: `You decide whether ${agentName} should answer the last message in a group chat. Answer with <action>RESPOND</action> if the message is for ${agentName} or ${agentName} can clearly help, <action>IGNORE</action> otherwise, <action>STOP</action> if asked to stop.\n\n${recent}`,
+    },
+    { role: 'user', content: `${senderName}: ${text}` },
+  ];
+}

@@ -1,0 +1,438 @@
+import type { Subject } from 'rxjs';
+import type { Character } from '../../characters/schema.ts';
+import { characterSetting } from '../../characters/secrets.ts';
+import type { NewEvent } from '../../events/envelope.ts';
+import type { EventStore } from '../../events/store.ts';
+import { ModelError, type ModelProvider, type ModelType } from '../../models/provider.ts';
+import type { PluginHost } from '../../plugin-host/host.ts';
+import type { Action, Content, Memory, PluginEffect, PluginRuntime, ServiceInstance, State } from '../../plugin-host/types.ts';
+import type { ReadModel } from '../../projections/read-model.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { sha256Hex } from '../../shared/ids.ts';
+import type { Pending, RoomMode } from '../machines/agent.machine.ts';
+import { parseShouldRespond, shouldRespondByRules } from '../should-respond.ts';
+import { streams, turnIds } from '../streams.ts';
+import type { ActorSettings, EphemeralEvent, ModelSource } from '../types.ts';
+import { asModelError, generateWithTimeout, streamWithRetries, TurnAbortedError, type AttemptRecord } from './model-call.ts';
+import { parseResponse } from './parse-response.ts';
+import { buildMessages, buildPromptContext, shouldRespondMessages, type ProviderOutput } from './prompt.ts';
+import { VisibleTextStream } from './text-stream.ts';
+
+/** Everything a turn needs from the system; all of it is injected so tests can fake any part. */
+export interface TurnDeps {
+  store: EventStore;
+  readModel: ReadModel;
+  waitFor(seq: number): Promise<void>;
+  models: ModelSource;
+  settings: ActorSettings;
+  logger: Logger;
+  ephemeral: Subject<EphemeralEvent>;
+  /** The agent's character with its secrets opened (in memory only) and its plugin host. */
+  agentContext(agentId: string): Promise<{ character: Character; host: PluginHost } | undefined>;
+  roomMode(agentId: string, roomId: string): RoomMode | undefined;
+  service(type: string): ServiceInstance | undefined;
+  now?: () => number;
+}
+
+export type TurnOutcome = 'answered' | 'declined' | 'failed' | 'refused' | 'superseded' | 'abandoned' | 'skipped';
+
+const PROVIDER_TIMEOUT_MS = 10_000;
+const ACTION_TIMEOUT_MS = 30_000;
+
+const withTimeout = <T>(p: Promise<T> | T, ms: number, what: string): Promise<T> => {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([
+    Promise.resolve(p),
+    new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(t));
+};
+
+const errText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 500);
+
+/** Short, user-facing reasons for a failed turn; the full error is in reply.failed and model.called. */
+function visibleFailure(agentName: string, code: string, err: unknown): string {
+  const why: Record<string, string> = {
+    timeout: 'the language model took too long to answer',
+    rate_limited: 'the language model provider is rate-limiting requests',
+    unavailable: 'the language model provider is unavailable',
+    auth: 'the language model provider rejected the credentials',
+    bad_request: 'the language model provider refused the request',
+    malformed: 'the language model answered something I could not read',
+    unsupported: 'the configured model cannot generate text',
+    empty: 'the language model returned an empty answer',
+    action_failed: 'the action I chose failed',
+    internal: 'an internal error occurred',
+  };
+  void err;
+  return `Sorry — ${agentName} could not answer this message: ${why[code] ?? code}. Please try again in a moment.`;
+}
+
+/**
+ * One agent's handling of one message, from decision to the events that record it. It appends once
+ * at the end (one atomic batch to the room's stream), so a crash before that leaves nothing behind and
+ * the restarted system runs the turn again; a crash after it leaves the whole outcome, and the
+ * deterministic ids make any repeat a no-op.
+ */
+export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: string }, pending: Pending, signal: AbortSignal): Promise<TurnOutcome> {
+  const { agentId } = agent;
+  const { messageId, roomId } = pending;
+  const now = deps.now ?? (() => performance.now());
+  const started = now();
+  await deps.waitFor(pending.seq);
+  if (signal.aborted) return 'abandoned';
+
+  const message = deps.readModel.messageById(messageId);
+  const meta = { author: { kind: 'agent' as const, id: agentId }, causationId: messageId, correlationId: messageId };
+  const replyId = turnIds.reply(agentId, messageId);
+  const appendRoom = async (events: NewEvent[]) => {
+    if (signal.aborted) throw new TurnAbortedError('aborted');
+    await deps.store.append(streams.room(roomId), events.map((e) => ({ ...e, meta: { ...meta, ...e.meta } })));
+  };
+
+  // Mailbox dispositions that need no model.
+  if (pending.disposition === 'supersede') {
+    await appendRoom([{ id: turnIds.decision(agentId, messageId), type: 'reply.decided', data: { agentId, roomId, messageId, respond: false, reason: 'superseded by a newer message (mailbox policy: interrupt)' } }]);
+    return 'superseded';
+  }
+  if (pending.disposition === 'reject') {
+    await appendRoom([
+      { id: turnIds.failure(agentId, messageId), type: 'reply.failed', data: { agentId, roomId, messageId, code: 'busy', message: 'the agent was answering another message in this room (mailbox policy: reject)', attempts: 0 } },
+      {
+        id: replyId,
+        type: 'message.posted',
+        data: { messageId: replyId, roomId, authorId: agentId, authorKind: 'agent', text: `${agent.name} is still answering an earlier message here and did not take this one. Please send it again in a moment.`, inReplyTo: messageId },
+      },
+    ]);
+    return 'refused';
+  }
+
+  const ctx = await deps.agentContext(agentId);
+  if (!message || !ctx) {
+    deps.logger.warn('turn skipped: message or agent not readable', { agentId, messageId });
+    // Still an outcome in the log, so the message never stays pending forever.
+    await appendRoom([{ id: turnIds.decision(agentId, messageId), type: 'reply.decided', data: { agentId, roomId, messageId, respond: false, reason: !message ? 'message not found' : 'agent not found' } }]);
+    return 'skipped';
+  }
+  const { character, host } = ctx;
+  const room = deps.readModel.roomById(roomId);
+  const participants = room?.participants ?? [];
+  const senderName = participants.find((p) => p.id === message.authorId)?.name ?? (message.authorKind === 'agent' ? 'Agent' : 'User');
+  const provider = deps.models.forCharacter(character);
+  const attempts: AttemptRecord[] = [];
+  const effects: PluginEffect[] = [];
+  const pluginFailures: { plugin: string; component: string; error: string }[] = [];
+  const memory: Memory = { id: message.id, entityId: message.authorId, agentId, roomId, content: { text: message.text, inReplyTo: message.inReplyTo }, seq: message.seq, entityName: senderName };
+
+  // ── should respond? ──
+  const mode = deps.roomMode(agentId, roomId);
+  let decision = shouldRespondByRules({
+    agentId,
+    agentName: character.name,
+    message: { authorKind: message.authorKind, text: message.text, depth: pending.depth },
+    participants,
+    mode,
+    useModel: String(characterSetting(character, 'SHOULD_RESPOND_MODEL') ?? '') === 'true',
+  });
+  if (decision.kind === 'ask_model') {
+    try {
+      const recent = deps.readModel.listMessages(roomId, { beforeSeq: message.seq, limit: 8 }).map((m) => `${m.authorId === agentId ? character.name : m.authorKind}: ${m.text}`).join('\n');
+      const r = await generateWithTimeout(provider, { modelType: 'TEXT_SMALL', messages: shouldRespondMessages(character.name, senderName, message.text, recent), maxTokens: 20 }, deps.settings.modelTimeoutMs, signal);
+      attempts.push({ provider: provider.name, model: r.model, ok: true, usage: r.usage, latencyMs: now() - started });
+      decision = parseShouldRespond(r.text) ? { kind: 'respond', reason: 'the small model chose RESPOND' } : { kind: 'ignore', reason: 'the small model chose IGNORE' };
+    } catch (err) {
+      if (signal.aborted) return 'abandoned';
+      const me = asModelError(err, provider.name);
+      attempts.push({ provider: provider.name, model: 'unknown', ok: false, latencyMs: now() - started, error: `${me.code}: ${me.message}` });
+      const first = participants.find((p) => p.kind === 'agent')?.id === agentId;
+      decision = first ? { kind: 'respond', reason: `should-respond model failed (${me.code}); the room's first agent answers` } : { kind: 'ignore', reason: `should-respond model failed (${me.code})` };
+    }
+  }
+
+  const queryVector = decision.kind === 'respond' ? await embedForKnowledge(deps, agentId, message.text) : undefined;
+  const runtime = makeRuntime(deps, agentId, character, provider, queryVector, effects, signal);
+  const modelEvents = () =>
+    attempts.map(
+      (a, i): NewEvent => ({
+        id: turnIds.modelCall(agentId, messageId, i),
+        type: 'model.called',
+        data: { agentId, provider: a.provider, model: a.model, kind: 'text', ok: a.ok, ...(a.usage ? { usage: a.usage } : {}), latencyMs: Math.round(a.latencyMs), ...(a.error ? { error: a.error } : {}) },
+      }),
+    );
+
+  if (decision.kind !== 'respond') {
+    await runEvaluators(deps, host, runtime, memory, undefined, false, pluginFailures);
+    await appendAgentEffects(deps, agentId, messageId, effects, pluginFailures, meta);
+    await appendRoom([...modelEvents(), { id: turnIds.decision(agentId, messageId), type: 'reply.decided', data: { agentId, roomId, messageId, respond: false, reason: decision.reason } }]);
+    return 'declined';
+  }
+
+  deps.ephemeral.next({ type: 'typing', roomId, agentId });
+
+  // ── compose state from providers ──
+  const outputs = await composeProviders(host, runtime, memory, pluginFailures);
+  const state: State = {
+    values: Object.assign({}, ...outputs.map((o) => o.values)),
+    data: Object.fromEntries(outputs.map((o) => [o.name, o.data])),
+    text: outputs.map((o) => o.text).filter(Boolean).join('\n\n'),
+  };
+
+  // ── model call, streamed ──
+  let raw: string;
+  let model = 'unknown';
+  let usage = { promptTokens: 0, completionTokens: 0 };
+  try {
+    let visible = new VisibleTextStream();
+    const result = await streamWithRetries(
+      provider,
+      {
+        modelType: 'TEXT_LARGE',
+        messages: buildMessages({ character, providers: outputs, actions: host.actions(), senderName, text: message.text, xml: String(characterSetting(character, 'RESPONSE_FORMAT') ?? 'xml') !== 'text' }),
+        context: buildPromptContext({ character, providers: outputs, senderName, text: message.text }),
+        ...(typeof characterSetting(character, 'TEXT_LARGE_TEMPERATURE') === 'number' ? { temperature: characterSetting(character, 'TEXT_LARGE_TEMPERATURE') as number } : {}),
+      },
+      {
+        attempts: deps.settings.modelAttempts,
+        timeoutMs: Number(characterSetting(character, 'MODEL_TIMEOUT_MS')) || deps.settings.modelTimeoutMs,
+        retryBaseMs: deps.settings.retryBaseMs,
+        signal,
+        onDelta: (d) => {
+          const delta = visible.push(d);
+          if (delta) deps.ephemeral.next({ type: 'reply.delta', roomId, agentId, replyTo: messageId, delta });
+        },
+        onRetry: () => (visible = new VisibleTextStream()),
+        now,
+      },
+      attempts,
+    );
+    raw = result.text;
+    model = result.model;
+    usage = result.usage;
+    if (!raw.trim()) throw new ModelError('malformed', 'empty answer', provider.name, false);
+  } catch (err) {
+    if (err instanceof TurnAbortedError || signal.aborted) return 'abandoned';
+    const me = asModelError(err, provider.name);
+    const code = me.message === 'empty answer' ? 'empty' : me.code;
+    await appendAgentEffects(deps, agentId, messageId, effects, pluginFailures, meta);
+    await appendFailure(appendRoom, agent.name, { agentId, roomId, messageId, replyId }, code, me.message, attempts.length, modelEvents());
+    return 'failed';
+  }
+
+  // ── parse, run actions ──
+  const parsed = parseResponse(raw);
+  const participantsAgents = participants.filter((p) => p.kind === 'agent').length;
+  let actionNames = parsed.actions;
+  // In a one-agent room every user message gets an answer (API.md): IGNORE with text becomes REPLY.
+  if (actionNames.includes('IGNORE') && actionNames.length > 1) actionNames = actionNames.filter((a) => a !== 'IGNORE');
+  if (actionNames.includes('IGNORE') && participantsAgents <= 1 && message.authorKind === 'user' && parsed.text.trim()) actionNames = ['REPLY'];
+  const replies: string[] = [];
+  const actionEvents: NewEvent[] = [];
+  const performed: string[] = [];
+  let actionFailure: string | undefined;
+  const callback = async (content: Content) => {
+    if (typeof content.text === 'string' && content.text.trim()) replies.push(content.text.trim());
+  };
+  for (const [i, name] of actionNames.entries()) {
+    if (signal.aborted) return 'abandoned';
+    const action: Action | undefined = host.findAction(name);
+    if (!action) {
+      actionEvents.push({ id: turnIds.action(agentId, messageId, i), type: 'action.completed', data: { agentId, roomId, messageId, action: name, success: false, error: 'unknown action' } });
+      continue;
+    }
+    try {
+      if (!(await withTimeout(action.validate(runtime, memory, state), ACTION_TIMEOUT_MS, `${action.name}.validate`))) {
+        actionEvents.push({ id: turnIds.action(agentId, messageId, i), type: 'action.completed', data: { agentId, roomId, messageId, action: action.name, success: false, error: 'validate returned false' } });
+        continue;
+      }
+      const result = await withTimeout(action.handler(runtime, memory, state, { responseText: parsed.text, thought: parsed.thought, actionIndex: i }, callback), ACTION_TIMEOUT_MS, action.name);
+      const r = typeof result === 'object' && result !== null ? result : { success: result !== false };
+      performed.push(action.name);
+      actionEvents.push({
+        id: turnIds.action(agentId, messageId, i),
+        type: 'action.completed',
+        data: { agentId, roomId, messageId, action: action.name, success: r.success !== false, ...(r.text ? { text: String(r.text).slice(0, 4000) } : {}), ...(r.error ? { error: errText(r.error) } : {}) },
+      });
+    } catch (err) {
+      actionFailure = `${action.name}: ${errText(err)}`;
+      pluginFailures.push({ plugin: host.pluginOf(action), component: `action:${action.name}`, error: errText(err) });
+      actionEvents.push({ id: turnIds.action(agentId, messageId, i), type: 'action.completed', data: { agentId, roomId, messageId, action: action.name, success: false, error: errText(err) } });
+    }
+  }
+  const ignored = actionNames.length === 1 && actionNames[0] === 'IGNORE';
+  let text = replies.join('\n\n');
+  if (!text && !ignored && !actionFailure) text = parsed.text.trim();
+
+  await appendAgentEffects(deps, agentId, messageId, effects, pluginFailures.splice(0), meta);
+  if (!text) {
+    if (ignored) {
+      await appendRoom([...modelEvents(), ...actionEvents, { id: turnIds.decision(agentId, messageId), type: 'reply.decided', data: { agentId, roomId, messageId, respond: false, reason: 'the model chose IGNORE' } }]);
+      await runEvaluators(deps, host, runtime, memory, state, false, pluginFailures);
+      await appendAgentEffects(deps, agentId, messageId, effects, pluginFailures, meta);
+      return 'declined';
+    }
+    await appendFailure(appendRoom, agent.name, { agentId, roomId, messageId, replyId }, actionFailure ? 'action_failed' : 'empty', actionFailure ?? 'no reply text', attempts.length, [...modelEvents(), ...actionEvents]);
+    return 'failed';
+  }
+
+  // ── the reply: one atomic batch ──
+  const data = (name: string) => state.data[name] as Record<string, unknown> | undefined;
+  const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  await appendRoom([
+    ...modelEvents(),
+    { id: turnIds.decision(agentId, messageId), type: 'reply.decided', data: { agentId, roomId, messageId, respond: true, reason: decision.reason } },
+    ...actionEvents,
+    { id: replyId, type: 'message.posted', data: { messageId: replyId, roomId, authorId: agentId, authorKind: 'agent', text, inReplyTo: messageId } },
+    {
+      id: turnIds.trace(agentId, messageId),
+      type: 'reply.traced',
+      data: {
+        agentId,
+        roomId,
+        messageId,
+        replyId,
+        provider: provider.name,
+        model,
+        usage,
+        latencyMs: Math.round(now() - started),
+        sources: {
+          messageIds: [messageId, ...ids(data('RECENT_MESSAGES')?.messageIds)],
+          knowledgeChunkIds: ids(data('KNOWLEDGE')?.chunkIds),
+          factIds: ids(data('FACTS')?.factIds),
+        },
+        providers: outputs.map((o) => ({ name: o.name, sha256: sha256Hex(o.text), chars: o.text.length })),
+        actions: performed,
+        ...(parsed.thought ? { thought: parsed.thought.slice(0, 2000) } : {}),
+      },
+    },
+  ]);
+
+  // ── evaluators, after the reply is visible ──
+  await runEvaluators(deps, host, runtime, memory, state, true, pluginFailures);
+  await appendAgentEffects(deps, agentId, messageId, effects, pluginFailures, meta).catch((err) => deps.logger.warn('evaluator effects not recorded', { agentId, messageId, error: errText(err) }));
+  return 'answered';
+}
+
+async function appendFailure(
+  appendRoom: (events: NewEvent[]) => Promise<void>,
+  agentName: string,
+  ids: { agentId: string; roomId: string; messageId: string; replyId: string },
+  code: string,
+  detail: string,
+  attempts: number,
+  extra: NewEvent[],
+): Promise<void> {
+  const { agentId, roomId, messageId, replyId } = ids;
+  await appendRoom([
+    ...extra,
+    { id: turnIds.failure(agentId, messageId), type: 'reply.failed', data: { agentId, roomId, messageId, code, message: detail.slice(0, 1000), attempts } },
+    // The person sees an outcome, never silence: a short message from the agent saying why.
+    { id: replyId, type: 'message.posted', data: { messageId: replyId, roomId, authorId: agentId, authorKind: 'agent', text: visibleFailure(agentName, code, detail), inReplyTo: messageId } },
+  ]);
+}
+
+async function composeProviders(host: PluginHost, runtime: PluginRuntime, memory: Memory, failures: { plugin: string; component: string; error: string }[]): Promise<ProviderOutput[]> {
+  const selected = host.providers().filter((p) => !p.dynamic && !p.private);
+  const empty: State = { values: {}, data: {}, text: '' };
+  const results = await Promise.all(
+    selected.map(async (p): Promise<ProviderOutput | undefined> => {
+      try {
+        const r = await withTimeout(p.get(runtime, memory, empty), PROVIDER_TIMEOUT_MS, `provider ${p.name}`);
+        return { name: p.name, text: r?.text ?? '', data: r?.data ?? {}, values: r?.values ?? {} };
+      } catch (err) {
+        failures.push({ plugin: host.pluginOf(p), component: `provider:${p.name}`, error: errText(err) });
+        return undefined;
+      }
+    }),
+  );
+  return results.filter((r): r is ProviderOutput => r !== undefined);
+}
+
+async function runEvaluators(
+  deps: TurnDeps,
+  host: PluginHost,
+  runtime: PluginRuntime,
+  memory: Memory,
+  state: State | undefined,
+  responded: boolean,
+  failures: { plugin: string; component: string; error: string }[],
+): Promise<void> {
+  for (const ev of host.evaluators()) {
+    if (!responded && !ev.alwaysRun) continue;
+    try {
+      if (!(await withTimeout(ev.validate(runtime, memory, state), ACTION_TIMEOUT_MS, `${ev.name}.validate`))) continue;
+      await withTimeout(ev.handler(runtime, memory, state), ACTION_TIMEOUT_MS, `evaluator ${ev.name}`);
+    } catch (err) {
+      deps.logger.warn('evaluator failed', { evaluator: ev.name, error: errText(err) });
+      failures.push({ plugin: host.pluginOf(ev), component: `evaluator:${ev.name}`, error: errText(err) });
+    }
+  }
+}
+
+/** Turns what plugins asked for (room modes, facts) and plugin failures into agent-stream events. */
+async function appendAgentEffects(
+  deps: TurnDeps,
+  agentId: string,
+  messageId: string,
+  effects: PluginEffect[],
+  failures: { plugin: string; component: string; error: string }[],
+  meta: NewEvent['meta'],
+): Promise<void> {
+  const events: NewEvent[] = [];
+  let modeN = 0;
+  for (const e of effects.splice(0)) {
+    if (e.kind === 'room_mode') events.push({ id: turnIds.roomMode(agentId, messageId, modeN++), type: 'agent.room_mode_changed', data: { agentId, roomId: e.roomId, mode: e.mode, messageId } });
+    else {
+      const factId = turnIds.fact(agentId, messageId, e.text);
+      events.push({ id: factId, type: 'agent.fact_recorded', data: { agentId, roomId: e.roomId, factId, text: e.text, sourceMessageIds: e.sourceMessageIds } });
+    }
+  }
+  for (const f of failures.splice(0))
+    events.push({ id: turnIds.pluginFailed(agentId, messageId, f.component), type: 'plugin.failed', data: { plugin: f.plugin, agentId, component: f.component, error: f.error } });
+  if (events.length) await deps.store.append(streams.agent(agentId), events.map((e) => ({ ...e, meta })));
+}
+
+/**
+ * The message's embedding for knowledge search, only when the agent has documents. A slow or failing
+ * embedder does not fail the turn: retrieval falls back to text (BM25) alone.
+ */
+async function embedForKnowledge(deps: TurnDeps, agentId: string, text: string): Promise<Float32Array | undefined> {
+  try {
+    if (deps.readModel.listDocuments(agentId).length === 0) return undefined;
+    const [v] = await withTimeout(deps.models.embedder().embed([text]), 5_000, 'embedding');
+    return v;
+  } catch (err) {
+    deps.logger.debug('message embedding for retrieval failed; using text search only', { agentId, error: errText(err) });
+    return undefined;
+  }
+}
+
+function makeRuntime(deps: TurnDeps, agentId: string, character: Character, provider: ModelProvider, vector: Float32Array | undefined, effects: PluginEffect[], signal: AbortSignal): PluginRuntime {
+  const rm = deps.readModel;
+  const names = new Map<string, string>();
+  const nameOf = (id: string, kind: string) => {
+    if (!names.has(id)) names.set(id, id === agentId ? character.name : (rm.accountById(id)?.name ?? rm.agentById(id)?.name ?? kind));
+    return names.get(id)!;
+  };
+  return {
+    agentId,
+    character,
+    getSetting: (key) => characterSetting(character, key),
+    async useModel(type: ModelType, params) {
+      const messages = params.messages ?? [{ role: 'user' as const, content: params.prompt ?? '' }];
+      const r = await generateWithTimeout(provider, { ...params, modelType: type === 'TEXT_SMALL' ? 'TEXT_SMALL' : 'TEXT_LARGE', messages }, deps.settings.modelTimeoutMs, signal);
+      return r.text;
+    },
+    getService: <T>(type: string) => deps.service(type) as T | undefined,
+    record: (effect) => void effects.push(effect),
+    queries: {
+      recentMessages(roomId, limit, beforeSeq) {
+        return rm.listMessages(roomId, { beforeSeq, limit }).map((m) => ({ id: m.id, authorId: m.authorId, authorKind: m.authorKind, authorName: nameOf(m.authorId, m.authorKind), text: m.text, seq: m.seq }));
+      },
+      knowledge(text, k) {
+        return rm.searchKnowledge(agentId, { text, k, ...(vector ? { vector } : {}) }).map((h) => ({ chunkId: h.chunkId, documentId: h.documentId, title: h.title, text: h.text, score: h.score }));
+      },
+      facts(roomId, text, limit) {
+        return rm.facts(agentId, { roomId, ...(text ? { query: { text, k: limit } } : {}), limit }).map((f) => ({ id: f.id, text: f.text }));
+      },
+    },
+  };
+}

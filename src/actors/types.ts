@@ -1,0 +1,74 @@
+import type { Observable } from 'rxjs';
+import type { Settings } from '../app/settings.ts';
+import type { Character } from '../characters/schema.ts';
+import type { EventStore } from '../events/store.ts';
+import type { ModelProvider } from '../models/provider.ts';
+import type { Plugin } from '../plugin-host/types.ts';
+import type { ReadModel } from '../projections/read-model.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { SecretBox } from '../shared/secrets.ts';
+
+export interface Embedder {
+  model: string;
+  embed(texts: string[]): Promise<Float32Array[]>;
+}
+
+export interface ModelSource {
+  forCharacter(character?: Character): ModelProvider;
+  embedder(): Embedder;
+}
+
+/** Knobs of the actor system; every one has a default (see DEFAULT_ACTOR_SETTINGS). */
+export interface ActorSettings {
+  /** Per model attempt. */
+  modelTimeoutMs: number;
+  /** Model attempts per turn (1 = no retry). */
+  modelAttempts: number;
+  retryBaseMs: number;
+  /** Agents answer agents only up to this reply depth (user message = 0). */
+  maxAgentDepth: number;
+  recentMessages: number;
+  knowledgeK: number;
+  factsK: number;
+  /** Supervision backoff: base * 2^failures, capped. */
+  restartBaseMs: number;
+  restartMaxMs: number;
+  /** Snapshots are written this long after the last change (and on stop); never while idle. */
+  snapshotDelayMs: number;
+  /** Directory of trusted local plugins (plugins/). */
+  pluginsDir?: string;
+}
+
+export interface ActorSystemDeps {
+  store: EventStore;
+  readModel: ReadModel;
+  waitFor(seq: number): Promise<void>;
+  models: ModelSource;
+  plugins?: Plugin[];
+  secrets: SecretBox;
+  logger?: Logger;
+  settings?: Partial<Settings> & Partial<ActorSettings>;
+}
+
+export interface ActorNode {
+  id: string;
+  kind: 'system' | 'agent' | 'room' | 'service';
+  state: string;
+  parent?: string;
+  children: string[];
+}
+
+export type EphemeralEvent =
+  | { type: 'reply.delta'; roomId: string; agentId: string; replyTo: string; delta: string }
+  | { type: 'typing'; roomId: string; agentId: string };
+
+export interface ActorSystem {
+  /** Restores every actor from snapshot + log tail, resumes accepted-but-unanswered messages, then follows the log. */
+  start(): Promise<void>;
+  /** Stops cleanly: in-flight turns are abandoned (they resume after restart), services stop in reverse order. */
+  stop(): Promise<void>;
+  graph(): ActorNode[];
+  ephemeral$: Observable<EphemeralEvent>;
+  /** Resolves when every event up to the log's head has been handled and no turn is in flight. */
+  idle(): Promise<void>;
+}

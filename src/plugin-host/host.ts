@@ -1,0 +1,106 @@
+import type { Action, Evaluator, ModelHandler, Plugin, Provider, ServiceClass } from './types.ts';
+
+/**
+ * The components an agent's plugins contribute, in ElizaOS registration order. This is the seam for
+ * isolation: an in-process host holds the objects; a worker-thread host (later) would hold proxies
+ * with the same shape whose calls cross a message port.
+ */
+export interface PluginHost {
+  readonly plugins: readonly Plugin[];
+  actions(): readonly Action[];
+  providers(): readonly Provider[];
+  evaluators(): readonly Evaluator[];
+  services(): readonly { plugin: string; service: ServiceClass }[];
+  /** ElizaOS name matching: exact → similes → fuzzy (case and punctuation insensitive). */
+  findAction(name: string): Action | undefined;
+  /** The highest-priority handler for a model type, if any plugin registered one. */
+  modelHandler(type: string): { plugin: string; handler: ModelHandler } | undefined;
+  /** The plugin a component came from (for plugin.failed events). */
+  pluginOf(component: Action | Provider | Evaluator): string;
+}
+
+const norm = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '');
+
+export function createPluginHost(plugins: readonly Plugin[]): PluginHost {
+  // ElizaOS skips a plugin whose name is already registered.
+  const unique: Plugin[] = [];
+  const seen = new Set<string>();
+  for (const p of plugins) {
+    if (seen.has(p.name)) continue;
+    seen.add(p.name);
+    unique.push(p);
+  }
+  const owner = new Map<object, string>();
+  const actions: Action[] = [];
+  const providers: Provider[] = [];
+  const evaluators: Evaluator[] = [];
+  const services: { plugin: string; service: ServiceClass }[] = [];
+  const models = new Map<string, { plugin: string; handler: ModelHandler; priority: number; order: number }[]>();
+  let order = 0;
+  for (const p of unique) {
+    for (const a of p.actions ?? []) (actions.push(a), owner.set(a, p.name));
+    for (const pr of p.providers ?? []) (providers.push(pr), owner.set(pr, p.name));
+    for (const e of p.evaluators ?? []) (evaluators.push(e), owner.set(e, p.name));
+    for (const s of p.services ?? []) services.push({ plugin: p.name, service: s });
+    for (const [type, handler] of Object.entries(p.models ?? {})) {
+      if (!handler) continue;
+      const list = models.get(type) ?? [];
+      list.push({ plugin: p.name, handler, priority: p.priority ?? 0, order: order++ });
+      list.sort((a, b) => b.priority - a.priority || a.order - b.order);
+      models.set(type, list);
+    }
+  }
+  providers.sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
+
+  return {
+    plugins: unique,
+    actions: () => actions,
+    providers: () => providers,
+    evaluators: () => evaluators,
+    services: () => services,
+    findAction(name) {
+      const n = norm(name);
+      if (!n) return undefined;
+      return (
+        actions.find((a) => norm(a.name) === n) ??
+        actions.find((a) => (a.similes ?? []).some((s) => norm(s) === n)) ??
+        actions.find((a) => norm(a.name).includes(n) || n.includes(norm(a.name)))
+      );
+    },
+    modelHandler(type) {
+      const first = models.get(type)?.[0];
+      return first && { plugin: first.plugin, handler: first.handler };
+    },
+    pluginOf: (c) => owner.get(c) ?? 'unknown',
+  };
+}
+
+/** A plugin object must at least have a name and a description; components must have their functions. */
+export function checkPluginShape(value: unknown): { ok: true; plugin: Plugin } | { ok: false; problems: string[] } {
+  const problems: string[] = [];
+  if (value === null || typeof value !== 'object') return { ok: false, problems: ['not an object'] };
+  const p = value as Record<string, unknown>;
+  if (typeof p.name !== 'string' || !p.name) problems.push('name: must be a non-empty string');
+  if (p.description !== undefined && typeof p.description !== 'string') problems.push('description: must be a string');
+  const list = (key: string, check: (x: Record<string, unknown>) => string | undefined) => {
+    if (p[key] === undefined) return;
+    if (!Array.isArray(p[key])) return void problems.push(`${key}: must be an array`);
+    (p[key] as unknown[]).forEach((x, i) => {
+      const why = x && typeof x === 'object' ? check(x as Record<string, unknown>) : 'must be an object';
+      if (why) problems.push(`${key}[${i}]: ${why}`);
+    });
+  };
+  list('actions', (a) => (typeof a.name !== 'string' ? 'name missing' : typeof a.handler !== 'function' ? 'handler must be a function' : typeof a.validate !== 'function' ? 'validate must be a function' : undefined));
+  list('providers', (a) => (typeof a.name !== 'string' ? 'name missing' : typeof a.get !== 'function' ? 'get must be a function' : undefined));
+  list('evaluators', (a) => (typeof a.name !== 'string' ? 'name missing' : typeof a.handler !== 'function' ? 'handler must be a function' : typeof a.validate !== 'function' ? 'validate must be a function' : undefined));
+  if (p.services !== undefined) {
+    if (!Array.isArray(p.services)) problems.push('services: must be an array');
+    else
+      (p.services as unknown[]).forEach((s, i) => {
+        const svc = s as Record<string, unknown> | undefined;
+        if (!svc || typeof svc.serviceType !== 'string' || typeof svc.start !== 'function') problems.push(`services[${i}]: needs static serviceType and start()`);
+      });
+  }
+  if (problems.length) return { ok: false, problems };
+  return { ok: true, plugin: { description: '', ...(p as object) } as Plugin };
+}
