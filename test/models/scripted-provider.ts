@@ -1,5 +1,5 @@
 import { ModelError } from '../../src/models/provider.ts';
-import type { CallOptions, EmbedResult, GenerateObjectResult, GenerateTextParams, GenerateTextResult, ModelProvider, TextStreamChunk } from '../../src/models/provider.ts';
+import type { CallOptions, EmbedResult, GenerateObjectParams, GenerateObjectResult, GenerateTextParams, GenerateTextResult, ModelProvider, TextStreamChunk } from '../../src/models/provider.ts';
 
 /** An in-memory provider whose next outcomes are scripted: errors to throw, or success. */
 export class ScriptedProvider implements ModelProvider {
@@ -37,7 +37,7 @@ export class ScriptedProvider implements ModelProvider {
     yield { type: 'done', result: { text: 'ok', model: 'scripted-model', usage: { promptTokens: 3, completionTokens: 2 } } };
   }
 
-  async generateObject(params: GenerateTextParams & { schema: Record<string, unknown> }): Promise<GenerateObjectResult> {
+  async generateObject(params: GenerateObjectParams): Promise<GenerateObjectResult> {
     this.next(params);
     return { object: {}, model: 'scripted-model', usage: { promptTokens: 1, completionTokens: 1 } };
   }
@@ -49,4 +49,4 @@ export class ScriptedProvider implements ModelProvider {
   }
 }
 
-export const err = (code: ModelError['code'], retryable: boolean, retryAfterMs?: number, message = code) => new ModelError(code, message, 'scripted', retryable, retryAfterMs);
+export const err = (code: ModelError['code'], retryable: boolean, retryAfterMs?: number, message: string = code) => new ModelError(code, message, 'scripted', retryable, retryAfterMs);
