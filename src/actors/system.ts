@@ -269,7 +269,7 @@ export class ChronicleActorSystem implements ActorSystem {
         startTurns: (_, p) => {
           for (const pending of p.pendings) this.launchTurn(agentId, pending);
         },
-        abortTurn: (_, p) => this.turns.get(`${agentId}:${p.messageId}`)?.controller.abort(),
+        abortTurn: (_, p) => this.turns.get(`${agentId}:${p.messageId}:answer`)?.controller.abort(),
         abortAll: () => {
           for (const t of this.turns.values()) if (t.agentId === agentId) t.controller.abort();
         },
@@ -340,7 +340,8 @@ export class ChronicleActorSystem implements ActorSystem {
 
   private launchTurn(agentId: string, pending: Pending): void {
     if (!this.live || this.stopped) return;
-    const key = `${agentId}:${pending.messageId}`;
+    // Keyed with the disposition: a superseded message's refusal runs while its aborted answer winds down.
+    const key = `${agentId}:${pending.messageId}:${pending.disposition}`;
     if (this.turns.has(key)) return;
     const controller = new AbortController();
     const name = this.agents.get(agentId)?.actor.getSnapshot().context.name ?? agentId;
