@@ -19,7 +19,16 @@ import { readSettings } from '../src/app/settings.ts';
 
 const LOAD = join(import.meta.dirname, 'transport-load.mjs');
 
-function runLoad(args: string[], onReady?: () => Promise<void>): Promise<any> {
+/** Runs a load phase and adds the server process's CPU time per unit of work (load-generator independent). */
+async function runLoad(args: string[], onReady?: () => Promise<void>): Promise<any> {
+  const c0 = process.cpuUsage();
+  const r = await runLoadRaw(args, onReady);
+  const c = process.cpuUsage(c0);
+  const units = r.requests ?? r.replies ?? r.deliveries;
+  return { ...r, serverCpuS: (c.user + c.system) / 1e6, serverCpuUsPerUnit: units ? (c.user + c.system) / units : null };
+}
+
+function runLoadRaw(args: string[], onReady?: () => Promise<void>): Promise<any> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [LOAD, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`load ${args[0]} timed out`))), 120_000);

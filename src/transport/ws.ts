@@ -36,6 +36,8 @@ interface SocketData {
   queue: Promise<void>;
   /** Resolvers waiting for the send buffer to drain (history replay). */
   drainWaiters: (() => void)[];
+  /** Frames queued in this tick, written together under one cork (one syscall, not one per frame). */
+  outbox: string[];
 }
 
 type Ws = WebSocket<SocketData>;
@@ -58,6 +60,8 @@ export class WsHub {
   private nextId = 1;
   private readonly sockets = new Set<Ws>();
   private readonly byRoom = new Map<string, Set<Ws>>();
+  private readonly pendingFlush = new Set<Ws>();
+  private flushScheduled = false;
   private ephemeralSub?: { unsubscribe(): void };
 
   constructor(
@@ -95,7 +99,7 @@ export class WsHub {
         }
         let aborted = false;
         res.onAborted(() => (aborted = true));
-        const data: SocketData = { id: this.nextId++, ip, authFailed: false, closed: false, rooms: new Map(), queue: Promise.resolve(), drainWaiters: [] };
+        const data: SocketData = { id: this.nextId++, ip, authFailed: false, closed: false, rooms: new Map(), queue: Promise.resolve(), drainWaiters: [], outbox: [] };
         const finish = () => {
           if (aborted) return;
           res.cork(() => res.upgrade(data, key, protocol, extensions, context));
@@ -157,15 +161,45 @@ export class WsHub {
   private close(ws: Ws, code: number, reason: string): void {
     const d = ws.getUserData();
     if (d.closed) return;
+    // Frames already queued go out before the close frame.
+    if (d.outbox.length) this.flushSocket(ws);
+    if (d.closed) return;
     d.closed = true;
     ws.end(code, reason);
   }
 
+  /**
+   * Queues a frame; every socket's frames of this tick are written at the end of it under one cork.
+   * Outside uWS's own callbacks nothing is corked, and a syscall per frame was the top item of the
+   * send → reply profile (typing, deltas, ack and messages of one exchange arrive in one tick).
+   */
   private send(ws: Ws, frame: string): void {
     const d = ws.getUserData();
     if (d.closed) return;
-    ws.send(frame, false);
-    this.server.metrics.wsFramesOut++;
+    d.outbox.push(frame);
+    this.pendingFlush.add(ws);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const sockets = [...this.pendingFlush];
+    this.pendingFlush.clear();
+    for (const ws of sockets) this.flushSocket(ws);
+  }
+
+  private flushSocket(ws: Ws): void {
+    const d = ws.getUserData();
+    const frames = d.outbox;
+    d.outbox = [];
+    if (d.closed || frames.length === 0) return;
+    ws.cork(() => {
+      for (const f of frames) ws.send(f, false);
+    });
+    this.server.metrics.wsFramesOut += frames.length;
     if (ws.getBufferedAmount() > this.server.options.wsMaxBufferedBytes) {
       this.server.metrics.wsDisconnectsBackpressure++;
       this.close(ws, CLOSE_BACKPRESSURE, 'send buffer full (slow consumer); reconnect and subscribe with afterSeq');
@@ -234,8 +268,9 @@ export class WsHub {
         for (const e of page) {
           if (!current()) return;
           this.deliver(ws, sub, e);
+          this.flushSocket(ws);
           // Replay at the pace the client reads: wait for the buffer to drain below half the bound.
-          if (ws.getBufferedAmount() > this.server.options.wsMaxBufferedBytes / 2) {
+          if (!d.closed && ws.getBufferedAmount() > this.server.options.wsMaxBufferedBytes / 2) {
             await new Promise<void>((r) => d.drainWaiters.push(r));
           }
         }
