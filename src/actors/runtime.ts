@@ -24,7 +24,7 @@ export interface SpawnOptions<M extends AnyStateMachine> {
  */
 export function spawnActor<M extends AnyStateMachine>(options: SpawnOptions<M>): { actor: Actor<M>; restored: boolean } {
   const base = { input: options.input, ...(options.inspect ? { inspect: options.inspect } : {}), ...(options.id ? { id: options.id } : {}) };
-  if (options.snapshot !== undefined) {
+  if (options.snapshot !== undefined && looksRestorable(options.machine, options.snapshot)) {
     try {
       const actor = createActor(options.machine, { ...base, snapshot: options.snapshot as SnapshotFrom<M> } as never) as Actor<M>;
       actor.start();
@@ -38,6 +38,22 @@ export function spawnActor<M extends AnyStateMachine>(options: SpawnOptions<M>):
   const actor = createActor(options.machine, base as never) as Actor<M>;
   actor.start();
   return { actor, restored: false };
+}
+
+/**
+ * A persisted snapshot XState can restore: the right shape, and a state value the machine has.
+ * Checked before createActor, because XState reports a bad snapshot as an uncaught error.
+ */
+function looksRestorable(machine: AnyStateMachine, snapshot: unknown): boolean {
+  if (snapshot === null || typeof snapshot !== 'object') return false;
+  const s = snapshot as { value?: unknown; context?: unknown; status?: unknown };
+  if (s.status !== 'active' || s.value === undefined || s.context === null || typeof s.context !== 'object') return false;
+  try {
+    machine.resolveState({ value: s.value as never, context: s.context as never });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The serialisable form of an actor's state, for SnapshotStore. */

@@ -154,7 +154,7 @@ export class ChronicleActorSystem implements ActorSystem {
     await this.flushSnapshots().catch((err) => this.logger.warn('snapshot flush at stop failed', { error: String(err) }));
     await this.services.stop();
     for (const e of [...this.agents.values(), ...this.rooms.values()]) e.actor.stop();
-    this.system.send({ type: 'STOPPED' });
+    if (this.system.getSnapshot().matches('stopping')) this.system.send({ type: 'STOPPED' });
     this.system.stop();
     this.ephemeral$.complete();
     this.notifyChange();

@@ -24,7 +24,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(options: { store?: EventStore; models?: ModelSource; plugins?: Plugin[]; settings?: ActorSystemDeps['settings']; start?: boolean } = {}): Promise<Harness> {
+export async function createHarness(options: { store?: EventStore; models?: ModelSource; plugins?: Plugin[]; settings?: ActorSystemDeps['settings']; start?: boolean; keepStore?: boolean } = {}): Promise<Harness> {
   const store = options.store ?? new SqliteEventStore({ path: ':memory:' });
   const readModel = new FakeReadModel(store);
   readModel.start();
@@ -81,7 +81,7 @@ export async function createHarness(options: { store?: EventStore; models?: Mode
     async close() {
       await system.stop();
       readModel.close();
-      await store.close();
+      if (!options.keepStore) await store.close();
     },
   };
 }
