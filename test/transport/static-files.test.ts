@@ -38,6 +38,6 @@ describe('the web client at /', () => {
   it('API paths stay API: unknown /api and /v1 routes are JSON 404s', async () => {
     const r = await fetch(t.url + '/api/v1/nope');
     expect(r.status).toBe(404);
-    expect((await r.json()).error.code).toBe('not_found');
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('not_found');
   });
 });
