@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AgentView, RoomView } from '../../projections/read-model.ts';
 import { hasRole } from '../../auth/roles.ts';
 import { derivedId, newId } from '../../shared/ids.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { notFound } from '../errors.ts';
 import { liveAgent } from './agents.ts';
 import { authorOf, catchUp, streams, type Caller, type CommandContext } from './context.ts';
 import { parseInput } from './validate.ts';
@@ -112,9 +112,4 @@ export async function ensureDirectRoom(ctx: CommandContext, caller: Caller, agen
   const result = await ctx.store.append(streams.room(roomId), events);
   await ctx.projections.waitFor(result.lastSeq);
   return ctx.readModel.roomById(roomId)!;
-}
-
-export function parseIdParam(value: string, what: string): string {
-  if (!value || value.length > 200) throw badRequest(`${what} is not a valid id`);
-  return value;
 }
