@@ -54,15 +54,27 @@ export class LogFanout {
     this.subscription?.unsubscribe();
   }
 
+  /**
+   * Runs inside the store's commit notification: a throwing listener must neither break the store's
+   * flush nor starve the other listeners, so each call is isolated.
+   */
   private dispatch(e: AnyRecordedEvent): void {
     this.lastSeq = e.seq;
-    for (const l of this.all) l(e);
+    for (const l of this.all) this.safely(l, e);
     if (e.type !== 'message.posted') return;
     const listeners = this.rooms.get(e.data.roomId);
-    if (listeners) for (const l of listeners) l(e);
+    if (listeners) for (const l of listeners) this.safely(l, e);
     if (e.data.inReplyTo !== undefined && e.data.authorKind === 'agent') {
       const waiters = this.replyWaiters.get(e.data.inReplyTo);
-      if (waiters) for (const w of waiters) w(e);
+      if (waiters) for (const w of waiters) this.safely(w, e);
+    }
+  }
+
+  private safely<E>(listener: (e: E) => void, e: E): void {
+    try {
+      listener(e);
+    } catch (err) {
+      this.onError(err);
     }
   }
 

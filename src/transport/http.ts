@@ -126,8 +126,10 @@ export const payloadTooLarge = (limit: number) => new AppError(413, 'payload_too
  * Stops collecting as soon as `limit` is exceeded and rejects with 413, so a huge upload costs at most
  * `limit` bytes of memory.
  */
-export function collectBody(res: HttpResponse, limit: number): Promise<Buffer> {
+export function collectBody(res: HttpResponse, limit: number, reply: Reply): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    // A client that goes away mid-upload must not leave the handler waiting forever.
+    reply.onAbort(() => reject(new AppError(400, 'invalid_json', 'request aborted while its body was being read')));
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;

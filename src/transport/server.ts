@@ -100,7 +100,7 @@ export async function startServer(chronicle: TransportChronicle, options: Server
         metrics.countRequest(route.pattern, info.method, 413);
         return;
       }
-      body = collectBody(res, limit);
+      body = collectBody(res, limit, reply);
       body.catch(() => undefined);
     }
     inFlight++;

@@ -89,6 +89,17 @@ describe('agents routes', () => {
     expect(JSON.stringify(events)).not.toContain('sk-very-secret');
   });
 
+  it('PATCH with settings but no secrets keeps the sealed secrets (they are never shown, so clients cannot send them back)', async () => {
+    const before = (await t.store.readAll({ stream: `agent-${agentId}`, limit: 100 })).find((e) => e.type === 'agent.created');
+    const sealed = before?.type === 'agent.created' ? before.data.character.settings?.secrets?.API_KEY : undefined;
+    expect(sealed).toMatch(/^enc:v1:/);
+    const r = await api.patch(`/api/v1/agents/${agentId}`, { settings: { voice: 'loud' } }, { token: operator });
+    expect(r.status).toBe(200);
+    expect(r.body.agent.character.settings).toEqual({ voice: 'loud' });
+    const updated = (await t.store.readAll({ stream: `agent-${agentId}`, types: ['agent.updated'], limit: 100 })).at(-1);
+    expect(updated?.type === 'agent.updated' && updated.data.character.settings?.secrets?.API_KEY).toBe(sealed);
+  });
+
   it('a duplicate agent name is 409; an invalid character is 400 naming the field', async () => {
     expect((await api.post('/api/v1/agents', { name: 'Sage', bio: 'again' }, { token: operator })).status).toBe(409);
     const bad = await api.post('/api/v1/agents', { name: 'NoBio' }, { token: operator });

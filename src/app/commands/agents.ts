@@ -57,7 +57,18 @@ export async function updateAgent(ctx: CommandContext, caller: Caller, agentId: 
   return serialised(async () => {
     await catchUp(ctx);
     const agent = liveAgent(ctx, agentId);
-    const merged = parseInput(CharacterSchema, { ...agent.character, ...(input as object) }, 'character') as Character;
+    const patch = input as Partial<Character>;
+    // Secrets are never shown, so a client that sends back the settings it read must not erase them.
+    const settings =
+      patch.settings && typeof patch.settings === 'object' && !('secrets' in patch.settings) && agent.character.settings?.secrets
+        ? { ...patch.settings, secrets: agent.character.settings.secrets }
+        : patch.settings;
+    const secrets = 'secrets' in patch ? patch.secrets : agent.character.secrets;
+    const merged = parseInput(
+      CharacterSchema,
+      { ...agent.character, ...patch, ...(settings !== undefined ? { settings } : {}), ...(secrets !== undefined ? { secrets } : {}) },
+      'character',
+    ) as Character;
     assertNameFree(ctx, merged.name, agentId);
     const version = await ctx.store.streamVersion(streams.agent(agentId));
     const result = await ctx.store.append(
