@@ -35,6 +35,8 @@ export interface ServerContext {
   metrics: Metrics;
   options: Required<Omit<ServerOptions, 'webRoot'>>;
   openSockets(): number;
+  /** Aborted when the server starts shutting down: long waits (chat completions) end early. */
+  shutdown: AbortSignal;
 }
 
 export type AppRouter = Router<Handler>;

@@ -53,7 +53,9 @@ export async function startServer(chronicle: TransportChronicle, options: Server
   fanout.start();
 
   let hub: WsHub | undefined;
+  const shutdown = new AbortController();
   const server: ServerContext = {
+    shutdown: shutdown.signal,
     chronicle,
     fanout,
     metrics,
@@ -168,6 +170,7 @@ export async function startServer(chronicle: TransportChronicle, options: Server
     close: () =>
       (closed ??= (async () => {
         closing = true;
+        shutdown.abort();
         uws.us_listen_socket_close(listenSocket);
         hub.closeAll();
         const deadline = Date.now() + 5000;

@@ -83,4 +83,20 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
     const err = await client.chat.completions.create({ model: 'Mute', messages: [{ role: 'user', content: 'hello?' }] }).catch((e) => e);
     expect(err.status).toBe(504);
   });
+
+  it('shutting down ends a waiting completion with 503 at once instead of holding the process', async () => {
+    const local = await startTestServer({}, { silentAgents: ['Mute'], replyTimeoutMs: 60_000 });
+    const l = apiClient(local.url);
+    const tok = (await l.register('oa-down')).accessToken;
+    const admin = (await l.login('admin', local.adminPassword)).accessToken;
+    await l.post('/api/v1/agents', { name: 'Mute', bio: 'never answers' }, { token: admin });
+    const c = new OpenAI({ baseURL: `${local.url}/v1`, apiKey: tok, maxRetries: 0, timeout: 10_000 });
+    const pending = c.chat.completions.create({ model: 'Mute', messages: [{ role: 'user', content: 'anyone?' }] }).catch((e) => e);
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    await local.close();
+    const err = await pending;
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(err.status === 503 || err instanceof OpenAI.APIConnectionError).toBe(true);
+  });
 });

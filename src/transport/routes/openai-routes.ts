@@ -92,6 +92,10 @@ async function chatCompletions(call: Call) {
   const timer = setTimeout(() => settle(new AppError(504, 'timeout', `agent ${agent.name} did not answer within ${server.options.replyTimeoutMs} ms`)), server.options.replyTimeoutMs);
   cleanups.push(() => clearTimeout(timer));
   reply.onAbort(() => settle(new AppError(499 as number, 'timeout', 'client went away')));
+  const onShutdown = () => settle(new AppError(503, 'unavailable', 'server is shutting down'));
+  if (server.shutdown.aborted) onShutdown();
+  server.shutdown.addEventListener('abort', onShutdown);
+  cleanups.push(() => server.shutdown.removeEventListener('abort', onShutdown));
 
   let streamed = '';
   // Deltas can arrive before the SSE headers are written (the agent may be quicker than our append's
