@@ -252,7 +252,10 @@ describe('operator routes', () => {
     const first = r.body.events[0];
     const byStream = await api.get(`/api/v1/events?stream=${first.stream}`, { token: operator });
     expect(byStream.body.events.every((e: any) => e.stream === first.stream)).toBe(true);
-    for (const q of ['limit=0', 'limit=1001', 'after=x']) expect((await api.get(`/api/v1/events?${q}`, { token: operator })).status, q).toBe(400);
+    const typed = await api.get('/api/v1/events?type=room.created,message.posted&limit=1000', { token: operator });
+    expect(typed.body.events.length).toBeGreaterThan(0);
+    expect(typed.body.events.every((e: any) => e.type === 'room.created' || e.type === 'message.posted')).toBe(true);
+    for (const q of ['limit=0', 'limit=1001', 'after=x', 'type=']) expect((await api.get(`/api/v1/events?${q}`, { token: operator })).status, q).toBe(400);
   });
 
   it('actors returns the actor graph', async () => {

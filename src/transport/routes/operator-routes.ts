@@ -20,7 +20,11 @@ export function operatorRoutes(router: AppRouter): void {
       const limit = parseLimit(info.query.get('limit') ?? undefined, 100, 1000);
       const stream = info.query.get('stream') ?? undefined;
       if (stream !== undefined && (stream.length === 0 || stream.length > 200)) throw badRequest('stream must be 1 to 200 characters');
-      const events = await server.chronicle.store.readAll({ afterSeq: after, limit, stream });
+      // Extension beyond API.md: `type=a,b` filters by event type (the web client's trace view uses it).
+      const typeParam = info.query.get('type') ?? undefined;
+      const types = typeParam === undefined ? undefined : typeParam.split(',').map((x) => x.trim()).filter(Boolean);
+      if (types && (types.length === 0 || types.length > 50 || types.some((x) => x.length > 100))) throw badRequest('type must be a comma-separated list of event types');
+      const events = await server.chronicle.store.readAll({ afterSeq: after, limit, stream, types });
       return { status: 200, body: { events: events.map(eventOut) } };
     })
     .add('GET', '/api/v1/actors', { access: 'operator' }, async ({ server }) => ({
