@@ -39,6 +39,13 @@ describe('rules generator', () => {
     expect(r.text).toMatch(/^I'm Quill\./);
   });
 
+  it('says what it does from bio and topics, and acknowledges short replies', () => {
+    const r = ask('What do you do?');
+    expect(r.text).toBe("I'm Quill. Former technical writer. Explains APIs with small runnable snippets. I like to talk about documentation and REST APIs.");
+    expect(ask('ok').source).toBe('smalltalk');
+    expect(ask('tell me a joke').text).toContain('a joke');
+  });
+
   it('answers a question from the best-matching knowledge chunk, naming the document', () => {
     const r = ask('How long do refresh tokens last?');
     expect(r.source).toBe('knowledge');

@@ -41,6 +41,7 @@ const RULES: Rule[] = [
   [/\bcan i (.+)/i, ['Perhaps you don\'t want to {0}.', 'Do you want to be able to {0}?', 'If you could {0}, would you?']],
   [/\byou are (.+)/i, ['Why do you think I am {0}?', 'Does it please you to think that I am {0}?', 'Perhaps you would like me to be {0}.']],
   [/\bmy (mother|father|mom|dad|family|brother|sister|friend|partner|boss)\b(.*)/i, ['Tell me more about your {0}.', 'How do you get along with your {0}?']],
+  [/^(?:please\s+)?tell me (?:about\s+)?(.+)/i, ['I don\'t know much about {0} beyond what we have talked about. What would you like to know?', 'I have nothing on {0} in what I know. What made you think of it?']],
   [/\bsorry\b/i, ['There is no need to apologise.', 'Apologies are not necessary. What is on your mind?']],
   [/\b(yes|yeah|yep)\b/i, ['You seem quite sure.', 'OK — tell me more.']],
   [/\b(no|nope)\b/i, ['Why not?', 'You are being a bit negative. Can you say more?']],

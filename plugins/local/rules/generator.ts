@@ -68,6 +68,14 @@ function compose(c: PromptContext): RuleReply {
     const about = c.bio.slice(0, 2).map(endSentence).join(' ');
     return { text: `I'm ${c.agentName}.${about ? ` ${about}` : ''}`, source: 'identity' };
   }
+  if (short && /\b(what (do|can) you do|what are you (good|for)|how can you help|what can you help)\b/.test(lower)) {
+    const about = c.bio.slice(0, 2).map(endSentence).join(' ');
+    const topics = c.topics.length ? ` I like to talk about ${listOf(c.topics.slice(0, 3))}.` : '';
+    return { text: `I'm ${c.agentName}.${about ? ` ${about}` : ''}${topics}`, source: 'identity' };
+  }
+  if (/^(ok(ay)?|k|cool|sure|alright|got it|i see|nice|great|fine)[.!]*$/.test(lower)) {
+    return { text: pick(['Alright. Anything else I can help with?', 'Good. What else is on your mind?'], text), source: 'smalltalk' };
+  }
   if (short && /\bhow are you\b/.test(lower)) {
     return { text: `I'm doing well, thanks for asking${who}. What's on your mind?`, source: 'smalltalk' };
   }
@@ -94,10 +102,6 @@ function compose(c: PromptContext): RuleReply {
     return { text: `From what I remember: ${remembered.passage}`, source: 'memory' };
   }
 
-  const bio = bestPassage(query, c.bio.map((b) => ({ text: b, score: 0 })));
-  if (bio && bio.coverage >= 0.5) {
-    return { text: `${capitalise(bio.passage)}`, source: 'bio' };
-  }
 
   if (bestExample && bestExample.score >= 0.4 && bestExample.agent.trim()) {
     return { text: fillNames(bestExample.agent, c), source: 'example' };
@@ -106,6 +110,12 @@ function compose(c: PromptContext): RuleReply {
   const topic = c.topics.find((t) => query.size > 0 && coverage(contentTerms(t), query) >= 0.5);
   const eliza = elizaReply(text);
   if (topic) return { text: `${capitalise(topic)} is one of my favourite subjects. ${eliza}`, source: 'topic' };
+
+  const bio = bestPassage(query, c.bio.map((b) => ({ text: b, score: 0 })));
+  if (bio && bio.coverage >= 0.5) {
+    return { text: `About me: ${bio.passage.charAt(0).toLowerCase()}${bio.passage.slice(1)}`, source: 'bio' };
+  }
+
   return { text: eliza, source: 'eliza' };
 }
 
@@ -134,6 +144,10 @@ function fillNames(text: string, c: PromptContext): string {
   return text
     .replace(/\{\{\s*(user|user1|name1)\s*\}\}/gi, c.userName ?? 'friend')
     .replace(/\{\{\s*(agentName|name2|user2)\s*\}\}/gi, c.agentName);
+}
+
+function listOf(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 function endSentence(s: string): string {
