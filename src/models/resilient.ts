@@ -125,10 +125,12 @@ export class ResilientProvider implements ModelProvider {
       }
     }
     // Phase 2: text has reached the caller; a failure now ends the stream with the mapped error.
+    let settled = false;
     try {
       for (let step = first; !step.done; step = await iterator.next()) {
         const chunk = step.value;
         if (chunk.type === 'done') {
+          settled = true;
           this.breaker.success();
           const latencyMs = this.now() - started;
           this.record({ kind: 'text', model: chunk.result.model, ok: true, attempts, started, usage: chunk.result.usage });
@@ -136,10 +138,13 @@ export class ResilientProvider implements ModelProvider {
         } else yield chunk;
       }
     } catch (err) {
+      settled = true;
       const me = this.settleFailure(err, params);
       this.record({ kind: 'text', model, ok: false, attempts, started, error: me });
       throw me;
     } finally {
+      // The consumer stopped reading before 'done' (break/return): still one call to account for.
+      if (!settled) this.record({ kind: 'text', model, ok: false, attempts, started, error: new ModelError('aborted', `${this.name}: stream abandoned by its reader`, this.name, false) });
       await iterator.return?.();
     }
   }

@@ -98,6 +98,19 @@ describe('resilient provider: retries', () => {
   });
 });
 
+describe('resilient provider: streams abandoned by their reader', () => {
+  it('records the call as aborted when the consumer stops before done', async () => {
+    const { p, records } = setup();
+    for await (const c of p.streamText({ messages: msgs })) {
+      expect(c.type).toBe('delta');
+      break;
+    }
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ ok: false, attempts: 1 });
+    expect(records[0].error?.code).toBe('aborted');
+  });
+});
+
 describe('circuit breaker', () => {
   it('opens after N consecutive failures, refuses without calling, half-opens after the wait, closes on a good probe', async () => {
     let now = 0;
