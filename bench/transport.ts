@@ -97,11 +97,16 @@ async function startTarget(): Promise<Target> {
     }
   }
   const { startTestServer } = await import('../test/support/transport-harness.ts');
-  const t = await startTestServer({ rateLimitPerMin: 0 });
+  // Next best: the real actor system and model registry (openai provider → instant fake server) on the
+  // harness's in-memory read model; BENCH_ACTORS=fake for the echo stand-in.
+  const real = process.env.BENCH_ACTORS !== 'fake' && existsSync('src/actors/index.ts') && existsSync('src/models/registry.ts');
+  const t = await startTestServer({ rateLimitPerMin: 0 }, { actors: real ? 'real' : 'fake' });
   const token = (await api(t.url, 'POST', '/api/v1/auth/login', undefined, { username: 'admin', password: t.adminPassword })).accessToken;
   const agentId = (await api(t.url, 'POST', '/api/v1/agents', token, { name: 'Echo', bio: 'echo' })).agent.id;
   return {
-    kind: 'transport harness (in-memory SQLite log + in-memory read model + echo actor; no model call)',
+    kind: real
+      ? 'harness with the REAL actor system + model registry (openai provider → instant fake OpenAI server) on an in-memory SQLite log and in-memory read model'
+      : 'transport harness (in-memory SQLite log + in-memory read model + echo actor; no model call)',
     url: t.url,
     token,
     agentId,

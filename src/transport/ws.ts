@@ -169,7 +169,7 @@ export class WsHub {
   }
 
   /**
-   * Queues a frame; every socket's frames of this tick are written at the end of it under one cork.
+   * Queues a frame; every socket's frames of this loop iteration are written together under one cork.
    * Outside uWS's own callbacks nothing is corked, and a syscall per frame was the top item of the
    * send → reply profile (typing, deltas, ack and messages of one exchange arrive in one tick).
    */
@@ -180,7 +180,9 @@ export class WsHub {
     this.pendingFlush.add(ws);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
+      // setImmediate, not a microtask: it runs after the whole I/O phase, so the deltas of many streams
+      // arriving in one poll phase leave in one write per socket.
+      setImmediate(() => this.flush());
     }
   }
 

@@ -20,6 +20,8 @@ export class FakeReadModel implements ReadModel {
   private readonly rooms = new Map<string, RoomView>();
   private readonly messages = new Map<string, MessageView>();
   private readonly byClient = new Map<string, string>();
+  /** Per room, in seq order (events arrive in seq order), so reads do not scan every message. */
+  private readonly roomMessages = new Map<string, MessageView[]>();
   private readonly docs = new Map<string, KnowledgeDocumentView & { removed?: boolean }>();
   private readonly chunks: { chunkId: string; documentId: string; text: string }[] = [];
   private sub?: { unsubscribe(): void };
@@ -96,6 +98,11 @@ export class FakeReadModel implements ReadModel {
           id: e.data.messageId, seq: e.seq, roomId: e.data.roomId, authorId: e.data.authorId, authorKind: e.data.authorKind, text: e.data.text,
           ...(e.data.inReplyTo ? { inReplyTo: e.data.inReplyTo } : {}), createdAt: at,
         });
+        {
+          let list = this.roomMessages.get(e.data.roomId);
+          if (!list) this.roomMessages.set(e.data.roomId, (list = []));
+          list.push(this.messages.get(e.data.messageId)!);
+        }
         if (e.data.clientMessageId) this.byClient.set(`${e.data.authorId}\u0000${e.data.clientMessageId}`, e.data.messageId);
         break;
       case 'knowledge.document_added':
@@ -166,15 +173,19 @@ export class FakeReadModel implements ReadModel {
     return id ? this.messages.get(id) : undefined;
   }
   listMessages(roomId: string, o: { beforeSeq?: number; afterSeq?: number; limit: number }) {
-    const all = [...this.messages.values()]
-      .filter((m) => m.roomId === roomId && (o.beforeSeq === undefined || m.seq < o.beforeSeq) && (o.afterSeq === undefined || m.seq > o.afterSeq))
-      .sort((a, b) => a.seq - b.seq);
-    return o.afterSeq !== undefined ? all.slice(0, o.limit) : all.slice(-o.limit);
+    const list = this.roomMessages.get(roomId) ?? [];
+    if (o.afterSeq !== undefined) {
+      const out: MessageView[] = [];
+      for (const m of list) if (m.seq > o.afterSeq && (o.beforeSeq === undefined || m.seq < o.beforeSeq) && out.push(m) >= o.limit) break;
+      return out;
+    }
+    let end = list.length;
+    if (o.beforeSeq !== undefined) while (end > 0 && list[end - 1].seq >= o.beforeSeq) end--;
+    return list.slice(Math.max(0, end - o.limit), end);
   }
   searchMessages(roomId: string, q: RetrievalQuery): ScoredMessage[] {
     const words = q.text.toLowerCase().split(/\W+/).filter(Boolean);
-    return [...this.messages.values()]
-      .filter((m) => m.roomId === roomId)
+    return (this.roomMessages.get(roomId) ?? [])
       .map((m) => ({ message: m, score: words.filter((w) => m.text.toLowerCase().includes(w)).length / Math.max(1, words.length) }))
       .filter((r) => r.score > 0)
       .sort((a, b) => b.score - a.score)

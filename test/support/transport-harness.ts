@@ -60,25 +60,51 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * The real actor system (src/actors) and model registry (src/models) on the fake read model, talking
+ * to an instant fake OpenAI-compatible server: the agent path as in production except projections.
+ */
+async function realActors(store: SqliteEventStore, readModel: FakeReadModel, settings: Settings, secrets: SecretBox) {
+  const { startFakeOpenAI } = await import('./fake-model-servers.ts');
+  const { createActorSystem } = await import('../../src/actors/index.ts');
+  const { createModelRegistry } = await import('../../src/models/registry.ts');
+  const fake = await startFakeOpenAI();
+  const modelSettings: Settings = { ...settings, modelProvider: 'openai', openaiBaseUrl: fake.url, openaiApiKey: 'x', embeddingProvider: 'openai' };
+  const models = createModelRegistry(modelSettings);
+  const system = createActorSystem({ store, readModel, waitFor: (seq) => readModel.waitFor(seq), models, secrets, settings: modelSettings });
+  await system.start();
+  return {
+    ephemeral$: system.ephemeral$,
+    graph: () => system.graph(),
+    embedder: () => models.embedder(),
+    stop: async () => {
+      await system.stop();
+      await models.close();
+      await fake.close();
+    },
+  };
+}
+
 export async function startTestServer(
   overrides: Partial<Settings> = {},
-  options: ServerOptions & { silentAgents?: string[] } = {},
+  options: ServerOptions & { silentAgents?: string[]; actors?: 'fake' | 'real' } = {},
 ): Promise<TestServer> {
   const settings: Settings = { ...readSettings({}), host: '127.0.0.1', port: 0, rateLimitPerMin: 0, logLevel: 'silent', ...overrides };
   const store = new SqliteEventStore({ path: ':memory:' });
   const readModel = new FakeReadModel();
   readModel.start(store);
-  const actors = fakeActors(store, readModel, options);
+  const secrets = new SecretBox('test-data-key-0123456789abcdef0123456789');
+  const actors = options.actors === 'real' ? await realActors(store, readModel, settings, secrets) : { ...fakeActors(store, readModel, options), embedder: undefined };
   const chronicle: TransportChronicle = {
     settings,
     logger: silentLogger,
     store,
     projections: { waitFor: (seq) => readModel.waitFor(seq) },
     readModel,
-    secrets: new SecretBox('test-data-key-0123456789abcdef0123456789'),
+    secrets,
     jwtSecret: 'test-jwt-secret-0123456789abcdef0123456789',
     actors,
-    models: { embedder: () => ({ embed: async (texts: string[]) => texts.map(fakeEmbed) }) },
+    models: { embedder: () => actors.embedder?.() ?? { embed: async (texts: string[]) => texts.map(fakeEmbed) } },
     knowledge: {
       async ingest(input) {
         const documentId = newId();
@@ -110,7 +136,7 @@ export async function startTestServer(
     adminPassword,
     async close() {
       await server.close();
-      actors.stop();
+      await actors.stop();
       readModel.stop();
       await store.close();
     },
