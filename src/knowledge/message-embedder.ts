@@ -1,0 +1,145 @@
+import type { Subscription } from 'rxjs';
+import type { AnyRecordedEvent, NewEvent } from '../events/envelope.ts';
+import type { EventStore } from '../events/store.ts';
+import { derivedId, sha256Hex } from '../shared/ids.ts';
+import { silentLogger, type Logger } from '../shared/logger.ts';
+import type { Embedder } from './embedder.ts';
+
+export interface MessageEmbeddingOptions {
+  store: EventStore;
+  embedder: Embedder;
+  logger?: Logger;
+  /** Messages per embedding call (default 32). */
+  batchSize?: number;
+  /** Vectors kept in the content-hash cache (default 10,000). */
+  cacheSize?: number;
+}
+
+export interface MessageEmbedding {
+  stop(): Promise<void>;
+  /** Resolves when every message seen so far has been embedded (or failed). */
+  idle(): Promise<void>;
+}
+
+type Posted = AnyRecordedEvent & { type: 'message.posted' };
+
+export const embeddedEventId = (messageId: string): string => derivedId('embed', messageId);
+
+/**
+ * Embeds every `message.posted` once and records the vector as `message.embedded` (deterministic id,
+ * so a restart or a second embedder can never record it twice). Identical texts cost one embed call
+ * (cache by content hash). On start it finds the messages of the log that have no vector yet, then
+ * follows the log live.
+ */
+export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmbedding {
+  const { store, embedder } = opts;
+  const logger = opts.logger ?? silentLogger;
+  const batchSize = Math.max(1, opts.batchSize ?? 32);
+  const cacheSize = Math.max(1, opts.cacheSize ?? 10_000);
+  const cache = new Map<string, Float32Array>();
+  const queue: Posted[] = [];
+  const abort = new AbortController();
+  let sub: Subscription | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  let idleWaiters: (() => void)[] = [];
+  let starting: Promise<void>;
+
+  const key = (text: string) => sha256Hex(`${embedder.model}\u0000${text}`);
+
+  const remember = (k: string, v: Float32Array) => {
+    cache.delete(k);
+    cache.set(k, v);
+    if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string);
+  };
+
+  async function embedBatch(batch: Posted[]): Promise<void> {
+    const missing = [...new Set(batch.map((e) => e.data.text).filter((t) => !cache.has(key(t))))];
+    if (missing.length > 0) {
+      const vectors = await embedder.embed(missing, { signal: abort.signal });
+      missing.forEach((t, i) => remember(key(t), vectors[i]));
+    }
+    // One append per room stream, in log order.
+    const byRoom = new Map<string, NewEvent<'message.embedded'>[]>();
+    for (const e of batch) {
+      const vector = cache.get(key(e.data.text));
+      if (!vector) continue;
+      const list = byRoom.get(e.data.roomId) ?? [];
+      list.push({
+        id: embeddedEventId(e.data.messageId),
+        type: 'message.embedded',
+        data: { messageId: e.data.messageId, roomId: e.data.roomId, model: embedder.model, vector: new Float32Array(vector) },
+        meta: { causationId: e.id, ...(e.meta.correlationId ? { correlationId: e.meta.correlationId } : {}), author: { kind: 'system', id: 'message-embedder' } },
+      });
+      byRoom.set(e.data.roomId, list);
+    }
+    for (const [roomId, events] of byRoom) await store.append(`room-${roomId}`, events);
+  }
+
+  async function pump(): Promise<void> {
+    while (queue.length > 0 && !stopped) {
+      const batch = queue.splice(0, batchSize);
+      try {
+        await embedBatch(batch);
+      } catch (err) {
+        if (stopped) return;
+        // Left without a vector; the next start finds it again (it has no message.embedded).
+        logger.warn('message embedding failed', { messages: batch.length, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  }
+
+  function kick(): void {
+    if (running || stopped) return;
+    running = pump().finally(() => {
+      running = undefined;
+      if (queue.length > 0 && !stopped) kick();
+      else for (const w of idleWaiters.splice(0)) w();
+    });
+  }
+
+  starting = (async () => {
+    // Catch-up: messages of the log without a vector yet.
+    const pending = new Map<string, Posted>();
+    let after = 0;
+    for (;;) {
+      const page = await store.readAll({ afterSeq: after, limit: 2000, types: ['message.posted', 'message.embedded'] });
+      if (page.length === 0 || stopped) break;
+      for (const e of page) {
+        if (e.type === 'message.posted') pending.set(e.data.messageId, e);
+        else if (e.type === 'message.embedded') pending.delete(e.data.messageId);
+      }
+      after = page[page.length - 1].seq;
+    }
+    if (stopped) return;
+    queue.push(...pending.values());
+    kick();
+    sub = store.subscribe(after).subscribe({
+      next: (e) => {
+        if (e.type !== 'message.posted') return;
+        queue.push(e);
+        kick();
+      },
+      error: (err: unknown) => logger.error('message embedding subscription failed', { error: String(err) }),
+    });
+  })().catch((err: unknown) => logger.error('message embedding could not start', { error: String(err) }));
+
+  return {
+    async idle() {
+      await starting;
+      // Let live events already appended reach the subscription before judging idleness.
+      await new Promise((r) => setImmediate(r));
+      if (!running && queue.length === 0) return;
+      await new Promise<void>((resolve) => idleWaiters.push(resolve));
+    },
+    async stop() {
+      stopped = true;
+      sub?.unsubscribe();
+      await starting;
+      sub?.unsubscribe();
+      abort.abort();
+      await running;
+      for (const w of idleWaiters.splice(0)) w();
+    },
+  };
+}
