@@ -1,0 +1,63 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { embeddedEventId, startMessageEmbedding } from '../../src/knowledge/message-embedder.ts';
+import { openProjections, type Projections } from '../../src/projections/index.ts';
+import type { SqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.ts';
+import { FakeEmbedder, fakeVector } from '../support/fake-embedder.ts';
+import { memoryStore, put } from '../support/projection-fixtures.ts';
+
+const post = (store: SqliteEventStore, id: string, text: string, roomId = 'r1') =>
+  put(store, `room-${roomId}`, 'message.posted', { messageId: id, roomId, authorId: 'u1', authorKind: 'user', text });
+
+describe('message embedding', () => {
+  let store: SqliteEventStore;
+  let p: Projections;
+  beforeEach(async () => {
+    store = memoryStore();
+    p = openProjections({ path: ':memory:', store });
+    await p.start();
+  });
+  afterEach(async () => {
+    await p.close();
+    await store.close();
+  });
+
+  it('embeds every message once (deterministic event id), identical text with one embed', async () => {
+    const embedder = new FakeEmbedder(64);
+    await post(store, 'm1', 'the cat sat on the mat'); // already in the log before start
+    const emb = startMessageEmbedding({ store, embedder });
+    await post(store, 'm2', 'dogs bark at night');
+    await post(store, 'm3', 'the cat sat on the mat');
+    await emb.idle();
+    const all = await store.readAll({ types: ['message.embedded'] });
+    expect(all.map((e) => e.id).sort()).toEqual(['m1', 'm2', 'm3'].map(embeddedEventId).sort());
+    expect(embedder.textsEmbedded).toBe(2);
+    await emb.stop();
+
+    // A restart finds nothing left to embed.
+    const again = new FakeEmbedder(64);
+    const emb2 = startMessageEmbedding({ store, embedder: again });
+    await emb2.idle();
+    await emb2.stop();
+    expect(again.calls).toBe(0);
+    expect((await store.readAll({ types: ['message.embedded'] })).length).toBe(3);
+  });
+
+  it('message vectors make room search semantic (hybrid), scoped to the room', async () => {
+    const embedder = new FakeEmbedder(64);
+    const emb = startMessageEmbedding({ store, embedder });
+    await post(store, 'm1', 'volcano lava eruption');
+    await post(store, 'm2', 'penguin colony antarctica');
+    await post(store, 'm3', 'volcano lava eruption again', 'r2');
+    await emb.idle();
+    await emb.stop();
+    await p.waitFor(await store.head());
+    const q = 'lava volcano';
+    const hits = p.readModel.searchMessages('r1', { text: q, vector: fakeVector(q, 64), k: 5 });
+    expect(hits[0].message.id).toBe('m1');
+    expect(hits.every((h) => h.message.roomId === 'r1')).toBe(true);
+    // Vector only: the nearest is still m1.
+    expect(p.readModel.searchMessages('r1', { text: '', vector: fakeVector(q, 64), k: 1 })[0].message.id).toBe('m1');
+    // Lexical only.
+    expect(p.readModel.searchMessages('r1', { text: 'penguin', k: 5 }).map((h) => h.message.id)).toEqual(['m2']);
+  });
+});
