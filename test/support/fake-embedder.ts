@@ -24,7 +24,7 @@ export class FakeEmbedder implements Embedder {
   }
 }
 
-export function fakeVector(text: string, dims = 64): Float32Array {
+export function fakeVector(text: string, dims = 64): Float32Array<ArrayBuffer> {
   const v = new Float32Array(dims);
   for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
     const h = createHash('sha256').update(word).digest();
