@@ -102,5 +102,6 @@ export function checkPluginShape(value: unknown): { ok: true; plugin: Plugin } |
       });
   }
   if (problems.length) return { ok: false, problems };
-  return { ok: true, plugin: { description: '', ...(p as object) } as Plugin };
+  // The module's own object when it is complete, so the same plugin loaded twice is the same object.
+  return { ok: true, plugin: (typeof p.description === 'string' ? p : { ...p, description: '' }) as unknown as Plugin };
 }

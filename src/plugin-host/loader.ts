@@ -25,12 +25,18 @@ export const PROVIDED_BY_CORE = new Set([
   '@elizaos/plugin-groq',
 ]);
 
-/** "@elizaos/plugin-bootstrap" and "bootstrap" both mean plugins/bootstrap. */
+/**
+ * "@elizaos/plugin-bootstrap" and "bootstrap" both mean plugins/bootstrap. A custom directory is
+ * searched first, then Chronicle's own plugins/.
+ */
 export function localPluginDir(name: string, dir = PLUGINS_DIR): string | undefined {
   const short = name.replace(/^@elizaos\/plugin-/, '').replace(/^plugin-/, '');
   if (!/^[a-z0-9][a-z0-9._-]*$/i.test(short)) return undefined;
-  const candidate = join(dir, short);
-  return existsSync(join(candidate, 'index.ts')) || existsSync(join(candidate, 'index.js')) ? candidate : undefined;
+  for (const base of dir === PLUGINS_DIR ? [dir] : [dir, PLUGINS_DIR]) {
+    const candidate = join(base, short);
+    if (existsSync(join(candidate, 'index.ts')) || existsSync(join(candidate, 'index.js'))) return candidate;
+  }
+  return undefined;
 }
 
 export class PluginLoadError extends Error {

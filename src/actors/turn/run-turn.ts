@@ -149,7 +149,7 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   }
 
   const queryVector = decision.kind === 'respond' ? await embedForKnowledge(deps, agentId, message.text) : undefined;
-  const runtime = makeRuntime(deps, agentId, character, provider, queryVector, effects, signal);
+  const runtime = makeRuntime(deps, agentId, character, provider, queryVector, effects, signal, participants);
   const modelEvents = () =>
     attempts.map(
       (a, i): NewEvent => ({
@@ -405,11 +405,20 @@ async function embedForKnowledge(deps: TurnDeps, agentId: string, text: string):
   }
 }
 
-function makeRuntime(deps: TurnDeps, agentId: string, character: Character, provider: ModelProvider, vector: Float32Array | undefined, effects: PluginEffect[], signal: AbortSignal): PluginRuntime {
+function makeRuntime(
+  deps: TurnDeps,
+  agentId: string,
+  character: Character,
+  provider: ModelProvider,
+  vector: Float32Array | undefined,
+  effects: PluginEffect[],
+  signal: AbortSignal,
+  participants: readonly { id: string; name: string }[],
+): PluginRuntime {
   const rm = deps.readModel;
   const names = new Map<string, string>();
   const nameOf = (id: string, kind: string) => {
-    if (!names.has(id)) names.set(id, id === agentId ? character.name : (rm.accountById(id)?.name ?? rm.agentById(id)?.name ?? kind));
+    if (!names.has(id)) names.set(id, id === agentId ? character.name : (participants.find((p) => p.id === id)?.name ?? rm.accountById(id)?.name ?? rm.agentById(id)?.name ?? kind));
     return names.get(id)!;
   };
   return {
