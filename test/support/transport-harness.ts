@@ -85,10 +85,50 @@ async function realActors(store: SqliteEventStore, readModel: FakeReadModel, set
   };
 }
 
+/**
+ * TRANSPORT_BACKEND=chronicle runs a suite against the real composition root (openChronicle: SQLite
+ * log and read DB in a temp dir, projections, actors, models → instant fake OpenAI server) instead of
+ * the in-memory harness. Harness-only knobs (silentAgents, the echo text) do not apply there.
+ */
+async function startOnChronicle(overrides: Partial<Settings>, options: ServerOptions): Promise<TestServer> {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { startFakeOpenAI } = await import('./fake-model-servers.ts');
+  const { openChronicle } = await import('../../src/app/chronicle.ts');
+  const fake = await startFakeOpenAI();
+  const dir = mkdtempSync(join(tmpdir(), 'chronicle-transport-'));
+  const settings: Settings = {
+    ...readSettings({ DATA_DIR: dir }),
+    host: '127.0.0.1', port: 0, rateLimitPerMin: 0, logLevel: 'silent',
+    modelProvider: 'openai', openaiBaseUrl: fake.url, openaiApiKey: 'x', embeddingProvider: 'openai',
+    ...overrides,
+  };
+  const chronicle = await openChronicle(settings);
+  const adminPassword = 'admin-password-123';
+  await ensureAdmin(chronicle, adminPassword);
+  const server = await startServer(chronicle, { webRoot: false, ...options });
+  return {
+    url: server.url,
+    wsUrl: server.url.replace(/^http/, 'ws') + '/ws',
+    chronicle,
+    store: chronicle.store as SqliteEventStore,
+    server,
+    adminPassword,
+    async close() {
+      await server.close();
+      await chronicle.close();
+      await fake.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function startTestServer(
   overrides: Partial<Settings> = {},
   options: ServerOptions & { silentAgents?: string[]; actors?: 'fake' | 'real' } = {},
 ): Promise<TestServer> {
+  if (process.env.TRANSPORT_BACKEND === 'chronicle') return startOnChronicle(overrides, options);
   const settings: Settings = { ...readSettings({}), host: '127.0.0.1', port: 0, rateLimitPerMin: 0, logLevel: 'silent', ...overrides };
   const store = new SqliteEventStore({ path: ':memory:' });
   const readModel = new FakeReadModel();

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/transport-harness.ts';
 import { apiClient } from '../support/http-client.ts';
 
+const onChronicle = process.env.TRANSPORT_BACKEND === 'chronicle';
 let t: TestServer;
 let client: OpenAI;
 let token: string;
@@ -39,7 +40,7 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
     });
     expect(r.object).toBe('chat.completion');
     expect(r.model).toBe('Echo');
-    expect(r.choices[0].message).toMatchObject({ role: 'assistant', content: 'echo: what is new?' });
+    expect(r.choices[0].message).toMatchObject({ role: 'assistant', content: expect.stringContaining('what is new?') });
     expect(r.choices[0].finish_reason).toBe('stop');
     // Only the last user message was posted; a second call (by agent id) lands in the same room.
     await client.chat.completions.create({ model: agentId, messages: [{ role: 'user', content: 'again' }] });
@@ -47,7 +48,10 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
     const rooms = (await api.get('/api/v1/rooms', { token })).body.rooms;
     expect(rooms).toHaveLength(1);
     const msgs = (await api.get(`/api/v1/rooms/${rooms[0].id}/messages`, { token })).body.messages;
-    expect(msgs.map((m: any) => m.text)).toEqual(['what is new?', 'echo: what is new?', 'again', 'echo: again']);
+    expect(msgs.map((m: any) => m.authorKind)).toEqual(['user', 'agent', 'user', 'agent']);
+    expect(msgs[0].text).toBe('what is new?');
+    expect(msgs[1].text).toBe(r.choices[0].message.content);
+    expect(msgs[2].text).toBe('again');
   });
 
   it('stream: true gives SSE chunks in OpenAI format built from reply.delta, ending with [DONE]', async () => {
@@ -59,7 +63,7 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
       parts.push(chunk.choices[0]?.delta?.content ?? '');
       finish = chunk.choices[0]?.finish_reason ?? finish;
     }
-    expect(parts.join('')).toBe('echo: stream me please');
+    expect(parts.join('')).toContain('stream me please');
     expect(parts.filter(Boolean).length).toBeGreaterThan(1);
     expect(finish).toBe('stop');
   });
@@ -79,12 +83,13 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
     expect(err.error).toMatchObject({ type: 'invalid_request_error', message: expect.stringContaining('user message') });
   });
 
-  it('an agent that never answers → 504 after the reply timeout, not a hang', async () => {
+  // Silent agents exist only in the in-memory harness (TRANSPORT_BACKEND=chronicle runs real agents).
+  it.skipIf(onChronicle)('an agent that never answers → 504 after the reply timeout, not a hang', async () => {
     const err = await client.chat.completions.create({ model: 'Mute', messages: [{ role: 'user', content: 'hello?' }] }).catch((e) => e);
     expect(err.status).toBe(504);
   });
 
-  it('shutting down ends a waiting completion with 503 at once instead of holding the process', async () => {
+  it.skipIf(onChronicle)('shutting down ends a waiting completion with 503 at once instead of holding the process', async () => {
     const local = await startTestServer({}, { silentAgents: ['Mute'], replyTimeoutMs: 60_000 });
     const l = apiClient(local.url);
     const tok = (await l.register('oa-down')).accessToken;

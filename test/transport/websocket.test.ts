@@ -64,7 +64,7 @@ describe('WebSocket protocol', () => {
     const sub = await s.next((f) => f.type === 'subscribed');
     expect(sub).toEqual({ type: 'subscribed', roomId, seq: expect.any(Number) });
     await racing;
-    await s.next((f) => f.type === 'message' && f.message.text === 'echo: race2', 3000).catch(() => undefined);
+    await s.next((f) => f.type === 'message' && f.message.authorKind === 'agent' && /race2/.test(f.message.text), 3000).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 100));
     const seqs = s.frames.filter((f) => f.type === 'message').map((f) => f.message.seq);
     const inLog = (await t.store.readAll({ afterSeq: before.seq - 1, stream: `room-${roomId}`, types: ['message.posted'], limit: 1000 })).map((e) => e.seq);
@@ -84,12 +84,14 @@ describe('WebSocket protocol', () => {
     const delta = await s.next((f) => f.type === 'reply.delta');
     expect(delta).toEqual({ type: 'reply.delta', roomId, agentId, replyTo: ack.messageId, delta: expect.any(String) });
     const reply = await s.next((f) => f.type === 'message' && f.message.authorKind === 'agent');
-    expect(reply.message).toMatchObject({ inReplyTo: ack.messageId, text: 'echo: hi agent' });
+    expect(reply.message).toMatchObject({ inReplyTo: ack.messageId, text: expect.stringContaining('hi agent') });
     const head = await t.store.head();
     s.send({ type: 'message', roomId, text: 'hi agent', clientMessageId: 'cm-1' });
     const ack2 = await s.next((f) => f.type === 'ack');
     expect(ack2.messageId).toBe(ack.messageId);
-    expect(await t.store.head()).toBe(head);
+    // Background work of the first exchange (embeddings, traces) may still land; no new message may.
+    const since = await t.store.readAll({ afterSeq: head, limit: 100 });
+    expect(since.filter((e) => e.type === 'message.posted')).toEqual([]);
     s.close();
   });
 
