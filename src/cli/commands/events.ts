@@ -31,7 +31,8 @@ import  reads such a file (stdin unless --in is given) into a data directory who
       const progress = progressPrinter('export');
       try {
         const out = typeof values.out === 'string' ? createWriteStream(values.out) : process.stdout;
-        const count = await exportLog(store, out, { onProgress: (d, t) => progress.update(d, t) });
+        const total = await store.head();
+        const count = await exportLog(store, out, { onProgress: (p) => progress.update(p.events, total) });
         if (out !== process.stdout) {
           out.end();
           await finished(out);
@@ -48,7 +49,7 @@ import  reads such a file (stdin unless --in is given) into a data directory who
       const progress = progressPrinter('import');
       try {
         const input = typeof values.in === 'string' ? createReadStream(values.in) : process.stdin;
-        const count = await importLog(store, input, { onProgress: (d, t) => progress.update(d, t) });
+        const count = await importLog(store, input, { onProgress: (p) => progress.update(p.events) });
         progress.done(`${count} events imported and verified; run \`chronicle replay\` next`);
         return 0;
       } finally {

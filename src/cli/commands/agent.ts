@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { openChronicle } from '../../app/chronicle.ts';
+import { createAgent, accountIdFor } from '../../app/commands/index.ts';
+import { AppError } from '../../app/errors.ts';
+import { loadCharacterText } from '../../characters/index.ts';
+import { type Command, UsageError, say } from '../command.ts';
+import { cliSettings, dataDirOption } from '../settings-from-env.ts';
+import { apiOptions, connectApi } from '../api-client.ts';
+
+export const agentCommand: Command = {
+  name: 'agent',
+  summary: 'create an agent from an ElizaOS character file',
+  usage: `Usage: chronicle agent create --character FILE [--data-dir DIR]
+       chronicle agent create --character FILE --url URL [--username U] [--password P]
+
+Validates the character (every problem is listed) and creates a running agent from it, with its
+secrets sealed before they enter the log. Without --url it writes to the log in DATA_DIR directly
+(stop the server first); with --url it goes through a running server's API as an operator.
+Prints the new agent as JSON on stdout.`,
+  options: { ...dataDirOption, ...apiOptions, character: { type: 'string' } },
+  allowPositionals: true,
+  async run({ values, positionals }) {
+    if (positionals[0] !== 'create' || positionals.length > 1) throw new UsageError('expected: agent create --character FILE');
+    if (typeof values.character !== 'string') throw new UsageError('--character FILE is required');
+    let text: string;
+    try {
+      text = readFileSync(values.character, 'utf8');
+    } catch (err) {
+      throw new Error(`cannot read ${values.character}: ${(err as Error).message}`);
+    }
+    const loaded = loadCharacterText(text);
+    if (!loaded.ok) {
+      say(`${values.character} is not a valid character:`);
+      for (const problem of loaded.problems) say(`  - ${problem}`);
+      return 1;
+    }
+
+    if (typeof values.url === 'string') {
+      const api = await connectApi(values);
+      const { agent } = (await api.post('/api/v1/agents', loaded.character)) as { agent: unknown };
+      process.stdout.write(JSON.stringify(agent, null, 2) + '\n');
+      return 0;
+    }
+
+    const chronicle = await openChronicle(cliSettings(values), { actors: false });
+    try {
+      const admin = chronicle.readModel.accountById(accountIdFor('admin'));
+      const caller = { accountId: admin?.id ?? 'cli', role: 'admin' as const };
+      const agent = await createAgent(chronicle, caller, loaded.character);
+      const { character: _sealed, ...summary } = agent;
+      process.stdout.write(JSON.stringify({ ...summary, name: agent.name }, null, 2) + '\n');
+      return 0;
+    } catch (err) {
+      if (err instanceof AppError) throw new Error(err.message);
+      throw err;
+    } finally {
+      await chronicle.close();
+    }
+  },
+};
