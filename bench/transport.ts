@@ -63,7 +63,9 @@ async function api(url: string, method: string, path: string, token: string | un
 }
 
 async function startTarget(): Promise<Target> {
-  const full = ['src/projections/index.ts', 'src/actors/index.ts', 'src/models/registry.ts', 'src/knowledge/ingest.ts', 'src/app/bootstrap.ts'].every((p) => existsSync(p));
+  // BENCH_TARGET=chronicle (default when its parts exist) | actors (real actors on the harness) | harness (echo stand-in).
+  const wanted = process.env.BENCH_TARGET;
+  const full = (wanted === undefined || wanted === 'chronicle') && ['src/projections/index.ts', 'src/actors/index.ts', 'src/models/registry.ts', 'src/knowledge/ingest.ts', 'src/app/bootstrap.ts'].every((p) => existsSync(p));
   if (full) {
     try {
       const { startFakeOpenAI } = await import('../test/support/fake-model-servers.ts');
@@ -98,8 +100,8 @@ async function startTarget(): Promise<Target> {
   }
   const { startTestServer } = await import('../test/support/transport-harness.ts');
   // Next best: the real actor system and model registry (openai provider → instant fake server) on the
-  // harness's in-memory read model; BENCH_ACTORS=fake for the echo stand-in.
-  const real = process.env.BENCH_ACTORS !== 'fake' && existsSync('src/actors/index.ts') && existsSync('src/models/registry.ts');
+  // harness's in-memory read model.
+  const real = wanted !== 'harness' && existsSync('src/actors/index.ts') && existsSync('src/models/registry.ts');
   const t = await startTestServer({ rateLimitPerMin: 0 }, { actors: real ? 'real' : 'fake' });
   const token = (await api(t.url, 'POST', '/api/v1/auth/login', undefined, { username: 'admin', password: t.adminPassword })).accessToken;
   const agentId = (await api(t.url, 'POST', '/api/v1/agents', token, { name: 'Echo', bio: 'echo' })).agent.id;
