@@ -7,7 +7,7 @@ import { createHarness, type Harness } from './support/harness.ts';
 let h: Harness;
 afterEach(async () => h?.close());
 
-const agentReplies = async (h: Harness) => (await h.events('message.posted')).filter((e) => e.type === 'message.posted' && e.data.authorKind === 'agent');
+const agentReplies = (h: Harness) => h.agentReplies();
 
 describe('when the model fails', () => {
   it('a retryable error is retried and the reply still comes, with every attempt recorded', async () => {

@@ -203,7 +203,7 @@ describe('service machine', () => {
     await new Promise<void>((resolve) => a.subscribe((s) => s.matches('running') && resolve()));
     expect(starts).toBe(4);
 
-    const never = createActor(serviceMachine.provide({ actors: { startService: fromPromise(async () => { throw new Error('nope'); }) }, actions: { reportFailure: (_, p) => reports.push(p.error) } }), {
+    const never = createActor(serviceMachine.provide({ actors: { startService: fromPromise<void, { serviceType: string }>(async () => { throw new Error('nope'); }) }, actions: { reportFailure: (_, p) => reports.push(p.error) } }), {
       input: { serviceType: 't', baseMs: 1, maxMs: 2, maxFailures: 3 },
     }).start();
     never.send({ type: 'START' });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AnyRecordedEvent } from '../../src/events/envelope.ts';
+import type { RecordedEvent } from '../../src/events/envelope.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { FakeModel, fakeModels } from './support/fake-models.ts';
 import { createHarness, type Harness } from './support/harness.ts';
@@ -7,8 +7,7 @@ import { createHarness, type Harness } from './support/harness.ts';
 let h: Harness;
 afterEach(async () => h?.close());
 
-const agentReplies = async (h: Harness) =>
-  (await h.events('message.posted')).filter((e): e is AnyRecordedEvent<'message.posted'> => e.type === 'message.posted' && e.data.authorKind === 'agent');
+const agentReplies = (h: Harness) => h.agentReplies();
 
 describe('rooms with several agents', () => {
   it('the named agent answers; the other records that it decided not to', async () => {

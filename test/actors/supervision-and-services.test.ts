@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AnyRecordedEvent, AppendOptions, NewEvent } from '../../src/events/envelope.ts';
+import type { AppendOptions, NewEvent, RecordedEvent } from '../../src/events/envelope.ts';
 import { SqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.ts';
 import type { EventStore } from '../../src/events/store.ts';
 import { ServiceStartError, startOrder } from '../../src/actors/index.ts';
@@ -39,7 +39,7 @@ describe('supervision', () => {
     const roomId = await h.createRoom('u', [ada]);
     await h.post(roomId, 'u', 'hello');
     await h.system.idle();
-    const failed = (await h.events('actor.failed')) as AnyRecordedEvent<'actor.failed'>[];
+    const failed = (await h.events('actor.failed')) as RecordedEvent<'actor.failed'>[];
     expect(failed.map((e) => [e.data.actorId, e.data.kind, e.data.error, e.data.restartInMs])).toEqual([
       [`agent-${ada}`, 'agent', 'disk I/O error', 5],
       [`agent-${ada}`, 'agent', 'disk I/O error', 10],
@@ -104,7 +104,7 @@ describe('services', () => {
     for (let i = 0; i < 100 && !log.includes('start flaky'); i++) await new Promise((r) => setTimeout(r, 5));
     expect(log).toEqual(['start flaky']);
     await h.system.idle();
-    const failed = (await h.events('actor.failed')) as AnyRecordedEvent<'actor.failed'>[];
+    const failed = (await h.events('actor.failed')) as RecordedEvent<'actor.failed'>[];
     expect(failed.map((e) => [e.data.actorId, e.data.kind, e.data.error])).toEqual([
       ['service-flaky', 'service', 'flaky cannot start'],
       ['service-flaky', 'service', 'flaky cannot start'],
@@ -119,7 +119,7 @@ describe('inspection', () => {
     const actorIds = new Set<string>();
     h.system.inspect((e) => {
       seen.add(e.type);
-      actorIds.add(e.actorRef.id);
+      actorIds.add((e.actorRef as { id?: string }).id ?? '');
     });
     const ada = await h.createAgent('Ada');
     const roomId = await h.createRoom('u', [ada]);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AnyRecordedEvent } from '../../src/events/envelope.ts';
+import type { RecordedEvent } from '../../src/events/envelope.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { extractFacts } from '../../plugins/bootstrap/reflection.ts';
 import { parseResponse } from '../../src/actors/turn/parse-response.ts';
@@ -11,7 +11,7 @@ import { box, createHarness, type Harness } from '../actors/support/harness.ts';
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'plugins');
 let h: Harness;
 afterEach(async () => h?.close());
-const agentReplies = async (h: Harness) => (await h.events('message.posted')).filter((e): e is AnyRecordedEvent<'message.posted'> => e.type === 'message.posted' && e.data.authorKind === 'agent');
+const agentReplies = (h: Harness) => h.agentReplies();
 
 describe('bootstrap in a running agent', () => {
   it('reflection records self-statements as facts, and FACTS feeds them into the next turn', async () => {
@@ -21,7 +21,7 @@ describe('bootstrap in a running agent', () => {
     const roomId = await h.createRoom('u', [ada]);
     const m1 = await h.post(roomId, 'u', 'Hi! My name is Sam and I like sailing.');
     await h.system.idle();
-    const facts = (await h.events('agent.fact_recorded')) as AnyRecordedEvent<'agent.fact_recorded'>[];
+    const facts = (await h.events('agent.fact_recorded')) as RecordedEvent<'agent.fact_recorded'>[];
     expect(facts.map((f) => f.data.text)).toEqual(["Alice's name is Sam", 'Alice likes sailing']);
     expect(facts.every((f) => f.data.sourceMessageIds[0] === m1 && f.data.roomId === roomId)).toBe(true);
 
@@ -30,7 +30,7 @@ describe('bootstrap in a running agent', () => {
     const last = model.calls.at(-1)!;
     expect(last.context?.facts).toEqual(["Alice's name is Sam", 'Alice likes sailing']);
     expect(last.context?.recentMessages.map((m) => m.author)).toEqual(['Alice', 'Ada']);
-    const trace = ((await h.events('reply.traced')) as AnyRecordedEvent<'reply.traced'>[]).at(-1)!;
+    const trace = ((await h.events('reply.traced')) as RecordedEvent<'reply.traced'>[]).at(-1)!;
     expect(trace.data.sources.factIds).toEqual(facts.map((f) => f.data.factId));
   });
 
@@ -48,7 +48,7 @@ describe('bootstrap in a running agent', () => {
     await h.system.idle();
     expect(model.calls[0].context?.knowledge).toEqual([{ text: 'Spring tides happen at full and new moon.', title: 'Tides', score: 3 }]);
     expect(h.readModel.knowledgeQueries.at(-1)).toEqual({ text: 'When do spring tides happen?', hasVector: true });
-    const trace = (await h.events('reply.traced'))[0] as AnyRecordedEvent<'reply.traced'>;
+    const trace = (await h.events('reply.traced'))[0] as RecordedEvent<'reply.traced'>;
     expect(trace.data.sources.knowledgeChunkIds).toEqual(['chunk-1']);
     expect(trace.data.providers.find((p) => p.name === 'KNOWLEDGE')?.chars).toBeGreaterThan(20);
   });
@@ -60,7 +60,7 @@ describe('bootstrap in a running agent', () => {
     await h.post(roomId, 'u', 'one');
     await h.post(roomId, 'u', 'two');
     await h.system.idle();
-    const failed = (await h.events('plugin.failed')) as AnyRecordedEvent<'plugin.failed'>[];
+    const failed = (await h.events('plugin.failed')) as RecordedEvent<'plugin.failed'>[];
     expect(failed.map((e) => [e.data.plugin, e.data.component, e.data.agentId])).toEqual([['@acme/plugin-missing', 'load', ada]]);
     expect(failed[0].data.error).toMatch(/is not installed/);
     expect((await agentReplies(h)).map((r) => r.data.text)).toEqual(['You said: one', 'You said: two']);
@@ -75,7 +75,7 @@ describe('bootstrap in a running agent', () => {
     await h.system.idle();
     expect(model.calls[0].messages[0].content).toContain('Secret word: swordfish');
     expect((await agentReplies(h)).map((r) => r.data.text)).toEqual(['HELLO THERE']);
-    const trace = (await h.events('reply.traced'))[0] as AnyRecordedEvent<'reply.traced'>;
+    const trace = (await h.events('reply.traced'))[0] as RecordedEvent<'reply.traced'>;
     expect(trace.data.actions).toEqual(['SHOUT']);
     expect(trace.data.thought).toBe('loud');
     // The log never holds the secret in plain text.

@@ -1,5 +1,6 @@
 import { SqliteEventStore } from '../../../src/events/sqlite/sqlite-event-store.ts';
-import type { AnyRecordedEvent } from '../../../src/events/envelope.ts';
+import type { AnyRecordedEvent, RecordedEvent } from '../../../src/events/envelope.ts';
+import type { EventType } from '../../../src/events/catalogue.ts';
 import type { EventStore } from '../../../src/events/store.ts';
 import { createActorSystem, type ActorSystemWithInspection } from '../../../src/actors/index.ts';
 import type { ActorSystemDeps, ModelSource } from '../../../src/actors/types.ts';
@@ -20,7 +21,10 @@ export interface Harness {
   createAgent(name: string, extra?: Partial<Character>): Promise<string>;
   createRoom(userId: string, agentIds: string[], names?: Record<string, string>): Promise<string>;
   post(roomId: string, authorId: string, text: string, authorKind?: 'user' | 'agent'): Promise<string>;
-  events(type?: string): Promise<AnyRecordedEvent[]>;
+  events(): Promise<AnyRecordedEvent[]>;
+  events<T extends EventType>(type: T): Promise<RecordedEvent<T>[]>;
+  /** The agents' messages, in log order. */
+  agentReplies(): Promise<RecordedEvent<'message.posted'>[]>;
   close(): Promise<void>;
 }
 
@@ -40,6 +44,16 @@ export async function createHarness(options: { store?: EventStore; models?: Mode
   });
   if (options.start !== false) await system.start();
   const agentNames = new Map<string, string>();
+  async function readEvents<T extends EventType>(type?: T): Promise<RecordedEvent<T>[]> {
+    const all: AnyRecordedEvent[] = [];
+    for (let after = 0; ; ) {
+      const page = await store.readAll({ afterSeq: after, limit: 1000 });
+      if (!page.length) break;
+      all.push(...page);
+      after = page[page.length - 1].seq;
+    }
+    return (type ? all.filter((e) => e.type === type) : all) as RecordedEvent<T>[];
+  }
   return {
     store,
     readModel,
@@ -68,15 +82,9 @@ export async function createHarness(options: { store?: EventStore; models?: Mode
       await store.append(`room-${roomId}`, [{ id: messageId, type: 'message.posted', data: { messageId, roomId, authorId, authorKind, text } }]);
       return messageId;
     },
-    async events(type) {
-      const all: AnyRecordedEvent[] = [];
-      for (let after = 0; ; ) {
-        const page = await store.readAll({ afterSeq: after, limit: 1000 });
-        if (!page.length) break;
-        all.push(...page);
-        after = page[page.length - 1].seq;
-      }
-      return type ? all.filter((e) => e.type === type) : all;
+    events: readEvents as Harness['events'],
+    async agentReplies() {
+      return (await readEvents('message.posted')).filter((e) => e.data.authorKind === 'agent');
     },
     async close() {
       await system.stop();

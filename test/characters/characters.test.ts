@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { defaultCharacter, loadCharacter, loadCharacterText, openCharacterSecrets, sealCharacterSecrets, stripSecrets, characterSetting } from '../../src/characters/index.ts';
+import { SecretBox } from '../../src/shared/secrets.ts';
+
+/** The example character of shared/ELIZAOS-REFERENCE.md §3, unchanged. */
+const quill = {
+  name: 'Quill',
+  username: 'quill_helper',
+  system: 'You are Quill, a patient documentation assistant. Answer briefly; cite the doc you used.',
+  bio: ['Former technical writer', 'Explains APIs with small runnable snippets'],
+  topics: ['REST APIs', 'TypeScript', 'developer onboarding'],
+  adjectives: ['precise', 'calm', 'dryly funny'],
+  style: { all: ['short sentences', 'no emojis'], chat: ['ask one clarifying question when unsure'], post: ['lead with the takeaway'] },
+  messageExamples: [
+    [
+      { name: '{{name1}}', content: { text: 'How do I paginate /users?' } },
+      { name: 'Quill', content: { text: 'Pass ?cursor=<last id>&limit=50; stop when nextCursor is null.', actions: ['REPLY'] } },
+    ],
+  ],
+  postExamples: ['Cursor pagination beats offsets once tables pass 1M rows.'],
+  knowledge: ['docs/api-guide.md', { directory: 'docs/faq', shared: false }],
+  plugins: ['@elizaos/plugin-sql', '@elizaos/plugin-openai', '@elizaos/plugin-bootstrap', '@elizaos/plugin-knowledge'],
+  settings: { avatar: 'https://example.com/quill.png', TEXT_LARGE_TEMPERATURE: 0.4, secrets: {} },
+  templates: {},
+};
+
+describe('loadCharacter', () => {
+  it('loads an ElizaOS character JSON unchanged', () => {
+    const r = loadCharacter(quill);
+    expect(r).toEqual({ ok: true, character: quill });
+  });
+
+  it('loads the shipped default character', () => {
+    expect(loadCharacter(defaultCharacter).ok).toBe(true);
+    expect(loadCharacter(JSON.parse(JSON.stringify(defaultCharacter)))).toEqual({ ok: true, character: defaultCharacter });
+  });
+
+  it('lists every problem of an invalid character, each with its path', () => {
+    const r = loadCharacter({ name: '', bio: 42, clients: ['discord'], modelProvider: 'openai', style: { all: 'loud', tone: [] }, plugins: [1], messageExamples: [[{ content: {} }]] });
+    expect(r.ok).toBe(false);
+    const problems = (r as { problems: string[] }).problems;
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'name: name must not be empty',
+        expect.stringMatching(/^bio: /),
+        'clients: unknown field (a v0.x field; ElizaOS 1.x characters do not have it)',
+        'modelProvider: unknown field (a v0.x field; ElizaOS 1.x characters do not have it)',
+        expect.stringMatching(/^style\.all: /),
+        'style.tone: unknown field',
+        expect.stringMatching(/^plugins\.0: /),
+        expect.stringMatching(/^messageExamples\.0\.0\.name: /),
+      ]),
+    );
+    expect(problems).toHaveLength(8);
+  });
+
+  it('refuses a non-object and bad JSON with one clear problem', () => {
+    expect(loadCharacter([])).toEqual({ ok: false, problems: ['(root): a character must be a JSON object'] });
+    expect(loadCharacterText('{"name": ')).toMatchObject({ ok: false, problems: [expect.stringMatching(/^\(root\): not valid JSON/)] });
+  });
+});
+
+describe('character secrets', () => {
+  const box = new SecretBox('k');
+  const character = { name: 'S', bio: 'b', secrets: { API_KEY: 'sk-top-secret', RETRIES: 3 }, settings: { model: 'x', secrets: { OTHER: 'hunter2' } } };
+
+  it('are sealed before they enter the log, and never double-sealed', () => {
+    const sealed = sealCharacterSecrets(character, box);
+    const json = JSON.stringify(sealed);
+    expect(json).not.toContain('sk-top-secret');
+    expect(json).not.toContain('hunter2');
+    expect(sealed.secrets!.API_KEY).toMatch(/^enc:v1:/);
+    expect(sealCharacterSecrets(sealed, box)).toEqual(sealed);
+    expect(sealed.settings!.model).toBe('x');
+    expect(loadCharacter(sealed).ok).toBe(true);
+  });
+
+  it('open back in memory for the agent (a wrong key gives empty values, not a crash)', () => {
+    const opened = openCharacterSecrets(sealCharacterSecrets(character, box), box);
+    expect(opened.secrets).toEqual({ API_KEY: 'sk-top-secret', RETRIES: '3' });
+    expect(opened.settings!.secrets).toEqual({ OTHER: 'hunter2' });
+    expect(openCharacterSecrets(sealCharacterSecrets(character, box), new SecretBox('other')).secrets).toEqual({ API_KEY: '', RETRIES: '' });
+  });
+
+  it('are never returned: stripSecrets removes both places', () => {
+    const out = stripSecrets(sealCharacterSecrets(character, box));
+    expect(out).toEqual({ name: 'S', bio: 'b', settings: { model: 'x' } });
+  });
+
+  it('are looked up in ElizaOS order: secrets → settings[key] → settings.secrets', () => {
+    const c = { name: 'S', bio: 'b', secrets: { A: 'from-secrets' }, settings: { A: 'from-settings', B: 'from-settings', secrets: { B: 'nested', C: 'nested' } } };
+    expect([characterSetting(c, 'A'), characterSetting(c, 'B'), characterSetting(c, 'C'), characterSetting(c, 'D')]).toEqual(['from-secrets', 'from-settings', 'nested', undefined]);
+  });
+});
