@@ -1,0 +1,56 @@
+// Shapes of the public API (/work/shared/API.md). The client depends on nothing else of the server.
+
+export type Role = 'user' | 'operator' | 'admin';
+
+export interface Account { id: string; username: string; name: string; role: Role; createdAt: string }
+
+export interface TokenPair { account?: Account; accessToken: string; refreshToken: string; expiresIn: number }
+
+export interface Agent {
+  id: string;
+  name: string;
+  status: 'running' | 'stopped';
+  character: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface Participant { id: string; kind: 'user' | 'agent'; name: string }
+
+export interface Room { id: string; name: string; createdAt: string; participants: Participant[] }
+
+export interface Message {
+  id: string;
+  seq: number;
+  roomId: string;
+  authorId: string;
+  authorKind: 'user' | 'agent';
+  text: string;
+  inReplyTo?: string;
+  createdAt: string;
+}
+
+export interface KnowledgeDocument { id: string; title: string; chunks: number }
+
+export interface KnowledgeHit { documentId: string; title: string; text: string; score: number }
+
+export interface LogEvent {
+  seq: number;
+  id: string;
+  stream: string;
+  version: number;
+  type: string;
+  data: Record<string, unknown>;
+  meta: Record<string, unknown>;
+}
+
+export interface ActorNode { id: string; kind: string; state: unknown; parent?: string; children: string[] }
+
+/** Frames the server sends on /ws. */
+export type ServerFrame =
+  | { type: 'message'; message: Message }
+  | { type: 'reply.delta'; roomId: string; agentId: string; replyTo: string; delta: string }
+  | { type: 'typing'; roomId: string; agentId: string }
+  | { type: 'ack'; clientMessageId: string; messageId: string }
+  | { type: 'subscribed'; roomId: string; seq: number }
+  | { type: 'pong' }
+  | { type: 'error'; code: string; message: string };

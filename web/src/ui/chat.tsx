@@ -1,0 +1,93 @@
+import { useEffect, useState } from 'preact/hooks';
+import { describeError } from '../api/errors.ts';
+import type { Agent, Room } from '../api/types.ts';
+import { ChatRoom } from './chat-room.tsx';
+import { ErrorText, ScreenTitle } from './common.tsx';
+import { useApp } from './context.ts';
+import { href } from './route.ts';
+
+/** Rooms on the side (with the form to make one), the open room beside them. */
+export function ChatScreen({ roomId }: { roomId?: string }) {
+  const { api } = useApp();
+  const [rooms, setRooms] = useState<Room[]>([]);
+  const [agents, setAgents] = useState<Agent[]>([]);
+  const [error, setError] = useState<string>();
+
+  useEffect(() => {
+    api.rooms().then(setRooms, (e) => setError(describeError(e)));
+    api.agents().then(setAgents, (e) => setError(describeError(e)));
+  }, []);
+
+  return (
+    <div class="chat-layout">
+      <aside class="rooms" aria-label="Rooms">
+        <ScreenTitle>Chat</ScreenTitle>
+        <ErrorText error={error} />
+        <NewRoomForm agents={agents} onCreated={(r) => { setRooms([r, ...rooms.filter((x) => x.id !== r.id)]); location.hash = href('chat', r.id); }} />
+        <h2>Your rooms</h2>
+        {rooms.length === 0 ? <p class="muted">No rooms yet.</p> : (
+          <ul class="room-list">
+            {rooms.map((r) => (
+              <li key={r.id}>
+                <a href={href('chat', r.id)} aria-current={r.id === roomId ? 'page' : undefined}>{r.name}</a>
+              </li>
+            ))}
+          </ul>
+        )}
+      </aside>
+      <section class="room-pane" aria-label="Conversation">
+        {roomId ? <ChatRoom key={roomId} roomId={roomId} agents={agents} /> : <p class="muted">Choose a room or create one.</p>}
+      </section>
+    </div>
+  );
+}
+
+function NewRoomForm({ agents, onCreated }: { agents: Agent[]; onCreated: (r: Room) => void }) {
+  const { api } = useApp();
+  const [name, setName] = useState('');
+  const [chosen, setChosen] = useState<string[] | undefined>();
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  // Until the person picks, the first running agent is preselected (a room with the default agent).
+  const selected = chosen ?? agents.filter((a) => a.status === 'running').slice(0, 1).map((a) => a.id);
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const room = await api.createRoom(name.trim() || 'New room', selected);
+      setName('');
+      onCreated(room);
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form class="new-room" onSubmit={submit}>
+      <h2>New room</h2>
+      <label>Room name
+        <input name="room-name" value={name} maxLength={200} placeholder="New room" onInput={(e) => setName(e.currentTarget.value)} />
+      </label>
+      <fieldset>
+        <legend>Agents in the room</legend>
+        {agents.length === 0 && <p class="muted">No agents.</p>}
+        {agents.map((a) => (
+          <label class="inline" key={a.id}>
+            <input
+              type="checkbox"
+              checked={selected.includes(a.id)}
+              onChange={(e) => setChosen(e.currentTarget.checked ? [...selected, a.id] : selected.filter((x) => x !== a.id))}
+            />{' '}
+            {a.name} {a.status === 'stopped' && <small>(stopped)</small>}
+          </label>
+        ))}
+      </fieldset>
+      <ErrorText error={error} />
+      <button type="submit" disabled={busy}>Create room</button>
+    </form>
+  );
+}

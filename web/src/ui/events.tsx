@@ -1,0 +1,104 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { describeError } from '../api/errors.ts';
+import type { LogEvent } from '../api/types.ts';
+import { ErrorText, ScreenTitle } from './common.tsx';
+import { useApp } from './context.ts';
+
+const KEEP = 500;
+const POLL_MS = 1000;
+
+/**
+ * The event log, newest last: the latest events for a stream/type filter, and (following live) the
+ * ones appended since, polled with `after` = the last seq shown.
+ */
+export function EventsScreen() {
+  const { api } = useApp();
+  const [stream, setStream] = useState('');
+  const [type, setType] = useState('');
+  const [filter, setFilter] = useState({ stream: '', type: '' });
+  const [follow, setFollow] = useState(true);
+  const [events, setEvents] = useState<LogEvent[]>([]);
+  const [error, setError] = useState<string>();
+  const last = useRef(0);
+
+  // A new filter: start from the latest KEEP events of the log.
+  useEffect(() => {
+    let live = true;
+    setEvents([]);
+    setError(undefined);
+    (async () => {
+      try {
+        const head = (await api.health()).seq;
+        const after = Math.max(0, head - KEEP);
+        const first = await api.events({ after, limit: 1000, stream: filter.stream || undefined, type: filter.type || undefined });
+        if (!live) return;
+        last.current = Math.max(head, first.at(-1)?.seq ?? 0);
+        setEvents(first.slice(-KEEP));
+      } catch (err) {
+        if (live) setError(describeError(err));
+      }
+    })();
+    return () => { live = false; };
+  }, [filter]);
+
+  useEffect(() => {
+    if (!follow) return;
+    let live = true;
+    let timer: ReturnType<typeof setTimeout>;
+    const tick = async () => {
+      try {
+        const more = await api.events({ after: last.current, limit: 1000, stream: filter.stream || undefined, type: filter.type || undefined });
+        if (!live) return;
+        if (more.length) {
+          last.current = more[more.length - 1].seq;
+          setEvents((cur) => [...cur, ...more].slice(-KEEP));
+        }
+        setError(undefined);
+      } catch (err) {
+        if (live) setError(describeError(err));
+      }
+      if (live) timer = setTimeout(tick, POLL_MS);
+    };
+    timer = setTimeout(tick, POLL_MS);
+    return () => { live = false; clearTimeout(timer); };
+  }, [follow, filter]);
+
+  return (
+    <div class="screen">
+      <ScreenTitle>Event log</ScreenTitle>
+      <form class="row" onSubmit={(e) => { e.preventDefault(); setFilter({ stream: stream.trim(), type: type.trim() }); }}>
+        <label class="grow">Stream<input name="stream" placeholder="e.g. room-…, agent-…, system" value={stream} onInput={(e) => setStream(e.currentTarget.value)} /></label>
+        <label class="grow">Types<input name="type" placeholder="e.g. message.posted,reply.traced" value={type} onInput={(e) => setType(e.currentTarget.value)} /></label>
+        <button type="submit">Apply</button>
+        <label class="inline"><input type="checkbox" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} /> Follow live</label>
+      </form>
+      <ErrorText error={error} />
+      <p class="muted" aria-live="polite">{events.length} events shown{follow ? ', following live' : ''}.</p>
+      <div class="table-wrap">
+        <table class="table events">
+          <thead><tr><th scope="col">Seq</th><th scope="col">Type</th><th scope="col">Stream</th><th scope="col">Data</th></tr></thead>
+          <tbody>
+            {events.map((e) => (
+              <tr key={e.seq} data-testid="event">
+                <td>{e.seq}</td>
+                <td><code>{e.type}</code></td>
+                <td><button type="button" class="link" title="Filter by this stream" onClick={() => { setStream(e.stream); setFilter({ stream: e.stream, type: filter.type }); }}>{e.stream}</button></td>
+                <td>
+                  <details>
+                    <summary>v{e.version}</summary>
+                    <pre>{JSON.stringify({ data: e.data, meta: e.meta }, abbreviate, 2)}</pre>
+                  </details>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
+
+/** Long strings (base64 vectors) are cut so a row stays readable. */
+function abbreviate(_key: string, value: unknown): unknown {
+  return typeof value === 'string' && value.length > 300 ? `${value.slice(0, 300)}… (${value.length} chars)` : value;
+}

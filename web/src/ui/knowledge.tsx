@@ -1,0 +1,158 @@
+import { useEffect, useState } from 'preact/hooks';
+import { describeError } from '../api/errors.ts';
+import type { Agent, KnowledgeDocument, KnowledgeHit } from '../api/types.ts';
+import { ErrorText, Notice, ScreenTitle } from './common.tsx';
+import { useApp } from './context.ts';
+import { href } from './route.ts';
+
+/** An agent's knowledge documents: add (text or a .txt/.md file), list, delete, and try a search. */
+export function KnowledgeScreen({ agentId }: { agentId?: string }) {
+  const { api } = useApp();
+  const [agents, setAgents] = useState<Agent[]>([]);
+  const [docs, setDocs] = useState<KnowledgeDocument[]>([]);
+  const [error, setError] = useState<string>();
+  const [notice, setNotice] = useState<string>();
+  const current = agentId ?? agents[0]?.id;
+
+  useEffect(() => {
+    api.agents().then(setAgents, (e) => setError(describeError(e)));
+  }, []);
+  const reload = () => (current ? api.knowledge(current).then(setDocs, (e) => setError(describeError(e))) : Promise.resolve());
+  useEffect(() => {
+    setDocs([]);
+    void reload();
+  }, [current]);
+
+  return (
+    <div class="screen">
+      <ScreenTitle>Knowledge</ScreenTitle>
+      <label>Agent
+        <select value={current} onChange={(e) => (location.hash = href('knowledge', e.currentTarget.value))}>
+          {agents.map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
+        </select>
+      </label>
+      <ErrorText error={error} />
+      <Notice text={notice} />
+      {current && (
+        <>
+          <AddDocument agentId={current} onAdded={(d) => { setNotice(`"${d.title}" added: ${d.chunks} chunks embedded`); void reload(); }} />
+          <h2>Documents</h2>
+          {docs.length === 0 ? <p class="muted">No documents.</p> : (
+            <table class="table">
+              <thead><tr><th scope="col">Title</th><th scope="col">Chunks</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+              <tbody>
+                {docs.map((d) => (
+                  <tr key={d.id} data-testid="document">
+                    <td>{d.title}</td>
+                    <td>{d.chunks}</td>
+                    <td>
+                      <button
+                        type="button"
+                        class="danger"
+                        aria-label={`Delete ${d.title}`}
+                        onClick={async () => {
+                          try {
+                            await api.deleteKnowledge(current, d.id);
+                            setNotice(`"${d.title}" deleted`);
+                            await reload();
+                          } catch (err) {
+                            setError(describeError(err));
+                          }
+                        }}
+                      >Delete</button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <SearchKnowledge agentId={current} />
+        </>
+      )}
+    </div>
+  );
+}
+
+function AddDocument({ agentId, onAdded }: { agentId: string; onAdded: (d: KnowledgeDocument) => void }) {
+  const { api } = useApp();
+  const [title, setTitle] = useState('');
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const d = await api.addKnowledge(agentId, title.trim(), text);
+      setTitle('');
+      setText('');
+      onAdded(d);
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form onSubmit={submit} class="stack">
+      <h2>Add a document</h2>
+      <label>Title<input required maxLength={500} value={title} onInput={(e) => setTitle(e.currentTarget.value)} /></label>
+      <label>Text<textarea required rows={6} value={text} onInput={(e) => setText(e.currentTarget.value)} /></label>
+      <label>Or load a text file (.txt, .md)
+        <input
+          type="file"
+          accept=".txt,.md,.markdown,text/plain,text/markdown"
+          onChange={async (e) => {
+            const f = e.currentTarget.files?.[0];
+            if (!f) return;
+            setText(await f.text());
+            if (!title) setTitle(f.name.replace(/\.(txt|md|markdown)$/i, ''));
+          }}
+        />
+      </label>
+      <ErrorText error={error} />
+      {/* The API answers once every chunk is embedded: until then an indeterminate bar. */}
+      {busy && <progress aria-label="Ingesting the document" />}
+      <button type="submit" disabled={busy}>{busy ? 'Ingesting…' : 'Add document'}</button>
+    </form>
+  );
+}
+
+function SearchKnowledge({ agentId }: { agentId: string }) {
+  const { api } = useApp();
+  const [q, setQ] = useState('');
+  const [hits, setHits] = useState<KnowledgeHit[] | undefined>();
+  const [error, setError] = useState<string>();
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setError(undefined);
+    try {
+      setHits(await api.searchKnowledge(agentId, q, 5));
+    } catch (err) {
+      setError(describeError(err));
+    }
+  }
+
+  return (
+    <section>
+      <h2>Try a search</h2>
+      <form onSubmit={submit} class="row">
+        <label class="grow">Query<input type="search" required value={q} onInput={(e) => setQ(e.currentTarget.value)} /></label>
+        <button type="submit">Search</button>
+      </form>
+      <ErrorText error={error} />
+      {hits && (
+        <ol class="hits" aria-label="Search results">
+          {hits.length === 0 && <li class="muted">Nothing found.</li>}
+          {hits.map((h, i) => (
+            <li key={i}><strong>{h.title}</strong> <small>score {h.score.toFixed(3)}</small><p>{h.text}</p></li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
