@@ -1,0 +1,144 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMockApiServer, type MockServer } from '../support/mock-api-server.ts';
+import { browserMissing, ensureWebBuilt, launchBrowser } from './browser.ts';
+
+// The web client against the in-memory mock of API.md: fast checks of the UI's behaviour (the e2e
+// test against the real server is web-client-e2e.test.ts).
+describe.skipIf(browserMissing)('web client (mock API)', () => {
+  let browser: Browser;
+  let server: MockServer;
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    browser = await launchBrowser();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function signUp(page: Page, username: string) {
+    await page.goto(server.url + '/');
+    await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByRole('heading', { name: 'Chat', level: 1 }).waitFor();
+  }
+
+  it('registers, creates a room with the default agent, and shows the reply streamed then final', async () => {
+    server = await startMockApiServer({ registerRole: 'operator', tokenDelayMs: 60 });
+    const page = await browser.newPage();
+    await signUp(page, 'ada');
+    await expect.poll(() => page.getByTestId('connection-status').textContent()).toContain('Live');
+    await page.getByLabel('Room name').fill('First room');
+    await page.getByRole('button', { name: 'Create room' }).click();
+    await page.getByRole('heading', { name: 'First room' }).waitFor();
+    await page.getByLabel('Message', { exact: true }).fill('hello there friend');
+    await page.keyboard.press('Enter');
+    // While streaming, a draft holds part of the reply; then the final message replaces it.
+    await page.getByTestId('draft').first().waitFor({ timeout: 5000 });
+    const final = page.getByTestId('message').filter({ hasText: 'You said: hello there friend' });
+    await final.waitFor({ timeout: 5000 });
+    await expect.poll(() => page.getByTestId('draft').count()).toBe(0);
+    expect(await page.getByTestId('message').count()).toBe(2);
+    await page.close();
+  });
+
+  it('resumes after a dropped connection without losing the messages posted meanwhile', async () => {
+    const page = await browser.newPage();
+    await signUp(page, 'grace');
+    await page.getByLabel('Room name').fill('Resume room');
+    await page.getByRole('button', { name: 'Create room' }).click();
+    await page.getByRole('heading', { name: 'Resume room' }).waitFor();
+    await expect.poll(() => page.getByTestId('connection-status').textContent()).toContain('Live');
+    const roomId = decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
+    server.setRefuseSockets(true);
+    server.dropSockets();
+    await expect.poll(() => page.getByTestId('connection-status').textContent()).toContain('Reconnecting');
+    server.postAs('grace', roomId, 'posted while you were away');
+    server.setRefuseSockets(false);
+    await expect.poll(() => page.getByTestId('connection-status').textContent(), { timeout: 20_000 }).toContain('Live');
+    await page.getByTestId('message').filter({ hasText: 'posted while you were away' }).waitFor({ timeout: 5000 });
+    // …and the agent's reply to it, delivered live after the resume; each message shown once.
+    await page.getByTestId('message').filter({ hasText: 'You said: posted while you were away' }).waitFor({ timeout: 5000 });
+    expect(await page.getByTestId('message').filter({ hasText: 'posted while you were away' }).count()).toBe(2);
+    await page.close();
+  });
+
+  it('refreshes an expired access token once and carries on', async () => {
+    await server.close();
+    server = await startMockApiServer({ accessTtlMs: 1500, registerRole: 'operator' });
+    const page = await browser.newPage();
+    await signUp(page, 'linus');
+    await new Promise((r) => setTimeout(r, 1700));
+    await page.getByRole('link', { name: 'Agents' }).click();
+    await page.getByTestId('agent').filter({ hasText: 'Eliza' }).waitFor();
+    await expect(page.getByRole('heading', { name: 'Agents', level: 1 }).isVisible()).resolves.toBe(true);
+    await page.close();
+  });
+
+  it('goes back to the login screen when the refresh token is refused', async () => {
+    const page = await browser.newPage();
+    await signUp(page, 'barbara');
+    // Spoil both tokens in storage, as a revoked family would look to the client.
+    await page.evaluate(`(() => { const k = 'chronicle.session'; const s = JSON.parse(sessionStorage.getItem(k)); s.accessToken = 'x'; s.refreshToken = 'y'; sessionStorage.setItem(k, JSON.stringify(s)); })()`);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in to Chronicle' }).waitFor({ timeout: 10_000 });
+    await page.close();
+  });
+
+  it('shows the API error envelope when a character is refused, and creates a valid one', async () => {
+    const page = await browser.newPage();
+    await signUp(page, 'margaret');
+    await page.getByRole('link', { name: 'Agents' }).click();
+    const box = page.getByLabel('Character JSON (ElizaOS format)');
+    await box.fill('{"bio": "no name"}');
+    await page.getByRole('button', { name: 'Create agent' }).click();
+    await page.getByRole('alert').filter({ hasText: 'character.name' }).waitFor();
+    await box.fill('{not json');
+    await page.getByRole('button', { name: 'Create agent' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Not valid JSON' }).waitFor();
+    await box.fill('{"name": "Ada", "bio": ["<img src=x onerror=alert(1)> tutor"]}');
+    await page.getByRole('button', { name: 'Create agent' }).click();
+    const card = page.getByTestId('agent').filter({ hasText: 'Ada' });
+    await card.waitFor();
+    // Text is escaped: the markup shows as text and no <img> element is created.
+    expect(await card.locator('img').count()).toBe(0);
+    expect(await card.textContent()).toContain('<img src=x onerror=alert(1)> tutor');
+    await card.getByRole('button', { name: 'Stop' }).click();
+    await card.getByText('stopped').waitFor();
+    await page.close();
+  });
+
+  it('adds, searches and deletes a knowledge document', async () => {
+    const page = await browser.newPage();
+    await signUp(page, 'katherine');
+    await page.getByRole('link', { name: 'Knowledge' }).click();
+    await page.getByLabel('Title').fill('Orbits');
+    await page.getByLabel('Text', { exact: true }).fill('A geostationary orbit has a period of one sidereal day.');
+    await page.getByRole('button', { name: 'Add document' }).click();
+    await page.getByTestId('document').filter({ hasText: 'Orbits' }).waitFor();
+    await page.getByLabel('Query').fill('geostationary');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('list', { name: 'Search results' }).getByText('sidereal day', { exact: false }).waitFor();
+    await page.getByRole('button', { name: 'Delete Orbits' }).click();
+    await expect.poll(() => page.getByTestId('document').count()).toBe(0);
+    await page.close();
+  });
+
+  it('works at phone width: the composer and the room fit in 390 px', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 800 } });
+    await signUp(page, 'hedy');
+    await page.getByRole('button', { name: 'Create room' }).click();
+    const composer = page.getByRole('button', { name: 'Send' });
+    await composer.waitFor();
+    const box = await composer.boundingBox();
+    expect(box).not.toBeNull();
+    expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+    const scrollWidth = await page.evaluate('document.documentElement.scrollWidth');
+    expect(scrollWidth).toBeLessThanOrEqual(390);
+    await page.close();
+  });
+});
