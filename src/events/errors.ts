@@ -30,3 +30,24 @@ export class StoreClosedError extends Error {
     super('event store is closed');
   }
 }
+
+/** Another connection (usually another process) is the log's writer; two writers could fork the hash chain. */
+export class WriterLockedError extends Error {
+  override readonly name = 'WriterLockedError';
+  constructor(readonly path: string) {
+    super(`another process is writing to the event log ${path} (its writer lock is held); stop it first`);
+  }
+}
+
+/** An NDJSON import was refused; nothing was written. `line` is 1-based. */
+export class ImportRefusedError extends Error {
+  override readonly name = 'ImportRefusedError';
+  constructor(
+    readonly reason: 'not_empty' | 'bad_json' | 'bad_row' | 'broken_chain' | 'duplicate_id',
+    message: string,
+    readonly line?: number,
+    readonly seq?: number,
+  ) {
+    super(message);
+  }
+}

@@ -15,6 +15,8 @@ export function catchUpThenLive(
   return new Observable<AnyRecordedEvent>((subscriber) => {
     let delivered = afterSeq;
     let buffer: AnyRecordedEvent[] | null = [];
+    // Set when the store closes: a catch-up still paging then ends cleanly instead of failing.
+    let liveEnded = false;
     const deliver = (e: AnyRecordedEvent) => {
       if (e.seq <= delivered) return;
       delivered = e.seq;
@@ -24,6 +26,7 @@ export function catchUpThenLive(
       next: (e) => (buffer ? buffer.push(e) : deliver(e)),
       error: (err) => subscriber.error(err),
       complete: () => {
+        liveEnded = true;
         if (buffer === null) subscriber.complete();
       },
     });
@@ -31,6 +34,7 @@ export function catchUpThenLive(
     (async () => {
       for (;;) {
         if (subscriber.closed) return;
+        if (liveEnded) break;
         const page = await readPage(delivered);
         if (page.length === 0) break;
         for (const e of page) {

@@ -13,35 +13,48 @@ export interface StoredRow {
   hash: string;
 }
 
+export type VerifyProblem = NonNullable<VerifyReport['problem']>;
+
 /**
- * Walks the log in seq order and reports the first place where it is not what was written: an edited
- * row breaks its own hash, a deleted row leaves a seq gap (and breaks the next hash), a reordering
- * breaks the chain. Shared by every store and by NDJSON import.
+ * Checks rows one at a time in seq order, so a caller can verify while streaming (NDJSON import)
+ * without holding the whole log. An edited row breaks its own hash, a deleted row leaves a seq gap,
+ * a reordering breaks the chain.
  */
-export function verifyRows(rows: Iterable<StoredRow>): VerifyReport {
-  let prevHash = GENESIS_HASH;
-  let expectedSeq = 1;
-  let checked = 0;
-  const versions = new Map<string, number>();
-  for (const row of rows) {
-    if (row.seq !== expectedSeq) {
-      return { ok: false, checked, problem: { seq: row.seq, kind: 'seq_gap', detail: `expected seq ${expectedSeq}, found ${row.seq}` } };
+export class ChainVerifier {
+  private prevHash = GENESIS_HASH;
+  private expectedSeq = 1;
+  private readonly versions = new Map<string, number>();
+  checked = 0;
+
+  /** Undefined when the row continues the chain; otherwise the problem (and the verifier stops advancing). */
+  check(row: StoredRow): VerifyProblem | undefined {
+    if (row.seq !== this.expectedSeq) {
+      return { seq: row.seq, kind: 'seq_gap', detail: `expected seq ${this.expectedSeq}, found ${row.seq}` };
     }
-    const expectedVersion = (versions.get(row.stream) ?? 0) + 1;
+    const expectedVersion = (this.versions.get(row.stream) ?? 0) + 1;
     if (row.version !== expectedVersion) {
-      return {
-        ok: false, checked,
-        problem: { seq: row.seq, kind: 'version_gap', detail: `stream ${row.stream}: expected version ${expectedVersion}, found ${row.version}` },
-      };
+      return { seq: row.seq, kind: 'version_gap', detail: `stream ${row.stream}: expected version ${expectedVersion}, found ${row.version}` };
     }
-    const hash = chainHash(prevHash, { seq: row.seq, id: row.id, stream: row.stream, version: row.version, type: row.type, dataJson: row.data, metaJson: row.meta });
+    const hash = chainHash(this.prevHash, {
+      seq: row.seq, id: row.id, stream: row.stream, version: row.version, type: row.type, dataJson: row.data, metaJson: row.meta,
+    });
     if (hash !== row.hash) {
-      return { ok: false, checked, problem: { seq: row.seq, kind: 'hash_mismatch', detail: `event ${row.id} does not match its hash: edited, or its predecessor was` } };
+      return { seq: row.seq, kind: 'hash_mismatch', detail: `event ${row.id} does not match its hash: edited, or its predecessor was` };
     }
-    versions.set(row.stream, row.version);
-    prevHash = hash;
-    expectedSeq += 1;
-    checked += 1;
+    this.versions.set(row.stream, row.version);
+    this.prevHash = hash;
+    this.expectedSeq += 1;
+    this.checked += 1;
+    return undefined;
   }
-  return { ok: true, checked };
+}
+
+/** Walks the log in seq order and reports the first place where it is not what was written. */
+export function verifyRows(rows: Iterable<StoredRow>): VerifyReport {
+  const verifier = new ChainVerifier();
+  for (const row of rows) {
+    const problem = verifier.check(row);
+    if (problem) return { ok: false, checked: verifier.checked, problem };
+  }
+  return { ok: true, checked: verifier.checked };
 }

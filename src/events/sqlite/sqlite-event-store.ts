@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import { Subject, type Observable } from 'rxjs';
+import { Subject, throwError, type Observable } from 'rxjs';
 import type { AnyRecordedEvent, AppendOptions, AppendResult, EventMeta, ExpectedVersion, NewEvent } from '../envelope.ts';
-import { InvalidEventError, StoreClosedError, WrongExpectedVersionError } from '../errors.ts';
+import { ImportRefusedError, InvalidEventError, StoreClosedError, WriterLockedError, WrongExpectedVersionError } from '../errors.ts';
 import { encodeData, decodeData } from '../codec.ts';
 import { chainHash, GENESIS_HASH } from '../hash.ts';
 import { defaultSchemaRegistry, type SchemaRegistry } from '../schema-registry.ts';
@@ -9,7 +9,8 @@ import type { EventStore, ReadAllOptions, ReadStreamOptions, VerifyReport } from
 import { catchUpThenLive } from '../subscribe.ts';
 import { CREATE_SCHEMA, SELECT_EVENT_COLUMNS } from './schema.sql.ts';
 import { SqliteSnapshotStore } from './snapshots.ts';
-import { verifyRows, type StoredRow } from '../verify.ts';
+import { ChainVerifier, verifyRows, type StoredRow } from '../verify.ts';
+import { WriterLock } from './writer-lock.ts';
 
 export interface SqliteEventStoreOptions {
   /** File path, or ':memory:' for tests. */
@@ -24,37 +25,53 @@ export interface SqliteEventStoreOptions {
   now?: () => number;
 }
 
+interface PreparedEvent {
+  id: string;
+  type: string;
+  dataJson: string;
+  meta: EventMeta;
+  data: unknown;
+}
+
 interface PendingAppend {
   stream: string;
-  events: { id: string; type: string; dataJson: string; meta: EventMeta; data: unknown }[];
+  events: PreparedEvent[];
   expected: ExpectedVersion;
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
 }
 
-interface Row extends StoredRow {
-  stream: string;
-}
+type Row = StoredRow;
+type Outcome = { ok: true; result: AppendResult; recorded: AnyRecordedEvent[] } | { ok: false; error: unknown };
 
 const VALID_STREAM = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
+const FROM = 'FROM events e JOIN streams s USING (stream_key)';
 
 /**
  * The SQLite event log. Appends from many callers in the same tick are group-committed: one
  * transaction, one fsync, each caller learning its own outcome (a conflicting append is rolled back
  * to its savepoint without failing the others).
+ *
+ * One writer per file: the first append takes an exclusive writer lock (see writer-lock.ts), so a
+ * second process fails fast with WriterLockedError instead of forking the hash chain. Processes that
+ * only read (verify, export, rebuilds) never take it.
  */
 export class SqliteEventStore implements EventStore {
   readonly snapshots: SqliteSnapshotStore;
   private readonly db: Database.Database;
+  private readonly path: string;
+  private readonly inMemory: boolean;
   private readonly registry: SchemaRegistry;
   private readonly now: () => number;
   private readonly live = new Subject<AnyRecordedEvent>();
   private pending: PendingAppend[] = [];
   private flushScheduled = false;
   private closed = false;
+  private importing = false;
+  private lock: WriterLock | undefined;
 
-  // Writer state, owned by this process (one writer per file, enforced by an exclusive lock file
-  // being unnecessary: SQLite's write lock plus BEGIN IMMEDIATE make a second writer fail fast).
+  // Writer state: valid while this connection holds the writer lock; re-read from the file when
+  // the lock is taken and whenever the file's head is not the one we last wrote.
   private headSeq = 0;
   private headHash = GENESIS_HASH;
   private readonly streams = new Map<string, { key: number; version: number }>();
@@ -65,14 +82,24 @@ export class SqliteEventStore implements EventStore {
     streamVersion: Database.Statement;
     insertEvent: Database.Statement;
     eventById: Database.Statement;
+    seqById: Database.Statement;
     readAll: Database.Statement;
+    readRaw: Database.Statement;
     readStream: Database.Statement;
     head: Database.Statement;
+    count: Database.Statement;
+    savepoint: Database.Statement;
+    release: Database.Statement;
+    rollbackTo: Database.Statement;
   };
+  /** Filtered readAll queries, one prepared statement per shape (stream filter × number of types). */
+  private readonly filteredReads = new Map<string, Database.Statement>();
 
   constructor(options: SqliteEventStoreOptions) {
     this.registry = options.registry ?? defaultSchemaRegistry();
     this.now = options.now ?? Date.now;
+    this.path = options.path;
+    this.inMemory = options.path === ':memory:' || options.path === '';
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
@@ -87,25 +114,24 @@ export class SqliteEventStore implements EventStore {
       insertEvent: this.db.prepare(
         'INSERT INTO events (seq, id, stream_key, version, type, data, meta, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      eventById: this.db.prepare(`SELECT ${SELECT_EVENT_COLUMNS} FROM events e JOIN streams s USING (stream_key) WHERE e.id = ?`),
-      readAll: this.db.prepare(
-        `SELECT ${SELECT_EVENT_COLUMNS} FROM events e JOIN streams s USING (stream_key) WHERE e.seq > ? ORDER BY e.seq LIMIT ?`,
-      ),
+      eventById: this.db.prepare(`SELECT ${SELECT_EVENT_COLUMNS} ${FROM} WHERE e.id = ?`),
+      seqById: this.db.prepare('SELECT seq FROM events WHERE id = ?').pluck(),
+      readAll: this.db.prepare(`SELECT ${SELECT_EVENT_COLUMNS} ${FROM} WHERE e.seq > ? ORDER BY e.seq LIMIT ?`),
+      readRaw: this.db.prepare(`SELECT ${SELECT_EVENT_COLUMNS} ${FROM} WHERE e.seq > ? ORDER BY e.seq LIMIT ?`).raw(),
       readStream: this.db.prepare(
-        `SELECT ${SELECT_EVENT_COLUMNS} FROM events e JOIN streams s USING (stream_key)
-         WHERE e.stream_key = ? AND e.version >= ? ORDER BY e.version LIMIT ?`,
+        `SELECT ${SELECT_EVENT_COLUMNS} ${FROM} WHERE e.stream_key = ? AND e.version >= ? ORDER BY e.version LIMIT ?`,
       ),
       head: this.db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1'),
+      count: this.db.prepare('SELECT count(*) FROM events').pluck(),
+      savepoint: this.db.prepare('SAVEPOINT append_one'),
+      release: this.db.prepare('RELEASE append_one'),
+      rollbackTo: this.db.prepare('ROLLBACK TO append_one'),
     };
-    const head = this.stmt.head.get() as { seq: number; hash: string } | undefined;
-    if (head) {
-      this.headSeq = head.seq;
-      this.headHash = head.hash;
-    }
+    this.reloadHead();
     this.snapshots = new SqliteSnapshotStore(this.db);
   }
 
-  /** The underlying connection, for the export/import tools and tests that tamper on purpose. */
+  /** The underlying connection, for tests that tamper on purpose. */
   get database(): Database.Database {
     return this.db;
   }
@@ -113,9 +139,11 @@ export class SqliteEventStore implements EventStore {
   append(stream: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new StoreClosedError());
     try {
+      const expected = options.expectedVersion ?? 'any';
+      checkExpectationShape(expected);
       const prepared = this.prepare(stream, events);
       return new Promise<AppendResult>((resolve, reject) => {
-        this.pending.push({ stream, events: prepared, expected: options.expectedVersion ?? 'any', resolve, reject });
+        this.pending.push({ stream, events: prepared, expected, resolve, reject });
         this.scheduleFlush();
       });
     } catch (err) {
@@ -124,11 +152,11 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Validates synchronously so a bad payload is refused before it can join a group commit. */
-  private prepare(stream: string, events: readonly NewEvent[]): PendingAppend['events'] {
-    if (!VALID_STREAM.test(stream)) {
+  private prepare(stream: string, events: readonly NewEvent[]): PreparedEvent[] {
+    if (typeof stream !== 'string' || !VALID_STREAM.test(stream)) {
       throw new InvalidEventError('(envelope)', [`stream name "${stream}" must match ${VALID_STREAM}`]);
     }
-    if (events.length === 0) throw new InvalidEventError('(envelope)', ['append needs at least one event']);
+    if (!Array.isArray(events) || events.length === 0) throw new InvalidEventError('(envelope)', ['append needs at least one event']);
     return events.map((e) => {
       if (typeof e.id !== 'string' || e.id.length === 0 || e.id.length > 200) {
         throw new InvalidEventError(String(e.type), ['id must be a non-empty string of at most 200 characters']);
@@ -153,38 +181,26 @@ export class SqliteEventStore implements EventStore {
   /** Commits every pending append in one transaction. */
   private flush(): void {
     this.flushScheduled = false;
+    if (this.importing) return; // importRaw schedules a flush when it is done
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
+    if (this.closed) {
+      for (const request of batch) request.reject(new StoreClosedError());
+      return;
+    }
 
-    const savedHead = { seq: this.headSeq, hash: this.headHash };
-    const savedStreams = new Map(this.streams);
-    const outcomes: ({ ok: true; result: AppendResult; recorded: AnyRecordedEvent[] } | { ok: false; error: unknown })[] = [];
+    const saved = this.saveWriterState();
+    const outcomes: Outcome[] = [];
     try {
+      this.becomeWriter();
       this.db.exec('BEGIN IMMEDIATE');
-      for (const request of batch) {
-        const before = { seq: this.headSeq, hash: this.headHash, streams: new Map(this.streams) };
-        this.db.exec('SAVEPOINT append_one');
-        try {
-          outcomes.push({ ok: true, ...this.write(request) });
-          this.db.exec('RELEASE append_one');
-        } catch (error) {
-          this.db.exec('ROLLBACK TO append_one');
-          this.db.exec('RELEASE append_one');
-          this.headSeq = before.seq;
-          this.headHash = before.hash;
-          this.streams.clear();
-          for (const [k, v] of before.streams) this.streams.set(k, v);
-          outcomes.push({ ok: false, error });
-        }
-      }
+      this.checkHeadIsOurs();
+      for (const request of batch) outcomes.push(this.writeOne(request, batch.length > 1));
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      this.headSeq = savedHead.seq;
-      this.headHash = savedHead.hash;
-      this.streams.clear();
-      for (const [k, v] of savedStreams) this.streams.set(k, v);
+      this.restoreWriterState(saved);
       for (const request of batch) request.reject(error);
       return;
     }
@@ -199,16 +215,33 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
+  /** One caller's append inside the group transaction; a failure undoes only this caller's writes. */
+  private writeOne(request: PendingAppend, isolate: boolean): Outcome {
+    const before = isolate ? this.saveWriterState() : undefined;
+    if (isolate) this.stmt.savepoint.run();
+    try {
+      const outcome: Outcome = { ok: true, ...this.write(request) };
+      if (isolate) this.stmt.release.run();
+      return outcome;
+    } catch (error) {
+      if (!isolate) throw error; // alone in its transaction: the whole transaction is rolled back
+      this.stmt.rollbackTo.run();
+      this.stmt.release.run();
+      this.restoreWriterState(before!);
+      return { ok: false, error };
+    }
+  }
+
   private write(request: PendingAppend): { result: AppendResult; recorded: AnyRecordedEvent[] } {
     const stream = this.streamState(request.stream);
     const current = stream?.version ?? 0;
     const inLog = new Map<string, number>();
-    const fresh: PendingAppend['events'] = [];
+    const fresh: PreparedEvent[] = [];
     const firstOccurrence = new Set<string>();
     for (const e of request.events) {
       if (inLog.has(e.id) || firstOccurrence.has(e.id)) continue;
-      const existing = this.stmt.eventById.get(e.id) as Row | undefined;
-      if (existing) inLog.set(e.id, existing.seq);
+      const existing = this.stmt.seqById.get(e.id) as number | undefined;
+      if (existing !== undefined) inLog.set(e.id, existing);
       else {
         fresh.push(e);
         firstOccurrence.add(e.id);
@@ -244,8 +277,42 @@ export class SqliteEventStore implements EventStore {
       const isFirst = firstOccurrence.delete(e.id);
       return { id: e.id, seq: assigned.get(e.id)!, duplicate: !isFirst };
     });
-    const lastSeq = Math.max(...positions.map((p) => p.seq));
+    let lastSeq = 0;
+    for (const p of positions) if (p.seq > lastSeq) lastSeq = p.seq;
     return { result: { lastSeq, version, positions }, recorded };
+  }
+
+  /** Takes the writer lock on the first write (in-memory logs are private to their connection). */
+  private becomeWriter(): void {
+    if (this.lock || this.inMemory) return;
+    const lock = WriterLock.tryAcquire(this.path);
+    if (!lock) throw new WriterLockedError(this.path);
+    this.lock = lock;
+    this.reloadHead(); // someone may have written between our open and now
+  }
+
+  /** Inside the write transaction: the cached head must be the file's, or the chain would fork. */
+  private checkHeadIsOurs(): void {
+    const head = this.stmt.head.get() as { seq: number; hash: string } | undefined;
+    if ((head?.seq ?? 0) !== this.headSeq || (head?.hash ?? GENESIS_HASH) !== this.headHash) this.reloadHead();
+  }
+
+  private reloadHead(): void {
+    const head = this.stmt.head.get() as { seq: number; hash: string } | undefined;
+    this.headSeq = head?.seq ?? 0;
+    this.headHash = head?.hash ?? GENESIS_HASH;
+    this.streams.clear();
+  }
+
+  private saveWriterState() {
+    return { seq: this.headSeq, hash: this.headHash, streams: new Map(this.streams) };
+  }
+
+  private restoreWriterState(saved: ReturnType<SqliteEventStore['saveWriterState']>): void {
+    this.headSeq = saved.seq;
+    this.headHash = saved.hash;
+    this.streams.clear();
+    for (const [k, v] of saved.streams) this.streams.set(k, v);
   }
 
   private streamState(name: string): { key: number; version: number } | undefined {
@@ -254,7 +321,8 @@ export class SqliteEventStore implements EventStore {
     const row = this.stmt.streamByName.get(name) as { key: number } | undefined;
     if (!row) return undefined;
     const state = { key: row.key, version: (this.stmt.streamVersion.get(row.key) as { v: number }).v };
-    this.streams.set(name, state);
+    // Only the writer may trust a cached version; a reader re-reads it next time.
+    if (this.lock || this.inMemory) this.streams.set(name, state);
     return state;
   }
 
@@ -270,25 +338,32 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     const afterSeq = options.afterSeq ?? 0;
     const limit = options.limit ?? 1000;
-    if (!options.stream && !options.types) {
+    if (options.stream === undefined && options.types === undefined) {
       return (this.stmt.readAll.all(afterSeq, limit) as Row[]).map((r) => this.decode(r));
     }
-    const where = ['e.seq > ?'];
+    if (options.types && options.types.length === 0) return [];
     const params: unknown[] = [afterSeq];
-    if (options.stream) {
-      where.push('s.name = ?');
-      params.push(options.stream);
+    if (options.stream !== undefined) {
+      const state = this.streamState(options.stream);
+      if (!state) return [];
+      params.push(state.key);
     }
-    if (options.types) {
-      if (options.types.length === 0) return [];
-      where.push(`e.type IN (${options.types.map(() => '?').join(',')})`);
-      params.push(...options.types);
-    }
+    if (options.types) params.push(...options.types);
     params.push(limit);
-    const rows = this.db
-      .prepare(`SELECT ${SELECT_EVENT_COLUMNS} FROM events e JOIN streams s USING (stream_key) WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT ?`)
-      .all(...params) as Row[];
-    return rows.map((r) => this.decode(r));
+    return (this.filteredRead(options.stream !== undefined, options.types?.length ?? 0).all(...params) as Row[]).map((r) => this.decode(r));
+  }
+
+  private filteredRead(byStream: boolean, typeCount: number): Database.Statement {
+    const shape = `${byStream}:${typeCount}`;
+    let stmt = this.filteredReads.get(shape);
+    if (!stmt) {
+      const where = ['e.seq > ?'];
+      if (byStream) where.push('e.stream_key = ?');
+      if (typeCount > 0) where.push(`e.type IN (${new Array(typeCount).fill('?').join(',')})`);
+      stmt = this.db.prepare(`SELECT ${SELECT_EVENT_COLUMNS} ${FROM} WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT ?`);
+      this.filteredReads.set(shape, stmt);
+    }
+    return stmt;
   }
 
   async getById(id: string): Promise<AnyRecordedEvent | undefined> {
@@ -299,6 +374,7 @@ export class SqliteEventStore implements EventStore {
 
   async head(): Promise<number> {
     this.assertOpen();
+    if (!this.lock && !this.inMemory) this.reloadHead(); // a reader sees the writer's progress
     return this.headSeq;
   }
 
@@ -308,23 +384,90 @@ export class SqliteEventStore implements EventStore {
   }
 
   subscribe(afterSeq = 0): Observable<AnyRecordedEvent> {
+    if (this.closed) return throwError(() => new StoreClosedError());
     return catchUpThenLive((after) => this.readAll({ afterSeq: after, limit: 1000 }), this.live, afterSeq);
   }
 
   async verify(): Promise<VerifyReport> {
     this.assertOpen();
-    const iterate = this.db
-      .prepare(`SELECT ${SELECT_EVENT_COLUMNS} FROM events e JOIN streams s USING (stream_key) ORDER BY e.seq`)
-      .iterate() as IterableIterator<Row>;
+    const iterate = this.db.prepare(`SELECT ${SELECT_EVENT_COLUMNS} ${FROM} ORDER BY e.seq`).iterate() as IterableIterator<Row>;
     return verifyRows(iterate);
+  }
+
+  /** Rows exactly as stored (encoded data and meta), in seq order: what export writes. */
+  async readRaw(afterSeq: number, limit: number): Promise<StoredRow[]> {
+    this.assertOpen();
+    return (this.stmt.readRaw.all(afterSeq, limit) as unknown[][]).map(
+      ([seq, id, stream, version, type, data, meta, hash]) => ({ seq, id, stream, version, type, data, meta, hash }) as StoredRow,
+    );
+  }
+
+  /**
+   * Writes rows verbatim (seq, version, meta and hash preserved) into an EMPTY log, in one
+   * transaction, verifying the chain as they arrive. Any problem — the log is not empty, a broken
+   * chain, a duplicate id — throws ImportRefusedError and nothing is written. The append-only
+   * triggers stay in place: import only ever inserts. Appends issued meanwhile wait for the end.
+   */
+  async importRaw(rows: Iterable<StoredRow> | AsyncIterable<StoredRow>): Promise<number> {
+    this.assertOpen();
+    if (this.importing) throw new ImportRefusedError('not_empty', 'another import is in progress');
+    this.importing = true;
+    const verifier = new ChainVerifier();
+    const ids = new Set<string>();
+    const keys = new Map<string, number>();
+    let last: StoredRow | undefined;
+    try {
+      this.becomeWriter();
+      this.db.exec('BEGIN IMMEDIATE');
+      if ((this.stmt.count.get() as number) > 0 || this.pending.length > 0) {
+        throw new ImportRefusedError('not_empty', `the event log ${this.path} is not empty: import only into an empty log`);
+      }
+      for await (const row of rows) {
+        if (this.closed) throw new StoreClosedError();
+        const problem = verifier.check(row);
+        if (problem) {
+          throw new ImportRefusedError('broken_chain', `seq ${row.seq}: ${problem.kind}: ${problem.detail}`, undefined, row.seq);
+        }
+        if (ids.has(row.id)) throw new ImportRefusedError('duplicate_id', `seq ${row.seq}: duplicate event id ${row.id}`, undefined, row.seq);
+        ids.add(row.id);
+        let key = keys.get(row.stream);
+        if (key === undefined) {
+          key = Number(this.stmt.insertStream.run(row.stream).lastInsertRowid);
+          keys.set(row.stream, key);
+        }
+        this.stmt.insertEvent.run(row.seq, row.id, key, row.version, row.type, row.data, row.meta, row.hash);
+        last = row;
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.open && this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    } finally {
+      this.importing = false;
+      if (this.db.open) this.reloadHead();
+      if (this.pending.length > 0) this.scheduleFlush();
+    }
+    // Live subscribers (there can only be some who subscribed to the empty log) get the imported events.
+    if (last && this.live.observed) {
+      for (let after = 0; after < last.seq; ) {
+        const page = await this.readAll({ afterSeq: after, limit: 1000 });
+        for (const e of page) this.live.next(e);
+        after = page[page.length - 1].seq;
+      }
+    }
+    return verifier.checked;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flush();
+    // Flush until quiet: a subscriber may append from inside a flush.
+    while (this.pending.length > 0 && !this.importing) this.flush();
     this.closed = true;
+    for (const request of this.pending.splice(0)) request.reject(new StoreClosedError());
     this.live.complete();
+    if (this.db.inTransaction) this.db.exec('ROLLBACK'); // an unfinished import
     this.db.close();
+    this.lock?.release();
   }
 
   private assertOpen(): void {
@@ -336,6 +479,13 @@ export class SqliteEventStore implements EventStore {
     const data = this.registry.upcast(row.type, meta.schemaVersion ?? 1, decodeData(row.data));
     return { seq: row.seq, id: row.id, stream: row.stream, version: row.version, type: row.type, data, meta, hash: row.hash } as AnyRecordedEvent;
   }
+}
+
+function checkExpectationShape(expected: ExpectedVersion): void {
+  const ok =
+    expected === 'any' || expected === 'no_stream' || expected === 'stream_exists' ||
+    (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 0);
+  if (!ok) throw new InvalidEventError('(envelope)', [`expectedVersion ${String(expected)} is not 'any', 'no_stream', 'stream_exists' or a version >= 0`]);
 }
 
 function checkExpected(stream: string, expected: ExpectedVersion, current: number, exists: boolean): void {
