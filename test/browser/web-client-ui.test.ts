@@ -73,7 +73,7 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
     const page = await browser.newPage();
     await signUp(page, 'linus');
     await new Promise((r) => setTimeout(r, 1700));
-    await page.getByRole('link', { name: 'Agents' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Agents', exact: true }).click();
     await page.getByTestId('agent').filter({ hasText: 'Eliza' }).waitFor();
     await expect(page.getByRole('heading', { name: 'Agents', level: 1 }).isVisible()).resolves.toBe(true);
     await page.close();
@@ -92,7 +92,7 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
   it('shows the API error envelope when a character is refused, and creates a valid one', async () => {
     const page = await browser.newPage();
     await signUp(page, 'margaret');
-    await page.getByRole('link', { name: 'Agents' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Agents', exact: true }).click();
     const box = page.getByLabel('Character JSON (ElizaOS format)');
     await box.fill('{"bio": "no name"}');
     await page.getByRole('button', { name: 'Create agent' }).click();
@@ -115,7 +115,7 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
   it('adds, searches and deletes a knowledge document', async () => {
     const page = await browser.newPage();
     await signUp(page, 'katherine');
-    await page.getByRole('link', { name: 'Knowledge' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Knowledge', exact: true }).click();
     await page.getByLabel('Title').fill('Orbits');
     await page.getByLabel('Text', { exact: true }).fill('A geostationary orbit has a period of one sidereal day.');
     await page.getByRole('button', { name: 'Add document' }).click();

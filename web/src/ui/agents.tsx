@@ -46,7 +46,7 @@ export function AgentsScreen() {
                   ? <button type="button" onClick={() => act(`${a.name} stopped`, () => api.stopAgent(a.id))}>Stop</button>
                   : <button type="button" onClick={() => act(`${a.name} started`, () => api.startAgent(a.id))}>Start</button>}
                 <button type="button" aria-expanded={editing === a.id} onClick={() => setEditing(editing === a.id ? undefined : a.id)}>Edit</button>
-                <a class="button" href={href('knowledge', a.id)}>Knowledge</a>
+                <a class="button" href={href('knowledge', a.id)} aria-label={`Knowledge of ${a.name}`}>Knowledge</a>
                 <button
                   type="button"
                   class="danger"

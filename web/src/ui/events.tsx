@@ -76,11 +76,12 @@ export function EventsScreen() {
       <p class="muted" aria-live="polite">{events.length} events shown{follow ? ', following live' : ''}.</p>
       <div class="table-wrap">
         <table class="table events">
-          <thead><tr><th scope="col">Seq</th><th scope="col">Type</th><th scope="col">Stream</th><th scope="col">Data</th></tr></thead>
+          <thead><tr><th scope="col">Seq</th><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Stream</th><th scope="col">Data</th></tr></thead>
           <tbody>
             {events.map((e) => (
               <tr key={e.seq} data-testid="event">
                 <td>{e.seq}</td>
+                <td>{typeof e.meta.timestamp === 'number' ? new Date(e.meta.timestamp).toLocaleTimeString() : ''}</td>
                 <td><code>{e.type}</code></td>
                 <td><button type="button" class="link" title="Filter by this stream" onClick={() => { setStream(e.stream); setFilter({ stream: e.stream, type: filter.type }); }}>{e.stream}</button></td>
                 <td>
