@@ -1,23 +1,9 @@
 import type { Subscription } from 'rxjs';
 import type { AnyRecordedEvent, RecordedEvent } from '../events/envelope.ts';
 import type { EventStore } from '../events/store.ts';
-import type { MessageView } from '../projections/read-model.ts';
+export { messageFromEvent } from '../app/commands/messages.ts';
 
 export type PostedEvent = RecordedEvent<'message.posted'>;
-
-/** The API's message view, straight from its event (same fields the messages projection serves). */
-export function messageFromEvent(e: PostedEvent): MessageView {
-  return {
-    id: e.data.messageId,
-    seq: e.seq,
-    roomId: e.data.roomId,
-    authorId: e.data.authorId,
-    authorKind: e.data.authorKind,
-    text: e.data.text,
-    ...(e.data.inReplyTo !== undefined ? { inReplyTo: e.data.inReplyTo } : {}),
-    createdAt: new Date(e.meta.timestamp).toISOString(),
-  };
-}
 
 type Listener = (e: AnyRecordedEvent) => void;
 

@@ -169,7 +169,7 @@ export class WsHub {
   }
 
   /**
-   * Queues a frame; every socket's frames of this loop iteration are written together under one cork.
+   * Queues a frame; every socket's frames of this tick are written together under one cork.
    * Outside uWS's own callbacks nothing is corked, and a syscall per frame was the top item of the
    * send → reply profile (typing, deltas, ack and messages of one exchange arrive in one tick).
    */
@@ -180,9 +180,9 @@ export class WsHub {
     this.pendingFlush.add(ws);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      // setImmediate, not a microtask: it runs after the whole I/O phase, so the deltas of many streams
-      // arriving in one poll phase leave in one write per socket.
-      setImmediate(() => this.flush());
+      // A microtask, not setImmediate: setImmediate waits for the end of the poll phase, and a whole
+      // in-process model round trip can happen inside one poll phase — the ack then left with the reply.
+      queueMicrotask(() => this.flush());
     }
   }
 
@@ -240,7 +240,12 @@ export class WsHub {
         if (!d.rooms.has(frame.roomId)) return this.sendError(ws, 'not_subscribed', 'not subscribed to that room', { roomId: frame.roomId });
         this.unsubscribe(ws, frame.roomId);
       } else if (frame.type === 'message') {
-        const { message } = await postMessage(this.server.chronicle, d.caller, { roomId: frame.roomId, text: frame.text, clientMessageId: frame.clientMessageId });
+        const { message } = await postMessage(
+          this.server.chronicle,
+          d.caller,
+          { roomId: frame.roomId, text: frame.text, clientMessageId: frame.clientMessageId },
+          { waitForProjection: false },
+        );
         this.send(ws, toJson({ type: 'ack', clientMessageId: frame.clientMessageId ?? null, messageId: message.id, seq: message.seq }));
       }
     } catch (err) {

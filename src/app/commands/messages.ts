@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RecordedEvent } from '../../events/envelope.ts';
 import type { MessageView } from '../../projections/read-model.ts';
 import { derivedId, newId } from '../../shared/ids.ts';
 import { AppError, badRequest } from '../errors.ts';
@@ -25,6 +26,20 @@ function buildMessageSchema(maxChars: number) {
   });
 }
 
+/** The API's message view, straight from its event (the same fields the messages projection serves). */
+export function messageFromEvent(e: RecordedEvent<'message.posted'>): MessageView {
+  return {
+    id: e.data.messageId,
+    seq: e.seq,
+    roomId: e.data.roomId,
+    authorId: e.data.authorId,
+    authorKind: e.data.authorKind,
+    text: e.data.text,
+    ...(e.data.inReplyTo !== undefined ? { inReplyTo: e.data.inReplyTo } : {}),
+    createdAt: new Date(e.meta.timestamp).toISOString(),
+  };
+}
+
 /**
  * Posts a user message. Idempotent by (author, clientMessageId): the same pair again returns the first
  * message and appends nothing. The message id is derived from that pair, so even two concurrent
@@ -34,7 +49,12 @@ export async function postMessage(
   ctx: CommandContext,
   caller: Caller,
   input: unknown,
-  options: { messageId?: string } = {},
+  /**
+   * waitForProjection (default true): return only once the read model has the message (REST's
+   * read-your-writes). The WebSocket ack passes false: "it is in the log" is what an ack means, and
+   * the view then comes from the event itself, without waiting for the projections.
+   */
+  options: { messageId?: string; waitForProjection?: boolean } = {},
 ): Promise<{ message: MessageView; duplicate: boolean }> {
   const data = parseInput(messageSchema(ctx.settings.maxMessageChars), input);
   if (data.clientMessageId !== undefined) {
@@ -62,10 +82,16 @@ export async function postMessage(
       meta: { author: authorOf(caller), correlationId: messageId },
     },
   ]);
+  const duplicate = result.positions[0].duplicate;
+  if (options.waitForProjection === false) {
+    const event = await ctx.store.getById(messageId);
+    if (event?.type !== 'message.posted') throw new AppError(500, 'internal_error', 'message was written but is not readable');
+    return { message: messageFromEvent(event), duplicate };
+  }
   await ctx.projections.waitFor(result.lastSeq);
   const message = ctx.readModel.messageById(messageId);
   if (!message) throw new AppError(500, 'internal_error', 'message was written but is not readable');
-  return { message, duplicate: result.positions[0].duplicate };
+  return { message, duplicate };
 }
 
 export function parseLimit(raw: string | undefined, dflt: number, max: number, name = 'limit'): number {
