@@ -78,7 +78,9 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
       waitFor: (seq) => projections.waitFor(seq),
       models,
       secrets,
-      settings,
+      // One place retries model calls: the resilient provider layer (jittered backoff, retry-after,
+      // circuit breaker). Retrying again per turn would multiply attempts against a struggling provider.
+      settings: { ...settings, modelAttempts: 1 },
       logger: logger.child({ component: 'actors' }),
     });
     if (options.actors !== false) {
