@@ -263,18 +263,21 @@ export class ChronicleActorSystem implements ActorSystem {
     }
   }
 
-  private spawnAgent(agentId: string, name: string, mailbox: MailboxPolicy, snapshot?: unknown): boolean {
-    const machine = agentMachine.provide({
-      actions: {
-        startTurns: (_, p) => {
-          for (const pending of p.pendings) this.launchTurn(agentId, pending);
-        },
-        abortTurn: (_, p) => this.turns.get(`${agentId}:${p.messageId}:answer`)?.controller.abort(),
-        abortAll: () => {
-          for (const t of this.turns.values()) if (t.agentId === agentId) t.controller.abort();
-        },
+  /** One machine (effects bound to this system) shared by every agent actor: cheap to spawn by the thousand. */
+  private readonly agentLogic = agentMachine.provide({
+    actions: {
+      startTurns: ({ context }, p) => {
+        for (const pending of p.pendings) this.launchTurn(context.agentId, pending);
       },
-    });
+      abortTurn: ({ context }, p) => this.turns.get(`${context.agentId}:${p.messageId}:answer`)?.controller.abort(),
+      abortAll: ({ context }) => {
+        for (const t of this.turns.values()) if (t.agentId === context.agentId) t.controller.abort();
+      },
+    },
+  });
+
+  private spawnAgent(agentId: string, name: string, mailbox: MailboxPolicy, snapshot?: unknown): boolean {
+    const machine = this.agentLogic;
     const { actor, restored } = spawnActor({ machine, input: { agentId, name, mailbox }, snapshot, inspect: this.inspect, id: `agent-${agentId}` });
     this.watch(`agent-${agentId}`, 'agent', actor);
     this.agents.set(agentId, { actor, good: actor.getSnapshot() });

@@ -73,11 +73,20 @@ export const roomMachine = setup({
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+// Compiling a Unicode-aware pattern costs far more than running it: one per name, kept.
+const namePatterns = new Map<string, RegExp>();
+
 /** True when the text names the agent as a word ("Ada, …", "@Ada", "… ask ada?"), case-insensitive. */
 export function mentions(text: string, name: string): boolean {
   const n = name.trim();
   if (!n) return false;
-  return new RegExp(`(^|[^\\p{L}\\p{N}_])@?${escapeRe(n)}($|[^\\p{L}\\p{N}_])`, 'iu').test(text);
+  let re = namePatterns.get(n);
+  if (!re) {
+    if (namePatterns.size > 10_000) namePatterns.clear();
+    re = new RegExp(`(^|[^\\p{L}\\p{N}_])@?${escapeRe(n)}($|[^\\p{L}\\p{N}_])`, 'iu');
+    namePatterns.set(n, re);
+  }
+  return re.test(text);
 }
 
 /**

@@ -12,6 +12,8 @@ export class FakeReadModel implements ReadModel {
   private readonly agents = new Map<string, AgentView>();
   private readonly rooms = new Map<string, RoomView>();
   private readonly messages = new Map<string, MessageView>();
+  /** Per room, in seq order (appends arrive in seq order). */
+  private readonly byRoom = new Map<string, MessageView[]>();
   private readonly chunks: { chunkId: string; documentId: string; agentId: string; title: string; text: string }[] = [];
   private readonly titles = new Map<string, string>();
   private readonly factList: FactView[] = [];
@@ -70,8 +72,8 @@ export class FakeReadModel implements ReadModel {
         if (r) r.participants = r.participants.filter((p) => p.id !== e.data.participantId);
         break;
       }
-      case 'message.posted':
-        this.messages.set(e.data.messageId, {
+      case 'message.posted': {
+        const view: MessageView = {
           id: e.data.messageId,
           seq: e.seq,
           roomId: e.data.roomId,
@@ -80,8 +82,13 @@ export class FakeReadModel implements ReadModel {
           text: e.data.text,
           ...(e.data.inReplyTo ? { inReplyTo: e.data.inReplyTo } : {}),
           createdAt: at,
-        });
+        };
+        this.messages.set(view.id, view);
+        const list = this.byRoom.get(view.roomId) ?? [];
+        list.push(view);
+        this.byRoom.set(view.roomId, list);
         break;
+      }
       case 'knowledge.document_added':
         this.titles.set(e.data.documentId, e.data.title);
         break;
@@ -116,8 +123,23 @@ export class FakeReadModel implements ReadModel {
   messageById = (id: string) => this.messages.get(id);
   messageByClientId = () => undefined;
   listMessages(roomId: string, o: { beforeSeq?: number; afterSeq?: number; limit: number }): MessageView[] {
-    const all = [...this.messages.values()].filter((m) => m.roomId === roomId && (o.beforeSeq === undefined || m.seq < o.beforeSeq) && (o.afterSeq === undefined || m.seq > o.afterSeq)).sort((a, b) => a.seq - b.seq);
-    return all.slice(-o.limit);
+    const list = this.byRoom.get(roomId) ?? [];
+    // Binary search for the end (seq < beforeSeq), then walk back.
+    let hi = list.length;
+    if (o.beforeSeq !== undefined) {
+      let lo = 0;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (list[mid].seq < o.beforeSeq) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    const out: MessageView[] = [];
+    for (let i = hi - 1; i >= 0 && out.length < o.limit; i--) {
+      if (o.afterSeq !== undefined && list[i].seq <= o.afterSeq) break;
+      out.push(list[i]);
+    }
+    return out.reverse();
   }
   searchMessages = () => [];
   listDocuments = (agentId: string) =>
