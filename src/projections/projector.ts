@@ -72,16 +72,22 @@ export class Projector {
     if (events.length === 0) return;
     const last = events[events.length - 1].seq;
     const cps = this.checkpoints;
-    this.db.transaction(() => {
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i];
-        hooks?.beforeEvent?.(e, i);
-        const targets = this.routes.get(e.type);
-        if (!targets) continue;
-        for (const t of targets) if (e.seq > (cps.get(t.name) ?? 0)) t.apply(e);
-      }
-      for (const p of this.projections) if (last > (cps.get(p.name) ?? 0)) this.saveCheckpoint.run(p.name, last, p.version);
-    })();
+    try {
+      this.db.transaction(() => {
+        for (let i = 0; i < events.length; i++) {
+          const e = events[i];
+          hooks?.beforeEvent?.(e, i);
+          const targets = this.routes.get(e.type);
+          if (!targets) continue;
+          for (const t of targets) if (e.seq > (cps.get(t.name) ?? 0)) t.apply(e);
+        }
+        this.vectors.flush();
+        for (const p of this.projections) if (last > (cps.get(p.name) ?? 0)) this.saveCheckpoint.run(p.name, last, p.version);
+      })();
+    } catch (err) {
+      this.vectors.discard();
+      throw err;
+    }
     // Only after the commit: a rolled-back batch leaves the in-memory checkpoints where the table has them.
     for (const p of this.projections) if (last > (cps.get(p.name) ?? 0)) cps.set(p.name, last);
   }

@@ -440,7 +440,12 @@ function makeRuntime(
         return rm.searchKnowledge(agentId, { text, k, ...(vector ? { vector } : {}) }).map((h) => ({ chunkId: h.chunkId, documentId: h.documentId, title: h.title, text: h.text, score: h.score }));
       },
       facts(roomId, text, limit) {
-        return rm.facts(agentId, { roomId, ...(text ? { query: { text, k: limit } } : {}), limit }).map((f) => ({ id: f.id, text: f.text }));
+        // The facts most relevant to the message first, then the latest ones: a question like "what do
+        // you know about me?" shares no words with the facts that answer it.
+        const relevant = text ? rm.facts(agentId, { roomId, query: { text, k: limit, ...(vector ? { vector } : {}) }, limit }) : [];
+        const seen = new Set(relevant.map((f) => f.id));
+        const latest = rm.facts(agentId, { roomId, limit }).filter((f) => !seen.has(f.id));
+        return [...relevant, ...latest].slice(0, limit).map((f) => ({ id: f.id, text: f.text }));
       },
     },
   };

@@ -3,7 +3,7 @@ import type { Projection } from '../projection.ts';
 /** Facts an agent recorded (its long-term memory), with FTS5 and vectors partitioned by agent. */
 export const factsProjection: Projection = {
   name: 'facts',
-  version: 1,
+  version: 2, // 2: vec0 chunk_size 64
   tables: ['facts', 'facts_fts'],
   vectorKinds: ['fact'],
   handles: ['agent.fact_recorded'],

@@ -7,7 +7,7 @@ import type { Projection } from '../projection.ts';
  */
 export const knowledgeProjection: Projection = {
   name: 'knowledge',
-  version: 1,
+  version: 2, // 2: vec0 chunk_size 64
   tables: ['documents', 'chunks', 'chunks_fts'],
   vectorKinds: ['chunk'],
   handles: ['knowledge.document_added', 'knowledge.chunk_embedded', 'knowledge.document_ready', 'knowledge.document_failed', 'knowledge.document_removed'],

@@ -6,7 +6,7 @@ import type { Projection } from '../projection.ts';
  */
 export const messagesProjection: Projection = {
   name: 'messages',
-  version: 1,
+  version: 2, // 2: vec0 chunk_size 64
   tables: ['messages', 'messages_fts'],
   vectorKinds: ['message'],
   handles: ['message.posted', 'message.embedded'],

@@ -1,0 +1,100 @@
+/**
+ * Rebuild speed: writes a synthetic log (rooms, participants, messages, message vectors, knowledge
+ * chunks with vectors, facts), then times `projections.rebuild()` from seq 0. One bounded run:
+ *
+ *   npx tsx bench/projections.ts        (BENCH_EVENTS=100000 BENCH_DIMS=512 BENCH_VECTOR_SHARE=0.3)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteEventStore } from '../src/events/sqlite/sqlite-event-store.ts';
+import type { NewEvent } from '../src/events/envelope.ts';
+import { openProjections } from '../src/projections/index.ts';
+import { sha256Hex } from '../src/shared/ids.ts';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
+const DIMS = Number(process.env.BENCH_DIMS ?? 512);
+/** Share of events that carry a vector (message.embedded / knowledge.chunk_embedded). */
+const VECTOR_SHARE = Number(process.env.BENCH_VECTOR_SHARE ?? 0.3);
+const ROOMS = 100;
+
+const dir = mkdtempSync(join(tmpdir(), 'chronicle-bench-proj-'));
+const vec = (i: number) => {
+  const v = new Float32Array(DIMS);
+  for (let d = 0; d < DIMS; d++) v[d] = Math.sin(i * 0.37 + d);
+  return v;
+};
+
+try {
+  const store = new SqliteEventStore({ path: join(dir, 'events.db') });
+  let n = 0;
+  let messages = 0;
+  let vectors = 0;
+  const pending: { stream: string; e: NewEvent }[] = [];
+  const flush = async () => {
+    // One append per stream per flush (the store group-commits appends issued in the same tick).
+    const by = new Map<string, NewEvent[]>();
+    for (const p of pending) by.set(p.stream, [...(by.get(p.stream) ?? []), p.e]);
+    pending.length = 0;
+    await Promise.all([...by].map(([stream, events]) => store.append(stream, events)));
+  };
+  const add = (stream: string, type: string, data: unknown) => {
+    pending.push({ stream, e: { id: `e${n}`, type, data } as NewEvent });
+    n++;
+  };
+  const t0 = performance.now();
+  for (let r = 0; r < ROOMS && n < EVENTS; r++) {
+    add(`room-r${r}`, 'room.created', { roomId: `r${r}`, name: `Room ${r}`, createdBy: 'a0' });
+    add(`room-r${r}`, 'room.participant_joined', { roomId: `r${r}`, participantId: `u${r}`, kind: 'user', name: `U${r}` });
+  }
+  add('document-d0', 'knowledge.document_added', { documentId: 'd0', agentId: 'g0', title: 'Big', source: 'text', contentHash: sha256Hex('x'), chars: 1, totalChunks: 0 });
+  let chunk = 0;
+  while (n < EVENTS) {
+    const r = n % ROOMS;
+    const roll = (n * 2654435761) % 1000 / 1000;
+    if (roll < VECTOR_SHARE / 2 && messages > 0) {
+      const m = messages - 1;
+      add(`room-r${m % ROOMS}`, 'message.embedded', { messageId: `m${m}`, roomId: `r${m % ROOMS}`, model: 'bench', vector: vec(m) });
+      vectors++;
+    } else if (roll < VECTOR_SHARE) {
+      add('document-d0', 'knowledge.chunk_embedded', {
+        documentId: 'd0', agentId: 'g0', chunkId: `c${chunk}`, index: chunk, text: `chunk ${chunk} about topic ${chunk % 17}`,
+        contentHash: sha256Hex(`c${chunk}`), model: 'bench', vector: vec(chunk + 1e6),
+      });
+      chunk++;
+      vectors++;
+    } else {
+      add(`room-r${r}`, 'message.posted', { messageId: `m${messages}`, roomId: `r${messages % ROOMS}`, authorId: `u${r}`, authorKind: 'user', text: `message ${messages} in room ${r} about topic ${messages % 31}` });
+      messages++;
+    }
+    if (pending.length >= 1000) await flush();
+  }
+  await flush();
+  const writeS = (performance.now() - t0) / 1000;
+  console.log(`log: ${await store.head()} events (${vectors} with a ${DIMS}-d vector) written in ${writeS.toFixed(1)} s`);
+
+  const projections = openProjections({ path: join(dir, 'read.db'), store });
+  const t1 = performance.now();
+  await projections.rebuild();
+  const rebuildS = (performance.now() - t1) / 1000;
+  const head = await store.head();
+  console.log(`rebuild: ${head} events in ${rebuildS.toFixed(2)} s = ${Math.round(head / rebuildS).toLocaleString('en')} events/s (${Math.round(vectors / rebuildS).toLocaleString('en')} vector rows/s)`);
+
+  // Where the time goes: reading + decoding the log alone.
+  const t2 = performance.now();
+  for (let after = 0; ; ) {
+    const page = await store.readAll({ afterSeq: after, limit: 2000 });
+    if (page.length === 0) break;
+    after = page[page.length - 1].seq;
+  }
+  const readS = (performance.now() - t2) / 1000;
+  console.log(`reading + decoding the log alone: ${readS.toFixed(2)} s = ${Math.round(head / readS).toLocaleString('en')} events/s`);
+
+  const t3 = performance.now();
+  const v = await projections.verifyRebuild();
+  console.log(`verifyRebuild: ok=${v.ok} in ${((performance.now() - t3) / 1000).toFixed(2)} s`);
+  await projections.close();
+  await store.close();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
