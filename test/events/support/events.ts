@@ -9,7 +9,7 @@ export function roomCreated(id: string, roomId = 'r1'): NewEvent {
   return { id, type: 'room.created', data: { roomId, name: 'Lobby', createdBy: 'u1' } };
 }
 
-export function embedded(id: string, vector: Float32Array): NewEvent {
+export function embedded(id: string, vector: Float32Array<ArrayBuffer>): NewEvent {
   return { id, type: 'message.embedded', data: { messageId: id, roomId: 'r1', model: 'm', vector } };
 }
 
