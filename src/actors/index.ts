@@ -11,27 +11,32 @@ export { ServiceStartError, startOrder } from './services.ts';
 export interface ActorSystemWithInspection extends ActorSystem {
   /** XState's inspection API: every actor event, snapshot and transition, live. Returns an unsubscribe. */
   inspect(observer: (event: InspectionEvent) => void): () => void;
+  /** The inspection relay's address when settings.inspect is on and it started. */
+  inspectorUrl(): string | undefined;
 }
 
 /**
  * Creates the actor system (see src/actors/system.ts). With settings.inspect (INSPECT=true) it also
- * starts @statelyai/inspect's WebSocket bridge on 127.0.0.1:(settings.inspectPort ?? 8787).
+ * starts an inspection relay for @statelyai/inspect on 127.0.0.1:(settings.inspectPort ?? 8787).
  */
 export function createActorSystem(deps: ActorSystemDeps & { settings?: ActorSystemDeps['settings'] & { inspectPort?: number } }): ActorSystemWithInspection {
   const hub = createInspectionHub();
   const system = new ChronicleActorSystem({ ...deps, inspect: hub.inspect });
-  let stopInspector: (() => void) | undefined;
+  let stopInspector: (() => Promise<void>) | undefined;
+  let url: string | undefined;
   return {
     ephemeral$: system.ephemeral$.asObservable(),
     graph: () => system.graph(),
     idle: () => system.idle(),
     inspect: (observer) => hub.add(observer),
+    inspectorUrl: () => url,
     async start() {
       if (deps.settings?.inspect && !stopInspector) {
         try {
           const stately = await startStatelyInspector(deps.settings.inspectPort ?? 8787, deps.logger ?? silentLogger);
           hub.add(stately.inspect);
           stopInspector = stately.stop;
+          url = `ws://127.0.0.1:${stately.port}`;
         } catch (err) {
           (deps.logger ?? silentLogger).warn('could not start the XState inspector', { error: String(err) });
         }
@@ -40,8 +45,9 @@ export function createActorSystem(deps: ActorSystemDeps & { settings?: ActorSyst
     },
     async stop() {
       await system.stop();
-      stopInspector?.();
+      await stopInspector?.();
       stopInspector = undefined;
+      url = undefined;
     },
   };
 }

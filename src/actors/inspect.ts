@@ -26,20 +26,41 @@ export function createInspectionHub(): { inspect: Inspector; add(observer: Inspe
 }
 
 /**
- * Starts @statelyai/inspect's local bridge (a WebSocket + HTTP server on 127.0.0.1:port) and connects
- * the system to it. Only when INSPECT=true: it is a developer tool.
+ * Starts an inspection relay on 127.0.0.1:port and connects the system to it with @statelyai/inspect's
+ * WebSocket inspector. The relay speaks the protocol of @statelyai/inspect's own bridge (every message
+ * from one client goes to all the others, the last 200 replayed to newcomers) but, unlike that bridge,
+ * listens on loopback only: actor snapshots hold conversation state. Any WebSocket client — e.g.
+ * `createWebSocketReceiver({ server: 'ws://127.0.0.1:<port>' })` from @statelyai/inspect — sees every
+ * actor event. Only when INSPECT=true: it is a developer tool.
  */
-export async function startStatelyInspector(port: number, logger: Logger): Promise<{ inspect: Inspector; stop(): void }> {
-  const { createInspectorServer } = await import('@statelyai/inspect/server');
+export async function startStatelyInspector(port: number, logger: Logger, host = '127.0.0.1'): Promise<{ inspect: Inspector; stop(): Promise<void>; port: number }> {
+  const { WebSocketServer, WebSocket } = await import('ws');
   const { createWebSocketInspector } = await import('@statelyai/inspect');
-  const server = createInspectorServer({ port, autoOpen: false });
-  const inspector = createWebSocketInspector({ url: `ws://127.0.0.1:${port}` });
-  logger.info('XState inspector bridge listening', { url: `http://127.0.0.1:${port}` });
+  const wss = new WebSocketServer({ host, port });
+  await new Promise<void>((resolve, reject) => {
+    wss.once('listening', resolve);
+    wss.once('error', reject);
+  });
+  const bound = (wss.address() as { port: number }).port;
+  const buffer: string[] = [];
+  wss.on('connection', (ws) => {
+    for (const msg of buffer) ws.send(msg);
+    ws.on('message', (data) => {
+      const msg = data.toString();
+      buffer.push(msg);
+      if (buffer.length > 200) buffer.shift();
+      for (const client of wss.clients) if (client !== ws && client.readyState === WebSocket.OPEN) client.send(msg);
+    });
+  });
+  const inspector = createWebSocketInspector({ url: `ws://${host}:${bound}` });
+  logger.info('XState inspection relay listening', { url: `ws://${host}:${bound}` });
   return {
+    port: bound,
     inspect: (event) => inspector.inspect.next?.(event),
-    stop: () => {
+    stop: async () => {
       inspector.stop();
-      server.stop();
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
 }

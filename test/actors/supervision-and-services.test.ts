@@ -135,3 +135,21 @@ describe('inspection', () => {
     expect([...actorIds]).toEqual(expect.arrayContaining([`agent-${ada}`, `room-${roomId}`]));
   });
 });
+
+describe('@statelyai/inspect relay (INSPECT=true)', () => {
+  it('relays actor inspection events to a WebSocket client on 127.0.0.1', async () => {
+    const { WebSocket } = await import('ws');
+    h = await createHarness({ settings: { inspect: true, inspectPort: 0 } as never });
+    const url = h.system.inspectorUrl();
+    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+    const client = new WebSocket(url!);
+    const received: string[] = [];
+    client.on('message', (d) => received.push(d.toString()));
+    await new Promise((r) => client.once('open', r));
+    const ada = await h.createAgent('Ada');
+    await h.system.idle();
+    for (let i = 0; i < 200 && !received.some((m) => m.includes(`agent-${ada}`)); i++) await new Promise((r) => setTimeout(r, 10));
+    client.close();
+    expect(received.some((m) => m.includes(`agent-${ada}`))).toBe(true);
+  });
+});
