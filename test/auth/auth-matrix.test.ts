@@ -137,6 +137,20 @@ describe('refresh rotation', () => {
   });
 });
 
+describe('privilege escalation', () => {
+  it('register ignores a role in the body: every self-registered account is a user', async () => {
+    const r = await api.post('/api/v1/auth/register', { username: 'sneaky', password: 'password-1', role: 'admin' });
+    expect(r.status).toBe(201);
+    expect(r.body.account.role).toBe('user');
+    expect((await api.get('/api/v1/accounts', { token: r.body.accessToken })).status).toBe(403);
+  });
+
+  it('a user cannot change its own role', async () => {
+    const me = await api.register('climber');
+    expect((await api.patch(`/api/v1/accounts/${me.account.id}`, { role: 'admin' }, { token: me.accessToken })).status).toBe(403);
+  });
+});
+
 describe('registration switch', () => {
   it('OPEN_REGISTRATION=false → register is 403 and appends nothing; admin can still create accounts', async () => {
     const closed = await startTestServer({ openRegistration: false });
