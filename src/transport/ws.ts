@@ -77,9 +77,10 @@ export class WsHub {
     const { settings } = this.server.chronicle;
     this.ephemeralSub = this.server.chronicle.actors.ephemeral$.subscribe((e) => this.onEphemeral(e));
     app.ws<SocketData>('/ws', {
-      // uWS drops an over-long frame without a close code; we take up to 16× the limit and refuse
-      // anything over the limit ourselves with 1009, as API.md says (beyond 16× the TCP connection is cut).
-      maxPayloadLength: settings.maxBodyBytes * 16,
+      // uWS drops an over-long frame without a close code; we let it take up to 2× the limit and refuse
+      // anything over the limit ourselves with 1009, as API.md says. Beyond 2× uWS cuts the connection
+      // (1006) — buffering more per socket would let a client make us hold a lot of memory.
+      maxPayloadLength: settings.maxBodyBytes * 2,
       // We enforce our own bound (wsMaxBufferedBytes) and close with a reason; uWS must not drop silently before that.
       maxBackpressure: this.server.options.wsMaxBufferedBytes * 4,
       closeOnBackpressureLimit: 0,
