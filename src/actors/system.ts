@@ -449,11 +449,52 @@ export class ChronicleActorSystem implements ActorSystem {
           )
           .catch((err) => this.logger.warn('could not record plugin failure', { agentId, error: String(err) }));
       }
-      return { character, host: createPluginHost([bootstrapPlugin, ...(this.deps.plugins ?? []), ...plugins]) };
+      // ElizaOS registerPlugin: init(config, runtime) first; a plugin whose init throws is left out.
+      const ready = [];
+      const initFailures: { name: string; error: string }[] = [];
+      for (const plugin of [bootstrapPlugin, ...(this.deps.plugins ?? []), ...plugins]) {
+        if (plugin.init) {
+          const config = Object.fromEntries(
+            Object.entries(plugin.config ?? {}).map(([k, v]) => [k, String(characterSetting(character, k) ?? process.env[k] ?? v ?? '')]),
+          );
+          try {
+            await plugin.init(config, this.agentRuntime(agentId, character));
+          } catch (err) {
+            initFailures.push({ name: plugin.name, error: `init failed: ${(err as Error)?.message ?? String(err)}` });
+            continue;
+          }
+        }
+        ready.push(plugin);
+      }
+      if (initFailures.length) {
+        await this.deps.store
+          .append(
+            streams.agent(agentId),
+            initFailures.map((f) => ({
+              id: derivedId(agentId, 'plugin-init', key, f.name),
+              type: 'plugin.failed' as const,
+              data: { plugin: f.name, agentId, component: 'init', error: f.error },
+              meta: { author: { kind: 'system' as const, id: 'system' } },
+            })),
+          )
+          .catch((err) => this.logger.warn('could not record plugin failure', { agentId, error: String(err) }));
+      }
+      return { character, host: createPluginHost(ready) };
     })();
     this.contexts.set(agentId, { key, value });
     value.catch(() => this.contexts.delete(agentId));
     return value;
+  }
+
+  /** What a plugin's init sees: the agent, its settings and models, but no turn (record is refused). */
+  private agentRuntime(agentId: string, character: Character): PluginRuntime {
+    return {
+      ...this.systemRuntime(),
+      agentId,
+      character,
+      getSetting: (key) => characterSetting(character, key),
+      useModel: async (_type, params) => (await this.deps.models.forCharacter(character).generateText({ messages: params.messages ?? [{ role: 'user', content: params.prompt ?? '' }] })).text,
+    };
   }
 
   private systemRuntime(): PluginRuntime {

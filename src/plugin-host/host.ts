@@ -1,4 +1,4 @@
-import type { Action, Evaluator, ModelHandler, Plugin, Provider, ServiceClass } from './types.ts';
+import type { Action, Evaluator, ModelHandler, Plugin, PluginEventHandler, Provider, ServiceClass } from './types.ts';
 
 /**
  * The components an agent's plugins contribute, in ElizaOS registration order. This is the seam for
@@ -17,6 +17,8 @@ export interface PluginHost {
   modelHandler(type: string): { plugin: string; handler: ModelHandler } | undefined;
   /** The plugin a component came from (for plugin.failed events). */
   pluginOf(component: Action | Provider | Evaluator): string;
+  /** Event handlers registered for an ElizaOS-style event name, with their plugin. */
+  eventHandlers(event: string): readonly { plugin: string; handler: PluginEventHandler }[];
 }
 
 const norm = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '');
@@ -36,8 +38,14 @@ export function createPluginHost(plugins: readonly Plugin[]): PluginHost {
   const evaluators: Evaluator[] = [];
   const services: { plugin: string; service: ServiceClass }[] = [];
   const models = new Map<string, { plugin: string; handler: ModelHandler; priority: number; order: number }[]>();
+  const events = new Map<string, { plugin: string; handler: PluginEventHandler }[]>();
   let order = 0;
   for (const p of unique) {
+    for (const [name, handlers] of Object.entries(p.events ?? {})) {
+      const list = events.get(name) ?? [];
+      for (const handler of handlers ?? []) if (typeof handler === 'function') list.push({ plugin: p.name, handler });
+      events.set(name, list);
+    }
     for (const a of p.actions ?? []) (actions.push(a), owner.set(a, p.name));
     for (const pr of p.providers ?? []) (providers.push(pr), owner.set(pr, p.name));
     for (const e of p.evaluators ?? []) (evaluators.push(e), owner.set(e, p.name));
@@ -72,6 +80,7 @@ export function createPluginHost(plugins: readonly Plugin[]): PluginHost {
       return first && { plugin: first.plugin, handler: first.handler };
     },
     pluginOf: (c) => owner.get(c) ?? 'unknown',
+    eventHandlers: (event) => events.get(event) ?? [],
   };
 }
 

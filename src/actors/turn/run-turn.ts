@@ -3,7 +3,7 @@ import type { Character } from '../../characters/schema.ts';
 import { characterSetting } from '../../characters/secrets.ts';
 import type { NewEvent } from '../../events/envelope.ts';
 import type { EventStore } from '../../events/store.ts';
-import { ModelError, type ModelProvider, type ModelType } from '../../models/provider.ts';
+import { ModelError, type GenerateTextParams, type GenerateTextResult, type ModelProvider, type ModelType } from '../../models/provider.ts';
 import type { PluginHost } from '../../plugin-host/host.ts';
 import type { Action, Content, Memory, PluginEffect, PluginRuntime, ServiceInstance, State } from '../../plugin-host/types.ts';
 import type { ReadModel } from '../../projections/read-model.ts';
@@ -117,11 +117,15 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   const room = deps.readModel.roomById(roomId);
   const participants = room?.participants ?? [];
   const senderName = participants.find((p) => p.id === message.authorId)?.name ?? (message.authorKind === 'agent' ? 'Agent' : 'User');
-  const provider = deps.models.forCharacter(character);
+  // Assigned below; the plugin model provider reads it only when called (after assignment).
+  let runtime: PluginRuntime | undefined;
+  const provider = pluginModelProvider(host, () => runtime!) ?? deps.models.forCharacter(character);
   const attempts: AttemptRecord[] = [];
   const effects: PluginEffect[] = [];
   const pluginFailures: { plugin: string; component: string; error: string }[] = [];
   const memory: Memory = { id: message.id, entityId: message.authorId, agentId, roomId, content: { text: message.text, inReplyTo: message.inReplyTo }, seq: message.seq, entityName: senderName };
+
+  runtime = makeRuntime(deps, agentId, character, provider, undefined, effects, signal, participants, host);
 
   // ── should respond? ──
   const mode = deps.roomMode(agentId, roomId);
@@ -149,7 +153,7 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   }
 
   const queryVector = decision.kind === 'respond' ? await embedForKnowledge(deps, agentId, message.text) : undefined;
-  const runtime = makeRuntime(deps, agentId, character, provider, queryVector, effects, signal, participants);
+  if (queryVector) runtime = makeRuntime(deps, agentId, character, provider, queryVector, effects, signal, participants, host);
   const modelEvents = () =>
     attempts.map(
       (a, i): NewEvent => ({
@@ -167,6 +171,8 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   }
 
   deps.ephemeral.next({ type: 'typing', roomId, agentId });
+  await emitPluginEvent(host, 'MESSAGE_RECEIVED', { agentId, roomId, messageId, text: message.text, authorId: message.authorId }, pluginFailures);
+  await emitPluginEvent(host, 'RUN_STARTED', { agentId, roomId, messageId }, pluginFailures);
 
   // ── compose state from providers ──
   const outputs = await composeProviders(host, runtime, memory, pluginFailures);
@@ -217,8 +223,18 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
     return 'failed';
   }
 
-  // ── parse, run actions ──
+  // ── parse; providers the model asked for (dynamic ones) join the state before actions run ──
   const parsed = parseResponse(raw);
+  const missing = parsed.providers.filter((n) => !outputs.some((o) => o.name.toUpperCase() === n.toUpperCase()));
+  if (missing.length) {
+    const extra = await composeProviders(host, runtime, memory, pluginFailures, missing);
+    outputs.push(...extra);
+    for (const o of extra) {
+      Object.assign(state.values, o.values);
+      state.data[o.name] = o.data;
+      if (o.text) state.text += `\n\n${o.text}`;
+    }
+  }
   const participantsAgents = participants.filter((p) => p.kind === 'agent').length;
   let actionNames = parsed.actions;
   // In a one-agent room every user message gets an answer (API.md): IGNORE with text becomes REPLY.
@@ -307,6 +323,7 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
 
   // ── evaluators, after the reply is visible ──
   await runEvaluators(deps, host, runtime, memory, state, true, pluginFailures);
+  await emitPluginEvent(host, 'RUN_ENDED', { agentId, roomId, messageId, replyId, actions: performed, durationMs: Math.round(now() - started) }, pluginFailures);
   await appendAgentEffects(deps, agentId, messageId, effects, pluginFailures, meta).catch((err) => deps.logger.warn('evaluator effects not recorded', { agentId, messageId, error: errText(err) }));
   return 'answered';
 }
@@ -329,8 +346,19 @@ async function appendFailure(
   ]);
 }
 
-async function composeProviders(host: PluginHost, runtime: PluginRuntime, memory: Memory, failures: { plugin: string; component: string; error: string }[]): Promise<ProviderOutput[]> {
-  const selected = host.providers().filter((p) => !p.dynamic && !p.private);
+/**
+ * ElizaOS composeState: by default every provider that is neither dynamic nor private, in parallel,
+ * in `position` order; with `only`, just the named ones (how dynamic and private providers run).
+ */
+async function composeProviders(
+  host: PluginHost,
+  runtime: PluginRuntime,
+  memory: Memory,
+  failures: { plugin: string; component: string; error: string }[],
+  only?: readonly string[],
+): Promise<ProviderOutput[]> {
+  const wanted = only && new Set(only.map((n) => n.toUpperCase()));
+  const selected = host.providers().filter((p) => (wanted ? wanted.has(p.name.toUpperCase()) : !p.dynamic && !p.private));
   const empty: State = { values: {}, data: {}, text: '' };
   const results = await Promise.all(
     selected.map(async (p): Promise<ProviderOutput | undefined> => {
@@ -344,6 +372,17 @@ async function composeProviders(host: PluginHost, runtime: PluginRuntime, memory
     }),
   );
   return results.filter((r): r is ProviderOutput => r !== undefined);
+}
+
+/** Calls a plugin event's handlers; a throwing handler is a plugin failure, never a failed turn. */
+async function emitPluginEvent(host: PluginHost, event: string, payload: Record<string, unknown>, failures: { plugin: string; component: string; error: string }[]): Promise<void> {
+  for (const { plugin, handler } of host.eventHandlers(event)) {
+    try {
+      await withTimeout(handler(payload), ACTION_TIMEOUT_MS, `${plugin} ${event} handler`);
+    } catch (err) {
+      failures.push({ plugin, component: `event:${event}`, error: errText(err) });
+    }
+  }
 }
 
 async function runEvaluators(
@@ -414,6 +453,7 @@ function makeRuntime(
   effects: PluginEffect[],
   signal: AbortSignal,
   participants: readonly { id: string; name: string }[],
+  host?: PluginHost,
 ): PluginRuntime {
   const rm = deps.readModel;
   const names = new Map<string, string>();
@@ -421,11 +461,13 @@ function makeRuntime(
     if (!names.has(id)) names.set(id, id === agentId ? character.name : (participants.find((p) => p.id === id)?.name ?? rm.accountById(id)?.name ?? rm.agentById(id)?.name ?? kind));
     return names.get(id)!;
   };
-  return {
+  const self: PluginRuntime = {
     agentId,
     character,
     getSetting: (key) => characterSetting(character, key),
     async useModel(type: ModelType, params) {
+      const handler = host?.modelHandler(type);
+      if (handler) return String(await handler.handler(self, { ...params }));
       const messages = params.messages ?? [{ role: 'user' as const, content: params.prompt ?? '' }];
       const r = await generateWithTimeout(provider, { ...params, modelType: type === 'TEXT_SMALL' ? 'TEXT_SMALL' : 'TEXT_LARGE', messages }, deps.settings.modelTimeoutMs, signal);
       return r.text;
@@ -447,6 +489,41 @@ function makeRuntime(
         const latest = rm.facts(agentId, { roomId, limit }).filter((f) => !seen.has(f.id));
         return [...relevant, ...latest].slice(0, limit).map((f) => ({ id: f.id, text: f.text }));
       },
+    },
+  };
+  return self;
+}
+
+/**
+ * A plugin that registers a TEXT_LARGE model handler (ElizaOS `plugin.models`, ranked by priority)
+ * answers the agent's turns instead of the configured provider. Handlers return whole text (ElizaOS
+ * handlers do not stream), so the reply arrives as one delta.
+ */
+function pluginModelProvider(host: PluginHost, runtime: () => PluginRuntime): ModelProvider | undefined {
+  const large = host.modelHandler('TEXT_LARGE');
+  if (!large) return undefined;
+  const call = async (params: GenerateTextParams): Promise<GenerateTextResult> => {
+    const type = params.modelType ?? 'TEXT_LARGE';
+    const handler = host.modelHandler(type) ?? large;
+    const prompt = params.messages.map((m) => (m.role === 'system' ? m.content : `${m.role}: ${m.content}`)).join('\n\n');
+    const text = await handler.handler(runtime(), { prompt, messages: params.messages, maxTokens: params.maxTokens, temperature: params.temperature, stopSequences: params.stopSequences });
+    if (typeof text !== 'string') throw new ModelError('malformed', `model handler of plugin ${handler.plugin} returned ${typeof text}, not text`, handler.plugin, false);
+    return { text, model: `${handler.plugin}:${type}`, usage: { promptTokens: 0, completionTokens: 0 } };
+  };
+  return {
+    name: large.plugin,
+    capabilities: { text: true, embeddings: false },
+    generateText: call,
+    async *streamText(params) {
+      const result = await call(params);
+      yield { type: 'delta', text: result.text };
+      yield { type: 'done', result };
+    },
+    generateObject: async () => {
+      throw new ModelError('unsupported', 'plugin model handlers produce text only', large.plugin, false);
+    },
+    embed: async () => {
+      throw new ModelError('unsupported', 'plugin model handlers produce text only', large.plugin, false);
     },
   };
 }
