@@ -2,7 +2,7 @@
 // (prestart) so a fresh clone serves the page, and by the browser tests. A fresh build costs ~2 s; the
 // check costs a few stat calls.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { renameSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,8 +29,21 @@ export function isStale() {
 
 export function buildWeb() {
   const vite = join(web, '..', 'node_modules', 'vite', 'bin', 'vite.js');
-  const r = spawnSync(process.execPath, [vite, 'build', '--config', join(web, 'vite.config.ts')], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`web client build failed (exit ${r.status})`);
+  // Built beside web/dist and swapped in, so a server (or a parallel build) never sees a half-written dist.
+  const tmp = join(web, `.dist-${process.pid}-${Date.now()}`);
+  const r = spawnSync(process.execPath, [vite, 'build', '--config', join(web, 'vite.config.ts'), '--outDir', tmp], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw new Error(`web client build failed (exit ${r.status})`);
+  }
+  const old = `${tmp}-old`;
+  try {
+    renameSync(join(web, 'dist'), old);
+  } catch {
+    // no previous build
+  }
+  renameSync(tmp, join(web, 'dist'));
+  rmSync(old, { recursive: true, force: true });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

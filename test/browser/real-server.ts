@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface RealServer { url: string; adminPassword: string; stop(): Promise<void> }
+export interface RealServer { url: string; adminPassword: string; output(): string; stop(): Promise<void> }
 
 /**
  * Starts the real Chronicle (`chronicle start`, the same entry as `npm start`) on a free port of
@@ -17,6 +17,7 @@ export async function startRealServer(): Promise<RealServer> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let stopping = false;
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${output}`)), 60_000);
     const onData = (b: Buffer) => {
@@ -29,15 +30,18 @@ export async function startRealServer(): Promise<RealServer> {
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.on('exit', (code) => {
+    child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${output}`));
+      if (!stopping) console.error(`chronicle server exited unexpectedly (${code ?? signal}):\n${output.slice(-4000)}`);
+      reject(new Error(`server exited with ${code ?? signal}:\n${output}`));
     });
   });
   return {
     url,
     adminPassword,
+    output: () => output,
     async stop() {
+      stopping = true;
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');

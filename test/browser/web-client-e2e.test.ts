@@ -27,6 +27,7 @@ describe.skipIf(browserMissing)('web client on the real server', () => {
   };
 
   async function openRoomWithDefaultAgent(page: Page, roomName: string) {
+    await expect.poll(() => page.getByRole('checkbox', { name: /Chronicle/ }).isChecked()).toBe(true);
     await page.getByLabel('Room name').fill(roomName);
     await page.getByRole('button', { name: 'Create room' }).click();
     await page.getByRole('heading', { name: roomName }).waitFor();

@@ -25,6 +25,8 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Register' }).click();
     await page.getByRole('heading', { name: 'Chat', level: 1 }).waitFor();
+    // The agents load asynchronously; the default one is preselected for a new room once they have.
+    await expect.poll(() => page.getByRole('checkbox', { name: /Eliza/ }).isChecked()).toBe(true);
   }
 
   it('registers, creates a room with the default agent, and shows the reply streamed then final', async () => {
@@ -60,7 +62,7 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
     server.postAs('grace', roomId, 'posted while you were away');
     server.setRefuseSockets(false);
     await expect.poll(() => page.getByTestId('connection-status').textContent(), { timeout: 20_000 }).toContain('Live');
-    await page.getByTestId('message').filter({ hasText: 'posted while you were away' }).waitFor({ timeout: 5000 });
+    await page.getByTestId('message').getByText('posted while you were away', { exact: true }).waitFor({ timeout: 5000 });
     // …and the agent's reply to it, delivered live after the resume; each message shown once.
     await page.getByTestId('message').filter({ hasText: 'You said: posted while you were away' }).waitFor({ timeout: 5000 });
     expect(await page.getByTestId('message').filter({ hasText: 'posted while you were away' }).count()).toBe(2);

@@ -13,6 +13,14 @@ export function ActorsScreen() {
   const [error, setError] = useState<string>();
   const [live, setLive] = useState(true);
   const [at, setAt] = useState<Date>();
+  const [names, setNames] = useState<Map<string, string>>(new Map());
+
+  // Names for agent-<id> and room-<id> actors (rooms: those the operator belongs to).
+  useEffect(() => {
+    Promise.all([api.agents(), api.rooms()]).then(([agents, rooms]) => {
+      setNames(new Map([...agents.map((a) => [`agent-${a.id}`, a.name] as const), ...rooms.map((r) => [`room-${r.id}`, r.name] as const)]));
+    }, () => undefined);
+  }, [actors.length]);
 
   useEffect(() => {
     let on = true;
@@ -45,20 +53,20 @@ export function ActorsScreen() {
       </p>
       <ErrorText error={error} />
       <ul class="tree" role="tree" aria-label="Actor graph">
-        {roots.map((a) => <ActorItem key={a.id} node={a} byId={byId} depth={0} />)}
+        {roots.map((a) => <ActorItem key={a.id} node={a} byId={byId} names={names} depth={0} />)}
       </ul>
     </div>
   );
 }
 
-function ActorItem({ node, byId, depth }: { node: ActorNode; byId: Map<string, ActorNode>; depth: number }) {
+function ActorItem({ node, byId, names, depth }: { node: ActorNode; byId: Map<string, ActorNode>; names: Map<string, string>; depth: number }) {
   const kids = depth > 8 ? [] : node.children.map((c) => byId.get(c)).filter((c): c is ActorNode => !!c);
   return (
     <li role="treeitem" aria-expanded={kids.length ? true : undefined} data-testid="actor">
-      <span class={`kind kind-${node.kind}`}>{node.kind}</span> <code>{node.id}</code>{' '}
+      <span class={`kind kind-${node.kind}`}>{node.kind}</span> {names.has(node.id) && <strong>{names.get(node.id)} </strong>}<code>{node.id}</code>{' '}
       <span class="state">{stateText(node.state)}</span>
       {kids.length > 0 && (
-        <ul role="group">{kids.map((k) => <ActorItem key={k.id} node={k} byId={byId} depth={depth + 1} />)}</ul>
+        <ul role="group">{kids.map((k) => <ActorItem key={k.id} node={k} byId={byId} names={names} depth={depth + 1} />)}</ul>
       )}
     </li>
   );

@@ -23,7 +23,7 @@ export function ChatScreen({ roomId }: { roomId?: string }) {
       <aside class="rooms" aria-label="Rooms">
         <ScreenTitle>Chat</ScreenTitle>
         <ErrorText error={error} />
-        <NewRoomForm agents={agents} onCreated={(r) => { setRooms([r, ...rooms.filter((x) => x.id !== r.id)]); location.hash = href('chat', r.id); }} />
+        <NewRoomForm key={roomId ? 'in-room' : 'no-room'} startOpen={!roomId} agents={agents} onCreated={(r) => { setRooms([r, ...rooms.filter((x) => x.id !== r.id)]); location.hash = href('chat', r.id); }} />
         <h2>Your rooms</h2>
         {rooms.length === 0 ? <p class="muted">No rooms yet.</p> : (
           <ul class="room-list">
@@ -42,8 +42,10 @@ export function ChatScreen({ roomId }: { roomId?: string }) {
   );
 }
 
-function NewRoomForm({ agents, onCreated }: { agents: Agent[]; onCreated: (r: Room) => void }) {
+function NewRoomForm({ agents, onCreated, startOpen }: { agents: Agent[]; onCreated: (r: Room) => void; startOpen: boolean }) {
   const { api } = useApp();
+  // Folded away while a room is open, so on a phone the conversation comes first.
+  const [open, setOpen] = useState(startOpen);
   const [name, setName] = useState('');
   const [chosen, setChosen] = useState<string[] | undefined>();
   const [error, setError] = useState<string>();
@@ -67,8 +69,9 @@ function NewRoomForm({ agents, onCreated }: { agents: Agent[]; onCreated: (r: Ro
   }
 
   return (
-    <form class="new-room" onSubmit={submit}>
-      <h2>New room</h2>
+    <details class="new-room" open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
+    <summary>New room</summary>
+    <form onSubmit={submit}>
       <label>Room name
         <input name="room-name" value={name} maxLength={200} placeholder="New room" onInput={(e) => setName(e.currentTarget.value)} />
       </label>
@@ -89,5 +92,6 @@ function NewRoomForm({ agents, onCreated }: { agents: Agent[]; onCreated: (r: Ro
       <ErrorText error={error} />
       <button type="submit" disabled={busy}>Create room</button>
     </form>
+    </details>
   );
 }

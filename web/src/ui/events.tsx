@@ -86,7 +86,7 @@ export function EventsScreen() {
                 <td><button type="button" class="link" title="Filter by this stream" onClick={() => { setStream(e.stream); setFilter({ stream: e.stream, type: filter.type }); }}>{e.stream}</button></td>
                 <td>
                   <details>
-                    <summary>v{e.version}</summary>
+                    <summary><span class="preview">{preview(e.data)}</span> <span class="sr-only">(version {e.version} of the stream; expand for the whole event)</span></summary>
                     <pre>{JSON.stringify({ data: e.data, meta: e.meta }, abbreviate, 2)}</pre>
                   </details>
                 </td>
@@ -102,4 +102,13 @@ export function EventsScreen() {
 /** Long strings (base64 vectors) are cut so a row stays readable. */
 function abbreviate(_key: string, value: unknown): unknown {
   return typeof value === 'string' && value.length > 300 ? `${value.slice(0, 300)}… (${value.length} chars)` : value;
+}
+
+/** A one-line glimpse of an event's data for the collapsed row. */
+function preview(data: Record<string, unknown>): string {
+  const parts = Object.entries(data)
+    .filter(([, v]) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+    .map(([k, v]) => `${k}=${String(v)}`);
+  const line = parts.join(' ');
+  return line.length > 80 ? `${line.slice(0, 80)}…` : line || '{…}';
 }
