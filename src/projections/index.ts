@@ -10,11 +10,14 @@ import { Projector } from './projector.ts';
 import { SqliteReadModel } from './sqlite-read-model.ts';
 import { diffDumps, dumpTables } from './compare.ts';
 import type { ReadModel } from './read-model.ts';
+import type { Projection } from './projection.ts';
 
 export type { ReadModel } from './read-model.ts';
 export { Projector } from './projector.ts';
 export { openReadDb } from './open-db.ts';
 export { dumpTables, diffDumps } from './compare.ts';
+export { allProjections } from './tables/index.ts';
+export type { Projection } from './projection.ts';
 
 export type Progress = (done: number, total: number) => void;
 
@@ -25,6 +28,8 @@ export interface ProjectionsOptions {
   logger?: Logger;
   /** Events per transaction (default 2000). */
   batchSize?: number;
+  /** The projections to run (default: all of them); tests add their own. */
+  projections?: readonly Projection[];
 }
 
 export interface Projections {
@@ -67,7 +72,7 @@ class ProjectionRunner implements Projections {
     this.store = opts.store;
     this.logger = opts.logger ?? silentLogger;
     this.batchSize = opts.batchSize ?? PAGE;
-    this.projector = new Projector(openReadDb(opts.path));
+    this.projector = new Projector(openReadDb(opts.path), opts.projections);
     this.readModel = new SqliteReadModel(this.projector.db, this.projector.vectors, () => this.projector.checkpoint());
   }
 
@@ -94,7 +99,7 @@ class ProjectionRunner implements Projections {
   async verifyRebuild(o: { onProgress?: Progress } = {}): Promise<{ ok: boolean; differences: string[] }> {
     const base = this.opts.path === ':memory:' ? join(tmpdir(), `chronicle-verify`) : this.opts.path;
     const tempPath = `${base}.verify-${process.pid}-${Date.now()}.db`;
-    const temp = new Projector(openReadDb(tempPath));
+    const temp = new Projector(openReadDb(tempPath), this.opts.projections);
     try {
       // Rebuild up to the live checkpoint; if the live side moved meanwhile, follow it, then compare
       // synchronously so both sides are at the same seq.
