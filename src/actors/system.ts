@@ -217,6 +217,9 @@ export class ChronicleActorSystem implements ActorSystem {
       }
       case 'agent.updated':
         this.contexts.delete(e.data.agentId);
+        // Agents address each other by name: the rooms learn the new one.
+        for (const [roomId, { actor }] of this.rooms)
+          if (actor.getSnapshot().context.participants.some((p) => p.id === e.data.agentId && p.name !== e.data.name)) this.sendRoom(roomId, { type: 'RENAMED', participantId: e.data.agentId, name: e.data.name });
         this.sendAgent(e.data.agentId, { type: 'CONFIGURED', name: e.data.name, mailbox: mailboxOf(e.data.character) });
         if (this.live) void this.agentContext(e.data.agentId);
         return;
@@ -572,10 +575,12 @@ export class ChronicleActorSystem implements ActorSystem {
       if (this.dirty.size === 0) return;
       const seq = this.processedSeq;
       const writes: { actorId: string; state: unknown; version: string }[] = [];
+      const gone: string[] = [];
       for (const id of this.dirty) {
         const [kind, ...rest] = id.split('-');
         const entry = kind === 'agent' ? this.agents.get(rest.join('-')) : this.rooms.get(rest.join('-'));
         if (entry && entry.actor.getSnapshot().status === 'active') writes.push({ actorId: id, state: persist(entry.actor), version: kind === 'agent' ? AGENT_MACHINE_VERSION : ROOM_MACHINE_VERSION });
+        else if (!entry) gone.push(id);
       }
       this.dirty.clear();
       const previous = (await this.deps.store.snapshots.load(SYSTEM_SNAPSHOT_ID).catch(() => undefined))?.state as SystemSnapshotState | undefined;
@@ -587,6 +592,7 @@ export class ChronicleActorSystem implements ActorSystem {
       const actors: SystemSnapshotState['actors'] = [];
       for (const id of this.agents.keys()) if (seqs.has(`agent-${id}`)) actors.push({ id: `agent-${id}`, kind: 'agent', seq: seqs.get(`agent-${id}`)! });
       for (const id of this.rooms.keys()) if (seqs.has(`room-${id}`)) actors.push({ id: `room-${id}`, kind: 'room', seq: seqs.get(`room-${id}`)! });
+      for (const id of gone) await this.deps.store.snapshots.delete(id); // deleted agents leave no snapshot behind
       await this.deps.store.snapshots.save({ actorId: SYSTEM_SNAPSHOT_ID, seq, machineVersion: `${SYSTEM_MACHINE_VERSION}/${AGENT_MACHINE_VERSION}/${ROOM_MACHINE_VERSION}`, state: { actors } satisfies SystemSnapshotState });
     });
     this.flushing = run.catch(() => undefined);

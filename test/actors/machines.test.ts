@@ -113,6 +113,7 @@ describe('room machine (pure) and routing', () => {
       { type: 'JOINED', participant: ada },
       { type: 'JOINED', participant: alice },
       { type: 'LEFT', participantId: 'ada' },
+      { type: 'RENAMED', participantId: 'ada', name: 'Adaline' },
       { type: 'POSTED', messageId: 'm', authorKind: 'agent' },
     ];
     const paths = getShortestPaths(roomMachine, { events, input: { roomId: 'r' } });

@@ -117,3 +117,25 @@ async function readAll(s: EventStore, type?: string) {
   const all = await s.readAll({ limit: 10_000 });
   return type ? all.filter((e) => e.type === type) : all;
 }
+
+describe('deleted agents', () => {
+  it('leave the graph and their snapshot, and answer nothing after a restart', async () => {
+    store = new SqliteEventStore({ path: ':memory:' });
+    const a = await boot(store);
+    const ada = await a.createAgent('Ada');
+    const roomId = await a.createRoom('u', [ada]);
+    await a.system.idle();
+    await shut(a);
+    expect(await store.snapshots.load(`agent-${ada}`)).toBeDefined();
+    const b = await boot(store);
+    await b.store.append(`agent-${ada}`, [{ id: crypto.randomUUID(), type: 'agent.deleted', data: { agentId: ada } }]);
+    await b.post(roomId, 'u', 'hello?');
+    await b.system.idle();
+    expect(b.system.graph().some((n) => n.id === `agent-${ada}`)).toBe(false);
+    await shut(b);
+    expect(await store.snapshots.load(`agent-${ada}`)).toBeUndefined();
+    const c = await boot(store);
+    await c.system.idle();
+    expect(await agentReplies(c)).toHaveLength(0);
+  });
+});

@@ -165,3 +165,37 @@ describe('mailbox policy (character.settings.MAILBOX)', () => {
     expect((await h.events('reply.decided')).map((e) => e.data)).toEqual(expect.arrayContaining([expect.objectContaining({ messageId: first, respond: false, reason: expect.stringMatching(/superseded/) })]));
   });
 });
+
+describe('should-respond with the small model (character.settings.SHOULD_RESPOND_MODEL)', () => {
+  it('asks TEXT_SMALL when several agents are present and nobody is named; falls back to the first agent if it fails', async () => {
+    const model = new FakeModel('fake', (p) => {
+      if (p.modelType === 'TEXT_SMALL') {
+        if (/Bob/.test(p.messages[0].content) && /boats/.test(p.messages.at(-1)!.content)) return '<action>RESPOND</action>';
+        return '<action>IGNORE</action>';
+      }
+      return `re: ${p.context?.userText}`;
+    });
+    h = await createHarness({ models: fakeModels(model) });
+    const ada = await h.createAgent('Ada', { settings: { SHOULD_RESPOND_MODEL: 'true' } });
+    const bob = await h.createAgent('Bob', { settings: { SHOULD_RESPOND_MODEL: 'true' } });
+    const roomId = await h.createRoom('u', [ada, bob]);
+    await h.post(roomId, 'u', 'who likes boats?');
+    await h.system.idle();
+    expect((await agentReplies(h)).map((r) => r.data.authorId)).toEqual([bob]);
+    const reasons = (await h.events('reply.decided')).map((e) => [e.data.agentId, e.data.reason]);
+    expect(reasons).toEqual(expect.arrayContaining([[ada, 'the small model chose IGNORE'], [bob, 'the small model chose RESPOND']]));
+  });
+});
+
+describe('agent updates', () => {
+  it('a renamed agent answers to its new name', async () => {
+    h = await createHarness();
+    const ada = await h.createAgent('Ada');
+    const bob = await h.createAgent('Bob');
+    const roomId = await h.createRoom('u', [ada, bob]);
+    await h.store.append(`agent-${bob}`, [{ id: newId(), type: 'agent.updated', data: { agentId: bob, name: 'Robert', character: { name: 'Robert', bio: ['renamed'] } } }]);
+    await h.post(roomId, 'u', 'Robert, are you there?');
+    await h.system.idle();
+    expect((await agentReplies(h)).map((r) => r.data.authorId)).toEqual([bob]);
+  });
+});

@@ -24,6 +24,7 @@ export interface RoomContext {
 export type RoomEvent =
   | { type: 'JOINED'; participant: Participant }
   | { type: 'LEFT'; participantId: string }
+  | { type: 'RENAMED'; participantId: string; name: string }
   | { type: 'POSTED'; messageId: string; authorKind: 'user' | 'agent'; inReplyTo?: string };
 
 const DEPTH_MEMORY = 64;
@@ -50,6 +51,7 @@ export const roomMachine = setup({
       }),
     },
     LEFT: { target: '.check', actions: assign({ participants: ({ context, event }) => context.participants.filter((p) => p.id !== event.participantId) }) },
+    RENAMED: { actions: assign({ participants: ({ context, event }) => context.participants.map((p) => (p.id === event.participantId ? { ...p, name: event.name } : p)) }) },
   },
   states: {
     check: { always: [{ guard: 'hasAgents', target: 'active' }, { target: 'empty' }] },

@@ -115,7 +115,8 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   }
   const { character, host } = ctx;
   const room = deps.readModel.roomById(roomId);
-  const participants = room?.participants ?? [];
+  // An agent renamed after it joined is addressed by its current name.
+  const participants = (room?.participants ?? []).map((p) => (p.kind === 'agent' ? { ...p, name: deps.readModel.agentById(p.id)?.name ?? p.name } : p));
   const senderName = participants.find((p) => p.id === message.authorId)?.name ?? (message.authorKind === 'agent' ? 'Agent' : 'User');
   // Assigned below; the plugin model provider reads it only when called (after assignment).
   let runtime: PluginRuntime | undefined;
