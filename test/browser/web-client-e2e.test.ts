@@ -123,6 +123,7 @@ describe.skipIf(browserMissing)('web client on the real server', () => {
     await page.getByLabel('Query').fill('how hot for green tea');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('list', { name: 'Search results' }).getByText('80 degrees', { exact: false }).waitFor();
+    await page.getByRole('list', { name: 'Search results' }).scrollIntoViewIfNeeded();
     await shot(page, 'knowledge');
     await page.close();
   });

@@ -35,7 +35,7 @@ export function KnowledgeScreen({ agentId }: { agentId?: string }) {
       <Notice text={notice} />
       {current && (
         <>
-          <AddDocument agentId={current} onAdded={(d) => { setNotice(`"${d.title}" added: ${d.chunks} chunks embedded`); void reload(); }} />
+          <AddDocument agentId={current} onAdded={(d) => { setNotice(`"${d.title}" added: ${d.chunks} chunk${d.chunks === 1 ? '' : 's'} embedded`); void reload(); }} />
           <h2>Documents</h2>
           {docs.length === 0 ? <p class="muted">No documents.</p> : (
             <table class="table">
