@@ -20,11 +20,11 @@ export interface HashedContent {
  * can produce the same byte string by shifting text between fields.
  */
 export function chainHash(prevHash: string, e: HashedContent): string {
-  const h = createHash('sha256');
-  h.update(prevHash);
+  // One string, one update: the bytes are exactly prevHash then "<byteLength>:<part>" per field, but
+  // a single native call instead of fifteen (measured: the hash was a visible share of append cost).
+  let text = prevHash;
   for (const part of [String(e.seq), e.id, e.stream, String(e.version), e.type, e.dataJson, e.metaJson]) {
-    h.update(`${Buffer.byteLength(part)}:`);
-    h.update(part);
+    text += `${Buffer.byteLength(part)}:${part}`;
   }
-  return h.digest('hex');
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }

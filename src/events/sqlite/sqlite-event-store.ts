@@ -46,6 +46,8 @@ type Outcome = { ok: true; result: AppendResult; recorded: AnyRecordedEvent[] } 
 
 const VALID_STREAM = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
 const FROM = 'FROM events e JOIN streams s USING (stream_key)';
+const RAW_COLUMNS = 'seq, id, stream_key, version, type, data, meta, hash';
+type RawRow = [seq: number, id: string, streamKey: number, version: number, type: string, data: string, meta: string, hash: string];
 
 /**
  * The SQLite event log. Appends from many callers in the same tick are group-committed: one
@@ -84,6 +86,7 @@ export class SqliteEventStore implements EventStore {
     eventById: Database.Statement;
     seqById: Database.Statement;
     readAll: Database.Statement;
+    streamName: Database.Statement;
     readRaw: Database.Statement;
     readStream: Database.Statement;
     head: Database.Statement;
@@ -94,6 +97,7 @@ export class SqliteEventStore implements EventStore {
   };
   /** Filtered readAll queries, one prepared statement per shape (stream filter × number of types). */
   private readonly filteredReads = new Map<string, Database.Statement>();
+  private readonly streamNames = new Map<number, string>();
 
   constructor(options: SqliteEventStoreOptions) {
     this.registry = options.registry ?? defaultSchemaRegistry();
@@ -116,11 +120,11 @@ export class SqliteEventStore implements EventStore {
       ),
       eventById: this.db.prepare(`SELECT ${SELECT_EVENT_COLUMNS} ${FROM} WHERE e.id = ?`),
       seqById: this.db.prepare('SELECT seq FROM events WHERE id = ?').pluck(),
-      readAll: this.db.prepare(`SELECT ${SELECT_EVENT_COLUMNS} ${FROM} WHERE e.seq > ? ORDER BY e.seq LIMIT ?`),
+      // The hot read paths skip the join: stream names come from an in-memory cache (names never change).
+      readAll: this.db.prepare(`SELECT ${RAW_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`).raw(),
+      streamName: this.db.prepare('SELECT name FROM streams WHERE stream_key = ?').pluck(),
       readRaw: this.db.prepare(`SELECT ${SELECT_EVENT_COLUMNS} ${FROM} WHERE e.seq > ? ORDER BY e.seq LIMIT ?`).raw(),
-      readStream: this.db.prepare(
-        `SELECT ${SELECT_EVENT_COLUMNS} ${FROM} WHERE e.stream_key = ? AND e.version >= ? ORDER BY e.version LIMIT ?`,
-      ),
+      readStream: this.db.prepare(`SELECT ${RAW_COLUMNS} FROM events WHERE stream_key = ? AND version >= ? ORDER BY version LIMIT ?`).raw(),
       head: this.db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1'),
       count: this.db.prepare('SELECT count(*) FROM events').pluck(),
       savepoint: this.db.prepare('SAVEPOINT append_one'),
@@ -190,17 +194,15 @@ export class SqliteEventStore implements EventStore {
       return;
     }
 
-    const saved = this.saveWriterState();
-    const outcomes: Outcome[] = [];
+    let outcomes: Outcome[];
     try {
       this.becomeWriter();
-      this.db.exec('BEGIN IMMEDIATE');
-      this.checkHeadIsOurs();
-      for (const request of batch) outcomes.push(this.writeOne(request, batch.length > 1));
-      this.db.exec('COMMIT');
+      // Fast path without a savepoint per caller; if some append fails in a way that may have left
+      // writes behind, the group is rolled back and replayed with each caller isolated.
+      outcomes = this.commitGroup(batch, false) ?? this.commitGroup(batch, true)!;
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      this.restoreWriterState(saved);
+      if (this.db.open && this.db.inTransaction) this.db.exec('ROLLBACK');
+      if (this.db.open) this.reloadHead();
       for (const request of batch) request.reject(error);
       return;
     }
@@ -215,19 +217,50 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  /** One caller's append inside the group transaction; a failure undoes only this caller's writes. */
-  private writeOne(request: PendingAppend, isolate: boolean): Outcome {
-    const before = isolate ? this.saveWriterState() : undefined;
-    if (isolate) this.stmt.savepoint.run();
+  /**
+   * One transaction for the whole group. Returns undefined (after rolling back) when, not isolating,
+   * an append failed after it may have written — the caller then retries with isolation.
+   */
+  private commitGroup(batch: PendingAppend[], isolate: boolean): Outcome[] | undefined {
+    this.db.exec('BEGIN IMMEDIATE');
+    this.checkHeadIsOurs();
+    const outcomes: Outcome[] = [];
+    for (const request of batch) {
+      if (isolate) {
+        outcomes.push(this.writeIsolated(request));
+        continue;
+      }
+      try {
+        outcomes.push({ ok: true, ...this.write(request) });
+      } catch (error) {
+        // write() checks the expectation before writing anything: nothing to undo.
+        if (error instanceof WrongExpectedVersionError) outcomes.push({ ok: false, error });
+        else {
+          this.db.exec('ROLLBACK');
+          this.reloadHead();
+          return undefined;
+        }
+      }
+    }
+    this.db.exec('COMMIT');
+    return outcomes;
+  }
+
+  /** One caller's append behind a savepoint: a failure undoes only this caller's writes. */
+  private writeIsolated(request: PendingAppend): Outcome {
+    const before = { seq: this.headSeq, hash: this.headHash, stream: this.streams.get(request.stream) };
+    this.stmt.savepoint.run();
     try {
       const outcome: Outcome = { ok: true, ...this.write(request) };
-      if (isolate) this.stmt.release.run();
+      this.stmt.release.run();
       return outcome;
     } catch (error) {
-      if (!isolate) throw error; // alone in its transaction: the whole transaction is rolled back
       this.stmt.rollbackTo.run();
       this.stmt.release.run();
-      this.restoreWriterState(before!);
+      this.headSeq = before.seq;
+      this.headHash = before.hash;
+      if (before.stream) this.streams.set(request.stream, before.stream);
+      else this.streams.delete(request.stream);
       return { ok: false, error };
     }
   }
@@ -304,17 +337,6 @@ export class SqliteEventStore implements EventStore {
     this.streams.clear();
   }
 
-  private saveWriterState() {
-    return { seq: this.headSeq, hash: this.headHash, streams: new Map(this.streams) };
-  }
-
-  private restoreWriterState(saved: ReturnType<SqliteEventStore['saveWriterState']>): void {
-    this.headSeq = saved.seq;
-    this.headHash = saved.hash;
-    this.streams.clear();
-    for (const [k, v] of saved.streams) this.streams.set(k, v);
-  }
-
   private streamState(name: string): { key: number; version: number } | undefined {
     const cached = this.streams.get(name);
     if (cached) return cached;
@@ -330,8 +352,8 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     const state = this.streamState(stream);
     if (!state) return [];
-    const rows = this.stmt.readStream.all(state.key, options.fromVersion ?? 1, options.limit ?? -1) as Row[];
-    return rows.map((r) => this.decode(r));
+    const rows = this.stmt.readStream.all(state.key, options.fromVersion ?? 1, options.limit ?? -1) as RawRow[];
+    return rows.map((r) => this.decodeRaw(r));
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<AnyRecordedEvent[]> {
@@ -339,7 +361,7 @@ export class SqliteEventStore implements EventStore {
     const afterSeq = options.afterSeq ?? 0;
     const limit = options.limit ?? 1000;
     if (options.stream === undefined && options.types === undefined) {
-      return (this.stmt.readAll.all(afterSeq, limit) as Row[]).map((r) => this.decode(r));
+      return (this.stmt.readAll.all(afterSeq, limit) as RawRow[]).map((r) => this.decodeRaw(r));
     }
     if (options.types && options.types.length === 0) return [];
     const params: unknown[] = [afterSeq];
@@ -350,17 +372,17 @@ export class SqliteEventStore implements EventStore {
     }
     if (options.types) params.push(...options.types);
     params.push(limit);
-    return (this.filteredRead(options.stream !== undefined, options.types?.length ?? 0).all(...params) as Row[]).map((r) => this.decode(r));
+    return (this.filteredRead(options.stream !== undefined, options.types?.length ?? 0).all(...params) as RawRow[]).map((r) => this.decodeRaw(r));
   }
 
   private filteredRead(byStream: boolean, typeCount: number): Database.Statement {
     const shape = `${byStream}:${typeCount}`;
     let stmt = this.filteredReads.get(shape);
     if (!stmt) {
-      const where = ['e.seq > ?'];
-      if (byStream) where.push('e.stream_key = ?');
-      if (typeCount > 0) where.push(`e.type IN (${new Array(typeCount).fill('?').join(',')})`);
-      stmt = this.db.prepare(`SELECT ${SELECT_EVENT_COLUMNS} ${FROM} WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT ?`);
+      const where = ['seq > ?'];
+      if (byStream) where.push('stream_key = ?');
+      if (typeCount > 0) where.push(`type IN (${new Array(typeCount).fill('?').join(',')})`);
+      stmt = this.db.prepare(`SELECT ${RAW_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).raw();
       this.filteredReads.set(shape, stmt);
     }
     return stmt;
@@ -441,6 +463,7 @@ export class SqliteEventStore implements EventStore {
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.open && this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.streamNames.clear(); // a read during the import may have cached a stream key now rolled back
       throw error;
     } finally {
       this.importing = false;
@@ -472,6 +495,21 @@ export class SqliteEventStore implements EventStore {
 
   private assertOpen(): void {
     if (this.closed) throw new StoreClosedError();
+  }
+
+  private decodeRaw(r: RawRow): AnyRecordedEvent {
+    const meta = JSON.parse(r[6]) as EventMeta;
+    const data = this.registry.upcast(r[4], meta.schemaVersion ?? 1, decodeData(r[5]));
+    return { seq: r[0], id: r[1], stream: this.streamName(r[2]), version: r[3], type: r[4], data, meta, hash: r[7] } as AnyRecordedEvent;
+  }
+
+  private streamName(key: number): string {
+    let name = this.streamNames.get(key);
+    if (name === undefined) {
+      name = this.stmt.streamName.get(key) as string;
+      this.streamNames.set(key, name);
+    }
+    return name;
   }
 
   private decode(row: Row): AnyRecordedEvent {

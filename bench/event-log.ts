@@ -1,0 +1,160 @@
+/**
+ * Event log throughput, in one run (~1 minute): `npx tsx bench/event-log.ts [--quick]`
+ *
+ *   raw          better-sqlite3 inserting pre-encoded rows into the same tables, same pragmas, in
+ *                transactions of GROUP rows — the ceiling for this disk and this SQLite;
+ *   single       log appends of one event, each awaited before the next (one commit per event);
+ *   group        GROUP concurrent callers appending one event each, over and over (group commit);
+ *   batch        appends of 1,000 events per call;
+ *   replay       readAll pages of 1,000 over the whole log, and subscribe(0) to the head.
+ *
+ * Every append goes through validation (zod), encoding, the hash chain and the idempotency lookup;
+ * raw does none of that. Goals (issue 2): group ≥ 50% of raw; replay ≥ 250k events/s.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { SqliteEventStore, type NewEvent } from '../src/events/index.ts';
+import { CREATE_SCHEMA } from '../src/events/sqlite/schema.sql.ts';
+
+const quick = process.argv.includes('--quick');
+const N = quick ? 10_000 : 60_000;
+const SINGLE = quick ? 1_000 : 3_000;
+const GROUP = 200;
+const dir = mkdtempSync(join(tmpdir(), 'chronicle-bench-'));
+let run = 0;
+
+const text = 'The quick brown fox jumps over the lazy dog; a typical chat message is about this long, give or take.';
+const message = (i: number): NewEvent => ({
+  id: `m-${run}-${i}`,
+  type: 'message.posted',
+  data: { messageId: `m-${run}-${i}`, roomId: 'room-1', authorId: 'user-1', authorKind: 'user', text },
+});
+
+function openStore(): SqliteEventStore {
+  run += 1;
+  return new SqliteEventStore({ path: join(dir, `log-${run}.db`) });
+}
+
+function rate(n: number, ms: number): number {
+  return Math.round((n / ms) * 1000);
+}
+
+async function timed(fn: () => Promise<number> | number): Promise<{ n: number; ms: number; perSec: number }> {
+  const t0 = performance.now();
+  const n = await fn();
+  const ms = performance.now() - t0;
+  return { n, ms: Math.round(ms), perSec: rate(n, ms) };
+}
+
+function raw(): Promise<{ n: number; ms: number; perSec: number }> {
+  const db = new Database(join(dir, 'raw.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('wal_autocheckpoint = 10000');
+  db.exec(CREATE_SCHEMA);
+  db.prepare('INSERT INTO streams (name) VALUES (?)').run('room-room-1');
+  const insert = db.prepare('INSERT INTO events (seq, id, stream_key, version, type, data, meta, hash) VALUES (?, ?, 1, ?, ?, ?, ?, ?)');
+  const data = JSON.stringify(message(0).data);
+  const meta = JSON.stringify({ timestamp: Date.now(), schemaVersion: 1 });
+  const hash = randomBytes(32).toString('hex');
+  const tx = db.transaction((from: number) => {
+    for (let i = from; i < from + GROUP; i++) insert.run(i, `raw-${i}`, i, 'message.posted', data, meta, hash);
+  });
+  return timed(() => {
+    for (let i = 1; i <= N; i += GROUP) tx(i);
+    return N;
+  }).finally(() => db.close());
+}
+
+async function single() {
+  const store = openStore();
+  const r = await timed(async () => {
+    for (let i = 0; i < SINGLE; i++) await store.append('room-room-1', [message(i)]);
+    return SINGLE;
+  });
+  await store.close();
+  return r;
+}
+
+async function group() {
+  const store = openStore();
+  const r = await timed(async () => {
+    for (let i = 0; i < N; i += GROUP) {
+      await Promise.all(Array.from({ length: GROUP }, (_, j) => store.append(`room-${j % 20}`, [message(i + j)])));
+    }
+    return N;
+  });
+  await store.close();
+  return r;
+}
+
+async function batch() {
+  const store = openStore();
+  const r = await timed(async () => {
+    for (let i = 0; i < N; i += 1000) await store.append('room-room-1', Array.from({ length: 1000 }, (_, j) => message(i + j)));
+    return N;
+  });
+  await store.close();
+  return r;
+}
+
+/** Replays the log written by `batch` (N events) through readAll pages and through subscribe. */
+async function replay() {
+  const store = new SqliteEventStore({ path: join(dir, `log-${run}.db`) });
+  const pages = await timed(async () => {
+    let after = 0;
+    let n = 0;
+    for (;;) {
+      const page = await store.readAll({ afterSeq: after, limit: 1000 });
+      if (page.length === 0) return n;
+      n += page.length;
+      after = page[page.length - 1].seq;
+    }
+  });
+  const head = await store.head();
+  const subscribed = await timed(
+    () =>
+      new Promise<number>((resolve) => {
+        let n = 0;
+        const sub = store.subscribe(0).subscribe((e) => {
+          n++;
+          if (e.seq === head) {
+            sub.unsubscribe();
+            resolve(n);
+          }
+        });
+      }),
+  );
+  await store.close();
+  return { pages, subscribed };
+}
+
+const machine = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+  memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+};
+try {
+  console.log(`event log benchmark — N=${N}, group size ${GROUP}, ${JSON.stringify(machine)}`);
+  const r = await raw();
+  console.log(`raw batched inserts       ${r.perSec.toLocaleString('en')} events/s  (${r.n} in ${r.ms} ms)`);
+  const s = await single();
+  console.log(`single appends, awaited   ${s.perSec.toLocaleString('en')} events/s  (${s.n} in ${s.ms} ms)`);
+  const g = await group();
+  console.log(`group-committed appends   ${g.perSec.toLocaleString('en')} events/s  (${g.n} in ${g.ms} ms, ${GROUP} concurrent callers)`);
+  const b = await batch();
+  console.log(`1,000-event batch appends ${b.perSec.toLocaleString('en')} events/s  (${b.n} in ${b.ms} ms)`);
+  const { pages, subscribed } = await replay();
+  console.log(`replay, readAll pages     ${pages.perSec.toLocaleString('en')} events/s  (${pages.n} in ${pages.ms} ms)`);
+  console.log(`replay, subscribe(0)      ${subscribed.perSec.toLocaleString('en')} events/s  (${subscribed.n} in ${subscribed.ms} ms)`);
+  const ratio = g.perSec / r.perSec;
+  console.log(`group / raw = ${(ratio * 100).toFixed(0)}% (goal ≥ 50%): ${ratio >= 0.5 ? 'met' : 'MISSED'}`);
+  const replayRate = Math.min(pages.perSec, subscribed.perSec);
+  console.log(`replay ≥ 250k events/s: ${replayRate >= 250_000 ? 'met' : 'MISSED'}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
