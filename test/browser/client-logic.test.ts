@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { appendDelta, mergeMessages, settleDraft } from '../../web/src/api/timeline.ts';
+import type { Message } from '../../web/src/api/types.ts';
+
+// The client's pure timeline logic (no browser needed): what the chat shows after replays and streams.
+const msg = (seq: number, extra: Partial<Message> = {}): Message => ({
+  id: `m${seq}`, seq, roomId: 'r', authorId: 'u', authorKind: 'user', text: `text ${seq}`, createdAt: '2026-01-01T00:00:00Z', ...extra,
+});
+
+describe('room timeline', () => {
+  it('shows a message replayed after a reconnect once, in seq order', () => {
+    const live = mergeMessages([], [msg(1), msg(3)]);
+    const afterResume = mergeMessages(live, [msg(2), msg(3)]);
+    expect(afterResume.map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('keeps the same array when nothing new arrives (no needless re-render)', () => {
+    const a = mergeMessages([], [msg(1)]);
+    expect(mergeMessages(a, [])).toBe(a);
+    expect(mergeMessages(a, [a[0]])).toBe(a);
+  });
+
+  it('accumulates streamed tokens per agent and reply, and drops the draft when the final message arrives', () => {
+    let d = appendDelta({}, 'agent1', 'm1', 'Hel');
+    d = appendDelta(d, 'agent1', 'm1', 'lo');
+    d = appendDelta(d, 'agent2', 'm1', 'Hi');
+    expect(Object.values(d).map((x) => x.text).sort()).toEqual(['Hello', 'Hi']);
+    d = settleDraft(d, msg(5, { authorId: 'agent1', authorKind: 'agent', inReplyTo: 'm1', text: 'Hello' }));
+    expect(Object.values(d).map((x) => x.agentId)).toEqual(['agent2']);
+  });
+
+  it('leaves drafts alone for a message that answers nothing', () => {
+    const d = appendDelta({}, 'agent1', 'm1', 'x');
+    expect(settleDraft(d, msg(6))).toBe(d);
+  });
+});
