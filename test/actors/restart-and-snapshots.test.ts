@@ -95,7 +95,7 @@ describe('restart', () => {
     expect((await agentReplies(d)).map((r) => r.data.text)).toEqual(['You said: one', 'You said: two', 'You said: three', 'You said: four']);
   });
 
-  it('appends nothing while idle, and nothing on a restart with nothing pending', async () => {
+  it('appends nothing while idle, and nothing (and calls no model) on a restart with nothing pending', async () => {
     store = new SqliteEventStore({ path: ':memory:' });
     const a = await boot(store);
     const ada = await a.createAgent('Ada');
@@ -106,10 +106,13 @@ describe('restart', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(await store.head()).toBe(head);
     await shut(a);
-    const b = await boot(store);
+    // Replay never calls a model: everything the first run decided is in the log.
+    const model = new FakeModel();
+    const b = await boot(store, model);
     await b.system.idle();
     await new Promise((r) => setTimeout(r, 50));
     expect(await store.head()).toBe(head);
+    expect(model.calls).toHaveLength(0);
   });
 });
 

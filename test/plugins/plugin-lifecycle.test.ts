@@ -80,3 +80,15 @@ describe('plugin lifecycle in agents', () => {
     expect((await h.events('reply.traced'))[0].data).toMatchObject({ provider: 'high', model: 'high:TEXT_LARGE' });
   });
 });
+
+describe('character templates', () => {
+  it('templates.messageHandlerTemplate replaces the default prompt, with {{placeholders}} filled', async () => {
+    const model = new FakeModel();
+    h = await createHarness({ models: fakeModels(model) });
+    const ada = await h.createAgent('Ada', { templates: { messageHandlerTemplate: 'I am {{agentName}} talking to {{senderName}}. Actions: {{actionNames}}. {{unknown}}End.' } });
+    const roomId = await h.createRoom('u', [ada]);
+    await h.post(roomId, 'u', 'hi');
+    await h.system.idle();
+    expect(model.calls[0].messages[0].content).toBe('I am Ada talking to Alice. Actions: REPLY, IGNORE, NONE, FOLLOW_ROOM, UNFOLLOW_ROOM, MUTE_ROOM, UNMUTE_ROOM. End.');
+  });
+});

@@ -21,6 +21,18 @@ export const RESPONSE_INSTRUCTIONS = `Respond in this XML format and nothing els
   <text>the message to send</text>
 </response>`;
 
+/**
+ * Fills an ElizaOS template: {{agentName}}, {{senderName}}, {{providers}}, {{actions}},
+ * {{actionNames}}, {{recentMessages}}, {{bio}}, {{system}}, and any provider value by name. Unknown
+ * placeholders become empty, as in ElizaOS's composePrompt.
+ */
+export function fillTemplate(template: string, vars: Record<string, unknown>): string {
+  return template.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (_, key: string) => {
+    const v = vars[key];
+    return v === undefined || v === null ? '' : Array.isArray(v) ? v.join('\n') : String(v);
+  });
+}
+
 export function buildMessages(input: {
   character: Character;
   providers: readonly ProviderOutput[];
@@ -30,14 +42,30 @@ export function buildMessages(input: {
   xml: boolean;
 }): ChatMessage[] {
   const { character } = input;
-  const system = [
-    character.system ?? `You are ${character.name}.`,
-    ...input.providers.filter((p) => p.text.trim()).map((p) => p.text.trim()),
-  ];
-  if (input.xml) {
-    const actions = input.actions.map((a) => `- ${a.name}: ${a.description}`).join('\n');
-    system.push(`# Available actions\n${actions}`, RESPONSE_INSTRUCTIONS);
+  const providerText = input.providers.filter((p) => p.text.trim()).map((p) => p.text.trim());
+  const actions = input.actions.map((a) => `- ${a.name}: ${a.description}`).join('\n');
+  const template = character.templates?.messageHandlerTemplate;
+  if (template) {
+    // The character brings its own prompt (ElizaOS templates.messageHandlerTemplate).
+    const values = Object.assign({}, ...input.providers.map((p) => p.values));
+    const system = fillTemplate(template, {
+      ...values,
+      agentName: character.name,
+      senderName: input.senderName,
+      system: character.system ?? '',
+      bio: asArray(character.bio).join(' '),
+      providers: providerText.join('\n\n'),
+      actions,
+      actionNames: input.actions.map((a) => a.name).join(', '),
+      recentMessages: input.providers.find((p) => p.name === 'RECENT_MESSAGES')?.text ?? '',
+    });
+    return [
+      { role: 'system', content: system },
+      { role: 'user', content: `${input.senderName}: ${input.text}` },
+    ];
   }
+  const system = [character.system ?? `You are ${character.name}.`, ...providerText];
+  if (input.xml) system.push(`# Available actions\n${actions}`, RESPONSE_INSTRUCTIONS);
   return [
     { role: 'system', content: system.join('\n\n') },
     { role: 'user', content: `${input.senderName}: ${input.text}` },
@@ -80,8 +108,14 @@ export function buildPromptContext(input: {
   };
 }
 
-/** ElizaOS `shouldRespondTemplate`, shortened. */
-export function shouldRespondMessages(agentName: string, senderName: string, text: string, recent: string): ChatMessage[] {
+/** ElizaOS `shouldRespondTemplate`, shortened; a character's own templates.shouldRespondTemplate wins. */
+export function shouldRespondMessages(agentName: string, senderName: string, text: string, recent: string, template?: string): ChatMessage[] {
+  if (template) {
+    return [
+      { role: 'system', content: fillTemplate(template, { agentName, senderName, recentMessages: recent }) },
+      { role: 'user', content: `${senderName}: ${text}` },
+    ];
+  }
   return [
     {
       role: 'system',

@@ -141,7 +141,7 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   if (decision.kind === 'ask_model') {
     try {
       const recent = deps.readModel.listMessages(roomId, { beforeSeq: message.seq, limit: 8 }).map((m) => `${m.authorId === agentId ? character.name : m.authorKind}: ${m.text}`).join('\n');
-      const r = await generateWithTimeout(provider, { modelType: 'TEXT_SMALL', messages: shouldRespondMessages(character.name, senderName, message.text, recent), maxTokens: 20 }, deps.settings.modelTimeoutMs, signal);
+      const r = await generateWithTimeout(provider, { modelType: 'TEXT_SMALL', messages: shouldRespondMessages(character.name, senderName, message.text, recent, character.templates?.shouldRespondTemplate), maxTokens: 20 }, deps.settings.modelTimeoutMs, signal);
       attempts.push({ provider: provider.name, model: r.model, ok: true, usage: r.usage, latencyMs: now() - started });
       decision = parseShouldRespond(r.text) ? { kind: 'respond', reason: 'the small model chose RESPOND' } : { kind: 'ignore', reason: 'the small model chose IGNORE' };
     } catch (err) {
