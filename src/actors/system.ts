@@ -45,6 +45,11 @@ interface SystemSnapshotState {
 }
 
 const SYSTEM_SNAPSHOT_ID = 'system';
+
+function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(t));
+}
 const mailboxOf = (c: Character | undefined): MailboxPolicy => {
   const v = String((c && characterSetting(c, 'MAILBOX')) ?? 'enqueue').toLowerCase();
   return v === 'reject' || v === 'interrupt' ? v : 'enqueue';
@@ -106,7 +111,8 @@ export class ChronicleActorSystem implements ActorSystem {
     this.turnDeps = {
       store: deps.store,
       readModel: deps.readModel,
-      waitFor: (seq) => deps.waitFor(seq),
+      // A read model that never catches up must not hang a room forever: the turn fails and is retried.
+      waitFor: (seq) => withDeadline(deps.waitFor(seq), 30_000, `the read model did not reach seq ${seq} within 30 s`),
       models: deps.models,
       settings: this.settings,
       logger: this.logger,
@@ -162,7 +168,7 @@ export class ChronicleActorSystem implements ActorSystem {
 
   async idle(): Promise<void> {
     for (;;) {
-      if (this.stopped) return;
+      if (this.stopped || !this.subscription) return; // never started: nothing can be in flight
       const head = await this.deps.store.head();
       await this.reached(head);
       if (this.turns.size === 0 && this.restarts.size === 0) {
@@ -360,7 +366,9 @@ export class ChronicleActorSystem implements ActorSystem {
         if (controller.signal.aborted || this.stopped) return;
         // The turn itself crashed (e.g. the log refused a write): supervise it like a crashed child.
         this.logger.warn('turn crashed', { agentId, messageId: pending.messageId, error: String(err) });
-        this.pendingRelaunch.set(`agent-${agentId}`, { agentId, pending });
+        const list = this.pendingRelaunch.get(`agent-${agentId}`) ?? [];
+        list.push(pending);
+        this.pendingRelaunch.set(`agent-${agentId}`, list);
         this.system.send({ type: 'CHILD_FAILED', actorId: `agent-${agentId}`, kind: 'agent', error: String((err as Error)?.message ?? err) });
       })
       .finally(() => {
@@ -370,7 +378,8 @@ export class ChronicleActorSystem implements ActorSystem {
     this.turns.set(key, { agentId, roomId: pending.roomId, controller, done });
   }
 
-  private readonly pendingRelaunch = new Map<string, { agentId: string; pending: Pending }>();
+  /** Turns that crashed, by agent actor id, waiting for the supervisor's restart. */
+  private readonly pendingRelaunch = new Map<string, Pending[]>();
 
   // ── supervision ──────────────────────────────────────────────────────────────────────────────
 
@@ -396,14 +405,14 @@ export class ChronicleActorSystem implements ActorSystem {
         const ctx = (entry.good as { context: { name: string; mailbox: MailboxPolicy } }).context;
         this.spawnAgent(id, ctx.name, ctx.mailbox, snapshot);
       }
-      const relaunch = this.pendingRelaunch.get(actorId);
+      const relaunch = this.pendingRelaunch.get(actorId) ?? [];
       this.pendingRelaunch.delete(actorId);
       const actor = this.agents.get(id)?.actor;
-      if (relaunch && actor) {
+      for (const pending of actor ? relaunch : []) {
         // Relaunch only if the message is still pending (its outcome may have reached the log meanwhile).
-        const room = actor.getSnapshot().context.rooms[relaunch.pending.roomId];
-        const still = room && (room.current?.messageId === relaunch.pending.messageId || room.side.some((p) => p.messageId === relaunch.pending.messageId));
-        if (still) this.launchTurn(relaunch.agentId, relaunch.pending);
+        const room = actor!.getSnapshot().context.rooms[pending.roomId];
+        const still = room && (room.current?.messageId === pending.messageId || room.side.some((p) => p.messageId === pending.messageId));
+        if (still) this.launchTurn(id, pending);
       }
     } else if (kind === 'room') {
       const entry = this.rooms.get(id);
