@@ -78,6 +78,12 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Agents', exact: true }).click();
     await page.getByTestId('agent').filter({ hasText: 'Eliza' }).waitFor();
     await expect(page.getByRole('heading', { name: 'Agents', level: 1 }).isVisible()).resolves.toBe(true);
+    // The socket too: after a drop its expired token is refused with 4401, refreshed, and it comes back.
+    await new Promise((r) => setTimeout(r, 1700));
+    server.dropSockets();
+    await expect.poll(() => page.getByTestId('connection-status').textContent(), { timeout: 15_000 }).toContain('Reconnecting');
+    await expect.poll(() => page.getByTestId('connection-status').textContent(), { timeout: 15_000 }).toContain('Live');
+    await expect.poll(() => server.socketCount()).toBe(1);
     await page.close();
   });
 

@@ -80,13 +80,16 @@ export class ChatSocket {
     const ws = new WebSocket(`${base}?token=${encodeURIComponent(token)}`);
     this.ws = ws;
     ws.onopen = () => {
-      this.attempt = 0;
-      this.setStatus('online');
+      // Online only once the server answers (a refused token is an open socket closed with 4401 at once).
+      this.sendFrame({ type: 'ping' });
       for (const roomId of this.lastSeq.keys()) this.sendSubscribe(roomId);
       clearInterval(this.pinger);
       this.pinger = setInterval(() => this.sendFrame({ type: 'ping' }), 25_000);
     };
     ws.onmessage = (ev) => {
+      if (this.ws !== ws) return;
+      this.attempt = 0;
+      this.setStatus('online');
       if (typeof ev.data !== 'string') return;
       let frame: ServerFrame;
       try {
