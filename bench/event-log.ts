@@ -13,7 +13,7 @@
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SqliteEventStore, type NewEvent } from '../src/events/index.ts';
@@ -42,15 +42,28 @@ function rate(n: number, ms: number): number {
   return Math.round((n / ms) * 1000);
 }
 
-async function timed(fn: () => Promise<number> | number): Promise<{ n: number; ms: number; perSec: number }> {
-  const t0 = performance.now();
-  const n = await fn();
-  const ms = performance.now() - t0;
-  return { n, ms: Math.round(ms), perSec: rate(n, ms) };
+interface Timing {
+  n: number;
+  ms: number;
+  /** Events per wall-clock second. */
+  perSec: number;
+  /** Events per CPU-second of this process: steadier than wall time on a shared machine. */
+  perCpuSec: number;
 }
 
-function raw(): Promise<{ n: number; ms: number; perSec: number }> {
-  const db = new Database(join(dir, 'raw.db'));
+async function timed(fn: () => Promise<number> | number): Promise<Timing> {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const n = await fn();
+  const cpu = process.cpuUsage(c0);
+  const ms = performance.now() - t0;
+  return { n, ms: Math.round(ms), perSec: rate(n, ms), perCpuSec: rate(n, (cpu.user + cpu.system) / 1000) };
+}
+
+const fmt = (t: Timing) => `${t.perSec.toLocaleString('en').padStart(9)} events/s wall, ${t.perCpuSec.toLocaleString('en').padStart(9)} per CPU-s  (${t.n} in ${t.ms} ms)`;
+
+function raw(rows = N, file = 'raw.db'): Promise<Timing> {
+  const db = new Database(join(dir, file));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('wal_autocheckpoint = 10000');
@@ -64,8 +77,8 @@ function raw(): Promise<{ n: number; ms: number; perSec: number }> {
     for (let i = from; i < from + GROUP; i++) insert.run(i, `raw-${i}`, i, 'message.posted', data, meta, hash);
   });
   return timed(() => {
-    for (let i = 1; i <= N; i += GROUP) tx(i);
-    return N;
+    for (let i = 1; i <= rows; i += GROUP) tx(i);
+    return rows;
   }).finally(() => db.close());
 }
 
@@ -140,21 +153,26 @@ const machine = {
 };
 try {
   console.log(`event log benchmark — N=${N}, group size ${GROUP}, ${JSON.stringify(machine)}`);
+  // Warm-up (JIT, page cache, file growth) so the first measured path is not penalised for going first.
+  await raw(N / 4, 'warm-up.db');
+  { const w = openStore(); for (let i = 0; i < N / 4; i += GROUP) await Promise.all(Array.from({ length: GROUP }, (_, j) => w.append(`room-${j % 20}`, [message(i + j)]))); await w.close(); }
   const r = await raw();
-  console.log(`raw batched inserts       ${r.perSec.toLocaleString('en')} events/s  (${r.n} in ${r.ms} ms)`);
+  console.log(`raw batched inserts       ${fmt(r)}`);
   const s = await single();
-  console.log(`single appends, awaited   ${s.perSec.toLocaleString('en')} events/s  (${s.n} in ${s.ms} ms)`);
+  console.log(`single appends, awaited   ${fmt(s)}`);
   const g = await group();
-  console.log(`group-committed appends   ${g.perSec.toLocaleString('en')} events/s  (${g.n} in ${g.ms} ms, ${GROUP} concurrent callers)`);
+  console.log(`group-committed appends   ${fmt(g)}, ${GROUP} concurrent callers`);
   const b = await batch();
-  console.log(`1,000-event batch appends ${b.perSec.toLocaleString('en')} events/s  (${b.n} in ${b.ms} ms)`);
+  console.log(`1,000-event batch appends ${fmt(b)}`);
   const { pages, subscribed } = await replay();
-  console.log(`replay, readAll pages     ${pages.perSec.toLocaleString('en')} events/s  (${pages.n} in ${pages.ms} ms)`);
-  console.log(`replay, subscribe(0)      ${subscribed.perSec.toLocaleString('en')} events/s  (${subscribed.n} in ${subscribed.ms} ms)`);
+  console.log(`replay, readAll pages     ${fmt(pages)}`);
+  console.log(`replay, subscribe(0)      ${fmt(subscribed)}`);
   const ratio = g.perSec / r.perSec;
-  console.log(`group / raw = ${(ratio * 100).toFixed(0)}% (goal ≥ 50%): ${ratio >= 0.5 ? 'met' : 'MISSED'}`);
+  const cpuRatio = g.perCpuSec / r.perCpuSec;
+  console.log(`group / raw = ${(ratio * 100).toFixed(0)}% wall, ${(cpuRatio * 100).toFixed(0)}% per CPU-s (goal ≥ 50%): ${ratio >= 0.5 ? 'met' : 'MISSED'} (wall)`);
   const replayRate = Math.min(pages.perSec, subscribed.perSec);
-  console.log(`replay ≥ 250k events/s: ${replayRate >= 250_000 ? 'met' : 'MISSED'}`);
+  console.log(`replay ≥ 250k events/s: ${replayRate >= 250_000 ? 'met' : 'MISSED'} (wall, slower of the two paths)`);
+  console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -6,12 +6,25 @@
 const TAG = '$f32';
 
 export function encodeData(data: unknown): string {
+  // Most payloads carry no vector: a quick walk is cheaper than a replacer called for every key.
+  if (!containsFloat32(data)) return JSON.stringify(data);
   return JSON.stringify(data, (_key, value) => {
     if (value instanceof Float32Array) {
       return { [TAG]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
     }
     return value;
   });
+}
+
+function containsFloat32(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (value instanceof Float32Array) return true;
+  if (Array.isArray(value)) {
+    for (const v of value) if (containsFloat32(v)) return true;
+    return false;
+  }
+  for (const key in value) if (containsFloat32((value as Record<string, unknown>)[key])) return true;
+  return false;
 }
 
 export function decodeData(json: string): unknown {

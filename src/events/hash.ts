@@ -1,4 +1,11 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+// crypto.hash (one-shot, Node ≥ 20.12) is ~2.5× cheaper than createHash().update().digest() for
+// these short inputs; the bytes hashed are the same either way.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const sha256Hex = oneShot
+  ? (text: string) => oneShot('sha256', text, 'hex')
+  : (text: string) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** Hash of the (absent) event before seq 1. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -26,5 +33,5 @@ export function chainHash(prevHash: string, e: HashedContent): string {
   for (const part of [String(e.seq), e.id, e.stream, String(e.version), e.type, e.dataJson, e.metaJson]) {
     text += `${Buffer.byteLength(part)}:${part}`;
   }
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return sha256Hex(text);
 }
