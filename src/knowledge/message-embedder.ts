@@ -13,11 +13,15 @@ export interface MessageEmbeddingOptions {
   batchSize?: number;
   /** Vectors kept in the content-hash cache (default 10,000). */
   cacheSize?: number;
+  /** First retry delay after a failed embed call, doubled per attempt (default 1,000 ms). */
+  retryDelayMs?: number;
+  /** Attempts per message before giving up until the next start (default 5). */
+  maxAttempts?: number;
 }
 
 export interface MessageEmbedding {
   stop(): Promise<void>;
-  /** Resolves when every message seen so far has been embedded (or failed). */
+  /** Resolves when every message seen so far has been embedded (or given up on after its retries). */
   idle(): Promise<void>;
 }
 
@@ -37,13 +41,16 @@ export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmb
   const batchSize = Math.max(1, opts.batchSize ?? 32);
   const cacheSize = Math.max(1, opts.cacheSize ?? 10_000);
   const cache = new Map<string, Float32Array>();
+  const retryDelayMs = opts.retryDelayMs ?? 1000;
+  const maxAttempts = Math.max(1, opts.maxAttempts ?? 5);
   const queue: Posted[] = [];
+  const attempts = new Map<string, number>();
+  const timers = new Set<NodeJS.Timeout>();
   const abort = new AbortController();
   let sub: Subscription | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
   let idleWaiters: (() => void)[] = [];
-  let starting: Promise<void>;
 
   const key = (text: string) => sha256Hex(`${embedder.model}\u0000${text}`);
 
@@ -81,12 +88,42 @@ export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmb
       const batch = queue.splice(0, batchSize);
       try {
         await embedBatch(batch);
+        for (const e of batch) attempts.delete(e.data.messageId);
       } catch (err) {
         if (stopped) return;
-        // Left without a vector; the next start finds it again (it has no message.embedded).
-        logger.warn('message embedding failed', { messages: batch.length, error: err instanceof Error ? err.message : String(err) });
+        retryLater(batch, err);
       }
     }
+  }
+
+  /**
+   * A failed batch is retried with exponential backoff; after `maxAttempts` the message is left without
+   * a vector until the next start (which finds it again: it has no message.embedded).
+   */
+  function retryLater(batch: Posted[], err: unknown): void {
+    const again: Posted[] = [];
+    for (const e of batch) {
+      const n = (attempts.get(e.data.messageId) ?? 0) + 1;
+      if (n >= maxAttempts) attempts.delete(e.data.messageId);
+      else {
+        attempts.set(e.data.messageId, n);
+        again.push(e);
+      }
+    }
+    const attempt = Math.max(0, ...again.map((e) => attempts.get(e.data.messageId) ?? 0));
+    logger.warn('message embedding failed', {
+      messages: batch.length,
+      retrying: again.length,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    if (again.length === 0) return;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (stopped) return;
+      queue.push(...again);
+      kick();
+    }, retryDelayMs * 2 ** (attempt - 1));
+    timers.add(timer);
   }
 
   function kick(): void {
@@ -94,11 +131,11 @@ export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmb
     running = pump().finally(() => {
       running = undefined;
       if (queue.length > 0 && !stopped) kick();
-      else for (const w of idleWaiters.splice(0)) w();
+      else if (timers.size === 0) for (const w of idleWaiters.splice(0)) w();
     });
   }
 
-  starting = (async () => {
+  const starting = (async () => {
     // Catch-up: messages of the log without a vector yet.
     const pending = new Map<string, Posted>();
     let after = 0;
@@ -129,7 +166,7 @@ export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmb
       await starting;
       // Let live events already appended reach the subscription before judging idleness.
       await new Promise((r) => setImmediate(r));
-      if (!running && queue.length === 0) return;
+      if (!running && queue.length === 0 && timers.size === 0) return;
       await new Promise<void>((resolve) => idleWaiters.push(resolve));
     },
     async stop() {
@@ -138,6 +175,8 @@ export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmb
       await starting;
       sub?.unsubscribe();
       abort.abort();
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
       await running;
       for (const w of idleWaiters.splice(0)) w();
     },

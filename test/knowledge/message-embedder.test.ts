@@ -4,6 +4,7 @@ import { openProjections, type Projections } from '../../src/projections/index.t
 import type { SqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.ts';
 import { FakeEmbedder, fakeVector } from '../support/fake-embedder.ts';
 import { memoryStore, put } from '../support/projection-fixtures.ts';
+import { createLogger } from '../../src/shared/logger.ts';
 
 const post = (store: SqliteEventStore, id: string, text: string, roomId = 'r1') =>
   put(store, `room-${roomId}`, 'message.posted', { messageId: id, roomId, authorId: 'u1', authorKind: 'user', text });
@@ -59,5 +60,33 @@ describe('message embedding', () => {
     expect(p.readModel.searchMessages('r1', { text: '', vector: fakeVector(q, 64), k: 1 })[0].message.id).toBe('m1');
     // Lexical only.
     expect(p.readModel.searchMessages('r1', { text: 'penguin', k: 5 }).map((h) => h.message.id)).toEqual(['m2']);
+  });
+
+  it('retries a failed embed call with backoff, then records the vector', async () => {
+    const inner = new FakeEmbedder(16);
+    let failures = 2;
+    const flaky = { model: inner.model, embed: (texts: string[]) => (failures-- > 0 ? Promise.reject(new Error('503')) : inner.embed(texts)) };
+    const emb = startMessageEmbedding({ store, embedder: flaky, retryDelayMs: 5 });
+    await post(store, 'm1', 'hello');
+    await emb.idle();
+    await emb.stop();
+    expect(inner.calls).toBe(1);
+    expect((await store.readAll({ types: ['message.embedded'] })).map((e) => e.id)).toEqual([embeddedEventId('m1')]);
+  });
+
+  it('gives up after maxAttempts (logged), and a later start embeds the message', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('warn', {}, (l) => lines.push(l) > 0);
+    const down = { model: 'fake-bow-16', embed: () => Promise.reject(new Error('model down')) };
+    const emb = startMessageEmbedding({ store, embedder: down, retryDelayMs: 2, maxAttempts: 3, logger });
+    await post(store, 'm1', 'hello');
+    await emb.idle();
+    await emb.stop();
+    expect(lines.filter((l) => l.includes('model down'))).toHaveLength(3);
+    expect(await store.readAll({ types: ['message.embedded'] })).toEqual([]);
+    const later = startMessageEmbedding({ store, embedder: new FakeEmbedder(16) });
+    await later.idle();
+    await later.stop();
+    expect((await store.readAll({ types: ['message.embedded'] })).length).toBe(1);
   });
 });
