@@ -36,9 +36,9 @@ export const recentMessagesProvider: Provider = {
   name: 'RECENT_MESSAGES',
   description: 'The latest messages of the room (before the one being answered).',
   position: 100,
-  get: (runtime, message) => {
+  get: async (runtime, message) => {
     const limit = Number(runtime.getSetting('RECENT_MESSAGES_LIMIT') ?? 32) || 32;
-    const messages = runtime.queries.recentMessages(message.roomId, limit, message.seq);
+    const messages = await runtime.queries.recentMessages(message.roomId, limit, message.seq);
     const text = messages.length ? `# Conversation so far\n${messages.map((m) => `${m.authorName}: ${m.text}`).join('\n')}` : '';
     return { text, data: { messages, messageIds: messages.map((m) => m.id) } };
   },
@@ -48,9 +48,9 @@ export const knowledgeProvider: Provider = {
   name: 'KNOWLEDGE',
   description: "Passages of the agent's knowledge documents relevant to the message.",
   position: 50,
-  get: (runtime, message) => {
+  get: async (runtime, message) => {
     const k = Number(runtime.getSetting('KNOWLEDGE_K') ?? 5) || 5;
-    const hits = runtime.queries.knowledge(message.content.text ?? '', k);
+    const hits = await runtime.queries.knowledge(message.content.text ?? '', k);
     const text = hits.length ? `# Knowledge\n${hits.map((h) => `[${h.title}] ${h.text}`).join('\n---\n')}` : '';
     return { text, data: { hits, chunkIds: hits.map((h) => h.chunkId) } };
   },
@@ -60,8 +60,8 @@ export const factsProvider: Provider = {
   name: 'FACTS',
   description: 'Facts the agent has learned in this room.',
   position: 60,
-  get: (runtime, message) => {
-    const facts = runtime.queries.facts(message.roomId, message.content.text, 10);
+  get: async (runtime, message) => {
+    const facts = await runtime.queries.facts(message.roomId, message.content.text, 10);
     const text = facts.length ? `# Things ${runtime.character.name} knows about this conversation\n${facts.map((f) => `- ${f.text}`).join('\n')}` : '';
     return { text, data: { facts, factIds: facts.map((f) => f.id) } };
   },

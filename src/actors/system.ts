@@ -519,9 +519,9 @@ export class ChronicleActorSystem implements ActorSystem {
       getService: <T>(type: string) => this.services.get(type) as T | undefined,
       record: (effect) => this.logger.warn('a service tried to record an effect outside a turn; ignored', { effect: effect.kind }),
       queries: {
-        recentMessages: (roomId, limit, beforeSeq) => rm.listMessages(roomId, { beforeSeq, limit }).map((m) => ({ id: m.id, authorId: m.authorId, authorKind: m.authorKind, authorName: m.authorKind, text: m.text, seq: m.seq })),
-        knowledge: () => [],
-        facts: () => [],
+        recentMessages: async (roomId, limit, beforeSeq) => rm.listMessages(roomId, { beforeSeq, limit }).map((m) => ({ id: m.id, authorId: m.authorId, authorKind: m.authorKind, authorName: m.authorKind, text: m.text, seq: m.seq })),
+        knowledge: async () => [],
+        facts: async () => [],
       },
     };
   }

@@ -149,8 +149,10 @@ export type PluginEffect =
   | { kind: 'fact'; roomId: string; text: string; sourceMessageIds: string[] };
 
 /**
- * What a plugin handler may do. Deliberately small and async so it can be proxied to a worker thread.
- * Writes go through `record`, which the agent turns into events with deterministic ids.
+ * What a plugin handler may do. Deliberately small so it can be proxied to a worker thread: queries
+ * and models are async; `getSetting` reads a snapshot of settings; `record` is fire-and-forget (the
+ * agent turns each effect into an event with a deterministic id — plugins never write the log).
+ * `getService` returns in-process service instances; an isolated host would proxy its methods.
  */
 export interface PluginRuntime {
   readonly agentId: string;
@@ -164,8 +166,12 @@ export interface PluginRuntime {
   record(effect: PluginEffect): void;
 }
 
+/**
+ * Read-only queries. Async on purpose even though the local read model is synchronous: a plugin run
+ * in a worker thread reaches them over a message port.
+ */
 export interface PluginQueries {
-  recentMessages(roomId: string, limit: number, beforeSeq?: number): { id: string; authorId: string; authorKind: 'user' | 'agent'; authorName: string; text: string; seq: number }[];
-  knowledge(text: string, k: number): { chunkId: string; documentId: string; title: string; text: string; score: number }[];
-  facts(roomId: string | undefined, text: string | undefined, limit: number): { id: string; text: string }[];
+  recentMessages(roomId: string, limit: number, beforeSeq?: number): Promise<{ id: string; authorId: string; authorKind: 'user' | 'agent'; authorName: string; text: string; seq: number }[]>;
+  knowledge(text: string, k: number): Promise<{ chunkId: string; documentId: string; title: string; text: string; score: number }[]>;
+  facts(roomId: string | undefined, text: string | undefined, limit: number): Promise<{ id: string; text: string }[]>;
 }

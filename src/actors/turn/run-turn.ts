@@ -476,13 +476,13 @@ function makeRuntime(
     getService: <T>(type: string) => deps.service(type) as T | undefined,
     record: (effect) => void effects.push(effect),
     queries: {
-      recentMessages(roomId, limit, beforeSeq) {
+      async recentMessages(roomId, limit, beforeSeq) {
         return rm.listMessages(roomId, { beforeSeq, limit }).map((m) => ({ id: m.id, authorId: m.authorId, authorKind: m.authorKind, authorName: nameOf(m.authorId, m.authorKind), text: m.text, seq: m.seq }));
       },
-      knowledge(text, k) {
+      async knowledge(text, k) {
         return rm.searchKnowledge(agentId, { text, k, ...(vector ? { vector } : {}) }).map((h) => ({ chunkId: h.chunkId, documentId: h.documentId, title: h.title, text: h.text, score: h.score }));
       },
-      facts(roomId, text, limit) {
+      async facts(roomId, text, limit) {
         // The facts most relevant to the message first, then the latest ones: a question like "what do
         // you know about me?" shares no words with the facts that answer it.
         const relevant = text ? rm.facts(agentId, { roomId, query: { text, k: limit, ...(vector ? { vector } : {}) }, limit }) : [];
