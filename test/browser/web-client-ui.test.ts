@@ -136,6 +136,26 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
     await page.close();
   });
 
+  it('follows the event log live and filters it by stream', async () => {
+    const page = await browser.newPage();
+    await signUp(page, 'frances');
+    await page.getByRole('button', { name: 'Create room' }).click();
+    await page.getByRole('button', { name: 'Send' }).waitFor();
+    const roomId = decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Event log', exact: true }).click();
+    await page.getByTestId('event').filter({ hasText: 'room.created' }).first().waitFor();
+    server.postAs('frances', roomId, 'appended while watching');
+    // Following live: the new event shows up without any action on the page.
+    await page.getByTestId('event').filter({ hasText: 'appended while watching' }).first().waitFor({ timeout: 10_000 });
+    await page.getByLabel('Stream').fill(`room-${roomId}`);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(async () => {
+      const streams = await page.getByTestId('event').locator('td:nth-child(4)').allTextContents();
+      return streams.length > 0 && streams.every((x) => x === `room-${roomId}`);
+    }).toBe(true);
+    await page.close();
+  });
+
   it('works at phone width: the composer and the room fit in 390 px', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 800 } });
     await signUp(page, 'hedy');

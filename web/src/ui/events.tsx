@@ -29,11 +29,22 @@ export function EventsScreen() {
     (async () => {
       try {
         const head = (await api.health()).seq;
-        const after = Math.max(0, head - KEEP);
-        const first = await api.events({ after, limit: 1000, stream: filter.stream || undefined, type: filter.type || undefined });
+        const q = { stream: filter.stream || undefined, type: filter.type || undefined };
+        // Unfiltered: the last KEEP events of the log. Filtered: the matches are sparse, so read the
+        // whole history of the filter (paged, bounded) and keep its last KEEP.
+        let after = q.stream || q.type ? 0 : Math.max(0, head - KEEP);
+        let found: LogEvent[] = [];
+        let complete = false;
+        for (let page = 0; page < 20; page++) {
+          const batch = await api.events({ ...q, after, limit: 1000 });
+          found = [...found, ...batch].slice(-KEEP);
+          if (batch.length < 1000) { complete = true; break; }
+          after = batch[batch.length - 1].seq;
+        }
         if (!live) return;
-        last.current = Math.max(head, first.at(-1)?.seq ?? 0);
-        setEvents(first.slice(-KEEP));
+        const lastSeen = found.at(-1)?.seq ?? after;
+        last.current = complete ? Math.max(head, lastSeen) : lastSeen;
+        setEvents(found);
       } catch (err) {
         if (live) setError(describeError(err));
       }
