@@ -167,7 +167,7 @@ class ProjectionRunner implements Projections {
 
   private drain(): void {
     this.drainScheduled = false;
-    if (this.queue.length === 0 || this.closed && !this.projector.db.open) return;
+    if (this.queue.length === 0 || (this.closed && !this.projector.db.open)) return;
     const events = this.queue;
     this.queue = [];
     const cp = this.projector.checkpoint();
