@@ -2,7 +2,7 @@ import { assign, setup } from 'xstate';
 
 /**
  * The agent actor's machine: lifecycle plus one mailbox per room. Pure: it never calls a model or
- * touches the log. Effects are the provided actions `startTurn` / `abortTurn`, which the system
+ * touches the log. Effects are the provided actions `startTurns` / `abortTurn` / `abortAll`, which the system
  * implements (and which are no-ops while replaying the log at start-up).
  *
  * A message leaves the mailbox only when its outcome is in the log (SETTLED is sent when the reply,

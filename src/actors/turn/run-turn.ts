@@ -50,7 +50,7 @@ const withTimeout = <T>(p: Promise<T> | T, ms: number, what: string): Promise<T>
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 500);
 
 /** Short, user-facing reasons for a failed turn; the full error is in reply.failed and model.called. */
-function visibleFailure(agentName: string, code: string, err: unknown): string {
+function visibleFailure(agentName: string, code: string): string {
   const why: Record<string, string> = {
     timeout: 'the language model took too long to answer',
     rate_limited: 'the language model provider is rate-limiting requests',
@@ -63,7 +63,6 @@ function visibleFailure(agentName: string, code: string, err: unknown): string {
     action_failed: 'the action I chose failed',
     internal: 'an internal error occurred',
   };
-  void err;
   return `Sorry — ${agentName} could not answer this message: ${why[code] ?? code}. Please try again in a moment.`;
 }
 
@@ -343,7 +342,7 @@ async function appendFailure(
     ...extra,
     { id: turnIds.failure(agentId, messageId), type: 'reply.failed', data: { agentId, roomId, messageId, code, message: detail.slice(0, 1000), attempts } },
     // The person sees an outcome, never silence: a short message from the agent saying why.
-    { id: replyId, type: 'message.posted', data: { messageId: replyId, roomId, authorId: agentId, authorKind: 'agent', text: visibleFailure(agentName, code, detail), inReplyTo: messageId } },
+    { id: replyId, type: 'message.posted', data: { messageId: replyId, roomId, authorId: agentId, authorKind: 'agent', text: visibleFailure(agentName, code), inReplyTo: messageId } },
   ]);
 }
 
