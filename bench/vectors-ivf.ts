@@ -49,7 +49,7 @@ db.transaction(() => data.forEach((v, i) => insF.run(BigInt(i + 1), blob(v))))()
 // k-means on a sample, assignment through a vec0 table of centroids.
 const t0 = performance.now();
 const sample = data.slice(0, Math.min(N, CELLS * 32));
-let cents = sample.slice(0, CELLS).map((v) => new Float32Array(v));
+let cents: Float32Array[] = sample.slice(0, CELLS).map((v) => new Float32Array(v));
 db.exec(`CREATE VIRTUAL TABLE cents USING vec0(embedding float[${DIMS}] distance_metric=cosine, chunk_size=64)`);
 const insC = db.prepare('INSERT INTO cents(rowid, embedding) VALUES (?, ?)');
 const nearest = db.prepare('SELECT rowid FROM cents WHERE embedding MATCH ? AND k = ?').pluck();

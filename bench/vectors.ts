@@ -18,10 +18,10 @@ import * as sqliteVec from 'sqlite-vec';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
 const DIMS = Number(process.env.BENCH_DIMS ?? 512);
-const QUERIES = Number(process.env.BENCH_QUERIES ?? 100);
+const QUERIES = Number(process.env.BENCH_QUERIES ?? 50);
 const CLUSTERS = Number(process.env.BENCH_CLUSTERS ?? 200);
 const SCOPES = Number(process.env.BENCH_SCOPES ?? 10);
-const NOISE = Number(process.env.BENCH_NOISE ?? 0.6);
+const NOISE = Number(process.env.BENCH_NOISE ?? 1.0);
 const K = 10;
 
 // Seeded PRNG (mulberry32) + Box-Muller: the same data every run.
@@ -92,7 +92,7 @@ for (const N of SIZES) {
   const db = new Database(':memory:');
   sqliteVec.load(db);
   db.exec(`CREATE VIRTUAL TABLE vf USING vec0(embedding float[${DIMS}] distance_metric=cosine)`);
-  db.exec(`CREATE VIRTUAL TABLE vp USING vec0(scope text partition key, embedding float[${DIMS}] distance_metric=cosine)`);
+  db.exec(`CREATE VIRTUAL TABLE vp USING vec0(scope text partition key, embedding float[${DIMS}] distance_metric=cosine, chunk_size=64)`);
   db.exec(`CREATE VIRTUAL TABLE vi USING vec0(embedding int8[${DIMS}])`);
   db.exec(`CREATE VIRTUAL TABLE vb USING vec0(embedding bit[${DIMS}])`);
   db.exec(`CREATE TABLE fv (id INTEGER PRIMARY KEY, v BLOB NOT NULL)`);
