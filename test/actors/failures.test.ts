@@ -92,3 +92,27 @@ describe('when the model fails', () => {
     expect((await h.events('plugin.failed')).map((e) => (e.data as { component: string }).component).sort()).toEqual(['evaluator:BAD_EVAL', 'provider:BROKEN']);
   });
 });
+
+describe('streaming across a retry', () => {
+  it('subscribers do not get the text twice when an attempt fails mid-stream and the retry starts over', async () => {
+    let call = 0;
+    const model = new FakeModel();
+    model.streamText = async function* (params) {
+      call++;
+      yield { type: 'delta', text: 'Hello ' };
+      if (call === 1) throw new ModelError('unavailable', 'connection reset', 'fake', true);
+      yield { type: 'delta', text: 'world' };
+      yield { type: 'done', result: { text: 'Hello world', model: 'm', usage: { promptTokens: 1, completionTokens: 2 } } };
+      void params;
+    };
+    h = await createHarness({ models: fakeModels(model) });
+    const deltas: string[] = [];
+    h.system.ephemeral$.subscribe((e) => e.type === 'reply.delta' && deltas.push(e.delta));
+    const agentId = await h.createAgent('Ada');
+    const roomId = await h.createRoom('u', [agentId]);
+    await h.post(roomId, 'u', 'hi');
+    await h.system.idle();
+    expect(deltas.join('')).toBe('Hello world');
+    expect((await agentReplies(h)).map((r) => r.data.text)).toEqual(['Hello world']);
+  });
+});

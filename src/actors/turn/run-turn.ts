@@ -188,6 +188,8 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   let usage = { promptTokens: 0, completionTokens: 0 };
   try {
     let visible = new VisibleTextStream();
+    let sent = '';
+    let attemptText = '';
     const result = await streamWithRetries(
       provider,
       {
@@ -203,9 +205,18 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
         signal,
         onDelta: (d) => {
           const delta = visible.push(d);
-          if (delta) deps.ephemeral.next({ type: 'reply.delta', roomId, agentId, replyTo: messageId, delta });
+          if (!delta) return;
+          // After a retry, subscribers already have `sent`: only what goes beyond it is new to them.
+          attemptText += delta;
+          if (attemptText.length <= sent.length) return;
+          const fresh = attemptText.slice(sent.length);
+          sent = attemptText;
+          deps.ephemeral.next({ type: 'reply.delta', roomId, agentId, replyTo: messageId, delta: fresh });
         },
-        onRetry: () => (visible = new VisibleTextStream()),
+        onRetry: () => {
+          visible = new VisibleTextStream();
+          attemptText = '';
+        },
         now,
       },
       attempts,
