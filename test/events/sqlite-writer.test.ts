@@ -1,7 +1,9 @@
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteEventStore, WriterLockedError, type AnyRecordedEvent } from '../../src/events/index.ts';
-import { started } from './support/events.ts';
+import { started, until } from './support/events.ts';
 import { tempDir } from './support/temp-dir.ts';
 
 const dir = tempDir();
@@ -27,6 +29,28 @@ describe('one writer per file', () => {
     expect(r).toMatchObject({ lastSeq: 3, version: 3 });
     expect(await b.verify()).toEqual({ ok: true, checked: 3 });
     await b.close();
+  });
+});
+
+describe('one writer per file, across processes', () => {
+  it('refuses a second process while the writer lives, and lets it take over once the writer is SIGKILLed', { timeout: 30_000 }, async () => {
+    const path = newPath();
+    const root = resolve(import.meta.dirname, '../..');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/events/support/hold-writer.ts'), path], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await until(() => out.includes('held'), 'the child to hold the writer lock', 4_000);
+      const store = new SqliteEventStore({ path });
+      await expect(store.append('room-a', [started('e1')])).rejects.toBeInstanceOf(WriterLockedError);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      await expect(store.append('room-a', [started('e1')])).resolves.toMatchObject({ lastSeq: 2 });
+      expect(await store.verify()).toEqual({ ok: true, checked: 2 });
+      await store.close();
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
 

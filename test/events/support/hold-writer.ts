@@ -1,0 +1,7 @@
+/** Child for the cross-process writer-lock test: becomes the writer of <db>, says "held", then idles until killed. */
+import { SqliteEventStore } from '../../../src/events/sqlite/sqlite-event-store.ts';
+
+const store = new SqliteEventStore({ path: process.argv[2] });
+await store.append('room-child', [{ id: 'from-child', type: 'agent.started', data: { agentId: 'child' } }]);
+process.stdout.write('held\n');
+setInterval(() => undefined, 60_000);
