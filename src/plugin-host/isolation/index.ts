@@ -1,0 +1,2 @@
+export { startIsolatedPlugin, DEFAULT_LIMITS } from './isolated-plugin.ts';
+export type { IsolatedPlugin, IsolatedPluginOptions, IsolationLimits, IsolatedStatus, PluginFailure } from './isolated-plugin.ts';

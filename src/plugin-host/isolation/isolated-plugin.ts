@@ -1,0 +1,463 @@
+import { Worker } from 'node:worker_threads';
+import { checkPermissionList, needs, PermissionSet, type PermissionSource } from '../permissions.ts';
+import type { Action, Evaluator, HandlerCallback, Plugin, PluginEffect, PluginRuntime, Provider, ServiceClass } from '../types.ts';
+import type { CallContext, ComponentKind, HostToWorker, Manifest, WorkerRequest, WorkerStart, WorkerToHost } from './protocol.ts';
+
+/**
+ * A third-party plugin run in its own worker thread, seen by the rest of Chronicle as an ordinary
+ * `Plugin` whose functions are proxies: each call crosses a message port with a time limit, and each
+ * thing the plugin asks of the runtime (settings, models, queries, records, fetch) is checked against
+ * its permissions for the agent of that call. A plugin that throws on load, hangs, crashes, exhausts
+ * its heap or floods the channel is stopped and reported; the agent keeps going without it, and the
+ * plugin can be restarted (explicitly, or on a later call after a back-off).
+ */
+
+export interface IsolationLimits {
+  /** V8 heap limits of the worker. */
+  maxOldGenerationSizeMb: number;
+  maxYoungGenerationSizeMb: number;
+  stackSizeMb: number;
+  /** Loading the module and describing it. Generous: a worker starts a TypeScript loader first. */
+  loadTimeoutMs: number;
+  /** Any one handler call (the worker is terminated when it runs over). */
+  callTimeoutMs: number;
+  /** runtime.record calls across all agents; more is a flood and stops the plugin. */
+  maxEffectsPerMinute: number;
+  /** Messages from the worker; more is a flood and stops the plugin. */
+  maxMessagesPerSecond: number;
+  /** Bytes of a proxied fetch response body. */
+  maxFetchBytes: number;
+  /** Automatic restarts on a later call (0: only explicit restart()). */
+  maxRestarts: number;
+  /** Back-off before an automatic restart, doubled after each one. */
+  restartDelayMs: number;
+}
+
+export const DEFAULT_LIMITS: IsolationLimits = {
+  maxOldGenerationSizeMb: 64,
+  maxYoungGenerationSizeMb: 16,
+  stackSizeMb: 4,
+  loadTimeoutMs: 20_000,
+  // Below the turn pipeline's own provider and action deadlines, so the worker is stopped, not just abandoned.
+  callTimeoutMs: 8_000,
+  maxEffectsPerMinute: 120,
+  maxMessagesPerSecond: 2_000,
+  maxFetchBytes: 5 * 1024 * 1024,
+  maxRestarts: 3,
+  restartDelayMs: 5_000,
+};
+
+export interface PluginFailure {
+  plugin: string;
+  /** "load", "init", "action:NAME", "provider:NAME", "worker" (crashed between calls), … */
+  component: string;
+  error: string;
+  agentId?: string;
+  /** True when a caller also received the error (so it may already be recorded by the turn). */
+  reportedToCaller: boolean;
+}
+
+export interface IsolatedPluginOptions {
+  /** A file (a folder plugin's index.ts/js) or an npm package name. */
+  entry: string;
+  kind: 'file' | 'package';
+  /** Grants per agent; without one nothing is granted. */
+  grants?: PermissionSource;
+  limits?: Partial<IsolationLimits>;
+  onFailure?: (failure: PluginFailure) => void;
+}
+
+export type IsolatedStatus = 'running' | 'failed' | 'stopped';
+
+export interface IsolatedPlugin {
+  /** The proxy: the same object across restarts. */
+  readonly plugin: Plugin;
+  readonly status: IsolatedStatus;
+  readonly lastFailure: string | undefined;
+  readonly restarts: number;
+  /** Starts a fresh worker (terminating the old one); resolves when the plugin is loaded again. */
+  restart(): Promise<void>;
+  /** Terminates the worker; later calls are refused. */
+  stop(): Promise<void>;
+}
+
+interface InFlight {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+  component: string;
+  agentId?: string;
+  runtime?: PluginRuntime;
+  perms: PermissionSet;
+  callback?: HandlerCallback;
+  /** A refusal during the call (e.g. a denied record) fails the call when it returns. */
+  denied?: Error;
+}
+
+const BOOT = new URL('./worker-boot.mjs', import.meta.url);
+
+/** Starts the plugin's worker and resolves once it has loaded; rejects with the reason when it cannot. */
+export async function startIsolatedPlugin(options: IsolatedPluginOptions): Promise<IsolatedPlugin> {
+  const host = new IsolatedHost(options);
+  await host.boot();
+  return host;
+}
+
+class IsolatedHost implements IsolatedPlugin {
+  readonly limits: IsolationLimits;
+  private worker: Worker | undefined;
+  private manifest!: Manifest;
+  private proxy: Plugin | undefined;
+  private calls = new Map<number, InFlight>();
+  private nextId = 1;
+  private windowStart = 0;
+  private windowCount = 0;
+  private effectTimes: number[] = [];
+  private failedAt = 0;
+  status: IsolatedStatus = 'stopped';
+  lastFailure: string | undefined;
+  restarts = 0;
+
+  constructor(private readonly options: IsolatedPluginOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+  }
+
+  get name(): string {
+    return this.manifest?.name ?? this.options.entry;
+  }
+
+  get plugin(): Plugin {
+    return (this.proxy ??= this.buildProxy());
+  }
+
+  // ── worker lifecycle ──────────────────────────────────────────────────────────────────────────
+
+  async boot(): Promise<void> {
+    const start: WorkerStart = { entry: this.options.entry, kind: this.options.kind };
+    const worker = new Worker(BOOT, {
+      workerData: start,
+      // The plugin sees no environment: settings and secrets reach it only through granted getSetting.
+      env: {},
+      stdout: false,
+      stderr: false,
+      resourceLimits: {
+        maxOldGenerationSizeMb: this.limits.maxOldGenerationSizeMb,
+        maxYoungGenerationSizeMb: this.limits.maxYoungGenerationSizeMb,
+        stackSizeMb: this.limits.stackSizeMb,
+      },
+    });
+    this.worker = worker;
+    let detach = () => {};
+    const manifest = await new Promise<Manifest>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`did not load within ${this.limits.loadTimeoutMs} ms`)), this.limits.loadTimeoutMs);
+      const onMessage = (m: WorkerToHost) => {
+        if (m.t === 'ready') resolve(m.manifest);
+        else if (m.t === 'load_failed') reject(new Error(m.error));
+        else reject(new Error(`unexpected first message "${m.t}"`));
+      };
+      const onError = (err: Error) => reject(new Error(describeWorkerError(err, this.limits)));
+      const onExit = (code: number) => reject(new Error(`worker exited with code ${code} while loading`));
+      worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+      detach = () => (clearTimeout(timer), worker.off('message', onMessage).off('error', onError).off('exit', onExit));
+    }).catch(async (err: Error) => {
+      detach();
+      worker.on('error', () => undefined);
+      this.worker = undefined;
+      await worker.terminate().catch(() => undefined);
+      this.status = 'failed';
+      this.lastFailure = err.message;
+      throw err;
+    });
+    const problems = checkPermissionList(manifest.permissions);
+    if (problems.length) {
+      detach();
+      this.worker = undefined;
+      await worker.terminate();
+      throw new Error(`declares invalid permissions: ${problems.join('; ')}`);
+    }
+    if (this.proxy && manifest.name !== this.manifest.name) {
+      detach();
+      this.worker = undefined;
+      await worker.terminate();
+      throw new Error(`came back as "${manifest.name}" instead of "${this.manifest.name}"`);
+    }
+    detach();
+    this.manifest = manifest;
+    // Listeners check that the worker is still the current one, so an old worker's last words are ignored.
+    worker.on('message', (m: WorkerToHost) => this.onMessage(worker, m));
+    worker.on('error', (err) => this.fail(worker, describeWorkerError(err, this.limits), 'worker'));
+    worker.on('exit', (code) => this.fail(worker, `worker exited with code ${code}`, 'worker'));
+    this.status = 'running';
+    this.lastFailure = undefined;
+  }
+
+  async restart(): Promise<void> {
+    const old = this.worker;
+    this.worker = undefined;
+    if (old) await old.terminate();
+    this.rejectAll(new Error(`plugin "${this.name}" was restarted`));
+    this.restarts++;
+    await this.boot();
+  }
+
+  async stop(): Promise<void> {
+    const old = this.worker;
+    this.worker = undefined;
+    this.status = 'stopped';
+    if (old) await old.terminate();
+    this.rejectAll(new Error(`plugin "${this.name}" was stopped`));
+  }
+
+  /** Stops a misbehaving worker and reports why. Only the current worker's failure counts. */
+  private fail(worker: Worker, reason: string, component: string, agentId?: string): void {
+    if (worker !== this.worker) return;
+    this.worker = undefined;
+    void worker.terminate();
+    this.status = 'failed';
+    this.lastFailure = reason;
+    this.failedAt = Date.now();
+    const hadCallers = this.calls.size > 0;
+    const first = [...this.calls.values()][0];
+    this.rejectAll(new Error(`plugin "${this.name}" stopped: ${reason}`));
+    this.options.onFailure?.({ plugin: this.name, component: component === 'worker' && first ? first.component : component, error: reason, agentId: agentId ?? first?.agentId, reportedToCaller: hadCallers });
+  }
+
+  private rejectAll(err: Error): void {
+    for (const [id, c] of this.calls) {
+      clearTimeout(c.timer);
+      this.calls.delete(id);
+      c.reject(err);
+    }
+  }
+
+  /** A running worker, restarting a failed one when the back-off allows; undefined when none. */
+  private async ready(): Promise<Worker | undefined> {
+    if (this.worker && this.status === 'running') return this.worker;
+    if (this.status !== 'failed' || this.restarts >= this.limits.maxRestarts) return undefined;
+    if (Date.now() - this.failedAt < this.limits.restartDelayMs * 2 ** this.restarts) return undefined;
+    try {
+      await this.restart();
+    } catch {
+      this.failedAt = Date.now();
+      return undefined;
+    }
+    return this.worker;
+  }
+
+  // ── calls ─────────────────────────────────────────────────────────────────────────────────────
+
+  private permissions(agentId: string | undefined): PermissionSet {
+    const id = agentId ?? 'system';
+    return new PermissionSet(this.name, this.manifest.permissions, this.options.grants?.(id, this.name) ?? [], id);
+  }
+
+  private context(runtime: PluginRuntime | undefined, perms: PermissionSet, agentId: string): CallContext {
+    const character = (runtime?.character ?? { name: 'system', bio: [] }) as Record<string, unknown>;
+    const charSettings = (character.settings ?? {}) as Record<string, unknown>;
+    const secretKeys = [...Object.keys((character.secrets ?? {}) as object), ...Object.keys((charSettings.secrets ?? {}) as object)];
+    const settings: CallContext['settings'] = {};
+    const candidates = new Set<string>();
+    for (const d of perms.effective()) {
+      const [kind, key] = d.split(/:(.*)/s) as [string, string];
+      if (kind === 'secrets') candidates.add(key);
+      else if (kind === 'settings') {
+        if (key.endsWith('*')) for (const k of Object.keys(charSettings)) k.startsWith(key.slice(0, -1)) && k !== 'secrets' && candidates.add(k);
+        else candidates.add(key);
+      }
+    }
+    for (const key of candidates) {
+      if (!perms.allows(needs.setting(key, secretKeys.includes(key)))) continue;
+      const value = runtime?.getSetting(key);
+      if (value !== undefined) settings[key] = value;
+    }
+    // The character crosses without its secrets.
+    const { secrets: _s, ...rest } = character;
+    const { secrets: _ss, ...restSettings } = charSettings;
+    return {
+      agentId,
+      character: JSON.parse(JSON.stringify({ ...rest, settings: restSettings })),
+      settings,
+      secretKeys,
+      permissions: perms.effective(),
+      declared: this.manifest.permissions,
+    };
+  }
+
+  private async call(kind: ComponentKind, index: number, key: string | undefined, args: unknown[], component: string, runtime: PluginRuntime | undefined, agentId?: string, callback?: HandlerCallback): Promise<unknown> {
+    const worker = await this.ready();
+    if (!worker) throw new Error(`plugin "${this.name}" is ${this.status}${this.lastFailure ? `: ${this.lastFailure}` : ''}`);
+    const id = this.nextId++;
+    const agent = runtime?.agentId ?? agentId ?? 'system';
+    const perms = this.permissions(agent);
+    const ctx = this.context(runtime, perms, agent);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(worker, `${component} did not finish within ${this.limits.callTimeoutMs} ms`, component, agent), this.limits.callTimeoutMs);
+      this.calls.set(id, { resolve, reject, timer, component, agentId: agent, runtime, perms, callback });
+      const msg: HostToWorker = { t: 'call', id, kind, index, key, args: JSON.parse(JSON.stringify(args, (_k, v) => (v instanceof Float32Array ? Array.from(v) : v)) ?? 'null') ?? [], ctx };
+      worker.postMessage(msg);
+    });
+  }
+
+  private onMessage(worker: Worker, m: WorkerToHost): void {
+    if (worker !== this.worker) return;
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) (this.windowStart = now), (this.windowCount = 0);
+    if (++this.windowCount > this.limits.maxMessagesPerSecond) return this.fail(worker, `flooded the channel (more than ${this.limits.maxMessagesPerSecond} messages a second)`, 'worker');
+    switch (m.t) {
+      case 'result': {
+        const c = this.calls.get(m.id);
+        if (!c) return;
+        this.calls.delete(m.id);
+        clearTimeout(c.timer);
+        if (c.denied) return c.reject(c.denied);
+        return m.ok ? c.resolve(m.value) : c.reject(new Error(m.error));
+      }
+      case 'record':
+        return this.onRecord(worker, m.callId, m.effect);
+      case 'request':
+        void this.onRequest(m.callId, m.req).then(
+          (value) => this.worker === worker && worker.postMessage({ t: 'answer', id: m.id, ok: true, value } satisfies HostToWorker),
+          (err: Error) => this.worker === worker && worker.postMessage({ t: 'answer', id: m.id, ok: false, error: err?.message ?? String(err) } satisfies HostToWorker),
+        );
+        return;
+      default:
+        return this.fail(worker, `sent an unexpected "${m.t}" message`, 'worker');
+    }
+  }
+
+  private onRecord(worker: Worker, callId: number, effect: Record<string, unknown>): void {
+    const c = this.calls.get(callId);
+    const now = Date.now();
+    this.effectTimes = this.effectTimes.filter((t) => now - t < 60_000);
+    this.effectTimes.push(now);
+    if (this.effectTimes.length > this.limits.maxEffectsPerMinute) return this.fail(worker, `flooded events (more than ${this.limits.maxEffectsPerMinute} records a minute)`, c?.component ?? 'worker', c?.agentId);
+    if (!c?.runtime) return; // outside a turn there is nothing to record into
+    try {
+      if (effect.kind === 'room_mode') c.perms.require(needs.roomMode);
+      else if (effect.kind === 'fact') c.perms.require(needs.fact);
+      else throw new Error(`plugin "${this.name}" recorded an unknown effect "${String(effect.kind)}"`);
+      c.runtime.record(effect as unknown as PluginEffect);
+    } catch (err) {
+      c.denied ??= err as Error;
+    }
+  }
+
+  private async onRequest(callId: number, req: WorkerRequest): Promise<unknown> {
+    const c = this.calls.get(callId);
+    const perms = c?.perms ?? this.permissions(undefined);
+    switch (req.op) {
+      case 'callback':
+        if (!c) throw new Error('callback outside a handler call');
+        return void (await c.callback?.(req.content));
+      case 'useModel':
+        perms.require(needs.model);
+        if (!c?.runtime) throw new Error('useModel outside a handler call');
+        return c.runtime.useModel(req.type as never, req.params);
+      case 'query': {
+        perms.require(needs[req.name]);
+        if (!c?.runtime) throw new Error('queries outside a handler call');
+        const q = c.runtime.queries[req.name] as (...a: unknown[]) => Promise<unknown>;
+        return q(...req.args);
+      }
+      case 'fetch':
+        return this.proxiedFetch(perms, req.url, req.init);
+    }
+  }
+
+  /** fetch on the plugin's behalf; every hop of a redirect is checked against net:<host>. */
+  private async proxiedFetch(perms: PermissionSet, url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) {
+    let target = new URL(url);
+    for (let hop = 0; hop < 5; hop++) {
+      if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error(`plugin "${this.name}" may fetch only http(s) URLs`);
+      if (!perms.allows(needs.net(target.host)) && !perms.allows(needs.net(target.hostname))) perms.require(needs.net(target.hostname));
+      const res = await fetch(target, { method: init.method, headers: init.headers, body: init.body, redirect: 'manual', signal: AbortSignal.timeout(this.limits.callTimeoutMs) });
+      const location = res.headers.get('location');
+      if (res.status >= 300 && res.status < 400 && location) {
+        await res.body?.cancel();
+        target = new URL(location, target);
+        continue;
+      }
+      const buf = await res.arrayBuffer();
+      if (buf.byteLength > this.limits.maxFetchBytes) throw new Error(`response larger than ${this.limits.maxFetchBytes} bytes`);
+      return { status: res.status, statusText: res.statusText, headers: Object.fromEntries(res.headers.entries()), body: Buffer.from(buf).toString('utf8') };
+    }
+    throw new Error('too many redirects');
+  }
+
+  // ── the proxy Plugin ──────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Built once from the first manifest. Components of a stopped plugin answer neutrally (validate →
+   * false, providers → empty) after the failure was reported, so the agent carries on without it.
+   */
+  private buildProxy(): Plugin {
+    const m = this.manifest;
+    const down = () => this.status !== 'running' && !(this.status === 'failed' && this.restarts < this.limits.maxRestarts && Date.now() - this.failedAt >= this.limits.restartDelayMs * 2 ** this.restarts);
+    const actions: Action[] = m.actions.map((a, i) => ({
+      ...a,
+      examples: a.examples as Action['examples'],
+      validate: async (rt, msg, state) => (down() ? false : Boolean(await this.call('action.validate', i, undefined, [msg, state], `action:${a.name}`, rt))),
+      handler: (rt, msg, state, options, callback, responses) => this.call('action.handler', i, undefined, [msg, state, options, Boolean(callback), responses], `action:${a.name}`, rt, undefined, callback) as never,
+    }));
+    const providers: Provider[] = m.providers.map((p, i) => ({
+      ...p,
+      get: async (rt, msg, state) => (down() ? {} : ((await this.call('provider.get', i, undefined, [msg, state], `provider:${p.name}`, rt)) ?? {})),
+    }));
+    const evaluators: Evaluator[] = m.evaluators.map((e, i) => ({
+      ...e,
+      validate: async (rt, msg, state) => (down() ? false : Boolean(await this.call('evaluator.validate', i, undefined, [msg, state], `evaluator:${e.name}`, rt))),
+      handler: (rt, msg, state, options, callback, responses) => this.call('evaluator.handler', i, undefined, [msg, state, options, Boolean(callback), responses], `evaluator:${e.name}`, rt, undefined, callback),
+    }));
+    const events = Object.fromEntries(
+      Object.entries(m.events).map(([name, n]) => [
+        name,
+        Array.from({ length: n }, (_, i) => async (payload: Record<string, unknown>) => {
+          const agentId = typeof payload.agentId === 'string' ? payload.agentId : undefined;
+          // An event the plugin may not read is simply not delivered to it.
+          if (down() || !this.permissions(agentId).allows(needs.pluginEvent(name))) return;
+          await this.call('event', i, name, [payload], `event:${name}`, undefined, agentId);
+        }),
+      ]),
+    );
+    const models = Object.fromEntries(m.models.map((type) => [type, (rt: PluginRuntime, params: Record<string, unknown>) => this.call('model', 0, type, [params], `model:${type}`, rt)]));
+    const services: ServiceClass[] = m.permissions.includes(needs.services)
+      ? m.services.map((s, i) => ({
+          serviceType: s.serviceType,
+          dependencies: s.dependencies,
+          start: async (rt) => {
+            this.permissions(rt.agentId).require(needs.services);
+            const info = (await this.call('service.start', i, undefined, [], `service:${s.serviceType}`, rt)) as { capabilityDescription?: string } | undefined;
+            return { capabilityDescription: info?.capabilityDescription, stop: async () => void (await this.call('service.stop', i, undefined, [], `service:${s.serviceType}`, rt).catch(() => undefined)) };
+          },
+        }))
+      : [];
+    return {
+      name: m.name,
+      version: m.version,
+      description: m.description,
+      config: m.config,
+      priority: m.priority,
+      permissions: m.permissions,
+      dependencies: m.dependencies,
+      init: m.hasInit
+        ? async (config, rt) => {
+            // Config values come from settings and the environment: only granted keys cross.
+            const perms = this.permissions(rt.agentId);
+            const allowed = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, perms.allows(`settings:${k}`) || perms.allows(`secrets:${k}`) ? v : '']));
+            await this.call('init', 0, undefined, [allowed], 'init', rt);
+          }
+        : undefined,
+      actions,
+      providers,
+      evaluators,
+      services,
+      models,
+      events,
+    };
+  }
+}
+
+function describeWorkerError(err: Error, limits: IsolationLimits): string {
+  if ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') return `exhausted its heap limit (${limits.maxOldGenerationSizeMb} MB)`;
+  return `crashed: ${err?.message ?? String(err)}`;
+}

@@ -1,0 +1,75 @@
+/**
+ * Messages across the worker boundary. Everything is structured-clone data: the plugin's objects
+ * never leave the worker, the runtime never enters it.
+ */
+
+export type ComponentKind =
+  | 'init'
+  | 'action.validate'
+  | 'action.handler'
+  | 'provider.get'
+  | 'evaluator.validate'
+  | 'evaluator.handler'
+  | 'event'
+  | 'model'
+  | 'service.start'
+  | 'service.stop';
+
+/** What the worker tells the host about the plugin it loaded (functions replaced by indexes). */
+export interface Manifest {
+  name: string;
+  version?: string;
+  description: string;
+  config?: Record<string, string | number | boolean | null | undefined>;
+  priority?: number;
+  permissions: string[];
+  dependencies?: string[];
+  hasInit: boolean;
+  actions: { name: string; similes?: string[]; description: string; examples?: unknown[][] }[];
+  providers: { name: string; description?: string; dynamic?: boolean; position?: number; private?: boolean }[];
+  evaluators: { name: string; description: string; similes?: string[]; alwaysRun?: boolean }[];
+  services: { serviceType: string; dependencies?: string[] }[];
+  models: string[];
+  /** Event name → number of handlers. */
+  events: Record<string, number>;
+}
+
+/** The per-call context the worker builds its runtime facade from. */
+export interface CallContext {
+  agentId: string;
+  /** The character without its secrets. */
+  character: unknown;
+  /** Only the settings and secrets this call may read. */
+  settings: Record<string, string | number | boolean | null | undefined>;
+  /** Names (not values) of the agent's secrets, so a refusal names the right permission. */
+  secretKeys: string[];
+  /** declared ∩ granted, so the worker can refuse early with the same message the host would give. */
+  permissions: string[];
+  declared: string[];
+}
+
+export type HostToWorker =
+  | { t: 'call'; id: number; kind: ComponentKind; index: number; key?: string; args: unknown[]; ctx: CallContext }
+  | { t: 'answer'; id: number; ok: true; value: unknown }
+  | { t: 'answer'; id: number; ok: false; error: string };
+
+export type WorkerRequest =
+  | { op: 'useModel'; type: string; params: Record<string, unknown> }
+  | { op: 'query'; name: 'recentMessages' | 'knowledge' | 'facts'; args: unknown[] }
+  | { op: 'fetch'; url: string; init: { method?: string; headers?: Record<string, string>; body?: string } }
+  | { op: 'callback'; content: Record<string, unknown> };
+
+export type WorkerToHost =
+  | { t: 'ready'; manifest: Manifest }
+  | { t: 'load_failed'; error: string }
+  | { t: 'result'; id: number; ok: true; value: unknown }
+  | { t: 'result'; id: number; ok: false; error: string }
+  | { t: 'request'; id: number; callId: number; req: WorkerRequest }
+  | { t: 'record'; callId: number; effect: Record<string, unknown> };
+
+/** What the host hands the worker when it starts. */
+export interface WorkerStart {
+  /** A file path (folder plugin's index) or an npm package name. */
+  entry: string;
+  kind: 'file' | 'package';
+}

@@ -1,0 +1,163 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { pathToFileURL } from 'node:url';
+import { parentPort, workerData } from 'node:worker_threads';
+import { checkPluginShape } from '../host.ts';
+import { PermissionDeniedError, covers } from '../permissions.ts';
+import type { Content, Plugin, PluginRuntime, ServiceInstance } from '../types.ts';
+import type { CallContext, HostToWorker, Manifest, WorkerRequest, WorkerStart, WorkerToHost } from './protocol.ts';
+
+/**
+ * The worker side of an isolated plugin: loads the plugin, describes it to the host, and runs its
+ * handlers when asked. The runtime handed to handlers is a facade whose every capability is a
+ * message to the host, which checks permissions before doing anything.
+ */
+
+const port = parentPort!;
+const start = workerData as WorkerStart;
+const send = (m: WorkerToHost) => port.postMessage(m);
+const currentCall = new AsyncLocalStorage<number>();
+
+let nextRequest = 1;
+const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+function request(callId: number, req: WorkerRequest): Promise<unknown> {
+  const id = nextRequest++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    send({ t: 'request', id, callId, req });
+  });
+}
+
+/** Data only across the boundary: functions, symbols and class instances become plain JSON. */
+function plain(value: unknown): unknown {
+  if (value === undefined) return undefined;
+  if (value instanceof Error) return { error: value.message };
+  try {
+    return structuredClone(value);
+  } catch {
+    return JSON.parse(JSON.stringify(value, (_k, v) => (v instanceof Error ? v.message : v)));
+  }
+}
+
+function makeRuntime(callId: number, ctx: CallContext): PluginRuntime {
+  const refuse = (permission: string): never => {
+    const declared = ctx.declared.some((d) => covers(d, permission));
+    throw new PermissionDeniedError(plugin.name, permission, declared ? 'not_granted' : 'undeclared', ctx.agentId);
+  };
+  return {
+    agentId: ctx.agentId,
+    character: ctx.character as PluginRuntime['character'],
+    getSetting(key) {
+      if (Object.prototype.hasOwnProperty.call(ctx.settings, key)) return ctx.settings[key];
+      return refuse(`${ctx.secretKeys.includes(key) ? 'secrets' : 'settings'}:${key}`);
+    },
+    useModel: async (type, params) => String(await request(callId, { op: 'useModel', type, params: plain(params) as Record<string, unknown> })),
+    getService: () => undefined,
+    queries: {
+      recentMessages: (...args) => request(callId, { op: 'query', name: 'recentMessages', args }) as never,
+      knowledge: (...args) => request(callId, { op: 'query', name: 'knowledge', args }) as never,
+      facts: (...args) => request(callId, { op: 'query', name: 'facts', args }) as never,
+    },
+    record: (effect) => send({ t: 'record', callId, effect: plain(effect) as Record<string, unknown> }),
+  };
+}
+
+// fetch goes through the host, which checks net:<host> for the agent of the call in progress.
+globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  const headers = init?.headers ? Object.fromEntries(new Headers(init.headers).entries()) : undefined;
+  const body = typeof init?.body === 'string' ? init.body : undefined;
+  const r = (await request(currentCall.getStore() ?? 0, { op: 'fetch', url, init: { method: init?.method, headers, body } })) as {
+    status: number;
+    statusText: string;
+    headers: Record<string, string>;
+    body: string;
+  };
+  return new Response(r.status === 204 || r.status === 304 ? null : r.body, { status: r.status, statusText: r.statusText, headers: r.headers });
+}) as typeof fetch;
+
+let plugin: Plugin;
+const services = new Map<number, ServiceInstance>();
+
+async function run(msg: Extract<HostToWorker, { t: 'call' }>): Promise<unknown> {
+  const runtime = makeRuntime(msg.id, msg.ctx);
+  const [a0, a1, a2, a3, a4] = msg.args as [unknown, unknown, unknown, unknown, unknown];
+  const callback = (content: Content) => request(msg.id, { op: 'callback', content: plain(content) as Record<string, unknown> }).then(() => undefined);
+  switch (msg.kind) {
+    case 'init':
+      return plugin.init?.(a0 as Record<string, string>, runtime);
+    case 'action.validate':
+      return plugin.actions![msg.index]!.validate(runtime, a0 as never, a1 as never);
+    case 'action.handler':
+      return plugin.actions![msg.index]!.handler(runtime, a0 as never, a1 as never, a2 as never, a3 ? callback : undefined, a4 as never);
+    case 'provider.get':
+      return plugin.providers![msg.index]!.get(runtime, a0 as never, a1 as never);
+    case 'evaluator.validate':
+      return plugin.evaluators![msg.index]!.validate(runtime, a0 as never, a1 as never);
+    case 'evaluator.handler':
+      return plugin.evaluators![msg.index]!.handler(runtime, a0 as never, a1 as never, a2 as never, a3 ? callback : undefined, a4 as never);
+    case 'event':
+      return plugin.events![msg.key!]![msg.index]!(a0 as Record<string, unknown>);
+    case 'model':
+      return plugin.models![msg.key!]!(runtime, a0 as Record<string, unknown>);
+    case 'service.start': {
+      const instance = await plugin.services![msg.index]!.start(runtime);
+      services.set(msg.index, instance);
+      return { capabilityDescription: instance.capabilityDescription };
+    }
+    case 'service.stop': {
+      const instance = services.get(msg.index);
+      services.delete(msg.index);
+      return instance?.stop();
+    }
+  }
+}
+
+port.on('message', (msg: HostToWorker) => {
+  if (msg.t === 'answer') {
+    const p = pending.get(msg.id);
+    pending.delete(msg.id);
+    if (p) msg.ok ? p.resolve(msg.value) : p.reject(Object.assign(new Error(msg.error), { name: msg.error.startsWith('plugin "') ? 'PermissionDeniedError' : 'Error' }));
+    return;
+  }
+  currentCall.run(msg.id, () => {
+    Promise.resolve()
+      .then(() => run(msg))
+      .then(
+        (value) => send({ t: 'result', id: msg.id, ok: true, value: plain(value) }),
+        (err) => send({ t: 'result', id: msg.id, ok: false, error: (err as Error)?.message ?? String(err) }),
+      );
+  });
+});
+
+function describe(p: Plugin): Manifest {
+  return {
+    name: p.name,
+    version: p.version,
+    description: p.description,
+    config: p.config,
+    priority: p.priority,
+    permissions: [...(p.permissions ?? [])],
+    dependencies: p.dependencies,
+    hasInit: typeof p.init === 'function',
+    actions: (p.actions ?? []).map((a) => ({ name: a.name, similes: a.similes, description: a.description, examples: plain(a.examples) as unknown[][] | undefined })),
+    providers: (p.providers ?? []).map((pr) => ({ name: pr.name, description: pr.description, dynamic: pr.dynamic, position: pr.position, private: pr.private })),
+    evaluators: (p.evaluators ?? []).map((e) => ({ name: e.name, description: e.description, similes: e.similes, alwaysRun: e.alwaysRun })),
+    services: (p.services ?? []).map((s) => ({ serviceType: s.serviceType, dependencies: s.dependencies })),
+    models: Object.keys(p.models ?? {}).filter((k) => typeof p.models![k] === 'function'),
+    events: Object.fromEntries(Object.entries(p.events ?? {}).map(([k, v]) => [k, (v ?? []).length])),
+  };
+}
+
+try {
+  const mod = (await import(start.kind === 'file' ? pathToFileURL(start.entry).href : start.entry)) as Record<string, unknown>;
+  const candidate = mod.default ?? mod.plugin ?? Object.values(mod).find((v) => v && typeof v === 'object' && 'name' in (v as object));
+  const shape = checkPluginShape(candidate);
+  if (!shape.ok) send({ t: 'load_failed', error: `does not export an ElizaOS plugin: ${shape.problems.join('; ')}` });
+  else {
+    plugin = shape.plugin;
+    send({ t: 'ready', manifest: describe(plugin) });
+  }
+} catch (err) {
+  send({ t: 'load_failed', error: (err as Error)?.message ?? String(err) });
+}

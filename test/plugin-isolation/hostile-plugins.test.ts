@@ -1,0 +1,125 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startIsolatedPlugin, type IsolatedPlugin, type PluginFailure } from '../../src/plugin-host/isolation/index.ts';
+import { emptyState, fakeRuntime, fixture, message } from './support/runtime.ts';
+
+const started: IsolatedPlugin[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((p) => p.stop()));
+});
+
+async function start(file: string, opts: Omit<Parameters<typeof startIsolatedPlugin>[0], 'entry' | 'kind'> = {}) {
+  const failures: PluginFailure[] = [];
+  const p = await startIsolatedPlugin({ entry: fixture(file), kind: 'file', onFailure: (f) => failures.push(f), ...opts });
+  started.push(p);
+  return { p, failures };
+}
+
+let server: Server;
+let port = 0;
+beforeAll(async () => {
+  server = createServer((req, res) => res.end(`hello from ${req.url}`));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+describe('isolated plugins: hostile behaviour is contained and reported', () => {
+  it('a plugin that throws on load is refused with its error; nothing keeps running', async () => {
+    await expect(startIsolatedPlugin({ entry: fixture('throws-on-load.mjs'), kind: 'file' })).rejects.toThrow('boom at load');
+  });
+
+  it('a handler that throws fails that call only; the plugin keeps running', async () => {
+    const { p, failures } = await start('throws-in-handler.mjs');
+    const { runtime } = fakeRuntime('agent-1');
+    await expect(p.plugin.providers![0]!.get(runtime, message('hi'), emptyState)).rejects.toThrow('provider exploded');
+    expect(p.status).toBe('running');
+    expect(failures).toEqual([]);
+  });
+
+  it('an infinite loop is cut at the call time limit: the worker is terminated and the failure reported', async () => {
+    const { p, failures } = await start('infinite-loop.mjs', { limits: { callTimeoutMs: 300, maxRestarts: 0 } });
+    const { runtime } = fakeRuntime('agent-1');
+    await expect(p.plugin.providers![0]!.get(runtime, message('hi'), emptyState)).rejects.toThrow('did not finish within 300 ms');
+    expect(p.status).toBe('failed');
+    expect(failures).toMatchObject([{ plugin: 'looper', component: 'provider:LOOPER', agentId: 'agent-1', reportedToCaller: true }]);
+    // Stopped: its provider now answers empty instead of hanging the agent again.
+    expect(await p.plugin.providers![0]!.get(runtime, message('again'), emptyState)).toEqual({});
+  });
+
+  it('a plugin that allocates until its heap limit is stopped, reported, and can be restarted', async () => {
+    const { p, failures } = await start('heap-hog.mjs', { limits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4, callTimeoutMs: 20_000, maxRestarts: 0 } });
+    const { runtime } = fakeRuntime('agent-1');
+    await expect(p.plugin.providers![0]!.get(runtime, message('hi'), emptyState)).rejects.toThrow('exhausted its heap limit (16 MB)');
+    expect(p.status).toBe('failed');
+    expect(failures[0]).toMatchObject({ plugin: 'heap-hog', error: 'exhausted its heap limit (16 MB)' });
+    await p.restart();
+    expect(p.status).toBe('running');
+    expect(p.restarts).toBe(1);
+    expect(p.plugin.providers!.map((x) => x.name)).toEqual(['HOG']);
+  });
+
+  it('a secret that was declared but not granted is refused by name; the worker sees no environment and no secrets', async () => {
+    const { p } = await start('secret-reader.mjs');
+    const { runtime } = fakeRuntime('agent-1', {}, { OPENAI_API_KEY: 'sk-very-secret' });
+    await expect(p.plugin.providers![0]!.get(runtime, message('hi'), emptyState)).rejects.toThrow('plugin "secret-reader" needs permission "secrets:OPENAI_API_KEY", which is not granted for agent agent-1');
+    // Granted for this agent: the value crosses, and only that one.
+    const granted = await start('secret-reader.mjs', { grants: (agentId) => (agentId === 'agent-1' ? ['secrets:OPENAI_API_KEY'] : []) });
+    const out = await granted.p.plugin.providers![0]!.get(runtime, message('hi'), emptyState);
+    expect(out.text).toContain('key=sk-very-secret');
+    expect(out.text).toContain('env={}');
+    expect(out.text!.slice(out.text!.indexOf('character='), out.text!.indexOf(' key='))).not.toContain('sk-very-secret');
+    // Another agent was not granted it.
+    await expect(granted.p.plugin.providers![0]!.get(fakeRuntime('agent-2', {}, { OPENAI_API_KEY: 'sk-other' }).runtime, message('hi'), emptyState)).rejects.toThrow('not granted for agent agent-2');
+  });
+
+  it('an undeclared setting is refused with a message naming the permission', async () => {
+    const { p } = await start('net-reacher.mjs', { grants: () => ['net:localhost'] });
+    const { runtime } = fakeRuntime('agent-1', { TARGET: `http://127.0.0.1:${port}/x` });
+    await expect(p.plugin.actions![0]!.handler(runtime, message('go'), emptyState, {}, undefined)).rejects.toThrow('needs permission "settings:TARGET", which is not granted');
+  });
+
+  it('fetch reaches a granted host and is refused for a host the manifest does not declare; raw sockets are not importable', async () => {
+    const { p } = await start('net-reacher.mjs', { grants: () => ['settings:TARGET', 'net:localhost'] });
+    const allowed = fakeRuntime('agent-1', { TARGET: `http://localhost:${port}/ok` }).runtime;
+    expect(await p.plugin.actions![0]!.handler(allowed, message('go'), emptyState, {}, undefined)).toMatchObject({ success: true, text: 'hello from /ok' });
+    const other = fakeRuntime('agent-1', { TARGET: `http://127.0.0.1:${port}/no` }).runtime;
+    await expect(p.plugin.actions![0]!.handler(other, message('go'), emptyState, {}, undefined)).rejects.toThrow('needs permission "net:127.0.0.1", which its manifest does not declare');
+    await expect(p.plugin.actions![1]!.handler(allowed, message('go'), emptyState, {}, undefined)).rejects.toThrow(/node:net" is not available to isolated plugins/);
+    expect(p.status).toBe('running');
+  });
+
+  it('a declared host that is not granted is refused', async () => {
+    const { p } = await start('net-reacher.mjs', { grants: () => ['settings:TARGET'] });
+    const rt = fakeRuntime('agent-1', { TARGET: `http://localhost:${port}/ok` }).runtime;
+    await expect(p.plugin.actions![0]!.handler(rt, message('go'), emptyState, {}, undefined)).rejects.toThrow('needs permission "net:localhost", which is not granted for agent agent-1');
+  });
+
+  it('a plugin that floods events is stopped after its quota; what it recorded within the quota is kept', async () => {
+    const { p, failures } = await start('flooder.mjs', { grants: () => ['events:append:agent.fact_recorded'], limits: { maxEffectsPerMinute: 50, maxRestarts: 0 } });
+    const { runtime, effects } = fakeRuntime('agent-1');
+    await expect(p.plugin.providers![0]!.get(runtime, message('hi'), emptyState)).rejects.toThrow('flooded events (more than 50 records a minute)');
+    expect(p.status).toBe('failed');
+    expect(effects).toHaveLength(50);
+    expect(failures).toMatchObject([{ plugin: 'flooder', component: 'provider:FLOOD' }]);
+  });
+
+  it('a well-behaved plugin works through the proxy: settings, queries, records, action callbacks, all per its grants', async () => {
+    const { p } = await start('good.mjs', { grants: () => ['settings:GREETING', 'events:read:message.posted', 'events:append:agent.fact_recorded'] });
+    const { runtime, effects } = fakeRuntime('agent-1', { GREETING: 'Hello' });
+    const out = await p.plugin.providers![0]!.get(runtime, message('hi'), emptyState);
+    expect(out).toEqual({ text: 'GOOD_EXT: Hello (1 recent)', values: { inWorker: 'undefined' } });
+    expect(effects).toEqual([{ kind: 'fact', roomId: 'room-1', text: 'good-ext saw a message', sourceMessageIds: ['msg-1'] }]);
+    const said: string[] = [];
+    const result = await p.plugin.actions![0]!.handler(runtime, message('world'), emptyState, {}, async (c) => void said.push(String(c.text)));
+    expect(result).toEqual({ success: true, text: 'greeted' });
+    expect(said).toEqual(['Hello, world']);
+  });
+
+  it('a folder plugin written in TypeScript loads in the worker', async () => {
+    const p = await startIsolatedPlugin({ entry: fixture('ts-plugin/index.ts'), kind: 'file' });
+    started.push(p);
+    expect(await p.plugin.providers![0]!.get(fakeRuntime('a').runtime, message('x'), emptyState)).toEqual({ text: 'hello from a TypeScript plugin' });
+  });
+});
