@@ -1,6 +1,6 @@
 import type { Caller } from '../app/commands/context.ts';
 import type { AccountView, AgentView, RoomView } from '../projections/read-model.ts';
-import { withoutSecrets } from '../app/commands/character-secrets.ts';
+import { stripSecrets } from '../characters/secrets.ts';
 import type { LogFanout } from './fanout.ts';
 import type { Reply, RequestInfo } from './http.ts';
 import type { Metrics } from './metrics.ts';
@@ -42,7 +42,7 @@ export interface ServerContext {
 export type AppRouter = Router<Handler>;
 
 export const accountOut = (a: AccountView) => ({ id: a.id, username: a.username, name: a.name, role: a.role, createdAt: a.createdAt });
-export const agentOut = (a: AgentView) => ({ id: a.id, name: a.name, status: a.status, character: withoutSecrets(a.character), createdAt: a.createdAt });
+export const agentOut = (a: AgentView) => ({ id: a.id, name: a.name, status: a.status, character: stripSecrets(a.character), createdAt: a.createdAt });
 export const roomOut = (r: RoomView) => ({
   id: r.id,
   name: r.name,

@@ -2,7 +2,7 @@ import { CharacterSchema, type Character } from '../../characters/schema.ts';
 import type { AgentView } from '../../projections/read-model.ts';
 import { newId } from '../../shared/ids.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
-import { sealSecrets } from './character-secrets.ts';
+import { sealCharacterSecrets } from '../../characters/secrets.ts';
 import { authorOf, catchUp, streams, type Caller, type CommandContext } from './context.ts';
 import { parseInput } from './validate.ts';
 
@@ -36,7 +36,7 @@ export async function createAgent(ctx: CommandContext, caller: Caller, input: un
     await catchUp(ctx);
     assertNameFree(ctx, character.name);
     const agentId = newId();
-    const sealed = sealSecrets(character, ctx.secrets);
+    const sealed = sealCharacterSecrets(character, ctx.secrets);
     const meta = { author: authorOf(caller) };
     const result = await ctx.store.append(
       streams.agent(agentId),
@@ -73,7 +73,7 @@ export async function updateAgent(ctx: CommandContext, caller: Caller, agentId: 
     const version = await ctx.store.streamVersion(streams.agent(agentId));
     const result = await ctx.store.append(
       streams.agent(agentId),
-      [{ id: newId(), type: 'agent.updated', data: { agentId, name: merged.name, character: sealSecrets(merged, ctx.secrets) }, meta: { author: authorOf(caller) } }],
+      [{ id: newId(), type: 'agent.updated', data: { agentId, name: merged.name, character: sealCharacterSecrets(merged, ctx.secrets) }, meta: { author: authorOf(caller) } }],
       { expectedVersion: version },
     );
     await ctx.projections.waitFor(result.lastSeq);

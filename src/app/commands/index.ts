@@ -4,5 +4,5 @@ export * from './auth.ts';
 export * from './agents.ts';
 export * from './rooms.ts';
 export * from './messages.ts';
-export { sealSecrets, withoutSecrets } from './character-secrets.ts';
+export { sealCharacterSecrets, stripSecrets } from '../../characters/secrets.ts';
 export { parseInput } from './validate.ts';
