@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendDelta, mergeMessages, settleDraft } from '../../web/src/api/timeline.ts';
+import { appendDelta, mergeMessages, pruneDrafts, settleDraft } from '../../web/src/api/timeline.ts';
 import type { Message } from '../../web/src/api/types.ts';
 
 // The client's pure timeline logic (no browser needed): what the chat shows after replays and streams.
@@ -32,5 +32,12 @@ describe('room timeline', () => {
   it('leaves drafts alone for a message that answers nothing', () => {
     const d = appendDelta({}, 'agent1', 'm1', 'x');
     expect(settleDraft(d, msg(6))).toBe(d);
+  });
+
+  it('drops a draft that stopped streaming (a failed reply) after the idle time, keeps live ones', () => {
+    let d = appendDelta({}, 'agent1', 'm1', 'half a rep', 1000);
+    d = appendDelta(d, 'agent2', 'm2', 'still going', 50_000);
+    expect(pruneDrafts(d, 30_000, 60_000)).toBe(d);
+    expect(Object.keys(pruneDrafts(d, 70_000, 60_000))).toEqual(['agent2:m2']);
   });
 });

@@ -8,18 +8,25 @@ import { browserMissing, ensureWebBuilt, launchBrowser } from './browser.ts';
 describe.skipIf(browserMissing)('web client (mock API)', () => {
   let browser: Browser;
   let server: MockServer;
+  /** Access tokens that expire after 1.5 s, for the refresh tests. */
+  let shortLived: MockServer;
 
   beforeAll(async () => {
     ensureWebBuilt();
-    browser = await launchBrowser();
+    [browser, server, shortLived] = await Promise.all([
+      launchBrowser(),
+      startMockApiServer({ registerRole: 'operator', tokenDelayMs: 60 }),
+      startMockApiServer({ registerRole: 'operator', accessTtlMs: 1500 }),
+    ]);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await shortLived?.close();
   });
 
-  async function signUp(page: Page, username: string) {
-    await page.goto(server.url + '/');
+  async function signUp(page: Page, username: string, on: MockServer = server) {
+    await page.goto(on.url + '/');
     await page.getByRole('button', { name: 'Register' }).click();
     await page.getByLabel('Username').fill(username);
     await page.getByLabel('Password').fill('correct horse battery');
@@ -30,7 +37,6 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
   }
 
   it('registers, creates a room with the default agent, and shows the reply streamed then final', async () => {
-    server = await startMockApiServer({ registerRole: 'operator', tokenDelayMs: 60 });
     const page = await browser.newPage();
     await signUp(page, 'ada');
     await expect.poll(() => page.getByTestId('connection-status').textContent()).toContain('Live');
@@ -70,22 +76,48 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
   });
 
   it('refreshes an expired access token once and carries on', async () => {
-    await server.close();
-    server = await startMockApiServer({ accessTtlMs: 1500, registerRole: 'operator' });
     const page = await browser.newPage();
-    await signUp(page, 'linus');
+    await signUp(page, 'linus', shortLived);
     await new Promise((r) => setTimeout(r, 1700));
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Agents', exact: true }).click();
     await page.getByTestId('agent').filter({ hasText: 'Eliza' }).waitFor();
     await expect(page.getByRole('heading', { name: 'Agents', level: 1 }).isVisible()).resolves.toBe(true);
     // The socket too: after a drop its expired token is refused with 4401, refreshed, and it comes back.
     await new Promise((r) => setTimeout(r, 1700));
-    server.dropSockets();
+    shortLived.dropSockets();
     await expect.poll(() => page.getByTestId('connection-status').textContent(), { timeout: 15_000 }).toContain('Reconnecting');
     await expect.poll(() => page.getByTestId('connection-status').textContent(), { timeout: 15_000 }).toContain('Live');
-    await expect.poll(() => server.socketCount()).toBe(1);
+    await expect.poll(() => shortLived.socketCount()).toBe(1);
     await page.close();
   });
+
+  it('shares a rotated token pair between tabs instead of reusing a spent refresh token', async () => {
+    const context = await browser.newContext();
+    const a = await context.newPage();
+    await a.goto(shortLived.url + '/');
+    await a.getByRole('button', { name: 'Register' }).click();
+    await a.getByLabel('Username').fill('tabby');
+    await a.getByLabel('Password').fill('correct horse battery');
+    await a.getByLabel('Keep me signed in on this device').check();
+    await a.getByRole('button', { name: 'Register' }).click();
+    await a.getByRole('heading', { name: 'Chat', level: 1 }).waitFor();
+    const b = await context.newPage();
+    await b.goto(shortLived.url + '/#/agents');
+    await b.getByTestId('agent').first().waitFor();
+    await new Promise((r) => setTimeout(r, 1700));
+    // Tab A refreshes first; tab B, still holding the spent refresh token in memory, must not use it.
+    // (Each tab is brought to the front before it acts: background tabs are throttled.)
+    await a.bringToFront();
+    await a.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Agents', exact: true }).click();
+    await a.getByTestId('agent').first().waitFor();
+    await b.bringToFront();
+    await b.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chat', exact: true }).click();
+    await b.getByRole('heading', { name: 'Your rooms' }).waitFor();
+    await b.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Agents', exact: true }).click();
+    await b.getByTestId('agent').first().waitFor();
+    expect(await b.getByRole('heading', { name: 'Sign in to Chronicle' }).count()).toBe(0);
+    await context.close();
+  }, 60_000);
 
   it('goes back to the login screen when the refresh token is refused', async () => {
     const page = await browser.newPage();

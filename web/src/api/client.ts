@@ -1,5 +1,5 @@
 import { ApiError, errorFromResponse } from './errors.ts';
-import { clearSession, saveSession, sessionFrom, type Session } from './session.ts';
+import { clearSession, loadSession, saveSession, sessionFrom, type Session } from './session.ts';
 import type {
   Account, ActorNode, Agent, KnowledgeDocument, KnowledgeHit, LogEvent, Message, Room, TokenPair,
 } from './types.ts';
@@ -115,6 +115,14 @@ export class ApiClient {
     this.refreshing ??= (async () => {
       const s = this.session;
       if (!s) return false;
+      // Another tab sharing localStorage may have rotated the pair already: using our old refresh
+      // token would be a reuse (and revoke the family), so take the newer pair instead.
+      const stored = loadSession();
+      if (stored && stored.account.id === s.account.id && stored.refreshToken !== s.refreshToken) {
+        this.session = stored;
+        this.onSessionChange(stored);
+        return true;
+      }
       try {
         const res = await this.send('POST', '/api/v1/auth/refresh', { refreshToken: s.refreshToken }, undefined);
         if (!res.ok) throw await errorFromResponse(res);

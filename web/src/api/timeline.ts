@@ -17,14 +17,20 @@ export function mergeMessages(current: Message[], incoming: Message[]): Message[
 }
 
 /** A reply being streamed: key `${agentId}:${replyTo}`, text so far. */
-export type Drafts = Record<string, { agentId: string; replyTo: string; text: string }>;
+export type Drafts = Record<string, { agentId: string; replyTo: string; text: string; at: number }>;
 
 export const draftKey = (agentId: string, replyTo: string) => `${agentId}:${replyTo}`;
 
-export function appendDelta(drafts: Drafts, agentId: string, replyTo: string, delta: string): Drafts {
+export function appendDelta(drafts: Drafts, agentId: string, replyTo: string, delta: string, at = Date.now()): Drafts {
   const key = draftKey(agentId, replyTo);
   const prev = drafts[key];
-  return { ...drafts, [key]: { agentId, replyTo, text: (prev?.text ?? '') + delta } };
+  return { ...drafts, [key]: { agentId, replyTo, text: (prev?.text ?? '') + delta, at } };
+}
+
+/** A reply that stopped streaming without a final message (it failed) is dropped after `idleMs`. */
+export function pruneDrafts(drafts: Drafts, now: number, idleMs: number): Drafts {
+  const keep = Object.entries(drafts).filter(([, d]) => now - d.at < idleMs);
+  return keep.length === Object.keys(drafts).length ? drafts : Object.fromEntries(keep);
 }
 
 /** The final message replaces its draft. */

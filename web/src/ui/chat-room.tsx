@@ -1,6 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { describeError } from '../api/errors.ts';
-import { appendDelta, mergeMessages, settleDraft, type Drafts } from '../api/timeline.ts';
+import { appendDelta, mergeMessages, pruneDrafts, settleDraft, type Drafts } from '../api/timeline.ts';
 import type { Agent, Message, Room } from '../api/types.ts';
 import { ErrorText, formatTime } from './common.tsx';
 import { isOperator, useApp } from './context.ts';
@@ -8,6 +8,7 @@ import { href } from './route.ts';
 
 const PAGE = 50;
 const TYPING_MS = 8000;
+const DRAFT_IDLE_MS = 60_000;
 
 /**
  * One room: its history (latest page, more on request), live messages from the socket, replies
@@ -74,15 +75,16 @@ export function ChatRoom({ roomId, agents }: { roomId: string; agents: Agent[] }
     };
   }, [roomId]);
 
-  // Typing indicators fade when no frame renews them.
+  // Typing indicators fade when no frame renews them; a draft whose reply failed goes too.
   useEffect(() => {
-    if (Object.keys(typing).length === 0) return;
+    if (Object.keys(typing).length === 0 && Object.keys(drafts).length === 0) return;
     const t = setTimeout(() => {
       const now = Date.now();
       setTyping((cur) => Object.fromEntries(Object.entries(cur).filter(([, at]) => now - at < TYPING_MS)));
+      setDrafts((cur) => pruneDrafts(cur, now, DRAFT_IDLE_MS));
     }, 1000);
     return () => clearTimeout(t);
-  }, [typing]);
+  }, [typing, drafts]);
 
   // Keep the view at the bottom while the person is there (not when reading older messages).
   useLayoutEffect(() => {
