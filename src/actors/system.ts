@@ -6,6 +6,7 @@ import { characterSetting, openCharacterSecrets } from '../characters/secrets.ts
 import type { AnyRecordedEvent } from '../events/envelope.ts';
 import { createPluginHost, type PluginHost } from '../plugin-host/host.ts';
 import { loadPlugins } from '../plugin-host/loader.ts';
+import { followGrants } from '../plugin-host/isolation/defaults.ts';
 import type { PluginRuntime } from '../plugin-host/types.ts';
 import { derivedId, sha256Hex } from '../shared/ids.ts';
 import { silentLogger, type Logger } from '../shared/logger.ts';
@@ -76,6 +77,7 @@ export class ChronicleActorSystem implements ActorSystem {
   private readonly services: ServiceManager;
   private readonly inspect?: Inspector;
   private subscription?: Subscription;
+  private grants?: Subscription;
   private snapshotTimer?: NodeJS.Timeout;
   private processedSeq = 0;
   private live = false;
@@ -129,6 +131,8 @@ export class ChronicleActorSystem implements ActorSystem {
     if (this.live || this.subscription) return;
     this.system.send({ type: 'START' });
     await this.services.start([...createPluginHost([bootstrapPlugin, ...(this.deps.plugins ?? [])]).services()]);
+    // Plugin permission grants are events; isolated plugins check them on every call.
+    this.grants = followGrants(this.deps.store);
     const fromSeq = await this.restoreSnapshots();
     this.headAtStart = await this.deps.store.head();
     this.processedSeq = fromSeq;
@@ -150,6 +154,7 @@ export class ChronicleActorSystem implements ActorSystem {
     this.live = false;
     this.system.send({ type: 'STOP' });
     this.subscription?.unsubscribe();
+    this.grants?.unsubscribe();
     for (const t of this.restarts) clearTimeout(t);
     this.restarts.clear();
     // In-flight turns are abandoned: nothing they did is in the log, so the restarted system resumes them.

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { checkPluginShape } from './host.ts';
+import { isolation } from './isolation/defaults.ts';
+import { startIsolatedPlugin } from './isolation/isolated-plugin.ts';
 import type { Plugin } from './types.ts';
 
 /** plugins/ at the repository root: trusted plugins that ship with Chronicle and run in-process. */
@@ -77,7 +79,9 @@ async function doLoad(name: string, dir: string): Promise<Plugin | null> {
       mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     } else {
       if (!/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i.test(name)) throw new PluginLoadError(name, `"${name}" is not a valid plugin or npm package name`);
-      mod = (await import(name)) as Record<string, unknown>;
+      // Third-party code: an npm package runs in its own worker thread behind the same Plugin shape.
+      const isolated = await startIsolatedPlugin({ entry: name, kind: 'package', grants: isolation.ledger.source, limits: isolation.limits, onFailure: (f) => isolation.onFailure(f) });
+      return isolated.plugin;
     }
   } catch (err) {
     if (err instanceof PluginLoadError) throw err;

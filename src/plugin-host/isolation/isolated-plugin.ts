@@ -146,13 +146,15 @@ class IsolatedHost implements IsolatedPlugin {
         stackSizeMb: this.limits.stackSizeMb,
       },
     });
+    // A plugin worker never keeps the process alive on its own.
+    worker.unref();
     this.worker = worker;
     let detach = () => {};
     const manifest = await new Promise<Manifest>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`did not load within ${this.limits.loadTimeoutMs} ms`)), this.limits.loadTimeoutMs);
       const onMessage = (m: WorkerToHost) => {
         if (m.t === 'ready') resolve(m.manifest);
-        else if (m.t === 'load_failed') reject(new Error(m.error));
+        else if (m.t === 'load_failed') reject(Object.assign(new Error(m.error), { code: m.code }));
         else reject(new Error(`unexpected first message "${m.t}"`));
       };
       const onError = (err: Error) => reject(new Error(describeWorkerError(err, this.limits)));

@@ -61,7 +61,7 @@ export type WorkerRequest =
 
 export type WorkerToHost =
   | { t: 'ready'; manifest: Manifest }
-  | { t: 'load_failed'; error: string }
+  | { t: 'load_failed'; error: string; code?: string }
   | { t: 'result'; id: number; ok: true; value: unknown }
   | { t: 'result'; id: number; ok: false; error: string }
   | { t: 'request'; id: number; callId: number; req: WorkerRequest }

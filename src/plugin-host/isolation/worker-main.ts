@@ -159,5 +159,5 @@ try {
     send({ t: 'ready', manifest: describe(plugin) });
   }
 } catch (err) {
-  send({ t: 'load_failed', error: (err as Error)?.message ?? String(err) });
+  send({ t: 'load_failed', error: (err as Error)?.message ?? String(err), code: (err as { code?: string })?.code });
 }
