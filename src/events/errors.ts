@@ -35,7 +35,15 @@ export class StoreClosedError extends Error {
 export class WriterLockedError extends Error {
   override readonly name = 'WriterLockedError';
   constructor(readonly path: string) {
-    super(`another process is writing to the event log ${path} (its writer lock is held); stop it first`);
+    super(`the event log ${path} already has a writer (another process, or another store in this one, holds its writer lock): stop it first, or open the log read-only`);
+  }
+}
+
+/** The store was opened with `{ readonly: true }`: it reads, verifies and exports, but never writes. */
+export class ReadOnlyStoreError extends Error {
+  override readonly name = 'ReadOnlyStoreError';
+  constructor(readonly path: string) {
+    super(`the event log ${path} was opened read-only; open it without { readonly: true } to write (only one writer at a time)`);
   }
 }
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SqliteEventStore, WriterLockedError, type AnyRecordedEvent } from '../../src/events/index.ts';
+import { ReadOnlyStoreError, SqliteEventStore, WriterLockedError, type AnyRecordedEvent } from '../../src/events/index.ts';
 import { started, until } from './support/events.ts';
 import { tempDir } from './support/temp-dir.ts';
 
@@ -11,24 +11,28 @@ let n = 0;
 const newPath = () => join(dir, `writer-${++n}.db`);
 
 describe('one writer per file', () => {
-  it('a second store on the same file can read but not append while the first writes', async () => {
+  it('a second writable store on the same file is refused at open; a read-only one reads beside the writer', async () => {
     const path = newPath();
     const a = new SqliteEventStore({ path });
-    const b = new SqliteEventStore({ path });
+    expect(() => new SqliteEventStore({ path })).toThrow(WriterLockedError);
+    const b = new SqliteEventStore({ path, readonly: true });
     await a.append('room-a', [started('e1')]);
     expect(await b.head()).toBe(1);
     expect((await b.readAll()).map((e) => e.id)).toEqual(['e1']);
-    await expect(b.append('room-a', [started('e2')])).rejects.toBeInstanceOf(WriterLockedError);
+    await expect(b.append('room-a', [started('e2')])).rejects.toBeInstanceOf(ReadOnlyStoreError);
     expect(await a.head()).toBe(1);
     await a.append('room-a', [started('e3')]);
     expect(await b.streamVersion('room-a')).toBe(2); // a reader does not trust a stale cache
+    expect(await b.verify()).toEqual({ ok: true, checked: 2 });
     await a.close();
-
-    // Once the writer is gone, the other store takes over from the file's real head: no fork.
-    const r = await b.append('room-a', [started('e4')], { expectedVersion: 2 });
-    expect(r).toMatchObject({ lastSeq: 3, version: 3 });
-    expect(await b.verify()).toEqual({ ok: true, checked: 3 });
     await b.close();
+
+    // Once the writer is gone, a new writer takes over from the file's real head: no fork.
+    const c = new SqliteEventStore({ path });
+    const r = await c.append('room-a', [started('e4')], { expectedVersion: 2 });
+    expect(r).toMatchObject({ lastSeq: 3, version: 3 });
+    expect(await c.verify()).toEqual({ ok: true, checked: 3 });
+    await c.close();
   });
 });
 
@@ -41,10 +45,15 @@ describe('one writer per file, across processes', () => {
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       await until(() => out.includes('held'), 'the child to hold the writer lock', 4_000);
-      const store = new SqliteEventStore({ path });
-      await expect(store.append('room-a', [started('e1')])).rejects.toBeInstanceOf(WriterLockedError);
+      expect(() => new SqliteEventStore({ path })).toThrow(WriterLockedError);
+      const reader = new SqliteEventStore({ path, readonly: true });
+      expect((await reader.readAll()).map((e) => e.id)).toEqual(['from-child']);
       child.kill('SIGKILL');
       await once(child, 'exit');
+      // The SIGKILLed writer left its WAL behind; a reader still sees every committed event.
+      expect(await reader.verify()).toEqual({ ok: true, checked: 1 });
+      await reader.close();
+      const store = new SqliteEventStore({ path });
       await expect(store.append('room-a', [started('e1')])).resolves.toMatchObject({ lastSeq: 2 });
       expect(await store.verify()).toEqual({ ok: true, checked: 2 });
       await store.close();

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { Subject, throwError, type Observable } from 'rxjs';
 import type { AnyRecordedEvent, AppendOptions, AppendResult, EventMeta, ExpectedVersion, NewEvent } from '../envelope.ts';
-import { ImportRefusedError, InvalidEventError, StoreClosedError, WriterLockedError, WrongExpectedVersionError } from '../errors.ts';
+import { ImportRefusedError, InvalidEventError, ReadOnlyStoreError, StoreClosedError, WriterLockedError, WrongExpectedVersionError } from '../errors.ts';
 import { encodeData, decodeData } from '../codec.ts';
 import { chainHash, GENESIS_HASH } from '../hash.ts';
 import { defaultSchemaRegistry, type SchemaRegistry } from '../schema-registry.ts';
@@ -23,6 +23,12 @@ export interface SqliteEventStoreOptions {
   registry?: SchemaRegistry;
   /** Clock for meta.timestamp; injectable for deterministic tests. */
   now?: () => number;
+  /**
+   * Open an existing log for reading only (verify, export, inspection beside a running server): no
+   * writer lock is taken and the file is opened read-only; append and import reject with
+   * ReadOnlyStoreError. Without it, opening a file whose writer lock is held throws WriterLockedError.
+   */
+  readonly?: boolean;
 }
 
 interface PreparedEvent {
@@ -54,15 +60,17 @@ type RawRow = [seq: number, id: string, streamKey: number, version: number, type
  * transaction, one fsync, each caller learning its own outcome (a conflicting append is rolled back
  * to its savepoint without failing the others).
  *
- * One writer per file: the first append takes an exclusive writer lock (see writer-lock.ts), so a
- * second process fails fast with WriterLockedError instead of forking the hash chain. Processes that
- * only read (verify, export, rebuilds) never take it.
+ * One writer per file: opening a file (not read-only) takes an exclusive writer lock (see
+ * writer-lock.ts), so a second process — or a second store in this one — fails fast, at open, with
+ * WriterLockedError instead of forking the hash chain. `{ readonly: true }` opens without it (verify,
+ * export, inspection while a server runs).
  */
 export class SqliteEventStore implements EventStore {
   readonly snapshots: SqliteSnapshotStore;
   private readonly db: Database.Database;
   private readonly path: string;
   private readonly inMemory: boolean;
+  private readonly readonly: boolean;
   private readonly registry: SchemaRegistry;
   private readonly now: () => number;
   private readonly live = new Subject<AnyRecordedEvent>();
@@ -105,13 +113,29 @@ export class SqliteEventStore implements EventStore {
     this.now = options.now ?? Date.now;
     this.path = options.path;
     this.inMemory = options.path === ':memory:' || options.path === '';
-    this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    // Fewer, larger checkpoints: measured as one of the two biggest wins for append throughput.
-    this.db.pragma('wal_autocheckpoint = 10000');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(CREATE_SCHEMA);
+    this.readonly = options.readonly === true;
+    if (this.readonly && this.inMemory) throw new Error('a read-only event store needs a file path, not :memory:');
+    // The lock comes first, before the file is touched: a second writer fails here, at open, with a
+    // message naming the file (the CLI relies on this to keep its hands off a running server's log).
+    if (!this.readonly && !this.inMemory) {
+      this.lock = WriterLock.tryAcquire(this.path);
+      if (!this.lock) throw new WriterLockedError(this.path);
+    }
+    try {
+      this.db = this.readonly ? new Database(options.path, { readonly: true, fileMustExist: true }) : new Database(options.path);
+    } catch (err) {
+      this.lock?.release();
+      throw err;
+    }
+    try {
+      this.db.pragma('busy_timeout = 5000');
+      if (this.readonly) checkIsEventLog(this.db, this.path);
+      else initWriter(this.db, options.durability);
+    } catch (err) {
+      this.db.close();
+      this.lock?.release();
+      throw err;
+    }
     this.stmt = {
       streamByName: this.db.prepare('SELECT stream_key AS key FROM streams WHERE name = ?'),
       insertStream: this.db.prepare('INSERT INTO streams (name) VALUES (?)'),
@@ -146,6 +170,7 @@ export class SqliteEventStore implements EventStore {
 
   append(stream: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new StoreClosedError());
+    if (this.readonly) return Promise.reject(new ReadOnlyStoreError(this.path));
     try {
       const expected = options.expectedVersion ?? 'any';
       checkExpectationShape(expected);
@@ -361,13 +386,15 @@ export class SqliteEventStore implements EventStore {
     return { result: { lastSeq, version, positions }, recorded };
   }
 
-  /** Takes the writer lock on the first write (in-memory logs are private to their connection). */
+  /**
+   * A writable store holds the writer lock from its open (in-memory logs are private to their
+   * connection); only a read-only one gets here without it.
+   */
   private becomeWriter(): void {
+    if (this.readonly) throw new ReadOnlyStoreError(this.path);
     if (this.lock || this.inMemory) return;
-    const lock = WriterLock.tryAcquire(this.path);
-    if (!lock) throw new WriterLockedError(this.path);
-    this.lock = lock;
-    this.reloadHead(); // someone may have written between our open and now
+    // Unreachable today (the constructor takes the lock); kept so a lock lost by a refactor fails loudly.
+    throw new WriterLockedError(this.path);
   }
 
   /** Inside the write transaction: the cached head must be the file's, or the chain would fork. */
@@ -563,6 +590,20 @@ export class SqliteEventStore implements EventStore {
     const data = this.registry.upcast(row.type, meta.schemaVersion ?? 1, decodeData(row.data));
     return { seq: row.seq, id: row.id, stream: row.stream, version: row.version, type: row.type, data, meta, hash: row.hash } as AnyRecordedEvent;
   }
+}
+
+/** Pragmas and schema of a writable log (a read-only connection may change neither). */
+function initWriter(db: Database.Database, durability: SqliteEventStoreOptions['durability']): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+  // Fewer, larger checkpoints: measured as one of the two biggest wins for append throughput.
+  db.pragma('wal_autocheckpoint = 10000');
+  db.exec(CREATE_SCHEMA);
+}
+
+function checkIsEventLog(db: Database.Database, path: string): void {
+  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('events', 'streams', 'snapshots')`).pluck().all();
+  if (tables.length !== 3) throw new Error(`${path} is not a Chronicle event log (no events/streams/snapshots tables)`);
 }
 
 function checkExpectationShape(expected: ExpectedVersion): void {
