@@ -5,8 +5,9 @@ import { verifyCommand } from './commands/verify.ts';
 import { eventsCommand } from './commands/events.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { agentCommand } from './commands/agent.ts';
+import { chatCommand } from './commands/chat.ts';
 
-const commands: Command[] = [startCommand, replayCommand, verifyCommand, eventsCommand, inspectCommand, agentCommand];
+const commands: Command[] = [startCommand, replayCommand, verifyCommand, eventsCommand, inspectCommand, agentCommand, chatCommand];
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
