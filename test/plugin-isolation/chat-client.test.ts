@@ -1,41 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSettings } from '../../src/app/settings.ts';
-import { openChronicle } from '../../src/app/chronicle.ts';
-import { bootstrap } from '../../src/app/bootstrap.ts';
-import { startServer } from '../../src/transport/server.ts';
 import { pickAgent, runChat } from '../../src/cli/commands/chat.ts';
-import { startFakeOpenAI } from '../support/fake-model-servers.ts';
+import { ADMIN_PASSWORD, startRealServer } from './support/real-server.ts';
 import { runCli } from '../cli/run-cli.ts';
 
 /** `chronicle chat` against a real server (fake instant OpenAI-compatible model on 127.0.0.1). */
 describe('chronicle chat', () => {
-  let dir: string;
-  let fake: Awaited<ReturnType<typeof startFakeOpenAI>>;
-  let chronicle: Awaited<ReturnType<typeof openChronicle>>;
-  let server: Awaited<ReturnType<typeof startServer>>;
-
+  let server: Awaited<ReturnType<typeof startRealServer>>;
   beforeAll(async () => {
-    fake = await startFakeOpenAI({ reply: (text) => `Echo: ${text}`, chunkDelayMs: 1 });
-    dir = mkdtempSync(join(tmpdir(), 'chronicle-chat-'));
-    const settings = readSettings({
-      MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'x', EMBEDDING_PROVIDER: 'openai',
-      DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_PER_MIN: '0', LOG_LEVEL: 'silent', ADMIN_PASSWORD: 'admin-password-1',
-    });
-    chronicle = await openChronicle(settings);
-    await bootstrap(chronicle);
-    server = await startServer(chronicle, { webRoot: false });
+    server = await startRealServer();
   }, 60_000);
-
-  afterAll(async () => {
-    await server?.close();
-    await chronicle?.close();
-    await fake?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => server?.close());
 
   it('sends each line to the agent and prints the streamed replies, then exits when the input ends', async () => {
     const input = new PassThrough();
@@ -43,7 +18,7 @@ describe('chronicle chat', () => {
     let printed = '';
     output.on('data', (d) => (printed += d));
     input.end('hello there\nsecond line\n');
-    const code = await runChat({ url: server.url, username: 'admin', password: 'admin-password-1', input, output, replyTimeoutMs: 20_000 });
+    const code = await runChat({ url: server.url, username: 'admin', password: ADMIN_PASSWORD, input, output, replyTimeoutMs: 20_000 });
     expect(code).toBe(0);
     const lines = printed.trim().split('\n');
     expect(lines).toHaveLength(2);
