@@ -45,11 +45,10 @@ export function checkPermissionList(list: unknown): string[] {
 /** Does a declared or granted entry cover a needed permission? */
 export function covers(entry: string, needed: string): boolean {
   if (entry === needed) return true;
-  if (!entry.endsWith('*') || entry.startsWith('secrets:')) return false;
-  const stem = entry.slice(0, -1);
-  // net:*.example.com covers sub.example.com but also example.com itself is not implied.
+  // net:*.example.com covers sub.example.com (any port), not example.com itself.
   if (entry.startsWith('net:*.')) return needed.startsWith('net:') && needed.slice(4).split(':')[0]!.endsWith(entry.slice(5));
-  return needed.startsWith(stem);
+  if (!entry.endsWith('*') || entry.startsWith('secrets:')) return false;
+  return needed.startsWith(entry.slice(0, -1));
 }
 
 /** Refused at the channel: the message names the permission, and whether it was undeclared or ungranted. */

@@ -117,6 +117,28 @@ describe('isolated plugins: hostile behaviour is contained and reported', () => 
     expect(said).toEqual(['Hello, world']);
   });
 
+  it('after a back-off, a later call restarts a failed plugin on its own (up to maxRestarts)', async () => {
+    const { p } = await start('moody.mjs', { limits: { callTimeoutMs: 300, maxRestarts: 1, restartDelayMs: 0 } });
+    const { runtime } = fakeRuntime('agent-1');
+    const get = (text: string) => p.plugin.providers![0]!.get(runtime, message(text), emptyState);
+    await expect(get('hang')).rejects.toThrow('did not finish within 300 ms');
+    expect(await get('hi')).toEqual({ text: 'fine' });
+    expect(p.restarts).toBe(1);
+    await expect(get('hang')).rejects.toThrow('did not finish');
+    // Out of restarts: it stays stopped and answers neutrally.
+    expect(await get('hi')).toEqual({});
+    expect(p.status).toBe('failed');
+  });
+
+  it('a worker that crashes between calls is reported with no caller to blame', async () => {
+    const { p, failures } = await start('moody.mjs', { limits: { maxRestarts: 0 } });
+    expect(await p.plugin.actions![0]!.handler(fakeRuntime('agent-1').runtime, message('x'), emptyState, {}, undefined)).toEqual({ success: true });
+    for (let i = 0; i < 200 && failures.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(failures).toMatchObject([{ plugin: 'moody', component: 'worker', reportedToCaller: false }]);
+    expect(failures[0]!.error).toContain('crashed after returning');
+    expect(p.status).toBe('failed');
+  });
+
   it('a folder plugin written in TypeScript loads in the worker', async () => {
     const p = await startIsolatedPlugin({ entry: fixture('ts-plugin/index.ts'), kind: 'file' });
     started.push(p);
