@@ -23,7 +23,7 @@ export interface IsolationLimits {
   callTimeoutMs: number;
   /** runtime.record calls across all agents; more is a flood and stops the plugin. */
   maxEffectsPerMinute: number;
-  /** Messages from the worker; more is a flood and stops the plugin. */
+  /** Messages the worker sends unasked (requests, records); more is a flood and stops the plugin. */
   maxMessagesPerSecond: number;
   /** Bytes of a proxied fetch response body. */
   maxFetchBytes: number;
@@ -302,9 +302,12 @@ class IsolatedHost implements IsolatedPlugin {
 
   private onMessage(worker: Worker, m: WorkerToHost): void {
     if (worker !== this.worker) return;
-    const now = Date.now();
-    if (now - this.windowStart >= 1000) (this.windowStart = now), (this.windowCount = 0);
-    if (++this.windowCount > this.limits.maxMessagesPerSecond) return this.fail(worker, `flooded the channel (more than ${this.limits.maxMessagesPerSecond} messages a second)`, 'worker');
+    // Only what the plugin sends unasked counts towards the flood limit (results answer our own calls).
+    if (m.t !== 'result') {
+      const now = Date.now();
+      if (now - this.windowStart >= 1000) (this.windowStart = now), (this.windowCount = 0);
+      if (++this.windowCount > this.limits.maxMessagesPerSecond) return this.fail(worker, `flooded the channel (more than ${this.limits.maxMessagesPerSecond} messages a second)`, 'worker');
+    }
     switch (m.t) {
       case 'result': {
         const c = this.calls.get(m.id);
