@@ -161,3 +161,20 @@ export const needs = {
   pluginEvent: (name: string) =>
     `events:read:${({ MESSAGE_RECEIVED: 'message.posted', ACTION_COMPLETED: 'action.completed', RUN_STARTED: 'reply.traced', RUN_ENDED: 'reply.traced' } as Record<string, string>)[name] ?? `plugin_event.${name.toLowerCase()}`}`,
 } as const;
+
+/**
+ * The events for an operator's change `{plugin, grant?: [...], revoke?: [...]}` to one agent's plugin
+ * permissions (the REST route appends them to the agent's stream). Throws with every problem named.
+ */
+export function permissionChangeEvents(agentId: string, input: unknown, by: string): NewEvent[] {
+  const body = (input ?? {}) as { plugin?: unknown; grant?: unknown; revoke?: unknown };
+  const problems: string[] = [];
+  if (typeof body.plugin !== 'string' || !body.plugin.trim() || body.plugin.length > 214) problems.push('plugin: a plugin name is required');
+  for (const key of ['grant', 'revoke'] as const) problems.push(...checkPermissionList(body[key]).map((p) => p.replace(/^permissions/, key)));
+  const grant = (body.grant ?? []) as string[];
+  const revoke = (body.revoke ?? []) as string[];
+  if (!problems.length && !grant.length && !revoke.length) problems.push('grant or revoke: at least one permission is required');
+  if (problems.length) throw new Error(problems.join('; '));
+  const plugin = body.plugin as string;
+  return [...(grant.length ? [grantEvent(agentId, plugin, grant, by)] : []), ...(revoke.length ? [revokeEvent(agentId, plugin, revoke, by)] : [])];
+}

@@ -7,6 +7,7 @@ import { authorOf } from '../../app/commands/context.ts';
 import { badRequest, notFound } from '../../app/errors.ts';
 import { agentOut, type AppRouter } from '../call.ts';
 import { embedQuery } from './search.ts';
+import { permissionChangeEvents } from '../../plugin-host/permissions.ts';
 
 const KnowledgeSchema = z.union([
   z.object({ title: z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters'), text: z.string().refine((t) => t.trim().length > 0, 'must not be empty') }),
@@ -43,6 +44,18 @@ export function agentRoutes(router: AppRouter): void {
       status: 200,
       body: { agent: agentOut(await setAgentRunning(server.chronicle, caller, params.id, false)) },
     }))
+    // Plugin permissions (issue 8): grants are events on the agent's stream, so the log shows who allowed what.
+    .add('POST', '/api/v1/agents/:id/plugin-permissions', { access: 'operator', body: true }, async ({ server, caller, params, body }) => {
+      liveAgent(server.chronicle, params.id);
+      let events;
+      try {
+        events = permissionChangeEvents(params.id, body, caller.accountId);
+      } catch (err) {
+        throw badRequest((err as Error).message);
+      }
+      await server.chronicle.store.append(`agent-${params.id}`, events);
+      return { status: 200, body: { events: events.map((e) => ({ type: e.type, data: e.data })) } };
+    })
     .add('POST', '/api/v1/agents/:id/knowledge', { access: 'operator', body: true }, async ({ server, caller, params, body }) => {
       const c = server.chronicle;
       const input = parseInput(KnowledgeSchema, body);
