@@ -50,15 +50,15 @@ describe('chronicle start', () => {
       expect(messages.map((m) => m.authorKind)).toEqual(['user', 'agent']);
       expect(messages[1].text.length).toBeGreaterThan(0);
 
-      // Idle means idle: once the turn and its embeddings are done, the head of the log stays put.
-      let seq = -1;
-      for (let i = 0; i < 50; i++) {
-        const now = (await json(await fetch(`${server.url}/api/v1/health`))).seq;
-        if (now === seq) break;
-        seq = now;
-        await new Promise((r) => setTimeout(r, 300));
+      // Idle means idle: once the turn and the two message embeddings are in the log, its head stays put.
+      const auth = { headers: { authorization: `Bearer ${token}` } };
+      for (let i = 0; i < 150; i++) {
+        const { events } = await json(await fetch(`${server.url}/api/v1/events?type=message.embedded`, auth));
+        if (events.length >= 2) break;
+        await new Promise((r) => setTimeout(r, 200));
       }
-      await new Promise((r) => setTimeout(r, 1500));
+      const seq = (await json(await fetch(`${server.url}/api/v1/health`))).seq;
+      await new Promise((r) => setTimeout(r, 2000));
       expect((await json(await fetch(`${server.url}/api/v1/health`))).seq).toBe(seq);
     } finally {
       const exit = await server.stop('SIGTERM');
