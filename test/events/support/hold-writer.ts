@@ -4,4 +4,6 @@ import { SqliteEventStore } from '../../../src/events/sqlite/sqlite-event-store.
 const store = new SqliteEventStore({ path: process.argv[2] });
 await store.append('room-child', [{ id: 'from-child', type: 'agent.started', data: { agentId: 'child' } }]);
 process.stdout.write('held\n');
-setInterval(() => undefined, 60_000);
+// The timer keeps the store reachable: an unreferenced better-sqlite3 connection is closed when
+// garbage-collected, which would silently release the writer lock this child is here to hold.
+setInterval(() => store, 60_000);
