@@ -1,4 +1,4 @@
-import type { Subscription } from 'rxjs';
+import { Subscription } from 'rxjs';
 import type { AnyRecordedEvent, NewEvent } from '../events/envelope.ts';
 import type { EventStore } from '../events/store.ts';
 import { derivedId } from '../shared/ids.ts';
@@ -119,9 +119,28 @@ export class PermissionLedger {
   /** A PermissionSource bound to this ledger. */
   readonly source: PermissionSource = (agentId, plugin) => this.granted(agentId, plugin);
 
-  /** Catch up with the log and stay live. Unsubscribe to stop. */
+  /**
+   * Catch up with the log and stay live. Unsubscribe to stop. The catch-up reads only grant events
+   * (a type-filtered scan), then follows the live log from the head it started at.
+   */
   follow(store: EventStore): Subscription {
-    return store.subscribe(0).subscribe({ next: (e) => this.apply(e) });
+    const types = ['plugin.permissions_granted', 'plugin.permissions_revoked'];
+    let live: Subscription | undefined;
+    let stopped = false;
+    void (async () => {
+      const head = await store.head();
+      for (let after = 0; !stopped; ) {
+        const page = await store.readAll({ afterSeq: after, limit: 1000, types });
+        for (const e of page) if (e.seq <= head) this.apply(e);
+        if (page.length < 1000 || page[page.length - 1]!.seq >= head) break;
+        after = page[page.length - 1]!.seq;
+      }
+      if (!stopped) live = store.subscribe(head).subscribe({ next: (e) => this.apply(e), error: () => undefined });
+    })().catch(() => undefined);
+    return new Subscription(() => {
+      stopped = true;
+      live?.unsubscribe();
+    });
   }
 }
 
