@@ -139,6 +139,21 @@ describe('isolated plugins: hostile behaviour is contained and reported', () => 
     expect(p.status).toBe('failed');
   });
 
+  it('services start only with services:register; events are delivered only with events:read; model handlers need models:use', async () => {
+    const grants: Record<string, string[]> = { 'agent-1': ['services:register', 'events:read:message.posted', 'models:use'], 'agent-2': [] };
+    const { p } = await start('service-and-events.mjs', { grants: (agentId) => grants[agentId] ?? [] });
+    const svc = p.plugin.services![0]!;
+    const instance = await svc.start(fakeRuntime('agent-1').runtime);
+    expect(instance.capabilityDescription).toBe('ticker #1');
+    await instance.stop();
+    await expect(svc.start(fakeRuntime('agent-2').runtime)).rejects.toThrow('needs permission "services:register", which is not granted for agent agent-2');
+    const handler = p.plugin.events!.MESSAGE_RECEIVED![0]!;
+    await expect(handler({ agentId: 'agent-1', text: 'boom' })).rejects.toThrow('handler saw boom');
+    await handler({ agentId: 'agent-2', text: 'boom' }); // not delivered: no events:read grant for agent-2
+    expect(await p.plugin.models!.TEXT_SMALL!(fakeRuntime('agent-1').runtime, { prompt: 'hi' })).toBe('small: model says hi');
+    await expect(p.plugin.models!.TEXT_SMALL!(fakeRuntime('agent-2').runtime, { prompt: 'hi' })).rejects.toThrow('needs permission "models:use"');
+  });
+
   it('a folder plugin written in TypeScript loads in the worker', async () => {
     const p = await startIsolatedPlugin({ entry: fixture('ts-plugin/index.ts'), kind: 'file' });
     started.push(p);
