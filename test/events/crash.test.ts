@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { SqliteEventStore } from '../../src/events/index.ts';
 import { tempDir } from './support/temp-dir.ts';
 
@@ -15,12 +15,15 @@ const KILLS = Number(process.env.CHRONICLE_CRASH_KILLS ?? 30);
 const WRITERS = 4;
 const root = resolve(import.meta.dirname, '../..');
 // The child is bundled once (all but the native better-sqlite3) so a start is a plain `node` start, not a TypeScript loader.
-const cacheDir = join(root, 'node_modules/.cache/chronicle');
-const childJs = join(cacheDir, 'crash-writer.mjs');
+// The bundle goes in this run's own directory (under node_modules so better-sqlite3 still resolves):
+// a shared path could be rewritten mid-run by another run of this test, from a different working tree state.
 const dir = tempDir('chronicle-crash-');
+mkdirSync(join(root, 'node_modules/.cache'), { recursive: true });
+const cacheDir = mkdtempSync(join(root, 'node_modules/.cache/chronicle-crash-'));
+const childJs = join(cacheDir, 'crash-writer.mjs');
+afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
 beforeAll(() => {
-  mkdirSync(cacheDir, { recursive: true });
   execFileSync(join(root, 'node_modules/.bin/esbuild'), [
     join(root, 'test/events/support/crash-writer.ts'), '--bundle', '--platform=node', '--format=esm', '--target=node20',
     '--external:better-sqlite3', '--log-level=warning', `--outfile=${childJs}`,
