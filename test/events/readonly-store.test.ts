@@ -1,11 +1,13 @@
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ReadOnlyStoreError, SqliteEventStore, WriterLockedError, exportLog, importLog, type AnyRecordedEvent } from '../../src/events/index.ts';
 import { WriterLock } from '../../src/events/sqlite/writer-lock.ts';
-import { started } from './support/events.ts';
+import { started, until } from './support/events.ts';
 import { tempDir } from './support/temp-dir.ts';
 
 /**
@@ -76,6 +78,26 @@ describe('read-only store', () => {
     await reader.close();
     await done;
     expect(seen.map((e) => e.id)).toEqual(['e1', 'e2']);
+  });
+
+  it('opened after its writer was SIGKILLed, sees every committed event still in the WAL', { timeout: 30_000 }, async () => {
+    const path = newPath();
+    const root = resolve(import.meta.dirname, '../..');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/events/support/hold-writer.ts'), path], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await until(() => out.includes('held'), 'the child to hold the writer lock', 4_000);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      expect(existsSync(`${path}-wal`)).toBe(true); // not checkpointed: the event is only in the WAL
+      const reader = new SqliteEventStore({ path, readonly: true });
+      expect((await reader.readAll()).map((e) => e.id)).toEqual(['from-child']);
+      expect(await reader.verify()).toEqual({ ok: true, checked: 1 });
+      await reader.close();
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('does not create a missing file, and names a file that is not an event log', () => {
