@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { apiOptions, defaultUrl } from '../api-client.ts';
+import { apiOptions, callApi as http, defaultUrl } from '../api-client.ts';
 import { type Command, say, UsageError } from '../command.ts';
 
 /**
@@ -32,23 +32,6 @@ interface Agent {
   id: string;
   name: string;
   status: string;
-}
-
-async function http(base: string, method: string, path: string, token?: string, body?: unknown): Promise<any> {
-  let res: Response;
-  try {
-    res = await fetch(base + path, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-  } catch (err) {
-    throw new Error(`cannot reach a Chronicle server at ${base} (${(err as Error).message}); is it running?`);
-  }
-  const text = await res.text();
-  const json = text ? JSON.parse(text) : {};
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${json?.error?.message ?? text}`);
-  return json;
 }
 
 /** Picks the agent by name (case-insensitive) or id; with none named, the only one there is. */
