@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,6 +10,7 @@ import {
   type ExpectedVersion,
 } from '../../src/events/index.ts';
 import { started, until } from './support/events.ts';
+import { tempDir } from './support/temp-dir.ts';
 
 /**
  * The SQLite store against a tiny in-memory model of the log, driven by random command sequences:
@@ -137,11 +139,19 @@ const commands = [
   fc.double({ min: 0, max: 1, noNaN: true }).map((f) => new SubscribeLate(f)),
 ];
 
-describe('SQLite store against a model (fast-check)', () => {
+const dir = tempDir();
+let files = 0;
+// ':memory:' is fast; a file adds WAL, the writer lock taken at open and a real page cache.
+const stores: [string, () => SqliteEventStore, number][] = [
+  [':memory:', () => new SqliteEventStore({ path: ':memory:' }), 150],
+  ['file', () => new SqliteEventStore({ path: join(dir, `model-${++files}.db`) }), 40],
+];
+
+describe.each(stores)('SQLite store (%s) against a model (fast-check)', (_kind, open, numRuns) => {
   it('every command sequence leaves store, subscribers and model in agreement', async () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 40 }), async (cmds) => {
-        const store = new SqliteEventStore({ path: ':memory:' });
+        const store = open();
         const real: Real = { store, received: [], subs: [] };
         real.subs.push(store.subscribe().subscribe((e) => real.received.push(e)));
         const model = new Model();
@@ -154,7 +164,7 @@ describe('SQLite store against a model (fast-check)', () => {
           await store.close();
         }
       }),
-      { numRuns: 150 },
+      { numRuns },
     );
   });
 });
