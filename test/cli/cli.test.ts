@@ -79,6 +79,21 @@ describe('chronicle start', () => {
     }
   }, 90_000);
 
+  it('lets verify and export read a live log, and refuses a second writer (replay) while the server runs', async () => {
+    const server = await startServer(env);
+    try {
+      expect((await runCli(['verify'], env)).code).toBe(0);
+      const exported = await runCli(['events', 'export'], env);
+      expect(exported.code).toBe(0);
+      expect(exported.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(3);
+      const replay = await runCli(['replay'], env);
+      expect(replay.code).toBe(1);
+      expect(replay.stderr).toMatch(/writer|lock/i);
+    } finally {
+      expect((await server.stop()).code).toBe(0);
+    }
+  }, 120_000);
+
   it('prints a generated admin password once when ADMIN_PASSWORD is not set', async () => {
     const server = await startServer({ DATA_DIR: tempDir(), ADMIN_PASSWORD: '' });
     try {

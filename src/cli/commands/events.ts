@@ -27,7 +27,8 @@ import  reads such a file (stdin unless --in is given) into a data directory who
     const paths = dataPaths(settings.dataDir);
     if (action === 'export') {
       if (!existsSync(paths.events)) throw new Error(`no event log at ${paths.events}`);
-      const store = new SqliteEventStore({ path: paths.events });
+      // Read-only: an export may run beside a live server (the writer keeps its lock).
+      const store = new SqliteEventStore({ path: paths.events, readonly: true });
       const progress = progressPrinter('export');
       try {
         const out = typeof values.out === 'string' ? createWriteStream(values.out) : process.stdout;

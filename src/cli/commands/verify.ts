@@ -16,7 +16,7 @@ have no gaps. Exits 0 when the log is intact, 1 at the first edited, deleted or 
     const settings = cliSettings(values);
     const path = dataPaths(settings.dataDir).events;
     if (!existsSync(path)) throw new Error(`no event log at ${path}`);
-    const store = new SqliteEventStore({ path });
+    const store = new SqliteEventStore({ path, readonly: true });
     try {
       const report = await store.verify();
       if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
