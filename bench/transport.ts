@@ -41,6 +41,23 @@ function runLoadRaw(args: string[], onReady?: () => Promise<void>): Promise<any>
   });
 }
 
+/** The fake OpenAI server as a child process (bench/transport-fake-model.ts), like a remote model server. */
+function startFakeModelProcess(): Promise<{ url: string; close(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'transport-fake-model.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error('fake model server did not start'))), 30_000);
+    child.on('exit', () => reject(new Error('fake model server exited')));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.startsWith('URL ')) return;
+      clearTimeout(timer);
+      resolve({
+        url: line.slice(4),
+        close: () => new Promise<void>((r) => (child.once('exit', () => r()), child.stdin!.end())),
+      });
+    });
+  });
+}
+
 interface Target {
   kind: string;
   url: string;
@@ -68,8 +85,8 @@ async function startTarget(): Promise<Target> {
   const full = (wanted === undefined || wanted === 'chronicle') && ['src/projections/index.ts', 'src/actors/index.ts', 'src/models/registry.ts', 'src/knowledge/ingest.ts', 'src/app/bootstrap.ts'].every((p) => existsSync(p));
   if (full) {
     try {
-      const { startFakeOpenAI } = await import('../test/support/fake-model-servers.ts');
-      const fake = await startFakeOpenAI();
+      // BENCH_FAKE_MODEL=inprocess keeps the fake model server in Chronicle's process (the pre-23:00Z runs).
+      const fake = process.env.BENCH_FAKE_MODEL === 'inprocess' ? await (await import('../test/support/fake-model-servers.ts')).startFakeOpenAI() : await startFakeModelProcess();
       const dir = mkdtempSync(join(tmpdir(), 'chronicle-bench-'));
       const settings = { ...readSettings({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'x', EMBEDDING_PROVIDER: 'openai', DATA_DIR: dir, PORT: '0', RATE_LIMIT_PER_MIN: '0', LOG_LEVEL: 'error', ADMIN_PASSWORD: 'bench-password' }) };
       const { openChronicle } = await import('../src/app/chronicle.ts');
@@ -81,7 +98,7 @@ async function startTarget(): Promise<Target> {
       const token = (await api(server.url, 'POST', '/api/v1/auth/login', undefined, { username: 'admin', password: 'bench-password' })).accessToken;
       const agentId = boot.defaultAgentId ?? (await api(server.url, 'GET', '/api/v1/agents', token)).agents[0].id;
       return {
-        kind: 'full Chronicle (SQLite log + projections + actor system + openai provider → instant fake OpenAI server)',
+        kind: 'full Chronicle (SQLite log + projections + actor system + openai provider → instant fake OpenAI server' + (process.env.BENCH_FAKE_MODEL === 'inprocess' ? ' in the same process)' : ' in its own process)'),
         url: server.url,
         token,
         agentId,
@@ -131,15 +148,20 @@ async function bareUws(): Promise<{ url: string; close(): void }> {
 const results: Record<string, unknown> = {};
 const target = await startTarget();
 console.log(`target: ${target.kind}`);
+// BENCH_PHASES=chat runs only the send → reply phases (chat1 / chat16: one of them), for quicker profiling loops; default: all.
+const wsUrl = target.url.replace(/^http/, 'ws') + '/ws';
+const phases = new Set((process.env.BENCH_PHASES ?? 'http,fanout,chat').split(','));
 try {
+  if (phases.has('http')) {
   const bare = await bareUws();
   results.httpBare = await runLoad(['http', `${bare.url}/api/v1/health`, '32', '4000']);
   bare.close();
   results.httpChronicle = await runLoad(['http', `${target.url}/api/v1/health`, '32', '4000']);
   console.log('http', results.httpBare, results.httpChronicle);
+  }
 
+  if (phases.has('fanout')) {
   const fanRoom = await target.room('fanout', []);
-  const wsUrl = target.url.replace(/^http/, 'ws') + '/ws';
   const MESSAGES = 50;
   results.fanout = await runLoad(['fanout', wsUrl, target.token, fanRoom, '1000', String(MESSAGES)], async () => {
     for (let i = 0; i < MESSAGES; i++) {
@@ -148,13 +170,16 @@ try {
     }
   });
   console.log('fanout', results.fanout);
+  }
 
+  if (phases.has('chat') || phases.has('chat1') || phases.has('chat16')) {
   const rooms: string[] = [];
   for (let i = 0; i < 16; i++) rooms.push(await target.room(`chat-${i}`, [target.agentId]));
-  results.chat1 = await runLoad(['chat', wsUrl, target.token, rooms[0], '4000', '1000']);
+  if (!phases.has('chat16') || phases.has('chat1')) results.chat1 = await runLoad(['chat', wsUrl, target.token, rooms[0], '4000', '1000']);
   console.log('chat, 1 room', results.chat1);
-  results.chat16 = await runLoad(['chat', wsUrl, target.token, rooms.join(','), '8000', '1500']);
+  if (!phases.has('chat1') || phases.has('chat16')) results.chat16 = await runLoad(['chat', wsUrl, target.token, rooms.join(','), '8000', '1500']);
   console.log('chat, 16 rooms', results.chat16);
+  }
 } finally {
   await target.close();
 }

@@ -152,8 +152,11 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
     }
   }
 
-  const queryVector = decision.kind === 'respond' ? await embedForKnowledge(deps, agentId, message.text) : undefined;
-  if (queryVector) runtime = makeRuntime(deps, agentId, character, provider, queryVector, effects, signal, participants, host);
+  // Whether the agent has knowledge at all is read once per turn: with no documents there is nothing
+  // to embed the message for and nothing to search (the KNOWLEDGE provider skips its query).
+  const hasKnowledge = decision.kind === 'respond' && deps.readModel.listDocuments(agentId).length > 0;
+  const queryVector = hasKnowledge ? await embedForKnowledge(deps, agentId, message.text) : undefined;
+  if (decision.kind === 'respond') runtime = makeRuntime(deps, agentId, character, provider, queryVector, effects, signal, participants, host, hasKnowledge);
   const modelEvents = () =>
     attempts.map(
       (a, i): NewEvent => ({
@@ -441,12 +444,11 @@ async function appendAgentEffects(
 }
 
 /**
- * The message's embedding for knowledge search, only when the agent has documents. A slow or failing
- * embedder does not fail the turn: retrieval falls back to text (BM25) alone.
+ * The message's embedding for knowledge search (called only when the agent has documents). A slow or
+ * failing embedder does not fail the turn: retrieval falls back to text (BM25) alone.
  */
 async function embedForKnowledge(deps: TurnDeps, agentId: string, text: string): Promise<Float32Array | undefined> {
   try {
-    if (deps.readModel.listDocuments(agentId).length === 0) return undefined;
     const [v] = await withTimeout(deps.models.embedder().embed([text]), 5_000, 'embedding');
     return v;
   } catch (err) {
@@ -465,6 +467,8 @@ function makeRuntime(
   signal: AbortSignal,
   participants: readonly { id: string; name: string }[],
   host?: PluginHost,
+  /** False when the agent is known to have no documents this turn: knowledge search is skipped. */
+  hasKnowledge = true,
 ): PluginRuntime {
   const rm = deps.readModel;
   const names = new Map<string, string>();
@@ -490,14 +494,19 @@ function makeRuntime(
         return rm.listMessages(roomId, { beforeSeq, limit }).map((m) => ({ id: m.id, authorId: m.authorId, authorKind: m.authorKind, authorName: nameOf(m.authorId, m.authorKind), text: m.text, seq: m.seq }));
       },
       async knowledge(text, k) {
+        if (!hasKnowledge) return [];
         return rm.searchKnowledge(agentId, { text, k, ...(vector ? { vector } : {}) }).map((h) => ({ chunkId: h.chunkId, documentId: h.documentId, title: h.title, text: h.text, score: h.score }));
       },
       async facts(roomId, text, limit) {
         // The facts most relevant to the message first, then the latest ones: a question like "what do
         // you know about me?" shares no words with the facts that answer it.
+        // The latest first: when there are none, no fact can be relevant either and the hybrid search
+        // (FTS + vector, the costlier query) is skipped — most turns of most agents have no facts.
+        const latestAll = rm.facts(agentId, { roomId, limit });
+        if (latestAll.length === 0) return [];
         const relevant = text ? rm.facts(agentId, { roomId, query: { text, k: limit, ...(vector ? { vector } : {}) }, limit }) : [];
         const seen = new Set(relevant.map((f) => f.id));
-        const latest = rm.facts(agentId, { roomId, limit }).filter((f) => !seen.has(f.id));
+        const latest = latestAll.filter((f) => !seen.has(f.id));
         return [...relevant, ...latest].slice(0, limit).map((f) => ({ id: f.id, text: f.text }));
       },
     },
