@@ -9,5 +9,11 @@ import { startFakeOpenAI } from '../test/support/fake-model-servers.ts';
 const fake = await startFakeOpenAI();
 process.stdout.write(`URL ${fake.url}\n`);
 process.stdin.resume();
-process.stdin.on('end', () => void fake.close().finally(() => process.exit(0)));
+// Request counts by path on stderr at exit: how many model and embedding calls the run made.
+const summary = () => {
+  const byPath: Record<string, number> = {};
+  for (const r of fake.requests) byPath[r.path] = (byPath[r.path] ?? 0) + 1;
+  process.stderr.write(`fake model requests: ${JSON.stringify(byPath)}\n`);
+};
+process.stdin.on('end', () => (summary(), void fake.close().finally(() => process.exit(0))));
 process.on('SIGTERM', () => void fake.close().finally(() => process.exit(0)));

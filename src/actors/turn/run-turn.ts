@@ -189,6 +189,19 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   let raw: string;
   let model = 'unknown';
   let usage = { promptTokens: 0, completionTokens: 0 };
+  // Deltas that arrive in one tick (one network read can carry many SSE events) leave as one
+  // reply.delta: each delta was a frame and a socket write per subscriber, the top transport cost of
+  // a reply. A model streaming over time still streams (each read is its own tick).
+  let unsent = '';
+  let deltaFlush: NodeJS.Immediate | undefined;
+  const flushDeltas = () => {
+    if (deltaFlush) clearImmediate(deltaFlush);
+    deltaFlush = undefined;
+    if (!unsent) return;
+    const delta = unsent;
+    unsent = '';
+    deps.ephemeral.next({ type: 'reply.delta', roomId, agentId, replyTo: messageId, delta });
+  };
   try {
     let visible = new VisibleTextStream();
     let sent = '';
@@ -214,7 +227,8 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
           if (attemptText.length <= sent.length) return;
           const fresh = attemptText.slice(sent.length);
           sent = attemptText;
-          deps.ephemeral.next({ type: 'reply.delta', roomId, agentId, replyTo: messageId, delta: fresh });
+          unsent += fresh;
+          deltaFlush ??= setImmediate(flushDeltas);
         },
         onRetry: () => {
           visible = new VisibleTextStream();
@@ -224,11 +238,13 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
       },
       attempts,
     );
+    flushDeltas();
     raw = result.text;
     model = result.model;
     usage = result.usage;
     if (!raw.trim()) throw new ModelError('malformed', 'empty answer', provider.name, false);
   } catch (err) {
+    flushDeltas();
     if (err instanceof TurnAbortedError || signal.aborted) return 'abandoned';
     const me = asModelError(err, provider.name);
     const code = me.message === 'empty answer' ? 'empty' : me.code;
