@@ -3,6 +3,7 @@ import { SqliteEventStore } from '../events/sqlite/sqlite-event-store.ts';
 import { openProjections, type Projections } from '../projections/index.ts';
 import type { ReadModel } from '../projections/read-model.ts';
 import { createModelRegistry, type ModelRegistry } from '../models/registry.ts';
+import { gatheringEmbedder } from '../models/gathering-embedder.ts';
 import { createActorSystem, type ActorSystem } from '../actors/index.ts';
 import { ingestDocument, removeDocument } from '../knowledge/ingest.ts';
 import { startMessageEmbedding } from '../knowledge/message-embedder.ts';
@@ -10,6 +11,9 @@ import { SecretBox } from '../shared/secrets.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import type { Settings } from './settings.ts';
 import { dataPaths, ensureDataDir, readOrCreateKey } from './data-dir.ts';
+
+/** How long message embedding waits to gather messages into one embeddings request. */
+const MESSAGE_EMBEDDING_GATHER_MS = 25;
 
 type IngestInput = Parameters<typeof ingestDocument>[1];
 type RemoveInput = Parameters<typeof removeDocument>[1];
@@ -84,7 +88,9 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
       logger: logger.child({ component: 'actors' }),
     });
     if (options.actors !== false) {
-      const embedding = startMessageEmbedding({ store, embedder, logger: logger.child({ component: 'message-embedding' }) });
+      // Background message embedding gathers for a moment before each call (see gatheringEmbedder):
+      // fewer, larger embeddings requests instead of one per message, off the reply's path.
+      const embedding = startMessageEmbedding({ store, embedder: gatheringEmbedder(embedder, MESSAGE_EMBEDDING_GATHER_MS), logger: logger.child({ component: 'message-embedding' }) });
       closers.push(() => embedding.stop());
       await actors.start();
       closers.push(() => actors.stop());
