@@ -265,7 +265,8 @@ export class ChronicleActorSystem implements ActorSystem {
         const ctx = room.actor.getSnapshot().context;
         const depth = depthOf(ctx, d.authorKind, d.inReplyTo);
         const told = recipients(ctx, { authorId: d.authorId, authorKind: d.authorKind, text: d.text, depth }, this.settings.maxAgentDepth);
-        this.sendRoom(d.roomId, { type: 'POSTED', messageId: d.messageId, authorKind: d.authorKind, inReplyTo: d.inReplyTo });
+        // Only agents' messages change the room's context (their reply depth).
+        if (d.authorKind === 'agent') this.sendRoom(d.roomId, { type: 'POSTED', messageId: d.messageId, authorKind: d.authorKind, inReplyTo: d.inReplyTo });
         for (const agent of told) this.sendAgent(agent.id, { type: 'TOLD', message: { messageId: d.messageId, roomId: d.roomId, seq: e.seq, depth } });
         return;
       }

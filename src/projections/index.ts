@@ -148,7 +148,10 @@ class ProjectionRunner implements Projections {
         this.queue.push(e);
         if (!this.drainScheduled) {
           this.drainScheduled = true;
-          setImmediate(() => this.drain());
+          // A microtask: the store emits a whole group commit synchronously, so the drain still takes
+          // the group in one transaction, but a turn waiting for its message (waitFor) no longer waits
+          // a loop iteration (setImmediate cost ~0.3 ms of a 1-room send → reply).
+          queueMicrotask(() => this.drain());
         }
       },
       error: (err: unknown) => {

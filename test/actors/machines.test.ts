@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, type AnyStateMachine } from 'xstate';
 import { getShortestPaths, getStateNodes } from 'xstate/graph';
 import { agentMachine, type AgentEvent, type Pending } from '../../src/actors/machines/agent.machine.ts';
-import { depthOf, mentions, recipients, roomMachine, type RoomEvent } from '../../src/actors/machines/room.machine.ts';
+import { depthOf, mentions, recipients, roomMachine, type RoomContext, type RoomEvent } from '../../src/actors/machines/room.machine.ts';
 import { backoffMs, systemMachine, type SystemEvent } from '../../src/actors/machines/system.machine.ts';
 import { serviceMachine } from '../../src/actors/machines/service.machine.ts';
 
@@ -123,7 +123,7 @@ describe('room machine (pure) and routing', () => {
   });
 
   it('users are heard by every agent; agents only by the agents they name, below the depth bound', () => {
-    const ctx = { roomId: 'r', participants: [alice, ada, bob], depths: {} };
+    const ctx: RoomContext = { roomId: 'r', participants: [alice, ada, bob], depths: [] };
     expect(recipients(ctx, { authorId: 'alice', authorKind: 'user', text: 'hi', depth: 0 }, 3).map((p) => p.id)).toEqual(['ada', 'bob']);
     expect(recipients(ctx, { authorId: 'ada', authorKind: 'agent', text: 'hi all', depth: 1 }, 3)).toEqual([]);
     expect(recipients(ctx, { authorId: 'ada', authorKind: 'agent', text: 'what do you think, bob?', depth: 1 }, 3).map((p) => p.id)).toEqual(['bob']);
@@ -139,8 +139,20 @@ describe('room machine (pure) and routing', () => {
     a.send({ type: 'POSTED', messageId: 'b1', authorKind: 'agent', inReplyTo: 'a1' });
     const ctx = a.getSnapshot().context;
     expect(depthOf(ctx, 'agent', 'u1')).toBe(1);
-    expect(ctx.depths).toEqual({ a1: 1, b1: 2 });
+    expect(ctx.depths).toEqual([['a1', 1], ['b1', 2]]);
     expect(depthOf(ctx, 'agent', 'b1')).toBe(3);
+  });
+
+  it('remembers the depth of the last 64 agent messages only, newest kept', () => {
+    const a = createActor(roomMachine, { input: { roomId: 'r' } }).start();
+    a.send({ type: 'JOINED', participant: ada });
+    a.send({ type: 'POSTED', messageId: 'a0', authorKind: 'agent' });
+    for (let i = 1; i < 70; i++) a.send({ type: 'POSTED', messageId: `a${i}`, authorKind: 'agent', inReplyTo: `a${i - 1}` });
+    const ctx = a.getSnapshot().context;
+    expect(ctx.depths).toHaveLength(64);
+    expect(ctx.depths[63]).toEqual(['a69', 70]);
+    expect(depthOf(ctx, 'agent', 'a69')).toBe(71);
+    expect(depthOf(ctx, 'agent', 'a5')).toBe(1); // forgotten: counted as a fresh exchange
   });
 
   it('names are matched as words, case-insensitively, with or without @', () => {
