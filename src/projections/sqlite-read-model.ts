@@ -7,6 +7,7 @@ import type {
 import { isoTime } from './projection.ts';
 import { ftsQuery, reciprocalRankFusion } from './fusion.ts';
 import type { VectorIndex, VectorKind } from './vector-index.ts';
+import { RecentMessages } from './recent-messages.ts';
 
 interface AccountRow { id: string; username: string; name: string; role: Role; created_at: number; password_hash: string }
 interface AgentRow { id: string; name: string; status: 'running' | 'stopped'; character: string; created_at: number; deleted: number }
@@ -26,6 +27,7 @@ const CANDIDATES = (k: number) => Math.max(4 * k, 20);
 /** The ReadModel over the projected tables. Every method is a few indexed SQLite reads. */
 export class SqliteReadModel implements ReadModel {
   private readonly q;
+  private readonly recent: RecentMessages;
 
   constructor(
     private readonly db: Database.Database,
@@ -71,6 +73,12 @@ export class SqliteReadModel implements ReadModel {
          WHERE facts_fts MATCH ? AND x.agent_id = ? AND (? IS NULL OR x.room_id = ?) ORDER BY bm25(facts_fts) LIMIT ?`,
       ).pluck(),
     };
+    const frozen = (rows: MessageRow[]) => rows.map((r) => Object.freeze(messageView(r)));
+    this.recent = new RecentMessages({
+      checkpoint: () => this.currentCheckpoint(),
+      newest: (roomId, limit) => frozen((this.q.latest.all(roomId, Number.MAX_SAFE_INTEGER, 0, limit) as MessageRow[]).reverse()),
+      after: (roomId, afterSeq, limit) => frozen(this.q.after.all(roomId, Number.MAX_SAFE_INTEGER, afterSeq, limit) as MessageRow[]),
+    });
   }
 
   checkpoint(): number {
@@ -152,6 +160,8 @@ export class SqliteReadModel implements ReadModel {
     const after = o.afterSeq ?? 0;
     const limit = Math.max(0, Math.floor(o.limit));
     if (o.afterSeq !== undefined) return (this.q.after.all(roomId, before, after, limit) as MessageRow[]).map(messageView);
+    const cached = this.recent.before(roomId, before, limit);
+    if (cached) return cached;
     return (this.q.latest.all(roomId, before, after, limit) as MessageRow[]).reverse().map(messageView);
   }
 
