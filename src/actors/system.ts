@@ -121,6 +121,8 @@ export class ChronicleActorSystem implements ActorSystem {
       ephemeral: this.ephemeral$,
       agentContext: (id) => this.agentContext(id),
       roomMode: (agentId, roomId) => this.agents.get(agentId)?.actor.getSnapshot().context.rooms[roomId]?.mode,
+      // The room actor follows joins, leaves and renames from the log: no read-model query per turn.
+      participants: (roomId) => this.rooms.get(roomId)?.actor.getSnapshot().context.participants,
       service: (type) => this.services.get(type),
     };
   }

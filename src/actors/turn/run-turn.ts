@@ -30,6 +30,11 @@ export interface TurnDeps {
   /** The agent's character with its secrets opened (in memory only) and its plugin host. */
   agentContext(agentId: string): Promise<{ character: Character; host: PluginHost } | undefined>;
   roomMode(agentId: string, roomId: string): RoomMode | undefined;
+  /**
+   * The room's participants with agents' current names, as the room actor knows them from the log;
+   * undefined when no room actor has it (the read model is asked instead).
+   */
+  participants?(roomId: string): readonly { id: string; kind: 'user' | 'agent'; name: string }[] | undefined;
   service(type: string): ServiceInstance | undefined;
   now?: () => number;
 }
@@ -113,9 +118,10 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
     return 'skipped';
   }
   const { character, host } = ctx;
-  const room = deps.readModel.roomById(roomId);
   // An agent renamed after it joined is addressed by its current name.
-  const participants = (room?.participants ?? []).map((p) => (p.kind === 'agent' ? { ...p, name: deps.readModel.agentById(p.id)?.name ?? p.name } : p));
+  const participants =
+    deps.participants?.(roomId) ??
+    (deps.readModel.roomById(roomId)?.participants ?? []).map((p) => (p.kind === 'agent' ? { ...p, name: deps.readModel.agentById(p.id)?.name ?? p.name } : p));
   const senderName = participants.find((p) => p.id === message.authorId)?.name ?? (message.authorKind === 'agent' ? 'Agent' : 'User');
   // Assigned below; the plugin model provider reads it only when called (after assignment).
   let runtime: PluginRuntime | undefined;
