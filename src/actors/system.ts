@@ -68,7 +68,7 @@ export class ChronicleActorSystem implements ActorSystem {
   private readonly agents = new Map<string, Entry<AgentActor>>();
   private readonly rooms = new Map<string, Entry<RoomActor>>();
   private readonly turns = new Map<string, { agentId: string; roomId: string; controller: AbortController; done: Promise<void> }>();
-  private readonly contexts = new Map<string, { key: string; value: Promise<{ character: Character; host: PluginHost } | undefined> }>();
+  private readonly contexts = new Map<string, { key: string; view: unknown; value: Promise<{ character: Character; host: PluginHost } | undefined> }>();
   private readonly dirty = new Set<string>();
   private readonly restarts = new Set<NodeJS.Timeout>();
   private readonly waiters: { seq: number; resolve: () => void }[] = [];
@@ -450,9 +450,14 @@ export class ChronicleActorSystem implements ActorSystem {
   private agentContext(agentId: string): Promise<{ character: Character; host: PluginHost } | undefined> {
     const view = this.deps.readModel.agentById(agentId);
     if (!view || view.deleted) return Promise.resolve(undefined);
-    const key = sha256Hex(JSON.stringify(view.character));
     const cached = this.contexts.get(agentId);
-    if (cached && cached.key === key) return cached.value;
+    // The read model hands out the same (frozen) view until the agent changes: no hashing per turn.
+    if (cached && cached.view === view) return cached.value;
+    const key = sha256Hex(JSON.stringify(view.character));
+    if (cached && cached.key === key) {
+      cached.view = view;
+      return cached.value;
+    }
     const value = (async () => {
       const character = openCharacterSecrets(view.character, this.deps.secrets);
       const { plugins, failures } = await loadPlugins(character.plugins ?? [], this.settings.pluginsDir);
@@ -501,7 +506,7 @@ export class ChronicleActorSystem implements ActorSystem {
       }
       return { character, host: createPluginHost(ready) };
     })();
-    this.contexts.set(agentId, { key, value });
+    this.contexts.set(agentId, { key, view, value });
     value.catch(() => this.contexts.delete(agentId));
     return value;
   }

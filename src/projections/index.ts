@@ -58,6 +58,7 @@ export function openProjections(opts: ProjectionsOptions): Projections {
 class ProjectionRunner implements Projections {
   readonly readModel: ReadModel;
   private readonly projector: Projector;
+  private readonly sqliteReadModel: SqliteReadModel;
   private readonly store: EventStore;
   private readonly logger: Logger;
   private readonly batchSize: number;
@@ -73,7 +74,7 @@ class ProjectionRunner implements Projections {
     this.logger = opts.logger ?? silentLogger;
     this.batchSize = opts.batchSize ?? PAGE;
     this.projector = new Projector(openReadDb(opts.path), opts.projections);
-    this.readModel = new SqliteReadModel(this.projector.db, this.projector.vectors, () => this.projector.checkpoint());
+    this.readModel = this.sqliteReadModel = new SqliteReadModel(this.projector.db, this.projector.vectors, () => this.projector.checkpoint());
   }
 
   async start(): Promise<void> {
@@ -92,6 +93,7 @@ class ProjectionRunner implements Projections {
     const wasLive = this.live !== undefined;
     this.unfollow();
     this.projector.reset();
+    this.sqliteReadModel.reset();
     await this.catchUp(this.projector, o.onProgress);
     if (wasLive) this.follow();
   }
@@ -187,6 +189,7 @@ class ProjectionRunner implements Projections {
   private applySafely(projector: Projector, events: readonly AnyRecordedEvent[]): void {
     try {
       projector.applyBatch(events);
+      if (projector === this.projector) this.sqliteReadModel.applied(events);
     } catch (batchError) {
       if (events.length === 1) {
         this.logger.error('projection could not apply an event; skipped', { seq: events[0].seq, type: events[0].type, error: String(batchError) });

@@ -8,6 +8,8 @@ import { isoTime } from './projection.ts';
 import { ftsQuery, reciprocalRankFusion } from './fusion.ts';
 import type { VectorIndex, VectorKind } from './vector-index.ts';
 import { RecentMessages } from './recent-messages.ts';
+import { ReadCache } from './read-cache.ts';
+import { allProjections } from './tables/index.ts';
 
 interface AccountRow { id: string; username: string; name: string; role: Role; created_at: number; password_hash: string }
 interface AgentRow { id: string; name: string; status: 'running' | 'stopped'; character: string; created_at: number; deleted: number }
@@ -28,6 +30,7 @@ const CANDIDATES = (k: number) => Math.max(4 * k, 20);
 export class SqliteReadModel implements ReadModel {
   private readonly q;
   private readonly recent: RecentMessages;
+  private readonly cache = new ReadCache(allProjections, ['agents', 'rooms', 'facts', 'knowledge']);
 
   constructor(
     private readonly db: Database.Database,
@@ -85,6 +88,16 @@ export class SqliteReadModel implements ReadModel {
     return this.currentCheckpoint();
   }
 
+  /** The projector committed these events: cached lookups they change are dropped. */
+  applied(events: readonly { type: string }[]): void {
+    this.cache.applied(events);
+  }
+
+  /** The read tables were reset (a rebuild starts). */
+  reset(): void {
+    this.cache.clear();
+  }
+
   // ── accounts ──────────────────────────────────────────────────────────────────────────────────
   accountById(id: string): AccountView | undefined {
     const r = this.q.account.get(id) as AccountRow | undefined;
@@ -107,8 +120,10 @@ export class SqliteReadModel implements ReadModel {
 
   // ── agents ────────────────────────────────────────────────────────────────────────────────────
   agentById(id: string): AgentView | undefined {
-    const r = this.q.agent.get(id) as AgentRow | undefined;
-    return r && agentView(r);
+    return this.cache.get('agents', id, () => {
+      const r = this.q.agent.get(id) as AgentRow | undefined;
+      return r && agentView(r);
+    });
   }
 
   agentByName(name: string): AgentView | undefined {
@@ -122,8 +137,10 @@ export class SqliteReadModel implements ReadModel {
 
   // ── rooms ─────────────────────────────────────────────────────────────────────────────────────
   roomById(id: string): RoomView | undefined {
-    const r = this.q.room.get(id) as RoomRow | undefined;
-    return r && this.roomView(r);
+    return this.cache.get('rooms', id, () => {
+      const r = this.q.room.get(id) as RoomRow | undefined;
+      return r && this.roomView(r);
+    });
   }
 
   roomsOf(participantId: string): RoomView[] {
@@ -175,7 +192,7 @@ export class SqliteReadModel implements ReadModel {
 
   // ── knowledge ─────────────────────────────────────────────────────────────────────────────────
   listDocuments(agentId: string): KnowledgeDocumentView[] {
-    return (this.q.documents.all(agentId) as DocumentRow[]).map(documentView);
+    return this.cache.get('knowledge', agentId, () => (this.q.documents.all(agentId) as DocumentRow[]).map(documentView));
   }
 
   documentById(id: string): KnowledgeDocumentView | undefined {
@@ -195,7 +212,8 @@ export class SqliteReadModel implements ReadModel {
   facts(agentId: string, o: { roomId?: string; query?: RetrievalQuery; limit: number }): FactView[] {
     const room = o.roomId ?? null;
     if (!o.query) {
-      return (this.q.factsLatest.all(agentId, room, room, Math.max(0, o.limit)) as FactRow[]).reverse().map(factView);
+      const limit = Math.max(0, o.limit);
+      return this.cache.get('facts', `${agentId}\u0000${room ?? ''}\u0000${limit}`, () => (this.q.factsLatest.all(agentId, room, room, limit) as FactRow[]).reverse().map(factView));
     }
     const query = { ...o.query, k: Math.min(o.query.k, o.limit) };
     // Facts are partitioned by agent; a room filter is applied to the vector candidates afterwards.
