@@ -57,10 +57,8 @@ export async function postMessage(
   options: { messageId?: string; waitForProjection?: boolean } = {},
 ): Promise<{ message: MessageView; duplicate: boolean }> {
   const data = parseInput(messageSchema(ctx.settings.maxMessageChars), input);
-  if (data.clientMessageId !== undefined) {
-    const existing = ctx.readModel.messageByClientId(caller.accountId, data.clientMessageId);
-    if (existing) return { message: existing, duplicate: true };
-  }
+  // No lookup by clientMessageId first: the id derived from it makes a repeat a duplicate the log
+  // refuses (positions[0].duplicate), and the first message is then read back below.
   const room = await accessibleRoom(ctx, caller, data.roomId);
   if (!room.participants.some((p) => p.id === caller.accountId)) {
     throw new AppError(403, 'forbidden', 'only participants of a room can post in it');
