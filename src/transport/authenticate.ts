@@ -12,7 +12,7 @@ export async function authenticate(chronicle: TransportChronicle, token: string 
     throw unauthorized('access token is invalid');
   }
   if (!chronicle.readModel.accountById(verdict.principal.accountId)) throw unauthorized('the account of this token does not exist');
-  return { accountId: verdict.principal.accountId, role: verdict.principal.role };
+  return { accountId: verdict.principal.accountId, role: verdict.principal.role, expiresAt: verdict.principal.exp * 1000 };
 }
 
 export function bearerToken(header: string): string | undefined {

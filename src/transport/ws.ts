@@ -32,6 +32,8 @@ interface SocketData {
   closed: boolean;
   rooms: Map<string, RoomSub>;
   authTimer?: NodeJS.Timeout;
+  /** Closes the socket (4401) when its access token expires, unless a fresh `auth` frame came first. */
+  expiryTimer?: NodeJS.Timeout;
   /** Frames are handled one after another, in arrival order (auth before what follows it). */
   queue: Promise<void>;
   /** Resolvers waiting for the send buffer to drain (history replay). */
@@ -121,6 +123,7 @@ export class WsHub {
         const d = ws.getUserData();
         this.sockets.add(ws);
         if (d.authFailed) return this.close(ws, CLOSE_UNAUTHORIZED, 'invalid or expired token');
+        if (d.caller) this.watchExpiry(ws, d.caller);
         if (!d.caller) {
           d.authTimer = setTimeout(() => this.close(ws, CLOSE_UNAUTHORIZED, 'not authenticated in time'), this.server.options.wsAuthTimeoutMs);
         }
@@ -146,6 +149,7 @@ export class WsHub {
         const d = ws.getUserData();
         d.closed = true;
         clearTimeout(d.authTimer);
+        clearTimeout(d.expiryTimer);
         for (const w of d.drainWaiters.splice(0)) w();
         for (const roomId of [...d.rooms.keys()]) this.unsubscribe(ws, roomId);
         this.sockets.delete(ws);
@@ -209,6 +213,38 @@ export class WsHub {
     }
   }
 
+  /** Access tokens are short-lived; a socket must not outlive its token (roles and accounts change). */
+  private watchExpiry(ws: Ws, caller: Caller): void {
+    const d = ws.getUserData();
+    clearTimeout(d.expiryTimer);
+    if (caller.expiresAt === undefined) return;
+    // setTimeout's limit is ~24.8 days; a longer token is re-checked then.
+    const inMs = Math.min(Math.max(0, caller.expiresAt - Date.now()), 2 ** 31 - 1);
+    d.expiryTimer = setTimeout(() => {
+      if (d.caller && d.caller.expiresAt !== undefined && d.caller.expiresAt > Date.now()) return this.watchExpiry(ws, d.caller);
+      this.close(ws, CLOSE_UNAUTHORIZED, 'access token expired; reconnect (or send {"type":"auth","token":"..."} before expiry) with a fresh token');
+    }, inMs);
+    d.expiryTimer.unref();
+  }
+
+  /**
+   * An `auth` frame on an authenticated socket presents a fresh token (after a refresh) and keeps the
+   * socket open past the old token's expiry. It must be the same account: a socket never changes hands.
+   */
+  private async reauthenticate(ws: Ws, token: string): Promise<void> {
+    const d = ws.getUserData();
+    let caller: Caller;
+    try {
+      caller = await authenticate(this.server.chronicle, token);
+    } catch {
+      return this.sendError(ws, 'unauthorized', 'invalid or expired token; the socket keeps its current token until it expires');
+    }
+    if (d.closed || !d.caller) return;
+    if (caller.accountId !== d.caller.accountId) return this.close(ws, CLOSE_UNAUTHORIZED, 'a socket cannot change accounts; open a new one');
+    d.caller = caller;
+    this.watchExpiry(ws, caller);
+  }
+
   private sendError(ws: Ws, code: string, message: string, extra: Record<string, unknown> = {}): void {
     this.send(ws, toJson({ type: 'error', code, message, ...extra }));
   }
@@ -224,6 +260,7 @@ export class WsHub {
         d.caller = caller;
         // Success is silent: API.md defines no frame for it, and the next frame the client sees is the answer to its next request.
         clearTimeout(d.authTimer);
+        this.watchExpiry(ws, caller);
       } catch {
         this.close(ws, CLOSE_UNAUTHORIZED, 'invalid or expired token');
       }
@@ -232,7 +269,7 @@ export class WsHub {
     if (!parsed.ok) return this.sendError(ws, parsed.code, parsed.message);
     const frame = parsed.frame;
     if (frame.type === 'ping') return this.send(ws, '{"type":"pong"}');
-    if (frame.type === 'auth') return this.sendError(ws, 'already_authenticated', 'this socket is already authenticated');
+    if (frame.type === 'auth') return this.reauthenticate(ws, frame.token);
     const limited = this.limiter.take(`acct:${d.caller.accountId}`);
     if (!limited.ok) return this.sendError(ws, 'rate_limited', `too many requests; retry in ${limited.retryAfterS} s`, { retryAfter: limited.retryAfterS });
     try {

@@ -26,6 +26,23 @@ describe('chronicle chat', () => {
     expect(lines[1]).toMatch(/^Chronicle: Echo: .*second line$/);
   }, 40_000);
 
+  it('outlives its access token: it presents a refreshed one before the server would close the socket', async () => {
+    const shortLived = await startRealServer({ ACCESS_TOKEN_TTL: '2' });
+    try {
+      const input = new PassThrough();
+      const output = new PassThrough();
+      let printed = '';
+      output.on('data', (d) => (printed += d));
+      const run = runChat({ url: shortLived.url, username: 'admin', password: ADMIN_PASSWORD, input, output, replyTimeoutMs: 20_000 });
+      await new Promise((r) => setTimeout(r, 3500)); // past the first token's expiry
+      input.end('still here?\n');
+      expect(await run).toBe(0);
+      expect(printed).toMatch(/^Chronicle: Echo: .*still here\?$/m);
+    } finally {
+      await shortLived.close();
+    }
+  }, 40_000);
+
   it('is a registered command of the chronicle CLI', async () => {
     const r = await runCli(['chat', '--help'], {}, undefined, 30_000);
     expect(r.code).toBe(0);

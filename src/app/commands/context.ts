@@ -22,6 +22,8 @@ export interface CommandContext {
 export interface Caller {
   accountId: string;
   role: Role;
+  /** When the access token this caller presented expires (ms since the epoch); a socket closes then. */
+  expiresAt?: number;
 }
 
 export const authorOf = (caller: Caller): Author => ({ kind: 'user', id: caller.accountId });

@@ -45,10 +45,22 @@ export function pickAgent(agents: readonly Agent[], wanted: string | undefined):
   return found;
 }
 
+/** The `exp` of our own access token (a JWT), for scheduling its refresh only — never trusted for access. */
+function tokenExpiresAt(token: string): number {
+  try {
+    const exp = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')).exp;
+    if (typeof exp === 'number') return exp * 1000;
+  } catch {
+    // not a JWT we can read: fall through
+  }
+  return Date.now() + 60_000;
+}
+
 /** Runs a chat session until the input ends (and replies are in) or the socket closes. Resolves to an exit code. */
 export async function runChat(o: ChatOptions): Promise<number> {
   const base = o.url.replace(/\/$/, '');
-  const { accessToken } = await http(base, 'POST', '/api/v1/auth/login', undefined, { username: o.username, password: o.password });
+  const login = await http(base, 'POST', '/api/v1/auth/login', undefined, { username: o.username, password: o.password });
+  const accessToken: string = login.accessToken;
   const agent = pickAgent((await http(base, 'GET', '/api/v1/agents', accessToken)).agents as Agent[], o.agent);
   const roomId: string = o.room ?? (await http(base, 'POST', '/api/v1/rooms', accessToken, { name: `chat with ${agent.name}`, agentIds: [agent.id] })).room.id;
   const write = (s: string) => void o.output.write(s);
@@ -85,6 +97,24 @@ export async function runChat(o: ChatOptions): Promise<number> {
     } else if (f.type === 'error') say(`server: ${f.message}`);
   });
   ws.on('close', (code) => finish(code === 1000 ? 0 : 1));
+  // The server closes a socket when its access token expires: present a refreshed one before that.
+  let refreshToken: string = login.refreshToken;
+  let refreshTimer: NodeJS.Timeout | undefined;
+  const keepFresh = (token: string) => {
+    const left = tokenExpiresAt(token) - Date.now();
+    refreshTimer = setTimeout(async () => {
+      try {
+        const pair = await http(base, 'POST', '/api/v1/auth/refresh', undefined, { refreshToken });
+        refreshToken = pair.refreshToken;
+        ws.send(JSON.stringify({ type: 'auth', token: pair.accessToken }));
+        keepFresh(pair.accessToken);
+      } catch (err) {
+        say(`could not refresh the session (${(err as Error).message}); the server will close it when the token expires`);
+      }
+    }, Math.max(0, left - Math.min(30_000, left / 4)));
+    refreshTimer.unref();
+  };
+  keepFresh(accessToken);
   ws.on('error', (err) => (say(`WebSocket: ${err.message}`), finish(1)));
   await new Promise<void>((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
 
@@ -106,6 +136,7 @@ export async function runChat(o: ChatOptions): Promise<number> {
 
   const code = await done;
   clearTimeout(timer);
+  clearTimeout(refreshTimer);
   lines.close();
   ws.close(1000);
   return code;

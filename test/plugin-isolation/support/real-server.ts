@@ -10,12 +10,12 @@ import { startFakeOpenAI } from '../../support/fake-model-servers.ts';
 export const ADMIN_PASSWORD = 'admin-password-1';
 
 /** A real Chronicle server on 127.0.0.1 with an instant fake OpenAI-compatible model ("Echo: …"). */
-export async function startRealServer() {
+export async function startRealServer(env: Record<string, string> = {}) {
   const fake = await startFakeOpenAI({ reply: (text) => `Echo: ${text}`, chunkDelayMs: 1 });
   const dir = mkdtempSync(join(tmpdir(), 'chronicle-clients-'));
   const settings = readSettings({
     MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'x', EMBEDDING_PROVIDER: 'openai',
-    DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_PER_MIN: '0', LOG_LEVEL: 'silent', ADMIN_PASSWORD,
+    DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_PER_MIN: '0', LOG_LEVEL: 'silent', ADMIN_PASSWORD, ...env,
   });
   const chronicle = await openChronicle(settings);
   await bootstrap(chronicle);
