@@ -50,4 +50,18 @@ describe('transport with the real actor system', () => {
     const msgs = (await api.get(`/api/v1/rooms/${direct.id}/messages`, { token })).body.messages;
     expect(msgs.at(-1).text).toBe(text);
   });
+
+  it('reports the token usage the turn recorded (the fake model counts 11 prompt tokens), streamed only when asked', async () => {
+    const client = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: token, maxRetries: 0, timeout: 15_000 });
+    const r = await client.chat.completions.create({ model: 'Eliza', messages: [{ role: 'user', content: 'count my tokens' }] });
+    expect(r.usage).toMatchObject({ prompt_tokens: 11, completion_tokens: expect.any(Number) });
+    expect(r.usage!.completion_tokens).toBeGreaterThan(0);
+    expect(r.usage!.total_tokens).toBe(r.usage!.prompt_tokens + r.usage!.completion_tokens);
+    const chunks: any[] = [];
+    for await (const c of await client.chat.completions.create({ model: 'Eliza', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'and now streamed' }] })) chunks.push(c);
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 11 } });
+    const plain: any[] = [];
+    for await (const c of await client.chat.completions.create({ model: 'Eliza', stream: true, messages: [{ role: 'user', content: 'no usage' }] })) plain.push(c);
+    expect(plain.some((c) => c.usage)).toBe(false);
+  });
 });

@@ -5,6 +5,7 @@ import { parseInput } from '../../app/commands/validate.ts';
 import { AppError, badRequest } from '../../app/errors.ts';
 import type { AgentView } from '../../projections/read-model.ts';
 import { newId } from '../../shared/ids.ts';
+import { turnIds } from '../../actors/streams.ts';
 import { stripControl } from '../sanitize.ts';
 import type { AppRouter, Call, ServerContext } from '../call.ts';
 import type { PostedEvent } from '../fanout.ts';
@@ -24,8 +25,16 @@ const ChatRequest = z
       )
       .min(1, 'must contain at least one message'),
     stream: z.boolean().nullish(),
+    stream_options: z.object({ include_usage: z.boolean().nullish() }).passthrough().nullish(),
   })
   .passthrough();
+
+/** The token usage the agent's turn recorded (reply.traced, written in the same batch as the reply). */
+async function turnUsage(server: ServerContext, agentId: string, messageId: string): Promise<{ prompt_tokens: number; completion_tokens: number; total_tokens: number }> {
+  const trace = await server.chronicle.store.getById(turnIds.trace(agentId, messageId));
+  const u = trace?.type === 'reply.traced' ? trace.data.usage : { promptTokens: 0, completionTokens: 0 };
+  return { prompt_tokens: u.promptTokens, completion_tokens: u.completionTokens, total_tokens: u.promptTokens + u.completionTokens };
+}
 
 function findAgent(server: ServerContext, model: string): AgentView {
   const rm = server.chronicle.readModel;
@@ -138,10 +147,14 @@ async function chatCompletions(call: Call) {
     return undefined;
   }
   const content = stripControl(result.data.text);
+  const usage = await turnUsage(server, agent.id, messageId);
+  if (reply.aborted) return undefined;
   if (req.stream) {
     // Deltas may be missing (a model that does not stream) or incomplete: send what the final text adds.
     if (content.startsWith(streamed) && content.length > streamed.length) reply.write(chunk({ content: content.slice(streamed.length) }, null));
     reply.write(chunk({}, 'stop'));
+    // As OpenAI does: usage in a last chunk with no choices, only when asked for.
+    if (req.stream_options?.include_usage) reply.write(`data: ${JSON.stringify({ id: completionId, object: 'chat.completion.chunk', created, model: agent.name, choices: [], usage })}\n\n`);
     reply.write('data: [DONE]\n\n');
     reply.endStream();
     return undefined;
@@ -154,7 +167,7 @@ async function chatCompletions(call: Call) {
       created,
       model: agent.name,
       choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop', logprobs: null }],
-      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+      usage,
       system_fingerprint: null,
     },
   };
