@@ -19,8 +19,10 @@ describe('when the model fails', () => {
     await h.post(roomId, 'u', 'hi');
     await h.system.idle();
     expect((await agentReplies(h)).map((e) => e.data.text)).toEqual(['You said: hi']);
-    const calls = (await h.events('model.called')).map((e) => (e.data as { ok: boolean }).ok);
-    expect(calls).toEqual([false, true]);
+    const calls = (await h.events('model.called')).map((e) => e.data as { ok: boolean; model: string });
+    expect(calls.map((c) => c.ok)).toEqual([false, true]);
+    // A failed call still names the model it was for.
+    expect(calls[0].model).toBe('fake-large');
     expect(await h.events('reply.failed')).toHaveLength(0);
   });
 

@@ -87,7 +87,7 @@ export async function streamWithRetries(
     } catch (err) {
       if (err instanceof TurnAbortedError || options.signal.aborted) throw new TurnAbortedError('aborted');
       const me = asModelError(err, provider.name);
-      attempts.push({ provider: provider.name, model: params.model ?? 'unknown', ok: false, latencyMs: Math.max(0, now() - started), error: `${me.code}: ${me.message}` });
+      attempts.push({ provider: provider.name, model: params.model ?? provider.modelFor?.(params.modelType ?? 'TEXT_LARGE') ?? 'unknown', ok: false, latencyMs: Math.max(0, now() - started), error: `${me.code}: ${me.message}` });
       lastError = me;
       if (!me.retryable || attempt === options.attempts) break;
       options.onRetry?.(attempt, me);

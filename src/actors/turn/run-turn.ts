@@ -152,7 +152,7 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
     } catch (err) {
       if (signal.aborted) return 'abandoned';
       const me = asModelError(err, provider.name);
-      attempts.push({ provider: provider.name, model: 'unknown', ok: false, latencyMs: now() - started, error: `${me.code}: ${me.message}` });
+      attempts.push({ provider: provider.name, model: provider.modelFor?.('TEXT_SMALL') ?? 'unknown', ok: false, latencyMs: now() - started, error: `${me.code}: ${me.message}` });
       const first = participants.find((p) => p.kind === 'agent')?.id === agentId;
       decision = first ? { kind: 'respond', reason: `should-respond model failed (${me.code}); the room's first agent answers` } : { kind: 'ignore', reason: `should-respond model failed (${me.code})` };
     }

@@ -21,6 +21,10 @@ export class FakeModel implements ModelProvider {
     private answer: Answer = (p) => `You said: ${p.context?.userText ?? p.messages.at(-1)?.content ?? ''}`,
   ) {}
 
+  modelFor(type: string): string {
+    return type === 'TEXT_SMALL' ? 'fake-small' : 'fake-large';
+  }
+
   setAnswer(answer: Answer): void {
     this.answer = answer;
   }
