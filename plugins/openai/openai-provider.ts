@@ -1,4 +1,3 @@
-import OpenAI from 'openai';
 import { ModelError } from '../../src/models/provider.ts';
 import type {
   CallOptions,
@@ -15,6 +14,8 @@ import type {
 import { CallScope, DEFAULT_TIMEOUT_MS } from '../../src/models/call-scope.ts';
 import { parseObject } from '../../src/models/json-object.ts';
 import { estimateUsage } from '../../src/models/usage.ts';
+import { sseData } from './sse.ts';
+import { WireClient } from './wire-client.ts';
 
 export interface OpenAIProviderOptions {
   /** 'openai' by default; OpenRouter and other compatible servers reuse this class under their name. */
@@ -32,14 +33,32 @@ export interface OpenAIProviderOptions {
   timeoutMs?: number;
 }
 
+/** The parts of OpenAI's chat-completions answers we read (also what OpenRouter and compatible servers send). */
+interface ChatCompletion {
+  model?: string;
+  choices?: { message?: { content?: unknown }; finish_reason?: string | null }[];
+  usage?: { prompt_tokens: number; completion_tokens: number } | null;
+}
+interface ChatChunk {
+  model?: string;
+  choices?: { delta?: { content?: unknown }; finish_reason?: string | null }[];
+  usage?: { prompt_tokens: number; completion_tokens: number } | null;
+}
+interface Embeddings {
+  model?: string;
+  data?: { index: number; embedding: unknown }[];
+  usage?: { prompt_tokens: number } | null;
+}
+
 /**
- * OpenAI's chat-completions wire format through the official SDK. The SDK's own retries are off:
- * retrying is the resilient wrapper's job, so that it can honour retry-after and feed the breaker.
+ * OpenAI's chat-completions wire format (chat, SSE streaming, JSON-schema output, embeddings) over a
+ * lean keep-alive HTTP client (wire-client.ts). No retries here: retrying is the resilient wrapper's
+ * job, so that it can honour retry-after and feed the breaker.
  */
 export class OpenAIProvider implements ModelProvider {
   readonly name: string;
   readonly capabilities: { text: boolean; embeddings: boolean };
-  readonly client: OpenAI;
+  private readonly wire: WireClient;
   private readonly models: Record<ModelType, string>;
   private readonly timeoutMs: number;
 
@@ -51,13 +70,12 @@ export class OpenAIProvider implements ModelProvider {
     this.capabilities = { text: true, embeddings: embedding !== null };
     this.models = { TEXT_LARGE: large, OBJECT_LARGE: large, TEXT_SMALL: small, OBJECT_SMALL: small, TEXT_EMBEDDING: embedding ?? '' };
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.client = new OpenAI({
-      apiKey: options.apiKey ?? 'missing-api-key',
-      baseURL: options.baseURL,
-      defaultHeaders: options.defaultHeaders,
-      maxRetries: 0,
-      timeout: 24 * 3_600_000, // our CallScope owns the deadline
-    });
+    this.wire = new WireClient(options.baseURL ?? 'https://api.openai.com/v1', options.apiKey ?? 'missing-api-key', options.defaultHeaders);
+  }
+
+  /** 'https:' or 'http:' — which transport the base URL selected. */
+  get protocol(): 'http:' | 'https:' {
+    return this.wire.protocol;
   }
 
   modelFor(type: ModelType): string {
@@ -67,16 +85,7 @@ export class OpenAIProvider implements ModelProvider {
   generateText(params: GenerateTextParams): Promise<GenerateTextResult> {
     const model = params.model ?? this.models[params.modelType ?? 'TEXT_LARGE'];
     return this.scope(params).run(async (signal) => {
-      const res = await this.client.chat.completions.create(
-        {
-          model,
-          messages: params.messages,
-          max_completion_tokens: params.maxTokens,
-          temperature: params.temperature,
-          stop: params.stopSequences?.length ? params.stopSequences : undefined,
-        },
-        { signal },
-      );
+      const res = await this.wire.postJson<ChatCompletion>('chat/completions', this.chatBody(model, params), signal);
       const choice = res.choices?.[0];
       if (!choice || typeof choice.message?.content !== 'string') throw new ModelError('malformed', `${this.name}: response has no message content`, this.name, true);
       const text = choice.message.content;
@@ -89,29 +98,22 @@ export class OpenAIProvider implements ModelProvider {
     const scope = this.scope(params);
     try {
       scope.throwIfCancelled();
-      const stream = await this.client.chat.completions.create(
-        {
-          model,
-          messages: params.messages,
-          max_completion_tokens: params.maxTokens,
-          temperature: params.temperature,
-          stop: params.stopSequences?.length ? params.stopSequences : undefined,
-          stream: true,
-          stream_options: { include_usage: true },
-        },
-        { signal: scope.signal },
-      );
+      const body = { ...this.chatBody(model, params), stream: true, stream_options: { include_usage: true } };
+      const res = await this.wire.post('chat/completions', body, scope.signal, 'text/event-stream');
       let text = '';
       let finishReason: string | undefined;
       let usage: TokenUsage | undefined;
       let served = model;
-      for await (const chunk of stream) {
+      for await (const data of sseData(res)) {
+        // Not `break`: reading on to the end of the body lets its socket go back to the keep-alive pool.
+        if (data === '[DONE]') continue;
+        const chunk = JSON.parse(data) as ChatChunk;
         if (chunk.model) served = chunk.model;
         if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
         const choice = chunk.choices?.[0];
         if (choice?.finish_reason) finishReason = choice.finish_reason;
         const delta = choice?.delta?.content;
-        if (delta) {
+        if (typeof delta === 'string' && delta) {
           text += delta;
           yield { type: 'delta', text: delta };
         }
@@ -129,13 +131,10 @@ export class OpenAIProvider implements ModelProvider {
   generateObject(params: GenerateObjectParams): Promise<GenerateObjectResult> {
     const model = params.model ?? this.models[params.modelType ?? 'OBJECT_LARGE'];
     return this.scope(params).run(async (signal) => {
-      const res = await this.client.chat.completions.create(
-        {
-          model,
-          messages: params.messages,
-          response_format: { type: 'json_schema', json_schema: { name: 'result', schema: params.schema, strict: false } },
-        },
-        { signal },
+      const res = await this.wire.postJson<ChatCompletion>(
+        'chat/completions',
+        { model, messages: params.messages, response_format: { type: 'json_schema', json_schema: { name: 'result', schema: params.schema, strict: false } } },
+        signal,
       );
       const text = res.choices?.[0]?.message?.content;
       if (typeof text !== 'string') throw new ModelError('malformed', `${this.name}: response has no message content`, this.name, true);
@@ -148,14 +147,28 @@ export class OpenAIProvider implements ModelProvider {
     const model = this.models.TEXT_EMBEDDING;
     if (texts.length === 0) return Promise.resolve({ vectors: [], model });
     return this.scope(options).run(async (signal) => {
-      // Asked as base64 explicitly so the SDK hands the string through and we decode straight into
-      // a Float32Array (no number[] in between).
-      const res = await this.client.embeddings.create({ model, input: texts, encoding_format: 'base64' }, { signal });
+      // base64: decoded straight into a Float32Array (no number[] in between, a quarter of the JSON).
+      const res = await this.wire.postJson<Embeddings>('embeddings', { model, input: texts, encoding_format: 'base64' }, signal);
       if (!Array.isArray(res.data) || res.data.length !== texts.length) throw new ModelError('malformed', `${this.name}: expected ${texts.length} embeddings`, this.name, true);
-      const vectors = [...res.data].sort((a, b) => a.index - b.index).map((d) => decodeEmbedding(d.embedding as unknown, this.name));
+      const vectors = [...res.data].sort((a, b) => a.index - b.index).map((d) => decodeEmbedding(d.embedding, this.name));
       const usage = res.usage ? { promptTokens: res.usage.prompt_tokens, completionTokens: 0 } : undefined;
       return { vectors, model: res.model ?? model, usage };
     });
+  }
+
+  /** Frees the keep-alive sockets. */
+  async close(): Promise<void> {
+    this.wire.close();
+  }
+
+  private chatBody(model: string, params: GenerateTextParams) {
+    return {
+      model,
+      messages: params.messages,
+      ...(params.maxTokens !== undefined ? { max_completion_tokens: params.maxTokens } : {}),
+      ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
+      ...(params.stopSequences?.length ? { stop: params.stopSequences } : {}),
+    };
   }
 
   private scope(options: CallOptions): CallScope {
