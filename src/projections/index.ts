@@ -74,7 +74,7 @@ class ProjectionRunner implements Projections {
     this.logger = opts.logger ?? silentLogger;
     this.batchSize = opts.batchSize ?? PAGE;
     this.projector = new Projector(openReadDb(opts.path), opts.projections);
-    this.readModel = this.sqliteReadModel = new SqliteReadModel(this.projector.db, this.projector.vectors, () => this.projector.checkpoint());
+    this.readModel = this.sqliteReadModel = new SqliteReadModel(this.projector.db, this.projector.vectors, () => this.projector.checkpoint(), opts.projections);
   }
 
   async start(): Promise<void> {

@@ -4,7 +4,7 @@ import type {
   AccountCredentials, AccountView, AgentView, FactView, KnowledgeDocumentView, KnowledgeHit, MessageView, ParticipantView,
   ReadModel, RefreshTokenView, RetrievalQuery, Role, RoomView, ScoredMessage,
 } from './read-model.ts';
-import { isoTime } from './projection.ts';
+import { isoTime, type Projection } from './projection.ts';
 import { ftsQuery, reciprocalRankFusion } from './fusion.ts';
 import type { VectorIndex, VectorKind } from './vector-index.ts';
 import { RecentMessages } from './recent-messages.ts';
@@ -30,13 +30,16 @@ const CANDIDATES = (k: number) => Math.max(4 * k, 20);
 export class SqliteReadModel implements ReadModel {
   private readonly q;
   private readonly recent: RecentMessages;
-  private readonly cache = new ReadCache(allProjections, ['agents', 'rooms', 'facts', 'knowledge']);
+  private readonly cache: ReadCache;
 
   constructor(
     private readonly db: Database.Database,
     private readonly vectors: VectorIndex,
     private readonly currentCheckpoint: () => number,
+    /** The projections writing the tables (their `handles` say which events invalidate which cache). */
+    projections: readonly Projection[] = allProjections,
   ) {
+    this.cache = new ReadCache(projections, ['agents', 'rooms', 'facts', 'knowledge']);
     const p = (sql: string) => db.prepare(sql);
     this.q = {
       account: p('SELECT * FROM accounts WHERE id = ?'),
