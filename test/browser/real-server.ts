@@ -9,11 +9,11 @@ export interface RealServer { url: string; adminPassword: string; output(): stri
  * Starts the real Chronicle (`chronicle start`, the same entry as `npm start`) on a free port of
  * 127.0.0.1 with a fresh data directory, and waits for the URL it prints.
  */
-export async function startRealServer(): Promise<RealServer> {
+export async function startRealServer(env: Record<string, string> = {}): Promise<RealServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'chronicle-web-e2e-'));
   const adminPassword = 'admin-password-e2e';
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ADMIN_PASSWORD: adminPassword, LOG_LEVEL: 'warn', MODEL_PROVIDER: 'local', RATE_LIMIT_PER_MIN: '0' },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ADMIN_PASSWORD: adminPassword, LOG_LEVEL: 'warn', MODEL_PROVIDER: 'local', RATE_LIMIT_PER_MIN: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -24,6 +24,7 @@ export class ChatSocket {
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private pinger: ReturnType<typeof setInterval> | undefined;
+  private renewer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   private refreshNext = false;
   status: ConnectionStatus = 'connecting';
@@ -64,6 +65,7 @@ export class ChatSocket {
     this.closed = true;
     clearTimeout(this.timer);
     clearInterval(this.pinger);
+    clearTimeout(this.renewer);
     this.ws?.close(1000, 'bye');
     this.setStatus('offline');
   }
@@ -85,6 +87,7 @@ export class ChatSocket {
       for (const roomId of this.lastSeq.keys()) this.sendSubscribe(roomId);
       clearInterval(this.pinger);
       this.pinger = setInterval(() => this.sendFrame({ type: 'ping' }), 25_000);
+      this.renewBeforeExpiry(ws, token);
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws) return;
@@ -106,6 +109,7 @@ export class ChatSocket {
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       clearInterval(this.pinger);
+      clearTimeout(this.renewer);
       this.ws = undefined;
       if (this.closed) return;
       // 4401: the token was refused (expired): refresh it before trying again.
@@ -117,6 +121,22 @@ export class ChatSocket {
       this.attempt++;
       this.timer = setTimeout(() => void this.connect(), delay);
     };
+  }
+
+  /**
+   * The server closes a socket when its access token expires (4401). Shortly before, a refreshed token
+   * is presented on the open socket instead, so a long chat is not cut (and streamed replies not lost).
+   */
+  private renewBeforeExpiry(ws: WebSocket, token: string): void {
+    clearTimeout(this.renewer);
+    const left = tokenExpiresAt(token) - Date.now();
+    if (!Number.isFinite(left)) return;
+    this.renewer = setTimeout(async () => {
+      const fresh = await this.opts.token(true);
+      if (!fresh || this.ws !== ws || ws.readyState !== WebSocket.OPEN) return;
+      ws.send(JSON.stringify({ type: 'auth', token: fresh }));
+      this.renewBeforeExpiry(ws, fresh);
+    }, Math.max(0, left - Math.min(30_000, left / 4)));
   }
 
   private sendSubscribe(roomId: string): void {
@@ -132,5 +152,17 @@ export class ChatSocket {
     if (this.status === s) return;
     this.status = s;
     for (const fn of this.statusListeners) fn(s);
+  }
+}
+
+/** The `exp` of an access token (a JWT) in ms, for scheduling its renewal only; Infinity when unreadable. */
+export function tokenExpiresAt(token: string): number {
+  try {
+    const part = token.split('.')[1] ?? '';
+    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
+    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
+    return typeof exp === 'number' ? exp * 1000 : Infinity;
+  } catch {
+    return Infinity;
   }
 }
