@@ -459,7 +459,8 @@ export class ChronicleActorSystem implements ActorSystem {
       return cached.value;
     }
     const value = (async () => {
-      const character = openCharacterSecrets(view.character, this.deps.secrets);
+      // A copy: the read model's view is frozen and shared, and plugins may write to runtime.character.
+      const character = openCharacterSecrets(structuredClone(view.character), this.deps.secrets);
       const { plugins, failures } = await loadPlugins(character.plugins ?? [], this.settings.pluginsDir);
       if (failures.length) {
         await this.deps.store
