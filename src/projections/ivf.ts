@@ -1,7 +1,7 @@
 /**
  * Inverted-file cells for one big vector scope: k-means centroids and nearest-cell lookup, in plain JS.
  *
- * Not wired into VectorIndex yet (see bench/RESULTS-projections.md, KNN). Everything here is a pure
+ * Used by VectorIndex to split a big scope into cells (bench/RESULTS-vectors.md). Everything here is a pure
  * function of its inputs in their given order — no clock, no Math.random — because the cells are meant to
  * live in the read DB, which must come out identical from an incremental projection and a full rebuild.
  * Vectors are assumed unit length (the embedders' output), so cosine ranking is dot-product ranking.

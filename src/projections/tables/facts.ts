@@ -3,7 +3,7 @@ import type { Projection } from '../projection.ts';
 /** Facts an agent recorded (its long-term memory), with FTS5 and vectors partitioned by agent. */
 export const factsProjection: Projection = {
   name: 'facts',
-  version: 2, // 2: vec0 chunk_size 64
+  version: 3, // 2: vec0 chunk_size 64; 3: big scopes split into k-means cells (vector_cells, vector_scope_puts)
   tables: ['facts', 'facts_fts'],
   vectorKinds: ['fact'],
   handles: ['agent.fact_recorded'],

@@ -6,7 +6,7 @@ import type { Projection } from '../projection.ts';
  */
 export const messagesProjection: Projection = {
   name: 'messages',
-  version: 2, // 2: vec0 chunk_size 64
+  version: 3, // 2: vec0 chunk_size 64; 3: big scopes split into k-means cells (vector_cells, vector_scope_puts)
   tables: ['messages', 'messages_fts'],
   vectorKinds: ['message'],
   handles: ['message.posted', 'message.embedded'],
