@@ -4,7 +4,7 @@
  * Also the training stall (the page whose put crosses trainAt) and the per-insert cost before/after.
  * Synthetic clustered data (same generator as bench/vectors-ivf.ts): favourable to IVF.
  *
- *   npx tsx bench/vectors-live.ts      (BENCH_N=100000 BENCH_DIMS=512 BENCH_QUERIES=100 BENCH_NPROBE=8)
+ *   npx tsx bench/vectors-live.ts      (BENCH_N=100000 BENCH_DIMS=512 BENCH_QUERIES=100 BENCH_NPROBE=16)
  */
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
@@ -42,7 +42,7 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 
 const db = new Database(':memory:');
 sqliteVec.load(db);
-const nprobe = Number(process.env.BENCH_NPROBE ?? 8);
+const nprobe = Number(process.env.BENCH_NPROBE ?? 16);
 const vi = new VectorIndex(db, { nprobe });
 const data = Array.from({ length: N }, point);
 

@@ -67,7 +67,7 @@ export class VectorIndex {
     private readonly db: Database.Database,
     opts: VectorIndexOptions = {},
   ) {
-    this.opts = { trainAt: 16_384, cells: 128, nprobe: 8, maxSample: 4_096, ...opts };
+    this.opts = { trainAt: 16_384, cells: 128, nprobe: 16, maxSample: 4_096, ...opts };
     db.exec(`CREATE TABLE IF NOT EXISTS vector_tables (name TEXT PRIMARY KEY, kind TEXT NOT NULL, dims INTEGER NOT NULL)`);
     db.exec(`CREATE TABLE IF NOT EXISTS vector_scope_puts (name TEXT NOT NULL, scope TEXT NOT NULL, puts INTEGER NOT NULL, PRIMARY KEY (name, scope))`);
     db.exec(`CREATE TABLE IF NOT EXISTS vector_cells (name TEXT NOT NULL, scope TEXT NOT NULL, cell INTEGER NOT NULL, centroid BLOB NOT NULL, PRIMARY KEY (name, scope, cell))`);
