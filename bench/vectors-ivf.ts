@@ -7,6 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
+import { clusteredPoints, seededRandom, unit } from '../test/support/clustered-vectors.ts';
 
 const N = Number(process.env.BENCH_N ?? 100_000);
 const DIMS = Number(process.env.BENCH_DIMS ?? 512);
@@ -16,26 +17,8 @@ const CLUSTERS = Number(process.env.BENCH_CLUSTERS ?? 200);
 const NOISE = Number(process.env.BENCH_NOISE ?? 1.0);
 const K = 10;
 
-let s = 0x9e3779b9;
-const rand = () => {
-  s = (s + 0x6d2b79f5) | 0;
-  let t = Math.imul(s ^ (s >>> 15), 1 | s);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-const gauss = () => Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
-const normalise = (v: Float32Array) => {
-  let n = 0;
-  for (const x of v) n += x * x;
-  n = Math.sqrt(n) || 1;
-  for (let i = 0; i < v.length; i++) v[i] /= n;
-  return v;
-};
-const centroidsTrue = Array.from({ length: CLUSTERS }, () => normalise(Float32Array.from({ length: DIMS }, gauss)));
-const point = () => {
-  const c = centroidsTrue[Math.floor(rand() * CLUSTERS)];
-  return normalise(Float32Array.from({ length: DIMS }, (_, i) => c[i] + (NOISE / Math.sqrt(DIMS)) * gauss()));
-};
+
+const point = clusteredPoints({ dims: DIMS, clusters: CLUSTERS, sigma: NOISE / Math.sqrt(DIMS), random: seededRandom(0x9e3779b9) });
 const blob = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
@@ -67,7 +50,7 @@ for (let iter = 0; iter < 6; iter++) {
     const sum = sums[c];
     for (let d = 0; d < DIMS; d++) sum[d] += v[d];
   }
-  cents = sums.map((sum, c) => (counts[c] ? normalise(sum) : cents[c]));
+  cents = sums.map((sum, c) => (counts[c] ? unit(sum) : cents[c]));
 }
 loadCents();
 const trainS = (performance.now() - t0) / 1000;

@@ -9,6 +9,7 @@
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { VectorIndex, bytes } from '../src/projections/vector-index.ts';
+import { clusteredPoints, seededRandom } from '../test/support/clustered-vectors.ts';
 
 const N = Number(process.env.BENCH_N ?? 100_000);
 const DIMS = Number(process.env.BENCH_DIMS ?? 512);
@@ -18,26 +19,7 @@ const NOISE = Number(process.env.BENCH_NOISE ?? 1.0);
 const PAGE = 1000;
 const K = 10;
 
-let s = 0x9e3779b9;
-const rand = () => {
-  s = (s + 0x6d2b79f5) | 0;
-  let t = Math.imul(s ^ (s >>> 15), 1 | s);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-const gauss = () => Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
-const normalise = (v: Float32Array) => {
-  let n = 0;
-  for (const x of v) n += x * x;
-  n = Math.sqrt(n) || 1;
-  for (let i = 0; i < v.length; i++) v[i] /= n;
-  return v;
-};
-const centres = Array.from({ length: CLUSTERS }, () => normalise(Float32Array.from({ length: DIMS }, gauss)));
-const point = () => {
-  const c = centres[Math.floor(rand() * CLUSTERS)];
-  return normalise(Float32Array.from({ length: DIMS }, (_, i) => c[i] + (NOISE / Math.sqrt(DIMS)) * gauss()));
-};
+const point = clusteredPoints({ dims: DIMS, clusters: CLUSTERS, sigma: NOISE / Math.sqrt(DIMS), random: seededRandom(0x9e3779b9) });
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 const db = new Database(':memory:');

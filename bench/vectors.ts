@@ -15,6 +15,7 @@
  */
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
+import { clusteredPoints, seededRandom } from '../test/support/clustered-vectors.ts';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
 const DIMS = Number(process.env.BENCH_DIMS ?? 512);
@@ -24,29 +25,9 @@ const SCOPES = Number(process.env.BENCH_SCOPES ?? 10);
 const NOISE = Number(process.env.BENCH_NOISE ?? 1.0);
 const K = 10;
 
-// Seeded PRNG (mulberry32) + Box-Muller: the same data every run.
-let s = 0x9e3779b9;
-const rand = () => {
-  s = (s + 0x6d2b79f5) | 0;
-  let t = Math.imul(s ^ (s >>> 15), 1 | s);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-const gauss = () => Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
-const normalise = (v: Float32Array) => {
-  let n = 0;
-  for (const x of v) n += x * x;
-  n = Math.sqrt(n);
-  for (let i = 0; i < v.length; i++) v[i] /= n;
-  return v;
-};
-const centroids = Array.from({ length: CLUSTERS }, () => normalise(Float32Array.from({ length: DIMS }, gauss)));
-const point = () => {
-  const c = centroids[Math.floor(rand() * CLUSTERS)];
-  // Noise of norm ≈ NOISE around a unit centroid: points of a cluster are near each other, as texts on
-  // one topic are; purely random vectors (no structure) are the worst case for any quantization.
-  return normalise(Float32Array.from({ length: DIMS }, (_, i) => c[i] + (NOISE / Math.sqrt(DIMS)) * gauss()));
-};
+// Noise of norm ≈ NOISE around unit centroids: points of a cluster are near each other, as texts on one
+// topic are; purely random vectors (no structure) are the worst case for any quantization.
+const point = clusteredPoints({ dims: DIMS, clusters: CLUSTERS, sigma: NOISE / Math.sqrt(DIMS), random: seededRandom(0x9e3779b9) });
 const blob = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
 function pct(xs: number[], p: number): number {

@@ -1,30 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { dot, nearestCells, trainCentroids } from '../../src/projections/ivf.js';
-
-function seeded(seed: number) {
-  let s = seed;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const gauss = () => Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
-  return { rand, gauss };
-}
-
-function unit(v: Float32Array): Float32Array {
-  const n = Math.sqrt(dot(v, v)) || 1;
-  return v.map((x) => x / n);
-}
+import { clusteredPoints, seededRandom, unit } from '../support/clustered-vectors.ts';
 
 function clustered(n: number, dims: number, clusters: number, noise: number, seed: number): Float32Array[] {
-  const { rand, gauss } = seeded(seed);
-  const centres = Array.from({ length: clusters }, () => unit(Float32Array.from({ length: dims }, gauss)));
-  return Array.from({ length: n }, () => {
-    const c = centres[Math.floor(rand() * clusters)];
-    return unit(Float32Array.from({ length: dims }, (_, i) => c[i] + (noise / Math.sqrt(dims)) * gauss()));
-  });
+  const point = clusteredPoints({ dims, clusters, sigma: noise / Math.sqrt(dims), random: seededRandom(seed) });
+  return Array.from({ length: n }, point);
 }
 
 const exactTop = (data: Float32Array[], q: Float32Array, k: number) =>
@@ -51,7 +31,7 @@ describe('IVF cells', () => {
     const members = centroids.map(() => [] as number[]);
     data.forEach((v, i) => members[nearestCells(centroids, v, 1)[0]].push(i));
     const queries = Array.from({ length: 40 }, (_, i) => data[(i * 73) % data.length]).map((v, i) => {
-      const { gauss } = seeded(1000 + i);
+      const { gauss } = seededRandom(1000 + i);
       return unit(v.map((x) => x + 0.05 * gauss()));
     });
     let recall = 0;

@@ -3,35 +3,16 @@ import * as sqliteVec from 'sqlite-vec';
 import { describe, expect, it } from 'vitest';
 import { dot } from '../../src/projections/ivf.js';
 import { VectorIndex, type VectorIndexOptions } from '../../src/projections/vector-index.js';
+import { clusteredPoints, seededRandom, unit } from '../support/clustered-vectors.ts';
 
 const DIMS = 32;
 const OPTS: VectorIndexOptions = { trainAt: 300, cells: 16, nprobe: 4, maxSample: 200 };
-
-function seeded(seed: number) {
-  let s = seed;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { rand, gauss: () => Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand()) };
-}
-const unit = (v: Float32Array) => {
-  const n = Math.sqrt(dot(v, v)) || 1;
-  return v.map((x) => x / n);
-};
 
 type Op = { put: { rowid: number; scope: string; vector: Float32Array } } | { remove: number };
 
 /** A log of chunk puts: a big agent (crosses trainAt), a small one, some replacements and removals. */
 function log(): Op[] {
-  const { rand, gauss } = seeded(11);
-  const centres = Array.from({ length: 12 }, () => unit(Float32Array.from({ length: DIMS }, gauss)));
-  const vec = () => {
-    const c = centres[Math.floor(rand() * centres.length)];
-    return unit(Float32Array.from({ length: DIMS }, (_, i) => c[i] + 0.15 * gauss()));
-  };
+  const vec = clusteredPoints({ dims: DIMS, clusters: 12, sigma: 0.15, random: seededRandom(11) });
   const ops: Op[] = [];
   for (let i = 1; i <= 900; i++) {
     ops.push({ put: { rowid: i, scope: i % 7 === 0 ? 'small' : 'big', vector: vec() } });
@@ -72,7 +53,7 @@ const dump = (db: Database.Database) => ({
 describe('VectorIndex cells', () => {
   const ops = log();
   const queries = Array.from({ length: 30 }, (_, i) => {
-    const { gauss } = seeded(500 + i);
+    const { gauss } = seededRandom(500 + i);
     return unit(Float32Array.from({ length: DIMS }, gauss));
   });
 
@@ -101,7 +82,7 @@ describe('VectorIndex cells', () => {
     const big = new Set(exact.map(Number));
     // Queries near the data (as a question is near its answer); random directions far from every cluster are IVF's worst case.
     const near = [...big].filter((_, i) => i % 23 === 0).map((id, i) => {
-      const { gauss } = seeded(900 + i);
+      const { gauss } = seededRandom(900 + i);
       return unit(live.get(id)!.map((x) => x + 0.05 * gauss()));
     });
     let recall = 0;
