@@ -6,8 +6,8 @@ export type TableDump = Map<string, Map<string, string>>;
 
 export function dumpTables(projector: Projector): TableDump {
   const db = projector.db;
-  // vector_scope_puts and vector_cells: the IVF state of large scopes (counts and centroids) must match too.
-  const names = ['projection_checkpoints', 'vector_tables', 'vector_scope_puts', 'vector_cells'];
+  // vector_scope_puts: the put counts that decide when a scope is searched in memory must match too.
+  const names = ['projection_checkpoints', 'vector_tables', 'vector_scope_puts'];
   for (const p of projector.projections) names.push(...p.tables);
   names.push(...projector.vectors.tables().map((t) => t.name));
   const out: TableDump = new Map();

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import { nearestCells, trainCentroids } from './ivf.ts';
+import { ScopeMirror } from './vector-scan/scope-mirror.ts';
+import { Vec0ChunkReader } from './vector-scan/vec0-chunks.ts';
 
 /** What a vector belongs to: a message (scoped by room), a knowledge chunk or a fact (scoped by agent). */
 export type VectorKind = 'message' | 'chunk' | 'fact';
@@ -19,16 +20,15 @@ export interface VectorHit {
  * previous one (two models of the same size are assumed to be a migration from one to the other).
  *
  * Each table has a `scope` partition key (room id for messages, agent id for chunks and facts): a
- * query only scans its own partition, which is both the access rule and what keeps KNN fast (see
- * bench/RESULTS-projections.md). Search is exact (float, cosine), so recall is 1.
+ * query only scans its own partition, which is both the access rule and what keeps KNN fast for the
+ * usual small scope (see bench/RESULTS-projections.md). Search there is exact (float, cosine).
  *
- * A scope that grows big (an agent with a 100k-chunk knowledge base) is split into k-means cells: exact
- * search over one 100k partition is ~72 ms. When a scope's `trainAt`-th vector is put (counted in apply
- * order, replacements included), the queue is flushed, k-means is trained on the scope's rows as they
- * are at that point of the log, the centroids are stored in `vector_cells`, the rows move to partitions
- * `scope\u0001cell`, and every later vector goes to its nearest cell. Both the count and the rows at that
- * point are functions of the log prefix, never of page boundaries, so incremental = rebuild. A query
- * probes the `nprobe` nearest cells (approximate; see bench/RESULTS-vectors.md for recall).
+ * A scope that grows big (an agent with a 100k-chunk knowledge base: sqlite-vec scans it in 50–150 ms) is
+ * searched in memory instead, once it has had `mirrorAt` puts: a ScopeMirror (vector-scan/) holds its
+ * vectors as int8 codes scanned with WebAssembly SIMD plus floats for an exact re-rank. Mirrors are a
+ * cache: loaded from vec0 on a scope's first search, kept in step by every write below, dropped when a
+ * batch rolls back, evicted least-recently-used beyond `mirrorBytes`. Nothing about them is stored, so
+ * the tables are the same whether or not a mirror existed.
  */
 /**
  * Vectors per vec0 chunk. The default (1024) allocates a 2 MB blob per partition at its first vector
@@ -38,42 +38,49 @@ export interface VectorHit {
 const CHUNK_SIZE = 64;
 
 export interface VectorIndexOptions {
-  /** The put count of a scope at which it is split into cells. */
-  trainAt?: number;
-  cells?: number;
-  /** Cells probed per query. */
-  nprobe?: number;
-  /** At most this many rows (evenly spaced by rowid) train k-means: bounds the stall. */
-  maxSample?: number;
+  /** The put count (replacements included) from which a scope is searched in memory. */
+  mirrorAt?: number;
+  /** Memory for in-memory scopes, all together; the least recently searched go first. */
+  mirrorBytes?: number;
+  /** 'background': a scope loads a slice per event-loop turn, searched in vec0 meanwhile; 'inline': at once. */
+  mirrorLoad?: 'background' | 'inline';
+  /** vec0 chunks (64 vectors each) read per turn when loading in the background. */
+  mirrorSliceChunks?: number;
 }
 
-const CELL_SEPARATOR = '\u0001';
+interface MirrorEntry {
+  mirror: ScopeMirror;
+  ready: boolean;
+  loaded: Promise<void>;
+}
+
+type Statements = { upsertDelete: Database.Statement; insert: Database.Statement; del: Database.Statement; knn: Database.Statement };
 
 export class VectorIndex {
   private readonly pending = new Map<string, { kind: VectorKind; rowid: number; scope: string; vector: Float32Array }>();
   /** Puts per `table\0scope` (loaded lazily, written at flush). */
   private readonly puts = new Map<string, number>();
   private readonly dirtyPuts = new Set<string>();
-  /** Centroids per `table\0scope`; null = not split. */
-  private readonly cells = new Map<string, Float32Array[] | null>();
+  /** In-memory scopes per `table\0scope`, loaded or loading, least recently searched first (Map order). */
+  private readonly mirrors = new Map<string, MirrorEntry>();
+  /** Scopes whose mirror alone exceeded the budget: searched in vec0 until the index is reopened. */
+  private readonly tooBig = new Set<string>();
   private readonly opts: Required<VectorIndexOptions>;
   private readonly getPuts: Database.Statement;
   private readonly savePuts: Database.Statement;
-  private readonly getCells: Database.Statement;
   private readonly known = new Map<string, { kind: VectorKind; dims: number }>();
-  private readonly stmts = new Map<string, { upsertDelete: Database.Statement; insert: Database.Statement; del: Database.Statement; knn: Database.Statement }>();
+  private readonly stmts = new Map<string, Statements>();
 
   constructor(
     private readonly db: Database.Database,
     opts: VectorIndexOptions = {},
   ) {
-    this.opts = { trainAt: 16_384, cells: 128, nprobe: 16, maxSample: 4_096, ...opts };
+    this.opts = { mirrorAt: 4_096, mirrorBytes: 1024 * 1024 * 1024, mirrorLoad: 'background', mirrorSliceChunks: 64, ...opts };
     db.exec(`CREATE TABLE IF NOT EXISTS vector_tables (name TEXT PRIMARY KEY, kind TEXT NOT NULL, dims INTEGER NOT NULL)`);
     db.exec(`CREATE TABLE IF NOT EXISTS vector_scope_puts (name TEXT NOT NULL, scope TEXT NOT NULL, puts INTEGER NOT NULL, PRIMARY KEY (name, scope))`);
-    db.exec(`CREATE TABLE IF NOT EXISTS vector_cells (name TEXT NOT NULL, scope TEXT NOT NULL, cell INTEGER NOT NULL, centroid BLOB NOT NULL, PRIMARY KEY (name, scope, cell))`);
+    db.exec(`DROP TABLE IF EXISTS vector_cells`); // the k-means cells of projection version 3
     this.getPuts = db.prepare('SELECT puts FROM vector_scope_puts WHERE name = ? AND scope = ?').pluck();
     this.savePuts = db.prepare('INSERT INTO vector_scope_puts (name, scope, puts) VALUES (?, ?, ?) ON CONFLICT (name, scope) DO UPDATE SET puts = excluded.puts');
-    this.getCells = db.prepare('SELECT centroid FROM vector_cells WHERE name = ? AND scope = ? ORDER BY cell').pluck();
     for (const r of db.prepare('SELECT name, kind, dims FROM vector_tables').all() as { name: string; kind: VectorKind; dims: number }[]) {
       this.known.set(r.name, { kind: r.kind, dims: r.dims });
     }
@@ -91,7 +98,7 @@ export class VectorIndex {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  private ensure(kind: VectorKind, dims: number) {
+  private ensure(kind: VectorKind, dims: number): Statements {
     const name = VectorIndex.tableName(kind, dims);
     let s = this.stmts.get(name);
     if (s) return s;
@@ -118,16 +125,23 @@ export class VectorIndex {
   put(kind: VectorKind, rowid: number, scope: string, vector: Float32Array): void {
     const name = VectorIndex.tableName(kind, vector.length);
     const key = `${name}\u0000${scope}`;
-    let n = this.puts.get(key);
-    if (n === undefined) n = (this.getPuts.get(name, scope) as number | undefined) ?? 0;
-    this.puts.set(key, ++n);
+    this.puts.set(key, this.putsOf(name, scope) + 1);
     this.dirtyPuts.add(key);
-    if (n === this.opts.trainAt) this.split(kind, vector.length, scope);
     this.pending.delete(`${name}\u0000${rowid}`);
     this.pending.set(`${name}\u0000${rowid}`, { kind, rowid, scope, vector });
   }
 
-  /** Writes the queued vectors, grouped by table and partition. */
+  private putsOf(name: string, scope: string): number {
+    const key = `${name}\u0000${scope}`;
+    let n = this.puts.get(key);
+    if (n === undefined) {
+      n = (this.getPuts.get(name, scope) as number | undefined) ?? 0;
+      this.puts.set(key, n);
+    }
+    return n;
+  }
+
+  /** Writes the queued vectors, grouped by table and partition, to vec0 and to any mirror of their scope. */
   flush(): void {
     for (const key of this.dirtyPuts) {
       const [name, scope] = key.split('\u0000');
@@ -135,84 +149,113 @@ export class VectorIndex {
     }
     this.dirtyPuts.clear();
     if (this.pending.size === 0) return;
-    const items = [...this.pending.values()].map((it) => ({ ...it, partition: this.partitionOf(it.kind, it.scope, it.vector) }));
+    const items = [...this.pending.values()];
     this.pending.clear();
-    items.sort((a, b) => a.vector.length - b.vector.length || a.kind.localeCompare(b.kind) || (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0) || a.rowid - b.rowid);
+    items.sort((a, b) => a.vector.length - b.vector.length || a.kind.localeCompare(b.kind) || (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0) || a.rowid - b.rowid);
     for (const it of items) {
       const s = this.ensure(it.kind, it.vector.length);
       const id = BigInt(it.rowid); // vec0 refuses REAL rowids; better-sqlite3 binds JS numbers as REAL
       s.upsertDelete.run(id);
-      s.insert.run(id, it.partition, bytes(it.vector));
+      s.insert.run(id, it.scope, bytes(it.vector));
+      if (this.mirrors.size > 0) this.mirrorPut(VectorIndex.tableName(it.kind, it.vector.length), it.scope, it.rowid, it.vector);
     }
   }
 
-  private centroidsOf(name: string, scope: string): Float32Array[] | null {
-    const key = `${name}\u0000${scope}`;
-    let c = this.cells.get(key);
-    if (c === undefined) {
-      const rows = this.getCells.all(name, scope) as Buffer[];
-      c = rows.length ? rows.map((b) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength))) : null;
-      this.cells.set(key, c);
+  /** The vec0 write replaced the rowid wherever it was: so does this, across the table's mirrors. */
+  private mirrorPut(name: string, scope: string, rowid: number, vector: Float32Array): void {
+    const prefix = `${name}\u0000`;
+    for (const [key, { mirror }] of this.mirrors) {
+      if (!key.startsWith(prefix)) continue;
+      if (key === prefix + scope) mirror.set(rowid, vector);
+      else mirror.delete(rowid);
     }
-    return c;
   }
 
-  private partitionOf(kind: VectorKind, scope: string, vector: Float32Array): string {
-    const c = this.centroidsOf(VectorIndex.tableName(kind, vector.length), scope);
-    return c ? `${scope}${CELL_SEPARATOR}${nearestCells(c, vector, 1)[0]}` : scope;
-  }
-
-  /** Splits a scope into cells (see the class comment): the one stall, bounded by maxSample and cells. */
-  private split(kind: VectorKind, dims: number, scope: string): void {
-    this.flush();
-    const name = VectorIndex.tableName(kind, dims);
-    if (!this.known.has(name) || this.centroidsOf(name, scope)) return;
-    const rows = (this.db.prepare(`SELECT rowid, embedding FROM ${name} WHERE scope = ? ORDER BY rowid`).all(scope) as { rowid: number | bigint; embedding: Buffer }[]).map((r) => ({
-      rowid: BigInt(r.rowid),
-      vector: new Float32Array(r.embedding.buffer.slice(r.embedding.byteOffset, r.embedding.byteOffset + r.embedding.byteLength)),
-    }));
-    if (rows.length < this.opts.cells) return;
-    const step = Math.max(1, rows.length / this.opts.maxSample);
-    const sample: Float32Array[] = [];
-    for (let i = 0; Math.floor(i) < rows.length && sample.length < this.opts.maxSample; i += step) sample.push(rows[Math.floor(i)].vector);
-    const centroids = trainCentroids(sample, { cells: this.opts.cells });
-    const saveCell = this.db.prepare('INSERT INTO vector_cells (name, scope, cell, centroid) VALUES (?, ?, ?, ?)');
-    centroids.forEach((c, i) => saveCell.run(name, scope, i, bytes(c)));
-    this.cells.set(`${name}\u0000${scope}`, centroids);
-    const s = this.ensure(kind, dims);
-    const moved = rows.map((r) => ({ ...r, partition: `${scope}${CELL_SEPARATOR}${nearestCells(centroids, r.vector, 1)[0]}` }));
-    moved.sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0) || (a.rowid < b.rowid ? -1 : 1));
-    for (const r of moved) s.del.run(r.rowid);
-    for (const r of moved) s.insert.run(r.rowid, r.partition, bytes(r.vector));
-  }
-
-  /** Drops queued writes (the batch transaction was rolled back). */
+  /** Drops queued writes and every mirror (the batch transaction was rolled back; mirrors reload). */
   discard(): void {
     this.pending.clear();
     this.puts.clear();
     this.dirtyPuts.clear();
-    this.cells.clear();
+    this.mirrors.clear();
   }
 
   /** Removes an item's vectors from every table of its kind (queued writes go first, to keep log order). */
   remove(kind: VectorKind, rowid: number): void {
     this.flush();
     for (const t of this.tables(kind)) this.ensure(kind, t.dims).del.run(BigInt(rowid));
+    for (const [key, { mirror }] of this.mirrors) if (this.known.get(key.slice(0, key.indexOf('\u0000')))?.kind === kind) mirror.delete(rowid);
   }
 
   knn(kind: VectorKind, scope: string, vector: Float32Array, k: number): VectorHit[] {
-    if (!this.known.has(VectorIndex.tableName(kind, vector.length)) || k <= 0) return [];
-    const s = this.ensure(kind, vector.length);
-    const q = bytes(vector);
+    const name = VectorIndex.tableName(kind, vector.length);
+    if (!this.known.has(name) || k <= 0) return [];
     const n = Math.min(k, 4096);
-    const centroids = this.centroidsOf(VectorIndex.tableName(kind, vector.length), scope);
-    const partitions = centroids ? nearestCells(centroids, vector, this.opts.nprobe).map((c) => `${scope}${CELL_SEPARATOR}${c}`) : [scope];
-    const hits: VectorHit[] = [];
-    for (const p of partitions) {
-      for (const r of s.knn.all(q, n, p) as { rowid: number | bigint; distance: number }[]) hits.push({ rowid: Number(r.rowid), distance: r.distance });
+    if (this.putsOf(name, scope) >= this.opts.mirrorAt) {
+      const mirror = this.readyMirror(name, scope, vector.length);
+      if (mirror) return mirror.search(vector, n);
     }
-    if (partitions.length > 1) hits.sort((a, b) => a.distance - b.distance || a.rowid - b.rowid);
-    return hits.length > n ? hits.slice(0, n) : hits;
+    const s = this.ensure(kind, vector.length);
+    return (s.knn.all(bytes(vector), n, scope) as { rowid: number | bigint; distance: number }[]).map((r) => ({ rowid: Number(r.rowid), distance: r.distance }));
+  }
+
+  /** Resolves once the scope's in-memory copy is loaded (or cannot be): for benchmarks and tests. */
+  mirrorLoaded(kind: VectorKind, scope: string, dims: number): Promise<void> {
+    return this.mirrors.get(`${VectorIndex.tableName(kind, dims)}\u0000${scope}`)?.loaded ?? Promise.resolve();
+  }
+
+  /** Whether a scope is searched in memory ('loaded'), being loaded, or searched in vec0 ('none'). */
+  mirrorState(kind: VectorKind, scope: string, dims: number): 'loaded' | 'loading' | 'none' {
+    const entry = this.mirrors.get(`${VectorIndex.tableName(kind, dims)}\u0000${scope}`);
+    return !entry ? 'none' : entry.ready ? 'loaded' : 'loading';
+  }
+
+  /**
+   * The scope's mirror if it is loaded; otherwise starts loading it (unless it did not fit the budget) and
+   * returns undefined, so this search goes to vec0. Loading reads a slice of vec0 chunks per event-loop
+   * turn ('background') or all at once ('inline'); writes in between reach the mirror through flush/remove.
+   */
+  private readyMirror(name: string, scope: string, dims: number): ScopeMirror | undefined {
+    const key = `${name}\u0000${scope}`;
+    const entry = this.mirrors.get(key);
+    if (entry) {
+      if (!entry.ready) return undefined;
+      this.mirrors.delete(key); // most recently used goes last
+      this.mirrors.set(key, entry);
+      return entry.mirror;
+    }
+    if (this.tooBig.has(key)) return undefined;
+    const mirror = new ScopeMirror(dims, this.putsOf(name, scope) + 64); // puts ≥ rows: no growing while loading
+    const reader = new Vec0ChunkReader(this.db, name, dims);
+    let done!: () => void;
+    const fresh: MirrorEntry = { mirror, ready: false, loaded: new Promise<void>((resolve) => (done = resolve)) };
+    this.mirrors.set(key, fresh);
+    const step = (after: number) => {
+      if (this.mirrors.get(key) !== fresh) return done(); // dropped meanwhile (rollback, reset, eviction)
+      const { rows, next } = reader.read(scope, after, this.opts.mirrorLoad === 'inline' ? Number.MAX_SAFE_INTEGER : this.opts.mirrorSliceChunks);
+      for (const r of rows) if (!mirror.has(r.rowid)) mirror.set(r.rowid, r.vector);
+      if (mirror.bytes > this.opts.mirrorBytes) {
+        this.mirrors.delete(key);
+        this.tooBig.add(key);
+        return done();
+      }
+      if (next !== undefined) return void setImmediate(step, next);
+      fresh.ready = true;
+      this.evictBeyondBudget(fresh);
+      done();
+    };
+    step(0);
+    return fresh.ready ? mirror : undefined;
+  }
+
+  private evictBeyondBudget(keep: MirrorEntry): void {
+    let total = 0;
+    for (const e of this.mirrors.values()) total += e.mirror.bytes;
+    for (const [key, e] of this.mirrors) {
+      if (total <= this.opts.mirrorBytes) break;
+      if (e === keep || !e.ready) continue;
+      this.mirrors.delete(key);
+      total -= e.mirror.bytes;
+    }
   }
 
   /** Drops every vec table of a kind (projection reset). */
@@ -221,10 +264,10 @@ export class VectorIndex {
       this.db.exec(`DROP TABLE IF EXISTS ${t.name}`);
       this.db.prepare('DELETE FROM vector_tables WHERE name = ?').run(t.name);
       this.db.prepare('DELETE FROM vector_scope_puts WHERE name = ?').run(t.name);
-      this.db.prepare('DELETE FROM vector_cells WHERE name = ?').run(t.name);
       this.known.delete(t.name);
       this.stmts.delete(t.name);
-      for (const m of [this.puts, this.cells]) for (const key of m.keys()) if (key.startsWith(`${t.name}\u0000`)) m.delete(key);
+      for (const m of [this.puts, this.mirrors]) for (const key of m.keys()) if (key.startsWith(`${t.name}\u0000`)) m.delete(key);
+      for (const key of this.tooBig) if (key.startsWith(`${t.name}\u0000`)) this.tooBig.delete(key);
       for (const key of this.dirtyPuts) if (key.startsWith(`${t.name}\u0000`)) this.dirtyPuts.delete(key);
     }
   }

@@ -3,7 +3,7 @@ import type { Projection } from '../projection.ts';
 /** Facts an agent recorded (its long-term memory), with FTS5 and vectors partitioned by agent. */
 export const factsProjection: Projection = {
   name: 'facts',
-  version: 3, // 2: vec0 chunk_size 64; 3: big scopes split into k-means cells (vector_cells, vector_scope_puts)
+  version: 4, // 2: vec0 chunk_size 64; 3: k-means cells; 4: one partition per scope again (big scopes searched in memory)
   tables: ['facts', 'facts_fts'],
   vectorKinds: ['fact'],
   handles: ['agent.fact_recorded'],

@@ -6,7 +6,7 @@ import type { Projection } from '../projection.ts';
  */
 export const messagesProjection: Projection = {
   name: 'messages',
-  version: 3, // 2: vec0 chunk_size 64; 3: big scopes split into k-means cells (vector_cells, vector_scope_puts)
+  version: 4, // 2: vec0 chunk_size 64; 3: k-means cells; 4: one partition per scope again (big scopes searched in memory)
   tables: ['messages', 'messages_fts'],
   vectorKinds: ['message'],
   handles: ['message.posted', 'message.embedded'],
