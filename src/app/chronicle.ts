@@ -67,7 +67,7 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
   };
 
   try {
-    const projections = openProjections({ path: paths.read, store, logger: logger.child({ component: 'projections' }) });
+    const projections = openProjections({ path: paths.read, store, logger: logger.child({ component: 'projections' }), vectorMemoryBytes: settings.vectorMemoryMb * 1024 * 1024 });
     closers.push(() => projections.close());
     await projections.start();
 

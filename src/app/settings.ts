@@ -34,6 +34,7 @@ export interface Settings {
   durability: 'normal' | 'full';
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   inspect: boolean;
+  vectorMemoryMb: number;
 }
 
 export class SettingsError extends Error {
@@ -103,5 +104,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     durability: oneOf('DURABILITY', ['normal', 'full'], 'normal'),
     logLevel: oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], 'info'),
     inspect: bool('INSPECT', false),
+    vectorMemoryMb: int('VECTOR_MEMORY_MB', 1024, 0, 1_048_576),
   };
 }

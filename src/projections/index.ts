@@ -30,6 +30,8 @@ export interface ProjectionsOptions {
   batchSize?: number;
   /** The projections to run (default: all of them); tests add their own. */
   projections?: readonly Projection[];
+  /** Memory for big vector scopes searched in memory (default 1 GiB; see vector-index.ts). */
+  vectorMemoryBytes?: number;
 }
 
 export interface Projections {
@@ -73,7 +75,7 @@ class ProjectionRunner implements Projections {
     this.store = opts.store;
     this.logger = opts.logger ?? silentLogger;
     this.batchSize = opts.batchSize ?? PAGE;
-    this.projector = new Projector(openReadDb(opts.path), opts.projections);
+    this.projector = new Projector(openReadDb(opts.path), opts.projections, { mirrorBytes: opts.vectorMemoryBytes });
     this.readModel = this.sqliteReadModel = new SqliteReadModel(this.projector.db, this.projector.vectors, () => this.projector.checkpoint(), opts.projections);
   }
 

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { AnyRecordedEvent } from '../events/envelope.ts';
 import type { Projection } from './projection.ts';
 import { allProjections } from './tables/index.ts';
-import { VectorIndex } from './vector-index.ts';
+import { VectorIndex, type VectorIndexOptions } from './vector-index.ts';
 
 type Apply = (event: AnyRecordedEvent) => void;
 
@@ -25,9 +25,10 @@ export class Projector {
   constructor(
     readonly db: Database.Database,
     readonly projections: readonly Projection[] = allProjections,
+    vectorOptions: VectorIndexOptions = {},
   ) {
     db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (name TEXT PRIMARY KEY, seq INTEGER NOT NULL, version INTEGER NOT NULL)`);
-    this.vectors = new VectorIndex(db);
+    this.vectors = new VectorIndex(db, vectorOptions);
     this.saveCheckpoint = db.prepare(
       'INSERT INTO projection_checkpoints (name, seq, version) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, version = excluded.version',
     );
