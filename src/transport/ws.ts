@@ -4,6 +4,7 @@ import { postMessage } from '../app/commands/messages.ts';
 import { accessibleRoom } from '../app/commands/rooms.ts';
 import { AppError } from '../app/errors.ts';
 import { WrongExpectedVersionError } from '../events/errors.ts';
+import { hasRole } from '../auth/roles.ts';
 import { authenticate } from './authenticate.ts';
 import type { ServerContext } from './call.ts';
 import { messageFromEvent, type PostedEvent } from './fanout.ts';
@@ -65,6 +66,7 @@ export class WsHub {
   private readonly pendingFlush = new Set<Ws>();
   private flushScheduled = false;
   private ephemeralSub?: { unsubscribe(): void };
+  private unwatchMembership?: () => void;
 
   constructor(
     private readonly server: ServerContext,
@@ -78,6 +80,9 @@ export class WsHub {
   attach(app: TemplatedApp): void {
     const { settings } = this.server.chronicle;
     this.ephemeralSub = this.server.chronicle.actors.ephemeral$.subscribe((e) => this.onEphemeral(e));
+    this.unwatchMembership = this.server.fanout.onAny((e) => {
+      if (e.type === 'room.participant_left') this.onParticipantLeft(e.data.roomId, e.data.participantId);
+    });
     app.ws<SocketData>('/ws', {
       // uWS drops an over-long frame without a close code; we let it take up to 2× the limit and refuse
       // anything over the limit ourselves with 1009, as API.md says. Beyond 2× uWS cuts the connection
@@ -160,6 +165,7 @@ export class WsHub {
   /** Graceful shutdown: every socket is told the server is going away (1001). */
   closeAll(): void {
     this.ephemeralSub?.unsubscribe();
+    this.unwatchMembership?.();
     for (const ws of [...this.sockets]) this.close(ws, CLOSE_GOING_AWAY, 'server shutting down');
   }
 
@@ -343,6 +349,22 @@ export class WsHub {
     const set = this.byRoom.get(roomId);
     set?.delete(ws);
     if (set && set.size === 0) this.byRoom.delete(roomId);
+  }
+
+  /**
+   * Access is checked at subscribe time, so a subscription must also end when its reason does: a user
+   * who leaves or is removed from a room stops receiving it at once (in log order, so nothing posted
+   * after the removal reaches them). Operators and admins may read every room and keep theirs.
+   */
+  private onParticipantLeft(roomId: string, accountId: string): void {
+    const set = this.byRoom.get(roomId);
+    if (!set) return;
+    for (const ws of [...set]) {
+      const caller = ws.getUserData().caller;
+      if (!caller || caller.accountId !== accountId || hasRole(caller.role, 'operator')) continue;
+      this.unsubscribe(ws, roomId);
+      this.sendError(ws, 'not_found', 'you are no longer a participant of this room; unsubscribed', { roomId });
+    }
   }
 
   private onEphemeral(e: Ephemeral): void {

@@ -53,6 +53,35 @@ describe('WebSocket auth', () => {
 });
 
 describe('WebSocket protocol', () => {
+  it('ends a subscription when its user leaves or is removed from the room: nothing posted afterwards reaches them', async () => {
+    const friend = await api.register(`leaver-${Date.now()}`);
+    const room = (await api.post('/api/v1/rooms', { name: 'leaving', agentIds: [agentId] }, { token })).body.room;
+    expect((await api.post(`/api/v1/rooms/${room.id}/participants`, { accountId: friend.account.id }, { token })).status).toBe(201);
+    const s = await connectWs(t.wsUrl, friend.accessToken);
+    const mine = await connectWs(t.wsUrl, token); // the admin's own subscription stays
+    for (const sock of [s, mine]) {
+      sock.send({ type: 'subscribe', roomId: room.id });
+      await sock.next((f) => f.type === 'subscribed');
+    }
+    await api.post('/api/v1/messages', { roomId: room.id, text: 'before removal' }, { token });
+    expect((await s.next((f) => f.type === 'message')).message.text).toBe('before removal');
+    expect((await api.del(`/api/v1/rooms/${room.id}/participants/${friend.account.id}`, { token })).status).toBe(204);
+    const gone = await s.next((f) => f.type === 'error');
+    expect(gone).toMatchObject({ code: 'not_found', roomId: room.id });
+    await api.post('/api/v1/messages', { roomId: room.id, text: 'after removal' }, { token });
+    expect((await mine.next((f) => f.type === 'message' && f.message.text === 'after removal')).message.roomId).toBe(room.id);
+    s.send({ type: 'ping' });
+    await s.next((f) => f.type === 'pong');
+    // (The agent's echo of 'before removal' may come before the removal; nothing comes after it.)
+    expect(s.frames.slice(s.frames.indexOf(gone)).filter((f) => f.type === 'message')).toEqual([]);
+    expect(s.frames.some((f) => f.type === 'message' && f.message.text === 'after removal')).toBe(false);
+    // The socket itself stays usable, and subscribing again is refused like any room one is not in.
+    s.send({ type: 'subscribe', roomId: room.id });
+    expect(await s.next((f) => f.type === 'error' && f !== gone)).toMatchObject({ code: 'not_found' });
+    s.close();
+    mine.close();
+  });
+
   it('subscribe with afterSeq replays missed messages, then `subscribed`, then live — no gap, no duplicate', async () => {
     const before = (await api.post('/api/v1/messages', { roomId, text: 'first' }, { token })).body.message;
     for (let i = 0; i < 3; i++) await api.post('/api/v1/messages', { roomId, text: `m${i}` }, { token });
