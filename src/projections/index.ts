@@ -80,7 +80,9 @@ class ProjectionRunner implements Projections {
   }
 
   async start(): Promise<void> {
-    await this.catchUp(this.projector);
+    // A new or reset read DB replays the whole log: vectors go to vec0 in bulk at the end.
+    if (this.projector.checkpoint() === 0) await this.inBulk(this.projector, () => this.catchUp(this.projector));
+    else await this.catchUp(this.projector);
     this.follow();
   }
 
@@ -96,7 +98,7 @@ class ProjectionRunner implements Projections {
     this.unfollow();
     this.projector.reset();
     this.sqliteReadModel.reset();
-    await this.catchUp(this.projector, o.onProgress);
+    await this.inBulk(this.projector, () => this.catchUp(this.projector, o.onProgress));
     if (wasLive) this.follow();
   }
 
@@ -109,7 +111,7 @@ class ProjectionRunner implements Projections {
       // synchronously so both sides are at the same seq.
       for (;;) {
         const target = this.projector.checkpoint();
-        await this.catchUp(temp, o.onProgress, target);
+        await this.inBulk(temp, () => this.catchUp(temp, o.onProgress, target));
         if (this.projector.checkpoint() === temp.checkpoint()) break;
       }
       const differences = diffDumps(dumpTables(this.projector), dumpTables(temp));
@@ -128,6 +130,16 @@ class ProjectionRunner implements Projections {
     const err = new Error('projections are closed');
     for (const w of this.waiters.splice(0)) w.reject(err);
     this.projector.db.close();
+  }
+
+  /** Runs a replay from scratch with the projector's vectors staged and written in bulk at the end. */
+  private async inBulk(projector: Projector, replay: () => Promise<void>): Promise<void> {
+    projector.vectors.beginBulk();
+    try {
+      await replay();
+    } finally {
+      if (projector.db.open) projector.vectors.endBulk();
+    }
   }
 
   /** Applies pages of the log until `until` (default: the head as it is when called). */

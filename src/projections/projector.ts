@@ -40,6 +40,11 @@ export class Projector {
       this.checkpoints.set(p.name, row && row.version === p.version ? row.seq : 0);
     }
     this.prepareAll();
+    if (this.vectors.bulkInterrupted) {
+      // A replay from seq 0 died before writing its vectors into vec0: its checkpoints overstate what is here.
+      this.reset();
+      this.vectors.clearBulkMark();
+    }
   }
 
   private prepareAll(): void {

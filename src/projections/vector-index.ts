@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import { ScopeMirror } from './vector-scan/scope-mirror.ts';
-import { Vec0ChunkReader } from './vector-scan/vec0-chunks.ts';
+import { Vec0BulkWriter } from './vec0/bulk-writer.ts';
+import { Vec0ChunkReader } from './vec0/chunk-reader.ts';
+import { VectorStage } from './vec0/staging.ts';
 
 /** What a vector belongs to: a message (scoped by room), a knowledge chunk or a fact (scoped by agent). */
 export type VectorKind = 'message' | 'chunk' | 'fact';
@@ -46,6 +48,8 @@ export interface VectorIndexOptions {
   mirrorLoad?: 'background' | 'inline';
   /** vec0 chunks (64 vectors each) read per turn when loading in the background. */
   mirrorSliceChunks?: number;
+  /** Vector bytes a bulk replay holds in memory before writing them out (see beginBulk). */
+  bulkBytes?: number;
 }
 
 interface MirrorEntry {
@@ -70,12 +74,19 @@ export class VectorIndex {
   private readonly savePuts: Database.Statement;
   private readonly known = new Map<string, { kind: VectorKind; dims: number }>();
   private readonly stmts = new Map<string, Statements>();
+  /** Between beginBulk and endBulk: vectors are staged in memory instead of written to vec0. */
+  private bulk = false;
+  private readonly stage = new VectorStage();
+  /** Per table, the rowids a bulk replay already wrote to vec0 (a later put of one replaces it the usual way). */
+  private readonly bulkWritten = new Map<string, Set<number>>();
+  /** A bulk replay was under way when this read DB was last closed: its projections must be replayed again. */
+  readonly bulkInterrupted: boolean;
 
   constructor(
     private readonly db: Database.Database,
     opts: VectorIndexOptions = {},
   ) {
-    this.opts = { mirrorAt: 4_096, mirrorBytes: 1024 * 1024 * 1024, mirrorLoad: 'background', mirrorSliceChunks: 64 };
+    this.opts = { mirrorAt: 4_096, mirrorBytes: 1024 * 1024 * 1024, mirrorLoad: 'background', mirrorSliceChunks: 64, bulkBytes: 256 * 1024 * 1024 };
     for (const [k, v] of Object.entries(opts)) if (v !== undefined) (this.opts as Record<string, unknown>)[k] = v;
     db.exec(`CREATE TABLE IF NOT EXISTS vector_tables (name TEXT PRIMARY KEY, kind TEXT NOT NULL, dims INTEGER NOT NULL)`);
     db.exec(`CREATE TABLE IF NOT EXISTS vector_scope_puts (name TEXT NOT NULL, scope TEXT NOT NULL, puts INTEGER NOT NULL, PRIMARY KEY (name, scope))`);
@@ -85,6 +96,62 @@ export class VectorIndex {
     for (const r of db.prepare('SELECT name, kind, dims FROM vector_tables').all() as { name: string; kind: VectorKind; dims: number }[]) {
       this.known.set(r.name, { kind: r.kind, dims: r.dims });
     }
+    db.exec(`CREATE TABLE IF NOT EXISTS vector_bulk_replay (started INTEGER NOT NULL)`);
+    this.bulkInterrupted = db.prepare('SELECT 1 FROM vector_bulk_replay').get() !== undefined;
+  }
+
+  /**
+   * A replay from scratch (empty vec tables): until endBulk, vectors are held in memory and written into
+   * vec0 partition by partition in whole chunks (vec0/bulk-writer.ts) — at the end, or whenever more than
+   * `bulkBytes` are held. An INSERT into vec0 costs ~40–55 µs a vector; this a few µs. The read DB is
+   * marked until endBulk: checkpoints committed meanwhile claim vectors that are only in memory, so a
+   * crash before the end must start the replay over (`bulkInterrupted`, acted on by the Projector).
+   */
+  beginBulk(): void {
+    this.flush();
+    this.db.prepare('INSERT INTO vector_bulk_replay (started) VALUES (?)').run(Date.now());
+    this.bulk = true;
+    this.mirrors.clear();
+  }
+
+  /** Writes what is staged into vec0 and clears the mark, in one transaction (see beginBulk). */
+  endBulk(): void {
+    this.db.transaction(() => {
+      this.flush();
+      this.writeStage();
+      this.db.exec('DELETE FROM vector_bulk_replay');
+    })();
+    this.bulk = false;
+    this.bulkWritten.clear();
+    this.mirrors.clear();
+  }
+
+  /** Forgets an interrupted bulk replay (the Projector has dropped every projection). */
+  clearBulkMark(): void {
+    this.db.exec('DELETE FROM vector_bulk_replay');
+  }
+
+  private writeStage(): void {
+    for (const { name, kind, dims, partitions } of this.stage.drain()) {
+      if (partitions.length === 0) continue; // every row staged for it was removed again (its table exists since the first put)
+      let written = this.bulkWritten.get(name);
+      if (!written) this.bulkWritten.set(name, (written = new Set()));
+      const fresh: typeof partitions = [];
+      for (const { scope, rows } of partitions) {
+        const rowsNew = rows.filter((r) => !written.has(r.rowid));
+        if (rowsNew.length) fresh.push({ scope, rows: rowsNew });
+        for (const r of rows) {
+          if (written.has(r.rowid)) this.pending.set(`${name}\u0000${r.rowid}`, { kind: kind as VectorKind, rowid: r.rowid, scope, vector: r.vector });
+          else written.add(r.rowid);
+        }
+      }
+      new Vec0BulkWriter(this.db, name, dims, CHUNK_SIZE).write(fresh);
+    }
+    // Replacements of rows an earlier part already wrote: the ordinary path.
+    const wasBulk = this.bulk;
+    this.bulk = false;
+    this.flush();
+    this.bulk = wasBulk;
   }
 
   static tableName(kind: VectorKind, dims: number): string {
@@ -152,6 +219,14 @@ export class VectorIndex {
     if (this.pending.size === 0) return;
     const items = [...this.pending.values()];
     this.pending.clear();
+    if (this.bulk) {
+      for (const it of items) {
+        this.ensure(it.kind, it.vector.length); // the table exists from its first put on, as without staging
+        this.stage.put(VectorIndex.tableName(it.kind, it.vector.length), it.kind, it.rowid, it.scope, it.vector);
+      }
+      if (this.stage.bytes > this.opts.bulkBytes) this.writeStage();
+      return;
+    }
     items.sort((a, b) => a.vector.length - b.vector.length || a.kind.localeCompare(b.kind) || (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0) || a.rowid - b.rowid);
     for (const it of items) {
       const s = this.ensure(it.kind, it.vector.length);
@@ -183,6 +258,10 @@ export class VectorIndex {
   /** Removes an item's vectors from every table of its kind (queued writes go first, to keep log order). */
   remove(kind: VectorKind, rowid: number): void {
     this.flush();
+    if (this.bulk) {
+      this.stage.remove(kind, rowid);
+      for (const [name, written] of this.bulkWritten) if (this.known.get(name)?.kind === kind) written.delete(rowid);
+    }
     for (const t of this.tables(kind)) this.ensure(kind, t.dims).del.run(BigInt(rowid));
     for (const [key, { mirror }] of this.mirrors) if (this.known.get(key.slice(0, key.indexOf('\u0000')))?.kind === kind) mirror.delete(rowid);
   }

@@ -4,7 +4,7 @@ import * as sqliteVec from 'sqlite-vec';
 import { describe, expect, it } from 'vitest';
 import { VectorIndex, type VectorIndexOptions } from '../../src/projections/vector-index.js';
 import { ScopeMirror } from '../../src/projections/vector-scan/scope-mirror.js';
-import { Vec0ChunkReader } from '../../src/projections/vector-scan/vec0-chunks.js';
+import { Vec0ChunkReader } from '../../src/projections/vec0/chunk-reader.js';
 import { clusteredPoints, seededRandom, unit } from '../support/clustered-vectors.ts';
 
 /** Exact cosine ranking by brute force in float64: the reference for the mirror. */
