@@ -86,7 +86,7 @@ export class VectorIndex {
     private readonly db: Database.Database,
     opts: VectorIndexOptions = {},
   ) {
-    this.opts = { mirrorAt: 4_096, mirrorBytes: 1024 * 1024 * 1024, mirrorLoad: 'background', mirrorSliceChunks: 64, bulkBytes: 256 * 1024 * 1024 };
+    this.opts = { mirrorAt: 1_024, mirrorBytes: 1024 * 1024 * 1024, mirrorLoad: 'background', mirrorSliceChunks: 64, bulkBytes: 256 * 1024 * 1024 };
     for (const [k, v] of Object.entries(opts)) if (v !== undefined) (this.opts as Record<string, unknown>)[k] = v;
     db.exec(`CREATE TABLE IF NOT EXISTS vector_tables (name TEXT PRIMARY KEY, kind TEXT NOT NULL, dims INTEGER NOT NULL)`);
     db.exec(`CREATE TABLE IF NOT EXISTS vector_scope_puts (name TEXT NOT NULL, scope TEXT NOT NULL, puts INTEGER NOT NULL, PRIMARY KEY (name, scope))`);
