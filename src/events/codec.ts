@@ -2,35 +2,58 @@
  * JSON encoding of event payloads. Float32Array values (embeddings) become {"$f32": "<base64>"} so a
  * 512-dimension vector costs ~2.7 KB of text instead of ~10 KB of JSON numbers, and decodes with one
  * memcpy instead of 512 number parses.
+ *
+ * So that every payload reads back as it was written, a payload's own object of a reserved shape (one
+ * key, "$f32" or "$esc" — a character's settings may hold anything) is written wrapped as {"$esc": …}.
  */
 const TAG = '$f32';
+const ESCAPE = '$esc';
 
 export function encodeData(data: unknown): string {
   // Most payloads carry no vector: a quick walk is cheaper than a replacer called for every key.
-  if (!containsFloat32(data)) return JSON.stringify(data);
-  return JSON.stringify(data, (_key, value) => {
-    if (value instanceof Float32Array) {
-      return { [TAG]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
-    }
-    return value;
-  });
+  return JSON.stringify(needsWire(data) ? toWire(data) : data);
 }
 
-function containsFloat32(value: unknown): boolean {
+function isReservedShape(value: object): boolean {
+  let n = 0;
+  let reserved = false;
+  for (const key in value) {
+    if (++n > 1) return false;
+    reserved = key === TAG || key === ESCAPE;
+  }
+  return reserved && n === 1 && Object.keys(value).length === 1;
+}
+
+function needsWire(value: unknown): boolean {
   if (value === null || typeof value !== 'object') return false;
   if (value instanceof Float32Array) return true;
   if (Array.isArray(value)) {
-    for (const v of value) if (containsFloat32(v)) return true;
+    for (const v of value) if (needsWire(v)) return true;
     return false;
   }
-  for (const key in value) if (containsFloat32((value as Record<string, unknown>)[key])) return true;
+  if (isReservedShape(value)) return true;
+  for (const key in value) if (needsWire((value as Record<string, unknown>)[key])) return true;
   return false;
+}
+
+/** A copy with vectors tagged and reserved-shape objects escaped (JSON.stringify's own rules otherwise). */
+function toWire(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Float32Array) return { [TAG]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value; // Dates and the like: as JSON.stringify does
+  if (Array.isArray(value)) return value.map((v) => (v === undefined || typeof v === 'function' ? null : toWire(v)));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    Object.defineProperty(out, k, { value: toWire(v), enumerable: true, writable: true, configurable: true });
+  }
+  return isReservedShape(value) ? { [ESCAPE]: out } : out;
 }
 
 export function decodeData(json: string): unknown {
   const data: unknown = JSON.parse(json);
   // A reviver is called for every key of every payload; walking the parsed value once is ~2× cheaper.
-  return json.includes(TAG) ? revive(data) : data;
+  return json.includes(TAG) || json.includes(ESCAPE) ? revive(data) : data;
 }
 
 function revive(value: unknown): unknown {
@@ -43,6 +66,16 @@ function revive(value: unknown): unknown {
     return value;
   }
   const record = value as Record<string, unknown>;
+  const escaped = record[ESCAPE];
+  if (escaped !== null && typeof escaped === 'object' && !Array.isArray(escaped) && Object.keys(record).length === 1) {
+    // The payload's own object: its children are revived, itself is not read as a reserved shape.
+    const inner = escaped as Record<string, unknown>;
+    for (const key of Object.keys(inner)) {
+      const v = revive(inner[key]);
+      if (v !== inner[key]) inner[key] = v;
+    }
+    return inner;
+  }
   const tagged = record[TAG];
   if (typeof tagged === 'string' && Object.keys(record).length === 1) {
     const bytes = Buffer.from(tagged, 'base64');

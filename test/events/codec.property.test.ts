@@ -3,9 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { decodeData, encodeData } from '../../src/events/codec.ts';
 
 const vector = fc.array(fc.float({ noNaN: true }), { maxLength: 40 }).map((xs) => Float32Array.from(xs));
-// JSON-shaped payloads with vectors anywhere, including under awkward keys. (A payload's own object
-// whose only key is "$f32" with a string value would read back as a vector: the codec's one reserved shape.)
-const key = fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'vector')).filter((k) => k !== '$f32');
+// JSON-shaped payloads with vectors anywhere, including under awkward keys and the codec's own tags.
+const key = fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'vector', '$f32', '$esc'));
 const { payload } = fc.letrec((tie) => ({
   payload: fc.oneof(
     { depthSize: 'small' },
@@ -25,6 +24,11 @@ describe('event payload codec', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('a payload object shaped like a tag reads back as itself, not as a vector', () => {
+    const tricky = { settings: { $f32: 'AAAAAA==' }, nested: [{ $esc: { $f32: 'x' } }], vector: Float32Array.of(1.5) };
+    expect(decodeData(encodeData(tricky))).toEqual(tricky);
   });
 
   it('a vector under "__proto__" stays an own property and does not become the prototype', () => {
