@@ -2,18 +2,17 @@ import { Subject, type Subscription } from 'rxjs';
 import type { Actor, AnyStateMachine } from 'xstate';
 import bootstrapPlugin from '../../plugins/bootstrap/index.ts';
 import type { Character } from '../characters/schema.ts';
-import { characterSetting, openCharacterSecrets } from '../characters/secrets.ts';
+import { characterSetting } from '../characters/secrets.ts';
 import type { AnyRecordedEvent } from '../events/envelope.ts';
-import { createPluginHost, type PluginHost } from '../plugin-host/host.ts';
-import { loadPlugins } from '../plugin-host/loader.ts';
+import { createPluginHost } from '../plugin-host/host.ts';
 import { followGrants } from '../plugin-host/isolation/defaults.ts';
-import type { PluginRuntime } from '../plugin-host/types.ts';
-import { derivedId, sha256Hex } from '../shared/ids.ts';
+import { derivedId } from '../shared/ids.ts';
 import { silentLogger, type Logger } from '../shared/logger.ts';
 import { AGENT_MACHINE_VERSION, agentMachine, type MailboxPolicy, type Pending } from './machines/agent.machine.ts';
 import { depthOf, recipients, ROOM_MACHINE_VERSION, roomMachine } from './machines/room.machine.ts';
 import { SYSTEM_MACHINE_VERSION, systemMachine } from './machines/system.machine.ts';
 import { persist, persistSnapshot, spawnActor, stateName, type Inspector } from './runtime.ts';
+import { AgentContexts } from './agent-contexts.ts';
 import { ServiceManager } from './services.ts';
 import { streams } from './streams.ts';
 import { runTurn, type TurnDeps } from './turn/run-turn.ts';
@@ -68,7 +67,7 @@ export class ChronicleActorSystem implements ActorSystem {
   private readonly agents = new Map<string, Entry<AgentActor>>();
   private readonly rooms = new Map<string, Entry<RoomActor>>();
   private readonly turns = new Map<string, { agentId: string; roomId: string; controller: AbortController; done: Promise<void> }>();
-  private readonly contexts = new Map<string, { key: string; view: unknown; value: Promise<{ character: Character; host: PluginHost } | undefined> }>();
+  private readonly contexts: AgentContexts;
   private readonly dirty = new Set<string>();
   private readonly restarts = new Set<NodeJS.Timeout>();
   private readonly waiters: { seq: number; resolve: () => void }[] = [];
@@ -102,8 +101,14 @@ export class ChronicleActorSystem implements ActorSystem {
       inspect: this.inspect,
       id: 'system',
     }).actor;
+    this.contexts = new AgentContexts({
+      ...deps,
+      logger: this.logger,
+      pluginsDir: this.settings.pluginsDir,
+      service: (type) => this.services.get(type),
+    });
     this.services = new ServiceManager({
-      runtime: () => this.systemRuntime(),
+      runtime: () => this.contexts.systemRuntime(),
       logger: this.logger,
       inspect: this.inspect,
       restartBaseMs: this.settings.restartBaseMs,
@@ -119,7 +124,7 @@ export class ChronicleActorSystem implements ActorSystem {
       settings: this.settings,
       logger: this.logger,
       ephemeral: this.ephemeral$,
-      agentContext: (id) => this.agentContext(id),
+      agentContext: (id) => this.contexts.get(id),
       roomMode: (agentId, roomId) => this.agents.get(agentId)?.actor.getSnapshot().context.rooms[roomId]?.mode,
       // The room actor follows joins, leaves and renames from the log: no read-model query per turn.
       participants: (roomId) => this.rooms.get(roomId)?.actor.getSnapshot().context.participants,
@@ -225,16 +230,16 @@ export class ChronicleActorSystem implements ActorSystem {
         const { agentId, name, character } = e.data;
         if (!this.agents.has(agentId)) this.spawnAgent(agentId, name, mailboxOf(character));
         else this.sendAgent(agentId, { type: 'CONFIGURED', name, mailbox: mailboxOf(character) });
-        if (this.live) void this.agentContext(agentId);
+        if (this.live) void this.contexts.get(agentId);
         return;
       }
       case 'agent.updated':
-        this.contexts.delete(e.data.agentId);
+        this.contexts.forget(e.data.agentId);
         // Agents address each other by name: the rooms learn the new one.
         for (const [roomId, { actor }] of this.rooms)
           if (actor.getSnapshot().context.participants.some((p) => p.id === e.data.agentId && p.name !== e.data.name)) this.sendRoom(roomId, { type: 'RENAMED', participantId: e.data.agentId, name: e.data.name });
         this.sendAgent(e.data.agentId, { type: 'CONFIGURED', name: e.data.name, mailbox: mailboxOf(e.data.character) });
-        if (this.live) void this.agentContext(e.data.agentId);
+        if (this.live) void this.contexts.get(e.data.agentId);
         return;
       case 'agent.started':
         return this.sendAgent(e.data.agentId, { type: 'STARTED' });
@@ -245,7 +250,7 @@ export class ChronicleActorSystem implements ActorSystem {
         const entry = this.agents.get(e.data.agentId);
         entry?.actor.stop();
         this.agents.delete(e.data.agentId);
-        this.contexts.delete(e.data.agentId);
+        this.contexts.forget(e.data.agentId);
         this.dirty.add(`agent-${e.data.agentId}`);
         return;
       }
@@ -443,101 +448,6 @@ export class ChronicleActorSystem implements ActorSystem {
     } catch (err) {
       this.logger.error('could not record actor failure', { actorId, error: String(err) });
     }
-  }
-
-  // ── agent context: character (secrets opened in memory) and plugins ──────────────────────────
-
-  private agentContext(agentId: string): Promise<{ character: Character; host: PluginHost } | undefined> {
-    const view = this.deps.readModel.agentById(agentId);
-    if (!view || view.deleted) return Promise.resolve(undefined);
-    const cached = this.contexts.get(agentId);
-    // The read model hands out the same (frozen) view until the agent changes: no hashing per turn.
-    if (cached && cached.view === view) return cached.value;
-    const key = sha256Hex(JSON.stringify(view.character));
-    if (cached && cached.key === key) {
-      cached.view = view;
-      return cached.value;
-    }
-    const value = (async () => {
-      // A copy: the read model's view is frozen and shared, and plugins may write to runtime.character.
-      const character = openCharacterSecrets(structuredClone(view.character), this.deps.secrets);
-      const { plugins, failures } = await loadPlugins(character.plugins ?? [], this.settings.pluginsDir);
-      if (failures.length) {
-        await this.deps.store
-          .append(
-            streams.agent(agentId),
-            failures.map((f) => ({
-              id: derivedId(agentId, 'plugin-load', key, f.name),
-              type: 'plugin.failed' as const,
-              data: { plugin: f.name, agentId, component: 'load', error: f.error },
-              meta: { author: { kind: 'system' as const, id: 'system' } },
-            })),
-          )
-          .catch((err) => this.logger.warn('could not record plugin failure', { agentId, error: String(err) }));
-      }
-      // ElizaOS registerPlugin: init(config, runtime) first; a plugin whose init throws is left out.
-      const ready = [];
-      const initFailures: { name: string; error: string }[] = [];
-      for (const plugin of [bootstrapPlugin, ...(this.deps.plugins ?? []), ...plugins]) {
-        if (plugin.init) {
-          const config = Object.fromEntries(
-            Object.entries(plugin.config ?? {}).map(([k, v]) => [k, String(characterSetting(character, k) ?? process.env[k] ?? v ?? '')]),
-          );
-          try {
-            await plugin.init(config, this.agentRuntime(agentId, character));
-          } catch (err) {
-            initFailures.push({ name: plugin.name, error: `init failed: ${(err as Error)?.message ?? String(err)}` });
-            continue;
-          }
-        }
-        ready.push(plugin);
-      }
-      if (initFailures.length) {
-        await this.deps.store
-          .append(
-            streams.agent(agentId),
-            initFailures.map((f) => ({
-              id: derivedId(agentId, 'plugin-init', key, f.name),
-              type: 'plugin.failed' as const,
-              data: { plugin: f.name, agentId, component: 'init', error: f.error },
-              meta: { author: { kind: 'system' as const, id: 'system' } },
-            })),
-          )
-          .catch((err) => this.logger.warn('could not record plugin failure', { agentId, error: String(err) }));
-      }
-      return { character, host: createPluginHost(ready) };
-    })();
-    this.contexts.set(agentId, { key, view, value });
-    value.catch(() => this.contexts.delete(agentId));
-    return value;
-  }
-
-  /** What a plugin's init sees: the agent, its settings and models, but no turn (record is refused). */
-  private agentRuntime(agentId: string, character: Character): PluginRuntime {
-    return {
-      ...this.systemRuntime(),
-      agentId,
-      character,
-      getSetting: (key) => characterSetting(character, key),
-      useModel: async (_type, params) => (await this.deps.models.forCharacter(character).generateText({ messages: params.messages ?? [{ role: 'user', content: params.prompt ?? '' }] })).text,
-    };
-  }
-
-  private systemRuntime(): PluginRuntime {
-    const rm = this.deps.readModel;
-    return {
-      agentId: 'system',
-      character: { name: 'system', bio: [] },
-      getSetting: () => undefined,
-      useModel: async (_type, params) => (await this.deps.models.forCharacter().generateText({ messages: params.messages ?? [{ role: 'user', content: params.prompt ?? '' }] })).text,
-      getService: <T>(type: string) => this.services.get(type) as T | undefined,
-      record: (effect) => this.logger.warn('a service tried to record an effect outside a turn; ignored', { effect: effect.kind }),
-      queries: {
-        recentMessages: async (roomId, limit, beforeSeq) => rm.listMessages(roomId, { beforeSeq, limit }).map((m) => ({ id: m.id, authorId: m.authorId, authorKind: m.authorKind, authorName: m.authorKind, text: m.text, seq: m.seq })),
-        knowledge: async () => [],
-        facts: async () => [],
-      },
-    };
   }
 
   // ── snapshots ────────────────────────────────────────────────────────────────────────────────

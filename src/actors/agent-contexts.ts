@@ -1,0 +1,133 @@
+import bootstrapPlugin from '../../plugins/bootstrap/index.ts';
+import type { Character } from '../characters/schema.ts';
+import { characterSetting, openCharacterSecrets } from '../characters/secrets.ts';
+import { createPluginHost, type PluginHost } from '../plugin-host/host.ts';
+import { loadPlugins } from '../plugin-host/loader.ts';
+import type { PluginRuntime } from '../plugin-host/types.ts';
+import { derivedId, sha256Hex } from '../shared/ids.ts';
+import type { Logger } from '../shared/logger.ts';
+import { streams } from './streams.ts';
+import type { ActorSystemDeps } from './types.ts';
+
+export interface AgentContext {
+  /** The character with its secrets opened (in memory only), a copy plugins may write to. */
+  character: Character;
+  host: PluginHost;
+}
+
+export interface AgentContextDeps extends Pick<ActorSystemDeps, 'store' | 'readModel' | 'models' | 'plugins' | 'secrets'> {
+  logger: Logger;
+  pluginsDir?: string;
+  service(type: string): unknown;
+}
+
+/**
+ * Each agent's character and plugins, as its turns need them: built from the read model's view of the
+ * agent, plugins loaded and initialised (ElizaOS registerPlugin), failures recorded as plugin.failed
+ * events. Cached per agent until its character changes.
+ */
+export class AgentContexts {
+  private readonly cache = new Map<string, { key: string; view: unknown; value: Promise<AgentContext | undefined> }>();
+
+  constructor(private readonly deps: AgentContextDeps) {}
+
+  /** Drops an agent's context (its character changed or it was deleted); the next turn rebuilds it. */
+  forget(agentId: string): void {
+    this.cache.delete(agentId);
+  }
+
+  /** The agent's context, built once per version of its character (a new view of the same character reuses it). */
+  get(agentId: string): Promise<AgentContext | undefined> {
+    const view = this.deps.readModel.agentById(agentId);
+    if (!view || view.deleted) return Promise.resolve(undefined);
+    const cached = this.cache.get(agentId);
+    // The read model hands out the same (frozen) view until the agent changes: no hashing per turn.
+    if (cached && cached.view === view) return cached.value;
+    const key = sha256Hex(JSON.stringify(view.character));
+    if (cached && cached.key === key) {
+      cached.view = view;
+      return cached.value;
+    }
+    const value = (async () => {
+      // A copy: the read model's view is frozen and shared, and plugins may write to runtime.character.
+      const character = openCharacterSecrets(structuredClone(view.character), this.deps.secrets);
+      const { plugins, failures } = await loadPlugins(character.plugins ?? [], this.deps.pluginsDir);
+      if (failures.length) {
+        await this.deps.store
+          .append(
+            streams.agent(agentId),
+            failures.map((f) => ({
+              id: derivedId(agentId, 'plugin-load', key, f.name),
+              type: 'plugin.failed' as const,
+              data: { plugin: f.name, agentId, component: 'load', error: f.error },
+              meta: { author: { kind: 'system' as const, id: 'system' } },
+            })),
+          )
+          .catch((err) => this.deps.logger.warn('could not record plugin failure', { agentId, error: String(err) }));
+      }
+      // ElizaOS registerPlugin: init(config, runtime) first; a plugin whose init throws is left out.
+      const ready = [];
+      const initFailures: { name: string; error: string }[] = [];
+      for (const plugin of [bootstrapPlugin, ...(this.deps.plugins ?? []), ...plugins]) {
+        if (plugin.init) {
+          const config = Object.fromEntries(
+            Object.entries(plugin.config ?? {}).map(([k, v]) => [k, String(characterSetting(character, k) ?? process.env[k] ?? v ?? '')]),
+          );
+          try {
+            await plugin.init(config, this.agentRuntime(agentId, character));
+          } catch (err) {
+            initFailures.push({ name: plugin.name, error: `init failed: ${(err as Error)?.message ?? String(err)}` });
+            continue;
+          }
+        }
+        ready.push(plugin);
+      }
+      if (initFailures.length) {
+        await this.deps.store
+          .append(
+            streams.agent(agentId),
+            initFailures.map((f) => ({
+              id: derivedId(agentId, 'plugin-init', key, f.name),
+              type: 'plugin.failed' as const,
+              data: { plugin: f.name, agentId, component: 'init', error: f.error },
+              meta: { author: { kind: 'system' as const, id: 'system' } },
+            })),
+          )
+          .catch((err) => this.deps.logger.warn('could not record plugin failure', { agentId, error: String(err) }));
+      }
+      return { character, host: createPluginHost(ready) };
+    })();
+    this.cache.set(agentId, { key, view, value });
+    value.catch(() => this.cache.delete(agentId));
+    return value;
+  }
+
+  /** What a plugin's init sees: the agent, its settings and models, but no turn (record is refused). */
+  private agentRuntime(agentId: string, character: Character): PluginRuntime {
+    return {
+      ...this.systemRuntime(),
+      agentId,
+      character,
+      getSetting: (key) => characterSetting(character, key),
+      useModel: async (_type, params) => (await this.deps.models.forCharacter(character).generateText({ messages: params.messages ?? [{ role: 'user', content: params.prompt ?? '' }] })).text,
+    };
+  }
+
+  /** What services and plugin inits outside an agent see. */
+  systemRuntime(): PluginRuntime {
+    const rm = this.deps.readModel;
+    return {
+      agentId: 'system',
+      character: { name: 'system', bio: [] },
+      getSetting: () => undefined,
+      useModel: async (_type, params) => (await this.deps.models.forCharacter().generateText({ messages: params.messages ?? [{ role: 'user', content: params.prompt ?? '' }] })).text,
+      getService: <T>(type: string) => this.deps.service(type) as T | undefined,
+      record: (effect) => this.deps.logger.warn('a service tried to record an effect outside a turn; ignored', { effect: effect.kind }),
+      queries: {
+        recentMessages: async (roomId, limit, beforeSeq) => rm.listMessages(roomId, { beforeSeq, limit }).map((m) => ({ id: m.id, authorId: m.authorId, authorKind: m.authorKind, authorName: m.authorKind, text: m.text, seq: m.seq })),
+        knowledge: async () => [],
+        facts: async () => [],
+      },
+    };
+  }
+}
