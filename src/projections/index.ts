@@ -84,6 +84,8 @@ class ProjectionRunner implements Projections {
     if (this.projector.checkpoint() === 0) await this.inBulk(this.projector, () => this.catchUp(this.projector));
     else await this.catchUp(this.projector);
     this.follow();
+    const warming = this.projector.vectors.warm();
+    if (warming.length) this.logger.info('loading big vector scopes into memory in the background', { scopes: warming.length });
   }
 
   waitFor(seq: number): Promise<void> {

@@ -38,6 +38,8 @@ export interface VectorHit {
  * 100 partitions, 2.9 s → 46 ms) with no gain in KNN speed. See bench/RESULTS-projections.md.
  */
 const CHUNK_SIZE = 64;
+/** Rows a new mirror has room for beyond the scope's put count, so the next puts do not grow it at once. */
+const MIRROR_HEADROOM = 64;
 
 export interface VectorIndexOptions {
   /** The put count (replacements included) from which a scope is searched in memory. */
@@ -283,6 +285,27 @@ export class VectorIndex {
     return this.mirrors.get(`${VectorIndex.tableName(kind, dims)}\u0000${scope}`)?.loaded ?? Promise.resolve();
   }
 
+  /**
+   * Starts loading the biggest scopes into memory in the background, as many as the budget holds (at
+   * ~2.6 KB per 512-d vector), so that the first searches after a restart do not all go to vec0.
+   * Returns the scopes started.
+   */
+  warm(): { name: string; scope: string }[] {
+    const started: { name: string; scope: string }[] = [];
+    let budget = this.opts.mirrorBytes;
+    const big = this.db.prepare('SELECT name, scope, puts FROM vector_scope_puts WHERE puts >= ? ORDER BY puts DESC, name, scope').all(this.opts.mirrorAt) as { name: string; scope: string; puts: number }[];
+    for (const { name, scope, puts } of big) {
+      const table = this.known.get(name);
+      if (!table) continue;
+      const bytes = ScopeMirror.bytesFor(table.dims, puts + MIRROR_HEADROOM);
+      if (bytes > budget) continue;
+      budget -= bytes;
+      this.readyMirror(name, scope, table.dims);
+      started.push({ name, scope });
+    }
+    return started;
+  }
+
   /** Whether a scope is searched in memory ('loaded'), being loaded, or searched in vec0 ('none'). */
   mirrorState(kind: VectorKind, scope: string, dims: number): 'loaded' | 'loading' | 'none' {
     const entry = this.mirrors.get(`${VectorIndex.tableName(kind, dims)}\u0000${scope}`);
@@ -304,13 +327,13 @@ export class VectorIndex {
       return entry.mirror;
     }
     if (this.tooBig.has(key)) return undefined;
-    const mirror = new ScopeMirror(dims, this.putsOf(name, scope) + 64); // puts ≥ rows: no growing while loading
+    const mirror = new ScopeMirror(dims, this.putsOf(name, scope) + MIRROR_HEADROOM); // puts ≥ rows: no growing while loading
     const reader = new Vec0ChunkReader(this.db, name, dims);
     let done!: () => void;
     const fresh: MirrorEntry = { mirror, ready: false, loaded: new Promise<void>((resolve) => (done = resolve)) };
     this.mirrors.set(key, fresh);
     const step = (after: number) => {
-      if (this.mirrors.get(key) !== fresh) return done(); // dropped meanwhile (rollback, reset, eviction)
+      if (this.mirrors.get(key) !== fresh || !this.db.open) return done(); // dropped meanwhile (rollback, reset, eviction) or closed
       const { rows, next } = reader.read(scope, after, this.opts.mirrorLoad === 'inline' ? Number.MAX_SAFE_INTEGER : this.opts.mirrorSliceChunks);
       for (const r of rows) if (!mirror.has(r.rowid)) mirror.set(r.rowid, r.vector);
       if (mirror.bytes > this.opts.mirrorBytes) {

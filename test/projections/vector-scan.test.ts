@@ -211,4 +211,24 @@ describe('VectorIndex in-memory scopes', () => {
       expect(viaVec0.length).toBeGreaterThan(50);
     }
   });
+
+  it('warms the biggest scopes into memory after a restart, as many as the budget holds', async () => {
+    const db = open();
+    const vi = new VectorIndex(db, { mirrorAt: 10 });
+    const vec = clusteredPoints({ dims: DIMS, clusters: 4, sigma: 0.2, random: seededRandom(21) });
+    db.transaction(() => {
+      for (let i = 1; i <= 700; i++) vi.put('chunk', i, i <= 400 ? 'largest' : i <= 650 ? 'middle' : i <= 695 ? 'small' : 'tiny', vec());
+      vi.flush();
+    })();
+    // Room for 'largest' and 'small' but not also 'middle' (biggest first, then whatever still fits).
+    const budget = (400 + 64 + 45 + 64) * (32 + 4 + 4 + DIMS * 4 + 4 + 8) + 100; // each mirror has 64 rows of headroom
+    const restarted = new VectorIndex(db, { mirrorAt: 10, mirrorBytes: budget, mirrorSliceChunks: 1 });
+    expect(restarted.warm().map((w) => w.scope)).toEqual(['largest', 'small']);
+    expect(restarted.mirrorState('chunk', 'largest', DIMS)).toBe('loading');
+    await restarted.mirrorLoaded('chunk', 'largest', DIMS);
+    await restarted.mirrorLoaded('chunk', 'small', DIMS);
+    expect(['largest', 'small', 'middle', 'tiny'].map((s) => restarted.mirrorState('chunk', s, DIMS))).toEqual(['loaded', 'loaded', 'none', 'none']);
+    const exact = exactOf(db);
+    for (const q of queries) same(restarted.knn('chunk', 'largest', q, 10), exact.knn('chunk', 'largest', q, 10));
+  });
 });

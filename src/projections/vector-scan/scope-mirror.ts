@@ -52,7 +52,11 @@ export class ScopeMirror {
 
   /** Bytes held (codes, scales, floats, norms, rowids), for the cache budget. */
   get bytes(): number {
-    return this.capacity * (this.stride + 4 + 4 + this.dims * 4 + 4 + 8);
+    return ScopeMirror.bytesFor(this.dims, this.capacity);
+  }
+
+  static bytesFor(dims: number, rows: number): number {
+    return rows * (align(dims, 32) + 4 + 4 + dims * 4 + 4 + 8);
   }
 
   has(rowid: number): boolean {
