@@ -30,6 +30,8 @@ const CANDIDATES = (k: number) => Math.max(4 * k, 20);
 export class SqliteReadModel implements ReadModel {
   private readonly q;
   private readonly recent: RecentMessages;
+  /** Per room, the seq of the last message.posted this process applied (see RecentMessagesSource). */
+  private readonly postedThrough = new Map<string, number>();
   private readonly cache: ReadCache;
 
   constructor(
@@ -84,6 +86,7 @@ export class SqliteReadModel implements ReadModel {
       checkpoint: () => this.currentCheckpoint(),
       newest: (roomId, limit) => frozen((this.q.latest.all(roomId, Number.MAX_SAFE_INTEGER, 0, limit) as MessageRow[]).reverse()),
       after: (roomId, afterSeq, limit) => frozen(this.q.after.all(roomId, Number.MAX_SAFE_INTEGER, afterSeq, limit) as MessageRow[]),
+      postedThrough: (roomId) => this.postedThrough.get(roomId) ?? 0,
     });
   }
 
@@ -92,8 +95,12 @@ export class SqliteReadModel implements ReadModel {
   }
 
   /** The projector committed these events: cached lookups they change are dropped. */
-  applied(events: readonly { type: string }[]): void {
+  applied(events: readonly { type: string; seq: number; data?: unknown }[]): void {
     this.cache.applied(events);
+    for (const e of events) {
+      const roomId = e.type === 'message.posted' ? (e.data as { roomId?: unknown } | undefined)?.roomId : undefined;
+      if (typeof roomId === 'string') this.postedThrough.set(roomId, e.seq);
+    }
   }
 
   /** The read tables were reset (a rebuild starts). */

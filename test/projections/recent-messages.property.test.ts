@@ -15,6 +15,17 @@ class TableModel {
     const inRoom = this.rows.filter((r) => r.roomId === roomId && r.seq < beforeSeq);
     return inRoom.slice(Math.max(0, inRoom.length - limit));
   }
+  /** The read model's side, counting the queries it answers. */
+  source(checkpoint = () => this.cp) {
+    const calls = { after: 0, newest: 0 };
+    return {
+      calls,
+      checkpoint,
+      newest: (roomId: string, limit: number) => (calls.newest++, this.sqlBefore(roomId, Infinity, limit)),
+      after: (roomId: string, afterSeq: number, limit: number) => (calls.after++, this.rows.filter((r) => r.roomId === roomId && r.seq > afterSeq).slice(0, limit)),
+      postedThrough: (roomId: string) => this.rows.filter((r) => r.roomId === roomId).at(-1)?.seq ?? 0,
+    };
+  }
 }
 
 type Op = { kind: 'post'; room: number } | { kind: 'query'; room: number; back: number; limit: number } | { kind: 'rebuild' };
@@ -31,11 +42,7 @@ describe('RecentMessages (the in-memory window of a room\'s newest messages)', (
       fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
         const table = new TableModel();
         let rebuilding = false;
-        const source = {
-          checkpoint: () => (rebuilding ? 0 : table.cp),
-          newest: (roomId: string, limit: number) => table.sqlBefore(roomId, Infinity, limit),
-          after: (roomId: string, afterSeq: number, limit: number) => table.rows.filter((r) => r.roomId === roomId && r.seq > afterSeq).slice(0, limit),
-        };
+        const source = table.source(() => (rebuilding ? 0 : table.cp));
         // Small windows and few rooms so that trimming and eviction happen.
         const recent = new RecentMessages(source, 8, 2);
         for (const o of ops) {
@@ -58,7 +65,7 @@ describe('RecentMessages (the in-memory window of a room\'s newest messages)', (
 
   it('serves the newest messages of a room it has seen (the turn\'s RECENT_MESSAGES) without declining', () => {
     const table = new TableModel();
-    const recent = new RecentMessages({ checkpoint: () => table.cp, newest: (r, l) => table.sqlBefore(r, Infinity, l), after: (r, a, l) => table.rows.filter((m) => m.roomId === r && m.seq > a).slice(0, l) }, 8, 4);
+    const recent = new RecentMessages(table.source(), 8, 4);
     for (let i = 0; i < 20; i++) {
       table.post('r0');
       expect(recent.before('r0', table.cp, 5)?.length).toBe(Math.min(5, i));
@@ -68,10 +75,27 @@ describe('RecentMessages (the in-memory window of a room\'s newest messages)', (
 
   it('after a burst larger than the window, serves the newest messages, not the first of the burst', () => {
     const table = new TableModel();
-    const recent = new RecentMessages({ checkpoint: () => table.cp, newest: (r, l) => table.sqlBefore(r, Infinity, l), after: (r, a, l) => table.rows.filter((m) => m.roomId === r && m.seq > a).slice(0, l) }, 8, 4);
+    const recent = new RecentMessages(table.source(), 8, 4);
     table.post('r0');
     expect(recent.before('r0', table.cp + 1, 1)?.map((m) => m.seq)).toEqual([1]);
     for (let i = 0; i < 30; i++) table.post('r0');
     expect(recent.before('r0', table.cp + 1, 3)?.map((m) => m.seq)).toEqual([29, 30, 31]);
+  });
+
+  it('asks the table nothing for a room nobody posted in since the window was last brought up to date', () => {
+    const table = new TableModel();
+    const source = table.source();
+    const recent = new RecentMessages(source, 8, 4);
+    table.post('r0');
+    table.post('r1');
+    recent.before('r0', table.cp + 1, 5);
+    const queries = () => source.calls.after + source.calls.newest;
+    const first = queries();
+    table.post('r1'); // another room
+    expect(recent.before('r0', table.cp + 1, 5)?.map((m) => m.seq)).toEqual([1]);
+    expect(queries()).toBe(first);
+    table.post('r0');
+    expect(recent.before('r0', table.cp + 1, 5)?.map((m) => m.seq)).toEqual([1, 4]);
+    expect(source.calls.after).toBe(1);
   });
 });
