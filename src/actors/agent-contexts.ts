@@ -52,19 +52,7 @@ export class AgentContexts {
       // A copy: the read model's view is frozen and shared, and plugins may write to runtime.character.
       const character = openCharacterSecrets(structuredClone(view.character), this.deps.secrets);
       const { plugins, failures } = await loadPlugins(character.plugins ?? [], this.deps.pluginsDir);
-      if (failures.length) {
-        await this.deps.store
-          .append(
-            streams.agent(agentId),
-            failures.map((f) => ({
-              id: derivedId(agentId, 'plugin-load', key, f.name),
-              type: 'plugin.failed' as const,
-              data: { plugin: f.name, agentId, component: 'load', error: f.error },
-              meta: { author: { kind: 'system' as const, id: 'system' } },
-            })),
-          )
-          .catch((err) => this.deps.logger.warn('could not record plugin failure', { agentId, error: String(err) }));
-      }
+      await this.recordFailures(agentId, key, 'load', failures);
       // ElizaOS registerPlugin: init(config, runtime) first; a plugin whose init throws is left out.
       const ready = [];
       const initFailures: { name: string; error: string }[] = [];
@@ -82,24 +70,28 @@ export class AgentContexts {
         }
         ready.push(plugin);
       }
-      if (initFailures.length) {
-        await this.deps.store
-          .append(
-            streams.agent(agentId),
-            initFailures.map((f) => ({
-              id: derivedId(agentId, 'plugin-init', key, f.name),
-              type: 'plugin.failed' as const,
-              data: { plugin: f.name, agentId, component: 'init', error: f.error },
-              meta: { author: { kind: 'system' as const, id: 'system' } },
-            })),
-          )
-          .catch((err) => this.deps.logger.warn('could not record plugin failure', { agentId, error: String(err) }));
-      }
+      await this.recordFailures(agentId, key, 'init', initFailures);
       return { character, host: createPluginHost(ready) };
     })();
     this.cache.set(agentId, { key, view, value });
     value.catch(() => this.cache.delete(agentId));
     return value;
+  }
+
+  /** plugin.failed events, with ids derived from the character version so a retry does not repeat them. */
+  private async recordFailures(agentId: string, characterKey: string, component: 'load' | 'init', failures: { name: string; error: string }[]): Promise<void> {
+    if (failures.length === 0) return;
+    await this.deps.store
+      .append(
+        streams.agent(agentId),
+        failures.map((f) => ({
+          id: derivedId(agentId, `plugin-${component}`, characterKey, f.name),
+          type: 'plugin.failed' as const,
+          data: { plugin: f.name, agentId, component, error: f.error },
+          meta: { author: { kind: 'system' as const, id: 'system' } },
+        })),
+      )
+      .catch((err) => this.deps.logger.warn('could not record plugin failure', { agentId, error: String(err) }));
   }
 
   /** What a plugin's init sees: the agent, its settings and models, but no turn (record is refused). */
