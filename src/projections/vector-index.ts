@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
-import { ScopeMirror } from './vector-scan/scope-mirror.ts';
+import { MirrorCache } from './vector-scan/mirror-cache.ts';
 import { Vec0BulkWriter } from './vec0/bulk-writer.ts';
-import { Vec0ChunkReader } from './vec0/chunk-reader.ts';
 import { VectorStage } from './vec0/staging.ts';
 
 /** What a vector belongs to: a message (scoped by room), a knowledge chunk or a fact (scoped by agent). */
@@ -38,8 +37,6 @@ export interface VectorHit {
  * 100 partitions, 2.9 s → 46 ms) with no gain in KNN speed. See bench/RESULTS-projections.md.
  */
 const CHUNK_SIZE = 64;
-/** Rows a new mirror has room for beyond the scope's put count, so the next puts do not grow it at once. */
-const MIRROR_HEADROOM = 64;
 
 export interface VectorIndexOptions {
   /** The put count (replacements included) from which a scope is searched in memory. */
@@ -54,12 +51,6 @@ export interface VectorIndexOptions {
   bulkBytes?: number;
 }
 
-interface MirrorEntry {
-  mirror: ScopeMirror;
-  ready: boolean;
-  loaded: Promise<void>;
-}
-
 type Statements = { upsertDelete: Database.Statement; insert: Database.Statement; del: Database.Statement; knn: Database.Statement };
 
 export class VectorIndex {
@@ -67,10 +58,8 @@ export class VectorIndex {
   /** Puts per `table\0scope` (loaded lazily, written at flush). */
   private readonly puts = new Map<string, number>();
   private readonly dirtyPuts = new Set<string>();
-  /** In-memory scopes per `table\0scope`, loaded or loading, least recently searched first (Map order). */
-  private readonly mirrors = new Map<string, MirrorEntry>();
-  /** Scopes whose mirror alone exceeded the budget: searched in vec0 until the index is reopened. */
-  private readonly tooBig = new Set<string>();
+  /** Big scopes searched in memory (see the class comment). */
+  private readonly mirrors: MirrorCache;
   private readonly opts: Required<VectorIndexOptions>;
   private readonly getPuts: Database.Statement;
   private readonly savePuts: Database.Statement;
@@ -90,6 +79,7 @@ export class VectorIndex {
   ) {
     this.opts = { mirrorAt: 1_024, mirrorBytes: 1024 * 1024 * 1024, mirrorLoad: 'background', mirrorSliceChunks: 64, bulkBytes: 256 * 1024 * 1024 };
     for (const [k, v] of Object.entries(opts)) if (v !== undefined) (this.opts as Record<string, unknown>)[k] = v;
+    this.mirrors = new MirrorCache(db, { bytes: this.opts.mirrorBytes, load: this.opts.mirrorLoad, sliceChunks: this.opts.mirrorSliceChunks });
     db.exec(`CREATE TABLE IF NOT EXISTS vector_tables (name TEXT PRIMARY KEY, kind TEXT NOT NULL, dims INTEGER NOT NULL)`);
     db.exec(`CREATE TABLE IF NOT EXISTS vector_scope_puts (name TEXT NOT NULL, scope TEXT NOT NULL, puts INTEGER NOT NULL, PRIMARY KEY (name, scope))`);
     db.exec(`DROP TABLE IF EXISTS vector_cells`); // the k-means cells of projection version 3
@@ -235,17 +225,7 @@ export class VectorIndex {
       const id = BigInt(it.rowid); // vec0 refuses REAL rowids; better-sqlite3 binds JS numbers as REAL
       s.upsertDelete.run(id);
       s.insert.run(id, it.scope, bytes(it.vector));
-      if (this.mirrors.size > 0) this.mirrorPut(VectorIndex.tableName(it.kind, it.vector.length), it.scope, it.rowid, it.vector);
-    }
-  }
-
-  /** The vec0 write replaced the rowid wherever it was: so does this, across the table's mirrors. */
-  private mirrorPut(name: string, scope: string, rowid: number, vector: Float32Array): void {
-    const prefix = `${name}\u0000`;
-    for (const [key, { mirror }] of this.mirrors) {
-      if (!key.startsWith(prefix)) continue;
-      if (key === prefix + scope) mirror.set(rowid, vector);
-      else mirror.delete(rowid);
+      if (this.mirrors.size > 0) this.mirrors.put(VectorIndex.tableName(it.kind, it.vector.length), it.scope, it.rowid, it.vector);
     }
   }
 
@@ -265,100 +245,41 @@ export class VectorIndex {
       for (const [name, written] of this.bulkWritten) if (this.known.get(name)?.kind === kind) written.delete(rowid);
     }
     for (const t of this.tables(kind)) this.ensure(kind, t.dims).del.run(BigInt(rowid));
-    for (const [key, { mirror }] of this.mirrors) if (this.known.get(key.slice(0, key.indexOf('\u0000')))?.kind === kind) mirror.delete(rowid);
+    this.mirrors.remove((table) => this.known.get(table)?.kind === kind, rowid);
   }
 
   knn(kind: VectorKind, scope: string, vector: Float32Array, k: number): VectorHit[] {
     const name = VectorIndex.tableName(kind, vector.length);
     if (!this.known.has(name) || k <= 0) return [];
     const n = Math.min(k, 4096);
-    if (this.putsOf(name, scope) >= this.opts.mirrorAt) {
-      const mirror = this.readyMirror(name, scope, vector.length);
-      if (mirror) return mirror.search(vector, n);
-    }
+    const puts = this.putsOf(name, scope);
+    const inMemory = puts >= this.opts.mirrorAt ? this.mirrors.search(name, scope, vector.length, puts, vector, n) : undefined;
+    if (inMemory) return inMemory;
     const s = this.ensure(kind, vector.length);
     return (s.knn.all(bytes(vector), n, scope) as { rowid: number | bigint; distance: number }[]).map((r) => ({ rowid: Number(r.rowid), distance: r.distance }));
   }
 
   /** Resolves once the scope's in-memory copy is loaded (or cannot be): for benchmarks and tests. */
   mirrorLoaded(kind: VectorKind, scope: string, dims: number): Promise<void> {
-    return this.mirrors.get(`${VectorIndex.tableName(kind, dims)}\u0000${scope}`)?.loaded ?? Promise.resolve();
-  }
-
-  /**
-   * Starts loading the biggest scopes into memory in the background, as many as the budget holds (at
-   * ~2.6 KB per 512-d vector), so that the first searches after a restart do not all go to vec0.
-   * Returns the scopes started.
-   */
-  warm(): { name: string; scope: string }[] {
-    const started: { name: string; scope: string }[] = [];
-    let budget = this.opts.mirrorBytes;
-    const big = this.db.prepare('SELECT name, scope, puts FROM vector_scope_puts WHERE puts >= ? ORDER BY puts DESC, name, scope').all(this.opts.mirrorAt) as { name: string; scope: string; puts: number }[];
-    for (const { name, scope, puts } of big) {
-      const table = this.known.get(name);
-      if (!table) continue;
-      const bytes = ScopeMirror.bytesFor(table.dims, puts + MIRROR_HEADROOM);
-      if (bytes > budget) continue;
-      budget -= bytes;
-      this.readyMirror(name, scope, table.dims);
-      started.push({ name, scope });
-    }
-    return started;
+    return this.mirrors.loaded(VectorIndex.tableName(kind, dims), scope);
   }
 
   /** Whether a scope is searched in memory ('loaded'), being loaded, or searched in vec0 ('none'). */
   mirrorState(kind: VectorKind, scope: string, dims: number): 'loaded' | 'loading' | 'none' {
-    const entry = this.mirrors.get(`${VectorIndex.tableName(kind, dims)}\u0000${scope}`);
-    return !entry ? 'none' : entry.ready ? 'loaded' : 'loading';
+    return this.mirrors.state(VectorIndex.tableName(kind, dims), scope);
   }
 
   /**
-   * The scope's mirror if it is loaded; otherwise starts loading it (unless it did not fit the budget) and
-   * returns undefined, so this search goes to vec0. Loading reads a slice of vec0 chunks per event-loop
-   * turn ('background') or all at once ('inline'); writes in between reach the mirror through flush/remove.
+   * Starts loading the biggest scopes into memory in the background, as many as the budget holds, so
+   * that the first searches after a restart do not all go to vec0. Returns the scopes started.
    */
-  private readyMirror(name: string, scope: string, dims: number): ScopeMirror | undefined {
-    const key = `${name}\u0000${scope}`;
-    const entry = this.mirrors.get(key);
-    if (entry) {
-      if (!entry.ready) return undefined;
-      this.mirrors.delete(key); // most recently used goes last
-      this.mirrors.set(key, entry);
-      return entry.mirror;
-    }
-    if (this.tooBig.has(key)) return undefined;
-    const mirror = new ScopeMirror(dims, this.putsOf(name, scope) + MIRROR_HEADROOM); // puts ≥ rows: no growing while loading
-    const reader = new Vec0ChunkReader(this.db, name, dims);
-    let done!: () => void;
-    const fresh: MirrorEntry = { mirror, ready: false, loaded: new Promise<void>((resolve) => (done = resolve)) };
-    this.mirrors.set(key, fresh);
-    const step = (after: number) => {
-      if (this.mirrors.get(key) !== fresh || !this.db.open) return done(); // dropped meanwhile (rollback, reset, eviction) or closed
-      const { rows, next } = reader.read(scope, after, this.opts.mirrorLoad === 'inline' ? Number.MAX_SAFE_INTEGER : this.opts.mirrorSliceChunks);
-      for (const r of rows) if (!mirror.has(r.rowid)) mirror.set(r.rowid, r.vector);
-      if (mirror.bytes > this.opts.mirrorBytes) {
-        this.mirrors.delete(key);
-        this.tooBig.add(key);
-        return done();
-      }
-      if (next !== undefined) return void setImmediate(step, next);
-      fresh.ready = true;
-      this.evictBeyondBudget(fresh);
-      done();
-    };
-    step(0);
-    return fresh.ready ? mirror : undefined;
-  }
-
-  private evictBeyondBudget(keep: MirrorEntry): void {
-    let total = 0;
-    for (const e of this.mirrors.values()) total += e.mirror.bytes;
-    for (const [key, e] of this.mirrors) {
-      if (total <= this.opts.mirrorBytes) break;
-      if (e === keep || !e.ready) continue;
-      this.mirrors.delete(key);
-      total -= e.mirror.bytes;
-    }
+  warm(): { name: string; scope: string }[] {
+    const big = this.db.prepare('SELECT name, scope, puts FROM vector_scope_puts WHERE puts >= ? ORDER BY puts DESC, name, scope').all(this.opts.mirrorAt) as { name: string; scope: string; puts: number }[];
+    const known = big.flatMap(({ name, scope, puts }) => {
+      const t = this.known.get(name);
+      return t ? [{ table: name, scope, dims: t.dims, puts }] : [];
+    });
+    return this.mirrors.warm(known).map(({ table, scope }) => ({ name: table, scope }));
   }
 
   /** Drops every vec table of a kind (projection reset). */
@@ -369,8 +290,8 @@ export class VectorIndex {
       this.db.prepare('DELETE FROM vector_scope_puts WHERE name = ?').run(t.name);
       this.known.delete(t.name);
       this.stmts.delete(t.name);
-      for (const m of [this.puts, this.mirrors]) for (const key of m.keys()) if (key.startsWith(`${t.name}\u0000`)) m.delete(key);
-      for (const key of this.tooBig) if (key.startsWith(`${t.name}\u0000`)) this.tooBig.delete(key);
+      for (const key of this.puts.keys()) if (key.startsWith(`${t.name}\u0000`)) this.puts.delete(key);
+      this.mirrors.dropTable(t.name);
       for (const key of this.dirtyPuts) if (key.startsWith(`${t.name}\u0000`)) this.dirtyPuts.delete(key);
     }
   }
