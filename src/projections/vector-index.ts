@@ -70,6 +70,8 @@ export class VectorIndex {
   private readonly stage = new VectorStage();
   /** Per table, the rowids a bulk replay already wrote to vec0 (a later put of one replaces it the usual way). */
   private readonly bulkWritten = new Map<string, Set<number>>();
+  /** Tables that were not empty when the bulk replay began: their staged rows are written the ordinary way. */
+  private readonly bulkOrdinary = new Set<string>();
   /** A bulk replay was under way when this read DB was last closed: its projections must be replayed again. */
   readonly bulkInterrupted: boolean;
 
@@ -102,6 +104,10 @@ export class VectorIndex {
   beginBulk(): void {
     this.flush();
     this.db.prepare('INSERT INTO vector_bulk_replay (started) VALUES (?)').run(Date.now());
+    // Tables that already hold rows (projections that were not reset, only catching up) take the
+    // ordinary path: a staged row may replace one of theirs.
+    this.bulkOrdinary.clear();
+    for (const name of this.known.keys()) if (this.db.prepare(`SELECT 1 FROM "${name}_rowids" LIMIT 1`).get() !== undefined) this.bulkOrdinary.add(name);
     this.bulk = true;
     this.mirrors.clear();
   }
@@ -129,17 +135,18 @@ export class VectorIndex {
       let written = this.bulkWritten.get(name);
       if (!written) this.bulkWritten.set(name, (written = new Set()));
       const fresh: typeof partitions = [];
+      const ordinary = this.bulkOrdinary.has(name);
       for (const { scope, rows } of partitions) {
-        const rowsNew = rows.filter((r) => !written.has(r.rowid));
+        const rowsNew = ordinary ? [] : rows.filter((r) => !written.has(r.rowid));
         if (rowsNew.length) fresh.push({ scope, rows: rowsNew });
         for (const r of rows) {
-          if (written.has(r.rowid)) this.pending.set(`${name}\u0000${r.rowid}`, { kind: kind as VectorKind, rowid: r.rowid, scope, vector: r.vector });
+          if (ordinary || written.has(r.rowid)) this.pending.set(`${name}\u0000${r.rowid}`, { kind: kind as VectorKind, rowid: r.rowid, scope, vector: r.vector });
           else written.add(r.rowid);
         }
       }
       new Vec0BulkWriter(this.db, name, dims, CHUNK_SIZE).write(fresh);
     }
-    // Replacements of rows an earlier part already wrote: the ordinary path.
+    // Replacements of rows an earlier part already wrote, and tables that had rows: the ordinary path.
     const wasBulk = this.bulk;
     this.bulk = false;
     this.flush();

@@ -100,4 +100,27 @@ describe('Vec0BulkWriter', () => {
     const q = more();
     for (const scope of ['s0', 's1', 's2', 's3', 's4']) expect(bulk.vi.knn('chunk', scope, q, 50)).toEqual(plain.vi.knn('chunk', scope, q, 50));
   });
+
+  it('a bulk replay over a table that already has rows (a projection only catching up) replaces them the ordinary way', () => {
+    const more = clusteredPoints({ dims: DIMS, clusters: 3, sigma: 0.2, random: seededRandom(14) });
+    const before = Array.from({ length: 30 }, (_, i) => ({ rowid: i + 1, scope: `s${i % 3}`, vector: more() }));
+    const during = [...before.slice(0, 10).map((r) => ({ ...r, vector: more() })), ...Array.from({ length: 10 }, (_, i) => ({ rowid: 100 + i, scope: 's1', vector: more() }))];
+    const run = (bulk: boolean) => {
+      const db = new Database(':memory:');
+      sqliteVec.load(db);
+      const vi = new VectorIndex(db, { mirrorAt: Infinity });
+      db.transaction(() => {
+        for (const r of before) vi.put('chunk', r.rowid, r.scope, r.vector);
+        vi.flush();
+      })();
+      if (bulk) vi.beginBulk();
+      db.transaction(() => {
+        for (const r of during) vi.put('chunk', r.rowid, r.scope, r.vector);
+        vi.flush();
+      })();
+      if (bulk) vi.endBulk();
+      return db.prepare(`SELECT rowid, scope, hex(embedding) AS e FROM vec_chunk_${DIMS} ORDER BY rowid`).all();
+    };
+    expect(run(true)).toEqual(run(false));
+  });
 });
