@@ -15,13 +15,8 @@ export function encodeData(data: unknown): string {
 }
 
 function isReservedShape(value: object): boolean {
-  let n = 0;
-  let reserved = false;
-  for (const key in value) {
-    if (++n > 1) return false;
-    reserved = key === TAG || key === ESCAPE;
-  }
-  return reserved && n === 1 && Object.keys(value).length === 1;
+  const keys = Object.keys(value);
+  return keys.length === 1 && (keys[0] === TAG || keys[0] === ESCAPE);
 }
 
 function needsWire(value: unknown): boolean {
@@ -66,24 +61,23 @@ function revive(value: unknown): unknown {
     return value;
   }
   const record = value as Record<string, unknown>;
-  const escaped = record[ESCAPE];
-  if (escaped !== null && typeof escaped === 'object' && !Array.isArray(escaped) && Object.keys(record).length === 1) {
+  if (isReservedShape(record)) {
+    const escaped = record[ESCAPE];
     // The payload's own object: its children are revived, itself is not read as a reserved shape.
-    const inner = escaped as Record<string, unknown>;
-    for (const key of Object.keys(inner)) {
-      const v = revive(inner[key]);
-      if (v !== inner[key]) inner[key] = v;
+    if (escaped !== null && typeof escaped === 'object' && !Array.isArray(escaped)) return reviveChildren(escaped as Record<string, unknown>);
+    const tagged = record[TAG];
+    if (typeof tagged === 'string') {
+      const bytes = Buffer.from(tagged, 'base64');
+      // Copy into a fresh, aligned buffer: Buffer.from may hand back a slice of a shared pool.
+      const out = new Float32Array(bytes.byteLength / 4);
+      new Uint8Array(out.buffer).set(bytes);
+      return out;
     }
-    return inner;
   }
-  const tagged = record[TAG];
-  if (typeof tagged === 'string' && Object.keys(record).length === 1) {
-    const bytes = Buffer.from(tagged, 'base64');
-    // Copy into a fresh, aligned buffer: Buffer.from may hand back a slice of a shared pool.
-    const out = new Float32Array(bytes.byteLength / 4);
-    new Uint8Array(out.buffer).set(bytes);
-    return out;
-  }
+  return reviveChildren(record);
+}
+
+function reviveChildren(record: Record<string, unknown>): Record<string, unknown> {
   for (const key of Object.keys(record)) {
     const v = revive(record[key]);
     // Assigning is safe for "__proto__" too: JSON.parse made it an own data property, which shadows the setter.

@@ -53,16 +53,15 @@ export class RecentMessages {
     const cp = this.source.checkpoint();
     if (cp < this.lastCheckpoint) this.rooms.clear();
     this.lastCheckpoint = cp;
-    const w = this.window(roomId);
+    const w = this.window(roomId, cp);
     let end = w.rows.length;
     while (end > 0 && w.rows[end - 1].seq >= beforeSeq) end--;
     if (end < limit && !w.complete) return undefined;
     return w.rows.slice(Math.max(0, end - limit), end);
   }
 
-  private window(roomId: string): RoomWindow {
+  private window(roomId: string, cp: number): RoomWindow {
     let w = this.rooms.get(roomId);
-    const cp = this.source.checkpoint();
     if (w) {
       // Most recently read last: Map iteration order is the eviction order.
       this.rooms.delete(roomId);

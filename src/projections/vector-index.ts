@@ -80,6 +80,7 @@ export class VectorIndex {
     opts: VectorIndexOptions = {},
   ) {
     this.opts = { mirrorAt: 1_024, mirrorBytes: 1024 * 1024 * 1024, mirrorLoad: 'background', mirrorSliceChunks: 64, bulkBytes: 256 * 1024 * 1024 };
+    // Not a spread: an option passed as undefined (no setting) must keep its default.
     for (const [k, v] of Object.entries(opts)) if (v !== undefined) (this.opts as Record<string, unknown>)[k] = v;
     this.mirrors = new MirrorCache(db, { bytes: this.opts.mirrorBytes, load: this.opts.mirrorLoad, sliceChunks: this.opts.mirrorSliceChunks });
     db.exec(`CREATE TABLE IF NOT EXISTS vector_tables (name TEXT PRIMARY KEY, kind TEXT NOT NULL, dims INTEGER NOT NULL)`);
