@@ -13,7 +13,8 @@ process.stdin.resume();
 const summary = () => {
   const byPath: Record<string, number> = {};
   for (const r of fake.requests) byPath[r.path] = (byPath[r.path] ?? 0) + 1;
-  process.stderr.write(`fake model requests: ${JSON.stringify(byPath)}\n`);
+  const c = process.cpuUsage();
+  process.stderr.write(`fake model requests: ${JSON.stringify(byPath)}; its CPU: ${((c.user + c.system) / 1e6).toFixed(2)} s\n`);
 };
 process.stdin.on('end', () => (summary(), void fake.close().finally(() => process.exit(0))));
 process.on('SIGTERM', () => void fake.close().finally(() => process.exit(0)));

@@ -112,7 +112,9 @@ async function chat(wsUrl, token, roomIdsCsv, durationMs, warmupMs) {
     ws.on('error', (e) => (out({ error: String(e) }), resolve()));
   })));
   const s = (now() - t0) / 1000;
-  out({ rooms: roomIds.length, replies, seconds: s, repliesPerS: replies / s, p50ms: pct(lat, 50), p95ms: pct(lat, 95), p99ms: pct(lat, 99) });
+  // The load generator's own CPU (warm-up included) per measured reply: it shares the 2 cores with the server.
+  const c = process.cpuUsage();
+  out({ rooms: roomIds.length, replies, seconds: s, repliesPerS: replies / s, p50ms: pct(lat, 50), p95ms: pct(lat, 95), p99ms: pct(lat, 99), loadCpuUsPerReply: replies ? (c.user + c.system) / replies : null });
   process.exit(0);
 }
 

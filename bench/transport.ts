@@ -22,10 +22,13 @@ const LOAD = join(import.meta.dirname, 'transport-load.mjs');
 /** Runs a load phase and adds the server process's CPU time per unit of work (load-generator independent). */
 async function runLoad(args: string[], onReady?: () => Promise<void>): Promise<any> {
   const c0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
   const r = await runLoadRaw(args, onReady);
   const c = process.cpuUsage(c0);
+  const elu = performance.eventLoopUtilization(elu0);
   const units = r.requests ?? r.replies ?? r.deliveries;
-  return { ...r, serverCpuS: (c.user + c.system) / 1e6, serverCpuUsPerUnit: units ? (c.user + c.system) / units : null };
+  // cpuUsage counts every thread (GC helpers, SQLite, libuv); the event loop's busy share is the main thread's.
+  return { ...r, serverCpuS: (c.user + c.system) / 1e6, serverCpuUsPerUnit: units ? (c.user + c.system) / units : null, serverLoopBusy: elu.utilization, serverLoopUsPerUnit: units ? elu.active * 1000 / units : null };
 }
 
 function runLoadRaw(args: string[], onReady?: () => Promise<void>): Promise<any> {
@@ -41,10 +44,17 @@ function runLoadRaw(args: string[], onReady?: () => Promise<void>): Promise<any>
   });
 }
 
-/** The fake OpenAI server as a child process (bench/transport-fake-model.ts), like a remote model server. */
+/**
+ * The fake OpenAI server as a child process, like a remote model server: bench/instant-model-server.mjs
+ * (default; native uWebSockets.js, ~nothing per call) or, with BENCH_FAKE_MODEL=double, the test double
+ * of test/support/fake-model-servers.ts (bench/transport-fake-model.ts; ~1 ms of CPU per call, taken from
+ * the 2 cores the server under test also runs on). BENCH_EMBED_DIMS: embedding size of the instant one.
+ */
 function startFakeModelProcess(): Promise<{ url: string; close(): Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'transport-fake-model.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const args = process.env.BENCH_FAKE_MODEL === 'double' ? ['--import', 'tsx', join(import.meta.dirname, 'transport-fake-model.ts')] : [join(import.meta.dirname, 'instant-model-server.mjs')];
+    const env = { ...process.env, EMBED_DIMS: process.env.BENCH_EMBED_DIMS ?? '512' };
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'], env });
     const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error('fake model server did not start'))), 30_000);
     child.on('exit', () => reject(new Error('fake model server exited')));
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -98,7 +108,13 @@ async function startTarget(): Promise<Target> {
       const token = (await api(server.url, 'POST', '/api/v1/auth/login', undefined, { username: 'admin', password: 'bench-password' })).accessToken;
       const agentId = boot.defaultAgentId ?? (await api(server.url, 'GET', '/api/v1/agents', token)).agents[0].id;
       return {
-        kind: 'full Chronicle (SQLite log + projections + actor system + openai provider → instant fake OpenAI server' + (process.env.BENCH_FAKE_MODEL === 'inprocess' ? ' in the same process)' : ' in its own process)'),
+        kind:
+          'full Chronicle (SQLite log + projections + actor system + openai provider → ' +
+          (process.env.BENCH_FAKE_MODEL === 'inprocess'
+            ? 'the test double fake OpenAI server in the same process, 8-d embeddings)'
+            : process.env.BENCH_FAKE_MODEL === 'double'
+              ? 'the test double fake OpenAI server in its own process, 8-d embeddings)'
+              : `the instant OpenAI-compatible server in its own process, ${process.env.BENCH_EMBED_DIMS ?? 512}-d embeddings)`),
         url: server.url,
         token,
         agentId,
