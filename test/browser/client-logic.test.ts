@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendDelta, mergeMessages, pruneDrafts, settleDraft } from '../../web/src/api/timeline.ts';
+import { appendDelta, errorConcernsRoom, mergeMessages, pruneDrafts, settleDraft } from '../../web/src/api/timeline.ts';
 import type { Message } from '../../web/src/api/types.ts';
 
 // The client's pure timeline logic (no browser needed): what the chat shows after replays and streams.
@@ -39,5 +39,11 @@ describe('room timeline', () => {
     d = appendDelta(d, 'agent2', 'm2', 'still going', 50_000);
     expect(pruneDrafts(d, 30_000, 60_000)).toBe(d);
     expect(Object.keys(pruneDrafts(d, 70_000, 60_000))).toEqual(['agent2:m2']);
+  });
+
+  it("shows a socket error in the room it concerns or in every room when it names none, never in another room", () => {
+    expect(errorConcernsRoom({ roomId: 'r1' }, 'r1')).toBe(true);
+    expect(errorConcernsRoom({}, 'r1')).toBe(true);
+    expect(errorConcernsRoom({ roomId: 'r2' }, 'r1')).toBe(false);
   });
 });

@@ -42,3 +42,8 @@ export function settleDraft(drafts: Drafts, m: Message): Drafts {
   delete next[key];
   return next;
 }
+
+/** Whether a socket error frame belongs in this room's view: its own errors and those of no room, never another room's. */
+export function errorConcernsRoom(frame: { roomId?: string }, roomId: string): boolean {
+  return frame.roomId === undefined || frame.roomId === roomId;
+}

@@ -53,4 +53,5 @@ export type ServerFrame =
   | { type: 'ack'; clientMessageId: string; messageId: string }
   | { type: 'subscribed'; roomId: string; seq: number }
   | { type: 'pong' }
-  | { type: 'error'; code: string; message: string };
+  /** `roomId` when the error concerns one room (a refused subscribe, a subscription ended by leaving it). */
+  | { type: 'error'; code: string; message: string; roomId?: string; clientMessageId?: string | null; retryAfter?: number };

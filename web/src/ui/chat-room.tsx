@@ -1,6 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { describeError } from '../api/errors.ts';
-import { appendDelta, mergeMessages, pruneDrafts, settleDraft, type Drafts } from '../api/timeline.ts';
+import { appendDelta, errorConcernsRoom, mergeMessages, pruneDrafts, settleDraft, type Drafts } from '../api/timeline.ts';
 import type { Agent, Message, Room } from '../api/types.ts';
 import { ErrorText, formatTime } from './common.tsx';
 import { isOperator, useApp } from './context.ts';
@@ -49,7 +49,7 @@ export function ChatRoom({ roomId, agents }: { roomId: string; agents: Agent[] }
           if (f.roomId === roomId) setTyping((t) => ({ ...t, [f.agentId]: Date.now() }));
           break;
         case 'error':
-          setError(`${f.message} (${f.code})`);
+          if (errorConcernsRoom(f, roomId)) setError(`${f.message} (${f.code})`);
           break;
       }
     });
