@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -212,6 +212,31 @@ describe('chronicle agent create and usage errors', () => {
     expect(refused.stderr).toMatch(/name/);
     expect(refused.stderr).toMatch(/bio/);
     expect(refused.stderr).toMatch(/clients/);
+  });
+
+  it("loads the character's knowledge: text items, and files and folders relative to the character file", async () => {
+    const dataDir = tempDir();
+    mkdirSync(join(dataDir, 'docs', 'faq'), { recursive: true });
+    writeFileSync(join(dataDir, 'docs', 'api-guide.md'), '# API guide\n\nPaginate /users with ?cursor=<last id>.');
+    writeFileSync(join(dataDir, 'docs', 'faq', 'refunds.txt'), 'Refunds take five working days.');
+    writeFileSync(join(dataDir, 'docs', 'faq', 'photo.jpg'), 'not a document');
+    const file = join(dataDir, 'quill.json');
+    writeFileSync(file, JSON.stringify({ name: 'Quill', bio: 'docs', knowledge: ['Quill was a technical writer.', 'docs/api-guide.md', { path: 'docs/api-guide.md' }, { directory: 'docs/faq', shared: false }] }));
+    const created = await runCli(['agent', 'create', '--character', file], { DATA_DIR: dataDir, ADMIN_PASSWORD: 'x-password-1' });
+    expect(created.code).toBe(0);
+    expect(created.stderr).toMatch(/knowledge 4\/4/);
+    expect(created.stdout).not.toMatch(/knowledge/);
+    expect(created.stderr).toMatch(/knowledge skipped: docs\/faq\/photo\.jpg: unsupported file type/);
+    const db = new Database(join(dataDir, 'events.db'), { readonly: true });
+    try {
+      const titles = (db.prepare(`SELECT data FROM events WHERE type = 'knowledge.document_added' ORDER BY seq`).pluck().all() as string[]).map((d) => JSON.parse(d).title);
+      // The file named twice (as a string and as {path}) is one document.
+      expect(titles).toEqual(['Quill was a technical writer.', 'docs/api-guide.md', 'docs/faq/refunds.txt']);
+      expect(db.prepare(`SELECT count(*) FROM events WHERE type = 'knowledge.document_ready'`).pluck().get()).toBe(3);
+      expect(db.prepare(`SELECT count(*) FROM events WHERE type = 'knowledge.chunk_embedded' AND data LIKE '%five working days%'`).pluck().get()).toBe(1);
+    } finally {
+      db.close();
+    }
   });
 
   it('exits 2 with usage on an unknown command or option, 0 with --help', async () => {

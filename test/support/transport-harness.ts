@@ -147,7 +147,7 @@ export async function startTestServer(
     models: { embedder: () => actors.embedder?.() ?? { embed: async (texts: string[]) => texts.map(fakeEmbed) } },
     knowledge: {
       async ingest(input) {
-        const documentId = newId();
+        const documentId = input.documentId ?? newId();
         const chunks = input.text.split(/\n\n+/).filter((t) => t.trim());
         const stream = `document-${documentId}`;
         const contentHash = sha256Hex(input.text);

@@ -144,6 +144,28 @@ describe('agents routes', () => {
     expect((await api.del(`/api/v1/agents/${id}/knowledge/${doc.body.document.id}`, { token: operator })).status).toBe(404);
     expect((await api.get(`/api/v1/agents/${id}/knowledge`, { token: user.token })).status).toBe(403);
   });
+
+  it("a character's knowledge text becomes the agent's documents (file items are reported, never read); an update with the same knowledge adds nothing", async () => {
+    const character = { name: 'Quill', bio: 'docs', knowledge: ['Quill answers from the API guide.', { path: '/etc/passwd' }] };
+    const a = await api.post('/api/v1/agents', character, { token: operator });
+    expect(a.status).toBe(201);
+    const id = a.body.agent.id;
+    expect(a.body.knowledge.documents).toEqual([{ id: expect.any(String), title: 'Quill answers from the API guide.', origin: 'knowledge[0]', chunks: 1, alreadyKnown: false }]);
+    expect(a.body.knowledge.skipped).toEqual([{ item: '{path: /etc/passwd}', reason: expect.stringMatching(/agent create --character/) }]);
+    expect(a.body.knowledge.failed).toEqual([]);
+    const list = await api.get(`/api/v1/agents/${id}/knowledge`, { token: operator });
+    expect(list.body.documents.map((d: { id: string }) => d.id)).toEqual([a.body.knowledge.documents[0].id]);
+    expect(JSON.stringify(list.body)).not.toContain('root:');
+
+    const same = await api.patch(`/api/v1/agents/${id}`, { knowledge: character.knowledge }, { token: operator });
+    expect(same.body.knowledge.documents[0]).toMatchObject({ id: a.body.knowledge.documents[0].id, alreadyKnown: true });
+    const more = await api.patch(`/api/v1/agents/${id}`, { knowledge: ['Quill answers from the API guide.', 'And from the FAQ.'] }, { token: operator });
+    expect(more.body.knowledge.documents.map((d: { alreadyKnown: boolean }) => d.alreadyKnown)).toEqual([true, false]);
+    expect((await api.get(`/api/v1/agents/${id}/knowledge`, { token: operator })).body.documents).toHaveLength(2);
+    // An update that does not touch knowledge says nothing about it; an agent without knowledge neither.
+    expect((await api.patch(`/api/v1/agents/${id}`, { bio: 'docs and FAQ' }, { token: operator })).body.knowledge).toBeUndefined();
+    expect((await api.post('/api/v1/agents', { name: 'Plain', bio: 'x' }, { token: operator })).body.knowledge).toBeUndefined();
+  });
 });
 
 describe('rooms and messages routes', () => {

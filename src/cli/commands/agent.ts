@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { openChronicle } from '../../app/chronicle.ts';
 import { createAgent, accountIdFor } from '../../app/commands/index.ts';
 import { AppError } from '../../app/errors.ts';
@@ -6,6 +7,13 @@ import { loadCharacterText } from '../../characters/index.ts';
 import { type Command, UsageError, say } from '../command.ts';
 import { cliSettings, dataDirOption } from '../settings-from-env.ts';
 import { apiOptions, connectApi } from '../api-client.ts';
+import { addCharacterKnowledge } from '../../app/commands/character-knowledge.ts';
+import { resolveCharacterKnowledge, type SkippedKnowledge } from '../../knowledge/character-knowledge.ts';
+
+function reportKnowledge(r: { skipped: SkippedKnowledge[]; failed: { title: string; error: string }[] }): void {
+  for (const s of r.skipped) say(`knowledge skipped: ${s.item}: ${s.reason}`);
+  for (const f of r.failed) say(`knowledge FAILED: ${f.title}: ${f.error}`);
+}
 
 export const agentCommand: Command = {
   name: 'agent',
@@ -16,6 +24,9 @@ export const agentCommand: Command = {
 Validates the character (every problem is listed) and creates a running agent from it, with its
 secrets sealed before they enter the log. Without --url it writes to the log in DATA_DIR directly
 (stop the server first); with --url it goes through a running server's API as an operator.
+The character's \`knowledge\` becomes the agent's documents: each text item one document, and
+{path} / {directory} items read from disk relative to FILE's folder (Markdown, text, PDF; a
+directory recursively). Progress and anything skipped go to stderr.
 Prints the new agent as JSON on stdout.`,
   options: { ...dataDirOption, ...apiOptions, character: { type: 'string' } },
   allowPositionals: true,
@@ -35,11 +46,27 @@ Prints the new agent as JSON on stdout.`,
       return 1;
     }
 
+    // Files first: an unreadable one is reported before anything is written.
+    const knowledge = await resolveCharacterKnowledge(loaded.character.knowledge, dirname(resolve(values.character)));
+    const progress = (done: number, total: number, title: string) => say(`knowledge ${done}/${total}: ${title}`);
+
     if (typeof values.url === 'string') {
       const api = await connectApi(values);
-      const { agent } = (await api.post('/api/v1/agents', loaded.character)) as { agent: unknown };
+      // The server ingests the text items itself (and skips the file items it may not read).
+      const { agent } = (await api.post('/api/v1/agents', loaded.character)) as { agent: { id: string } };
+      const files = knowledge.documents.filter((d) => !d.origin.startsWith('knowledge['));
+      const failed: { title: string; error: string }[] = [];
+      for (const [i, doc] of files.entries()) {
+        try {
+          await api.post(`/api/v1/agents/${agent.id}/knowledge`, { title: doc.title, text: doc.text });
+        } catch (err) {
+          failed.push({ title: doc.title, error: (err as Error).message });
+        }
+        progress(i + 1, files.length, doc.title);
+      }
+      reportKnowledge({ skipped: knowledge.skipped, failed });
       process.stdout.write(JSON.stringify(agent, null, 2) + '\n');
-      return 0;
+      return failed.length ? 1 : 0;
     }
 
     const chronicle = await openChronicle(cliSettings(values), { actors: false });
@@ -47,9 +74,11 @@ Prints the new agent as JSON on stdout.`,
       const admin = chronicle.readModel.accountById(accountIdFor('admin'));
       const caller = { accountId: admin?.id ?? 'cli', role: 'admin' as const };
       const agent = await createAgent(chronicle, caller, loaded.character);
+      const report = await addCharacterKnowledge(chronicle, caller, agent.id, knowledge, progress);
+      reportKnowledge(report);
       const { character: _sealed, ...summary } = agent;
       process.stdout.write(JSON.stringify({ ...summary, name: agent.name }, null, 2) + '\n');
-      return 0;
+      return report.failed.length ? 1 : 0;
     } catch (err) {
       if (err instanceof AppError) throw new Error(err.message);
       throw err;

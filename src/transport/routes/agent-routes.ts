@@ -1,18 +1,32 @@
 import { z } from 'zod';
 import { createAgent, deleteAgent, liveAgent, setAgentRunning, updateAgent } from '../../app/commands/agents.ts';
-import { catchUp } from '../../app/commands/context.ts';
+import { authorOf, catchUp, type Caller } from '../../app/commands/context.ts';
 import { parseLimit } from '../../app/commands/messages.ts';
 import { parseInput } from '../../app/commands/validate.ts';
-import { authorOf } from '../../app/commands/context.ts';
 import { badRequest, notFound } from '../../app/errors.ts';
 import { agentOut, type AppRouter } from '../call.ts';
 import { embedQuery } from './search.ts';
 import { permissionChangeEvents } from '../../plugin-host/permissions.ts';
+import { addCharacterKnowledge, type CharacterKnowledgeReport } from '../../app/commands/character-knowledge.ts';
+import type { TransportChronicle } from '../types.ts';
+import { resolveCharacterKnowledge } from '../../knowledge/character-knowledge.ts';
+import type { AgentView } from '../../projections/read-model.ts';
 
 const KnowledgeSchema = z.union([
   z.object({ title: z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters'), text: z.string().refine((t) => t.trim().length > 0, 'must not be empty') }),
   z.object({ title: z.string().trim().min(1, 'must not be empty').max(500), url: z.string().url('must be a URL') }),
 ]);
+
+/**
+ * The character's `knowledge` text items become the agent's documents (file items are skipped: see
+ * resolveCharacterKnowledge). Answered as `knowledge` beside the agent when the character has any.
+ */
+async function loadKnowledge(c: TransportChronicle, caller: Caller, agent: AgentView): Promise<{ knowledge?: CharacterKnowledgeReport }> {
+  if (!agent.character.knowledge?.length) return {};
+  const report = await addCharacterKnowledge(c, caller, agent.id, await resolveCharacterKnowledge(agent.character.knowledge, undefined));
+  await catchUp(c);
+  return { knowledge: report };
+}
 
 export function agentRoutes(router: AppRouter): void {
   router
@@ -24,14 +38,15 @@ export function agentRoutes(router: AppRouter): void {
       status: 200,
       body: { agent: agentOut(liveAgent(server.chronicle, params.id)) },
     }))
-    .add('POST', '/api/v1/agents', { access: 'operator', body: true }, async ({ server, caller, body }) => ({
-      status: 201,
-      body: { agent: agentOut(await createAgent(server.chronicle, caller, body)) },
-    }))
-    .add('PATCH', '/api/v1/agents/:id', { access: 'operator', body: true }, async ({ server, caller, params, body }) => ({
-      status: 200,
-      body: { agent: agentOut(await updateAgent(server.chronicle, caller, params.id, body)) },
-    }))
+    .add('POST', '/api/v1/agents', { access: 'operator', body: true }, async ({ server, caller, body }) => {
+      const agent = await createAgent(server.chronicle, caller, body);
+      return { status: 201, body: { agent: agentOut(agent), ...(await loadKnowledge(server.chronicle, caller, agent)) } };
+    })
+    .add('PATCH', '/api/v1/agents/:id', { access: 'operator', body: true }, async ({ server, caller, params, body }) => {
+      const agent = await updateAgent(server.chronicle, caller, params.id, body);
+      const changed = body !== null && typeof body === 'object' && 'knowledge' in body;
+      return { status: 200, body: { agent: agentOut(agent), ...(changed ? await loadKnowledge(server.chronicle, caller, agent) : {}) } };
+    })
     .add('DELETE', '/api/v1/agents/:id', { access: 'operator' }, async ({ server, caller, params }) => {
       await deleteAgent(server.chronicle, caller, params.id);
       return { status: 204 };
