@@ -30,6 +30,8 @@ export interface Settings {
   refreshTokenTtlS: number;
   maxMessageChars: number;
   maxBodyBytes: number;
+  /** Body limit of the routes that take a file (knowledge documents), base64 included. */
+  maxUploadBytes: number;
   rateLimitPerMin: number;
   durability: 'normal' | 'full';
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -100,6 +102,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     refreshTokenTtlS: int('REFRESH_TOKEN_TTL', 30 * 86_400, 60, 86_400 * 365),
     maxMessageChars: int('MAX_MESSAGE_CHARS', 16_000, 1, 1_000_000),
     maxBodyBytes: int('MAX_BODY_BYTES', 1_048_576, 1024, 64 * 1_048_576),
+    maxUploadBytes: int('MAX_UPLOAD_BYTES', 32 * 1_048_576, 1024, 512 * 1_048_576),
     rateLimitPerMin: int('RATE_LIMIT_PER_MIN', 1200, 0, 10_000_000),
     durability: oneOf('DURABILITY', ['normal', 'full'], 'normal'),
     logLevel: oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], 'info'),

@@ -5,6 +5,8 @@ export interface RouteOptions {
   access: 'public' | Role;
   /** The route reads a JSON body (415 unless application/json, 413 over the limit). */
   body?: boolean;
+  /** The body may carry a file (a knowledge document): MAX_UPLOAD_BYTES instead of MAX_BODY_BYTES. */
+  upload?: boolean;
   /** Errors in OpenAI's shape instead of Chronicle's envelope. */
   openai?: boolean;
 }

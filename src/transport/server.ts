@@ -93,7 +93,7 @@ export async function startServer(chronicle: TransportChronicle, options: Server
       return;
     }
     const { route, params } = match;
-    const limit = settings.maxBodyBytes;
+    const limit = route.options.upload ? Math.max(settings.maxUploadBytes, settings.maxBodyBytes) : settings.maxBodyBytes;
     // The body must be hooked up before the first await (uWS delivers it right after this handler).
     let body: Promise<Buffer> | undefined;
     if (route.options.body) {

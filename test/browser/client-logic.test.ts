@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { appendDelta, errorConcernsRoom, mergeMessages, pruneDrafts, settleDraft } from '../../web/src/api/timeline.ts';
 import type { Message } from '../../web/src/api/types.ts';
+import { toBase64 } from '../../web/src/api/files.ts';
 
 // The client's pure timeline logic (no browser needed): what the chat shows after replays and streams.
 const msg = (seq: number, extra: Partial<Message> = {}): Message => ({
@@ -45,5 +46,11 @@ describe('room timeline', () => {
     expect(errorConcernsRoom({ roomId: 'r1' }, 'r1')).toBe(true);
     expect(errorConcernsRoom({}, 'r1')).toBe(true);
     expect(errorConcernsRoom({ roomId: 'r2' }, 'r1')).toBe(false);
+  });
+
+  it('encodes an uploaded file as base64 exactly, also past the 32 KB slices it is built from', () => {
+    const bytes = new Uint8Array(100_003).map((_, i) => (i * 131 + 7) & 0xff);
+    expect(toBase64(bytes)).toBe(Buffer.from(bytes).toString('base64'));
+    expect(toBase64(new Uint8Array())).toBe('');
   });
 });

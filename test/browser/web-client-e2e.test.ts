@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserMissing, ensureWebBuilt, launchBrowser } from './browser.ts';
 import { startRealServer, type RealServer } from './real-server.ts';
+import { minimalPdf } from '../support/minimal-pdf.ts';
 
 // End to end: the built client served by the real server, in Debian's chromium. SCREENSHOTS=1 also
 // refreshes docs/screenshot-*.png.
@@ -125,6 +126,16 @@ describe.skipIf(browserMissing)('web client on the real server', () => {
     await page.getByRole('list', { name: 'Search results' }).getByText('80 degrees', { exact: false }).waitFor();
     await page.getByRole('list', { name: 'Search results' }).scrollIntoViewIfNeeded();
     await shot(page, 'knowledge');
+
+    // A PDF goes to the server as bytes; the server reads its text.
+    await page.getByLabel('Or load a file (.txt, .md, .pdf)').setInputFiles({ name: 'kettles.pdf', mimeType: 'application/pdf', buffer: Buffer.from(minimalPdf([['Kettles switch off at 100 degrees.']])) });
+    await page.getByText('PDF: kettles.pdf').waitFor();
+    await expect.poll(() => page.getByLabel('Title').inputValue()).toBe('kettles');
+    await page.getByRole('button', { name: 'Add document' }).click();
+    await page.getByTestId('document').filter({ hasText: 'kettles' }).waitFor({ timeout: 30_000 });
+    await page.getByLabel('Query').fill('when does a kettle switch off');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('list', { name: 'Search results' }).getByText('100 degrees', { exact: false }).waitFor();
     await page.close();
   });
 

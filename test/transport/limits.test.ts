@@ -55,6 +55,26 @@ describe('limits and input validation', () => {
     expect([413, -1]).toContain(r.status);
   });
 
+  it('a knowledge upload may be bigger than MAX_BODY_BYTES, up to MAX_UPLOAD_BYTES (413 past it, nothing appended)', async () => {
+    const small = await startTestServer({ maxBodyBytes: 4096, maxUploadBytes: 16_384 });
+    try {
+      const c = apiClient(small.url);
+      const admin = (await c.login('admin', small.adminPassword)).accessToken;
+      const agentId = (await c.post('/api/v1/agents', { name: 'Uploads', bio: 'x' }, { token: admin })).body.agent.id;
+      const file = (bytes: number) => ({ title: 'Notes', file: { contentType: 'text/plain', base64: Buffer.from('note '.repeat(bytes / 5)).toString('base64') } });
+      expect((await c.post('/api/v1/messages', { roomId: 'x', text: 'y'.repeat(6000) }, { token: admin })).status).toBe(413);
+      const ok = await c.post(`/api/v1/agents/${agentId}/knowledge`, file(6000), { token: admin });
+      expect(ok.status).toBe(201);
+      const head = await small.store.head();
+      const big = await c.post(`/api/v1/agents/${agentId}/knowledge`, file(15_000), { token: admin });
+      expect(big.status).toBe(413);
+      expect(big.body.error.message).toMatch(/16384/);
+      expect(await small.store.head()).toBe(head);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('a body just under the limit is read (and then judged on its content)', async () => {
     const body = JSON.stringify({ roomId, text: 'x'.repeat(1_000_000) });
     const r = await api.request('POST', '/api/v1/messages', { token, raw: body, headers: { 'content-type': 'application/json' } });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/transport-harness.ts';
+import { minimalPdf } from '../support/minimal-pdf.ts';
 import { apiClient, type ApiClient } from '../support/http-client.ts';
 
 let t: TestServer;
@@ -143,6 +144,30 @@ describe('agents routes', () => {
     expect((await api.del(`/api/v1/agents/${id}/knowledge/${doc.body.document.id}`, { token: operator })).status).toBe(204);
     expect((await api.del(`/api/v1/agents/${id}/knowledge/${doc.body.document.id}`, { token: operator })).status).toBe(404);
     expect((await api.get(`/api/v1/agents/${id}/knowledge`, { token: user.token })).status).toBe(403);
+  });
+
+  it('knowledge from a file: PDF and Markdown as base64 are read on the server; an unreadable one is a 400 that appends nothing', async () => {
+    const id = (await api.post('/api/v1/agents', { name: 'Reader', bio: 'reads' }, { token: operator })).body.agent.id;
+    const pdf = minimalPdf([['Owls swallow their prey whole.'], ['Then they cough up pellets.']]);
+    const fromPdf = await api.post(`/api/v1/agents/${id}/knowledge`, { title: 'Owl diet', file: { contentType: 'application/pdf', base64: Buffer.from(pdf).toString('base64') } }, { token: operator });
+    expect(fromPdf.status).toBe(201);
+    expect(fromPdf.body.document.chunks).toBeGreaterThan(0);
+    const search = await api.get(`/api/v1/agents/${id}/knowledge/search?q=pellets&k=3`, { token: operator });
+    expect(search.body.results[0]).toMatchObject({ documentId: fromPdf.body.document.id, text: expect.stringContaining('cough up pellets') });
+    const md = await api.post(`/api/v1/agents/${id}/knowledge`, { title: 'Notes', file: { contentType: 'text/markdown', base64: Buffer.from('# Owls\n\nBarn owls nest in barns.').toString('base64') } }, { token: operator });
+    expect(md.status).toBe(201);
+
+    const head = await t.store.head();
+    const refused = async (file: unknown) => {
+      const r = await api.post(`/api/v1/agents/${id}/knowledge`, { title: 'Bad', file }, { token: operator });
+      expect(r.status).toBe(400);
+      return r.body.error.message as string;
+    };
+    expect(await refused({ contentType: 'application/pdf', base64: Buffer.from('not a pdf at all').toString('base64') })).toMatch(/file: cannot read it as application\/pdf/);
+    expect(await refused({ contentType: 'application/pdf', base64: Buffer.from(minimalPdf([[' ']])).toString('base64') })).toMatch(/no text in it/);
+    expect(await refused({ contentType: 'text/plain', base64: 'not base64!' })).toMatch(/base64/);
+    expect(await refused({ contentType: 'image/png', base64: 'AAAA' })).toMatch(/contentType/);
+    expect(await t.store.head()).toBe(head);
   });
 
   it("a character's knowledge text becomes the agent's documents (file items are reported, never read); an update with the same knowledge adds nothing", async () => {

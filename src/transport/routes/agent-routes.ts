@@ -10,12 +10,37 @@ import { permissionChangeEvents } from '../../plugin-host/permissions.ts';
 import { addCharacterKnowledge, type CharacterKnowledgeReport } from '../../app/commands/character-knowledge.ts';
 import type { TransportChronicle } from '../types.ts';
 import { resolveCharacterKnowledge } from '../../knowledge/character-knowledge.ts';
+import { extractText, type KnowledgeContentType } from '../../knowledge/extract-text.ts';
 import type { AgentView } from '../../projections/read-model.ts';
 
-const KnowledgeSchema = z.union([
-  z.object({ title: z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters'), text: z.string().refine((t) => t.trim().length > 0, 'must not be empty') }),
-  z.object({ title: z.string().trim().min(1, 'must not be empty').max(500), url: z.string().url('must be a URL') }),
-]);
+const Title = z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters');
+const TextDocument = z.object({ title: Title, text: z.string().refine((t) => t.trim().length > 0, 'must not be empty') });
+const UrlDocument = z.object({ title: Title, url: z.string().url('must be a URL') });
+const FileDocument = z.object({
+  title: Title,
+  file: z.object({
+    contentType: z.enum(['application/pdf', 'text/markdown', 'text/plain'], 'must be application/pdf, text/markdown or text/plain'),
+    base64: z.string().regex(/^[A-Za-z0-9+/\s]*={0,2}\s*$/, 'must be base64').refine((s) => s.trim().length > 0, 'must not be empty'),
+  }),
+});
+
+/** One of the three shapes, chosen by its key so a mistake is named by field (a zod union only says "Invalid input"). */
+function parseKnowledge(body: unknown): z.infer<typeof TextDocument> | z.infer<typeof UrlDocument> | z.infer<typeof FileDocument> {
+  const has = (k: string) => body !== null && typeof body === 'object' && k in body;
+  return has('file') ? parseInput(FileDocument, body) : has('url') && !has('text') ? parseInput(UrlDocument, body) : parseInput(TextDocument, body);
+}
+
+/** The text of an uploaded file, or a 400 saying why there is none (nothing is appended before this). */
+async function uploadedText(file: { contentType: KnowledgeContentType; base64: string }): Promise<string> {
+  let text: string;
+  try {
+    text = await extractText(Buffer.from(file.base64, 'base64'), file.contentType);
+  } catch (err) {
+    throw badRequest(`file: cannot read it as ${file.contentType}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!text.trim()) throw badRequest(`file: no text in it${file.contentType === 'application/pdf' ? ' (a scanned PDF holds only images; Chronicle does no OCR)' : ''}`);
+  return text;
+}
 
 /**
  * The character's `knowledge` text items become the agent's documents (file items are skipped: see
@@ -71,12 +96,13 @@ export function agentRoutes(router: AppRouter): void {
       await server.chronicle.store.append(`agent-${params.id}`, events);
       return { status: 200, body: { events: events.map((e) => ({ type: e.type, data: e.data })) } };
     })
-    .add('POST', '/api/v1/agents/:id/knowledge', { access: 'operator', body: true }, async ({ server, caller, params, body }) => {
+    .add('POST', '/api/v1/agents/:id/knowledge', { access: 'operator', body: true, upload: true }, async ({ server, caller, params, body }) => {
       const c = server.chronicle;
-      const input = parseInput(KnowledgeSchema, body);
+      const input = parseKnowledge(body);
       liveAgent(c, params.id);
-      if (!('text' in input)) throw badRequest('url: fetching documents by URL is not enabled on this server; send {title, text}');
-      const { documentId, chunks } = await c.knowledge.ingest({ agentId: params.id, title: input.title, text: input.text, source: 'text', author: authorOf(caller) });
+      if ('url' in input) throw badRequest('url: fetching documents by URL is not enabled on this server; send {title, text} or {title, file: {contentType, base64}}');
+      const text = 'text' in input ? input.text : await uploadedText(input.file);
+      const { documentId, chunks } = await c.knowledge.ingest({ agentId: params.id, title: input.title, text, source: 'text' in input ? 'text' : 'file', author: authorOf(caller) });
       await catchUp(c);
       return { status: 201, body: { document: { id: documentId, title: input.title, chunks } } };
     })

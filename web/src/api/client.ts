@@ -67,6 +67,9 @@ export class ApiClient {
     this.call<{ documents: KnowledgeDocument[] }>('GET', `/api/v1/agents/${enc(agentId)}/knowledge`).then((r) => r.documents);
   addKnowledge = (agentId: string, title: string, text: string) =>
     this.call<{ document: KnowledgeDocument }>('POST', `/api/v1/agents/${enc(agentId)}/knowledge`, { title, text }).then((r) => r.document);
+  /** A PDF (or a text/Markdown file sent as it is): the server reads its text. */
+  addKnowledgeFile = (agentId: string, title: string, file: { contentType: 'application/pdf' | 'text/markdown' | 'text/plain'; base64: string }) =>
+    this.call<{ document: KnowledgeDocument }>('POST', `/api/v1/agents/${enc(agentId)}/knowledge`, { title, file }).then((r) => r.document);
   deleteKnowledge = (agentId: string, docId: string) => this.call<void>('DELETE', `/api/v1/agents/${enc(agentId)}/knowledge/${enc(docId)}`);
   searchKnowledge = (agentId: string, q: string, k = 5) =>
     this.call<{ results: KnowledgeHit[] }>('GET', `/api/v1/agents/${enc(agentId)}/knowledge/search`, undefined, { q, k }).then((r) => r.results);

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { describeError } from '../api/errors.ts';
+import { toBase64 } from '../api/files.ts';
 import type { Agent, KnowledgeDocument, KnowledgeHit } from '../api/types.ts';
 import { ErrorText, Notice, ScreenTitle } from './common.tsx';
 import { useApp } from './context.ts';
@@ -77,6 +78,8 @@ function AddDocument({ agentId, onAdded }: { agentId: string; onAdded: (d: Knowl
   const { api } = useApp();
   const [title, setTitle] = useState('');
   const [text, setText] = useState('');
+  // A PDF is read on the server: its bytes go as base64 instead of the text.
+  const [pdf, setPdf] = useState<{ name: string; base64: string }>();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
 
@@ -85,9 +88,10 @@ function AddDocument({ agentId, onAdded }: { agentId: string; onAdded: (d: Knowl
     setBusy(true);
     setError(undefined);
     try {
-      const d = await api.addKnowledge(agentId, title.trim(), text);
+      const d = pdf ? await api.addKnowledgeFile(agentId, title.trim(), { contentType: 'application/pdf', base64: pdf.base64 }) : await api.addKnowledge(agentId, title.trim(), text);
       setTitle('');
       setText('');
+      setPdf(undefined);
       onAdded(d);
     } catch (err) {
       setError(describeError(err));
@@ -100,16 +104,23 @@ function AddDocument({ agentId, onAdded }: { agentId: string; onAdded: (d: Knowl
     <form onSubmit={submit} class="stack">
       <h2>Add a document</h2>
       <label>Title<input required maxLength={500} value={title} onInput={(e) => setTitle(e.currentTarget.value)} /></label>
-      <label>Text<textarea required rows={6} value={text} onInput={(e) => setText(e.currentTarget.value)} /></label>
-      <label>Or load a text file (.txt, .md)
+      {pdf ? (
+        <p>
+          PDF: {pdf.name} <button type="button" onClick={() => setPdf(undefined)}>Remove</button>
+        </p>
+      ) : (
+        <label>Text<textarea required rows={6} value={text} onInput={(e) => setText(e.currentTarget.value)} /></label>
+      )}
+      <label>Or load a file (.txt, .md, .pdf)
         <input
           type="file"
-          accept=".txt,.md,.markdown,text/plain,text/markdown"
+          accept=".txt,.md,.markdown,.pdf,text/plain,text/markdown,application/pdf"
           onChange={async (e) => {
             const f = e.currentTarget.files?.[0];
             if (!f) return;
-            setText(await f.text());
-            if (!title) setTitle(f.name.replace(/\.(txt|md|markdown)$/i, ''));
+            if (/\.pdf$/i.test(f.name) || f.type === 'application/pdf') setPdf({ name: f.name, base64: toBase64(new Uint8Array(await f.arrayBuffer())) });
+            else (setPdf(undefined), setText(await f.text()));
+            if (!title) setTitle(f.name.replace(/\.(txt|md|markdown|pdf)$/i, ''));
           }}
         />
       </label>
