@@ -75,6 +75,8 @@ export interface KnowledgeDocumentView {
   agentId: string;
   title: string;
   chunks: number;
+  /** Chunks whose vectors are in so far: `chunks` once ready, fewer while ingesting (progress). */
+  embeddedChunks: number;
   status: 'ingesting' | 'ready' | 'failed';
   createdAt: string;
 }

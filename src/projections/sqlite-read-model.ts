@@ -17,7 +17,7 @@ interface RoomRow { id: string; name: string; created_by: string; created_at: nu
 interface MessageRow {
   seq: number; id: string; room_id: string; author_id: string; author_kind: 'user' | 'agent'; text: string; in_reply_to: string | null; created_at: number;
 }
-interface DocumentRow { id: string; agent_id: string; title: string; total_chunks: number; status: 'ingesting' | 'ready' | 'failed'; created_at: number }
+interface DocumentRow { id: string; agent_id: string; title: string; total_chunks: number; embedded: number; status: 'ingesting' | 'ready' | 'failed'; created_at: number }
 interface ChunkRow { rid: number; id: string; document_id: string; text: string; title: string }
 interface FactRow { rid: number; id: string; agent_id: string; room_id: string; text: string; created_at: number }
 
@@ -67,8 +67,8 @@ export class SqliteReadModel implements ReadModel {
         `SELECT f.rowid AS id FROM messages_fts f JOIN messages m ON m.seq = f.rowid
          WHERE messages_fts MATCH ? AND m.room_id = ? ORDER BY bm25(messages_fts) LIMIT ?`,
       ).pluck(),
-      documents: p('SELECT * FROM documents WHERE agent_id = ? AND removed = 0 ORDER BY seq'),
-      document: p('SELECT * FROM documents WHERE id = ? AND removed = 0'),
+      documents: p(`SELECT *, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS embedded FROM documents d WHERE agent_id = ? AND removed = 0 ORDER BY seq`),
+      document: p(`SELECT *, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS embedded FROM documents d WHERE id = ? AND removed = 0`),
       chunk: p('SELECT c.rid, c.id, c.document_id, c.text, d.title FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.rid = ? AND c.agent_id = ?'),
       chunkFts: p(
         `SELECT f.rowid AS id FROM chunks_fts f JOIN chunks c ON c.rid = f.rowid
@@ -288,6 +288,7 @@ const documentView = (r: DocumentRow): KnowledgeDocumentView => ({
   agentId: r.agent_id,
   title: r.title,
   chunks: r.total_chunks,
+  embeddedChunks: r.embedded,
   status: r.status,
   createdAt: isoTime(r.created_at),
 });

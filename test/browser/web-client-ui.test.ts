@@ -168,6 +168,21 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
     await page.close();
   });
 
+  it('shows how many chunks of a long document are embedded while it is being added', async () => {
+    const page = await browser.newPage();
+    await signUp(page, 'leopold');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Knowledge', exact: true }).click();
+    await page.getByLabel('Title').fill('Slow manual');
+    await page.getByLabel('Text', { exact: true }).fill('A long manual. '.repeat(300));
+    await page.getByRole('button', { name: 'Add document' }).click();
+    await page.getByText(/3 of 9 chunks embedded/).waitFor({ timeout: 5_000 });
+    expect(await page.getByRole('progressbar', { name: 'Ingesting the document' }).getAttribute('value')).toBe('3');
+    await page.getByTestId('document').filter({ hasText: 'Slow manual' }).waitFor({ timeout: 10_000 });
+    await page.getByText('"Slow manual" added: 9 chunks embedded').waitFor();
+    expect(await page.getByRole('progressbar', { name: 'Ingesting the document' }).count()).toBe(0);
+    await page.close();
+  });
+
   it('follows the event log live and filters it by stream', async () => {
     const page = await browser.newPage();
     await signUp(page, 'frances');

@@ -67,7 +67,7 @@ describe('a character’s knowledge', () => {
         async ingest(input: { agentId: string; documentId?: string; title: string; text: string }) {
           if (input.text === 'broken') throw new Error('embedder down');
           ingested.push(input.text);
-          have.set(input.documentId!, { id: input.documentId!, agentId: input.agentId, title: input.title, chunks: 1, status: 'ready', createdAt: '' });
+          have.set(input.documentId!, { id: input.documentId!, agentId: input.agentId, title: input.title, chunks: 1, embeddedChunks: 1, status: 'ready', createdAt: '' });
           return { documentId: input.documentId!, chunks: 1 };
         },
       },

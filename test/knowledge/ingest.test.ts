@@ -52,6 +52,24 @@ describe('knowledge ingestion', () => {
     expect(p.readModel.listDocuments('g1').map((d) => d.id)).toEqual(['d1']);
   });
 
+  it('shows its progress in the read model while it runs: chunks embedded so far, ingesting until ready', async () => {
+    // Before each batch is embedded, the batches before it are in the log: what does a reader see?
+    const seen: [number, string][] = [];
+    const observing = {
+      model: embedder.model,
+      async embed(texts: string[]) {
+        await p.waitFor(await store.head());
+        const d = p.readModel.documentById('d2')!;
+        seen.push([d.embeddedChunks, d.status]);
+        return embedder.embed(texts);
+      },
+    };
+    const r = await ingestDocument({ store, embedder: observing }, { agentId: 'g1', documentId: 'd2', title: 'Facts', text: doc, chunking: { maxChars: 200, overlapChars: 40 }, batchSize: 4 });
+    expect(seen).toEqual(Array.from({ length: Math.ceil(r.chunks / 4) }, (_, i) => [4 * i, 'ingesting']));
+    await p.waitFor(await store.head());
+    expect(p.readModel.listDocuments('g1')[0]).toMatchObject({ id: 'd2', status: 'ready', chunks: r.chunks, embeddedChunks: r.chunks });
+  });
+
   it('a retried ingestion of the same document writes nothing new', async () => {
     const input = { agentId: 'g1', documentId: 'd1', title: 'Facts', text: doc, chunking: { maxChars: 200 } };
     await ingestDocument({ store, embedder }, input);

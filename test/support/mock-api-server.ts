@@ -17,7 +17,7 @@ interface Account { id: string; username: string; name: string; role: 'user' | '
 interface Agent { id: string; name: string; status: 'running' | 'stopped'; character: Record<string, unknown>; createdAt: string }
 interface Room { id: string; name: string; createdAt: string; members: Set<string>; agents: Set<string> }
 interface Message { id: string; seq: number; roomId: string; authorId: string; authorKind: 'user' | 'agent'; text: string; inReplyTo?: string; createdAt: string }
-interface Doc { id: string; agentId: string; title: string; text: string; chunks: number }
+interface Doc { id: string; agentId: string; title: string; text: string; chunks: number; /** Chunks embedded so far while ingesting; undefined once ready. */ embedded?: number }
 interface Ev { seq: number; id: string; stream: string; version: number; type: string; data: Record<string, unknown>; meta: Record<string, unknown> }
 
 export interface MockOptions {
@@ -223,11 +223,22 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
           .map((d) => ({ documentId: d.id, title: d.title, text: d.text.slice(0, 200), score: 0.9 }));
         return [200, { results }];
       }
-      if (m === 'GET' && !g[2]) return [200, { documents: [...docs.values()].filter((d) => d.agentId === a.id).map(({ id, title, chunks }) => ({ id, title, chunks })) }];
+      if (m === 'GET' && !g[2]) {
+        const listed = [...docs.values()].filter((d) => d.agentId === a.id);
+        return [200, { documents: listed.map(({ id, title, chunks, embedded }) => ({ id, title, chunks, embeddedChunks: embedded ?? chunks, status: embedded === undefined ? 'ready' : 'ingesting' })) }];
+      }
       if (m === 'POST' && !g[2]) {
         if (typeof body?.title !== 'string' || !body.title || typeof body.text !== 'string' || !body.text) throw new HttpError(400, 'bad_request', 'title and text are required');
         const d: Doc = { id: randomUUID(), agentId: a.id, title: body.title, text: body.text, chunks: Math.max(1, Math.ceil(body.text.length / 500)) };
         docs.set(d.id, d);
+        // A title starting with "Slow" ingests over ~3 s, 3 of its chunks embedded after the first second.
+        if (body.title.startsWith('Slow')) {
+          d.embedded = 0;
+          await new Promise((r) => setTimeout(r, 1000));
+          d.embedded = Math.min(3, d.chunks);
+          await new Promise((r) => setTimeout(r, 2000));
+          d.embedded = undefined;
+        }
         append(`document-${d.id}`, 'knowledge.document_added', { documentId: d.id, agentId: a.id, title: d.title });
         return [201, { document: { id: d.id, title: d.title, chunks: d.chunks } }];
       }

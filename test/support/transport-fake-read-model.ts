@@ -106,10 +106,11 @@ export class FakeReadModel implements ReadModel {
         if (e.data.clientMessageId) this.byClient.set(`${e.data.authorId}\u0000${e.data.clientMessageId}`, e.data.messageId);
         break;
       case 'knowledge.document_added':
-        this.docs.set(e.data.documentId, { id: e.data.documentId, agentId: e.data.agentId, title: e.data.title, chunks: e.data.totalChunks, status: 'ingesting', createdAt: at });
+        this.docs.set(e.data.documentId, { id: e.data.documentId, agentId: e.data.agentId, title: e.data.title, chunks: e.data.totalChunks, embeddedChunks: 0, status: 'ingesting', createdAt: at });
         break;
       case 'knowledge.chunk_embedded':
         this.chunks.push({ chunkId: e.data.chunkId, documentId: e.data.documentId, text: e.data.text });
+        if (this.docs.has(e.data.documentId)) this.docs.get(e.data.documentId)!.embeddedChunks++;
         break;
       case 'knowledge.document_ready': {
         const d = this.docs.get(e.data.documentId);

@@ -108,7 +108,7 @@ export function agentRoutes(router: AppRouter): void {
     })
     .add('GET', '/api/v1/agents/:id/knowledge', { access: 'operator' }, async ({ server, params }) => {
       liveAgent(server.chronicle, params.id);
-      return { status: 200, body: { documents: server.chronicle.readModel.listDocuments(params.id).map((d) => ({ id: d.id, title: d.title, chunks: d.chunks, status: d.status, createdAt: d.createdAt })) } };
+      return { status: 200, body: { documents: server.chronicle.readModel.listDocuments(params.id).map((d) => ({ id: d.id, title: d.title, chunks: d.chunks, embeddedChunks: d.embeddedChunks, status: d.status, createdAt: d.createdAt })) } };
     })
     .add('DELETE', '/api/v1/agents/:id/knowledge/:docId', { access: 'operator' }, async ({ server, caller, params }) => {
       const c = server.chronicle;

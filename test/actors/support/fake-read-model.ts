@@ -143,7 +143,7 @@ export class FakeReadModel implements ReadModel {
   }
   searchMessages = () => [];
   listDocuments = (agentId: string) =>
-    [...new Set(this.chunks.filter((c) => c.agentId === agentId).map((c) => c.documentId))].map((id) => ({ id, agentId, title: this.titles.get(id) ?? '', chunks: 1, status: 'ready' as const, createdAt: '' }));
+    [...new Set(this.chunks.filter((c) => c.agentId === agentId).map((c) => c.documentId))].map((id) => ({ id, agentId, title: this.titles.get(id) ?? '', chunks: 1, embeddedChunks: 1, status: 'ready' as const, createdAt: '' }));
   documentById = () => undefined;
   searchKnowledge(agentId: string, q: { text: string; vector?: Float32Array; k: number }): KnowledgeHit[] {
     this.knowledgeQueries.push({ text: q.text, hasVector: q.vector !== undefined });

@@ -29,7 +29,14 @@ export interface Message {
   createdAt: string;
 }
 
-export interface KnowledgeDocument { id: string; title: string; chunks: number }
+export interface KnowledgeDocument {
+  id: string;
+  title: string;
+  chunks: number;
+  /** In the list: how many chunks are embedded so far (progress while `status` is "ingesting"). */
+  embeddedChunks?: number;
+  status?: 'ingesting' | 'ready' | 'failed';
+}
 
 export interface KnowledgeHit { documentId: string; title: string; text: string; score: number }
 

@@ -82,6 +82,19 @@ function AddDocument({ agentId, onAdded }: { agentId: string; onAdded: (d: Knowl
   const [pdf, setPdf] = useState<{ name: string; base64: string }>();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const [progress, setProgress] = useState<{ done: number; total: number }>();
+
+  // The API answers once every chunk is embedded; meanwhile the document list says how far it got.
+  useEffect(() => {
+    if (!busy) return setProgress(undefined);
+    const wanted = title.trim();
+    const timer = setInterval(async () => {
+      const docs = await api.knowledge(agentId).catch(() => []);
+      const d = docs.find((x) => x.status === 'ingesting' && x.title === wanted);
+      if (d && d.embeddedChunks !== undefined) setProgress({ done: d.embeddedChunks, total: d.chunks });
+    }, 1000);
+    return () => clearInterval(timer);
+  }, [busy]);
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -125,8 +138,14 @@ function AddDocument({ agentId, onAdded }: { agentId: string; onAdded: (d: Knowl
         />
       </label>
       <ErrorText error={error} />
-      {/* The API answers once every chunk is embedded: until then an indeterminate bar. */}
-      {busy && <progress aria-label="Ingesting the document" />}
+      {busy &&
+        (progress ? (
+          <p>
+            <progress aria-label="Ingesting the document" value={progress.done} max={progress.total} /> {progress.done} of {progress.total} chunks embedded
+          </p>
+        ) : (
+          <progress aria-label="Ingesting the document" />
+        ))}
       <button type="submit" disabled={busy}>{busy ? 'Ingesting…' : 'Add document'}</button>
     </form>
   );
