@@ -147,6 +147,9 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
     // Text is escaped: the markup shows as text and no <img> element is created.
     expect(await card.locator('img').count()).toBe(0);
     expect(await card.textContent()).toContain('<img src=x onerror=alert(1)> tutor');
+    await box.fill('{"name": "Quill", "bio": "docs", "knowledge": ["Quill was a technical writer.", {"path": "docs/guide.md"}]}');
+    await page.getByRole('button', { name: 'Create agent' }).click();
+    await page.getByText(/Quill created, with 1 knowledge document; skipped \{path: docs\/guide\.md\} \(files are only read by/).waitFor();
     await card.getByRole('button', { name: 'Stop' }).click();
     await card.getByText('stopped').waitFor();
     await page.close();

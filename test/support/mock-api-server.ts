@@ -189,7 +189,12 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
       operator(me);
       if (typeof body?.name !== 'string' || !body.name) throw new HttpError(400, 'invalid_character', 'character.name: expected a non-empty string');
       if ([...agents.values()].some((a) => a.name === body.name)) throw new HttpError(409, 'conflict', `an agent named ${body.name} exists`);
-      return [201, { agent: addAgent(body) }];
+      const agent = addAgent(body);
+      if (!Array.isArray(body.knowledge) || body.knowledge.length === 0) return [201, { agent }];
+      // As the server does: text items become documents, file items are listed as skipped.
+      const documents = body.knowledge.filter((k: unknown) => typeof k === 'string').map((text: string, i: number) => ({ id: randomUUID(), title: text.slice(0, 80), origin: `knowledge[${i}]`, chunks: 1, alreadyKnown: false }));
+      const skipped = body.knowledge.filter((k: unknown) => typeof k !== 'string').map((k: { path?: string; directory?: string }) => ({ item: k.path ? `{path: ${k.path}}` : `{directory: ${k.directory}}`, reason: 'files are only read by `chronicle agent create --character FILE`' }));
+      return [201, { agent, knowledge: { documents, skipped, failed: [] } }];
     }
     if ((g = /^\/api\/v1\/agents\/([^/]+)$/.exec(p))) {
       const a = agentOr404(g[1]);

@@ -38,6 +38,13 @@ export interface KnowledgeDocument {
   status?: 'ingesting' | 'ready' | 'failed';
 }
 
+/** What `POST /api/v1/agents` did with the character's `knowledge`. */
+export interface CharacterKnowledgeReport {
+  documents: { id: string; title: string; origin: string; chunks: number; alreadyKnown: boolean }[];
+  skipped: { item: string; reason: string }[];
+  failed: { title: string; origin: string; error: string }[];
+}
+
 export interface KnowledgeHit { documentId: string; title: string; text: string; score: number }
 
 export interface LogEvent {

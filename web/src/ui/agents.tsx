@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { describeError } from '../api/errors.ts';
-import type { Agent } from '../api/types.ts';
+import type { Agent, CharacterKnowledgeReport } from '../api/types.ts';
 import { ErrorText, Notice, ScreenTitle } from './common.tsx';
 import { isOperator, useApp } from './context.ts';
 import { href } from './route.ts';
@@ -80,8 +80,8 @@ export function AgentsScreen() {
             initial={SAMPLE}
             submitText="Create agent"
             onSubmit={async (c) => {
-              const agent = await api.createAgent(c);
-              setNotice(`${agent.name} created`);
+              const { agent, knowledge } = await api.createAgent(c);
+              setNotice(`${agent.name} created${knowledge ? describeKnowledge(knowledge) : ''}`);
               await reload();
             }}
           />
@@ -89,6 +89,14 @@ export function AgentsScreen() {
       )}
     </div>
   );
+}
+
+/** ", with 2 knowledge documents; skipped {path: x.md} (files are only read by …)" */
+function describeKnowledge(k: CharacterKnowledgeReport): string {
+  const parts = [`with ${k.documents.length} knowledge document${k.documents.length === 1 ? '' : 's'}`];
+  for (const s of k.skipped) parts.push(`skipped ${s.item} (${s.reason})`);
+  for (const f of k.failed) parts.push(`could not add "${f.title}": ${f.error}`);
+  return `, ${parts.join('; ')}`;
 }
 
 const SAMPLE = JSON.stringify({ name: 'Ada', bio: ['A patient tutor of mathematics.'], system: 'You explain step by step.', topics: ['mathematics'], adjectives: ['patient'] }, null, 2);
