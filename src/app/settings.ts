@@ -32,6 +32,8 @@ export interface Settings {
   maxBodyBytes: number;
   /** Body limit of the routes that take a file (knowledge documents), base64 included. */
   maxUploadBytes: number;
+  /** Hosts (or origins) knowledge may be fetched from by URL; empty: fetching is off. */
+  knowledgeUrlAllow: string[];
   rateLimitPerMin: number;
   durability: 'normal' | 'full';
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -103,6 +105,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     maxMessageChars: int('MAX_MESSAGE_CHARS', 16_000, 1, 1_000_000),
     maxBodyBytes: int('MAX_BODY_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     maxUploadBytes: int('MAX_UPLOAD_BYTES', 32 * 1_048_576, 1024, 512 * 1_048_576),
+    knowledgeUrlAllow: (str('KNOWLEDGE_URL_ALLOW') ?? '').split(',').map((h) => h.trim()).filter(Boolean),
     rateLimitPerMin: int('RATE_LIMIT_PER_MIN', 1200, 0, 10_000_000),
     durability: oneOf('DURABILITY', ['normal', 'full'], 'normal'),
     logLevel: oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], 'info'),

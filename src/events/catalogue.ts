@@ -143,6 +143,8 @@ export const eventSchemas = {
     agentId: id,
     title: z.string().min(1).max(500),
     source: z.enum(['text', 'url', 'file', 'character']),
+    /** Where a `url` document was fetched from (after redirects). */
+    url: z.string().max(4096).optional(),
     contentHash: z.string().length(64),
     chars: z.number().int().nonnegative(),
     totalChunks: z.number().int().nonnegative(),

@@ -20,6 +20,8 @@ export interface IngestInput {
   title: string;
   text: string;
   source?: 'text' | 'url' | 'file' | 'character';
+  /** For `source: 'url'`: the address it was fetched from, kept in `knowledge.document_added`. */
+  url?: string;
   author?: Author;
   /** Called after each batch of chunks is embedded and recorded. */
   onProgress?: (done: number, total: number) => void;
@@ -51,7 +53,7 @@ export async function ingestDocument(deps: KnowledgeDeps, input: IngestInput): P
   const added: NewEvent<'knowledge.document_added'> = {
     id: derivedId('knowledge.document_added', documentId, contentHash),
     type: 'knowledge.document_added',
-    data: { documentId, agentId: input.agentId, title, source: input.source ?? 'text', contentHash, chars: input.text.length, totalChunks: chunks.length },
+    data: { documentId, agentId: input.agentId, title, source: input.source ?? 'text', ...(input.url ? { url: input.url } : {}), contentHash, chars: input.text.length, totalChunks: chunks.length },
     meta: { ...meta, correlationId: documentId },
   };
   await deps.store.append(stream, [added]);

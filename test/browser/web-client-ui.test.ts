@@ -171,6 +171,20 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
     await page.close();
   });
 
+  it('adds a document from a URL, and shows the server’s refusal of a host it does not allow', async () => {
+    const page = await browser.newPage();
+    await signUp(page, 'ida');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Knowledge', exact: true }).click();
+    await page.getByLabel('Title').fill('Guide');
+    await page.getByLabel('Or fetch it from a URL').fill('https://elsewhere.org/guide.md');
+    await page.getByRole('button', { name: 'Add document' }).click();
+    await page.getByRole('alert').filter({ hasText: 'not in KNOWLEDGE_URL_ALLOW' }).waitFor();
+    await page.getByLabel('Or fetch it from a URL').fill('https://docs.example.com/guide.md');
+    await page.getByRole('button', { name: 'Add document' }).click();
+    await page.getByTestId('document').filter({ hasText: 'Guide' }).waitFor();
+    await page.close();
+  });
+
   it('shows how many chunks of a long document are embedded while it is being added', async () => {
     const page = await browser.newPage();
     await signUp(page, 'leopold');

@@ -233,6 +233,11 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
         return [200, { documents: listed.map(({ id, title, chunks, embedded }) => ({ id, title, chunks, embeddedChunks: embedded ?? chunks, status: embedded === undefined ? 'ready' : 'ingesting' })) }];
       }
       if (m === 'POST' && !g[2]) {
+        if (typeof body?.url === 'string') {
+          // As a server with KNOWLEDGE_URL_ALLOW=docs.example.com would answer.
+          if (new URL(body.url).hostname !== 'docs.example.com') throw new HttpError(400, 'validation_error', `url: ${new URL(body.url).origin} is not in KNOWLEDGE_URL_ALLOW`);
+          body.text = `Fetched from ${body.url}`;
+        }
         if (typeof body?.title !== 'string' || !body.title || typeof body.text !== 'string' || !body.text) throw new HttpError(400, 'bad_request', 'title and text are required');
         const d: Doc = { id: randomUUID(), agentId: a.id, title: body.title, text: body.text, chunks: Math.max(1, Math.ceil(body.text.length / 500)) };
         docs.set(d.id, d);

@@ -152,7 +152,7 @@ export async function startTestServer(
         const stream = `document-${documentId}`;
         const contentHash = sha256Hex(input.text);
         await store.append(stream, [
-          { id: newId(), type: 'knowledge.document_added', data: { documentId, agentId: input.agentId, title: input.title, source: 'text', contentHash, chars: input.text.length, totalChunks: chunks.length } },
+          { id: newId(), type: 'knowledge.document_added', data: { documentId, agentId: input.agentId, title: input.title, source: input.source ?? 'text', ...(input.url ? { url: input.url } : {}), contentHash, chars: input.text.length, totalChunks: chunks.length } },
           ...chunks.map((text, index) => ({ id: derivedId(documentId, String(index)), type: 'knowledge.chunk_embedded' as const, data: { documentId, agentId: input.agentId, chunkId: derivedId(documentId, String(index)), index, text, contentHash: sha256Hex(text), model: 'fake', vector: fakeEmbed(text) } })),
           { id: newId(), type: 'knowledge.document_ready', data: { documentId, agentId: input.agentId, chunks: chunks.length } },
         ]);

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/transport-harness.ts';
 import { minimalPdf } from '../support/minimal-pdf.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { apiClient, type ApiClient } from '../support/http-client.ts';
 
 let t: TestServer;
@@ -168,6 +170,44 @@ describe('agents routes', () => {
     expect(await refused({ contentType: 'text/plain', base64: 'not base64!' })).toMatch(/base64/);
     expect(await refused({ contentType: 'image/png', base64: 'AAAA' })).toMatch(/contentType/);
     expect(await t.store.head()).toBe(head);
+  });
+
+  it('knowledge by URL: refused while KNOWLEDGE_URL_ALLOW is empty; from an allowed host fetched, kept with its address; failures append nothing', async () => {
+    const docs = createServer((req, res) => {
+      if (req.url === '/owls.md') return void (res.writeHead(200, { 'content-type': 'text/markdown' }), res.end('# Owls\n\nOwls can turn their heads 270 degrees.'));
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('down');
+    });
+    await new Promise<void>((r) => docs.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(docs.address() as AddressInfo).port}`;
+    const allowing = await startTestServer({ knowledgeUrlAllow: [origin] });
+    try {
+      const id = (await api.post('/api/v1/agents', { name: 'Fetcher', bio: 'x' }, { token: operator })).body.agent.id;
+      const off = await api.post(`/api/v1/agents/${id}/knowledge`, { title: 'Owls', url: `${origin}/owls.md` }, { token: operator });
+      expect(off.status).toBe(400);
+      expect(off.body.error.message).toMatch(/KNOWLEDGE_URL_ALLOW/);
+
+      const c = apiClient(allowing.url);
+      const admin = (await c.login('admin', allowing.adminPassword)).accessToken;
+      const agent = (await c.post('/api/v1/agents', { name: 'Fetcher', bio: 'x' }, { token: admin })).body.agent.id;
+      const ok = await c.post(`/api/v1/agents/${agent}/knowledge`, { title: 'Owls', url: `${origin}/owls.md` }, { token: admin });
+      expect(ok.status).toBe(201);
+      const added = (await allowing.store.readAll({ afterSeq: 0, limit: 1000 })).find((e) => e.type === 'knowledge.document_added');
+      expect(added?.data).toMatchObject({ source: 'url', url: `${origin}/owls.md`, title: 'Owls' });
+      const hit = await c.get(`/api/v1/agents/${agent}/knowledge/search?q=turn%20their%20heads&k=1`, { token: admin });
+      expect(hit.body.results[0].text).toContain('270 degrees');
+
+      const head = await allowing.store.head();
+      const down = await c.post(`/api/v1/agents/${agent}/knowledge`, { title: 'Down', url: `${origin}/down.md` }, { token: admin });
+      expect(down.status).toBe(502);
+      expect(down.body.error.message).toMatch(/answered 503/);
+      const elsewhere = await c.post(`/api/v1/agents/${agent}/knowledge`, { title: 'Else', url: 'http://169.254.169.254/latest/meta-data' }, { token: admin });
+      expect(elsewhere.status).toBe(400);
+      expect(elsewhere.body.error.message).toMatch(/not in KNOWLEDGE_URL_ALLOW/);
+      expect(await allowing.store.head()).toBe(head);
+    } finally {
+      await allowing.close();
+      docs.close();
+    }
   });
 
   it("a character's knowledge text becomes the agent's documents (file items are reported, never read); an update with the same knowledge adds nothing", async () => {

@@ -3,7 +3,9 @@ import { createAgent, deleteAgent, liveAgent, setAgentRunning, updateAgent } fro
 import { authorOf, catchUp, type Caller } from '../../app/commands/context.ts';
 import { parseLimit } from '../../app/commands/messages.ts';
 import { parseInput } from '../../app/commands/validate.ts';
-import { badRequest, notFound } from '../../app/errors.ts';
+import { AppError, badRequest, notFound } from '../../app/errors.ts';
+import type { Settings } from '../../app/settings.ts';
+import { DocumentRefusedError, DocumentUnavailableError, fetchDocument } from '../../knowledge/fetch-document.ts';
 import { agentOut, type AppRouter } from '../call.ts';
 import { embedQuery } from './search.ts';
 import { permissionChangeEvents } from '../../plugin-host/permissions.ts';
@@ -28,6 +30,19 @@ const FileDocument = z.object({
 function parseKnowledge(body: unknown): z.infer<typeof TextDocument> | z.infer<typeof UrlDocument> | z.infer<typeof FileDocument> {
   const has = (k: string) => body !== null && typeof body === 'object' && k in body;
   return has('file') ? parseInput(FileDocument, body) : has('url') && !has('text') ? parseInput(UrlDocument, body) : parseInput(TextDocument, body);
+}
+
+/** A document fetched by URL from an allowed host: 400 for what the caller can fix, 502 when the other server failed. */
+async function fetchedText(settings: Settings, url: string): Promise<{ text: string; source: 'url'; url: string }> {
+  if (settings.knowledgeUrlAllow.length === 0) throw badRequest('url: fetching documents by URL is off on this server (the operator lists allowed hosts in KNOWLEDGE_URL_ALLOW); send {title, text} or {title, file}');
+  try {
+    const doc = await fetchDocument(url, { allow: settings.knowledgeUrlAllow, maxBytes: settings.maxUploadBytes });
+    return { text: doc.text, source: 'url', url: doc.url };
+  } catch (err) {
+    if (err instanceof DocumentRefusedError) throw badRequest(`url: ${err.message}`);
+    if (err instanceof DocumentUnavailableError) throw new AppError(502, 'unavailable', `url: ${err.message}`);
+    throw err;
+  }
 }
 
 /** The text of an uploaded file, or a 400 saying why there is none (nothing is appended before this). */
@@ -100,9 +115,8 @@ export function agentRoutes(router: AppRouter): void {
       const c = server.chronicle;
       const input = parseKnowledge(body);
       liveAgent(c, params.id);
-      if ('url' in input) throw badRequest('url: fetching documents by URL is not enabled on this server; send {title, text} or {title, file: {contentType, base64}}');
-      const text = 'text' in input ? input.text : await uploadedText(input.file);
-      const { documentId, chunks } = await c.knowledge.ingest({ agentId: params.id, title: input.title, text, source: 'text' in input ? 'text' : 'file', author: authorOf(caller) });
+      const { text, source, url } = 'url' in input ? await fetchedText(c.settings, input.url) : { text: 'text' in input ? input.text : await uploadedText(input.file), source: 'text' in input ? ('text' as const) : ('file' as const), url: undefined };
+      const { documentId, chunks } = await c.knowledge.ingest({ agentId: params.id, title: input.title, text, source, ...(url ? { url } : {}), author: authorOf(caller) });
       await catchUp(c);
       return { status: 201, body: { document: { id: documentId, title: input.title, chunks } } };
     })

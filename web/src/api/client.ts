@@ -68,6 +68,9 @@ export class ApiClient {
     this.call<{ documents: KnowledgeDocument[] }>('GET', `/api/v1/agents/${enc(agentId)}/knowledge`).then((r) => r.documents);
   addKnowledge = (agentId: string, title: string, text: string) =>
     this.call<{ document: KnowledgeDocument }>('POST', `/api/v1/agents/${enc(agentId)}/knowledge`, { title, text }).then((r) => r.document);
+  /** Fetched by the server (only from the hosts its operator allows in KNOWLEDGE_URL_ALLOW). */
+  addKnowledgeUrl = (agentId: string, title: string, url: string) =>
+    this.call<{ document: KnowledgeDocument }>('POST', `/api/v1/agents/${enc(agentId)}/knowledge`, { title, url }).then((r) => r.document);
   /** A PDF (or a text/Markdown file sent as it is): the server reads its text. */
   addKnowledgeFile = (agentId: string, title: string, file: { contentType: 'application/pdf' | 'text/markdown' | 'text/plain'; base64: string }) =>
     this.call<{ document: KnowledgeDocument }>('POST', `/api/v1/agents/${enc(agentId)}/knowledge`, { title, file }).then((r) => r.document);

@@ -80,6 +80,7 @@ function AddDocument({ agentId, onAdded }: { agentId: string; onAdded: (d: Knowl
   const [text, setText] = useState('');
   // A PDF is read on the server: its bytes go as base64 instead of the text.
   const [pdf, setPdf] = useState<{ name: string; base64: string }>();
+  const [url, setUrl] = useState('');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [progress, setProgress] = useState<{ done: number; total: number }>();
@@ -101,9 +102,14 @@ function AddDocument({ agentId, onAdded }: { agentId: string; onAdded: (d: Knowl
     setBusy(true);
     setError(undefined);
     try {
-      const d = pdf ? await api.addKnowledgeFile(agentId, title.trim(), { contentType: 'application/pdf', base64: pdf.base64 }) : await api.addKnowledge(agentId, title.trim(), text);
+      const d = pdf
+        ? await api.addKnowledgeFile(agentId, title.trim(), { contentType: 'application/pdf', base64: pdf.base64 })
+        : url.trim()
+          ? await api.addKnowledgeUrl(agentId, title.trim(), url.trim())
+          : await api.addKnowledge(agentId, title.trim(), text);
       setTitle('');
       setText('');
+      setUrl('');
       setPdf(undefined);
       onAdded(d);
     } catch (err) {
@@ -122,7 +128,12 @@ function AddDocument({ agentId, onAdded }: { agentId: string; onAdded: (d: Knowl
           PDF: {pdf.name} <button type="button" onClick={() => setPdf(undefined)}>Remove</button>
         </p>
       ) : (
-        <label>Text<textarea required rows={6} value={text} onInput={(e) => setText(e.currentTarget.value)} /></label>
+        <label>Text<textarea required={!url.trim()} rows={6} value={text} onInput={(e) => setText(e.currentTarget.value)} /></label>
+      )}
+      {!pdf && (
+        <label>Or fetch it from a URL (hosts the server allows)
+          <input type="url" placeholder="https://docs.example.com/guide.md" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
+        </label>
       )}
       <label>Or load a file (.txt, .md, .pdf)
         <input

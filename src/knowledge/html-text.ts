@@ -1,0 +1,60 @@
+/**
+ * The readable text of an HTML page, for chunking and embedding (never for display: nothing here
+ * is a sanitizer). Scripts, styles and the head go; headings become Markdown headings (the chunker
+ * splits on them), list items "- " lines, block ends line breaks; entities are decoded.
+ */
+export function htmlToText(html: string): string {
+  let s = dropBlocks(html)
+    .replace(/<h([1-6])\b[^>]*>/gi, (_, n: string) => `\n\n${'#'.repeat(Number(n))} `)
+    .replace(/<\/h[1-6]\s*>/gi, '\n\n')
+    .replace(/<li\b[^>]*>/gi, '\n- ')
+    .replace(/<(br|hr)\b[^>]*>/gi, '\n')
+    .replace(/<\/(p|div|section|article|header|footer|main|aside|nav|ul|ol|tr|table|blockquote|pre|dl|dt|dd|figure|figcaption)\s*>/gi, '\n\n')
+    .replace(/<(td|th)\b[^>]*>/gi, ' ')
+    .replace(/<[^>]*>/g, '');
+  s = decodeEntities(s);
+  return s
+    .replace(/[ \t\f\v\u00a0]+/g, ' ')
+    .replace(/ *\n */g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+const HIDDEN = /<!--|<(script|style|noscript|template|svg|head|iframe|object)\b/gi;
+
+/**
+ * Comments and elements whose content is not text, in one pass: a regex with a lazy body would go
+ * quadratic on a page full of unclosed tags. An unclosed one drops the rest of the page.
+ */
+function dropBlocks(html: string): string {
+  let out = '';
+  let at = 0;
+  const lower = html.toLowerCase();
+  HIDDEN.lastIndex = 0;
+  for (let m = HIDDEN.exec(html); m; m = HIDDEN.exec(html)) {
+    out += html.slice(at, m.index);
+    const close = m[0] === '<!--' ? '-->' : `</${m[1].toLowerCase()}`;
+    const end = lower.indexOf(close, m.index + m[0].length);
+    if (end < 0) return out;
+    at = m[0] === '<!--' ? end + 3 : (lower.indexOf('>', end) + 1 || html.length);
+    HIDDEN.lastIndex = at;
+  }
+  return out + html.slice(at);
+}
+
+const NAMED: Record<string, string> = {
+  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0', mdash: '—', ndash: '–', hellip: '…',
+  lsquo: '‘', rsquo: '’', ldquo: '“', rdquo: '”', laquo: '«', raquo: '»', copy: '©', reg: '®', trade: '™',
+  deg: '°', middot: '·', bull: '•', times: '×', euro: '€', pound: '£', eacute: 'é', egrave: 'è', agrave: 'à',
+  ccedil: 'ç', uuml: 'ü', ouml: 'ö', auml: 'ä', szlig: 'ß',
+};
+
+function decodeEntities(s: string): string {
+  return s.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, body: string) => {
+    if (body[0] === '#') {
+      const code = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
+      return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    }
+    return NAMED[body.toLowerCase()] ?? whole;
+  });
+}
