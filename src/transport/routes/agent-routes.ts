@@ -1,61 +1,15 @@
-import { z } from 'zod';
 import { createAgent, deleteAgent, liveAgent, setAgentRunning, updateAgent } from '../../app/commands/agents.ts';
 import { authorOf, catchUp, type Caller } from '../../app/commands/context.ts';
 import { parseLimit } from '../../app/commands/messages.ts';
-import { parseInput } from '../../app/commands/validate.ts';
-import { AppError, badRequest, notFound } from '../../app/errors.ts';
-import type { Settings } from '../../app/settings.ts';
-import { DocumentRefusedError, DocumentUnavailableError, fetchDocument } from '../../knowledge/fetch-document.ts';
+import { badRequest, notFound } from '../../app/errors.ts';
+import { knowledgeText, parseKnowledgeBody } from './knowledge-input.ts';
 import { agentOut, type AppRouter } from '../call.ts';
 import { embedQuery } from './search.ts';
 import { permissionChangeEvents } from '../../plugin-host/permissions.ts';
 import { addCharacterKnowledge, type CharacterKnowledgeReport } from '../../app/commands/character-knowledge.ts';
 import type { TransportChronicle } from '../types.ts';
 import { resolveCharacterKnowledge } from '../../knowledge/character-knowledge.ts';
-import { extractText, type KnowledgeContentType } from '../../knowledge/extract-text.ts';
 import type { AgentView } from '../../projections/read-model.ts';
-
-const Title = z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters');
-const TextDocument = z.object({ title: Title, text: z.string().refine((t) => t.trim().length > 0, 'must not be empty') });
-const UrlDocument = z.object({ title: Title, url: z.string().url('must be a URL') });
-const FileDocument = z.object({
-  title: Title,
-  file: z.object({
-    contentType: z.enum(['application/pdf', 'text/markdown', 'text/plain'], 'must be application/pdf, text/markdown or text/plain'),
-    base64: z.string().regex(/^[A-Za-z0-9+/\s]*={0,2}\s*$/, 'must be base64').refine((s) => s.trim().length > 0, 'must not be empty'),
-  }),
-});
-
-/** One of the three shapes, chosen by its key so a mistake is named by field (a zod union only says "Invalid input"). */
-function parseKnowledge(body: unknown): z.infer<typeof TextDocument> | z.infer<typeof UrlDocument> | z.infer<typeof FileDocument> {
-  const has = (k: string) => body !== null && typeof body === 'object' && k in body;
-  return has('file') ? parseInput(FileDocument, body) : has('url') && !has('text') ? parseInput(UrlDocument, body) : parseInput(TextDocument, body);
-}
-
-/** A document fetched by URL from an allowed host: 400 for what the caller can fix, 502 when the other server failed. */
-async function fetchedText(settings: Settings, url: string): Promise<{ text: string; source: 'url'; url: string }> {
-  if (settings.knowledgeUrlAllow.length === 0) throw badRequest('url: fetching documents by URL is off on this server (the operator lists allowed hosts in KNOWLEDGE_URL_ALLOW); send {title, text} or {title, file}');
-  try {
-    const doc = await fetchDocument(url, { allow: settings.knowledgeUrlAllow, maxBytes: settings.maxUploadBytes });
-    return { text: doc.text, source: 'url', url: doc.url };
-  } catch (err) {
-    if (err instanceof DocumentRefusedError) throw badRequest(`url: ${err.message}`);
-    if (err instanceof DocumentUnavailableError) throw new AppError(502, 'unavailable', `url: ${err.message}`);
-    throw err;
-  }
-}
-
-/** The text of an uploaded file, or a 400 saying why there is none (nothing is appended before this). */
-async function uploadedText(file: { contentType: KnowledgeContentType; base64: string }): Promise<string> {
-  let text: string;
-  try {
-    text = await extractText(Buffer.from(file.base64, 'base64'), file.contentType);
-  } catch (err) {
-    throw badRequest(`file: cannot read it as ${file.contentType}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (!text.trim()) throw badRequest(`file: no text in it${file.contentType === 'application/pdf' ? ' (a scanned PDF holds only images; Chronicle does no OCR)' : ''}`);
-  return text;
-}
 
 /**
  * The character's `knowledge` text items become the agent's documents (file items are skipped: see
@@ -113,12 +67,12 @@ export function agentRoutes(router: AppRouter): void {
     })
     .add('POST', '/api/v1/agents/:id/knowledge', { access: 'operator', body: true, upload: true }, async ({ server, caller, params, body }) => {
       const c = server.chronicle;
-      const input = parseKnowledge(body);
+      const input = parseKnowledgeBody(body);
       liveAgent(c, params.id);
-      const { text, source, url } = 'url' in input ? await fetchedText(c.settings, input.url) : { text: 'text' in input ? input.text : await uploadedText(input.file), source: 'text' in input ? ('text' as const) : ('file' as const), url: undefined };
-      const { documentId, chunks } = await c.knowledge.ingest({ agentId: params.id, title: input.title, text, source, ...(url ? { url } : {}), author: authorOf(caller) });
+      const doc = await knowledgeText(c.settings, input);
+      const { documentId, chunks } = await c.knowledge.ingest({ agentId: params.id, ...doc, author: authorOf(caller) });
       await catchUp(c);
-      return { status: 201, body: { document: { id: documentId, title: input.title, chunks } } };
+      return { status: 201, body: { document: { id: documentId, title: doc.title, chunks } } };
     })
     .add('GET', '/api/v1/agents/:id/knowledge', { access: 'operator' }, async ({ server, params }) => {
       liveAgent(server.chronicle, params.id);
