@@ -155,10 +155,16 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
     await page.close();
   });
 
-  it('adds, searches and deletes a knowledge document', async () => {
+  /** A new page, signed up as `name`, on the Knowledge screen. */
+  async function knowledgePage(name: string): Promise<Page> {
     const page = await browser.newPage();
-    await signUp(page, 'katherine');
+    await signUp(page, name);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Knowledge', exact: true }).click();
+    return page;
+  }
+
+  it('adds, searches and deletes a knowledge document', async () => {
+    const page = await knowledgePage('katherine');
     await page.getByLabel('Title').fill('Orbits');
     await page.getByLabel('Text', { exact: true }).fill('A geostationary orbit has a period of one sidereal day.');
     await page.getByRole('button', { name: 'Add document' }).click();
@@ -172,9 +178,7 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
   });
 
   it('adds a document from a URL, and shows the server’s refusal of a host it does not allow', async () => {
-    const page = await browser.newPage();
-    await signUp(page, 'ida');
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Knowledge', exact: true }).click();
+    const page = await knowledgePage('ida');
     await page.getByLabel('Title').fill('Guide');
     await page.getByLabel('Or fetch it from a URL').fill('https://elsewhere.org/guide.md');
     await page.getByRole('button', { name: 'Add document' }).click();
@@ -186,9 +190,7 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
   });
 
   it('shows how many chunks of a long document are embedded while it is being added', async () => {
-    const page = await browser.newPage();
-    await signUp(page, 'leopold');
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Knowledge', exact: true }).click();
+    const page = await knowledgePage('leopold');
     await page.getByLabel('Title').fill('Slow manual');
     await page.getByLabel('Text', { exact: true }).fill('A long manual. '.repeat(300));
     await page.getByRole('button', { name: 'Add document' }).click();
