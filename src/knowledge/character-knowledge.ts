@@ -12,6 +12,8 @@ export interface CharacterDocument {
   text: string;
   /** Where it came from: `knowledge[2]` for a text item, the file's path relative to the character file otherwise. */
   origin: string;
+  /** Read from a file (only `agent create --character FILE` reads files). */
+  fromFile: boolean;
 }
 
 /** An item (or a file of a directory item) that was not loaded, and why. */
@@ -86,7 +88,7 @@ export async function resolveCharacterKnowledge(
       } else if (file && baseDir === undefined) {
         skipped.push({ item: item.slice(0, 80), reason: `looks like a file name; ${FILES_ONLY_FROM_CLI}` });
       } else if (item.trim()) {
-        documents.push({ title: titleOf(item), text: item, origin: `knowledge[${i}]` });
+        documents.push({ title: titleOf(item), text: item, origin: `knowledge[${i}]`, fromFile: false });
       } else {
         skipped.push({ item: `knowledge[${i}]`, reason: 'empty text' });
       }
@@ -119,7 +121,7 @@ async function readDocument(file: string, name: string, skipped: SkippedKnowledg
     if (info.size > MAX_KNOWLEDGE_FILE_BYTES) throw new Error(`larger than ${MAX_KNOWLEDGE_FILE_BYTES / 1024 / 1024} MB`);
     const text = await extractText(await readFile(file), type);
     if (!text.trim()) throw new Error('no text in it');
-    return { title: name.split(sep).join('/'), text, origin: name };
+    return { title: name.split(sep).join('/'), text, origin: name, fromFile: true };
   } catch (err) {
     skipped.push({ item: name, reason: `cannot read: ${(err as Error).message}` });
     return undefined;

@@ -239,6 +239,26 @@ describe('chronicle agent create and usage errors', () => {
     }
   });
 
+  it("through a running server (--url): the server takes the text items, the command uploads the files it read", async () => {
+    const dataDir = tempDir();
+    const env = { DATA_DIR: dataDir, ADMIN_PASSWORD: 'admin-password-2' };
+    writeFileSync(join(dataDir, 'guide.md'), '# Guide\n\nKettles switch off at 100 degrees.');
+    const file = join(dataDir, 'kettle.json');
+    writeFileSync(file, JSON.stringify({ name: 'Kettle', bio: 'boils', knowledge: ['Kettle is an appliance.', { path: 'guide.md' }] }));
+    const server = await startServer(env);
+    try {
+      const created = await runCli(['agent', 'create', '--character', file, '--url', server.url, '--username', 'admin', '--password', 'admin-password-2'], {});
+      expect(created.code).toBe(0);
+      expect(created.stderr).toMatch(/knowledge 1\/1: guide\.md/);
+      const id = JSON.parse(created.stdout).id as string;
+      const token = (await json(await post(`${server.url}/api/v1/auth/login`, { username: 'admin', password: 'admin-password-2' }))).accessToken as string;
+      const { documents } = await json(await fetch(`${server.url}/api/v1/agents/${id}/knowledge`, { headers: { authorization: `Bearer ${token}` } }));
+      expect(documents.map((d: { title: string }) => d.title).sort()).toEqual(['Kettle is an appliance.', 'guide.md']);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('exits 2 with usage on an unknown command or option, 0 with --help', async () => {
     expect((await runCli(['nope'], {})).code).toBe(2);
     expect((await runCli(['replay', '--bogus'], {})).code).toBe(2);

@@ -21,7 +21,7 @@ function folder(): string {
 describe('a character’s knowledge', () => {
   it('makes each text item a document of its own, titled by its first line', async () => {
     const r = await resolveCharacterKnowledge(['Quill was a technical writer.\nSecond line.', '   '], undefined);
-    expect(r.documents).toEqual([{ title: 'Quill was a technical writer.', text: 'Quill was a technical writer.\nSecond line.', origin: 'knowledge[0]' }]);
+    expect(r.documents).toEqual([{ title: 'Quill was a technical writer.', text: 'Quill was a technical writer.\nSecond line.', origin: 'knowledge[0]', fromFile: false }]);
     expect(r.skipped).toEqual([{ item: 'knowledge[1]', reason: 'empty text' }]);
   });
 

@@ -39,8 +39,7 @@ export async function addCharacterKnowledge(
       report.documents.push({ id, title: known.title, origin: doc.origin, chunks: known.chunks, alreadyKnown: true });
     } else {
       try {
-        const source = doc.origin.startsWith('knowledge[') ? 'character' : 'file';
-        const { chunks } = await ctx.knowledge.ingest({ agentId, documentId: id, title: doc.title, text: doc.text, source, author: authorOf(caller) });
+        const { chunks } = await ctx.knowledge.ingest({ agentId, documentId: id, title: doc.title, text: doc.text, source: doc.fromFile ? 'file' : 'character', author: authorOf(caller) });
         report.documents.push({ id, title: doc.title, origin: doc.origin, chunks, alreadyKnown: false });
         done.set(id, chunks);
       } catch (err) {

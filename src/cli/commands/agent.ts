@@ -54,7 +54,7 @@ Prints the new agent as JSON on stdout.`,
       const api = await connectApi(values);
       // The server ingests the text items itself (and skips the file items it may not read).
       const { agent } = (await api.post('/api/v1/agents', loaded.character)) as { agent: { id: string } };
-      const files = knowledge.documents.filter((d) => !d.origin.startsWith('knowledge['));
+      const files = knowledge.documents.filter((d) => d.fromFile);
       const failed: { title: string; error: string }[] = [];
       for (const [i, doc] of files.entries()) {
         try {
