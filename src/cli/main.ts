@@ -6,8 +6,9 @@ import { eventsCommand } from './commands/events.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { agentCommand } from './commands/agent.ts';
 import { chatCommand } from './commands/chat.ts';
+import { knowledgeCommand } from './commands/knowledge.ts';
 
-const commands: Command[] = [startCommand, replayCommand, verifyCommand, eventsCommand, inspectCommand, agentCommand, chatCommand];
+const commands: Command[] = [startCommand, replayCommand, verifyCommand, eventsCommand, inspectCommand, agentCommand, knowledgeCommand, chatCommand];
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

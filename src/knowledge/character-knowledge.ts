@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import type { Character } from '../characters/schema.ts';
 import { derivedId, sha256Hex } from '../shared/ids.ts';
-import { extractText, type KnowledgeContentType } from './extract-text.ts';
+import { extractText, KNOWLEDGE_FILE_TYPES } from './extract-text.ts';
 
 type KnowledgeItem = NonNullable<Character['knowledge']>[number];
 
@@ -23,14 +23,7 @@ export interface SkippedKnowledge {
 }
 
 /** Files a `{path}`/`{directory}` item may name: what extractText reads. */
-const CONTENT_TYPES: Record<string, KnowledgeContentType> = {
-  '.md': 'text/markdown',
-  '.markdown': 'text/markdown',
-  '.mdx': 'text/markdown',
-  '.txt': 'text/plain',
-  '.text': 'text/plain',
-  '.pdf': 'application/pdf',
-};
+const CONTENT_TYPES = KNOWLEDGE_FILE_TYPES;
 /** Per file: a bigger one is more likely a mistake (a dataset, a binary) than a document. */
 export const MAX_KNOWLEDGE_FILE_BYTES = 32 * 1024 * 1024;
 /** Per directory item, so a `{directory: "/"}` cannot walk the whole disk. */

@@ -2,6 +2,16 @@ import { Worker } from 'node:worker_threads';
 
 export type KnowledgeContentType = 'text/plain' | 'text/markdown' | 'application/pdf';
 
+/** Document files by extension: what extractText reads. */
+export const KNOWLEDGE_FILE_TYPES: Readonly<Record<string, KnowledgeContentType>> = {
+  '.md': 'text/markdown',
+  '.markdown': 'text/markdown',
+  '.mdx': 'text/markdown',
+  '.txt': 'text/plain',
+  '.text': 'text/plain',
+  '.pdf': 'application/pdf',
+};
+
 /**
  * Plain text of an uploaded document. Markdown is kept as it is (the chunker understands headings);
  * PDF goes through pdfjs-dist's legacy build (the one meant for Node) in a worker thread, page by page,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runCli, startServer } from './run-cli.ts';
+import { minimalPdf } from '../support/minimal-pdf.ts';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -254,6 +255,31 @@ describe('chronicle agent create and usage errors', () => {
       const token = (await json(await post(`${server.url}/api/v1/auth/login`, { username: 'admin', password: 'admin-password-2' }))).accessToken as string;
       const { documents } = await json(await fetch(`${server.url}/api/v1/agents/${id}/knowledge`, { headers: { authorization: `Bearer ${token}` } }));
       expect(documents.map((d: { title: string }) => d.title).sort()).toEqual(['Kettle is an appliance.', 'guide.md']);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('knowledge add uploads Markdown and PDF files to an agent of a running server; an unsupported or missing file fails alone', async () => {
+    const dataDir = tempDir();
+    const env = { DATA_DIR: dataDir, ADMIN_PASSWORD: 'admin-password-3' };
+    writeFileSync(join(dataDir, 'faq.md'), '# FAQ\n\nRefunds take five working days.');
+    writeFileSync(join(dataDir, 'manual.pdf'), minimalPdf([['The blue button restarts the router.']]));
+    writeFileSync(join(dataDir, 'photo.jpg'), 'not a document');
+    const server = await startServer(env);
+    try {
+      const files = ['faq.md', 'manual.pdf', 'photo.jpg', 'gone.md'].map((f) => join(dataDir, f));
+      const r = await runCli(['knowledge', 'add', '--agent', 'chronicle', ...files, '--url', server.url, '--password', 'admin-password-3'], {});
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/knowledge 1\/4: .*faq\.md → "faq", \d+ chunks/);
+      expect(r.stderr).toMatch(/knowledge 3\/4: .*photo\.jpg FAILED: unsupported file type/);
+      expect(r.stderr).toMatch(/knowledge 4\/4: .*gone\.md FAILED: ENOENT/);
+      const out = JSON.parse(r.stdout);
+      expect(out.documents.map((d: { title: string }) => d.title)).toEqual(['faq', 'manual']);
+      const token = (await json(await post(`${server.url}/api/v1/auth/login`, { username: 'admin', password: 'admin-password-3' }))).accessToken as string;
+      const hits = await json(await fetch(`${server.url}/api/v1/agents/${out.agent.id}/knowledge/search?q=restart%20the%20router&k=1`, { headers: { authorization: `Bearer ${token}` } }));
+      expect(hits.results[0]).toMatchObject({ title: 'manual', text: expect.stringContaining('blue button') });
+      expect((await runCli(['knowledge', 'add', '--agent', 'nobody', files[0], '--url', server.url, '--password', 'admin-password-3'], {})).stderr).toMatch(/no agent "nobody" \(there are: Chronicle\)/);
     } finally {
       await server.stop();
     }
