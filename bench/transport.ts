@@ -47,7 +47,7 @@ function runLoadRaw(args: string[], onReady?: () => Promise<void>): Promise<any>
 /**
  * The fake OpenAI server as a child process, like a remote model server: bench/instant-model-server.mjs
  * (default; native uWebSockets.js, ~nothing per call) or, with BENCH_FAKE_MODEL=double, the test double
- * of test/support/fake-model-servers.ts (bench/transport-fake-model.ts; ~1 ms of CPU per call, taken from
+ * of test/support/fake-model-servers.ts (bench/transport-fake-model.ts; ~0.5 ms of CPU per call measured, taken from
  * the 2 cores the server under test also runs on). BENCH_EMBED_DIMS: embedding size of the instant one.
  */
 function startFakeModelProcess(): Promise<{ url: string; close(): Promise<void> }> {

@@ -22,8 +22,6 @@ export interface SkippedKnowledge {
   reason: string;
 }
 
-/** Files a `{path}`/`{directory}` item may name: what extractText reads. */
-const CONTENT_TYPES = KNOWLEDGE_FILE_TYPES;
 /** Per file: a bigger one is more likely a mistake (a dataset, a binary) than a document. */
 export const MAX_KNOWLEDGE_FILE_BYTES = 32 * 1024 * 1024;
 /** Per directory item, so a `{directory: "/"}` cannot walk the whole disk. */
@@ -45,7 +43,7 @@ const FILES_ONLY_FROM_CLI = 'files are only read by `chronicle agent create --ch
  */
 function namedFile(item: string): string | undefined {
   const s = item.trim();
-  return !/\s/.test(s) && s.length < 1024 && CONTENT_TYPES[extname(s).toLowerCase()] ? s : undefined;
+  return !/\s/.test(s) && s.length < 1024 && KNOWLEDGE_FILE_TYPES[extname(s).toLowerCase()] ? s : undefined;
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -103,9 +101,9 @@ export async function resolveCharacterKnowledge(
 }
 
 async function readDocument(file: string, name: string, skipped: SkippedKnowledge[]): Promise<CharacterDocument | undefined> {
-  const type = CONTENT_TYPES[extname(file).toLowerCase()];
+  const type = KNOWLEDGE_FILE_TYPES[extname(file).toLowerCase()];
   if (!type) {
-    skipped.push({ item: name, reason: `unsupported file type (${Object.keys(CONTENT_TYPES).join(', ')})` });
+    skipped.push({ item: name, reason: `unsupported file type (${Object.keys(KNOWLEDGE_FILE_TYPES).join(', ')})` });
     return undefined;
   }
   try {

@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import { extractText, type KnowledgeContentType } from './extract-text.ts';
+import { extractText, KNOWLEDGE_FILE_TYPES, type KnowledgeContentType } from './extract-text.ts';
 import { htmlToText } from './html-text.ts';
 
 /** The request cannot be served as asked (not allowed, not a document, too big): the client's to fix. */
@@ -87,11 +87,9 @@ function kindOf(contentType: string, path: string): KnowledgeContentType | 'text
   if (contentType === 'application/pdf') return 'application/pdf';
   if (contentType === 'text/html' || contentType === 'application/xhtml+xml') return 'text/html';
   if (contentType === 'text/markdown' || contentType === 'text/x-markdown') return 'text/markdown';
-  const ext = extname(path).toLowerCase();
+  // Servers of raw files often say text/plain (or nothing) for Markdown and PDF: the extension decides.
   if (contentType === 'text/plain' || contentType === 'application/octet-stream' || contentType === '') {
-    if (ext === '.md' || ext === '.markdown') return 'text/markdown';
-    if (ext === '.pdf') return 'application/pdf';
-    if (contentType === 'text/plain' || ext === '.txt') return 'text/plain';
+    return KNOWLEDGE_FILE_TYPES[extname(path).toLowerCase()] ?? (contentType === 'text/plain' ? 'text/plain' : undefined);
   }
   return undefined;
 }
