@@ -30,12 +30,15 @@ export class AppError extends Error {
     message: string,
     /** Extra response headers (e.g. retry-after). */
     readonly headers: Record<string, string> = {},
+    /** Extra fields of the error envelope beside code and message (e.g. `problems` of a 400). */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
 }
 
-export const badRequest = (message: string, code: ErrorCode = 'validation_error') => new AppError(400, code, message);
+export const badRequest = (message: string, code: ErrorCode = 'validation_error', details?: Record<string, unknown>) =>
+  new AppError(400, code, message, {}, details);
 export const unauthorized = (message = 'a valid bearer token is required', code: ErrorCode = 'unauthorized') =>
   new AppError(401, code, message);
 export const forbidden = (message: string, code: ErrorCode = 'forbidden') => new AppError(403, code, message);

@@ -1,47 +1,32 @@
-import type { z } from 'zod';
 import { CharacterSchema, type Character } from './schema.ts';
+import { convertCharacter, type ConversionReport, type ConvertOptions } from './convert.ts';
+import { describeIssues, type CharacterProblem } from './problems.ts';
 
-export type LoadResult = { ok: true; character: Character } | { ok: false; problems: string[] };
+export type LoadResult =
+  | { ok: true; character: Character; conversion: ConversionReport }
+  | { ok: false; problems: CharacterProblem[]; conversion?: ConversionReport };
 
 /**
- * Validates an ElizaOS character (parsed JSON). Every problem is listed, each as "path: reason", so a
+ * Loads an ElizaOS character (parsed JSON) of either generation: a v0.x one is converted first (see
+ * convert.ts), then the 1.x form is validated. Every problem is listed with its path and a hint, so a
  * person can fix the whole file in one go rather than one error per attempt.
  */
-export function loadCharacter(json: unknown): LoadResult {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) return { ok: false, problems: ['(root): a character must be a JSON object'] };
-  const parsed = CharacterSchema.safeParse(json);
-  if (parsed.success) return { ok: true, character: parsed.data };
-  return { ok: false, problems: describeIssues(parsed.error.issues) };
+export function loadCharacter(json: unknown, options?: ConvertOptions): LoadResult {
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    return { ok: false, problems: [{ path: '(root)', message: 'a character must be a JSON object', hint: 'a character is one JSON object, e.g. {"name": "Ada", "bio": ["…"]}' }] };
+  const { character, report } = convertCharacter(json as Record<string, unknown>, options);
+  const parsed = CharacterSchema.safeParse(character);
+  if (parsed.success) return { ok: true, character: parsed.data, conversion: report };
+  return { ok: false, problems: describeIssues(parsed.error.issues), conversion: report };
 }
 
 /** Parses character JSON text; a syntax error is one problem like any other. */
-export function loadCharacterText(text: string): LoadResult {
+export function loadCharacterText(text: string, options?: ConvertOptions): LoadResult {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    return { ok: false, problems: [`(root): not valid JSON: ${(err as Error).message}`] };
+    return { ok: false, problems: [{ path: '(root)', message: `not valid JSON: ${(err as Error).message}`, hint: 'fix the JSON syntax at the position given (a JSON linter shows it)' }] };
   }
-  return loadCharacter(json);
-}
-
-function describeIssues(issues: z.core.$ZodIssue[]): string[] {
-  const out: string[] = [];
-  for (const issue of issues) {
-    const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        const where = path === '(root)' ? key : `${path}.${key}`;
-        const hint = key === 'modelProvider' || key === 'clients' ? ' (a v0.x field; ElizaOS 1.x characters do not have it)' : '';
-        out.push(`${where}: unknown field${hint}`);
-      }
-      continue;
-    }
-    if (issue.code === 'invalid_union') {
-      out.push(`${path}: ${issue.message === 'Invalid input' ? 'has the wrong type' : issue.message}`);
-      continue;
-    }
-    out.push(`${path}: ${issue.message}`);
-  }
-  return [...new Set(out)];
+  return loadCharacter(json, options);
 }

@@ -58,3 +58,19 @@ export function characterSetting(character: Character, key: string): string | nu
   if (nested && key in nested) return nested[key];
   return undefined;
 }
+
+/** JSON with object keys sorted, so two equal characters give the same text whatever their key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+/**
+ * Whether two characters say the same, secrets compared by their opened values (sealing is random, and
+ * it turns numbers into strings, so both sides go through seal-then-open first).
+ */
+export function sameCharacter(a: Character, b: Character, box: SecretBox): boolean {
+  const plain = (c: Character) => canonicalJson(openCharacterSecrets(sealCharacterSecrets(c, box), box));
+  return plain(a) === plain(b);
+}

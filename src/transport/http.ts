@@ -75,7 +75,7 @@ export class Reply {
     const body =
       shape === 'openai'
         ? { error: { message: err.message, type: openaiType(err.status), code: err.code } }
-        : { error: { code: err.code, message: err.message } };
+        : { error: { ...err.details, code: err.code, message: err.message } };
     if (this.done) return;
     this.done = true;
     this.status = err.status;

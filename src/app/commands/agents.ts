@@ -1,10 +1,12 @@
-import { CharacterSchema, type Character } from '../../characters/schema.ts';
+import type { Character } from '../../characters/schema.ts';
+import { loadCharacter } from '../../characters/loader.ts';
+import type { ConversionReport } from '../../characters/convert.ts';
+import { formatProblem } from '../../characters/problems.ts';
 import type { AgentView } from '../../projections/read-model.ts';
 import { newId } from '../../shared/ids.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
-import { sealCharacterSecrets } from '../../characters/secrets.ts';
+import { sameCharacter, sealCharacterSecrets } from '../../characters/secrets.ts';
 import { authorOf, catchUp, streams, type Caller, type CommandContext } from './context.ts';
-import { parseInput } from './validate.ts';
 
 /**
  * Agent names are unique (409). The check-then-append is serialised in this process so two
@@ -29,9 +31,35 @@ export function liveAgent(ctx: CommandContext, agentId: string): AgentView {
   return agent;
 }
 
+/** What creating or updating an agent from a character did: the agent, how its character was read, whether it changed. */
+export interface AgentChange {
+  agent: AgentView;
+  conversion: ConversionReport;
+  changed: boolean;
+}
+
+/**
+ * A character from a request, of either ElizaOS generation (a v0.x one converted). Every problem is
+ * in one 400 — in the message and as `problems: [{path, message, hint}]` — and nothing is appended.
+ */
+export function characterInput(input: unknown): { character: Character; conversion: ConversionReport } {
+  const loaded = loadCharacter(input);
+  if (loaded.ok) return loaded;
+  const n = loaded.problems.length;
+  throw badRequest(`invalid character: ${n} problem${n === 1 ? '' : 's'}: ${loaded.problems.map(formatProblem).join('; ')}`, 'validation_error', {
+    problems: loaded.problems,
+    ...(loaded.conversion ? { conversion: loaded.conversion } : {}),
+  });
+}
+
 /** Creates a running agent from an ElizaOS character (secrets sealed). */
 export async function createAgent(ctx: CommandContext, caller: Caller, input: unknown): Promise<AgentView> {
-  const character = parseInput(CharacterSchema, input, 'character') as Character;
+  return (await createAgentFromCharacter(ctx, caller, input)).agent;
+}
+
+/** createAgent, answering how the character was read (a v0.x one is converted). */
+export async function createAgentFromCharacter(ctx: CommandContext, caller: Caller, input: unknown): Promise<AgentChange> {
+  const { character, conversion } = characterInput(input);
   return serialised(async () => {
     await catchUp(ctx);
     assertNameFree(ctx, character.name);
@@ -47,12 +75,27 @@ export async function createAgent(ctx: CommandContext, caller: Caller, input: un
       { expectedVersion: 'no_stream' },
     );
     await ctx.projections.waitFor(result.lastSeq);
-    return liveAgent(ctx, agentId);
+    return { agent: liveAgent(ctx, agentId), conversion, changed: true };
   });
 }
 
 /** Merges a partial character into the agent's (top-level fields replaced), validates, appends agent.updated. */
 export async function updateAgent(ctx: CommandContext, caller: Caller, agentId: string, input: unknown): Promise<AgentView> {
+  return (await updateAgentFromCharacter(ctx, caller, agentId, input)).agent;
+}
+
+/**
+ * updateAgent, answering how the character was read. `replace` makes the input the whole character
+ * (a character file is the truth: `chronicle start --character`) instead of a patch. An update that
+ * changes nothing appends nothing (`changed: false`), so re-applying the same file is free.
+ */
+export async function updateAgentFromCharacter(
+  ctx: CommandContext,
+  caller: Caller,
+  agentId: string,
+  input: unknown,
+  options: { replace?: boolean } = {},
+): Promise<AgentChange> {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw badRequest('invalid character: expected a JSON object');
   return serialised(async () => {
     await catchUp(ctx);
@@ -60,16 +103,17 @@ export async function updateAgent(ctx: CommandContext, caller: Caller, agentId: 
     const patch = input as Partial<Character>;
     // Secrets are never shown, so a client that sends back the settings it read must not erase them.
     const settings =
-      patch.settings && typeof patch.settings === 'object' && !('secrets' in patch.settings) && agent.character.settings?.secrets
+      !options.replace && patch.settings && typeof patch.settings === 'object' && !('secrets' in patch.settings) && agent.character.settings?.secrets
         ? { ...patch.settings, secrets: agent.character.settings.secrets }
         : patch.settings;
-    const secrets = 'secrets' in patch ? patch.secrets : agent.character.secrets;
-    const merged = parseInput(
-      CharacterSchema,
-      { ...agent.character, ...patch, ...(settings !== undefined ? { settings } : {}), ...(secrets !== undefined ? { secrets } : {}) },
-      'character',
-    ) as Character;
+    const secrets = 'secrets' in patch || options.replace ? patch.secrets : agent.character.secrets;
+    const { character: merged, conversion } = characterInput(
+      options.replace
+        ? patch
+        : { ...agent.character, ...patch, ...(settings !== undefined ? { settings } : {}), ...(secrets !== undefined ? { secrets } : {}) },
+    );
     assertNameFree(ctx, merged.name, agentId);
+    if (sameCharacter(agent.character, merged, ctx.secrets)) return { agent, conversion, changed: false };
     const version = await ctx.store.streamVersion(streams.agent(agentId));
     const result = await ctx.store.append(
       streams.agent(agentId),
@@ -77,7 +121,7 @@ export async function updateAgent(ctx: CommandContext, caller: Caller, agentId: 
       { expectedVersion: version },
     );
     await ctx.projections.waitFor(result.lastSeq);
-    return liveAgent(ctx, agentId);
+    return { agent: liveAgent(ctx, agentId), conversion, changed: true };
   });
 }
 

@@ -1,13 +1,13 @@
 import type { z } from 'zod';
 import { badRequest } from '../errors.ts';
 
-/** Parses input with a zod schema; the 400 message names each offending field. */
+/**
+ * Parses input with a zod schema. The 400 names every offending field (none is left out: a person
+ * fixes them all in one go), in the message and as `problems: [{path, message}]` beside it.
+ */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what = 'body'): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const problems = result.error.issues.slice(0, 5).map((i) => {
-    const path = i.path.length ? i.path.join('.') : what;
-    return `${path}: ${i.message}`;
-  });
-  throw badRequest(`invalid ${what}: ${problems.join('; ')}`);
+  const problems = result.error.issues.map((i) => ({ path: i.path.length ? i.path.join('.') : what, message: i.message }));
+  throw badRequest(`invalid ${what}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, 'validation_error', { problems });
 }
