@@ -7,8 +7,9 @@ import { inspectCommand } from './commands/inspect.ts';
 import { agentCommand } from './commands/agent.ts';
 import { chatCommand } from './commands/chat.ts';
 import { knowledgeCommand } from './commands/knowledge.ts';
+import { characterCommand } from './commands/character.ts';
 
-const commands: Command[] = [startCommand, replayCommand, verifyCommand, eventsCommand, inspectCommand, agentCommand, knowledgeCommand, chatCommand];
+const commands: Command[] = [startCommand, replayCommand, verifyCommand, eventsCommand, inspectCommand, agentCommand, knowledgeCommand, chatCommand, characterCommand];
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -3,7 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { openChronicle } from '../../app/chronicle.ts';
 import { createAgent, accountIdFor } from '../../app/commands/index.ts';
 import { AppError } from '../../app/errors.ts';
-import { loadCharacterText } from '../../characters/index.ts';
+import { formatProblem, loadCharacterText } from '../../characters/index.ts';
+import { describeConversion } from './character.ts';
 import { type Command, UsageError, say } from '../command.ts';
 import { cliSettings, dataDirOption } from '../settings-from-env.ts';
 import { apiOptions, connectApi } from '../api-client.ts';
@@ -42,9 +43,10 @@ Prints the new agent as JSON on stdout.`,
     const loaded = loadCharacterText(text);
     if (!loaded.ok) {
       say(`${values.character} is not a valid character:`);
-      for (const problem of loaded.problems) say(`  - ${problem}`);
+      for (const problem of loaded.problems) say(`  - ${formatProblem(problem)}`);
       return 1;
     }
+    for (const line of describeConversion(loaded.conversion)) say(line);
 
     // Files first: an unreadable one is reported before anything is written.
     const knowledge = await resolveCharacterKnowledge(loaded.character.knowledge, dirname(resolve(values.character)));

@@ -4,17 +4,26 @@ import { startServer } from '../../transport/server.ts';
 import { readSettings } from '../../app/settings.ts';
 import { type Command, say } from '../command.ts';
 import { cliSettings, dataDirOption } from '../settings-from-env.ts';
+import { applyCharacterFiles, characterFilesOption, readCharacterFiles } from './start-characters.ts';
 
 export const startCommand: Command = {
   name: 'start',
   summary: 'run the server (REST, WebSocket, web client) with the agents in DATA_DIR',
-  usage: `Usage: chronicle start [--port N] [--host H] [--data-dir DIR]
+  usage: `Usage: chronicle start [--port N] [--host H] [--data-dir DIR] [--character FILE...]
 
 Starts Chronicle on HOST:PORT (default 127.0.0.1:3000) with its data in DATA_DIR (default ./data).
 The first start creates the admin account (ADMIN_PASSWORD, or a generated password printed once)
-and the default agent. Ctrl-C or SIGTERM stops it cleanly.`,
-  options: { ...dataDirOption, port: { type: 'string' }, host: { type: 'string' } },
-  async run({ values }) {
+and the default agent. Ctrl-C or SIGTERM stops it cleanly.
+--character FILE... (ElizaOS v1 or v0.x character files; repeat the flag, separate with commas, or
+list the files after it) creates an agent from each file, or updates the agent of that name to what
+the file says (nothing is appended when nothing changed), starts it, and loads its knowledge (files
+relative to the character file) — then serves them. Every file is checked first: if one is invalid
+nothing is written and the server does not start. No default agent is created beside them.`,
+  options: { ...dataDirOption, port: { type: 'string' }, host: { type: 'string' }, ...characterFilesOption },
+  allowPositionals: true,
+  async run({ values, positionals }) {
+    const characterFiles = readCharacterFiles(values, positionals);
+    if (!characterFiles.ok) return 1;
     let settings = cliSettings(values);
     if (typeof values.port === 'string') settings = { ...settings, port: readSettings({ PORT: values.port }).port };
     if (typeof values.host === 'string') settings = { ...settings, host: values.host };
@@ -23,10 +32,13 @@ and the default agent. Ctrl-C or SIGTERM stops it cleanly.`,
     const log = chronicle.logger;
     let server: Awaited<ReturnType<typeof startServer>>;
     try {
+      // The characters first, so bootstrap sees agents and adds no default one beside them.
+      const generated = await applyCharacterFiles(chronicle, characterFiles.files);
       const boot = await bootstrap(chronicle);
-      if (boot.generatedAdminPassword) {
+      const password = generated ?? boot.generatedAdminPassword;
+      if (password) {
         say('');
-        say(`  Created account "admin" with the generated password: ${boot.generatedAdminPassword}`);
+        say(`  Created account "admin" with the generated password: ${password}`);
         say('  It is shown this once. Set ADMIN_PASSWORD before the first start to choose it.');
         say('');
       }
