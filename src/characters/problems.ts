@@ -55,6 +55,11 @@ const KNOWN_KEYS: Record<string, string[]> = {
 const pattern = (path: readonly PropertyKey[]) => (path.length ? path.map((p) => (typeof p === 'number' ? '*' : String(p))).join('.') : '(root)');
 const dotted = (path: readonly PropertyKey[]) => (path.length ? path.map(String).join('.') : '(root)');
 
+/** The hint of a field; a key of a record (settings.secrets.TOKEN) falls back to the record's `*`. */
+function fieldHint(path: readonly PropertyKey[]): string | undefined {
+  return FIELD_HINTS[pattern(path)] ?? (path.length > 1 ? FIELD_HINTS[`${pattern(path.slice(0, -1))}.*`] : undefined);
+}
+
 /** Classic edit distance, for "did you mean" on a mistyped field name. */
 function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -92,7 +97,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): CharacterPr
       continue;
     }
     const message = issue.code === 'invalid_union' && issue.message === 'Invalid input' ? 'has the wrong type' : issue.message;
-    add({ path, message, hint: FIELD_HINTS[pattern(issue.path)] ?? (issue.code === 'invalid_type' ? `use ${issue.expected === 'array' ? 'an' : 'a'} ${issue.expected}` : 'see the ElizaOS character format') });
+    add({ path, message, hint: fieldHint(issue.path) ?? (issue.code === 'invalid_type' ? `use ${issue.expected === 'array' ? 'an' : 'a'} ${issue.expected}` : 'see the ElizaOS character format') });
   }
   return out;
 }

@@ -27,36 +27,33 @@ const quill = {
 describe('loadCharacter', () => {
   it('loads an ElizaOS character JSON unchanged', () => {
     const r = loadCharacter(quill);
-    expect(r).toEqual({ ok: true, character: quill });
+    expect(r).toMatchObject({ ok: true, character: quill, conversion: { generation: 'v1', converted: [], dropped: [], warnings: [] } });
   });
 
   it('loads the shipped default character', () => {
     expect(loadCharacter(defaultCharacter).ok).toBe(true);
-    expect(loadCharacter(JSON.parse(JSON.stringify(defaultCharacter)))).toEqual({ ok: true, character: defaultCharacter });
+    expect(loadCharacter(JSON.parse(JSON.stringify(defaultCharacter)))).toMatchObject({ ok: true, character: defaultCharacter });
   });
 
-  it('lists every problem of an invalid character, each with its path', () => {
-    const r = loadCharacter({ name: '', bio: 42, clients: ['discord'], modelProvider: 'openai', style: { all: 'loud', tone: [] }, plugins: [1], messageExamples: [[{ content: {} }]] });
+  it('lists every problem of an invalid character (more than five), each with its path and a hint', () => {
+    const r = loadCharacter({ name: '', bio: 42, bios: ['x'], style: { all: 'loud', tone: [] }, plugins: [1], topics: 'x', knowledge: [{ file: 'a.md' }], messageExamples: [[{ content: {} }]], settings: { secrets: { K: {} } } });
     expect(r.ok).toBe(false);
-    const problems = (r as { problems: string[] }).problems;
-    expect(problems).toEqual(
-      expect.arrayContaining([
-        'name: name must not be empty',
-        expect.stringMatching(/^bio: /),
-        'clients: unknown field (a v0.x field; ElizaOS 1.x characters do not have it)',
-        'modelProvider: unknown field (a v0.x field; ElizaOS 1.x characters do not have it)',
-        expect.stringMatching(/^style\.all: /),
-        'style.tone: unknown field',
-        expect.stringMatching(/^plugins\.0: /),
-        expect.stringMatching(/^messageExamples\.0\.0\.name: /),
-      ]),
+    const problems = (r as { problems: { path: string; message: string; hint: string }[] }).problems;
+    expect(problems.map((p) => p.path).sort()).toEqual(
+      ['bio', 'bios', 'knowledge.0', 'messageExamples.0.0.name', 'name', 'plugins.0', 'settings.secrets.K', 'style.all', 'style.tone', 'topics'].sort(),
     );
-    expect(problems).toHaveLength(8);
+    const hint = (path: string) => problems.find((p) => p.path === path)!.hint;
+    expect(hint('bios')).toBe('remove it, or did you mean "bio"?');
+    expect(hint('style.tone')).toBe('remove it; the fields here are: all, chat, post');
+    expect(hint('knowledge.0')).toMatch(/\{"path": "file\.md"\}/);
+    expect(hint('settings.secrets.K')).toBe('a secret value is a string, number or boolean');
+    expect(hint('messageExamples.0.0.name')).toMatch(/speaker/);
+    for (const p of problems) expect(p.hint.length).toBeGreaterThan(5);
   });
 
   it('refuses a non-object and bad JSON with one clear problem', () => {
-    expect(loadCharacter([])).toEqual({ ok: false, problems: ['(root): a character must be a JSON object'] });
-    expect(loadCharacterText('{"name": ')).toMatchObject({ ok: false, problems: [expect.stringMatching(/^\(root\): not valid JSON/)] });
+    expect(loadCharacter([])).toMatchObject({ ok: false, problems: [{ path: '(root)', message: 'a character must be a JSON object' }] });
+    expect(loadCharacterText('{"name": ')).toMatchObject({ ok: false, problems: [{ path: '(root)', message: expect.stringMatching(/^not valid JSON/) }] });
   });
 });
 
