@@ -209,3 +209,19 @@ function convertClients(out: Record<string, unknown>, plugins: string[], isInsta
 
 /** The number of changes a conversion made (what `chronicle character check` prints). */
 export const changeCount = (r: ConversionReport): number => r.converted.length + r.dropped.length;
+
+/**
+ * Converts a partial character (a PATCH) against the agent's stored one. Top-level fields replace the
+ * stored ones, so the fields a v0.x conversion writes into start from the stored values when the patch
+ * does not give them: `modelProvider` replaces only settings.MODEL_PROVIDER, `clients` adds to plugins.
+ */
+export function convertPatch(stored: Record<string, unknown>, patch: Record<string, unknown>, options: ConvertOptions = {}): { patch: Record<string, unknown>; report: ConversionReport } {
+  const seeded = { ...patch };
+  if ('modelProvider' in patch && !('settings' in patch) && isObject(stored.settings)) {
+    const { MODEL_PROVIDER: _a, modelProvider: _b, ...settings } = stored.settings;
+    seeded.settings = settings;
+  }
+  if ('clients' in patch && !('plugins' in patch) && Array.isArray(stored.plugins)) seeded.plugins = stored.plugins;
+  const { character, report } = convertCharacter(seeded, options);
+  return { patch: character, report };
+}

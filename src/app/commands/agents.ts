@@ -1,6 +1,6 @@
 import type { Character } from '../../characters/schema.ts';
 import { loadCharacter } from '../../characters/loader.ts';
-import type { ConversionReport } from '../../characters/convert.ts';
+import { convertPatch, type ConversionReport } from '../../characters/convert.ts';
 import { formatProblem } from '../../characters/problems.ts';
 import type { AgentView } from '../../projections/read-model.ts';
 import { newId } from '../../shared/ids.ts';
@@ -42,8 +42,9 @@ export interface AgentChange {
  * A character from a request, of either ElizaOS generation (a v0.x one converted). Every problem is
  * in one 400 — in the message and as `problems: [{path, message, hint}]` — and nothing is appended.
  */
-export function characterInput(input: unknown): { character: Character; conversion: ConversionReport } {
+export function characterInput(input: unknown, patchConversion?: ConversionReport): { character: Character; conversion: ConversionReport } {
   const loaded = loadCharacter(input);
+  if (patchConversion) loaded.conversion = patchConversion;
   if (loaded.ok) return loaded;
   const n = loaded.problems.length;
   throw badRequest(`invalid character: ${n} problem${n === 1 ? '' : 's'}: ${loaded.problems.map(formatProblem).join('; ')}`, 'validation_error', {
@@ -100,7 +101,9 @@ export async function updateAgentFromCharacter(
   return serialised(async () => {
     await catchUp(ctx);
     const agent = liveAgent(ctx, agentId);
-    const patch = input as Partial<Character>;
+    // A v0.x patch is converted against the stored character (see convertPatch); a whole file as it is.
+    const converted = options.replace ? undefined : convertPatch(agent.character, input as Record<string, unknown>);
+    const patch = (converted?.patch ?? input) as Partial<Character>;
     // Secrets are never shown, so a client that sends back the settings it read must not erase them.
     const settings =
       !options.replace && patch.settings && typeof patch.settings === 'object' && !('secrets' in patch.settings) && agent.character.settings?.secrets
@@ -111,6 +114,7 @@ export async function updateAgentFromCharacter(
       options.replace
         ? patch
         : { ...agent.character, ...patch, ...(settings !== undefined ? { settings } : {}), ...(secrets !== undefined ? { secrets } : {}) },
+      converted?.report,
     );
     assertNameFree(ctx, merged.name, agentId);
     if (sameCharacter(agent.character, merged, ctx.secrets)) return { agent, conversion, changed: false };
