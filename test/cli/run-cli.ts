@@ -43,9 +43,9 @@ export interface RunningServer {
 }
 
 /** Starts `chronicle start` on a free port and resolves once it prints the URL it listens on. */
-export function startServer(env: Record<string, string>, timeoutMs = 60_000): Promise<RunningServer> {
+export function startServer(env: Record<string, string>, timeoutMs = 60_000, args: string[] = []): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'start'], {
+    const child = spawn(process.execPath, [bin, 'start', ...args], {
       cwd: root,
       env: { ...process.env, LOG_LEVEL: 'info', PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
