@@ -1,7 +1,7 @@
 import { ApiError, errorFromResponse } from './errors.ts';
 import { clearSession, loadSession, saveSession, sessionFrom, type Session } from './session.ts';
 import type {
-  Account, ActorNode, Agent, CharacterKnowledgeReport, KnowledgeDocument, KnowledgeHit, LogEvent, Message, Room, TokenPair,
+  Account, ActorNode, Agent, CharacterKnowledgeReport, ConversionReport, KnowledgeDocument, KnowledgeHit, LogEvent, Message, Room, TokenPair,
 } from './types.ts';
 
 type Query = Record<string, string | number | undefined>;
@@ -50,8 +50,11 @@ export class ApiClient {
   me = () => this.call<{ account: Account }>('GET', '/api/v1/accounts/me');
   agents = () => this.call<{ agents: Agent[] }>('GET', '/api/v1/agents').then((r) => r.agents);
   /** The agent, and what became of its character's `knowledge` (absent when it has none). */
-  createAgent = (character: unknown) => this.call<{ agent: Agent; knowledge?: CharacterKnowledgeReport }>('POST', '/api/v1/agents', character);
-  patchAgent = (id: string, patch: unknown) => this.call<{ agent: Agent }>('PATCH', `/api/v1/agents/${enc(id)}`, patch).then((r) => r.agent);
+  /** A character of either ElizaOS generation; `conversion` says how the server read it. */
+  createAgent = (character: unknown) =>
+    this.call<{ agent: Agent; conversion?: ConversionReport; knowledge?: CharacterKnowledgeReport }>('POST', '/api/v1/agents', character);
+  patchAgent = (id: string, patch: unknown) =>
+    this.call<{ agent: Agent; conversion?: ConversionReport; changed?: boolean }>('PATCH', `/api/v1/agents/${enc(id)}`, patch);
   deleteAgent = (id: string) => this.call<void>('DELETE', `/api/v1/agents/${enc(id)}`);
   startAgent = (id: string) => this.call<{ agent: Agent }>('POST', `/api/v1/agents/${enc(id)}/start`).then((r) => r.agent);
   stopAgent = (id: string) => this.call<{ agent: Agent }>('POST', `/api/v1/agents/${enc(id)}/stop`).then((r) => r.agent);

@@ -39,6 +39,15 @@ export interface KnowledgeDocument {
 }
 
 /** What `POST /api/v1/agents` did with the character's `knowledge`. */
+/** How the server read a character: a v0.x one is converted to 1.x, field by field (paths dotted). */
+export interface ConversionReport {
+  generation: 'v0' | 'v1';
+  markers: string[];
+  converted: { path: string; to: string; note?: string }[];
+  dropped: { path: string; reason: string }[];
+  warnings: { path: string; message: string }[];
+}
+
 export interface CharacterKnowledgeReport {
   documents: { id: string; title: string; origin: string; chunks: number; alreadyKnown: boolean }[];
   skipped: { item: string; reason: string }[];

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { describeError } from '../api/errors.ts';
-import type { Agent, CharacterKnowledgeReport } from '../api/types.ts';
+import { ApiError, describeError, type FieldProblem } from '../api/errors.ts';
+import type { Agent, CharacterKnowledgeReport, ConversionReport } from '../api/types.ts';
 import { ErrorText, Notice, ScreenTitle } from './common.tsx';
 import { isOperator, useApp } from './context.ts';
 import { href } from './route.ts';
@@ -12,6 +12,8 @@ export function AgentsScreen() {
   const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
   const [editing, setEditing] = useState<string>();
+  /** How the server read the last character sent (a v0.x file is converted): shown until the next one. */
+  const [conversion, setConversion] = useState<{ agent: string; report: ConversionReport }>();
   const op = isOperator(account);
 
   const reload = () => api.agents().then(setAgents, (e) => setError(describeError(e)));
@@ -33,6 +35,7 @@ export function AgentsScreen() {
       <ScreenTitle>Agents</ScreenTitle>
       <ErrorText error={error} />
       <Notice text={notice} />
+      {conversion && <ConversionDetails agent={conversion.agent} report={conversion.report} />}
       <ul class="cards">
         {agents.map((a) => (
           <li key={a.id} class="card" data-testid="agent">
@@ -62,9 +65,10 @@ export function AgentsScreen() {
                 initial={JSON.stringify(a.character, null, 2)}
                 submitText="Save changes"
                 onSubmit={async (c) => {
-                  await api.patchAgent(a.id, c);
+                  const r = await api.patchAgent(a.id, c);
                   setEditing(undefined);
-                  setNotice(`${a.name} saved`);
+                  setConversion(r.conversion && { agent: r.agent.name, report: r.conversion });
+                  setNotice(r.changed === false ? `${a.name}: nothing changed` : `${a.name} saved`);
                   await reload();
                 }}
               />
@@ -76,11 +80,12 @@ export function AgentsScreen() {
         <section>
           <h2>Create an agent</h2>
           <CharacterForm
-            label="Character JSON (ElizaOS format)"
+            label="Character JSON (ElizaOS 1.x, or a v0.x file: it is converted)"
             initial={SAMPLE}
             submitText="Create agent"
             onSubmit={async (c) => {
-              const { agent, knowledge } = await api.createAgent(c);
+              const { agent, knowledge, conversion: report } = await api.createAgent(c);
+              setConversion(report && { agent: agent.name, report });
               setNotice(`${agent.name} created${knowledge ? describeKnowledge(knowledge) : ''}`);
               await reload();
             }}
@@ -99,18 +104,60 @@ function describeKnowledge(k: CharacterKnowledgeReport): string {
   return `, ${parts.join('; ')}`;
 }
 
+/** What the conversion of a v0.x character did, by field path; nothing for a 1.x character read as it is. */
+function ConversionDetails({ agent, report }: { agent: string; report: ConversionReport }) {
+  if (report.generation === 'v1' && !report.warnings.length) return null;
+  return (
+    <section class="conversion" data-testid="conversion-report" aria-label={`How the character of ${agent} was converted`}>
+      <p>
+        {agent}: read as an ElizaOS v0.x character (because of {report.markers.join(', ')}) and converted to 1.x.
+      </p>
+      <ul>
+        {report.converted.map((c) => (
+          <li key={`c-${c.path}`}>converted <code>{c.path}</code> → <code>{c.to}</code>{c.note ? ` (${c.note})` : ''}</li>
+        ))}
+        {report.dropped.map((d) => (
+          <li key={`d-${d.path}`}>dropped <code>{d.path}</code>: {d.reason}</li>
+        ))}
+        {report.warnings.map((w) => (
+          <li key={`w-${w.path}`} class="warning">warning <code>{w.path}</code>: {w.message}</li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** A refused character's problems, one per field, each with how to fix it. */
+function ProblemList({ problems, id }: { problems: FieldProblem[]; id: string }) {
+  return (
+    <div role="alert" id={id}>
+      <p class="error">The character has {problems.length} problem{problems.length === 1 ? '' : 's'}:</p>
+      <ul class="problems" data-testid="character-problems">
+        {problems.map((p) => (
+          <li key={`${p.path}-${p.message}`}>
+            <code>{p.path}</code>: {p.message}
+            {p.hint ? ` — ${p.hint}` : ''}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 const SAMPLE = JSON.stringify({ name: 'Ada', bio: ['A patient tutor of mathematics.'], system: 'You explain step by step.', topics: ['mathematics'], adjectives: ['patient'] }, null, 2);
 
 /** Paste or upload a character; JSON syntax is checked here, the character itself by the API (its errors shown as they come). */
 function CharacterForm({ label, initial, submitText, onSubmit }: { label: string; initial: string; submitText: string; onSubmit: (c: unknown) => Promise<void> }) {
   const [text, setText] = useState(initial);
   const [error, setError] = useState<string>();
+  const [problems, setProblems] = useState<FieldProblem[]>([]);
   const [busy, setBusy] = useState(false);
   const [id] = useState(() => `char-${Math.random().toString(36).slice(2, 8)}`);
 
   async function submit(e: Event) {
     e.preventDefault();
     setError(undefined);
+    setProblems([]);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -122,7 +169,8 @@ function CharacterForm({ label, initial, submitText, onSubmit }: { label: string
     try {
       await onSubmit(parsed);
     } catch (err) {
-      setError(describeError(err));
+      if (err instanceof ApiError && err.problems.length) setProblems(err.problems);
+      else setError(describeError(err));
     } finally {
       setBusy(false);
     }
@@ -131,7 +179,7 @@ function CharacterForm({ label, initial, submitText, onSubmit }: { label: string
   return (
     <form class="character-form" onSubmit={submit}>
       <label for={id}>{label}</label>
-      <textarea id={id} rows={10} spellcheck={false} value={text} onInput={(e) => setText(e.currentTarget.value)} aria-describedby={error ? `${id}-err` : undefined} />
+      <textarea id={id} rows={10} spellcheck={false} value={text} onInput={(e) => setText(e.currentTarget.value)} aria-describedby={error || problems.length ? `${id}-err` : undefined} />
       <label>Or load a character file (.json)
         <input
           type="file"
@@ -143,6 +191,7 @@ function CharacterForm({ label, initial, submitText, onSubmit }: { label: string
         />
       </label>
       <ErrorText error={error} id={`${id}-err`} />
+      {problems.length > 0 && <ProblemList problems={problems} id={`${id}-err`} />}
       <button type="submit" disabled={busy}>{submitText}</button>
     </form>
   );
