@@ -151,4 +151,17 @@ describe('conversion properties', () => {
       { numRuns: 100 },
     );
   });
+
+  it('any JSON with v0 field names, of any shape, is answered (a character or problems), never a throw', () => {
+    const field = fc.constantFrom('name', 'bio', 'clients', 'modelProvider', 'plugins', 'messageExamples', 'settings', 'people', 'knowledge', 'style', 'lore');
+    const json = fc.dictionary(field, fc.jsonValue({ maxDepth: 4 }));
+    fc.assert(
+      fc.property(json, (j) => {
+        const r = loadCharacter(j, nothingInstalled);
+        expect(r.ok || r.problems.length > 0).toBe(true);
+        if (!r.ok) for (const p of r.problems) expect(p.hint).toBeTruthy();
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

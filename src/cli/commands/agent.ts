@@ -44,6 +44,8 @@ Prints the new agent as JSON on stdout.`,
     if (!loaded.ok) {
       say(`${values.character} is not a valid character:`);
       for (const problem of loaded.problems) say(`  - ${formatProblem(problem)}`);
+      // How far a v0.x file was converted before the problems above (what was dropped, e.g. `clients`).
+      for (const line of loaded.conversion ? describeConversion(loaded.conversion) : []) say(`  ${line}`);
       return 1;
     }
     for (const line of describeConversion(loaded.conversion)) say(line);
