@@ -79,8 +79,9 @@ export function AgentsScreen() {
       {op && (
         <section>
           <h2>Create an agent</h2>
+          <p class="hint">ElizaOS 1.x or v0.x: a v0.x character is converted, and what changed is shown here.</p>
           <CharacterForm
-            label="Character JSON (ElizaOS 1.x, or a v0.x file: it is converted)"
+            label="Character JSON (ElizaOS format)"
             initial={SAMPLE}
             submitText="Create agent"
             onSubmit={async (c) => {
