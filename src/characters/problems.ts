@@ -82,8 +82,21 @@ function unknownKeyHint(where: string, key: string): string {
   return known.length ? `remove it; the fields here are: ${known.join(', ')}` : 'remove it';
 }
 
+/**
+ * A bound on the problems answered, so a 1 MB body of bad array items cannot make a 100 MB answer
+ * (each problem is ~100× its item). No real character comes near it; past it, one last entry counts the rest.
+ */
+export const MAX_PROBLEMS = 1000;
+
 /** Every zod issue as a problem with a hint; an unknown-field issue becomes one problem per field. */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): CharacterProblem[] {
+  const all = allProblems(issues);
+  if (all.length <= MAX_PROBLEMS) return all;
+  const rest = all.length - MAX_PROBLEMS;
+  return [...all.slice(0, MAX_PROBLEMS), { path: '(root)', message: `and ${rest} more problem${rest === 1 ? '' : 's'}`, hint: 'fix the ones above first: the rest are usually of the same kinds' }];
+}
+
+function allProblems(issues: readonly z.core.$ZodIssue[]): CharacterProblem[] {
   const out: CharacterProblem[] = [];
   const seen = new Set<string>();
   const add = (p: CharacterProblem) => {

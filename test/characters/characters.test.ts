@@ -51,6 +51,13 @@ describe('loadCharacter', () => {
     for (const p of problems) expect(p.hint.length).toBeGreaterThan(5);
   });
 
+  it('bounds a flood of problems (a body of bad items) with a count of the rest', () => {
+    const r = loadCharacter({ name: 'F', bio: 'b', adjectives: Array.from({ length: 1500 }, (_, i) => i) });
+    if (r.ok) throw new Error('valid?');
+    expect(r.problems).toHaveLength(1001);
+    expect(r.problems.at(-1)).toMatchObject({ path: '(root)', message: 'and 500 more problems' });
+  });
+
   it('refuses a non-object and bad JSON with one clear problem', () => {
     expect(loadCharacter([])).toMatchObject({ ok: false, problems: [{ path: '(root)', message: 'a character must be a JSON object' }] });
     expect(loadCharacterText('{"name": ')).toMatchObject({ ok: false, problems: [{ path: '(root)', message: expect.stringMatching(/^not valid JSON/) }] });
