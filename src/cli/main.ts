@@ -53,6 +53,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `chronicle … | head` closes stdout early: that is the reader's choice, not a failure of the command.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
