@@ -78,6 +78,23 @@ export const eventSchemas = {
     text: z.string().min(1),
     inReplyTo: id.optional(),
     clientMessageId: z.string().max(200).optional(),
+    /**
+     * What an OpenAI-compatible caller asked for beyond the message (docs/API.md, "OpenAI-compatible
+     * endpoint"): its system message, its earlier turns, and model parameters. The turn reads it from
+     * this event, so replay answers from the same input. Optional: messages from other clients and
+     * older logs have none.
+     */
+    request: z
+      .object({
+        system: z.string().optional(),
+        history: z.array(z.object({ role: z.enum(['user', 'assistant']), content: z.string() })).max(200).optional(),
+        maxTokens: z.number().int().positive().optional(),
+        temperature: z.number().min(0).max(2).optional(),
+        responseFormat: z
+          .object({ type: z.enum(['json_object', 'json_schema']), name: z.string().max(200).optional(), schema: z.record(z.string(), z.unknown()).optional() })
+          .optional(),
+      })
+      .optional(),
   }),
   'message.embedded': z.object({ messageId: id, roomId: id, model: z.string(), vector }),
 

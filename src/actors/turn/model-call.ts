@@ -101,17 +101,22 @@ export async function streamWithRetries(
 }
 
 /** A non-streamed call with the same timeout and cancellation (should-respond, plugin useModel). */
-export async function generateWithTimeout(provider: ModelProvider, params: Omit<GenerateTextParams, 'signal' | 'timeoutMs'>, timeoutMs: number, signal: AbortSignal): Promise<GenerateTextResult> {
+export function generateWithTimeout(provider: ModelProvider, params: Omit<GenerateTextParams, 'signal' | 'timeoutMs'>, timeoutMs: number, signal: AbortSignal): Promise<GenerateTextResult> {
+  return callWithTimeout(provider.name, timeoutMs, signal, (s) => provider.generateText({ ...params, signal: s, timeoutMs }));
+}
+
+/** Any one provider call with a deadline and the turn's cancellation (text, or an object for structured output). */
+export async function callWithTimeout<T>(providerName: string, timeoutMs: number, signal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const onAbort = () => controller.abort(new TurnAbortedError('aborted'));
   signal.addEventListener('abort', onAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
-      provider.generateText({ ...params, signal: controller.signal, timeoutMs }),
+      call(controller.signal),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          const e = new ModelError('timeout', `the model did not answer within ${Math.round(timeoutMs / 1000)} s`, provider.name, true);
+          const e = new ModelError('timeout', `the model did not answer within ${Math.round(timeoutMs / 1000)} s`, providerName, true);
           controller.abort(e);
           reject(e);
         }, timeoutMs);

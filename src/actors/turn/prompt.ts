@@ -1,6 +1,7 @@
 import type { Character } from '../../characters/schema.ts';
 import type { ChatMessage, PromptContext } from '../../models/provider.ts';
 import type { Action } from '../../plugin-host/types.ts';
+import type { CallerRequest } from './caller-request.ts';
 
 /** Output of one provider in this turn, kept for the prompt and (as a hash) for the trace. */
 export interface ProviderOutput {
@@ -40,9 +41,15 @@ export function buildMessages(input: {
   senderName: string;
   text: string;
   xml: boolean;
+  /** An OpenAI-compatible caller's system message (added to the character's) and earlier turns (they replace the room's recent messages). */
+  request?: CallerRequest;
 }): ChatMessage[] {
-  const { character } = input;
-  const providerText = input.providers.filter((p) => p.text.trim()).map((p) => p.text.trim());
+  const { character, request } = input;
+  // The caller's history is the conversation: the room's own recent messages are left out.
+  const providers = request?.history ? input.providers.filter((p) => p.name !== 'RECENT_MESSAGES') : input.providers;
+  const providerText = providers.filter((p) => p.text.trim()).map((p) => p.text.trim());
+  const callerSystem = request?.system?.trim() ? [`# Instructions from the caller\n${request.system.trim()}`] : [];
+  const history = (request?.history ?? []).map((h): ChatMessage => ({ role: h.role, content: h.content }));
   const actions = input.actions.map((a) => `- ${a.name}: ${a.description}`).join('\n');
   const template = character.templates?.messageHandlerTemplate;
   if (template) {
@@ -57,17 +64,19 @@ export function buildMessages(input: {
       providers: providerText.join('\n\n'),
       actions,
       actionNames: input.actions.map((a) => a.name).join(', '),
-      recentMessages: input.providers.find((p) => p.name === 'RECENT_MESSAGES')?.text ?? '',
+      recentMessages: request?.history ? '' : (input.providers.find((p) => p.name === 'RECENT_MESSAGES')?.text ?? ''),
     });
     return [
-      { role: 'system', content: system },
+      { role: 'system', content: [system, ...callerSystem].join('\n\n') },
+      ...history,
       { role: 'user', content: `${input.senderName}: ${input.text}` },
     ];
   }
-  const system = [character.system ?? `You are ${character.name}.`, ...providerText];
+  const system = [character.system ?? `You are ${character.name}.`, ...callerSystem, ...providerText];
   if (input.xml) system.push(`# Available actions\n${actions}`, RESPONSE_INSTRUCTIONS);
   return [
     { role: 'system', content: system.join('\n\n') },
+    ...history,
     { role: 'user', content: `${input.senderName}: ${input.text}` },
   ];
 }
@@ -78,8 +87,9 @@ export function buildPromptContext(input: {
   providers: readonly ProviderOutput[];
   senderName?: string;
   text: string;
+  request?: CallerRequest;
 }): PromptContext {
-  const { character } = input;
+  const { character, request } = input;
   const data = (name: string) => input.providers.find((p) => p.name === name)?.data ?? {};
   const knowledge = (data('KNOWLEDGE').hits as { text: string; title?: string; score: number }[] | undefined) ?? [];
   const facts = (data('FACTS').facts as { text: string }[] | undefined) ?? [];
@@ -102,7 +112,9 @@ export function buildPromptContext(input: {
     knowledge: knowledge.map((k) => ({ text: k.text, title: k.title, score: k.score })),
     memories: [],
     facts: facts.map((f) => f.text),
-    recentMessages: recent.map((m) => ({ author: m.authorName, text: m.text })),
+    recentMessages: request?.history
+      ? request.history.map((h) => ({ author: h.role === 'assistant' ? character.name : (input.senderName ?? 'User'), text: h.content }))
+      : recent.map((m) => ({ author: m.authorName, text: m.text })),
     userText: input.text,
     userName: input.senderName,
   };

@@ -13,6 +13,7 @@ import type { Pending, RoomMode } from '../machines/agent.machine.ts';
 import { parseShouldRespond, shouldRespondByRules } from '../should-respond.ts';
 import { streams, turnIds } from '../streams.ts';
 import type { ActorSettings, EphemeralEvent, ModelSource } from '../types.ts';
+import { callerModelParams, callerRequest, structuredReply } from './caller-request.ts';
 import { asModelError, generateWithTimeout, streamWithRetries, TurnAbortedError, type AttemptRecord } from './model-call.ts';
 import { parseResponse } from './parse-response.ts';
 import { buildMessages, buildPromptContext, shouldRespondMessages, type ProviderOutput } from './prompt.ts';
@@ -118,6 +119,8 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
     return 'skipped';
   }
   const { character, host } = ctx;
+  // An OpenAI-compatible caller's system message, history and parameters (none for other clients).
+  const request = await callerRequest(deps.store, messageId);
   // An agent renamed after it joined is addressed by its current name.
   const participants =
     deps.participants?.(roomId) ??
@@ -212,17 +215,22 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
     let visible = new VisibleTextStream();
     let sent = '';
     let attemptText = '';
-    const result = await streamWithRetries(
+    const xml = !request?.responseFormat && String(characterSetting(character, 'RESPONSE_FORMAT') ?? 'xml') !== 'text';
+    const messages = buildMessages({ character, providers: outputs, actions: host.actions(), senderName, text: message.text, xml, request });
+    const timeoutMs = Number(characterSetting(character, 'MODEL_TIMEOUT_MS')) || deps.settings.modelTimeoutMs;
+    // response_format: the provider's structured output, its JSON as the reply (not streamed).
+    const result = request?.responseFormat ? await structuredReply(provider, { messages, request, timeoutMs, signal, now }, attempts) : await streamWithRetries(
       provider,
       {
         modelType: 'TEXT_LARGE',
-        messages: buildMessages({ character, providers: outputs, actions: host.actions(), senderName, text: message.text, xml: String(characterSetting(character, 'RESPONSE_FORMAT') ?? 'xml') !== 'text' }),
-        context: buildPromptContext({ character, providers: outputs, senderName, text: message.text }),
+        messages,
+        context: buildPromptContext({ character, providers: outputs, senderName, text: message.text, request }),
         ...(typeof characterSetting(character, 'TEXT_LARGE_TEMPERATURE') === 'number' ? { temperature: characterSetting(character, 'TEXT_LARGE_TEMPERATURE') as number } : {}),
+        ...callerModelParams(request),
       },
       {
         attempts: deps.settings.modelAttempts,
-        timeoutMs: Number(characterSetting(character, 'MODEL_TIMEOUT_MS')) || deps.settings.modelTimeoutMs,
+        timeoutMs,
         retryBaseMs: deps.settings.retryBaseMs,
         signal,
         onDelta: (d) => {
@@ -260,7 +268,8 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   }
 
   // ── parse; providers the model asked for (dynamic ones) join the state before actions run ──
-  const parsed = parseResponse(raw);
+  // A JSON answer is the reply as it is, never read as the XML envelope.
+  const parsed = request?.responseFormat ? { actions: ['REPLY'], providers: [], text: raw, structured: false } : parseResponse(raw);
   const missing = parsed.providers.filter((n) => !outputs.some((o) => o.name.toUpperCase() === n.toUpperCase()));
   if (missing.length) {
     const extra = await composeProviders(host, runtime, memory, pluginFailures, missing);

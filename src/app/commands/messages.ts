@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { EventData } from '../../events/catalogue.ts';
 import type { RecordedEvent } from '../../events/envelope.ts';
 import type { MessageView } from '../../projections/read-model.ts';
 import { derivedId, newId } from '../../shared/ids.ts';
@@ -54,7 +55,7 @@ export async function postMessage(
    * read-your-writes). The WebSocket ack passes false: "it is in the log" is what an ack means, and
    * the view then comes from the event itself, without waiting for the projections.
    */
-  options: { messageId?: string; waitForProjection?: boolean } = {},
+  options: { messageId?: string; waitForProjection?: boolean; request?: EventData<'message.posted'>['request'] } = {},
 ): Promise<{ message: MessageView; duplicate: boolean }> {
   const data = parseInput(messageSchema(ctx.settings.maxMessageChars), input);
   // No lookup by clientMessageId first: the id derived from it makes a repeat a duplicate the log
@@ -76,6 +77,7 @@ export async function postMessage(
         authorKind: 'user',
         text: data.text,
         ...(data.clientMessageId !== undefined ? { clientMessageId: data.clientMessageId } : {}),
+        ...(options.request ? { request: options.request } : {}),
       },
       meta: { author: authorOf(caller), correlationId: messageId },
     },

@@ -1,0 +1,54 @@
+import type { EventData } from '../../events/catalogue.ts';
+import type { EventStore } from '../../events/store.ts';
+import { type ChatMessage, type GenerateTextResult, type ModelProvider } from '../../models/provider.ts';
+import { asModelError, callWithTimeout, TurnAbortedError, type AttemptRecord } from './model-call.ts';
+
+/**
+ * What an OpenAI-compatible caller asked for with its message (message.posted `request`): its system
+ * message, its earlier turns, model parameters and a response format. Read from the message's own
+ * event, so a replayed turn sees exactly what the first one saw.
+ */
+export type CallerRequest = NonNullable<EventData<'message.posted'>['request']>;
+
+export async function callerRequest(store: EventStore, messageId: string): Promise<CallerRequest | undefined> {
+  const event = await store.getById(messageId);
+  return event?.type === 'message.posted' ? event.data.request : undefined;
+}
+
+/** The model parameters the caller set (they win over the character's TEXT_LARGE_TEMPERATURE). */
+export function callerModelParams(request: CallerRequest | undefined): { maxTokens?: number; temperature?: number } {
+  return {
+    ...(request?.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
+    ...(request?.temperature !== undefined ? { temperature: request.temperature } : {}),
+  };
+}
+
+/** json_schema answers to the caller's schema; json_object to "any JSON object". */
+function formatSchema(format: NonNullable<CallerRequest['responseFormat']>): Record<string, unknown> {
+  return format.type === 'json_schema' && format.schema ? format.schema : { type: 'object' };
+}
+
+/**
+ * A structured-output turn: the provider's generateObject (native JSON mode where it has one, the
+ * schema instruction and a check against the schema otherwise), its object as the reply text. Not
+ * streamed: a half-written JSON value is of no use to the caller, who gets the whole text at once.
+ */
+export async function structuredReply(
+  provider: ModelProvider,
+  input: { messages: ChatMessage[]; request: CallerRequest; timeoutMs: number; signal: AbortSignal; now: () => number },
+  attempts: AttemptRecord[],
+): Promise<GenerateTextResult> {
+  const { request, signal, timeoutMs } = input;
+  const started = input.now();
+  const schema = formatSchema(request.responseFormat!);
+  try {
+    const r = await callWithTimeout(provider.name, timeoutMs, signal, (s) => provider.generateObject({ modelType: 'OBJECT_LARGE', messages: input.messages, schema, signal: s, timeoutMs }));
+    attempts.push({ provider: provider.name, model: r.model, ok: true, usage: r.usage, latencyMs: Math.max(0, input.now() - started) });
+    return { text: JSON.stringify(r.object), model: r.model, usage: r.usage };
+  } catch (err) {
+    if (err instanceof TurnAbortedError || signal.aborted) throw new TurnAbortedError('aborted');
+    const me = asModelError(err, provider.name);
+    attempts.push({ provider: provider.name, model: provider.modelFor?.('OBJECT_LARGE') ?? 'unknown', ok: false, latencyMs: Math.max(0, input.now() - started), error: `${me.code}: ${me.message}` });
+    throw me;
+  }
+}
