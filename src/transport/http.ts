@@ -16,6 +16,8 @@ export interface RequestInfo {
   query: URLSearchParams;
   authorization: string;
   contentType: string;
+  /** The OpenAI-compatible endpoint's retry key ('' when absent). */
+  idempotencyKey: string;
   contentLength: number | undefined;
   ip: string;
 }
@@ -28,6 +30,7 @@ export function readRequestInfo(res: HttpResponse, req: HttpRequest): RequestInf
     query: new URLSearchParams(req.getQuery() ?? ''),
     authorization: req.getHeader('authorization'),
     contentType: req.getHeader('content-type'),
+    idempotencyKey: req.getHeader('idempotency-key'),
     contentLength: rawLength === '' ? undefined : Number(rawLength),
     ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
   };

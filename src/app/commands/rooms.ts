@@ -97,7 +97,20 @@ export async function removeParticipant(ctx: CommandContext, caller: Caller, roo
  * concurrent first calls converge on one room (the log drops the duplicate events by id).
  */
 export async function ensureDirectRoom(ctx: CommandContext, caller: Caller, agent: AgentView): Promise<RoomView> {
-  const roomId = derivedId('openai-room', caller.accountId, agent.id);
+  return ensureAgentRoom(ctx, caller, agent, derivedId('openai-room', caller.accountId, agent.id), `chat with ${agent.name}`);
+}
+
+/**
+ * A named conversation of the OpenAI-compatible endpoint (chat's `user`, responses' `conversation`):
+ * its own room per (caller, agent, conversation), derived like the direct room; no name → the direct room.
+ */
+export async function ensureConversationRoom(ctx: CommandContext, caller: Caller, agent: AgentView, conversation?: string): Promise<RoomView> {
+  if (conversation === undefined) return ensureDirectRoom(ctx, caller, agent);
+  const roomId = derivedId('openai-conversation', caller.accountId, agent.id, conversation);
+  return ensureAgentRoom(ctx, caller, agent, roomId, `${conversation} with ${agent.name}`);
+}
+
+async function ensureAgentRoom(ctx: CommandContext, caller: Caller, agent: AgentView, roomId: string, name: string): Promise<RoomView> {
   const room = ctx.readModel.roomById(roomId);
   const has = (id: string) => room?.participants.some((p) => p.id === id) ?? false;
   if (room && has(caller.accountId) && has(agent.id)) return room;
@@ -105,7 +118,7 @@ export async function ensureDirectRoom(ctx: CommandContext, caller: Caller, agen
   // Re-joining after a leave needs a fresh event id; a first join uses a derived one.
   const joinId = (pid: string) => (room ? newId() : derivedId(roomId, 'joined', pid));
   const events = [
-    ...(room ? [] : [{ id: derivedId(roomId, 'created'), type: 'room.created' as const, data: { roomId, name: `chat with ${agent.name}`.slice(0, 200), createdBy: caller.accountId }, meta }]),
+    ...(room ? [] : [{ id: derivedId(roomId, 'created'), type: 'room.created' as const, data: { roomId, name: name.slice(0, 200), createdBy: caller.accountId }, meta }]),
     ...(has(caller.accountId) ? [] : [{ id: joinId(caller.accountId), type: 'room.participant_joined' as const, data: { roomId, participantId: caller.accountId, kind: 'user' as const, name: callerName(ctx, caller) }, meta }]),
     ...(has(agent.id) ? [] : [{ id: joinId(agent.id), type: 'room.participant_joined' as const, data: { roomId, participantId: agent.id, kind: 'agent' as const, name: agent.name }, meta }]),
   ];
