@@ -57,6 +57,8 @@ export interface TestServer {
   store: SqliteEventStore;
   server: RunningServer;
   adminPassword: string;
+  /** The fake OpenAI server the real actors' models talk to (actors: 'real'): its `requests` show what the model received. */
+  modelServer?: import('./fake-model-servers.ts').FakeServer;
   close(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ async function realActors(store: SqliteEventStore, readModel: FakeReadModel, set
     ephemeral$: system.ephemeral$,
     graph: () => system.graph(),
     embedder: () => models.embedder(),
+    modelServer: fake,
     stop: async () => {
       await system.stop();
       await models.close();
@@ -134,7 +137,7 @@ export async function startTestServer(
   const readModel = new FakeReadModel();
   readModel.start(store);
   const secrets = new SecretBox('test-data-key-0123456789abcdef0123456789');
-  const actors = options.actors === 'real' ? await realActors(store, readModel, settings, secrets) : { ...fakeActors(store, readModel, options), embedder: undefined };
+  const actors = options.actors === 'real' ? await realActors(store, readModel, settings, secrets) : { ...fakeActors(store, readModel, options), embedder: undefined, modelServer: undefined };
   const chronicle: TransportChronicle = {
     settings,
     logger: silentLogger,
@@ -174,6 +177,7 @@ export async function startTestServer(
     store,
     server,
     adminPassword,
+    modelServer: actors.modelServer,
     async close() {
       await server.close();
       await actors.stop();
