@@ -118,6 +118,7 @@ async function startOnChronicle(overrides: Partial<Settings>, options: ServerOpt
     store: chronicle.store as SqliteEventStore,
     server,
     adminPassword,
+    modelServer: fake,
     async close() {
       await server.close();
       await chronicle.close();
