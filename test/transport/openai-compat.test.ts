@@ -28,11 +28,11 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
     expect(models.data[0]).toMatchObject({ object: 'model', owned_by: 'chronicle' });
   });
 
-  it('chat.completions.create returns the agent’s reply, posted in one room per (caller, agent)', async () => {
+  it('chat.completions.create returns the agent’s reply; without `user`, calls share the caller’s direct room with the agent', async () => {
     const r = await client.chat.completions.create({
       model: 'Echo',
       messages: [
-        { role: 'system', content: 'ignored: the character is the system prompt' },
+        { role: 'system', content: 'joins the character’s prompt (see openai-clients.test.ts)' },
         { role: 'user', content: 'earlier' },
         { role: 'assistant', content: 'earlier answer' },
         { role: 'user', content: 'what is new?' },
@@ -42,7 +42,7 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
     expect(r.model).toBe('Echo');
     expect(r.choices[0].message).toMatchObject({ role: 'assistant', content: expect.stringContaining('what is new?') });
     expect(r.choices[0].finish_reason).toBe('stop');
-    // Only the last user message was posted; a second call (by agent id) lands in the same room.
+    // Only the last user message was posted (the rest rides on it as `request`); a second call (by agent id) lands in the same room.
     await client.chat.completions.create({ model: agentId, messages: [{ role: 'user', content: 'again' }] });
     const api = apiClient(t.url);
     const rooms = (await api.get('/api/v1/rooms', { token })).body.rooms;
