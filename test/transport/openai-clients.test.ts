@@ -104,6 +104,8 @@ describe('chat completions: the conversation the agent sees', () => {
     const fmt = await ask({ response_format: { type: 'yaml' } });
     expect(fmt.status).toBe(400);
     expect(fmt.error.message).toBe("response_format.type: 'yaml' is not supported (text, json_object or json_schema)");
+    const long = await ask({ user: 'never-created' }, [{ role: 'user', content: 'x'.repeat(16_001) }]);
+    expect(long.error.message).toMatch(/^messages: the message must be at most 16000 characters/);
     const image = await ask({}, [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x/y.png' } }] }]);
     expect(image.error.message).toMatch(/only text parts are supported/);
     // tool_choice 'auto' and empty tools ask for nothing and are accepted (clients send them by default).

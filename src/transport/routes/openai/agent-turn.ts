@@ -20,6 +20,12 @@ export function findAgent(server: ServerContext, model: string): AgentView {
   return agent;
 }
 
+/** The message must fit the room's limit: checked before a conversation room is created for it. */
+export function checkMessageLength(server: ServerContext, text: string, where: string): void {
+  const max = server.chronicle.settings.maxMessageChars;
+  if (text.length > max) throw new AppError(400, 'validation_error', `${where}: the message must be at most ${max} characters`);
+}
+
 /** The token usage the agent's turn recorded (reply.traced, written in the same batch as the reply). */
 export async function turnUsage(server: ServerContext, agentId: string, messageId: string): Promise<{ promptTokens: number; completionTokens: number }> {
   const trace = await server.chronicle.store.getById(turnIds.trace(agentId, messageId));

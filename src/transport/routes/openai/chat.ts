@@ -4,7 +4,7 @@ import { parseInput } from '../../../app/commands/validate.ts';
 import { AppError, badRequest } from '../../../app/errors.ts';
 import { stripControl } from '../../sanitize.ts';
 import type { Call } from '../../call.ts';
-import { converse, findAgent, messageIdFor, turnUsage } from './agent-turn.ts';
+import { checkMessageLength, converse, findAgent, messageIdFor, turnUsage } from './agent-turn.ts';
 import { callerRequest, ModelParams, PositiveInt, refuseTools, responseFormatOf } from './request-options.ts';
 
 const ContentPart = z.object({ type: z.string(), text: z.string().optional() }).passthrough();
@@ -69,6 +69,7 @@ export async function chatCompletions(call: Call) {
   if (req.n != null && req.n > 1) throw badRequest('n: only n = 1 is supported (an agent gives one reply per message)');
   const responseFormat = responseFormatOf(req.response_format, 'response_format', 'chat');
   const { system, history, text } = conversationOf(req.messages);
+  checkMessageLength(server, text, 'messages');
   const agent = findAgent(server, req.model);
   if (agent.status !== 'running') throw new AppError(503, 'unavailable', `agent ${agent.name} is stopped`);
   const request = callerRequest({ system, history, maxTokens: req.max_completion_tokens ?? req.max_tokens, temperature: req.temperature, responseFormat });

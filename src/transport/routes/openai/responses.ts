@@ -7,7 +7,7 @@ import type { AgentView } from '../../../projections/read-model.ts';
 import { turnIds } from '../../../actors/streams.ts';
 import { stripControl } from '../../sanitize.ts';
 import type { Call, ServerContext } from '../../call.ts';
-import { converse, findAgent, messageIdFor, turnUsage } from './agent-turn.ts';
+import { checkMessageLength, converse, findAgent, messageIdFor, turnUsage } from './agent-turn.ts';
 import { callerRequest, ModelParams, PositiveInt, refuseTools, responseFormatOf } from './request-options.ts';
 
 /**
@@ -139,6 +139,7 @@ export async function createResponse(call: Call) {
   refuseTools(req);
   const responseFormat = responseFormatOf(req.text?.format, 'text.format', 'responses');
   const { system, history, text } = conversationOf(req);
+  checkMessageLength(server, text, 'input');
   const agent = findAgent(server, req.model);
   if (agent.status !== 'running') throw new AppError(503, 'unavailable', `agent ${agent.name} is stopped`);
   if (req.previous_response_id && req.conversation) throw badRequest('previous_response_id and conversation: give one of them, not both');
