@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/transport-harness.ts';
@@ -78,6 +79,13 @@ describe('chat completions: the conversation the agent sees', () => {
     // The agent's model was asked for that schema (the provider's structured output), not for prose.
     const [sent] = chatRequestsSince(from);
     expect(sent.body.response_format).toMatchObject({ type: 'json_schema', json_schema: { schema } });
+    // The SDK's own structured-output helper parses the answer.
+    const parsed = await client.chat.completions.parse({
+      model: 'Eliza',
+      messages: [{ role: 'user', content: 'and who else?' }],
+      response_format: zodResponseFormat(z.object({ name: z.string(), age: z.number() }), 'person'),
+    });
+    expect(parsed.choices[0].message.parsed).toEqual({ name: 'Ada', age: 36 });
   });
 
   it('response_format json_object gives a JSON object, streamed too', async () => {
