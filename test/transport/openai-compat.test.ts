@@ -89,6 +89,16 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
     expect(err.status).toBe(504);
   });
 
+  it.skipIf(onChronicle)('responses: an agent that never answers → 504, or response.failed at the end of a stream', async () => {
+    const err = await client.responses.create({ model: 'Mute', input: 'hello?' }).catch((e) => e);
+    expect(err.status).toBe(504);
+    const stream = await client.responses.create({ model: 'Mute', input: 'hello again?', stream: true });
+    const events: any[] = [];
+    for await (const e of stream) events.push(e);
+    expect(events[0].type).toBe('response.created');
+    expect(events.at(-1)).toMatchObject({ type: 'response.failed', response: { status: 'failed', error: { code: 'timeout' } } });
+  });
+
   it.skipIf(onChronicle)('shutting down ends a waiting completion with 503 at once instead of holding the process', async () => {
     const local = await startTestServer({}, { silentAgents: ['Mute'], replyTimeoutMs: 60_000 });
     const l = apiClient(local.url);
