@@ -32,6 +32,7 @@ function formatSchema(format: NonNullable<CallerRequest['responseFormat']>): Rec
  * A structured-output turn: the provider's generateObject (native JSON mode where it has one, the
  * schema instruction and a check against the schema otherwise), its object as the reply text. Not
  * streamed: a half-written JSON value is of no use to the caller, who gets the whole text at once.
+ * One attempt here: the registry's providers retry inside (resilient.ts — non-JSON answers included).
  */
 export async function structuredReply(
   provider: ModelProvider,
