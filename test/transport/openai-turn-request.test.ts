@@ -33,7 +33,7 @@ describe('the turn with a caller request', () => {
     const roomId = await h.createRoom('user-1', [agentId]);
     await h.post(roomId, 'user-1', 'something said in the room earlier');
     await h.system.idle();
-    await postWithRequest(roomId, 'and now?', { system: 'Answer in one word.', history: [{ role: 'user', content: 'first' }, { role: 'assistant', content: 'second' }], maxTokens: 7, temperature: 0.1 });
+    const asked = await postWithRequest(roomId, 'and now?', { system: 'Answer in one word.', history: [{ role: 'user', content: 'first' }, { role: 'assistant', content: 'second' }], maxTokens: 7, temperature: 0.1 });
     await h.system.idle();
     const call = model.calls.at(-1)!;
     expect(call).toMatchObject({ maxTokens: 7, temperature: 0.1 });
@@ -41,6 +41,9 @@ describe('the turn with a caller request', () => {
     expect(call.messages[0].content).not.toContain('something said in the room earlier');
     expect(call.messages.slice(1).map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
     expect(call.context?.recentMessages).toEqual([{ author: 'Alice', text: 'first' }, { author: 'Ada', text: 'second' }]);
+    // The trace names what the prompt was built from: not the room's messages the history replaced.
+    const trace = (await h.events('reply.traced')).at(-1)!;
+    expect((trace.data as { sources: { messageIds: string[] } }).sources.messageIds).toEqual([asked]);
     // A message without a request (every other client, every older log) is answered as before.
     await h.post(roomId, 'user-1', 'plain message');
     await h.system.idle();

@@ -355,7 +355,8 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
         usage,
         latencyMs: Math.round(now() - started),
         sources: {
-          messageIds: [messageId, ...ids(data('RECENT_MESSAGES')?.messageIds)],
+          // A caller's history replaced the room's recent messages in the prompt: they were not a source.
+          messageIds: [messageId, ...(request?.history ? [] : ids(data('RECENT_MESSAGES')?.messageIds))],
           knowledgeChunkIds: ids(data('KNOWLEDGE')?.chunkIds),
           factIds: ids(data('FACTS')?.factIds),
         },
