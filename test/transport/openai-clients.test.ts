@@ -246,3 +246,13 @@ describe('embeddings', () => {
     expect((await client.embeddings.create({ model: 'Eliza', input: '' }).catch((e) => e)).status).toBe(400);
   });
 });
+
+describe('the log', () => {
+  it('messages carrying a caller request (schemas, history) verify: hash chain intact, every event decodable', async () => {
+    const withRequest = (await t.store.readAll({ limit: 10_000 })).filter((e) => e.type === 'message.posted' && e.data.request);
+    expect(withRequest.some((e) => (e.data as { request?: { responseFormat?: unknown } }).request?.responseFormat)).toBe(true);
+    const report = await t.store.verify();
+    expect(report.problem).toBeUndefined();
+    expect(report.ok).toBe(true);
+  });
+});
