@@ -1,5 +1,6 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, join, relative, resolve, sep } from 'node:path';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Character } from '../characters/schema.ts';
 import { derivedId, sha256Hex } from '../shared/ids.ts';
 import { extractText, KNOWLEDGE_FILE_TYPES } from './extract-text.ts';
@@ -46,8 +47,9 @@ function namedFile(item: string): string | undefined {
   return !/\s/.test(s) && s.length < 1024 && KNOWLEDGE_FILE_TYPES[extname(s).toLowerCase()] ? s : undefined;
 }
 
-async function isFile(path: string): Promise<boolean> {
-  return stat(path).then((st) => st.isFile(), () => false);
+/** Whether something is there (a file, or a link to one: readDocument decides whether it may be read). */
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(() => true, () => false);
 }
 
 const describe = (item: KnowledgeItem): string => (typeof item === 'string' ? item.slice(0, 80) : 'path' in item ? `{path: ${item.path}}` : `{directory: ${item.directory}}`);
@@ -61,7 +63,7 @@ function titleOf(text: string): string {
 /**
  * The character's knowledge, as ElizaOS reads it: a string is a piece of knowledge text of its own
  * (or a file, see namedFile); `{path}` is a file and `{directory}` every file below a folder (Markdown, text, PDF), both relative to
- * `baseDir` — the character file's folder. Without `baseDir` (a character sent over the API) file items
+ * `baseDir` — the character file's folder, and never outside it (see CharacterFolder). Without `baseDir` (a character sent over the API) file items
  * are skipped: the server does not read its own disk on a client's word.
  */
 export async function resolveCharacterKnowledge(
@@ -70,13 +72,17 @@ export async function resolveCharacterKnowledge(
 ): Promise<{ documents: CharacterDocument[]; skipped: SkippedKnowledge[] }> {
   const documents: CharacterDocument[] = [];
   const skipped: SkippedKnowledge[] = [];
+  const folder = baseDir === undefined ? undefined : { base: resolve(baseDir), real: await realpath(baseDir).catch(() => resolve(baseDir)) };
   for (const [i, item] of (knowledge ?? []).entries()) {
     if (typeof item === 'string') {
       const file = namedFile(item);
-      if (file && baseDir !== undefined && (await isFile(resolve(baseDir, file)))) {
-        const doc = await readDocument(resolve(baseDir, file), file, skipped);
+      const target = file && folder ? resolve(folder.base, file) : undefined;
+      if (file && folder && !isInside(folder.base, target!)) {
+        skipped.push({ item: file, reason: OUTSIDE });
+      } else if (file && folder && (await exists(target!))) {
+        const doc = await readDocument(folder, target!, skipped);
         if (doc) documents.push(doc);
-      } else if (file && baseDir === undefined) {
+      } else if (file && !folder) {
         skipped.push({ item: item.slice(0, 80), reason: `looks like a file name; ${FILES_ONLY_FROM_CLI}` });
       } else if (item.trim()) {
         documents.push({ title: titleOf(item), text: item, origin: `knowledge[${i}]`, fromFile: false });
@@ -85,55 +91,130 @@ export async function resolveCharacterKnowledge(
       }
       continue;
     }
-    if (baseDir === undefined) {
+    if (!folder) {
       skipped.push({ item: describe(item), reason: FILES_ONLY_FROM_CLI });
       continue;
     }
-    const target = resolve(baseDir, 'path' in item ? item.path : item.directory);
-    const files = 'path' in item ? [target] : await listFiles(target, describe(item), skipped);
+    const target = resolve(folder.base, 'path' in item ? item.path : item.directory);
+    if (!isInside(folder.base, target)) {
+      skipped.push({ item: describe(item), reason: OUTSIDE });
+      continue;
+    }
+    const files = 'path' in item ? [target] : await listFiles(folder, target, describe(item), skipped);
     for (const file of files) {
-      const name = relative(baseDir, file) || file;
-      const doc = await readDocument(file, name, skipped);
+      const doc = await readDocument(folder, file, skipped);
       if (doc) documents.push(doc);
     }
   }
   return { documents, skipped };
 }
 
-async function readDocument(file: string, name: string, skipped: SkippedKnowledge[]): Promise<CharacterDocument | undefined> {
+/**
+ * The character file's folder, as written and on its real path (symlinks resolved). Knowledge files
+ * are read only from inside it: a character downloaded from anywhere must not make the command read
+ * `/etc/passwd` or `~/.ssh` into an agent's knowledge — and from there into any user's chat.
+ */
+interface CharacterFolder {
+  base: string;
+  real: string;
+}
+
+const OUTSIDE = "outside the character's folder (knowledge files are read only from the character file's folder and below)";
+
+/** Whether `path` is `dir` itself or below it (both absolute). */
+function isInside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/**
+ * The real path of `target` when it is inside the folder both as written (no `../`, no absolute path
+ * elsewhere) and once every symlink is resolved; otherwise undefined, and `skipped` says why.
+ */
+async function containedPath(folder: CharacterFolder, target: string, name: string, skipped: SkippedKnowledge[]): Promise<string | undefined> {
+  if (!isInside(folder.base, target)) {
+    skipped.push({ item: name, reason: OUTSIDE });
+    return undefined;
+  }
+  let real: string;
+  try {
+    real = await realpath(target);
+  } catch (err) {
+    skipped.push({ item: name, reason: `cannot read: ${(err as Error).message}` });
+    return undefined;
+  }
+  if (!isInside(folder.real, real)) {
+    skipped.push({ item: name, reason: `a symbolic link leading ${OUTSIDE}` });
+    return undefined;
+  }
+  return real;
+}
+
+/** A path for messages and titles: relative to the character's folder, with `/`. */
+const shown = (folder: CharacterFolder, path: string): string => (relative(folder.base, path) || path).split(sep).join('/');
+
+async function readDocument(folder: CharacterFolder, file: string, skipped: SkippedKnowledge[]): Promise<CharacterDocument | undefined> {
+  const name = shown(folder, file);
   const type = KNOWLEDGE_FILE_TYPES[extname(file).toLowerCase()];
   if (!type) {
     skipped.push({ item: name, reason: `unsupported file type (${Object.keys(KNOWLEDGE_FILE_TYPES).join(', ')})` });
     return undefined;
   }
+  const real = await containedPath(folder, file, name, skipped);
+  if (real === undefined) return undefined;
   try {
-    const info = await stat(file);
-    if (!info.isFile()) throw new Error('not a file');
-    if (info.size > MAX_KNOWLEDGE_FILE_BYTES) throw new Error(`larger than ${MAX_KNOWLEDGE_FILE_BYTES / 1024 / 1024} MB`);
-    const text = await extractText(await readFile(file), type);
+    // O_NOFOLLOW: the checked real path is what is opened, not a symlink swapped in since.
+    const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+    let bytes: Buffer;
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw new Error('not a file');
+      if (info.size > MAX_KNOWLEDGE_FILE_BYTES) throw new Error(`larger than ${MAX_KNOWLEDGE_FILE_BYTES / 1024 / 1024} MB`);
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+    const text = await extractText(bytes, type);
     if (!text.trim()) throw new Error('no text in it');
-    return { title: name.split(sep).join('/'), text, origin: name, fromFile: true };
+    return { title: name, text, origin: name, fromFile: true };
   } catch (err) {
     skipped.push({ item: name, reason: `cannot read: ${(err as Error).message}` });
     return undefined;
   }
 }
 
-/** Every file below `dir` (sorted, so the order is the same on every run), at most MAX_KNOWLEDGE_DIRECTORY_FILES. */
-async function listFiles(dir: string, label: string, skipped: SkippedKnowledge[]): Promise<string[]> {
+/**
+ * Every file below `dir` (sorted, so the order is the same on every run), at most
+ * MAX_KNOWLEDGE_DIRECTORY_FILES. A symlinked folder is followed only when it stays inside the
+ * character's folder (each real folder once, so a link to a parent cannot loop); each file is
+ * checked again when it is read.
+ */
+async function listFiles(folder: CharacterFolder, dir: string, label: string, skipped: SkippedKnowledge[]): Promise<string[]> {
+  const realDir = await containedPath(folder, dir, label, skipped);
+  if (realDir === undefined) return [];
   const out: string[] = [];
-  const walk = async (d: string): Promise<void> => {
+  const seen = new Set<string>();
+  const walk = async (d: string, real: string): Promise<void> => {
+    if (seen.has(real)) return;
+    seen.add(real);
     const entries = (await readdir(d, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       if (out.length >= MAX_KNOWLEDGE_DIRECTORY_FILES) return;
       if (e.name.startsWith('.')) continue;
       const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
+      if (e.isDirectory()) await walk(p, join(real, e.name));
       else if (e.isFile()) out.push(p);
+      else if (e.isSymbolicLink()) {
+        const target = await containedPath(folder, p, shown(folder, p), skipped);
+        if (target === undefined) continue;
+        const info = await stat(target);
+        if (info.isDirectory()) await walk(p, target);
+        else if (info.isFile()) out.push(p);
+      }
     }
   };
   try {
-    await walk(dir);
+    await walk(dir, realDir);
   } catch (err) {
     skipped.push({ item: label, reason: `cannot read the directory: ${(err as Error).message}` });
     return [];

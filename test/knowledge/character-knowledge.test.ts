@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -84,5 +84,70 @@ describe('a character’s knowledge', () => {
     expect(ingested).toEqual(['alpha', 'beta']);
     // Another agent with the same text gets its own document.
     expect(characterDocumentId('agent-2', 'alpha')).not.toBe(characterDocumentId('agent-1', 'alpha'));
+  });
+});
+
+describe('a character’s knowledge stays inside the character’s folder', () => {
+  /** `root/character/` (the character's folder) beside `root/outside/` holding a secret. */
+  function tree() {
+    const root = mkdtempSync(join(tmpdir(), 'chronicle-contain-'));
+    const dir = join(root, 'character');
+    const outside = join(root, 'outside');
+    mkdirSync(join(dir, 'docs'), { recursive: true });
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'secret.md'), 'TOP SECRET from outside');
+    writeFileSync(join(dir, 'docs', 'real.md'), '# Real\n\nInside the folder.');
+    return { root, dir, outside };
+  }
+  const texts = (r: { documents: { text: string }[] }) => r.documents.map((d) => d.text).join('\n');
+
+  it('refuses `../` items and absolute paths elsewhere, each reported with the reason', async () => {
+    const { dir, outside } = tree();
+    const r = await resolveCharacterKnowledge(
+      [{ path: '../outside/secret.md' }, { path: join(outside, 'secret.md') }, { path: '/etc/passwd' }, { directory: '..' }, { directory: '/etc' }, '../outside/secret.md', { path: 'docs/real.md' }],
+      dir,
+    );
+    expect(texts(r)).not.toMatch(/TOP SECRET|root:/);
+    expect(r.documents.map((d) => d.origin)).toEqual(['docs/real.md']);
+    expect(r.skipped.map((s) => s.item)).toEqual(['{path: ../outside/secret.md}', `{path: ${join(outside, 'secret.md')}}`, '{path: /etc/passwd}', '{directory: ..}', '{directory: /etc}', '../outside/secret.md']);
+    for (const s of r.skipped) expect(s.reason).toMatch(/outside the character's folder/);
+  });
+
+  it('refuses a symlink to a file outside and a symlinked directory pointing outside, named or met while walking', async () => {
+    const { dir, outside } = tree();
+    symlinkSync(join(outside, 'secret.md'), join(dir, 'docs', 'link.md'));
+    symlinkSync(outside, join(dir, 'docs', 'linked-dir'));
+    symlinkSync('../outside/secret.md', join(dir, 'relative-link.md'));
+    const r = await resolveCharacterKnowledge([{ path: 'docs/link.md' }, { directory: 'docs/linked-dir' }, { path: 'docs/linked-dir/secret.md' }, 'relative-link.md', { directory: 'docs' }], dir);
+    expect(texts(r)).not.toMatch(/TOP SECRET/);
+    expect(r.documents.map((d) => d.origin)).toEqual(['docs/real.md']);
+    expect(r.skipped).toEqual([
+      { item: 'docs/link.md', reason: expect.stringMatching(/symbolic link leading outside the character's folder/) },
+      { item: '{directory: docs/linked-dir}', reason: expect.stringMatching(/symbolic link leading outside/) },
+      { item: 'docs/linked-dir/secret.md', reason: expect.stringMatching(/symbolic link leading outside/) },
+      { item: 'relative-link.md', reason: expect.stringMatching(/symbolic link leading outside/) },
+      // Met while walking docs/: each refused on its own, the real file still read.
+      { item: 'docs/link.md', reason: expect.stringMatching(/symbolic link leading outside/) },
+      { item: 'docs/linked-dir', reason: expect.stringMatching(/symbolic link leading outside/) },
+    ]);
+  });
+
+  it('follows a symlink inside pointing inside (a file, a folder), and a link to its own folder does not loop', async () => {
+    const { dir } = tree();
+    symlinkSync(join(dir, 'docs', 'real.md'), join(dir, 'alias.md'));
+    symlinkSync('docs', join(dir, 'more'));
+    symlinkSync('.', join(dir, 'docs', 'self'));
+    const r = await resolveCharacterKnowledge([{ path: 'alias.md' }, { directory: 'more' }, { directory: 'docs' }], dir);
+    expect(r.skipped).toEqual([]);
+    expect(r.documents.map((d) => d.origin)).toEqual(['alias.md', 'more/real.md', 'docs/real.md']);
+    expect(r.documents[0].text).toContain('Inside the folder.');
+  });
+
+  it('takes the character file’s folder on its real path: a folder reached through a symlink still reads its own files', async () => {
+    const { root, dir } = tree();
+    symlinkSync(dir, join(root, 'via-link'));
+    const r = await resolveCharacterKnowledge([{ path: 'docs/real.md' }, { path: '../outside/secret.md' }], join(root, 'via-link'));
+    expect(r.documents.map((d) => d.origin)).toEqual(['docs/real.md']);
+    expect(r.skipped.map((s) => s.item)).toEqual(['{path: ../outside/secret.md}']);
   });
 });

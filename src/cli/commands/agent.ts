@@ -27,7 +27,9 @@ secrets sealed before they enter the log. Without --url it writes to the log in 
 (stop the server first); with --url it goes through a running server's API as an operator.
 The character's \`knowledge\` becomes the agent's documents: each text item one document, and
 {path} / {directory} items read from disk relative to FILE's folder (Markdown, text, PDF; a
-directory recursively). Progress and anything skipped go to stderr.
+directory recursively) and only from inside it: a \`../\` or absolute path elsewhere, or a symlink
+leading out, is skipped (the same offline and with --url). Progress and anything skipped, with the
+reason, go to stderr.
 Prints the new agent as JSON on stdout.`,
   options: { ...dataDirOption, ...apiOptions, character: { type: 'string' } },
   allowPositionals: true,
