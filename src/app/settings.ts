@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { DEFAULT_DOCUMENT_LIMITS as DOC, type DocumentLimits } from '../knowledge/document-pool.ts';
 
 /** Every setting of API.md, read from the environment (and a `.env` file when present). */
 export interface Settings {
@@ -34,6 +35,8 @@ export interface Settings {
   maxUploadBytes: number;
   /** Hosts (or origins) knowledge may be fetched from by URL; empty: fetching is off. */
   knowledgeUrlAllow: string[];
+  /** What reading one PDF or HTML page may cost (DOCUMENT_* settings). */
+  documents: DocumentLimits;
   rateLimitPerMin: number;
   durability: 'normal' | 'full';
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -106,6 +109,16 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     maxBodyBytes: int('MAX_BODY_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     maxUploadBytes: int('MAX_UPLOAD_BYTES', 32 * 1_048_576, 1024, 512 * 1_048_576),
     knowledgeUrlAllow: (str('KNOWLEDGE_URL_ALLOW') ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    documents: {
+      workers: int('DOCUMENT_WORKERS', DOC.workers, 1, 64),
+      queue: int('DOCUMENT_QUEUE', DOC.queue, 0, 10_000),
+      memoryMb: int('DOCUMENT_MEMORY_MB', DOC.memoryMb, 16, 16_384),
+      maxInflatedMb: int('DOCUMENT_MAX_INFLATED_MB', DOC.maxInflatedMb, 1, 16_384),
+      timeoutMs: int('DOCUMENT_TIMEOUT_S', DOC.timeoutMs / 1000, 1, 3600) * 1000,
+      maxPages: int('DOCUMENT_MAX_PAGES', DOC.maxPages, 1, 1_000_000),
+      maxChars: int('DOCUMENT_MAX_CHARS', DOC.maxChars, 1000, 1_000_000_000),
+      maxHtmlBytes: int('DOCUMENT_MAX_HTML_MB', DOC.maxHtmlBytes / 1_048_576, 1, 1024) * 1_048_576,
+    },
     rateLimitPerMin: int('RATE_LIMIT_PER_MIN', 1200, 0, 10_000_000),
     durability: oneOf('DURABILITY', ['normal', 'full'], 'normal'),
     logLevel: oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], 'info'),

@@ -3,6 +3,7 @@ import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Character } from '../characters/schema.ts';
 import { derivedId, sha256Hex } from '../shared/ids.ts';
+import { documentPool, type DocumentPool } from './document-pool.ts';
 import { extractText, KNOWLEDGE_FILE_TYPES } from './extract-text.ts';
 
 type KnowledgeItem = NonNullable<Character['knowledge']>[number];
@@ -69,6 +70,7 @@ function titleOf(text: string): string {
 export async function resolveCharacterKnowledge(
   knowledge: readonly KnowledgeItem[] | undefined,
   baseDir: string | undefined,
+  pool: DocumentPool = documentPool(),
 ): Promise<{ documents: CharacterDocument[]; skipped: SkippedKnowledge[] }> {
   const documents: CharacterDocument[] = [];
   const skipped: SkippedKnowledge[] = [];
@@ -80,7 +82,7 @@ export async function resolveCharacterKnowledge(
       if (file && folder && !isInside(folder.base, target!)) {
         skipped.push({ item: file, reason: OUTSIDE });
       } else if (file && folder && (await exists(target!))) {
-        const doc = await readDocument(folder, target!, skipped);
+        const doc = await readDocument(folder, target!, skipped, pool);
         if (doc) documents.push(doc);
       } else if (file && !folder) {
         skipped.push({ item: item.slice(0, 80), reason: `looks like a file name; ${FILES_ONLY_FROM_CLI}` });
@@ -102,7 +104,7 @@ export async function resolveCharacterKnowledge(
     }
     const files = 'path' in item ? [target] : await listFiles(folder, target, describe(item), skipped);
     for (const file of files) {
-      const doc = await readDocument(folder, file, skipped);
+      const doc = await readDocument(folder, file, skipped, pool);
       if (doc) documents.push(doc);
     }
   }
@@ -153,7 +155,7 @@ async function containedPath(folder: CharacterFolder, target: string, name: stri
 /** A path for messages and titles: relative to the character's folder, with `/`. */
 const shown = (folder: CharacterFolder, path: string): string => (relative(folder.base, path) || path).split(sep).join('/');
 
-async function readDocument(folder: CharacterFolder, file: string, skipped: SkippedKnowledge[]): Promise<CharacterDocument | undefined> {
+async function readDocument(folder: CharacterFolder, file: string, skipped: SkippedKnowledge[], pool: DocumentPool): Promise<CharacterDocument | undefined> {
   const name = shown(folder, file);
   const type = KNOWLEDGE_FILE_TYPES[extname(file).toLowerCase()];
   if (!type) {
@@ -174,7 +176,7 @@ async function readDocument(folder: CharacterFolder, file: string, skipped: Skip
     } finally {
       await handle.close();
     }
-    const text = await extractText(bytes, type);
+    const text = await extractText(bytes, type, pool);
     if (!text.trim()) throw new Error('no text in it');
     return { title: name, text, origin: name, fromFile: true };
   } catch (err) {

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { documentPool, DocumentRefusedError, type DocumentPool } from './document-pool.ts';
 
 export type KnowledgeContentType = 'text/plain' | 'text/markdown' | 'application/pdf';
 
@@ -14,34 +14,13 @@ export const KNOWLEDGE_FILE_TYPES: Readonly<Record<string, KnowledgeContentType>
 
 /**
  * Plain text of an uploaded document. Markdown is kept as it is (the chunker understands headings);
- * PDF goes through pdfjs-dist's legacy build (the one meant for Node) in a worker thread, page by page,
- * with line breaks where the PDF's text items end a line and a blank line between pages.
+ * PDF is read in a worker of the document pool (document-worker.mjs: pdfjs, page by page, line breaks
+ * where the PDF's text items end a line, a blank line between pages), within the pool's limits.
+ * Rejects with DocumentRefusedError (why) or DocumentPoolBusyError.
  */
-export async function extractText(bytes: Uint8Array, contentType: KnowledgeContentType): Promise<string> {
-  if (contentType === 'application/pdf') return extractPdf(bytes);
-  return new TextDecoder('utf-8', { fatal: false }).decode(bytes).replace(/^\uFEFF/, '');
-}
-
-/** Longest a PDF may take to read; past it the worker is stopped and the upload refused. */
-const PDF_TIMEOUT_MS = 120_000;
-
-/** In a worker thread (pdf-text-worker.mjs), with a memory cap, so a big or hostile PDF cannot stall or sink the server. */
-function extractPdf(bytes: Uint8Array): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // pdfjs transfers (detaches) the buffer it is given: the worker gets a copy, the caller's bytes survive.
-    const worker = new Worker(new URL('./pdf-text-worker.mjs', import.meta.url), { workerData: { bytes: new Uint8Array(bytes) }, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
-    const timer = setTimeout(() => {
-      reject(new Error(`reading the PDF took longer than ${PDF_TIMEOUT_MS / 1000} s`));
-      void worker.terminate();
-    }, PDF_TIMEOUT_MS);
-    const done = () => clearTimeout(timer);
-    worker.once('message', (m: { text?: string; error?: string }) => {
-      done();
-      if (typeof m.text === 'string') resolve(m.text);
-      else reject(new Error(m.error ?? 'the PDF reader gave no text'));
-      void worker.terminate();
-    });
-    worker.once('error', (err) => (done(), reject(err)));
-    worker.once('exit', (code) => (done(), reject(new Error(`the PDF reader stopped (exit code ${code})`))));
-  });
+export async function extractText(bytes: Uint8Array, contentType: KnowledgeContentType, pool: DocumentPool = documentPool()): Promise<string> {
+  if (contentType === 'application/pdf') return pool.read('pdf', bytes);
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes).replace(/^\uFEFF/, '');
+  if (text.length > pool.limits.maxChars) throw new DocumentRefusedError(`extracted text exceeds ${pool.limits.maxChars} characters`);
+  return text;
 }

@@ -1,11 +1,9 @@
 import { extname } from 'node:path';
+import { documentPool, DocumentPoolBusyError, DocumentRefusedError, type DocumentPool } from './document-pool.ts';
 import { extractText, KNOWLEDGE_FILE_TYPES, type KnowledgeContentType } from './extract-text.ts';
-import { htmlToText } from './html-text.ts';
 
-/** The request cannot be served as asked (not allowed, not a document, too big): the client's to fix. */
-export class DocumentRefusedError extends Error {
-  override readonly name = 'DocumentRefusedError';
-}
+/** The request cannot be served as asked (not allowed, not a document, too big, past a reading limit): the client's to fix. */
+export { DocumentRefusedError };
 
 /** The other server failed (status, timeout, connection): maybe worth a retry later. */
 export class DocumentUnavailableError extends Error {
@@ -19,6 +17,8 @@ export interface FetchDocumentOptions {
   timeoutMs?: number;
   /** Redirects followed, each to an allowed URL too. */
   maxRedirects?: number;
+  /** Where PDF and HTML are read (the server's, with its limits). */
+  pool?: DocumentPool;
 }
 
 /**
@@ -40,7 +40,8 @@ export function urlAllowed(url: URL, allow: readonly string[]): boolean {
 
 /**
  * Fetches a document for the knowledge base and returns its text: Markdown and plain text as they are,
- * PDF through extractText, HTML through htmlToText. Size, time and redirects are bounded.
+ * PDF and HTML read in the document pool (document-pool.ts). Size, time and redirects are bounded;
+ * rejects with DocumentRefusedError, DocumentUnavailableError or DocumentPoolBusyError.
  */
 export async function fetchDocument(url: string, options: FetchDocumentOptions): Promise<{ text: string; url: string; contentType: string }> {
   let current: URL;
@@ -75,7 +76,10 @@ export async function fetchDocument(url: string, options: FetchDocumentOptions):
       throw new DocumentRefusedError(`unsupported content type "${contentType || 'none'}" (Markdown, text, PDF or HTML)`);
     }
     const bytes = await readCapped(res, options.maxBytes, deadline);
-    const text = kind === 'text/html' ? htmlToText(new TextDecoder().decode(bytes)) : await extractText(bytes, kind).catch((err: Error) => {
+    // HTML is reduced in the document pool too: a page of tens of MB takes seconds of CPU.
+    const pool = options.pool ?? documentPool();
+    const text = await (kind === 'text/html' ? pool.read('html', bytes) : extractText(bytes, kind, pool)).catch((err: Error) => {
+      if (err instanceof DocumentRefusedError || err instanceof DocumentPoolBusyError) throw err;
       throw new DocumentRefusedError(`cannot read it as ${kind}: ${err.message}`);
     });
     if (!text.trim()) throw new DocumentRefusedError('no text in it');

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DocumentRefusedError, DocumentUnavailableError, fetchDocument, urlAllowed } from '../../src/knowledge/fetch-document.ts';
-import { htmlToText } from '../../src/knowledge/html-text.ts';
+import { htmlToText } from '../../src/knowledge/html-text.mjs';
 import { minimalPdf } from '../support/minimal-pdf.ts';
 
 describe('htmlToText', () => {

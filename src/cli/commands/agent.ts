@@ -10,6 +10,7 @@ import { cliSettings, dataDirOption } from '../settings-from-env.ts';
 import { apiOptions, connectApi } from '../api-client.ts';
 import { addCharacterKnowledge } from '../../app/commands/character-knowledge.ts';
 import { resolveCharacterKnowledge, type SkippedKnowledge } from '../../knowledge/character-knowledge.ts';
+import { documentPool } from '../../knowledge/document-pool.ts';
 
 function reportKnowledge(r: { skipped: SkippedKnowledge[]; failed: { title: string; error: string }[] }): void {
   for (const s of r.skipped) say(`knowledge skipped: ${s.item}: ${s.reason}`);
@@ -53,7 +54,8 @@ Prints the new agent as JSON on stdout.`,
     for (const line of describeConversion(loaded.conversion)) say(line);
 
     // Files first: an unreadable one is reported before anything is written.
-    const knowledge = await resolveCharacterKnowledge(loaded.character.knowledge, dirname(resolve(values.character)));
+    // PDFs are read within the DOCUMENT_* limits of the environment, as the server would.
+    const knowledge = await resolveCharacterKnowledge(loaded.character.knowledge, dirname(resolve(values.character)), documentPool(cliSettings(values).documents));
     const progress = (done: number, total: number, title: string) => say(`knowledge ${done}/${total}: ${title}`);
 
     if (typeof values.url === 'string') {

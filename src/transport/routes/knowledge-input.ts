@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { parseInput } from '../../app/commands/validate.ts';
 import { AppError, badRequest } from '../../app/errors.ts';
 import type { Settings } from '../../app/settings.ts';
+import { documentPool, DocumentPoolBusyError, DocumentRefusedError } from '../../knowledge/document-pool.ts';
 import { extractText, type KnowledgeContentType } from '../../knowledge/extract-text.ts';
-import { DocumentRefusedError, DocumentUnavailableError, fetchDocument } from '../../knowledge/fetch-document.ts';
+import { DocumentUnavailableError, fetchDocument } from '../../knowledge/fetch-document.ts';
 
 /**
  * The three bodies of `POST /api/v1/agents/:id/knowledge` — `{title, text}`, `{title, url}`,
@@ -31,21 +32,27 @@ export function parseKnowledgeBody(body: unknown): z.infer<typeof TextDocument> 
 async function fetchedText(settings: Settings, url: string): Promise<{ text: string; source: 'url'; url: string }> {
   if (settings.knowledgeUrlAllow.length === 0) throw badRequest('url: fetching documents by URL is off on this server (the operator lists allowed hosts in KNOWLEDGE_URL_ALLOW); send {title, text} or {title, file}');
   try {
-    const doc = await fetchDocument(url, { allow: settings.knowledgeUrlAllow, maxBytes: settings.maxUploadBytes });
+    const doc = await fetchDocument(url, { allow: settings.knowledgeUrlAllow, maxBytes: settings.maxUploadBytes, pool: documentPool(settings.documents) });
     return { text: doc.text, source: 'url', url: doc.url };
   } catch (err) {
+    if (err instanceof DocumentPoolBusyError) throw poolBusy(err);
     if (err instanceof DocumentRefusedError) throw badRequest(`url: ${err.message}`);
     if (err instanceof DocumentUnavailableError) throw new AppError(502, 'unavailable', `url: ${err.message}`);
     throw err;
   }
 }
 
+/** Every document worker busy and the queue full: 503 with Retry-After, nothing appended. */
+const poolBusy = (err: DocumentPoolBusyError) => new AppError(503, 'unavailable', err.message, { 'retry-after': String(err.retryAfterS) });
+
 /** The text of an uploaded file, or a 400 saying why there is none (nothing is appended before this). */
-async function uploadedText(file: { contentType: KnowledgeContentType; base64: string }): Promise<string> {
+async function uploadedText(settings: Settings, file: { contentType: KnowledgeContentType; base64: string }): Promise<string> {
   let text: string;
   try {
-    text = await extractText(Buffer.from(file.base64, 'base64'), file.contentType);
+    text = await extractText(Buffer.from(file.base64, 'base64'), file.contentType, documentPool(settings.documents));
   } catch (err) {
+    if (err instanceof DocumentPoolBusyError) throw poolBusy(err);
+    if (err instanceof DocumentRefusedError) throw badRequest(`file: ${err.message}`);
     throw badRequest(`file: cannot read it as ${file.contentType}: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (!text.trim()) throw badRequest(`file: no text in it${file.contentType === 'application/pdf' ? ' (a scanned PDF holds only images; Chronicle does no OCR)' : ''}`);
@@ -57,6 +64,6 @@ export type KnowledgeBody = ReturnType<typeof parseKnowledgeBody>;
 /** The document's text and where it came from. */
 export async function knowledgeText(settings: Settings, input: KnowledgeBody): Promise<{ title: string; text: string; source: 'text' | 'url' | 'file'; url?: string }> {
   if ('url' in input) return { title: input.title, ...(await fetchedText(settings, input.url)) };
-  if ('file' in input) return { title: input.title, text: await uploadedText(input.file), source: 'file' };
+  if ('file' in input) return { title: input.title, text: await uploadedText(settings, input.file), source: 'file' };
   return { title: input.title, text: input.text, source: 'text' };
 }

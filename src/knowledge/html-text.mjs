@@ -1,11 +1,15 @@
+// Plain JavaScript (typed by html-text.d.mts) so the document worker (document-worker.mjs) runs it
+// without the TypeScript loader: a page of tens of MB takes seconds to reduce, off the main thread.
+
 /**
  * The readable text of an HTML page, for chunking and embedding (never for display: nothing here
  * is a sanitizer). Scripts, styles and the head go; headings become Markdown headings (the chunker
  * splits on them), list items "- " lines, block ends line breaks; entities are decoded.
  */
-export function htmlToText(html: string): string {
+/** @param {string} html @returns {string} */
+export function htmlToText(html) {
   let s = dropBlocks(html)
-    .replace(/<h([1-6])\b[^>]*>/gi, (_, n: string) => `\n\n${'#'.repeat(Number(n))} `)
+    .replace(/<h([1-6])\b[^>]*>/gi, (_, n) => `\n\n${'#'.repeat(Number(n))} `)
     .replace(/<\/h[1-6]\s*>/gi, '\n\n')
     .replace(/<li\b[^>]*>/gi, '\n- ')
     .replace(/<(br|hr)\b[^>]*>/gi, '\n')
@@ -26,7 +30,8 @@ const HIDDEN = /<!--|<(script|style|noscript|template|svg|head|iframe|object)\b/
  * Comments and elements whose content is not text, in one pass: a regex with a lazy body would go
  * quadratic on a page full of unclosed tags. An unclosed one drops the rest of the page.
  */
-function dropBlocks(html: string): string {
+/** @param {string} html */
+function dropBlocks(html) {
   let out = '';
   let at = 0;
   const lower = html.toLowerCase();
@@ -42,15 +47,17 @@ function dropBlocks(html: string): string {
   return out + html.slice(at);
 }
 
-const NAMED: Record<string, string> = {
+/** @type {Record<string, string>} */
+const NAMED = {
   amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0', mdash: '—', ndash: '–', hellip: '…',
   lsquo: '‘', rsquo: '’', ldquo: '“', rdquo: '”', laquo: '«', raquo: '»', copy: '©', reg: '®', trade: '™',
   deg: '°', middot: '·', bull: '•', times: '×', euro: '€', pound: '£', eacute: 'é', egrave: 'è', agrave: 'à',
   ccedil: 'ç', uuml: 'ü', ouml: 'ö', auml: 'ä', szlig: 'ß',
 };
 
-function decodeEntities(s: string): string {
-  return s.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, body: string) => {
+/** @param {string} s */
+function decodeEntities(s) {
+  return s.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, body) => {
     if (body[0] === '#') {
       const code = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
       return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
