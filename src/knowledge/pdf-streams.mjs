@@ -14,25 +14,28 @@ function zlibHeader(b) {
 
 /**
  * Inflates `data` while counting, stopping once more than `budget` bytes came out. Resolves to the
- * bytes produced (up to the budget + one chunk) and whether the budget was exceeded. A corrupt
- * stream counts what came out before the damage (pdfjs reads that much too).
+ * size, whether the budget was exceeded, and the output when it is itself a zlib stream (a second
+ * layer to measure; anything else is counted, not kept). A corrupt stream counts what came out
+ * before the damage (pdfjs reads that much too).
  */
 function inflateCounted(data, budget) {
   return new Promise((resolve) => {
     const parts = [];
     let size = 0;
+    let keep;
     let settled = false;
     const inflate = createInflate({ chunkSize: 64 * 1024 });
     const finish = (over) => {
       if (settled) return;
       settled = true;
       inflate.destroy();
-      resolve({ size, over, output: over ? undefined : Buffer.concat(parts) });
+      resolve({ size, over, output: keep && !over ? Buffer.concat(parts) : undefined });
     };
     inflate.on('data', (chunk) => {
+      keep ??= zlibHeader(chunk);
       size += chunk.length;
       if (size > budget) finish(true);
-      else parts.push(chunk);
+      else if (keep) parts.push(chunk);
     });
     inflate.on('end', () => finish(false));
     inflate.on('error', () => finish(false));
@@ -58,7 +61,7 @@ export async function inflatesBeyond(bytes, budget) {
     if (pdf[start] === 0x0a) start++;
     const end = pdf.indexOf(END, start);
     let data = pdf.subarray(start, end < 0 ? pdf.length : end);
-    while (zlibHeader(data)) {
+    while (data && zlibHeader(data)) {
       const r = await inflateCounted(data, left);
       if (r.over) return true;
       left -= r.size;

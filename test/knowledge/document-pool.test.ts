@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DOCUMENT_LIMITS, DocumentPool, DocumentPoolBusyError, DocumentRefusedError, type DocumentLimits } from '../../src/knowledge/document-pool.ts';
+import { extractText } from '../../src/knowledge/extract-text.ts';
+import { minimalPdf } from '../support/minimal-pdf.ts';
+import { bigHtml, flateBomb, pageTreeBomb, selfReferentialPageTree } from './document-bombs.ts';
+
+/**
+ * Reading documents is bounded: hostile PDFs and HTML pages are refused within the pool's limits
+ * (memory, time, pages, text, decompressed size), with the reason; at most `workers` are read at
+ * once; the main thread keeps answering while a big page is reduced. Memory is asserted as growth of
+ * the process's RSS sampled during the read (the bombs cost gigabytes without the limits).
+ */
+const pool = (over: Partial<DocumentLimits> = {}) => new DocumentPool({ ...DEFAULT_DOCUMENT_LIMITS, ...over });
+
+/** Runs `work`, sampling RSS and the pool's load every 10 ms; returns the peak RSS growth in MB and the most running at once. */
+async function watched<T>(p: DocumentPool, work: () => Promise<T>): Promise<{ result: PromiseSettledResult<T>; rssGrowthMb: number; mostRunning: number }> {
+  const before = process.memoryUsage.rss();
+  let peak = before;
+  let mostRunning = 0;
+  const tick = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+    mostRunning = Math.max(mostRunning, p.load.running);
+  }, 10);
+  const [result] = await Promise.allSettled([work()]);
+  clearInterval(tick);
+  return { result, rssGrowthMb: (peak - before) / 1_048_576, mostRunning };
+}
+
+const reason = (r: PromiseSettledResult<unknown>) => (r.status === 'rejected' ? String((r.reason as Error).message) : `resolved: ${String(r.value).slice(0, 60)}`);
+
+describe('PDF bombs are refused within bounds', () => {
+  it('a 2 KB page tree claiming 10^9 pages: "more than N pages"; three at once stay within the pool (2 at a time) and a few hundred MB', async () => {
+    const bomb = pageTreeBomb();
+    expect(bomb.length).toBeLessThan(2048);
+    const p = pool();
+    const w = await watched(p, () => Promise.allSettled([1, 2, 3].map(() => p.read('pdf', bomb))));
+    const results = (w.result as PromiseFulfilledResult<PromiseSettledResult<string>[]>).value;
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(DocumentRefusedError);
+      expect(reason(r)).toBe(`PDF has more than ${DEFAULT_DOCUMENT_LIMITS.maxPages} pages (1000000000)`);
+    }
+    expect(w.mostRunning).toBeLessThanOrEqual(DEFAULT_DOCUMENT_LIMITS.workers);
+    expect(w.rssGrowthMb).toBeLessThan(400);
+    expect(p.load).toEqual({ running: 0, waiting: 0 });
+  });
+
+  it('a page tree listing itself is refused, not walked forever', async () => {
+    await expect(pool().read('pdf', selfReferentialPageTree())).rejects.toThrow(/circular|more than \d+ pages/);
+  });
+
+  it('a 300 KB flate bomb (300 MB inflated) and a 1 KB double-deflated one: "decompress to more than N MB", without inflating them', async () => {
+    const p = pool();
+    for (const layers of [1, 2] as const) {
+      const bomb = await flateBomb(300, layers);
+      expect(bomb.length).toBeLessThan(400 * 1024);
+      const w = await watched(p, () => p.read('pdf', bomb));
+      expect(reason(w.result)).toBe(`PDF streams decompress to more than ${DEFAULT_DOCUMENT_LIMITS.maxInflatedMb} MB`);
+      expect(w.rssGrowthMb).toBeLessThan(150);
+    }
+    // Under the budget, the same construction is an ordinary (blank) page.
+    expect(await p.read('pdf', await flateBomb(2))).toBe('');
+  });
+
+  it('pages and extracted text are capped; a normal PDF still reads', async () => {
+    const pdf = minimalPdf([['First page of the manual.'], ['Second page.'], ['Third page.']]);
+    expect(await extractText(pdf, 'application/pdf', pool())).toBe('First page of the manual.\n\nSecond page.\n\nThird page.');
+    await expect(extractText(pdf, 'application/pdf', pool({ maxPages: 2 }))).rejects.toThrow('PDF has more than 2 pages (3)');
+    await expect(extractText(pdf, 'application/pdf', pool({ maxChars: 20 }))).rejects.toThrow('extracted text exceeds 20 characters');
+    await expect(extractText(new TextEncoder().encode('x'.repeat(30)), 'text/plain', pool({ maxChars: 20 }))).rejects.toThrow('extracted text exceeds 20 characters');
+  });
+});
+
+describe('the pool', () => {
+  it('refuses at once when its workers and its queue are full (busy, with a retry delay), then serves again', async () => {
+    const p = pool({ workers: 1, queue: 1 });
+    const bomb = pageTreeBomb();
+    const w = await watched(p, () => Promise.allSettled([p.read('pdf', bomb), p.read('pdf', bomb), p.read('pdf', bomb)]));
+    const [a, b, c] = (w.result as PromiseFulfilledResult<PromiseSettledResult<string>[]>).value;
+    expect([reason(a), reason(b)]).toEqual([expect.stringMatching(/more than \d+ pages/), expect.stringMatching(/more than \d+ pages/)]);
+    expect((c as PromiseRejectedResult).reason).toBeInstanceOf(DocumentPoolBusyError);
+    expect(reason(c)).toMatch(/reading too many documents at once \(1 at a time, 1 waiting\); retry in \d+ s/);
+    expect(w.mostRunning).toBe(1);
+    expect(await p.read('pdf', minimalPdf([['Back to normal.']]))).toBe('Back to normal.');
+  });
+
+  it('stops a document past its deadline or its memory, with the reason', async () => {
+    const html = bigHtml(24);
+    await expect(pool({ timeoutMs: 200 }).read('html', html)).rejects.toThrow('document took longer than 0.2 s to read');
+    await expect(pool({ memoryMb: 16 }).read('html', html)).rejects.toThrow('document needed more than 16 MB of memory to read');
+    await expect(pool({ maxHtmlBytes: 1_048_576 }).read('html', bigHtml(2))).rejects.toThrow('HTML page larger than 1 MB');
+  });
+});
