@@ -42,7 +42,7 @@ describe('agent create --character: knowledge files stay inside the character’
     const log = readFileSync(join(dataDir, 'events.db'));
     expect(log.includes(Buffer.from('TOP SECRET'))).toBe(false);
     expect(log.includes(Buffer.from('Kettles switch off'))).toBe(true);
-  });
+  }, 60_000);
 
   it('with --url: the same rule, the same report, nothing of them uploaded', async () => {
     const { file, dataDir } = hostileCharacter();
@@ -57,5 +57,5 @@ describe('agent create --character: knowledge files stay inside the character’
     const log = readFileSync(join(dataDir, 'events.db'));
     expect(log.includes(Buffer.from('TOP SECRET'))).toBe(false);
     expect(log.includes(Buffer.from('Kettles switch off'))).toBe(true);
-  });
+  }, 90_000);
 });

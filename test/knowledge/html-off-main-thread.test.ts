@@ -21,7 +21,7 @@ describe('HTML is reduced off the main thread', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  it('a 24 MB page fetched by URL: read in full while a 20 ms timer on the main thread is never held up for a second', async () => {
+  it('a 24 MB page fetched by URL: read in full while the main thread stays mostly idle and a 20 ms timer keeps ticking', async () => {
     // The page's text is 20 M characters: past the default cap, so this pool takes more.
     const opts = { allow: ['127.0.0.1'], maxBytes: 32 * 1_048_576, timeoutMs: 60_000, pool: new DocumentPool({ ...DEFAULT_DOCUMENT_LIMITS, maxChars: 32_000_000 }) };
     let last = Date.now();
@@ -30,6 +30,7 @@ describe('HTML is reduced off the main thread', () => {
       worstGap = Math.max(worstGap, Date.now() - last);
       last = Date.now();
     }, 20);
+    const before = performance.eventLoopUtilization();
     try {
       const doc = await fetchDocument(`${base}/big.html`, opts);
       expect(doc.text.startsWith('Kettles switch off at one hundred degrees & click. Descale them monthly.\n\n')).toBe(true);
@@ -37,8 +38,11 @@ describe('HTML is reduced off the main thread', () => {
     } finally {
       clearInterval(tick);
     }
-    // Reduced on the main thread this page blocks it for seconds (3.4 s in the red-team run).
-    expect(worstGap).toBeLessThan(1_000);
+    // Reduced on the main thread, this page keeps it busy for seconds (3.4 s in the red-team run,
+    // 6-10 s on a loaded 2-core box): utilisation near 1 and one gap as long. The share of time the
+    // main loop is busy does not depend on how loaded the machine is; the gap bound is generous for that.
+    expect(performance.eventLoopUtilization(before).utilization).toBeLessThan(0.5);
+    expect(worstGap).toBeLessThan(3_000);
     expect((await fetchDocument(`${base}/small.html`, opts)).text).toBe('# Small\n\nKettles & owls.');
   });
 
