@@ -52,9 +52,18 @@ const BUSY_RETRY_AFTER_S = 5;
 
 const mb = (bytes: number) => Math.round(bytes / 1_048_576);
 
+/** Worker thread overhead beyond its heap: its isolate, pdfjs' code, stacks. */
+const WORKER_OVERHEAD_MB = 64;
+/** How often the process's RSS is checked while documents are read. */
+const RSS_CHECK_MS = 50;
+
 export class DocumentPool {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
+  /** The workers reading now, each with how to stop it when the process outgrows their allowance. */
+  private readonly reading = new Set<(reason: string) => void>();
+  private rssWatch: NodeJS.Timeout | undefined;
+  private rssBaseline = 0;
 
   constructor(readonly limits: DocumentLimits) {}
 
@@ -107,14 +116,17 @@ export class DocumentPool {
         env: {},
       });
       let settled = false;
+      const stop = (reason: string) => settle(() => reject(new DocumentRefusedError(reason)));
       const settle = (fn: () => void) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        this.unwatch(stop);
         fn();
         void worker.terminate();
       };
-      const timer = setTimeout(() => settle(() => reject(new DocumentRefusedError(`document took longer than ${timeoutMs / 1000} s to read`))), timeoutMs);
+      this.watch(stop);
+      const timer = setTimeout(() => stop(`document took longer than ${timeoutMs / 1000} s to read`), timeoutMs);
       worker.once('message', (m: { text?: string; refused?: string; error?: string }) =>
         settle(() => (typeof m.text === 'string' ? resolve(m.text) : reject(m.refused ? new DocumentRefusedError(m.refused) : new Error(m.error ?? 'no text came back')))),
       );
@@ -123,6 +135,33 @@ export class DocumentPool {
       );
       worker.once('exit', (code) => settle(() => reject(new Error(`the reader stopped (exit code ${code})`))));
     });
+  }
+
+  /**
+   * The safety net for memory off the V8 heap that the decompressed-size check does not see (an LZW
+   * stream, an encrypted PDF's streams): while documents are read, the process's RSS may grow past
+   * where it was when reading began by at most, per worker, its heap + the decompressed budget +
+   * its overhead. Past that every worker reading is stopped (which one grew is not visible from here).
+   */
+  private watch(stop: (reason: string) => void): void {
+    if (this.reading.size === 0) {
+      this.rssBaseline = process.memoryUsage.rss();
+      this.rssWatch = setInterval(() => this.checkRss(), RSS_CHECK_MS);
+      this.rssWatch.unref();
+    }
+    this.reading.add(stop);
+  }
+
+  private unwatch(stop: (reason: string) => void): void {
+    this.reading.delete(stop);
+    if (this.reading.size === 0) clearInterval(this.rssWatch);
+  }
+
+  private checkRss(): void {
+    const perWorkerMb = this.limits.memoryMb + this.limits.maxInflatedMb + WORKER_OVERHEAD_MB;
+    if (process.memoryUsage.rss() <= this.rssBaseline + this.reading.size * perWorkerMb * 1_048_576) return;
+    const reason = `document needed more than ${perWorkerMb} MB of memory to read`;
+    for (const stop of [...this.reading]) stop(reason);
   }
 }
 

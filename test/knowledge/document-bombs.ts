@@ -97,3 +97,47 @@ export function bigHtml(mb: number): Buffer {
   const para = '<p>Kettles switch off at one hundred degrees &amp; click. <b>Descale</b> them monthly.</p>\n';
   return Buffer.from(`<html><body>${para.repeat(Math.ceil((mb * 1_048_576) / para.length))}</body></html>`);
 }
+
+/**
+ * LZW codes (PDF's LZWDecode, EarlyChange 1) for a run of spaces: code 32, then each new code once
+ * (strings of 2, 3, … 3,839 spaces), then the longest code `repeats` times (3,839 bytes per 12 bits).
+ * The code width follows the decoder's own rule, step by step.
+ */
+function lzwSpaces(repeats: number): Buffer {
+  const codes = [32];
+  for (let c = 258; c <= 4095; c++) codes.push(c);
+  for (let i = 0; i < repeats; i++) codes.push(4095);
+  codes.push(257);
+  const out: number[] = [];
+  let acc = 0;
+  let bits = 0;
+  let width = 9;
+  let nextCode = 258;
+  codes.forEach((code, i) => {
+    for (let b = width - 1; b >= 0; b--) {
+      acc = (acc << 1) | ((code >> b) & 1);
+      if (++bits === 8) (out.push(acc), (acc = 0), (bits = 0));
+    }
+    if (i > 0) {
+      nextCode++;
+      const n = nextCode + 1;
+      width = n & (n - 1) ? width : Math.min(Math.floor(Math.log2(n) + 1), 12);
+    }
+  });
+  if (bits) out.push(acc << (8 - bits));
+  return Buffer.from(out);
+}
+
+/**
+ * One page whose content stream is an LZW bomb: about 150 KB decoding to ~`decodedMb` MB. Not zlib,
+ * so the decompressed-size check does not see it: only the pool's memory watch does.
+ */
+export function lzwBomb(decodedMb: number): Buffer {
+  return pdfOf([
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>',
+    { dict: '/Filter /LZWDecode', stream: lzwSpaces(Math.ceil((decodedMb * 1_048_576) / 3839)) },
+    FONT,
+  ]);
+}
