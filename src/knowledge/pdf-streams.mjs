@@ -5,7 +5,6 @@
 import { createInflate } from 'node:zlib';
 
 const STREAM = Buffer.from('stream');
-const END = Buffer.from('endstream');
 
 /** A zlib header (what pdfjs's FlateStream requires): deflate method, and the check bits. */
 function zlibHeader(b) {
@@ -54,21 +53,21 @@ function inflateCounted(data, budget) {
 export async function inflatesBeyond(bytes, budget) {
   const pdf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let left = budget;
+  // Every `stream` keyword, not one stream after another: jumping to the next `endstream` would let
+  // a keyword hidden in a dictionary, or an `endstream` planted in compressed data, hide a stream.
+  // Inflation runs to the end of the file (zlib stops at its own end), not to an `endstream`.
   for (let at = pdf.indexOf(STREAM); at >= 0; at = pdf.indexOf(STREAM, at + STREAM.length)) {
     if (at >= 3 && pdf.toString('latin1', at - 3, at) === 'end') continue;
     let start = at + STREAM.length;
     if (pdf[start] === 0x0d) start++;
     if (pdf[start] === 0x0a) start++;
-    const end = pdf.indexOf(END, start);
-    let data = pdf.subarray(start, end < 0 ? pdf.length : end);
+    let data = pdf.subarray(start);
     while (data && zlibHeader(data)) {
       const r = await inflateCounted(data, left);
       if (r.over) return true;
       left -= r.size;
       data = r.output;
     }
-    if (end < 0) break;
-    at = end + END.length - STREAM.length;
   }
   return false;
 }

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createDeflate, deflateSync } from 'node:zlib';
+import { constants, createDeflate, createDeflateRaw, deflateRawSync, deflateSync } from 'node:zlib';
 
 /**
  * Hostile documents, built in the test (no fixtures): small files that cost a naive reader gigabytes
@@ -62,10 +62,10 @@ export function selfReferentialPageTree(): Buffer {
   ]);
 }
 
-/** zlib of `bytes` spaces, deflated as a stream (the input is never held whole). */
-export async function deflatedSpaces(bytes: number): Promise<Buffer> {
+/** zlib (or raw deflate) of `bytes` spaces, deflated as a stream (the input is never held whole). */
+export async function deflatedSpaces(bytes: number, raw = false): Promise<Buffer> {
   const chunk = Buffer.alloc(1 << 20, 0x20);
-  const deflate = createDeflate({ level: 9 });
+  const deflate = raw ? createDeflateRaw({ level: 9 }) : createDeflate({ level: 9 });
   const out: Buffer[] = [];
   deflate.on('data', (c: Buffer) => out.push(c));
   for (let n = 0; n < bytes; n += chunk.length) if (!deflate.write(chunk)) await once(deflate, 'drain');
@@ -83,13 +83,30 @@ const deflated: Record<number, Buffer> = {};
 export async function flateBomb(inflatedMb: number, layers: 1 | 2 = 1): Promise<Buffer> {
   let stream = (deflated[inflatedMb] ??= await deflatedSpaces(inflatedMb * 1_048_576));
   if (layers === 2) stream = deflateSync(stream, { level: 9 });
+  return onePage(layers === 2 ? '/Filter [/FlateDecode /FlateDecode]' : '/Filter /FlateDecode', stream);
+}
+
+/** A one-page PDF whose content stream is `stream`, with `dict` in its dictionary. */
+function onePage(dict: string, stream: Buffer): Buffer {
   return pdfOf([
     '<< /Type /Catalog /Pages 2 0 R >>',
     '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
     '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>',
-    { dict: layers === 2 ? '/Filter [/FlateDecode /FlateDecode]' : '/Filter /FlateDecode', stream },
+    { dict, stream },
     FONT,
   ]);
+}
+
+/**
+ * Flate bombs dressed to slip past a scan that walks from `stream` to the next `endstream`: a decoy
+ * `/upstream` key in the dictionary, and the bytes `endstream` planted in the compressed data (a
+ * stored block holding them, then the bomb's blocks; pdfjs reads by /Length, not by keyword).
+ */
+export async function disguisedFlateBombs(inflatedMb: number): Promise<{ decoy: Buffer; planted: Buffer }> {
+  const zlibStream = (deflated[inflatedMb] ??= await deflatedSpaces(inflatedMb * 1_048_576));
+  const stored = deflateRawSync(Buffer.from(' endstream endobj '), { level: 0, finishFlush: constants.Z_SYNC_FLUSH });
+  const planted = Buffer.concat([Buffer.from([0x78, 0x01]), stored, await deflatedSpaces(inflatedMb * 1_048_576, true), Buffer.alloc(4)]);
+  return { decoy: onePage('/Filter /FlateDecode /Note /upstream', zlibStream), planted: onePage('/Filter /FlateDecode', planted) };
 }
 
 /** An HTML page of about `mb` MB of paragraphs. */
@@ -133,11 +150,5 @@ function lzwSpaces(repeats: number): Buffer {
  * so the decompressed-size check does not see it: only the pool's memory watch does.
  */
 export function lzwBomb(decodedMb: number): Buffer {
-  return pdfOf([
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>',
-    { dict: '/Filter /LZWDecode', stream: lzwSpaces(Math.ceil((decodedMb * 1_048_576) / 3839)) },
-    FONT,
-  ]);
+  return onePage('/Filter /LZWDecode', lzwSpaces(Math.ceil((decodedMb * 1_048_576) / 3839)));
 }

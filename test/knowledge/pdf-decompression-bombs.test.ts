@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DOCUMENT_LIMITS } from '../../src/knowledge/document-pool.ts';
-import { flateBomb, lzwBomb } from './document-bombs.ts';
+import { disguisedFlateBombs, flateBomb, lzwBomb } from './document-bombs.ts';
 import { pool, reason, watched } from './pool-watch.ts';
 
 /**
@@ -20,6 +20,17 @@ describe('PDF decompression bombs are refused within bounds', () => {
     }
     // Under the budget, the same construction is an ordinary (blank) page.
     expect(await p.read('pdf', await flateBomb(2))).toBe('');
+  });
+
+  it('a flate bomb behind a decoy `stream` keyword or with `endstream` planted in its data is measured all the same', async () => {
+    const { decoy, planted } = await disguisedFlateBombs(300);
+    expect(planted.includes(Buffer.from(' endstream endobj '))).toBe(true);
+    const p = pool();
+    for (const bomb of [decoy, planted]) {
+      const w = await watched(p, () => p.read('pdf', bomb));
+      expect(reason(w.result)).toBe(`PDF streams decompress to more than ${DEFAULT_DOCUMENT_LIMITS.maxInflatedMb} MB`);
+      expect(w.rssGrowthMb).toBeLessThan(150);
+    }
   });
 
   it('a 250 KB LZW bomb (600 MB decoded; not zlib, so unmeasured before reading) is stopped by the pool’s memory watch', async () => {
