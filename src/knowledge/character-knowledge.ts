@@ -165,8 +165,9 @@ async function readDocument(folder: CharacterFolder, file: string, skipped: Skip
   const real = await containedPath(folder, file, name, skipped);
   if (real === undefined) return undefined;
   try {
-    // O_NOFOLLOW: the checked real path is what is opened, not a symlink swapped in since.
-    const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NOFOLLOW: the checked real path is what is opened, not a symlink swapped in since;
+    // O_NONBLOCK: a FIFO named like a document does not hang the command (fstat then refuses it).
+    const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     let bytes: Buffer;
     try {
       const info = await handle.stat();

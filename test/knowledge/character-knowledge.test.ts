@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -141,6 +142,14 @@ describe('a character’s knowledge stays inside the character’s folder', () =
     expect(r.skipped).toEqual([]);
     expect(r.documents.map((d) => d.origin)).toEqual(['alias.md', 'more/real.md', 'docs/real.md']);
     expect(r.documents[0].text).toContain('Inside the folder.');
+  });
+
+  it('refuses a FIFO named like a document instead of waiting on it', async () => {
+    const { dir } = tree();
+    execFileSync('mkfifo', [join(dir, 'docs', 'pipe.md')]);
+    const r = await resolveCharacterKnowledge([{ path: 'docs/pipe.md' }, { path: 'docs/real.md' }], dir);
+    expect(r.documents.map((d) => d.origin)).toEqual(['docs/real.md']);
+    expect(r.skipped).toEqual([{ item: 'docs/pipe.md', reason: 'cannot read: not a file' }]);
   });
 
   it('takes the character file’s folder on its real path: a folder reached through a symlink still reads its own files', async () => {
