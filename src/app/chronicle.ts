@@ -10,7 +10,8 @@ import { startMessageEmbedding } from '../knowledge/message-embedder.ts';
 import { SecretBox } from '../shared/secrets.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import type { Settings } from './settings.ts';
-import { dataPaths, ensureDataDir, readOrCreateKey } from './data-dir.ts';
+import { dataKeyOf, dataPaths, ensureDataDir, readOrCreateKey, secureDataFiles } from './data-dir.ts';
+import { checkLogAtOpen } from './log-check.ts';
 
 /** How long message embedding waits to gather messages into one embeddings request. */
 const MESSAGE_EMBEDDING_GATHER_MS = 25;
@@ -52,7 +53,8 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
   ensureDataDir(settings.dataDir);
   const paths = dataPaths(settings.dataDir);
   const jwtSecret = settings.jwtSecret ?? readOrCreateKey(paths.jwtSecret);
-  const secrets = new SecretBox(readOrCreateKey(paths.dataKey));
+  const secrets = new SecretBox(dataKeyOf(settings, paths));
+  secureDataFiles(paths);
 
   const store = new SqliteEventStore({ path: paths.events, durability: settings.durability });
   const closers: (() => Promise<void>)[] = [() => store.close()];
@@ -67,6 +69,8 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
   };
 
   try {
+    // A broken chain is refused before anything reads or extends it (ALLOW_BROKEN_LOG overrides).
+    await checkLogAtOpen(store, paths, { allowBroken: settings.allowBrokenLog, logger });
     const projections = openProjections({ path: paths.read, store, logger: logger.child({ component: 'projections' }), vectorMemoryBytes: settings.vectorMemoryMb * 1024 * 1024 });
     closers.push(() => projections.close());
     await projections.start();

@@ -26,6 +26,10 @@ export interface Settings {
   localModelThreads?: number;
   jwtSecret?: string;
   adminPassword?: string;
+  /** The content of a data.key file (DATA_KEY); wins over DATA_DIR/data.key. */
+  dataKey?: string;
+  /** Serve a log whose hash chain is broken (ALLOW_BROKEN_LOG / --allow-broken-log); logged loudly. */
+  allowBrokenLog: boolean;
   openRegistration: boolean;
   accessTokenTtlS: number;
   refreshTokenTtlS: number;
@@ -102,6 +106,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     localModelThreads: str('LOCAL_MODEL_THREADS') ? int('LOCAL_MODEL_THREADS', 1, 1, 256) : undefined,
     jwtSecret: str('JWT_SECRET'),
     adminPassword: str('ADMIN_PASSWORD'),
+    dataKey: str('DATA_KEY')?.trim(),
+    allowBrokenLog: bool('ALLOW_BROKEN_LOG', false),
     openRegistration: bool('OPEN_REGISTRATION', true),
     accessTokenTtlS: int('ACCESS_TOKEN_TTL', 900, 1, 86_400 * 30),
     refreshTokenTtlS: int('REFRESH_TOKEN_TTL', 30 * 86_400, 60, 86_400 * 365),

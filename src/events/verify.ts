@@ -24,14 +24,28 @@ export class ChainVerifier {
   private prevHash = GENESIS_HASH;
   private expectedSeq = 1;
   private readonly versions = new Map<string, number>();
+  private readonly resumed: boolean;
   checked = 0;
+
+  /**
+   * `after`: continue a chain already verified up to that seq and hash (a start checks only the tail).
+   * A stream first met in the tail then takes its first version as given; the chain still covers it.
+   */
+  constructor(after?: { seq: number; hash: string }) {
+    this.resumed = after !== undefined && after.seq > 0;
+    if (after && after.seq > 0) {
+      this.prevHash = after.hash;
+      this.expectedSeq = after.seq + 1;
+    }
+  }
 
   /** Undefined when the row continues the chain; otherwise the problem (and the verifier stops advancing). */
   check(row: StoredRow): VerifyProblem | undefined {
     if (row.seq !== this.expectedSeq) {
       return { seq: row.seq, kind: 'seq_gap', detail: `expected seq ${this.expectedSeq}, found ${row.seq}` };
     }
-    const expectedVersion = (this.versions.get(row.stream) ?? 0) + 1;
+    const known = this.versions.get(row.stream);
+    const expectedVersion = known === undefined && this.resumed ? row.version : (known ?? 0) + 1;
     if (row.version !== expectedVersion) {
       return { seq: row.seq, kind: 'version_gap', detail: `stream ${row.stream}: expected version ${expectedVersion}, found ${row.version}` };
     }

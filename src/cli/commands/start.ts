@@ -9,7 +9,7 @@ import { applyCharacterFiles, characterFilesOption, readCharacterFiles } from '.
 export const startCommand: Command = {
   name: 'start',
   summary: 'run the server (REST, WebSocket, web client) with the agents in DATA_DIR',
-  usage: `Usage: chronicle start [--port N] [--host H] [--data-dir DIR] [--character FILE...]
+  usage: `Usage: chronicle start [--port N] [--host H] [--data-dir DIR] [--character FILE...] [--allow-broken-log]
 
 Starts Chronicle on HOST:PORT (default 127.0.0.1:3000) with its data in DATA_DIR (default ./data).
 The first start creates the admin account (ADMIN_PASSWORD, or a generated password printed once)
@@ -18,8 +18,12 @@ and the default agent. Ctrl-C or SIGTERM stops it cleanly.
 list the files after it) creates an agent from each file, or updates the agent of that name to what
 the file says (nothing is appended when nothing changed), starts it, and loads its knowledge (files
 relative to the character file) — then serves them. Every file is checked first: if one is invalid
-nothing is written and the server does not start. No default agent is created beside them.`,
-  options: { ...dataDirOption, port: { type: 'string' }, host: { type: 'string' }, ...characterFilesOption },
+nothing is written and the server does not start. No default agent is created beside them.
+
+At every start the log's hash chain is checked from the position verified at the last start (all of
+it the first time); a broken log is refused, naming the first bad seq (see \`chronicle verify\`).
+--allow-broken-log (or ALLOW_BROKEN_LOG=true) serves it anyway, with an error in the log each start.`,
+  options: { ...dataDirOption, port: { type: 'string' }, host: { type: 'string' }, ...characterFilesOption, 'allow-broken-log': { type: 'boolean' } },
   allowPositionals: true,
   async run({ values, positionals }) {
     const characterFiles = readCharacterFiles(values, positionals);
@@ -27,6 +31,7 @@ nothing is written and the server does not start. No default agent is created be
     let settings = cliSettings(values);
     if (typeof values.port === 'string') settings = { ...settings, port: readSettings({ PORT: values.port }).port };
     if (typeof values.host === 'string') settings = { ...settings, host: values.host };
+    if (values['allow-broken-log'] === true) settings = { ...settings, allowBrokenLog: true };
 
     const chronicle = await openChronicle(settings);
     const log = chronicle.logger;
