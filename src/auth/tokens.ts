@@ -9,14 +9,19 @@ export interface Principal {
   role: Role;
   jti: string;
   exp: number;
+  /** The refresh family the token was issued with (claim `fam`), when it has one. */
+  familyId?: string;
+  /** The account's token version at issue (claim `tv`; 0 when absent): a later bump refuses the token. */
+  tokenVersion: number;
 }
 
 export type VerifyFailure = 'missing' | 'invalid' | 'expired';
 
 /**
  * Access tokens: HS256 JWTs signed with JWT_SECRET's UTF-8 bytes, claims sub, role, iat, exp, jti
- * (API.md "Tokens"). The role is read from the token, so a role change takes effect at the next login
- * or refresh, as the contract says.
+ * (API.md "Tokens"), plus `tv` (the account's token version) and `fam` (the refresh family). The role
+ * is read from the token; a role change bumps the account's token version, so a token with the old
+ * role is refused on its next request (the client refreshes and gets the new role).
  */
 export class TokenService {
   private readonly key: Uint8Array;
@@ -29,9 +34,11 @@ export class TokenService {
     this.key = new TextEncoder().encode(secret);
   }
 
-  async issueAccess(accountId: string, role: Role): Promise<string> {
+  async issueAccess(accountId: string, role: Role, session: { familyId?: string; tokenVersion?: number } = {}): Promise<string> {
     const iat = Math.floor(this.now() / 1000);
-    return new SignJWT({ role })
+    const claims: Record<string, unknown> = { role, tv: session.tokenVersion ?? 0 };
+    if (session.familyId) claims.fam = session.familyId;
+    return new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(accountId)
       .setIssuedAt(iat)
@@ -48,10 +55,12 @@ export class TokenService {
         currentDate: new Date(this.now()),
         requiredClaims: ['sub', 'iat', 'exp', 'jti'],
       });
-      if (typeof payload.sub !== 'string' || !isRole(payload.role) || typeof payload.jti !== 'string') {
+      const tv = payload.tv ?? 0;
+      const fam = payload.fam;
+      if (typeof payload.sub !== 'string' || !isRole(payload.role) || typeof payload.jti !== 'string' || !Number.isSafeInteger(tv) || (fam !== undefined && typeof fam !== 'string')) {
         return { ok: false, reason: 'invalid' };
       }
-      return { ok: true, principal: { accountId: payload.sub, role: payload.role, jti: payload.jti, exp: payload.exp! } };
+      return { ok: true, principal: { accountId: payload.sub, role: payload.role, jti: payload.jti, exp: payload.exp!, tokenVersion: tv as number, familyId: fam } };
     } catch (err) {
       return { ok: false, reason: err instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' };
     }

@@ -36,6 +36,15 @@ export const eventSchemas = {
   'auth.refresh_issued': z.object({ accountId: id, familyId: id, tokenHash: z.string().length(64) }),
   'auth.refresh_used': z.object({ accountId: id, familyId: id, tokenHash: z.string().length(64) }),
   'auth.family_revoked': z.object({ accountId: id, familyId: id, reason: z.string() }),
+  /** A new (sealed) password: `changed` by the account itself (its other sessions end), `reset` by an operator (all end). */
+  'account.password_changed': z.object({
+    accountId: id,
+    passwordHash: encrypted,
+    reason: z.enum(['changed', 'reset']),
+    keepFamilyId: id.optional(),
+  }),
+  /** Sign-out everywhere: every refresh family of the account revoked, every access token refused. */
+  'auth.sessions_revoked': z.object({ accountId: id, reason: z.string() }),
 
   // ── agents ───────────────────────────────────────────────────────────────────────────────────
   'agent.created': z.object({ agentId: id, name: z.string().min(1), character: CharacterSchema }),

@@ -14,6 +14,8 @@ export interface AccountView {
   name: string;
   role: Role;
   createdAt: string;
+  /** Bumped by every event that ends access tokens early (see tables/accounts.ts); absent counts as 0. */
+  tokenVersion?: number;
 }
 
 /** Only for the auth service: the sealed scrypt hash, never returned by any API. */

@@ -11,7 +11,7 @@ import { RecentMessages } from './recent-messages.ts';
 import { ReadCache } from './read-cache.ts';
 import { allProjections } from './tables/index.ts';
 
-interface AccountRow { id: string; username: string; name: string; role: Role; created_at: number; password_hash: string }
+interface AccountRow { id: string; username: string; name: string; role: Role; created_at: number; password_hash: string; token_version: number }
 interface AgentRow { id: string; name: string; status: 'running' | 'stopped'; character: string; created_at: number; deleted: number }
 interface RoomRow { id: string; name: string; created_by: string; created_at: number }
 interface MessageRow {
@@ -261,7 +261,7 @@ export class SqliteReadModel implements ReadModel {
   }
 }
 
-const accountView = (r: AccountRow): AccountView => ({ id: r.id, username: r.username, name: r.name, role: r.role, createdAt: isoTime(r.created_at) });
+const accountView = (r: AccountRow): AccountView => ({ id: r.id, username: r.username, name: r.name, role: r.role, createdAt: isoTime(r.created_at), tokenVersion: r.token_version });
 
 const agentView = (r: AgentRow): AgentView => ({
   id: r.id,

@@ -11,8 +11,14 @@ export async function authenticate(chronicle: TransportChronicle, token: string 
     if (verdict.reason === 'expired') throw new AppError(401, 'token_expired', 'access token expired; refresh it');
     throw unauthorized('access token is invalid');
   }
-  if (!chronicle.readModel.accountById(verdict.principal.accountId)) throw unauthorized('the account of this token does not exist');
-  return { accountId: verdict.principal.accountId, role: verdict.principal.role, expiresAt: verdict.principal.exp * 1000 };
+  const { principal } = verdict;
+  const account = chronicle.readModel.accountById(principal.accountId);
+  if (!account) throw unauthorized('the account of this token does not exist');
+  // Sign-out, a password change or reset, or a role change since it was issued: refused before it expires.
+  if ((account.tokenVersion ?? 0) !== principal.tokenVersion) {
+    throw new AppError(401, 'token_expired', 'access token was revoked (sign-out, password or role change); refresh it or log in again');
+  }
+  return { accountId: principal.accountId, role: principal.role, expiresAt: principal.exp * 1000, familyId: principal.familyId };
 }
 
 export function bearerToken(header: string): string | undefined {

@@ -48,10 +48,10 @@ describe('access token checks', () => {
     expect(r.body.error.code).toBe('token_expired');
   });
 
-  it('the access token is HS256 with sub, role, iat, exp (= iat + ACCESS_TOKEN_TTL) and jti', () => {
+  it('the access token is HS256 with sub, role, iat, exp (= iat + ACCESS_TOKEN_TTL), jti, tv (token version) and fam (refresh family)', () => {
     const [h, p] = alice.accessToken.split('.').slice(0, 2).map((s) => JSON.parse(Buffer.from(s, 'base64url').toString()));
     expect(h.alg).toBe('HS256');
-    expect(p).toEqual({ sub: alice.account.id, role: 'user', iat: expect.any(Number), exp: expect.any(Number), jti: expect.any(String) });
+    expect(p).toEqual({ sub: alice.account.id, role: 'user', iat: expect.any(Number), exp: expect.any(Number), jti: expect.any(String), tv: 0, fam: expect.any(String) });
     expect(p.exp - p.iat).toBe(900);
   });
 });

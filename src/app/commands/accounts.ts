@@ -83,7 +83,38 @@ export async function ensureAdmin(
   }
 }
 
-/** Admin only (the route checks): changes an account's role; effective at its next login or refresh. */
+/**
+ * Sets an account's password (event account.password_changed with the sealed scrypt hash). Every
+ * access token of the account is refused from then on (its token version moves) and every refresh
+ * family is revoked except `keepFamilyId` (the session that changed it, if any).
+ */
+export async function setPassword(
+  ctx: CommandContext,
+  accountId: string,
+  input: { password: unknown; reason: 'changed' | 'reset'; keepFamilyId?: string },
+  by?: Caller,
+): Promise<AccountView> {
+  const password = parseInput(z.object({ password: PasswordSchema }), { password: input.password }).password;
+  if (!ctx.readModel.accountById(accountId)) throw notFound('account');
+  const passwordHash = ctx.secrets.seal(await hashPassword(password));
+  const result = await ctx.store.append(
+    streams.account(accountId),
+    [{ id: newId(), type: 'account.password_changed', data: { accountId, passwordHash, reason: input.reason, ...(input.keepFamilyId ? { keepFamilyId: input.keepFamilyId } : {}) }, meta: { author: by ? authorOf(by) : systemAuthor } }],
+    { expectedVersion: 'stream_exists' },
+  );
+  await ctx.projections.waitFor(result.lastSeq);
+  return ctx.readModel.accountById(accountId)!;
+}
+
+/** Offline recovery (`chronicle admin reset-password`): a new password for `username`, every session ended. */
+export async function resetPassword(ctx: CommandContext, username: string, password: string): Promise<AccountView> {
+  await catchUp(ctx);
+  const account = ctx.readModel.accountById(accountIdFor(username));
+  if (!account) throw notFound(`account "${username}"`);
+  return setPassword(ctx, account.id, { password, reason: 'reset' });
+}
+
+/** Admin only (the route checks): changes an account's role; its access tokens are refused from then on (they refresh into the new role). */
 export async function changeRole(ctx: CommandContext, caller: Caller, accountId: string, input: unknown): Promise<AccountView> {
   const { role } = parseInput(z.object({ role: RoleSchema }), input);
   await catchUp(ctx);

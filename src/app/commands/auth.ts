@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { WrongExpectedVersionError } from '../../events/errors.ts';
-import type { AccountView } from '../../projections/read-model.ts';
+import type { AccountCredentials, AccountView } from '../../projections/read-model.ts';
 import { dummyHash, verifyPassword } from '../../auth/passwords.ts';
 import { hashRefreshToken } from '../../auth/tokens.ts';
+import { LoginThrottle } from '../../auth/login-throttle.ts';
 import { newId } from '../../shared/ids.ts';
-import { forbidden, unauthorized } from '../errors.ts';
-import { createAccount } from './accounts.ts';
-import { catchUp, streams, systemAuthor, tokensOf, type CommandContext } from './context.ts';
+import { AppError, forbidden, notFound, unauthorized } from '../errors.ts';
+import { createAccount, PasswordSchema, setPassword } from './accounts.ts';
+import { authorOf, catchUp, streams, systemAuthor, tokensOf, type Caller, type CommandContext } from './context.ts';
 import { parseInput } from './validate.ts';
 
 export interface Session {
@@ -30,7 +31,7 @@ async function issueSession(ctx: CommandContext, account: AccountView, familyId 
   await ctx.projections.waitFor(result.lastSeq);
   return {
     account,
-    accessToken: await tokens.issueAccess(account.id, account.role),
+    accessToken: await tokens.issueAccess(account.id, account.role, { familyId, tokenVersion: account.tokenVersion }),
     refreshToken: refresh.token,
     expiresIn: tokens.accessTtlS,
   };
@@ -38,21 +39,84 @@ async function issueSession(ctx: CommandContext, account: AccountView, familyId 
 
 const LoginSchema = z.object({ username: z.string().min(1, 'is required').max(64), password: z.string().min(1, 'is required').max(1024) });
 
+const throttles = new WeakMap<object, LoginThrottle>();
+/** One login throttle per context (per running server). */
+function throttleOf(ctx: CommandContext): LoginThrottle {
+  let t = throttles.get(ctx);
+  if (!t) throttles.set(ctx, (t = new LoginThrottle()));
+  return t;
+}
+
+/**
+ * The account if `password` is its password; 401 otherwise, and 429 (with retry-after) while the
+ * account is backing off after repeated failures (see login-throttle.ts). An unknown username costs
+ * as much as a wrong password and backs off the same way.
+ */
+async function checkPassword(ctx: CommandContext, username: string, password: string): Promise<AccountCredentials> {
+  const admission = throttleOf(ctx).admit(username);
+  if (!admission.ok) {
+    throw new AppError(429, 'rate_limited', `too many failed logins for this account; retry in ${admission.retryAfterS} s`, { 'retry-after': String(admission.retryAfterS) });
+  }
+  let creds: AccountCredentials | undefined;
+  try {
+    creds = ctx.readModel.credentialsByUsername(username);
+    let hash = await dummyHash();
+    try {
+      if (creds) hash = ctx.secrets.open(creds.passwordHash);
+    } catch {
+      creds = undefined; // sealed under another data key: nobody can log in with it
+    }
+    if (!(await verifyPassword(password, hash)) || !creds) creds = undefined;
+  } finally {
+    admission.done(creds !== undefined);
+  }
+  if (!creds) throw unauthorized('wrong username or password', 'invalid_credentials');
+  return creds;
+}
+
 export async function login(ctx: CommandContext, input: unknown): Promise<Session> {
   const { username, password } = parseInput(LoginSchema, input);
-  const creds = ctx.readModel.credentialsByUsername(username);
-  if (!creds) {
-    await verifyPassword(password, await dummyHash());
-    throw unauthorized('wrong username or password', 'invalid_credentials');
-  }
-  let hash: string;
-  try {
-    hash = ctx.secrets.open(creds.passwordHash);
-  } catch {
-    throw unauthorized('wrong username or password', 'invalid_credentials');
-  }
-  if (!(await verifyPassword(password, hash))) throw unauthorized('wrong username or password', 'invalid_credentials');
+  const creds = await checkPassword(ctx, username, password);
   return issueSession(ctx, creds.account);
+}
+
+/**
+ * Sign-out: revokes the refresh family of the caller's session, or with `all` every family of the
+ * account. Either moves the account's token version, so the access tokens already out are refused at
+ * once (other sessions of the account refresh into a new one; the signed-out one cannot).
+ */
+export async function logout(ctx: CommandContext, caller: Caller, options: { all?: boolean } = {}): Promise<void> {
+  const meta = { author: authorOf(caller) };
+  const event =
+    options.all || !caller.familyId
+      ? { id: newId(), type: 'auth.sessions_revoked' as const, data: { accountId: caller.accountId, reason: 'signed out everywhere' }, meta }
+      : { id: newId(), type: 'auth.family_revoked' as const, data: { accountId: caller.accountId, familyId: caller.familyId, reason: 'signed out' }, meta };
+  const result = await ctx.store.append(streams.account(caller.accountId), [event]);
+  await ctx.projections.waitFor(result.lastSeq);
+}
+
+const PasswordChangeSchema = z.object({ current: z.string().min(1, 'is required').max(1024), next: PasswordSchema });
+
+/**
+ * The caller changes its own password, proving the current one (throttled like a login). Its other
+ * sessions end (their refresh families are revoked); this one goes on with the access token returned.
+ */
+export async function changePassword(ctx: CommandContext, caller: Caller, input: unknown): Promise<{ accessToken: string; expiresIn: number }> {
+  const { current, next } = parseInput(PasswordChangeSchema, input);
+  const account = ctx.readModel.accountById(caller.accountId);
+  if (!account) throw notFound('account');
+  try {
+    await checkPassword(ctx, account.username, current);
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'invalid_credentials') throw forbidden('the current password is wrong', 'invalid_credentials');
+    throw err;
+  }
+  const updated = await setPassword(ctx, account.id, { password: next, reason: 'changed', keepFamilyId: caller.familyId }, caller);
+  const tokens = tokensOf(ctx);
+  return {
+    accessToken: await tokens.issueAccess(updated.id, updated.role, { familyId: caller.familyId, tokenVersion: updated.tokenVersion }),
+    expiresIn: tokens.accessTtlS,
+  };
 }
 
 /** Open registration (OPEN_REGISTRATION): always role `user`. */

@@ -24,6 +24,8 @@ export interface Caller {
   role: Role;
   /** When the access token this caller presented expires (ms since the epoch); a socket closes then. */
   expiresAt?: number;
+  /** The refresh family of the caller's session (from the access token), which sign-out revokes. */
+  familyId?: string;
 }
 
 export const authorOf = (caller: Caller): Author => ({ kind: 'user', id: caller.accountId });

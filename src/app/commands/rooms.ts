@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AgentView, RoomView } from '../../projections/read-model.ts';
 import { hasRole } from '../../auth/roles.ts';
 import { derivedId, newId } from '../../shared/ids.ts';
-import { notFound } from '../errors.ts';
+import { forbidden, notFound } from '../errors.ts';
 import { liveAgent } from './agents.ts';
 import { authorOf, catchUp, streams, type Caller, type CommandContext } from './context.ts';
 import { parseInput } from './validate.ts';
@@ -26,6 +26,14 @@ export async function accessibleRoom(ctx: CommandContext, caller: Caller, roomId
 
 function isMemberOrElevated(ctx: CommandContext, caller: Caller, roomId: string): boolean {
   return hasRole(caller.role, 'operator') || ctx.readModel.isMember(roomId, caller.accountId);
+}
+
+/**
+ * A room's owner is the account that created it (room.created's createdBy). The owner — or an admin —
+ * adds accounts and removes other participants; any member may add an agent, post, read, and leave.
+ */
+function mayManage(caller: Caller, room: RoomView): boolean {
+  return caller.accountId === room.createdBy || hasRole(caller.role, 'admin');
 }
 
 function callerName(ctx: CommandContext, caller: Caller): string {
@@ -62,7 +70,10 @@ const ParticipantSchema = z
   .object({ accountId: IdSchema.optional(), agentId: IdSchema.optional() })
   .refine((v) => (v.accountId === undefined) !== (v.agentId === undefined), 'give exactly one of accountId or agentId');
 
-/** Adds an account or an agent to a room the caller reaches (unknown id → 404; already in → unchanged). */
+/**
+ * Adds an agent (any member) or an account (the owner or an admin) to a room the caller reaches
+ * (unknown id → 404; already in → unchanged).
+ */
 export async function addParticipant(ctx: CommandContext, caller: Caller, roomId: string, input: unknown): Promise<RoomView> {
   const data = parseInput(ParticipantSchema, input);
   const room = await accessibleRoom(ctx, caller, roomId);
@@ -71,6 +82,7 @@ export async function addParticipant(ctx: CommandContext, caller: Caller, roomId
     const agent = liveAgent(ctx, data.agentId);
     participant = { id: agent.id, kind: 'agent', name: agent.name };
   } else {
+    if (!mayManage(caller, room)) throw forbidden("only the room's owner or an admin may add accounts to it");
     const account = ctx.readModel.accountById(data.accountId!);
     if (!account) throw notFound('account');
     participant = { id: account.id, kind: 'user', name: account.name || account.username };
@@ -83,9 +95,13 @@ export async function addParticipant(ctx: CommandContext, caller: Caller, roomId
   return ctx.readModel.roomById(roomId)!;
 }
 
+/** Removes a participant: the caller itself (leaving) always; anyone else only as the owner or an admin. */
 export async function removeParticipant(ctx: CommandContext, caller: Caller, roomId: string, participantId: string): Promise<void> {
   const room = await accessibleRoom(ctx, caller, roomId);
   if (!room.participants.some((p) => p.id === participantId)) throw notFound('participant');
+  if (participantId !== caller.accountId && !mayManage(caller, room)) {
+    throw forbidden("only the room's owner or an admin may remove other participants; a member may remove only itself (leave)");
+  }
   const result = await ctx.store.append(streams.room(roomId), [
     { id: newId(), type: 'room.participant_left', data: { roomId, participantId }, meta: { author: authorOf(caller) } },
   ]);

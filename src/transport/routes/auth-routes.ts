@@ -1,6 +1,6 @@
 import { changeRole, createAccount } from '../../app/commands/accounts.ts';
-import { login, refresh, register } from '../../app/commands/auth.ts';
-import { notFound } from '../../app/errors.ts';
+import { changePassword, login, logout, refresh, register } from '../../app/commands/auth.ts';
+import { badRequest, notFound } from '../../app/errors.ts';
 import { accountOut, type AppRouter } from '../call.ts';
 
 export function authRoutes(router: AppRouter): void {
@@ -17,6 +17,17 @@ export function authRoutes(router: AppRouter): void {
       const session = await refresh(server.chronicle, body);
       return { status: 200, body: { ...session, account: accountOut(session.account) } };
     })
+    // Sign-out takes no body; ?all=true signs out every session of the account.
+    .add('POST', '/api/v1/auth/logout', { access: 'user' }, async ({ server, caller, info }) => {
+      const all = info.query.get('all');
+      if (all !== null && all !== 'true' && all !== 'false') throw badRequest('all must be true or false');
+      await logout(server.chronicle, caller, { all: all === 'true' });
+      return { status: 204 };
+    })
+    .add('POST', '/api/v1/auth/password', { access: 'user', body: true }, async ({ server, caller, body }) => ({
+      status: 200,
+      body: await changePassword(server.chronicle, caller, body),
+    }))
     .add('GET', '/api/v1/accounts/me', { access: 'user' }, async ({ server, caller }) => {
       const account = server.chronicle.readModel.accountById(caller.accountId);
       if (!account) throw notFound('account');
