@@ -8,8 +8,9 @@ import { agentCommand } from './commands/agent.ts';
 import { chatCommand } from './commands/chat.ts';
 import { knowledgeCommand } from './commands/knowledge.ts';
 import { characterCommand } from './commands/character.ts';
+import { adminCommand } from './commands/admin.ts';
 
-const commands: Command[] = [startCommand, replayCommand, verifyCommand, eventsCommand, inspectCommand, agentCommand, knowledgeCommand, chatCommand, characterCommand];
+const commands: Command[] = [startCommand, replayCommand, verifyCommand, eventsCommand, inspectCommand, agentCommand, knowledgeCommand, chatCommand, characterCommand, adminCommand];
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
