@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { SqliteEventStore } from '../../events/sqlite/sqlite-event-store.ts';
 import { openProjections } from '../../projections/index.ts';
-import { dataPaths } from '../../app/data-dir.ts';
+import { dataPaths, secureDataFiles } from '../../app/data-dir.ts';
 import { type Command, say } from '../command.ts';
 import { cliSettings, dataDirOption } from '../settings-from-env.ts';
 import { progressPrinter } from '../progress.ts';
@@ -23,6 +23,7 @@ Run it with the server stopped.`,
     const settings = cliSettings(values);
     const paths = dataPaths(settings.dataDir);
     if (!existsSync(paths.events)) throw new Error(`no event log at ${paths.events}`);
+    secureDataFiles(paths); // read.db created owner-only, like the log
     const store = new SqliteEventStore({ path: paths.events });
     const projections = openProjections({ path: paths.read, store });
     const progress = progressPrinter(values.verify ? 'verify rebuild' : 'rebuild');

@@ -34,7 +34,10 @@ export class ApiClient {
     return this.adopt(pair, persistent);
   }
 
-  signOut(): void {
+  /** Forgets the session; `revoke` (the Sign out button) also ends it on the server so its refresh token dies. */
+  signOut(revoke = false): void {
+    const token = this.session?.accessToken;
+    if (revoke && token) void this.send('POST', '/api/v1/auth/logout', undefined, token).catch(() => undefined);
     this.session = undefined;
     clearSession();
     this.onSessionChange(undefined);

@@ -73,7 +73,7 @@ function Shell({ api, session }: { api: ApiClient; session: Session }) {
         </span>
         <span class="who">
           {account.name || account.username} <small>({account.role})</small>
-          <button type="button" class="link" onClick={() => api.signOut()}>Sign out</button>
+          <button type="button" class="link" onClick={() => api.signOut(true)}>Sign out</button>
         </span>
       </header>
       <main id="main">{screen}</main>
