@@ -66,7 +66,7 @@ describe('backup and restore through the CLI', () => {
     expect(r.stderr).toContain(dataPaths(source).dataKey);
     expect(r.stderr).toMatch(/without it nobody can log in/);
     expect(readFileSync(exportFile, 'utf8')).toContain('enc:v1:');
-  });
+  }, 120_000);
 
   it('import refuses a target without the source key, and one with another key, writing nothing', async () => {
     const bare = tempDir();
@@ -81,7 +81,7 @@ describe('backup and restore through the CLI', () => {
     expect(wrongKey.code).toBe(1);
     expect(wrongKey.stderr).toMatch(/cannot be opened with .*data\.key/);
     expect(await eventCount(other)).toBe(0);
-  });
+  }, 120_000);
 
   it('with data.key copied along (or DATA_KEY set) the restored log lets its users log in', async () => {
     const copied = tempDir();
@@ -96,7 +96,7 @@ describe('backup and restore through the CLI', () => {
     expect(e.code, e.stderr).toBe(0);
     expect(existsSync(dataPaths(viaEnv).dataKey)).toBe(false);
     expect(await canLogIn(viaEnv, 'admin', 'admin-password-1', { DATA_KEY: key })).toBe(true);
-  });
+  }, 120_000);
 
   it('--without-key imports anyway, saying so', async () => {
     const forced = tempDir();
@@ -104,7 +104,7 @@ describe('backup and restore through the CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/--without-key/);
     expect(await eventCount(forced)).toBe(await eventCount(source));
-  });
+  }, 120_000);
 });
 
 describe('chronicle admin reset-password', () => {
@@ -119,14 +119,14 @@ describe('chronicle admin reset-password', () => {
     expect(fresh.length).toBeGreaterThanOrEqual(12);
     expect(await canLogIn(dir, 'admin', fresh)).toBe(true);
     expect(await canLogIn(dir, 'admin', 'admin-password-1')).toBe(false);
-  });
+  }, 120_000);
 
   it('--password-stdin takes the new password from stdin; a short one is refused', async () => {
     const dir = tempDir();
     const c = await open(dir, { ADMIN_PASSWORD: 'admin-password-1' });
     await bootstrap(c);
     await c.close();
-    const ok = await runCli(['admin', 'reset-password', '--user', 'admin', '--password-stdin'], { DATA_DIR: dir }, 'chosen-password-9\n');
+    const ok = await runCli(['admin', 'reset-password', 'admin', '--password-stdin'], { DATA_DIR: dir }, 'chosen-password-9\n');
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toBe('');
     expect(await canLogIn(dir, 'admin', 'chosen-password-9')).toBe(true);
@@ -135,5 +135,5 @@ describe('chronicle admin reset-password', () => {
     expect(short.code).toBe(1);
     expect(short.stderr).toMatch(/at least 8 characters/);
     expect(await canLogIn(dir, 'admin', 'chosen-password-9')).toBe(true);
-  });
+  }, 120_000);
 });

@@ -80,43 +80,56 @@ export async function login(ctx: CommandContext, input: unknown): Promise<Sessio
   return issueSession(ctx, creds.account);
 }
 
+const LogoutSchema = z.object({ refreshToken: z.string().min(1, 'is required').max(512).optional(), all: z.boolean().optional() });
+
 /**
- * Sign-out: revokes the refresh family of the caller's session, or with `all` every family of the
+ * Sign-out (API.md: `{refreshToken}` → 204): revokes the refresh family of that token — or, with no
+ * token, of the caller's session (its access token's `fam`) — or with `all: true` every family of the
  * account. Either moves the account's token version, so the access tokens already out are refused at
  * once (other sessions of the account refresh into a new one; the signed-out one cannot).
  */
-export async function logout(ctx: CommandContext, caller: Caller, options: { all?: boolean } = {}): Promise<void> {
-  const meta = { author: authorOf(caller) };
+export async function logout(ctx: CommandContext, input: unknown, caller?: Caller): Promise<void> {
+  const { refreshToken, all } = parseInput(LogoutSchema, input ?? {});
+  let accountId: string;
+  let familyId: string | undefined;
+  if (refreshToken !== undefined) {
+    await catchUp(ctx);
+    const view = ctx.readModel.refreshToken(hashRefreshToken(refreshToken));
+    if (!view) throw unauthorized('unknown refresh token');
+    if (view.familyRevoked && !all) return; // already signed out: nothing to add
+    ({ accountId, familyId } = view);
+  } else if (caller) {
+    ({ accountId, familyId } = caller);
+  } else {
+    throw unauthorized('give {refreshToken}, or sign out with authorization: Bearer <accessToken>');
+  }
+  const meta = { author: caller ? authorOf(caller) : { kind: 'user' as const, id: accountId } };
   const event =
-    options.all || !caller.familyId
-      ? { id: newId(), type: 'auth.sessions_revoked' as const, data: { accountId: caller.accountId, reason: 'signed out everywhere' }, meta }
-      : { id: newId(), type: 'auth.family_revoked' as const, data: { accountId: caller.accountId, familyId: caller.familyId, reason: 'signed out' }, meta };
-  const result = await ctx.store.append(streams.account(caller.accountId), [event]);
+    all || !familyId
+      ? { id: newId(), type: 'auth.sessions_revoked' as const, data: { accountId, reason: 'signed out everywhere' }, meta }
+      : { id: newId(), type: 'auth.family_revoked' as const, data: { accountId, familyId, reason: 'signed out' }, meta };
+  const result = await ctx.store.append(streams.account(accountId), [event]);
   await ctx.projections.waitFor(result.lastSeq);
 }
 
-const PasswordChangeSchema = z.object({ current: z.string().min(1, 'is required').max(1024), next: PasswordSchema });
+const PasswordChangeSchema = z.object({ currentPassword: z.string().min(1, 'is required').max(1024), newPassword: PasswordSchema });
 
 /**
- * The caller changes its own password, proving the current one (throttled like a login). Its other
- * sessions end (their refresh families are revoked); this one goes on with the access token returned.
+ * The caller changes its own password (API.md: `{currentPassword, newPassword}` → 204), proving the
+ * current one (throttled like a login). Every access token of the account is refused from then on and
+ * every other session ends; the caller's own session goes on through its refresh token.
  */
-export async function changePassword(ctx: CommandContext, caller: Caller, input: unknown): Promise<{ accessToken: string; expiresIn: number }> {
-  const { current, next } = parseInput(PasswordChangeSchema, input);
+export async function changePassword(ctx: CommandContext, caller: Caller, input: unknown): Promise<void> {
+  const { currentPassword, newPassword } = parseInput(PasswordChangeSchema, input);
   const account = ctx.readModel.accountById(caller.accountId);
   if (!account) throw notFound('account');
   try {
-    await checkPassword(ctx, account.username, current);
+    await checkPassword(ctx, account.username, currentPassword);
   } catch (err) {
     if (err instanceof AppError && err.code === 'invalid_credentials') throw forbidden('the current password is wrong', 'invalid_credentials');
     throw err;
   }
-  const updated = await setPassword(ctx, account.id, { password: next, reason: 'changed', keepFamilyId: caller.familyId }, caller);
-  const tokens = tokensOf(ctx);
-  return {
-    accessToken: await tokens.issueAccess(updated.id, updated.role, { familyId: caller.familyId, tokenVersion: updated.tokenVersion }),
-    expiresIn: tokens.accessTtlS,
-  };
+  await setPassword(ctx, account.id, { password: newPassword, reason: 'changed', keepFamilyId: caller.familyId }, caller);
 }
 
 /** Open registration (OPEN_REGISTRATION): always role `user`. */

@@ -13,8 +13,9 @@ async function readStdin(): Promise<string> {
 
 export const adminCommand: Command = {
   name: 'admin',
-  summary: 'offline account recovery: reset-password --user NAME (server stopped)',
-  usage: `Usage: chronicle admin reset-password --user NAME [--password-stdin] [--data-dir DIR]
+  summary: 'offline account recovery: reset-password NAME (server stopped)',
+  usage: `Usage: chronicle admin reset-password NAME [--password-stdin] [--data-dir DIR]
+       (--user NAME is the same as NAME)
 
 reset-password  gives the account NAME a new password and ends all of its sessions (every refresh
                 token and access token is refused from then on). The new password is generated and
@@ -25,21 +26,22 @@ reset-password  gives the account NAME a new password and ends all of its sessio
   options: { ...dataDirOption, user: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
   allowPositionals: true,
   async run({ values, positionals }) {
-    const [action, ...extra] = positionals;
+    const [action, named, ...extra] = positionals;
     if (action !== 'reset-password') throw new UsageError(action ? `unknown action "${action}" (reset-password)` : 'missing action: reset-password');
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-    if (typeof values.user !== 'string' || values.user === '') throw new UsageError('--user NAME is required');
+    const user = typeof values.user === 'string' ? values.user : named;
+    if (!user || (named !== undefined && typeof values.user === 'string' && named !== values.user)) throw new UsageError('give the account: NAME (or --user NAME)');
     const generated = values['password-stdin'] ? undefined : randomBytes(12).toString('base64url');
     const password = generated ?? (await readStdin()).replace(/\r?\n$/, '');
 
     const settings = cliSettings(values);
     const chronicle = await openChronicle(settings, { actors: false, logger: createLogger(settings.logLevel === 'debug' ? 'debug' : 'warn') });
     try {
-      await resetPassword(chronicle, values.user, password);
+      await resetPassword(chronicle, user, password);
     } finally {
       await chronicle.close();
     }
-    say(`Password of "${values.user}" reset; every session of the account has ended.`);
+    say(`Password of "${user}" reset; every session of the account has ended.`);
     if (generated) process.stdout.write(`${generated}\n`);
     return 0;
   },

@@ -1,6 +1,7 @@
 import { changeRole, createAccount } from '../../app/commands/accounts.ts';
 import { changePassword, login, logout, refresh, register } from '../../app/commands/auth.ts';
-import { badRequest, notFound } from '../../app/errors.ts';
+import { notFound } from '../../app/errors.ts';
+import { authenticate, bearerToken } from '../authenticate.ts';
 import { accountOut, type AppRouter } from '../call.ts';
 
 export function authRoutes(router: AppRouter): void {
@@ -17,17 +18,17 @@ export function authRoutes(router: AppRouter): void {
       const session = await refresh(server.chronicle, body);
       return { status: 200, body: { ...session, account: accountOut(session.account) } };
     })
-    // Sign-out takes no body; ?all=true signs out every session of the account.
-    .add('POST', '/api/v1/auth/logout', { access: 'user' }, async ({ server, caller, info }) => {
-      const all = info.query.get('all');
-      if (all !== null && all !== 'true' && all !== 'false') throw badRequest('all must be true or false');
-      await logout(server.chronicle, caller, { all: all === 'true' });
+    // Sign-out by refresh token (API.md), or `{}` with a bearer token for the caller's own session.
+    .add('POST', '/api/v1/auth/logout', { access: 'public', body: true }, async ({ server, body, info }) => {
+      const hasRefreshToken = typeof body === 'object' && body !== null && 'refreshToken' in body;
+      const caller = hasRefreshToken ? undefined : await authenticate(server.chronicle, bearerToken(info.authorization));
+      await logout(server.chronicle, body, caller);
       return { status: 204 };
     })
-    .add('POST', '/api/v1/auth/password', { access: 'user', body: true }, async ({ server, caller, body }) => ({
-      status: 200,
-      body: await changePassword(server.chronicle, caller, body),
-    }))
+    .add('POST', '/api/v1/auth/password', { access: 'user', body: true }, async ({ server, caller, body }) => {
+      await changePassword(server.chronicle, caller, body);
+      return { status: 204 };
+    })
     .add('GET', '/api/v1/accounts/me', { access: 'user' }, async ({ server, caller }) => {
       const account = server.chronicle.readModel.accountById(caller.accountId);
       if (!account) throw notFound('account');

@@ -36,8 +36,8 @@ export class ApiClient {
 
   /** Forgets the session; `revoke` (the Sign out button) also ends it on the server so its refresh token dies. */
   signOut(revoke = false): void {
-    const token = this.session?.accessToken;
-    if (revoke && token) void this.send('POST', '/api/v1/auth/logout', undefined, token).catch(() => undefined);
+    const refreshToken = this.session?.refreshToken;
+    if (revoke && refreshToken) void this.send('POST', '/api/v1/auth/logout', { refreshToken }, undefined).catch(() => undefined);
     this.session = undefined;
     clearSession();
     this.onSessionChange(undefined);
