@@ -10,7 +10,8 @@ import { startMessageEmbedding } from '../knowledge/message-embedder.ts';
 import { SecretBox } from '../shared/secrets.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import type { Settings } from './settings.ts';
-import { dataKeyOf, dataPaths, ensureDataDir, readOrCreateKey, secureDataFiles } from './data-dir.ts';
+import { existsSync, rmSync } from 'node:fs';
+import { checkDataKeyOpens, dataKeyOf, dataPaths, ensureDataDir, readOrCreateKey, secureDataFiles } from './data-dir.ts';
 import { checkLogAtOpen } from './log-check.ts';
 
 /** How long message embedding waits to gather messages into one embeddings request. */
@@ -42,6 +43,8 @@ export interface OpenOptions {
   logger?: Logger;
   /** Start the actor system (agents answer). Off for offline CLI commands that only read or rebuild. */
   actors?: boolean;
+  /** Refuse a data key that does not open the log's sealed data (default on; off for `admin reset-password`, the way out). */
+  checkDataKey?: boolean;
 }
 
 /**
@@ -53,6 +56,8 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
   ensureDataDir(settings.dataDir);
   const paths = dataPaths(settings.dataDir);
   const jwtSecret = settings.jwtSecret ?? readOrCreateKey(paths.jwtSecret);
+  const keyIsNew = settings.dataKey === undefined && !existsSync(paths.dataKey);
+  const keySource = settings.dataKey !== undefined ? 'DATA_KEY' : paths.dataKey;
   const secrets = new SecretBox(dataKeyOf(settings, paths));
   secureDataFiles(paths);
 
@@ -74,6 +79,15 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
     const projections = openProjections({ path: paths.read, store, logger: logger.child({ component: 'projections' }), vectorMemoryBytes: settings.vectorMemoryMb * 1024 * 1024 });
     closers.push(() => projections.close());
     await projections.start();
+    if (options.checkDataKey !== false) {
+      try {
+        checkDataKeyOpens(projections.readModel.credentialsByUsername('admin'), secrets, keySource, settings.dataDir);
+      } catch (err) {
+        // A key made just now cannot be the right one: leave room for the original to be copied in.
+        if (keyIsNew) rmSync(paths.dataKey, { force: true });
+        throw err;
+      }
+    }
 
     const models = createModelRegistry(settings, { logger: logger.child({ component: 'models' }) });
     closers.push(() => models.close());

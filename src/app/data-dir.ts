@@ -68,3 +68,26 @@ export function existingDataKey(settings: { dataKey?: string }, paths: DataPaths
   if (existsSync(paths.dataKey)) return { key: checkedKey(readFileSync(paths.dataKey, 'utf8'), paths.dataKey), source: paths.dataKey };
   return undefined;
 }
+
+/**
+ * Refuses a data key that does not open the log's sealed data. The admin account's current password
+ * hash is the sample: every log past its first start has one, and `chronicle admin reset-password
+ * admin` re-seals it with the key in use, which is the way out when the original key is lost.
+ */
+export function checkDataKeyOpens(
+  admin: { passwordHash: string } | undefined,
+  secrets: { open(sealed: string): string },
+  keySource: string,
+  dataDir: string,
+): void {
+  if (!admin) return;
+  try {
+    secrets.open(admin.passwordHash);
+  } catch {
+    throw new Error(
+      `the data key (${keySource}) does not open the sealed data in this log (the admin account's password): it is not the key the log was written with. ` +
+        `Put the original data.key in ${dataDir} (or set DATA_KEY to its content). If it is lost, \`chronicle admin reset-password admin\` seals a new admin password with this key ` +
+        '(other passwords and agent secrets stay unreadable until they are set again).',
+    );
+  }
+}

@@ -98,12 +98,21 @@ describe('backup and restore through the CLI', () => {
     expect(await canLogIn(viaEnv, 'admin', 'admin-password-1', { DATA_KEY: key })).toBe(true);
   }, 120_000);
 
-  it('--without-key imports anyway, saying so', async () => {
+  it('--without-key imports anyway, saying so; such a log is refused at open until the admin password is reset with the key in use', async () => {
     const forced = tempDir();
     const r = await runCli(['events', 'import', '--in', exportFile, '--without-key'], { DATA_DIR: forced });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/--without-key/);
     expect(await eventCount(forced)).toBe(await eventCount(source));
+
+    // Opening it with a key that is not the log's is refused (and the key made for the attempt removed) …
+    await expect(open(forced)).rejects.toThrow(/does not open the sealed data .*data\.key/);
+    expect(existsSync(dataPaths(forced).dataKey)).toBe(false);
+    // … until reset-password re-seals the admin's password with the key in use: the way out of a lost key.
+    const reset = await runCli(['admin', 'reset-password', 'admin', '--password-stdin'], { DATA_DIR: forced }, 'fresh-password-1\n');
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(await canLogIn(forced, 'admin', 'fresh-password-1')).toBe(true);
+    expect(await canLogIn(forced, 'bea', 'bea-password-1')).toBe(false); // sealed under the lost key
   }, 120_000);
 });
 

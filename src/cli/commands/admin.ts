@@ -35,7 +35,7 @@ reset-password  gives the account NAME a new password and ends all of its sessio
     const password = generated ?? (await readStdin()).replace(/\r?\n$/, '');
 
     const settings = cliSettings(values);
-    const chronicle = await openChronicle(settings, { actors: false, logger: createLogger(settings.logLevel === 'debug' ? 'debug' : 'warn') });
+    const chronicle = await openChronicle(settings, { actors: false, checkDataKey: false, logger: createLogger(settings.logLevel === 'debug' ? 'debug' : 'warn') });
     try {
       await resetPassword(chronicle, user, password);
     } finally {
