@@ -157,6 +157,7 @@ describe('chronicle verify, replay, events export/import', () => {
     expect(lines.length).toBeGreaterThan(5);
 
     const target = tempDir();
+    writeFileSync(join(target, 'data.key'), readFileSync(join(dataDir, 'data.key'))); // the key travels with the log
     expect((await runCli(['events', 'import', '--in', file], { DATA_DIR: target })).code).toBe(0);
     expect((await runCli(['verify'], { DATA_DIR: target })).code).toBe(0);
     const again = await runCli(['events', 'import', '--in', file], { DATA_DIR: target });
@@ -174,8 +175,10 @@ describe('chronicle verify, replay, events export/import', () => {
     const tampered = join(tempDir(), 'tampered.ndjson');
     writeFileSync(tampered, lines.join('\n') + '\n');
     const target = tempDir();
+    writeFileSync(join(target, 'data.key'), readFileSync(join(dataDir, 'data.key')));
     const res = await runCli(['events', 'import', '--in', tampered], { DATA_DIR: target });
     expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/hash_mismatch/);
     const verify = await runCli(['verify'], { DATA_DIR: target });
     // Nothing was imported: either no log file at all or an empty one.
     expect(verify.stderr).toMatch(/no event log|ok: 0 events/);
