@@ -103,6 +103,8 @@ describe('password change', () => {
     const events = await chronicle.store.readAll({ types: ['account.password_changed'], limit: 100 });
     expect(events).toHaveLength(1);
     expect(JSON.stringify(events)).not.toContain('new-password-456');
+    const listed = await api.get('/api/v1/events?type=account.password_changed', { token: admin });
+    expect(listed.body.events.map((e: any) => e.data.passwordHash)).toEqual(['enc:v1:(redacted)']);
   });
 });
 
