@@ -33,7 +33,7 @@ export function ensureDataDir(dataDir: string): void {
  * left world-readable are tightened.
  */
 export function secureDataFiles(paths: DataPaths): void {
-  for (const db of [paths.events, paths.read]) {
+  for (const db of [paths.events, paths.read, `${paths.events}-writer.lock`]) {
     if (!existsSync(db)) closeSync(openSync(db, 'a', 0o600));
   }
   const files = [paths.events, paths.read].flatMap((db) => [db, `${db}-wal`, `${db}-shm`, `${db}-writer.lock`]);
