@@ -1,25 +1,36 @@
-import { Worker } from 'node:worker_threads';
+import { existsSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { checkPermissionList, needs, PermissionSet, type PermissionSource } from '../permissions.ts';
 import type { Action, Evaluator, HandlerCallback, Plugin, PluginEffect, PluginRuntime, Provider, ServiceClass } from '../types.ts';
+import { childBundleDir, childScriptPath, loadablePluginFile } from './child-bundle.ts';
+import { PluginChild } from './plugin-child.ts';
 import type { CallContext, ComponentKind, HostToWorker, Manifest, WorkerRequest, WorkerStart, WorkerToHost } from './protocol.ts';
+import { collapsePaths, isInside, readPathsFor, sandboxCommand, sandboxTools, type SandboxTools } from './sandbox.ts';
 
 /**
- * A third-party plugin run in its own worker thread, seen by the rest of Chronicle as an ordinary
- * `Plugin` whose functions are proxies: each call crosses a message port with a time limit, and each
- * thing the plugin asks of the runtime (settings, models, queries, records, fetch) is checked against
- * its permissions for the agent of that call. A plugin that throws on load, hangs, crashes, exhausts
- * its heap or floods the channel is stopped and reported; the agent keeps going without it, and the
- * plugin can be restarted (explicitly, or on a later call after a back-off).
+ * A third-party plugin run in its own sandboxed child process (sandbox.ts), seen by the rest of
+ * Chronicle as an ordinary `Plugin` whose functions are proxies: each call crosses a size-limited
+ * channel with a time limit, and each thing the plugin asks of the runtime (settings, models,
+ * queries, records, fetch) is checked against its permissions for the agent of that call. A plugin
+ * that throws on load, hangs, crashes, exhausts its memory or floods the channel is stopped and
+ * reported; the agent keeps going without it, and the plugin can be restarted (explicitly, or on a
+ * later call after a back-off).
  */
 
 export interface IsolationLimits {
-  /** V8 heap limits of the worker. */
+  /** V8 heap limits of the child. */
   maxOldGenerationSizeMb: number;
   maxYoungGenerationSizeMb: number;
-  stackSizeMb: number;
-  /** Loading the module and describing it. Generous: a worker starts a TypeScript loader first. */
+  /** All of the child's writable memory, heap and off-heap (RLIMIT_DATA, when prlimit is present). */
+  maxMemoryMb: number;
+  /** CPU seconds over the child's lifetime (RLIMIT_CPU, when prlimit is present). */
+  cpuSeconds: number;
+  /** Largest message the child may send (a result, a request); beyond it the plugin is stopped. */
+  maxMessageBytes: number;
+  /** Loading the module and describing it. */
   loadTimeoutMs: number;
-  /** Any one handler call (the worker is terminated when it runs over). */
+  /** Any one handler call (the child is killed when it runs over). */
   callTimeoutMs: number;
   /** runtime.record calls across all agents; more is a flood and stops the plugin. */
   maxEffectsPerMinute: number;
@@ -36,9 +47,12 @@ export interface IsolationLimits {
 export const DEFAULT_LIMITS: IsolationLimits = {
   maxOldGenerationSizeMb: 64,
   maxYoungGenerationSizeMb: 16,
-  stackSizeMb: 4,
+  // Node itself needs ~45 MB of writable memory; 256 MB leaves ~150 MB of Buffers (measured, README).
+  maxMemoryMb: 256,
+  cpuSeconds: 900,
+  maxMessageBytes: 8 * 1024 * 1024,
   loadTimeoutMs: 20_000,
-  // Below the turn pipeline's own provider and action deadlines, so the worker is stopped, not just abandoned.
+  // Below the turn pipeline's own provider and action deadlines, so the child is stopped, not just abandoned.
   callTimeoutMs: 8_000,
   maxEffectsPerMinute: 120,
   maxMessagesPerSecond: 2_000,
@@ -65,6 +79,12 @@ export interface IsolatedPluginOptions {
   grants?: PermissionSource;
   limits?: Partial<IsolationLimits>;
   onFailure?: (failure: PluginFailure) => void;
+  /** Folders the plugin must never read (the data directory): refused if a read path holds one, hidden under bubblewrap. */
+  protectedPaths?: string[];
+  /** Run even when the host cannot cut the child's network (no bwrap/unshare). */
+  allowWeak?: boolean;
+  /** Tests simulate a poorer host. */
+  tools?: Partial<SandboxTools>;
 }
 
 export type IsolatedStatus = 'running' | 'failed' | 'stopped';
@@ -75,9 +95,9 @@ export interface IsolatedPlugin {
   readonly status: IsolatedStatus;
   readonly lastFailure: string | undefined;
   readonly restarts: number;
-  /** Starts a fresh worker (terminating the old one); resolves when the plugin is loaded again. */
+  /** Starts a fresh child (killing the old one); resolves when the plugin is loaded again. */
   restart(): Promise<void>;
-  /** Terminates the worker; later calls are refused. */
+  /** Kills the child; later calls are refused. */
   stop(): Promise<void>;
 }
 
@@ -94,18 +114,47 @@ interface InFlight {
   denied?: Error;
 }
 
-const BOOT = new URL('./worker-boot.mjs', import.meta.url);
+/** Every isolated plugin of this process that is not stopped, so shutdown can stop them all. */
+const running = new Set<IsolatedHost>();
 
-/** Starts the plugin's worker and resolves once it has loaded; rejects with the reason when it cannot. */
+/** Starts the plugin's child and resolves once it has loaded; rejects with the reason when it cannot. */
 export async function startIsolatedPlugin(options: IsolatedPluginOptions): Promise<IsolatedPlugin> {
   const host = new IsolatedHost(options);
-  await host.boot();
+  running.add(host);
+  try {
+    await host.boot();
+  } catch (err) {
+    running.delete(host);
+    throw err;
+  }
   return host;
+}
+
+/** Stops every isolated plugin of this process (server shutdown): no child outlives the server. */
+export async function stopIsolatedPlugins(): Promise<void> {
+  await Promise.all([...running].map((h) => h.stop()));
+}
+
+/** The file a plugin's child imports: a folder plugin's file as given, an npm package resolved here. */
+function resolveEntry(entry: string, kind: 'file' | 'package'): string {
+  if (kind === 'file') return realpathSync(entry);
+  // Resolved from the server's own module location, as an in-process import would be: ESM
+  // resolution first (packages with only an "import" export), then CommonJS.
+  let file: string;
+  try {
+    const url = import.meta.resolve(entry);
+    if (!url.startsWith('file:')) throw Object.assign(new Error(`"${entry}" is not a package on disk`), { code: 'ERR_MODULE_NOT_FOUND' });
+    file = fileURLToPath(url);
+  } catch {
+    file = createRequire(import.meta.url).resolve(entry);
+  }
+  return realpathSync(file);
 }
 
 class IsolatedHost implements IsolatedPlugin {
   readonly limits: IsolationLimits;
-  private worker: Worker | undefined;
+  /** The current child process (named worker for history: it was a worker thread). */
+  private worker: PluginChild | undefined;
   private manifest!: Manifest;
   private proxy: Plugin | undefined;
   private calls = new Map<number, InFlight>();
@@ -130,25 +179,11 @@ class IsolatedHost implements IsolatedPlugin {
     return (this.proxy ??= this.buildProxy());
   }
 
-  // ── worker lifecycle ──────────────────────────────────────────────────────────────────────────
+  // ── child lifecycle ───────────────────────────────────────────────────────────────────────────
 
   async boot(): Promise<void> {
-    const start: WorkerStart = { entry: this.options.entry, kind: this.options.kind };
-    const worker = new Worker(BOOT, {
-      workerData: start,
-      // The plugin sees no environment: settings and secrets reach it only through granted getSetting.
-      env: {},
-      stdout: false,
-      stderr: false,
-      resourceLimits: {
-        maxOldGenerationSizeMb: this.limits.maxOldGenerationSizeMb,
-        maxYoungGenerationSizeMb: this.limits.maxYoungGenerationSizeMb,
-        stackSizeMb: this.limits.stackSizeMb,
-      },
-    });
-    // A plugin worker never keeps the process alive on its own.
-    worker.unref();
-    this.worker = worker;
+    const child = await this.spawnChild();
+    this.worker = child;
     let detach = () => {};
     const manifest = await new Promise<Manifest>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`did not load within ${this.limits.loadTimeoutMs} ms`)), this.limits.loadTimeoutMs);
@@ -157,40 +192,57 @@ class IsolatedHost implements IsolatedPlugin {
         else if (m.t === 'load_failed') reject(Object.assign(new Error(m.error), { code: m.code }));
         else reject(new Error(`unexpected first message "${m.t}"`));
       };
-      const onError = (err: Error) => reject(new Error(describeWorkerError(err, this.limits)));
-      const onExit = (code: number) => reject(new Error(`worker exited with code ${code} while loading`));
-      worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-      detach = () => (clearTimeout(timer), worker.off('message', onMessage).off('error', onError).off('exit', onExit));
+      const onExit = (reason: string) => reject(new Error(`${reason} while loading`));
+      child.on('message', onMessage).on('exit', onExit);
+      // Loading is work the server waits for: keep the event loop alive until it is done.
+      child.ref();
+      detach = () => (clearTimeout(timer), child.off('message', onMessage).off('exit', onExit), child.unref());
     }).catch(async (err: Error) => {
       detach();
-      worker.on('error', () => undefined);
       this.worker = undefined;
-      await worker.terminate().catch(() => undefined);
+      await child.terminate();
       this.status = 'failed';
       this.lastFailure = err.message;
       throw err;
     });
-    const problems = checkPermissionList(manifest.permissions);
-    if (problems.length) {
-      detach();
-      this.worker = undefined;
-      await worker.terminate();
-      throw new Error(`declares invalid permissions: ${problems.join('; ')}`);
-    }
-    if (this.proxy && manifest.name !== this.manifest.name) {
-      detach();
-      this.worker = undefined;
-      await worker.terminate();
-      throw new Error(`came back as "${manifest.name}" instead of "${this.manifest.name}"`);
-    }
     detach();
+    const problems = checkPermissionList(manifest.permissions);
+    const refusal = problems.length
+      ? `declares invalid permissions: ${problems.join('; ')}`
+      : this.proxy && manifest.name !== this.manifest.name
+        ? `came back as "${manifest.name}" instead of "${this.manifest.name}"`
+        : undefined;
+    if (refusal) {
+      this.worker = undefined;
+      await child.terminate();
+      throw new Error(refusal);
+    }
     this.manifest = manifest;
-    // Listeners check that the worker is still the current one, so an old worker's last words are ignored.
-    worker.on('message', (m: WorkerToHost) => this.onMessage(worker, m));
-    worker.on('error', (err) => this.fail(worker, describeWorkerError(err, this.limits), 'worker'));
-    worker.on('exit', (code) => this.fail(worker, `worker exited with code ${code}`, 'worker'));
+    // Listeners check that the child is still the current one, so an old child's last words are ignored.
+    child.on('message', (m: WorkerToHost) => this.onMessage(child, m));
+    child.on('exit', (reason: string) => this.fail(child, reason, 'worker'));
     this.status = 'running';
     this.lastFailure = undefined;
+  }
+
+  /** The sandboxed child for this plugin, or a refusal naming what this host cannot enforce. */
+  private async spawnChild(): Promise<PluginChild> {
+    const tools = sandboxTools(this.options.tools);
+    if (!tools.bwrap && !tools.unshare && !this.options.allowWeak)
+      throw new Error('this host cannot cut an isolated plugin off the network (neither bwrap nor unshare works here); install bubblewrap, or set PLUGIN_SANDBOX_ALLOW_WEAK=true to run it anyway');
+    const file = resolveEntry(this.options.entry, this.options.kind);
+    const loadable = await loadablePluginFile(file);
+    const script = await childScriptPath();
+    const readPaths = collapsePaths([childBundleDir(), ...readPathsFor(file), ...(loadable === file ? [] : [loadable])]);
+    const protectedPaths = (this.options.protectedPaths ?? []).filter((p) => existsSync(p)).map((p) => realpathSync(p));
+    const exposed = protectedPaths.find((p) => readPaths.some((r) => isInside(p, r)));
+    if (exposed) throw new Error(`its folder ${readPaths.find((r) => isInside(exposed, r))} holds the data directory; move the plugin or the data directory`);
+    const start: WorkerStart = { entry: loadable, kind: 'file' };
+    const { command, args } = sandboxCommand(
+      { readPaths, hiddenPaths: protectedPaths, script, args: [JSON.stringify(start)], maxOldGenerationSizeMb: this.limits.maxOldGenerationSizeMb, maxYoungGenerationSizeMb: this.limits.maxYoungGenerationSizeMb, maxMemoryMb: this.limits.maxMemoryMb, cpuSeconds: this.limits.cpuSeconds },
+      tools,
+    );
+    return new PluginChild(command, args, this.limits);
   }
 
   async restart(): Promise<void> {
@@ -199,6 +251,7 @@ class IsolatedHost implements IsolatedPlugin {
     if (old) await old.terminate();
     this.rejectAll(new Error(`plugin "${this.name}" was restarted`));
     this.restarts++;
+    running.add(this);
     await this.boot();
   }
 
@@ -206,15 +259,16 @@ class IsolatedHost implements IsolatedPlugin {
     const old = this.worker;
     this.worker = undefined;
     this.status = 'stopped';
+    running.delete(this);
     if (old) await old.terminate();
     this.rejectAll(new Error(`plugin "${this.name}" was stopped`));
   }
 
-  /** Stops a misbehaving worker and reports why. Only the current worker's failure counts. */
-  private fail(worker: Worker, reason: string, component: string, agentId?: string): void {
-    if (worker !== this.worker) return;
+  /** Stops a misbehaving child and reports why. Only the current child's failure counts. */
+  private fail(child: PluginChild, reason: string, component: string, agentId?: string): void {
+    if (child !== this.worker) return;
     this.worker = undefined;
-    void worker.terminate();
+    void child.terminate(reason);
     this.status = 'failed';
     this.lastFailure = reason;
     this.failedAt = Date.now();
@@ -230,10 +284,11 @@ class IsolatedHost implements IsolatedPlugin {
       this.calls.delete(id);
       c.reject(err);
     }
+    this.worker?.unref();
   }
 
-  /** A running worker, restarting a failed one when the back-off allows; undefined when none. */
-  private async ready(): Promise<Worker | undefined> {
+  /** A running child, restarting a failed one when the back-off allows; undefined when none. */
+  private async ready(): Promise<PluginChild | undefined> {
     if (this.worker && this.status === 'running') return this.worker;
     if (this.status !== 'failed' || this.restarts >= this.limits.maxRestarts) return undefined;
     if (Date.now() - this.failedAt < this.limits.restartDelayMs * 2 ** this.restarts) return undefined;
@@ -296,11 +351,13 @@ class IsolatedHost implements IsolatedPlugin {
       const timer = setTimeout(() => this.fail(worker, `${component} did not finish within ${this.limits.callTimeoutMs} ms`, component, agent), this.limits.callTimeoutMs);
       this.calls.set(id, { resolve, reject, timer, component, agentId: agent, runtime, perms, callback });
       const msg: HostToWorker = { t: 'call', id, kind, index, key, args: JSON.parse(JSON.stringify(args, (_k, v) => (v instanceof Float32Array ? Array.from(v) : v)) ?? 'null') ?? [], ctx };
-      worker.postMessage(msg);
+      // A call in flight keeps the server's event loop alive; an idle child never does.
+      worker.ref();
+      worker.send(msg);
     });
   }
 
-  private onMessage(worker: Worker, m: WorkerToHost): void {
+  private onMessage(worker: PluginChild, m: WorkerToHost): void {
     if (worker !== this.worker) return;
     // Only what the plugin sends unasked counts towards the flood limit (results answer our own calls).
     if (m.t !== 'result') {
@@ -314,6 +371,7 @@ class IsolatedHost implements IsolatedPlugin {
         if (!c) return;
         this.calls.delete(m.id);
         clearTimeout(c.timer);
+        if (this.calls.size === 0) worker.unref();
         if (c.denied) return c.reject(c.denied);
         return m.ok ? c.resolve(m.value) : c.reject(new Error(m.error));
       }
@@ -321,8 +379,8 @@ class IsolatedHost implements IsolatedPlugin {
         return this.onRecord(worker, m.callId, m.effect);
       case 'request':
         void this.onRequest(m.callId, m.req).then(
-          (value) => this.worker === worker && worker.postMessage({ t: 'answer', id: m.id, ok: true, value } satisfies HostToWorker),
-          (err: Error) => this.worker === worker && worker.postMessage({ t: 'answer', id: m.id, ok: false, error: err?.message ?? String(err) } satisfies HostToWorker),
+          (value) => this.worker === worker && worker.send({ t: 'answer', id: m.id, ok: true, value } satisfies HostToWorker),
+          (err: Error) => this.worker === worker && worker.send({ t: 'answer', id: m.id, ok: false, error: err?.message ?? String(err) } satisfies HostToWorker),
         );
         return;
       default:
@@ -330,7 +388,7 @@ class IsolatedHost implements IsolatedPlugin {
     }
   }
 
-  private onRecord(worker: Worker, callId: number, effect: Record<string, unknown>): void {
+  private onRecord(worker: PluginChild, callId: number, effect: Record<string, unknown>): void {
     const c = this.calls.get(callId);
     const now = Date.now();
     this.effectTimes = this.effectTimes.filter((t) => now - t < 60_000);
@@ -460,9 +518,4 @@ class IsolatedHost implements IsolatedPlugin {
       events,
     };
   }
-}
-
-function describeWorkerError(err: Error, limits: IsolationLimits): string {
-  if ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') return `exhausted its heap limit (${limits.maxOldGenerationSizeMb} MB)`;
-  return `crashed: ${err?.message ?? String(err)}`;
 }

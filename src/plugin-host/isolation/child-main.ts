@@ -1,20 +1,37 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { parentPort, workerData } from 'node:worker_threads';
 import { checkPluginShape } from '../host.ts';
 import { PermissionDeniedError, covers } from '../permissions.ts';
 import type { Content, Plugin, PluginRuntime, ServiceInstance } from '../types.ts';
+import { encodeFrame, FrameReader } from './frames.ts';
 import type { CallContext, HostToWorker, Manifest, WorkerRequest, WorkerStart, WorkerToHost } from './protocol.ts';
 
 /**
- * The worker side of an isolated plugin: loads the plugin, describes it to the host, and runs its
- * handlers when asked. The runtime handed to handlers is a facade whose every capability is a
- * message to the host, which checks permissions before doing anything.
+ * The child side of an isolated plugin (bundled into one file and run by `node` under the sandbox,
+ * see sandbox.ts): loads the plugin, describes it to the host, and runs its handlers when asked. The
+ * runtime handed to handlers is a facade whose every capability is a message to the host, which
+ * checks permissions before doing anything. Messages travel as frames on fd 3 (frames.ts).
  */
 
-const port = parentPort!;
-const start = workerData as WorkerStart;
-const send = (m: WorkerToHost) => port.postMessage(m);
+const start = JSON.parse(process.argv[2] ?? '{}') as WorkerStart;
+const channel = new Socket({ fd: 3, readable: true, writable: true });
+const send = (m: WorkerToHost) => void channel.write(encodeFrame(m));
+// The server went away (or closed the channel): nothing left to work for.
+channel.on('close', () => process.exit(0));
+channel.on('error', () => process.exit(0));
+
+// Belt and braces for hosts without a pid namespace: signals only to the plugin's own process.
+const ownKill = process.kill.bind(process);
+process.kill = ((pid: number, signal?: string | number) => {
+  if (pid !== process.pid) throw Object.assign(new Error('process.kill is limited to the plugin itself'), { code: 'ERR_ACCESS_DENIED' });
+  return ownKill(pid, signal);
+}) as typeof process.kill;
+(process as unknown as { _kill: unknown })._kill = () => -1;
+// Native bindings are a way around the JavaScript-level patches; a plugin gets none.
+(process as unknown as { binding: unknown }).binding = () => {
+  throw new Error('process.binding is not available to isolated plugins');
+};
 const currentCall = new AsyncLocalStorage<number>();
 
 let nextRequest = 1;
@@ -113,7 +130,10 @@ async function run(msg: Extract<HostToWorker, { t: 'call' }>): Promise<unknown> 
   }
 }
 
-port.on('message', (msg: HostToWorker) => {
+const reader = new FrameReader(Number.MAX_SAFE_INTEGER, (m) => onHostMessage(m as HostToWorker));
+channel.on('data', (chunk: Buffer) => reader.push(chunk));
+
+function onHostMessage(msg: HostToWorker): void {
   if (msg.t === 'answer') {
     const p = pending.get(msg.id);
     pending.delete(msg.id);
@@ -128,6 +148,13 @@ port.on('message', (msg: HostToWorker) => {
         (err) => send({ t: 'result', id: msg.id, ok: false, error: (err as Error)?.message ?? String(err) }),
       );
   });
+}
+
+// An error nobody catches (a throw in a timer, an unawaited rejection) ends the child; the host
+// reports it with the last lines of stderr.
+process.on('uncaughtException', (err) => {
+  process.stderr.write(`uncaught: ${err?.message ?? String(err)}\n`);
+  process.exit(70);
 });
 
 function describe(p: Plugin): Manifest {
