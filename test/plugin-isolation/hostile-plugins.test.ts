@@ -80,13 +80,14 @@ describe('isolated plugins: hostile behaviour is contained and reported', () => 
     await expect(p.plugin.actions![0]!.handler(runtime, message('go'), emptyState, {}, undefined)).rejects.toThrow('needs permission "settings:TARGET", which is not granted');
   });
 
-  it('fetch reaches a granted host and is refused for a host the manifest does not declare; raw sockets are not importable', async () => {
+  it('fetch reaches a granted host and is refused for a host the manifest does not declare; raw sockets reach nothing (network namespace)', async () => {
     const { p } = await start('net-reacher.mjs', { grants: () => ['settings:TARGET', 'net:localhost'] });
     const allowed = fakeRuntime('agent-1', { TARGET: `http://localhost:${port}/ok` }).runtime;
     expect(await p.plugin.actions![0]!.handler(allowed, message('go'), emptyState, {}, undefined)).toMatchObject({ success: true, text: 'hello from /ok' });
     const other = fakeRuntime('agent-1', { TARGET: `http://127.0.0.1:${port}/no` }).runtime;
     await expect(p.plugin.actions![0]!.handler(other, message('go'), emptyState, {}, undefined)).rejects.toThrow('needs permission "net:127.0.0.1", which its manifest does not declare');
-    await expect(p.plugin.actions![1]!.handler(allowed, message('go'), emptyState, {}, undefined)).rejects.toThrow(/node:net" is not available to isolated plugins/);
+    // Even to the granted host: the child's network namespace has nothing listening.
+    await expect(p.plugin.actions![1]!.handler(allowed, message('go'), emptyState, {}, undefined)).rejects.toThrow(/ECONNREFUSED/);
     expect(p.status).toBe('running');
   });
 

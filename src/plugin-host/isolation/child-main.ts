@@ -15,6 +15,8 @@ import type { CallContext, HostToWorker, Manifest, WorkerRequest, WorkerStart, W
  */
 
 const start = JSON.parse(process.argv[2] ?? '{}') as WorkerStart;
+// The child starts with an empty environment; bubblewrap still sets PWD (always "/"): drop it too.
+delete process.env.PWD;
 const channel = new Socket({ fd: 3, readable: true, writable: true });
 const send = (m: WorkerToHost) => void channel.write(encodeFrame(m));
 // The server went away (or closed the channel): nothing left to work for.

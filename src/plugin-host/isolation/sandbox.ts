@@ -88,7 +88,7 @@ export function sandboxCommand(spec: SandboxSpec, tools: SandboxTools): { comman
     // under an empty tmpfs, then the plugin's read paths bound back on top (they may live in /tmp).
     const hide = spec.hiddenPaths.filter((p) => existsSync(p)).flatMap((p) => ['--tmpfs', p]);
     const bindBack = spec.readPaths.filter((p) => existsSync(p)).flatMap((p) => ['--ro-bind', p, p]);
-    argv = ['bwrap', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', ...hide, ...bindBack, '--unshare-net', '--unshare-pid', '--unshare-ipc', '--die-with-parent', '--new-session', '--chdir', '/', '--', ...node];
+    argv = ['bwrap', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', ...hide, ...bindBack, '--unshare-net', '--unshare-pid', '--unshare-ipc', '--die-with-parent', '--new-session', '--clearenv', '--chdir', '/', '--', ...node];
   } else if (tools.unshare) {
     argv = ['unshare', '-n', '-p', '-f', '--mount-proc', '--kill-child', '--', ...node];
   }
