@@ -58,9 +58,9 @@ export class AgentContexts {
       const initFailures: { name: string; error: string }[] = [];
       for (const plugin of [bootstrapPlugin, ...(this.deps.plugins ?? []), ...plugins]) {
         if (plugin.init) {
-          const config = Object.fromEntries(
-            Object.entries(plugin.config ?? {}).map(([k, v]) => [k, String(characterSetting(character, k) ?? process.env[k] ?? v ?? '')]),
-          );
+          // The character's settings, else the plugin's own default: never the server's environment
+          // (a `settings:*` grant would otherwise hand a plugin ADMIN_PASSWORD or JWT_SECRET).
+          const config = Object.fromEntries(Object.entries(plugin.config ?? {}).map(([k, v]) => [k, String(characterSetting(character, k) ?? v ?? '')]));
           try {
             await plugin.init(config, this.agentRuntime(agentId, character));
           } catch (err) {

@@ -5,9 +5,10 @@ import { derivedId } from '../shared/ids.ts';
 
 /**
  * Plugin permissions. A third-party plugin declares what it needs in its manifest (`permissions`), an
- * operator grants them per agent with `plugin.permissions_granted/revoked` events, and the isolated
- * host enforces them at the message channel: a plugin may use a capability only when it both declared
- * it and was granted it for the agent it is working for. Grammar (one string per permission):
+ * operator grants them per agent with `plugin.permissions_granted/revoked` events (REST, or
+ * `chronicle plugins grant`), and the isolated host enforces them at the message channel: a plugin may
+ * use a capability only when it both declared it and was granted it for the agent it is working for.
+ * A plugin that declares nothing runs with what it was granted. Grammar (one string per permission):
  *
  *   events:read:<event type>     read that kind of event (queries, plugin event handlers)
  *   events:append:<event type>   have the agent record that kind of event (runtime.record)
@@ -68,27 +69,36 @@ export class PermissionDeniedError extends Error {
   }
 }
 
-/** What a plugin may do for one agent: declared ∩ granted. */
+/**
+ * What a plugin may do for one agent: declared ∩ granted. A plugin that declares nothing (`permissions`
+ * absent, as in every ElizaOS plugin) gets exactly what the operator granted; an explicit empty list
+ * means "needs nothing", so nothing a grant says widens it.
+ */
 export class PermissionSet {
   constructor(
     readonly plugin: string,
-    readonly declared: readonly string[],
+    readonly declared: readonly string[] | undefined,
     readonly granted: readonly string[],
     readonly agentId?: string,
   ) {}
 
+  private isDeclared(permission: string): boolean {
+    return this.declared === undefined || this.declared.some((d) => covers(d, permission));
+  }
+
   allows(permission: string): boolean {
-    return this.declared.some((d) => covers(d, permission)) && this.granted.some((g) => covers(g, permission));
+    return this.isDeclared(permission) && this.granted.some((g) => covers(g, permission));
   }
 
   /** Throws PermissionDeniedError naming the permission when it is not allowed. */
   require(permission: string): void {
-    if (!this.declared.some((d) => covers(d, permission))) throw new PermissionDeniedError(this.plugin, permission, 'undeclared', this.agentId);
+    if (!this.isDeclared(permission)) throw new PermissionDeniedError(this.plugin, permission, 'undeclared', this.agentId);
     if (!this.granted.some((g) => covers(g, permission))) throw new PermissionDeniedError(this.plugin, permission, 'not_granted', this.agentId);
   }
 
-  /** The effective list, for handing to a worker (declared entries that some grant covers or equals). */
+  /** The effective list, for handing to a child (declared entries that some grant covers or equals; the grants when nothing is declared). */
   effective(): string[] {
+    if (this.declared === undefined) return [...this.granted];
     return this.declared.filter((d) => this.granted.some((g) => covers(g, d) || covers(d, g)));
   }
 }

@@ -60,7 +60,7 @@ function plain(value: unknown): unknown {
 
 function makeRuntime(callId: number, ctx: CallContext): PluginRuntime {
   const refuse = (permission: string): never => {
-    const declared = ctx.declared.some((d) => covers(d, permission));
+    const declared = ctx.declared === undefined || ctx.declared.some((d) => covers(d, permission));
     throw new PermissionDeniedError(plugin.name, permission, declared ? 'not_granted' : 'undeclared', ctx.agentId);
   };
   return {
@@ -166,7 +166,7 @@ function describe(p: Plugin): Manifest {
     description: p.description,
     config: p.config,
     priority: p.priority,
-    permissions: [...(p.permissions ?? [])],
+    permissions: p.permissions ? [...p.permissions] : undefined,
     dependencies: p.dependencies,
     hasInit: typeof p.init === 'function',
     actions: (p.actions ?? []).map((a) => ({ name: a.name, similes: a.similes, description: a.description, examples: plain(a.examples) as unknown[][] | undefined })),

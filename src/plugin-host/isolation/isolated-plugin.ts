@@ -483,7 +483,7 @@ class IsolatedHost implements IsolatedPlugin {
       ]),
     );
     const models = Object.fromEntries(m.models.map((type) => [type, (rt: PluginRuntime, params: Record<string, unknown>) => this.call('model', 0, type, [params], `model:${type}`, rt)]));
-    const services: ServiceClass[] = m.permissions.includes(needs.services)
+    const services: ServiceClass[] = !m.permissions || m.permissions.includes(needs.services)
       ? m.services.map((s, i) => ({
           serviceType: s.serviceType,
           dependencies: s.dependencies,

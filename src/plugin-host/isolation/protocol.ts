@@ -22,7 +22,8 @@ export interface Manifest {
   description: string;
   config?: Record<string, string | number | boolean | null | undefined>;
   priority?: number;
-  permissions: string[];
+  /** Undefined when the plugin declares none (it then runs with what the operator grants). */
+  permissions?: string[];
   dependencies?: string[];
   hasInit: boolean;
   actions: { name: string; similes?: string[]; description: string; examples?: unknown[][] }[];
@@ -45,7 +46,7 @@ export interface CallContext {
   secretKeys: string[];
   /** declared ∩ granted, so the worker can refuse early with the same message the host would give. */
   permissions: string[];
-  declared: string[];
+  declared: string[] | undefined;
 }
 
 export type HostToWorker =
