@@ -6,6 +6,7 @@ import { characterSetting } from '../characters/secrets.ts';
 import type { AnyRecordedEvent } from '../events/envelope.ts';
 import { createPluginHost } from '../plugin-host/host.ts';
 import { followGrants } from '../plugin-host/isolation/defaults.ts';
+import { stopIsolatedPlugins } from '../plugin-host/isolation/isolated-plugin.ts';
 import { derivedId } from '../shared/ids.ts';
 import { silentLogger, type Logger } from '../shared/logger.ts';
 import { AGENT_MACHINE_VERSION, agentMachine, type MailboxPolicy, type Pending } from './machines/agent.machine.ts';
@@ -171,6 +172,8 @@ export class ChronicleActorSystem implements ActorSystem {
     clearTimeout(this.snapshotTimer);
     await this.flushSnapshots().catch((err) => this.logger.warn('snapshot flush at stop failed', { error: String(err) }));
     await this.services.stop();
+    // Sandboxed plugin children die with the system: nothing of theirs keeps the process alive.
+    await stopIsolatedPlugins();
     for (const e of [...this.agents.values(), ...this.rooms.values()]) e.actor.stop();
     if (this.system.getSnapshot().matches('stopping')) this.system.send({ type: 'STOPPED' });
     this.system.stop();

@@ -5,6 +5,7 @@ import type { ReadModel } from '../projections/read-model.ts';
 import { createModelRegistry, type ModelRegistry } from '../models/registry.ts';
 import { gatheringEmbedder } from '../models/gathering-embedder.ts';
 import { createActorSystem, type ActorSystem } from '../actors/index.ts';
+import { configureIsolation } from '../plugin-host/isolation/defaults.ts';
 import { ingestDocument, removeDocument } from '../knowledge/ingest.ts';
 import { startMessageEmbedding } from '../knowledge/message-embedder.ts';
 import { SecretBox } from '../shared/secrets.ts';
@@ -106,6 +107,8 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
       logger: logger.child({ component: 'actors' }),
     });
     if (options.actors !== false) {
+      // Before any agent loads a plugin: which npm plugins are trusted, and what the sandbox can enforce here.
+      configureIsolation({ trusted: settings.pluginsTrusted, allowWeak: settings.pluginSandboxAllowWeak, dataDir: settings.dataDir }, logger.child({ component: 'plugins' }));
       // Background message embedding gathers for a moment before each call (see gatheringEmbedder):
       // fewer, larger embeddings requests instead of one per message, off the reply's path.
       const embedding = startMessageEmbedding({ store, embedder: gatheringEmbedder(embedder, MESSAGE_EMBEDDING_GATHER_MS), logger: logger.child({ component: 'message-embedding' }) });

@@ -46,6 +46,10 @@ export interface Settings {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   inspect: boolean;
   vectorMemoryMb: number;
+  /** npm plugins the operator trusts: loaded in the server's process, not sandboxed (PLUGINS_TRUSTED). */
+  pluginsTrusted: string[];
+  /** Run sandboxed plugins even on a host that cannot cut their network (PLUGIN_SANDBOX_ALLOW_WEAK). */
+  pluginSandboxAllowWeak: boolean;
 }
 
 export class SettingsError extends Error {
@@ -130,5 +134,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     logLevel: oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], 'info'),
     inspect: bool('INSPECT', false),
     vectorMemoryMb: int('VECTOR_MEMORY_MB', 1024, 0, 1_048_576),
+    pluginsTrusted: (str('PLUGINS_TRUSTED') ?? '').split(',').map((p) => p.trim()).filter(Boolean),
+    pluginSandboxAllowWeak: bool('PLUGIN_SANDBOX_ALLOW_WEAK', false),
   };
 }

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { checkPluginShape } from './host.ts';
 import { isolation } from './isolation/defaults.ts';
-import { startIsolatedPlugin } from './isolation/isolated-plugin.ts';
+import { startIsolatedPlugin, type IsolatedPlugin } from './isolation/isolated-plugin.ts';
 import type { Plugin } from './types.ts';
 
 /** plugins/ at the repository root: trusted plugins that ship with Chronicle and run in-process. */
@@ -52,6 +52,8 @@ export class PluginLoadError extends Error {
 }
 
 const cache = new Map<string, Promise<Plugin | null>>();
+/** The isolated plugins behind cached proxies: a stopped one (server shutdown) is started afresh. */
+const isolatedByKey = new Map<string, IsolatedPlugin>();
 
 /**
  * Resolves one plugin name: a local plugins/<name> folder first, then an npm package. `null` means
@@ -60,8 +62,12 @@ const cache = new Map<string, Promise<Plugin | null>>();
 export function loadPlugin(name: string, dir = PLUGINS_DIR): Promise<Plugin | null> {
   const key = `${dir}\u0000${name}`;
   let p = cache.get(key);
+  if (isolatedByKey.get(key)?.status === 'stopped') {
+    isolatedByKey.delete(key);
+    p = undefined;
+  }
   if (!p) {
-    p = doLoad(name, dir);
+    p = doLoad(name, dir, key);
     cache.set(key, p);
     // A failure is not cached forever: the package may be installed later.
     p.catch(() => cache.delete(key));
@@ -69,7 +75,7 @@ export function loadPlugin(name: string, dir = PLUGINS_DIR): Promise<Plugin | nu
   return p;
 }
 
-async function doLoad(name: string, dir: string): Promise<Plugin | null> {
+async function doLoad(name: string, dir: string, key: string): Promise<Plugin | null> {
   const local = localPluginDir(name, dir);
   if (!local && PROVIDED_BY_CORE.has(name)) return null;
   let mod: Record<string, unknown>;
@@ -79,9 +85,23 @@ async function doLoad(name: string, dir: string): Promise<Plugin | null> {
       mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     } else {
       if (!/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i.test(name)) throw new PluginLoadError(name, `"${name}" is not a valid plugin or npm package name`);
-      // Third-party code: an npm package runs in its own worker thread behind the same Plugin shape.
-      const isolated = await startIsolatedPlugin({ entry: name, kind: 'package', grants: isolation.ledger.source, limits: isolation.limits, onFailure: (f) => isolation.onFailure(f) });
-      return isolated.plugin;
+      if (isolation.trusted.has(name)) {
+        // The operator vouched for it (PLUGINS_TRUSTED): in process, like plugins/, with full access.
+        mod = (await import(name)) as Record<string, unknown>;
+      } else {
+        // Third-party code: an npm package runs in its own sandboxed child process behind the same Plugin shape.
+        const isolated = await startIsolatedPlugin({
+          entry: name,
+          kind: 'package',
+          grants: isolation.ledger.source,
+          limits: isolation.limits,
+          onFailure: (f) => isolation.onFailure(f),
+          protectedPaths: isolation.protectedPaths,
+          allowWeak: isolation.allowWeak,
+        });
+        isolatedByKey.set(key, isolated);
+        return isolated.plugin;
+      }
     }
   } catch (err) {
     if (err instanceof PluginLoadError) throw err;
