@@ -68,7 +68,10 @@ function makeRuntime(callId: number, ctx: CallContext): PluginRuntime {
     character: ctx.character as PluginRuntime['character'],
     getSetting(key) {
       if (Object.prototype.hasOwnProperty.call(ctx.settings, key)) return ctx.settings[key];
-      return refuse(`${ctx.secretKeys.includes(key) ? 'secrets' : 'settings'}:${key}`);
+      const permission = `${ctx.secretKeys.includes(key) ? 'secrets' : 'settings'}:${key}`;
+      // Allowed but not set for this agent: undefined, as ElizaOS answers (never a fallback elsewhere).
+      if (ctx.permissions.some((p) => covers(p, permission))) return undefined;
+      return refuse(permission);
     },
     useModel: async (type, params) => String(await request(callId, { op: 'useModel', type, params: plain(params) as Record<string, unknown> })),
     getService: () => undefined,
