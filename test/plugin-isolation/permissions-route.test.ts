@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pluginsCommand } from '../../src/cli/commands/plugins.ts';
+import { runCli } from '../cli/run-cli.ts';
 import { ADMIN_PASSWORD, startRealServer } from './support/real-server.ts';
 
 /** POST /api/v1/agents/:id/plugin-permissions: operators grant and revoke; each change is an event. */
@@ -40,4 +42,32 @@ describe('plugin permission grants over REST', () => {
     const user = ((await login.json()) as { accessToken: string }).accessToken;
     expect((await call('POST', `/api/v1/agents/${agentId}/plugin-permissions`, user, { plugin: 'x', grant: ['models:use'] })).status).toBe(403);
   });
+
+  it('chronicle plugins grant|revoke appends the same events, by agent name', async () => {
+    const out: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      const args = { url: real.url, username: 'admin', password: ADMIN_PASSWORD, agent: 'chronicle' };
+      expect(await pluginsCommand.run({ values: args, positionals: ['grant', 'hostile', 'settings:*', 'net:api.example.com'] })).toBe(0);
+      expect(await pluginsCommand.run({ values: args, positionals: ['revoke', 'hostile', 'net:api.example.com'] })).toBe(0);
+      await expect(pluginsCommand.run({ values: args, positionals: ['grant', 'hostile', 'root'] })).rejects.toThrow(/"root" is not a permission/);
+      await expect(pluginsCommand.run({ values: args, positionals: ['grant', 'hostile'] })).rejects.toThrow('name at least one PERMISSION');
+    } finally {
+      process.stdout.write = write;
+    }
+    const log = await call('GET', `/api/v1/events?stream=agent-${agentId}&limit=1000`, admin);
+    const changes = log.body.events.filter((e: { type: string; data: { plugin: string } }) => e.type.startsWith('plugin.permissions_') && e.data.plugin === 'hostile');
+    expect(changes.map((e: { type: string; data: { permissions: string[] } }) => [e.type, e.data.permissions])).toEqual([
+      ['plugin.permissions_granted', ['settings:*', 'net:api.example.com']],
+      ['plugin.permissions_revoked', ['net:api.example.com']],
+    ]);
+    expect(JSON.parse(out[0]!).events[0].type).toBe('plugin.permissions_granted');
+  });
+
+  it('is a registered command of the chronicle CLI', async () => {
+    const r = await runCli(['plugins', '--help'], {}, undefined, 30_000);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: chronicle plugins grant|revoke --agent NAME|ID PLUGIN PERMISSION...');
+  }, 40_000);
 });

@@ -35,6 +35,18 @@ describe('permissions', () => {
     expect(needs.pluginEvent('MESSAGE_RECEIVED')).toBe('events:read:message.posted');
   });
 
+  it('a plugin that declares nothing gets exactly what is granted (issue 14 item 8); an empty declaration gets nothing', () => {
+    const undeclared = new PermissionSet('p', undefined, ['settings:*', 'net:api.example.com'], 'agent-1');
+    expect(undeclared.allows('settings:GREETING')).toBe(true);
+    expect(undeclared.allows('net:api.example.com')).toBe(true);
+    expect(undeclared.allows('net:evil.example.com')).toBe(false);
+    expect(() => undeclared.require('models:use')).toThrow('needs permission "models:use", which is not granted for agent agent-1');
+    expect(undeclared.effective()).toEqual(['settings:*', 'net:api.example.com']);
+    const none = new PermissionSet('p', [], ['settings:*'], 'agent-1');
+    expect(none.allows('settings:GREETING')).toBe(false);
+    expect(none.effective()).toEqual([]);
+  });
+
   it('grants and revocations are events; the ledger folds them from the log per agent and plugin', async () => {
     const store = new SqliteEventStore({ path: ':memory:' });
     try {
