@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startIsolatedPlugin, type IsolatedPlugin, type PluginFailure } from '../../src/plugin-host/isolation/index.ts';
+import { BRIDGED_METHODS } from '../../src/plugin-host/isolation/runtime-bridge.ts';
 import { emptyState, fakeRuntime, fixture, message } from './support/runtime.ts';
 
 const started: IsolatedPlugin[] = [];
@@ -159,5 +160,16 @@ describe('isolated plugins: hostile behaviour is contained and reported', () => 
     const p = await startIsolatedPlugin({ entry: fixture('ts-plugin/index.ts'), kind: 'file' });
     started.push(p);
     expect(await p.plugin.providers![0]!.get(fakeRuntime('a').runtime, message('x'), emptyState)).toEqual({ text: 'hello from a TypeScript plugin' });
+  });
+
+  it('runtime methods bridged by name (runtime-bridge.ts) reach the runtime of the call, behind their permission', async () => {
+    BRIDGED_METHODS['test.echo'] = { permission: () => 'models:use', call: (rt, args) => `${rt.agentId} echoes ${String(args[0])}` };
+    try {
+      const { p } = await start('bridge-user.mjs', { grants: (agentId) => (agentId === 'agent-1' ? ['models:use'] : []) });
+      expect(await p.plugin.providers![0]!.get(fakeRuntime('agent-1').runtime, message('x'), emptyState)).toEqual({ text: 'agent-1 echoes hi undefined' });
+      await expect(p.plugin.providers![0]!.get(fakeRuntime('agent-2').runtime, message('x'), emptyState)).rejects.toThrow('needs permission "models:use", which is not granted for agent agent-2');
+    } finally {
+      delete BRIDGED_METHODS['test.echo'];
+    }
   });
 });

@@ -63,7 +63,7 @@ function makeRuntime(callId: number, ctx: CallContext): PluginRuntime {
     const declared = ctx.declared === undefined || ctx.declared.some((d) => covers(d, permission));
     throw new PermissionDeniedError(plugin.name, permission, declared ? 'not_granted' : 'undeclared', ctx.agentId);
   };
-  return {
+  const runtime = {
     agentId: ctx.agentId,
     character: ctx.character as PluginRuntime['character'],
     getSetting(key) {
@@ -81,7 +81,15 @@ function makeRuntime(callId: number, ctx: CallContext): PluginRuntime {
       facts: (...args) => request(callId, { op: 'query', name: 'facts', args }) as never,
     },
     record: (effect) => send({ t: 'record', callId, effect: plain(effect) as Record<string, unknown> }),
-  };
+  } satisfies PluginRuntime as PluginRuntime;
+  // Every method of runtime-bridge.ts, by name (dotted names land on nested objects).
+  for (const name of ctx.bridged ?? []) {
+    const path = name.split('.');
+    let target = runtime as unknown as Record<string, unknown>;
+    for (const part of path.slice(0, -1)) target = (target[part] ??= {}) as Record<string, unknown>;
+    target[path[path.length - 1]!] = (...args: unknown[]) => request(callId, { op: 'runtime', method: name, args: plain(args) as unknown[] });
+  }
+  return runtime;
 }
 
 // fetch goes through the host, which checks net:<host> for the agent of the call in progress.

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { checkPermissionList, needs, PermissionSet, type PermissionSource } from '../permissions.ts';
 import type { Action, Evaluator, HandlerCallback, Plugin, PluginEffect, PluginRuntime, Provider, ServiceClass } from '../types.ts';
+import { BRIDGED_METHODS, bridgedMethod } from './runtime-bridge.ts';
 import { childBundleDir, childScriptPath, loadablePluginFile } from './child-bundle.ts';
 import { PluginChild } from './plugin-child.ts';
 import type { CallContext, ComponentKind, HostToWorker, Manifest, WorkerRequest, WorkerStart, WorkerToHost } from './protocol.ts';
@@ -337,6 +338,7 @@ class IsolatedHost implements IsolatedPlugin {
       secretKeys,
       permissions: perms.effective(),
       declared: this.manifest.permissions,
+      bridged: Object.keys(BRIDGED_METHODS),
     };
   }
 
@@ -424,6 +426,13 @@ class IsolatedHost implements IsolatedPlugin {
       }
       case 'fetch':
         return this.proxiedFetch(perms, req.url, req.init);
+      case 'runtime': {
+        const method = bridgedMethod(req.method);
+        const permission = method.permission?.(req.args);
+        if (permission) perms.require(permission);
+        if (!c?.runtime) throw new Error(`runtime.${req.method} outside a handler call`);
+        return method.call(c.runtime, req.args);
+      }
     }
   }
 

@@ -47,6 +47,8 @@ export interface CallContext {
   /** declared ∩ granted, so the worker can refuse early with the same message the host would give. */
   permissions: string[];
   declared: string[] | undefined;
+  /** Names of the runtime-bridge.ts methods, so the child's facade offers each one. */
+  bridged: string[];
 }
 
 export type HostToWorker =
@@ -58,7 +60,9 @@ export type WorkerRequest =
   | { op: 'useModel'; type: string; params: Record<string, unknown> }
   | { op: 'query'; name: 'recentMessages' | 'knowledge' | 'facts'; args: unknown[] }
   | { op: 'fetch'; url: string; init: { method?: string; headers?: Record<string, string>; body?: string } }
-  | { op: 'callback'; content: Record<string, unknown> };
+  | { op: 'callback'; content: Record<string, unknown> }
+  /** Any runtime method of runtime-bridge.ts, by name: the generic way to grow the facade. */
+  | { op: 'runtime'; method: string; args: unknown[] };
 
 export type WorkerToHost =
   | { t: 'ready'; manifest: Manifest }
