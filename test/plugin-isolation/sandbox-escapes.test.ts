@@ -100,6 +100,18 @@ describe('a hostile plugin and memory', () => {
   }, 30_000);
 });
 
+describe('a hostile plugin and CPU', () => {
+  it.skipIf(!host.prlimit)('a plugin that spins between calls is killed at its CPU budget and reported', async () => {
+    const failures: string[] = [];
+    const p = await startIsolatedPlugin({ entry: fixture('cpu-burner.mjs'), kind: 'file', limits: { maxRestarts: 0, cpuSeconds: 1 }, onFailure: (f) => failures.push(f.error) });
+    started.push(p);
+    expect(await p.plugin.actions![0]!.handler(fakeRuntime('agent-1').runtime, message('go'), emptyState, {}, undefined)).toEqual({ success: true });
+    for (let i = 0; i < 100 && failures.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(failures).toEqual(['used up its CPU time budget (1 s)']);
+    expect(p.status).toBe('failed');
+  }, 20_000);
+});
+
 describe('a host that cannot cut the network', () => {
   it('refuses to start an isolated plugin unless the operator opts into the weaker sandbox', async () => {
     await expect(start({ tools: { bwrap: false, unshare: false } })).rejects.toThrow(/cannot cut an isolated plugin off the network.*PLUGIN_SANDBOX_ALLOW_WEAK=true/);

@@ -110,7 +110,9 @@ export class PluginChild extends EventEmitter {
   private describeExit(code: number | null, signal: NodeJS.Signals | null): string {
     const tail = this.stderr.trim();
     if (/heap out of memory|Reached heap limit/i.test(tail)) return `exhausted its heap limit (${this.limits.maxOldGenerationSizeMb} MB)`;
-    if (signal === 'SIGXCPU' || code === 152 || /CPU time limit/i.test(tail)) return `used up its CPU time budget (${this.limits.cpuSeconds} s)`;
+    // bubblewrap and unshare report a child killed by signal N as exit code 128 + N.
+    if (signal === 'SIGXCPU' || code === 128 + 24) return `used up its CPU time budget (${this.limits.cpuSeconds} s)`;
+    if (code === 128 + 9) return `was killed by the system (its CPU budget of ${this.limits.cpuSeconds} s, or memory)`;
     const last = tail.split('\n').filter((l) => l.trim() && !/^Node\.js v\d/.test(l)).slice(-1)[0];
     if (process.env.CHRONICLE_DEBUG_PLUGIN_CHILD) process.stderr.write(tail + '\n');
     if (/^uncaught: /.test(last ?? '')) return `crashed: ${last!.slice('uncaught: '.length)}`;

@@ -12,8 +12,9 @@ import { dirname, join, sep } from 'node:path';
  *            `process.kill(process.ppid)` has nothing to hit.
  *   memory   `prlimit --data` (RLIMIT_DATA): counts heap, Buffers and other off-heap memory but not
  *            V8's untouched address-space reservations (RLIMIT_AS would need ~1 GB just to start node).
- *   cpu      `prlimit --cpu` (RLIMIT_CPU): a lifetime budget of CPU seconds; per-call deadlines kill
- *            the child on a hung call long before.
+ *   cpu      `prlimit --cpu` (RLIMIT_CPU): a lifetime budget of CPU seconds (SIGXCPU at the budget,
+ *            SIGKILL a second later if the plugin ignores it); per-call deadlines kill the child on a
+ *            hung call long before.
  *   fs/env   always: Node's permission model (read-only, only the plugin's folders) and an empty env.
  */
 export interface SandboxTools {
@@ -92,7 +93,7 @@ export function sandboxCommand(spec: SandboxSpec, tools: SandboxTools): { comman
   } else if (tools.unshare) {
     argv = ['unshare', '-n', '-p', '-f', '--mount-proc', '--kill-child', '--', ...node];
   }
-  if (tools.prlimit) argv = ['prlimit', `--data=${spec.maxMemoryMb * 1024 * 1024}`, `--cpu=${spec.cpuSeconds}`, '--', ...argv];
+  if (tools.prlimit) argv = ['prlimit', `--data=${spec.maxMemoryMb * 1024 * 1024}`, `--cpu=${spec.cpuSeconds}:${spec.cpuSeconds + 1}`, '--', ...argv];
   return { command: argv[0]!, args: argv.slice(1) };
 }
 
