@@ -1,5 +1,6 @@
 /**
- * Cost of a plugin call across the worker boundary vs in process: `npx tsx bench/plugin-boundary.ts [--calls 5000]`
+ * Cost of a plugin call across the sandbox boundary (a child process, see src/plugin-host/isolation)
+ * vs in process: `npx tsx bench/plugin-boundary.ts [--calls 5000]`
  * (results in bench/RESULTS-plugin-boundary.md).
  *
  * 1. A trivial provider (returns a constant): sequential latency (p50/p99) and throughput, in process
@@ -7,10 +8,12 @@
  * 2. A provider that calls back into the runtime once (queries.recentMessages) and records an effect:
  *    two extra crossings and a permission check per call.
  * 3. A trivial provider whose state argument carries 10 KB / 100 KB of text (clone cost).
- * 4. Cold start of an isolated plugin (worker + TypeScript loader + module load), mean of 5.
+ * 4. Cold start of an isolated plugin (sandbox wrappers + node + module load; the TypeScript fixture
+ *    is bundled once per process, so later starts reuse it), mean of 5.
  */
 import { fileURLToPath } from 'node:url';
 import { startIsolatedPlugin } from '../src/plugin-host/isolation/index.ts';
+import { sandboxTools } from '../src/plugin-host/isolation/sandbox.ts';
 import type { Memory, Plugin, PluginRuntime, State } from '../src/plugin-host/types.ts';
 
 const arg = (name: string, dflt: number) => {
@@ -85,6 +88,7 @@ for (const kb of [10, 100]) {
 await trivialIso.stop();
 await goodIso.stop();
 
+const tools = sandboxTools();
 const starts: number[] = [];
 for (let i = 0; i < 5; i++) {
   const t0 = performance.now();
@@ -92,4 +96,4 @@ for (let i = 0; i < 5; i++) {
   starts.push(performance.now() - t0);
   await p.stop();
 }
-console.log(JSON.stringify({ label: 'isolated cold start (worker + tsx + module)', meanMs: Math.round(starts.reduce((a, b) => a + b, 0) / starts.length), minMs: Math.round(Math.min(...starts)) }));
+console.log(JSON.stringify({ label: `isolated cold start (${[tools.bwrap ? 'bwrap' : tools.unshare ? 'unshare' : '', tools.prlimit ? 'prlimit' : ''].filter(Boolean).join(' + ') || 'no wrappers'} + node + module)`, meanMs: Math.round(starts.reduce((a, b) => a + b, 0) / starts.length), minMs: Math.round(Math.min(...starts)) }));
