@@ -64,6 +64,7 @@ describe.each(sandboxes)('a hostile plugin in the $name sandbox', ({ tools }) =>
     // The server's pid does not exist in the plugin's pid namespace; its parent is the namespace's init.
     await expect(act('KILL', String(process.pid))).rejects.toThrow(/ESRCH|limited to the plugin itself/);
     expect(await act('ENV')).toEqual({ success: true, text: '{}' });
+    await expect(act('UNCLONABLE')).rejects.toThrow('the result could not cross to the server');
     // Still running and answering after all of it.
     expect(await act('PING')).toEqual({ success: true, text: 'pong' });
     expect(p.status).toBe('running');

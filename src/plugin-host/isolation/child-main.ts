@@ -18,7 +18,17 @@ const start = JSON.parse(process.argv[2] ?? '{}') as WorkerStart;
 // The child starts with an empty environment; bubblewrap still sets PWD (always "/"): drop it too.
 delete process.env.PWD;
 const channel = new Socket({ fd: 3, readable: true, writable: true });
-const send = (m: WorkerToHost) => void channel.write(encodeFrame(m));
+function send(m: WorkerToHost): void {
+  let frame: Buffer;
+  try {
+    frame = encodeFrame(m);
+  } catch (err) {
+    // A result holding something that cannot be cloned (a socket, a class with native state) fails that call only.
+    if (m.t !== 'result') throw err;
+    frame = encodeFrame({ t: 'result', id: m.id, ok: false, error: `the result could not cross to the server: ${(err as Error).message}` });
+  }
+  channel.write(frame);
+}
 // The server went away (or closed the channel): nothing left to work for.
 channel.on('close', () => process.exit(0));
 channel.on('error', () => process.exit(0));
@@ -157,7 +167,15 @@ function onHostMessage(msg: HostToWorker): void {
     Promise.resolve()
       .then(() => run(msg))
       .then(
-        (value) => send({ t: 'result', id: msg.id, ok: true, value: plain(value) }),
+        (value) => {
+          let data: unknown;
+          try {
+            data = plain(value);
+          } catch (err) {
+            return send({ t: 'result', id: msg.id, ok: false, error: `the result could not cross to the server: ${(err as Error).message}` });
+          }
+          send({ t: 'result', id: msg.id, ok: true, value: data });
+        },
         (err) => send({ t: 'result', id: msg.id, ok: false, error: (err as Error)?.message ?? String(err) }),
       );
   });

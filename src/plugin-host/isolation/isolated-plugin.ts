@@ -35,7 +35,7 @@ export interface IsolationLimits {
   callTimeoutMs: number;
   /** runtime.record calls across all agents; more is a flood and stops the plugin. */
   maxEffectsPerMinute: number;
-  /** Messages the worker sends unasked (requests, records); more is a flood and stops the plugin. */
+  /** Messages the child sends unasked (requests, records); more is a flood and stops the plugin. */
   maxMessagesPerSecond: number;
   /** Bytes of a proxied fetch response body. */
   maxFetchBytes: number;
@@ -361,8 +361,9 @@ class IsolatedHost implements IsolatedPlugin {
 
   private onMessage(worker: PluginChild, m: WorkerToHost): void {
     if (worker !== this.worker) return;
-    // Only what the plugin sends unasked counts towards the flood limit (results answer our own calls).
-    if (m.t !== 'result') {
+    // Only what the plugin sends unasked counts towards the flood limit (results answer our own calls;
+    // a result for no call in flight is unasked too).
+    if (m.t !== 'result' || !this.calls.has(m.id)) {
       const now = Date.now();
       if (now - this.windowStart >= 1000) (this.windowStart = now), (this.windowCount = 0);
       if (++this.windowCount > this.limits.maxMessagesPerSecond) return this.fail(worker, `flooded the channel (more than ${this.limits.maxMessagesPerSecond} messages a second)`, 'worker');
