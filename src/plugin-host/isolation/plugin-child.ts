@@ -47,14 +47,18 @@ export class PluginChild extends EventEmitter {
     });
     this.channel.on('error', () => undefined);
     this.proc.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString('utf8')).slice(-STDERR_TAIL)));
-    this.proc.on('error', (err) => this.terminate(`could not start: ${err.message}`));
-    this.exited = new Promise((resolve) =>
+    this.exited = new Promise((resolve) => {
       this.proc.on('exit', (code, signal) => {
         live.delete(this);
         this.finish(this.describeExit(code, signal));
         resolve();
-      }),
-    );
+      });
+      // A child that never started (no pid) emits no 'exit'.
+      this.proc.on('error', (err) => {
+        this.finish(`could not start: ${err.message}`);
+        if (this.proc.pid === undefined) live.delete(this), resolve();
+      });
+    });
     this.unref();
   }
 
