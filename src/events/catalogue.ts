@@ -7,7 +7,7 @@ import { CharacterSchema } from '../characters/schema.ts';
  *
  * Streams:
  *   account-<accountId>   accounts, refresh-token families
- *   agent-<agentId>       agent lifecycle, per-room agent state, facts, plugin grants
+ *   agent-<agentId>       agent lifecycle, per-room agent state, facts, plugin grants, plugin memories
  *   room-<roomId>         room lifecycle, participants, messages, reply decisions/traces/failures
  *   document-<docId>      knowledge documents and their embedded chunks
  *   system                supervision and plugin failures
@@ -188,6 +188,31 @@ export const eventSchemas = {
   'knowledge.document_ready': z.object({ documentId: id, agentId: id, chunks: z.number().int().nonnegative() }),
   'knowledge.document_failed': z.object({ documentId: id, agentId: id, error: z.string() }),
   'knowledge.document_removed': z.object({ documentId: id, agentId: id }),
+
+  // ── ElizaOS plugin memories (runtime.createMemory …; agent stream) ──────────────────────────────
+  // `content` and `metadata` are the plugin's own JSON; `table` is ElizaOS's tableName ("messages",
+  // "documents", "knowledge", "facts" …). The id is the plugin's memory id or one derived from its content.
+  'memory.created': z.object({
+    agentId: id,
+    memoryId: id,
+    table: z.string().min(1).max(100),
+    roomId: id.optional(),
+    worldId: id.optional(),
+    entityId: id.optional(),
+    content: z.record(z.string(), z.unknown()),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    unique: z.boolean().optional(),
+    createdAt: z.number().optional(),
+    vector: vector.optional(),
+  }),
+  'memory.updated': z.object({
+    agentId: id,
+    memoryId: id,
+    content: z.record(z.string(), z.unknown()).optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    vector: vector.optional(),
+  }),
+  'memory.deleted': z.object({ agentId: id, memoryId: id }),
 
   // ── supervision ──────────────────────────────────────────────────────────────────────────────
   'actor.failed': z.object({

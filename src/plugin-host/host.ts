@@ -19,6 +19,11 @@ export interface PluginHost {
   pluginOf(component: Action | Provider | Evaluator): string;
   /** Event handlers registered for an ElizaOS-style event name, with their plugin. */
   eventHandlers(event: string): readonly { plugin: string; handler: PluginEventHandler }[];
+  /**
+   * ElizaOS runtime.register*: components a plugin adds while running (in its init, its service). They
+   * join this agent's lists as if the plugin had declared them, until the agent's context is rebuilt.
+   */
+  register(plugin: string, component: { action: Action } | { provider: Provider } | { evaluator: Evaluator } | { event: string; handler: PluginEventHandler } | { model: string; handler: ModelHandler; priority?: number }): void;
 }
 
 const norm = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '');
@@ -40,25 +45,28 @@ export function createPluginHost(plugins: readonly Plugin[]): PluginHost {
   const models = new Map<string, { plugin: string; handler: ModelHandler; priority: number; order: number }[]>();
   const events = new Map<string, { plugin: string; handler: PluginEventHandler }[]>();
   let order = 0;
+  const addEvent = (plugin: string, name: string, handler: unknown) => {
+    if (typeof handler !== 'function') return;
+    const list = events.get(name) ?? [];
+    list.push({ plugin, handler: handler as PluginEventHandler });
+    events.set(name, list);
+  };
+  const addModel = (plugin: string, type: string, handler: ModelHandler, priority: number) => {
+    const list = models.get(type) ?? [];
+    list.push({ plugin, handler, priority, order: order++ });
+    list.sort((a, b) => b.priority - a.priority || a.order - b.order);
+    models.set(type, list);
+  };
+  const byPosition = () => providers.sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
   for (const p of unique) {
-    for (const [name, handlers] of Object.entries(p.events ?? {})) {
-      const list = events.get(name) ?? [];
-      for (const handler of handlers ?? []) if (typeof handler === 'function') list.push({ plugin: p.name, handler });
-      events.set(name, list);
-    }
+    for (const [name, handlers] of Object.entries(p.events ?? {})) for (const handler of handlers ?? []) addEvent(p.name, name, handler);
     for (const a of p.actions ?? []) (actions.push(a), owner.set(a, p.name));
     for (const pr of p.providers ?? []) (providers.push(pr), owner.set(pr, p.name));
     for (const e of p.evaluators ?? []) (evaluators.push(e), owner.set(e, p.name));
     for (const s of p.services ?? []) services.push({ plugin: p.name, service: s });
-    for (const [type, handler] of Object.entries(p.models ?? {})) {
-      if (!handler) continue;
-      const list = models.get(type) ?? [];
-      list.push({ plugin: p.name, handler, priority: p.priority ?? 0, order: order++ });
-      list.sort((a, b) => b.priority - a.priority || a.order - b.order);
-      models.set(type, list);
-    }
+    for (const [type, handler] of Object.entries(p.models ?? {})) if (handler) addModel(p.name, type, handler, p.priority ?? 0);
   }
-  providers.sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
+  byPosition();
 
   return {
     plugins: unique,
@@ -81,6 +89,18 @@ export function createPluginHost(plugins: readonly Plugin[]): PluginHost {
     },
     pluginOf: (c) => owner.get(c) ?? 'unknown',
     eventHandlers: (event) => events.get(event) ?? [],
+    register(plugin, c) {
+      // A component registered twice (an init run again) is kept once, like ElizaOS's name check.
+      if ('action' in c) {
+        if (!actions.some((a) => a.name === c.action.name)) (actions.push(c.action), owner.set(c.action, plugin));
+      } else if ('provider' in c) {
+        if (!providers.some((p) => p.name === c.provider.name)) (providers.push(c.provider), owner.set(c.provider, plugin), byPosition());
+      } else if ('evaluator' in c) {
+        if (!evaluators.some((e) => e.name === c.evaluator.name)) (evaluators.push(c.evaluator), owner.set(c.evaluator, plugin));
+      } else if ('event' in c) {
+        if (!(events.get(c.event) ?? []).some((h) => h.handler === c.handler)) addEvent(plugin, c.event, c.handler);
+      } else if (!(models.get(c.model) ?? []).some((h) => h.handler === c.handler)) addModel(plugin, c.model, c.handler, c.priority ?? 0);
+    },
   };
 }
 

@@ -160,7 +160,8 @@ export interface PluginRuntime {
   /** ElizaOS lookup order: character.secrets → character.settings[key] → settings.secrets → plugin config. */
   getSetting(key: string): string | number | boolean | null | undefined;
   useModel(type: ModelType, params: Partial<GenerateTextParams> & { prompt?: string }): Promise<string>;
-  getService<T = ServiceInstance>(serviceType: string): T | undefined;
+  /** ElizaOS answers null for a service that is not running; Chronicle's own code may answer undefined. */
+  getService<T = ServiceInstance>(serviceType: string): T | null | undefined;
   /** Read-only queries for providers (recent messages, knowledge, facts). */
   readonly queries: PluginQueries;
   record(effect: PluginEffect): void;

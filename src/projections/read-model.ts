@@ -1,4 +1,5 @@
 import type { Character } from '../characters/schema.ts';
+import type { MemoryReadModel } from './tables/memories.ts';
 
 /**
  * The read side: queries over the projected tables. Everything here is derived from the log and can be
@@ -136,4 +137,7 @@ export interface ReadModel {
   searchKnowledge(agentId: string, query: RetrievalQuery): KnowledgeHit[];
 
   facts(agentId: string, options: { roomId?: string; query?: RetrievalQuery; limit: number }): FactView[];
+
+  /** ElizaOS plugin memories (runtime.createMemory …); absent from read models without that table (test fakes). */
+  readonly memories?: MemoryReadModel;
 }

@@ -10,6 +10,7 @@ import type { VectorIndex, VectorKind } from './vector-index.ts';
 import { RecentMessages } from './recent-messages.ts';
 import { ReadCache } from './read-cache.ts';
 import { allProjections } from './tables/index.ts';
+import { createMemoryReadModel, type MemoryReadModel } from './tables/memories.ts';
 
 interface AccountRow { id: string; username: string; name: string; role: Role; created_at: number; password_hash: string; token_version: number }
 interface AgentRow { id: string; name: string; status: 'running' | 'stopped'; character: string; created_at: number; deleted: number }
@@ -33,6 +34,7 @@ export class SqliteReadModel implements ReadModel {
   /** Per room, the seq of the last message.posted this process applied (see RecentMessagesSource). */
   private readonly postedThrough = new Map<string, number>();
   private readonly cache: ReadCache;
+  readonly memories: MemoryReadModel;
 
   constructor(
     private readonly db: Database.Database,
@@ -42,6 +44,7 @@ export class SqliteReadModel implements ReadModel {
     projections: readonly Projection[] = allProjections,
   ) {
     this.cache = new ReadCache(projections, ['agents', 'rooms', 'facts', 'knowledge']);
+    this.memories = createMemoryReadModel(db, vectors);
     const p = (sql: string) => db.prepare(sql);
     this.q = {
       account: p('SELECT * FROM accounts WHERE id = ?'),

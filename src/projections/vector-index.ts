@@ -3,8 +3,8 @@ import { MirrorCache } from './vector-scan/mirror-cache.ts';
 import { Vec0BulkWriter } from './vec0/bulk-writer.ts';
 import { VectorStage } from './vec0/staging.ts';
 
-/** What a vector belongs to: a message (scoped by room), a knowledge chunk or a fact (scoped by agent). */
-export type VectorKind = 'message' | 'chunk' | 'fact';
+/** What a vector belongs to: a message (scoped by room), a knowledge chunk, a fact or a plugin's memory (scoped by agent). */
+export type VectorKind = 'message' | 'chunk' | 'fact' | 'memory';
 
 export interface VectorHit {
   rowid: number;

@@ -5,6 +5,7 @@ import { roomsProjection } from './rooms.ts';
 import { messagesProjection } from './messages.ts';
 import { knowledgeProjection } from './knowledge.ts';
 import { factsProjection } from './facts.ts';
+import { memoriesProjection } from './memories.ts';
 
 /** Every projection, in a fixed order (the order they are applied within a batch). */
 export const allProjections: readonly Projection[] = [
@@ -14,4 +15,5 @@ export const allProjections: readonly Projection[] = [
   messagesProjection,
   knowledgeProjection,
   factsProjection,
+  memoriesProjection,
 ];

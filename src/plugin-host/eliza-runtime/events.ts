@@ -1,0 +1,40 @@
+import type { ElizaRuntime, ElizaRuntimeParts } from './types.ts';
+
+const HANDLER_TIMEOUT_MS = 30_000;
+
+/**
+ * ElizaOS events on an agent: `emitEvent` reaches every handler of every plugin of the agent (declared
+ * in `plugin.events` or added with `registerEvent`), one after the other. Payloads are ElizaOS's
+ * (`{ runtime, message, source, callback, … }`); a payload without `runtime` gets the plugin's own view.
+ * A handler that throws or hangs is a plugin failure (plugin.failed), never the caller's failure.
+ */
+export function eventMethods(parts: ElizaRuntimeParts, self: () => ElizaRuntime, currentPlugin: () => string) {
+  return {
+    async emitEvent(event: string | string[], params: Record<string, unknown> | undefined): Promise<void> {
+      for (const name of Array.isArray(event) ? event : [event]) {
+        for (const { plugin, handler } of parts.host.eventHandlers(name)) {
+          let timer: NodeJS.Timeout | undefined;
+          try {
+            const payload = { ...(params ?? {}), runtime: (params?.runtime as unknown) ?? self().forPlugin(plugin) };
+            await Promise.race([
+              Promise.resolve(handler(payload)),
+              new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${plugin} ${name} handler did not finish within ${HANDLER_TIMEOUT_MS} ms`)), HANDLER_TIMEOUT_MS))),
+            ]);
+          } catch (err) {
+            parts.onPluginFailure({ plugin, component: `event:${name}`, error: (err instanceof Error ? err.message : String(err)).slice(0, 500) });
+          } finally {
+            clearTimeout(timer);
+          }
+        }
+      }
+    },
+    registerEvent(event: string, handler: (params: any) => Promise<void>): void {
+      if (typeof event !== 'string' || typeof handler !== 'function') throw new TypeError('registerEvent(event, handler): a name and a function');
+      parts.host.register(currentPlugin(), { event, handler });
+    },
+    getEvent(event: string) {
+      const list = parts.host.eventHandlers(event).map((h) => h.handler as (params: any) => Promise<void>);
+      return list.length ? list : undefined;
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { cacheMethods } from './cache.ts';
+import { eventMethods } from './events.ts';
+import { elizaLogger } from './logger.ts';
+import { memoryMethods } from './memories.ts';
+import { modelMethods } from './models.ts';
+import { roomsAndEntities } from './rooms-and-entities.ts';
+import { stateMethods } from './state.ts';
+import type { ElizaRuntime, ElizaRuntimeParts } from './types.ts';
+
+export type { ElizaRuntime, ElizaRuntimeParts, PluginFailure } from './types.ts';
+export { worldIdOf } from './rooms-and-entities.ts';
+
+/**
+ * The runtime ElizaOS plugins receive, built from Chronicle's facade (`parts.base`) and the agent's
+ * parts. `forPlugin(name)` gives the view a plugin's own handlers get: the same methods, with the
+ * logger and the register* calls attributed to that plugin. Views are cached per plugin name.
+ */
+export function createElizaRuntime(parts: ElizaRuntimeParts): ElizaRuntime {
+  const views = new Map<string, ElizaRuntime>();
+  const root = build(parts, 'runtime', (plugin) => {
+    let v = views.get(plugin);
+    if (!v) views.set(plugin, (v = build(parts, plugin, (p) => (p === plugin ? v! : root.forPlugin(p)))));
+    return v;
+  });
+  return root;
+}
+
+function build(parts: ElizaRuntimeParts, plugin: string, forPlugin: (plugin: string) => ElizaRuntime): ElizaRuntime {
+  const { base, host } = parts;
+  let self: ElizaRuntime;
+  const me = () => self;
+  const current = () => plugin;
+  const models = modelMethods(parts, me, current);
+  const memories = memoryMethods(parts, async (text) => (await models.useModel('TEXT_EMBEDDING', { text })) as number[]);
+  self = {
+    // Chronicle's facade: agentId, character, queries, record (effects of a turn)
+    agentId: base.agentId,
+    character: base.character,
+    queries: base.queries,
+    record: base.record,
+    // ElizaOS answers null, not undefined, for a missing setting or service.
+    getSetting: (key: string) => base.getSetting(key) ?? null,
+    getService: <T>(type: string) => (base.getService<T>(type) ?? null) as T | null,
+    getServicesByType: <T>(type: string) => {
+      const s = base.getService<T>(type);
+      return s ? [s] : [];
+    },
+    hasService: (type: string) => !!base.getService(type),
+    logger: elizaLogger(parts.logger.child({ plugin })),
+    get plugins() {
+      return host.plugins;
+    },
+    get actions() {
+      return host.actions();
+    },
+    get providers() {
+      return host.providers();
+    },
+    get evaluators() {
+      return host.evaluators();
+    },
+    fetch: (...args: Parameters<typeof fetch>) => fetch(...args),
+    forPlugin,
+    registerAction: (action) => host.register(plugin, { action }),
+    registerProvider: (provider) => host.register(plugin, { provider }),
+    registerEvaluator: (evaluator) => host.register(plugin, { evaluator }),
+    ...models,
+    ...eventMethods(parts, me, current),
+    ...stateMethods(parts, me),
+    ...memories,
+    ...roomsAndEntities(parts),
+    ...cacheMethods(parts.cache),
+    /** ElizaOS's runtime.log (an audit row in its database): a debug line here — the log of record is the event log. */
+    async log(params) {
+      parts.logger.debug('plugin log', { plugin, type: params?.type, roomId: params?.roomId, entityId: params?.entityId });
+    },
+  };
+  return self;
+}

@@ -1,0 +1,47 @@
+import type { Logger } from '../../shared/logger.ts';
+
+/** ElizaOS's logger method names (pino-style), on Chronicle's structured logger. */
+export interface ElizaLogger {
+  trace(...args: unknown[]): void;
+  debug(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  log(...args: unknown[]): void;
+  success(...args: unknown[]): void;
+  progress(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+  fatal(...args: unknown[]): void;
+  child(fields: Record<string, unknown>): ElizaLogger;
+}
+
+/**
+ * ElizaOS plugins call `logger.info('text')`, `logger.info({ obj }, 'text')` and `logger.error('text', err)`:
+ * each becomes one line of Chronicle's JSON log with the plugin's name, the message and the fields.
+ */
+export function elizaLogger(logger: Logger): ElizaLogger {
+  const line = (level: 'debug' | 'info' | 'warn' | 'error', extra?: Record<string, unknown>) => (...args: unknown[]) => {
+    let msg = '';
+    const fields: Record<string, unknown> = { ...extra };
+    const rest: unknown[] = [];
+    for (const a of args) {
+      if (typeof a === 'string' && !msg) msg = a;
+      else if (a instanceof Error) fields.error = a.message;
+      else if (a && typeof a === 'object' && !Array.isArray(a)) Object.assign(fields, a);
+      else if (a !== undefined) rest.push(a);
+    }
+    if (rest.length) fields.args = rest.map((r) => (typeof r === 'string' ? r : String(r)));
+    logger[level](msg, fields);
+  };
+  return {
+    trace: line('debug'),
+    debug: line('debug'),
+    info: line('info'),
+    log: line('info'),
+    success: line('info', { success: true }),
+    progress: line('info'),
+    warn: line('warn'),
+    error: line('error'),
+    fatal: line('error', { fatal: true }),
+    child: (fields) => elizaLogger(logger.child(fields)),
+  };
+}
