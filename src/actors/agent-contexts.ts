@@ -1,6 +1,7 @@
 import bootstrapPlugin from '../../plugins/bootstrap/index.ts';
 import type { Character } from '../characters/schema.ts';
 import { characterSetting, openCharacterSecrets } from '../characters/secrets.ts';
+import { createElizaRuntime, type ElizaRuntime, type PluginFailure } from '../plugin-host/eliza-runtime/index.ts';
 import { createPluginHost, type PluginHost } from '../plugin-host/host.ts';
 import { loadPlugins } from '../plugin-host/loader.ts';
 import type { PluginRuntime } from '../plugin-host/types.ts';
@@ -13,9 +14,11 @@ export interface AgentContext {
   /** The character with its secrets opened (in memory only), a copy plugins may write to. */
   character: Character;
   host: PluginHost;
+  /** The agent's ephemeral cache (ElizaOS getCache/setCache), kept across turns while the context lives. */
+  cache: Map<string, unknown>;
 }
 
-export interface AgentContextDeps extends Pick<ActorSystemDeps, 'store' | 'readModel' | 'models' | 'plugins' | 'secrets'> {
+export interface AgentContextDeps extends Pick<ActorSystemDeps, 'store' | 'readModel' | 'models' | 'plugins' | 'secrets' | 'waitFor'> {
   logger: Logger;
   pluginsDir?: string;
   service(type: string): unknown;
@@ -53,16 +56,26 @@ export class AgentContexts {
       const character = openCharacterSecrets(structuredClone(view.character), this.deps.secrets);
       const { plugins, failures } = await loadPlugins(character.plugins ?? [], this.deps.pluginsDir);
       await this.recordFailures(agentId, key, 'load', failures);
+      // A real @elizaos/plugin-bootstrap (named "bootstrap") given to the agent replaces Chronicle's stand-in.
+      const chosen = [...(this.deps.plugins ?? []), ...plugins];
+      const candidates = chosen.some((p) => p.name === bootstrapPlugin.name) ? chosen : [bootstrapPlugin, ...chosen];
       // ElizaOS registerPlugin: init(config, runtime) first; a plugin whose init throws is left out.
+      // What inits register (registerProvider, registerEvent …) is replayed onto the final host for the
+      // plugins that are kept.
+      const cache = new Map<string, unknown>();
+      const initHost = createPluginHost(candidates);
+      const registered: [string, Parameters<PluginHost['register']>[1]][] = [];
+      const recordingHost: PluginHost = { ...initHost, register: (plugin, c) => (registered.push([plugin, c]), initHost.register(plugin, c)) };
+      const initRuntime = this.agentRuntime(agentId, character, recordingHost, cache);
       const ready = [];
       const initFailures: { name: string; error: string }[] = [];
-      for (const plugin of [bootstrapPlugin, ...(this.deps.plugins ?? []), ...plugins]) {
+      for (const plugin of candidates) {
         if (plugin.init) {
           // The character's settings, else the plugin's own default: never the server's environment
           // (a `settings:*` grant would otherwise hand a plugin ADMIN_PASSWORD or JWT_SECRET).
           const config = Object.fromEntries(Object.entries(plugin.config ?? {}).map(([k, v]) => [k, String(characterSetting(character, k) ?? v ?? '')]));
           try {
-            await plugin.init(config, this.agentRuntime(agentId, character));
+            await plugin.init(config, initRuntime.forPlugin(plugin.name));
           } catch (err) {
             initFailures.push({ name: plugin.name, error: `init failed: ${(err as Error)?.message ?? String(err)}` });
             continue;
@@ -71,7 +84,9 @@ export class AgentContexts {
         ready.push(plugin);
       }
       await this.recordFailures(agentId, key, 'init', initFailures);
-      return { character, host: createPluginHost(ready) };
+      const host = createPluginHost(ready);
+      for (const [plugin, c] of registered) if (ready.some((p) => p.name === plugin)) host.register(plugin, c);
+      return { character, host, cache };
     })();
     this.cache.set(agentId, { key, view, value });
     value.catch(() => this.cache.delete(agentId));
@@ -94,15 +109,39 @@ export class AgentContexts {
       .catch((err) => this.deps.logger.warn('could not record plugin failure', { agentId, error: String(err) }));
   }
 
-  /** What a plugin's init sees: the agent, its settings and models, but no turn (record is refused). */
-  private agentRuntime(agentId: string, character: Character): PluginRuntime {
-    return {
+  /**
+   * What a plugin sees outside a turn (its init, its services): the agent, its settings and models and
+   * the ElizaOS runtime methods (src/plugin-host/eliza-runtime), but no turn (record is refused).
+   */
+  agentRuntime(agentId: string, character: Character, host: PluginHost, cache: Map<string, unknown>): ElizaRuntime {
+    const base: PluginRuntime = {
       ...this.systemRuntime(),
       agentId,
       character,
       getSetting: (key) => characterSetting(character, key),
       useModel: async (_type, params) => (await this.deps.models.forCharacter(character).generateText({ messages: params.messages ?? [{ role: 'user', content: params.prompt ?? '' }] })).text,
     };
+    return createElizaRuntime({
+      base,
+      host,
+      store: this.deps.store,
+      readModel: this.deps.readModel,
+      waitFor: (seq) => this.deps.waitFor(seq),
+      embedder: () => this.deps.models.embedder(),
+      textProvider: () => this.deps.models.forCharacter(character),
+      logger: this.deps.logger.child({ agentId }),
+      cache,
+      conversationLength: 32,
+      onPluginFailure: (f) => void this.recordPluginFailure(agentId, f),
+    });
+  }
+
+  /** A plugin failure outside a turn (an event handler, a provider of composeState): plugin.failed. */
+  private async recordPluginFailure(agentId: string, f: PluginFailure): Promise<void> {
+    this.deps.logger.warn('plugin failed outside a turn', { agentId, ...f });
+    await this.deps.store
+      .append(streams.agent(agentId), [{ id: derivedId(agentId, 'plugin-failed', f.plugin, f.component, f.error), type: 'plugin.failed', data: { plugin: f.plugin, agentId, component: f.component, error: f.error }, meta: { author: { kind: 'system', id: 'system' } } }])
+      .catch((err) => this.deps.logger.warn('could not record plugin failure', { agentId, error: String(err) }));
   }
 
   /** What services and plugin inits outside an agent see. */

@@ -4,6 +4,7 @@ import { characterSetting } from '../../characters/secrets.ts';
 import type { NewEvent } from '../../events/envelope.ts';
 import type { EventStore } from '../../events/store.ts';
 import { ModelError, type GenerateTextParams, type GenerateTextResult, type ModelProvider, type ModelType } from '../../models/provider.ts';
+import { createElizaRuntime, withLiveParts, type ElizaRuntime } from '../../plugin-host/eliza-runtime/index.ts';
 import type { PluginHost } from '../../plugin-host/host.ts';
 import type { Action, Content, Memory, PluginEffect, PluginRuntime, ServiceInstance, State } from '../../plugin-host/types.ts';
 import type { ReadModel } from '../../projections/read-model.ts';
@@ -29,7 +30,7 @@ export interface TurnDeps {
   logger: Logger;
   ephemeral: Subject<EphemeralEvent>;
   /** The agent's character with its secrets opened (in memory only) and its plugin host. */
-  agentContext(agentId: string): Promise<{ character: Character; host: PluginHost } | undefined>;
+  agentContext(agentId: string): Promise<{ character: Character; host: PluginHost; cache?: Map<string, unknown> } | undefined>;
   roomMode(agentId: string, roomId: string): RoomMode | undefined;
   /**
    * The room's participants with agents' current names, as the room actor knows them from the log;
@@ -127,14 +128,35 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
     (deps.readModel.roomById(roomId)?.participants ?? []).map((p) => (p.kind === 'agent' ? { ...p, name: deps.readModel.agentById(p.id)?.name ?? p.name } : p));
   const senderName = participants.find((p) => p.id === message.authorId)?.name ?? (message.authorKind === 'agent' ? 'Agent' : 'User');
   // Assigned below; the plugin model provider reads it only when called (after assignment).
-  let runtime: PluginRuntime | undefined;
+  let runtime: ElizaRuntime | undefined;
   const provider = pluginModelProvider(host, () => runtime!) ?? deps.models.forCharacter(character);
   const attempts: AttemptRecord[] = [];
   const effects: PluginEffect[] = [];
   const pluginFailures: { plugin: string; component: string; error: string }[] = [];
   const memory: Memory = { id: message.id, entityId: message.authorId, agentId, roomId, content: { text: message.text, inReplyTo: message.inReplyTo }, seq: message.seq, entityName: senderName };
 
-  runtime = makeRuntime(deps, agentId, character, provider, undefined, effects, signal, participants, host);
+  // The ElizaOS runtime plugins receive (src/plugin-host/eliza-runtime), around this turn's facade.
+  const eliza = (base: PluginRuntime): ElizaRuntime =>
+    createElizaRuntime({
+      base,
+      host,
+      store: deps.store,
+      readModel: deps.readModel,
+      waitFor: (seq) => deps.waitFor(seq),
+      embedder: () => deps.models.embedder(),
+      textProvider: () => provider,
+      logger: deps.logger.child({ agentId }),
+      cache: ctx.cache ?? new Map(),
+      conversationLength: deps.settings.recentMessages,
+      onPluginFailure: (f) => void pluginFailures.push(f),
+      signal,
+    });
+  runtime = eliza(makeRuntime(deps, agentId, character, provider, undefined, effects, signal, participants, host));
+  const replies: string[] = [];
+  const callback = async (content: Content) => {
+    if (typeof content?.text === 'string' && content.text.trim()) replies.push(content.text.trim());
+    return [];
+  };
 
   // ── should respond? ──
   const mode = deps.roomMode(agentId, roomId);
@@ -165,7 +187,7 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   // to embed the message for and nothing to search (the KNOWLEDGE provider skips its query).
   const hasKnowledge = decision.kind === 'respond' && deps.readModel.listDocuments(agentId).length > 0;
   const queryVector = hasKnowledge ? await embedForKnowledge(deps, agentId, message.text) : undefined;
-  if (decision.kind === 'respond') runtime = makeRuntime(deps, agentId, character, provider, queryVector, effects, signal, participants, host, hasKnowledge);
+  if (decision.kind === 'respond') runtime = eliza(makeRuntime(deps, agentId, character, provider, queryVector, effects, signal, participants, host, hasKnowledge));
   const modelEvents = () =>
     attempts.map(
       (a, i): NewEvent => ({
@@ -183,8 +205,10 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   }
 
   deps.ephemeral.next({ type: 'typing', roomId, agentId });
-  await emitPluginEvent(host, 'MESSAGE_RECEIVED', { agentId, roomId, messageId, text: message.text, authorId: message.authorId }, pluginFailures);
-  await emitPluginEvent(host, 'RUN_STARTED', { agentId, roomId, messageId }, pluginFailures);
+  // ElizaOS payloads ({ runtime, message, source, callback, … }) with Chronicle's ids alongside.
+  const startTime = Date.now();
+  await runtime.emitEvent('MESSAGE_RECEIVED', withLiveParts({ message: memory, source: 'chronicle', agentId, roomId, messageId, text: message.text, authorId: message.authorId }, { callback }));
+  await runtime.emitEvent('RUN_STARTED', { runId: messageId, messageId, roomId, entityId: message.authorId, agentId, startTime, status: 'started', source: 'chronicle' });
 
   // ── compose state from providers ──
   const outputs = await composeProviders(host, runtime, memory, pluginFailures);
@@ -285,13 +309,11 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   // In a one-agent room every user message gets an answer (API.md): IGNORE with text becomes REPLY.
   if (actionNames.includes('IGNORE') && actionNames.length > 1) actionNames = actionNames.filter((a) => a !== 'IGNORE');
   if (actionNames.includes('IGNORE') && participantsAgents <= 1 && message.authorKind === 'user' && parsed.text.trim()) actionNames = ['REPLY'];
-  const replies: string[] = [];
   const actionEvents: NewEvent[] = [];
   const performed: string[] = [];
   let actionFailure: string | undefined;
-  const callback = async (content: Content) => {
-    if (typeof content.text === 'string' && content.text.trim()) replies.push(content.text.trim());
-  };
+  // ElizaOS `responses`: the agent's parsed answer as a Memory (what actions and evaluators are told it said).
+  const responses: Memory[] = [{ id: replyId, entityId: agentId, agentId, roomId, content: { text: parsed.text, thought: parsed.thought, actions: parsed.actions, providers: parsed.providers, inReplyTo: messageId } }];
   for (const [i, name] of actionNames.entries()) {
     if (signal.aborted) return 'abandoned';
     const action: Action | undefined = host.findAction(name);
@@ -300,11 +322,12 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
       continue;
     }
     try {
-      if (!(await withTimeout(action.validate(runtime, memory, state), ACTION_TIMEOUT_MS, `${action.name}.validate`))) {
+      const rt = runtime.forPlugin(host.pluginOf(action));
+      if (!(await withTimeout(action.validate(rt, memory, state), ACTION_TIMEOUT_MS, `${action.name}.validate`))) {
         actionEvents.push({ id: turnIds.action(agentId, messageId, i), type: 'action.completed', data: { agentId, roomId, messageId, action: action.name, success: false, error: 'validate returned false' } });
         continue;
       }
-      const result = await withTimeout(action.handler(runtime, memory, state, { responseText: parsed.text, thought: parsed.thought, actionIndex: i }, callback), ACTION_TIMEOUT_MS, action.name);
+      const result = await withTimeout(action.handler(rt, memory, state, { responseText: parsed.text, thought: parsed.thought, actionIndex: i }, callback, responses), ACTION_TIMEOUT_MS, action.name);
       const r = typeof result === 'object' && result !== null ? result : { success: result !== false };
       performed.push(action.name);
       actionEvents.push({
@@ -326,7 +349,7 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   if (!text) {
     if (ignored) {
       await appendRoom([...modelEvents(), ...actionEvents, { id: turnIds.decision(agentId, messageId), type: 'reply.decided', data: { agentId, roomId, messageId, respond: false, reason: 'the model chose IGNORE' } }]);
-      await runEvaluators(deps, host, runtime, memory, state, false, pluginFailures);
+      await runEvaluators(deps, host, runtime, memory, state, false, pluginFailures, responses);
       await appendAgentEffects(deps, agentId, messageId, effects, pluginFailures, meta);
       return 'declined';
     }
@@ -368,8 +391,8 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   ]);
 
   // ── evaluators, after the reply is visible ──
-  await runEvaluators(deps, host, runtime, memory, state, true, pluginFailures);
-  await emitPluginEvent(host, 'RUN_ENDED', { agentId, roomId, messageId, replyId, actions: performed, durationMs: Math.round(now() - started) }, pluginFailures);
+  await runEvaluators(deps, host, runtime, memory, state, true, pluginFailures, responses);
+  await runtime.emitEvent('RUN_ENDED', { runId: messageId, messageId, roomId, entityId: message.authorId, agentId, replyId, actions: performed, startTime, endTime: Date.now(), duration: Date.now() - startTime, durationMs: Math.round(now() - started), status: 'completed', source: 'chronicle' });
   await appendAgentEffects(deps, agentId, messageId, effects, pluginFailures, meta).catch((err) => deps.logger.warn('evaluator effects not recorded', { agentId, messageId, error: errText(err) }));
   return 'answered';
 }
@@ -398,7 +421,7 @@ async function appendFailure(
  */
 async function composeProviders(
   host: PluginHost,
-  runtime: PluginRuntime,
+  runtime: ElizaRuntime,
   memory: Memory,
   failures: { plugin: string; component: string; error: string }[],
   only?: readonly string[],
@@ -409,7 +432,7 @@ async function composeProviders(
   const results = await Promise.all(
     selected.map(async (p): Promise<ProviderOutput | undefined> => {
       try {
-        const r = await withTimeout(p.get(runtime, memory, empty), PROVIDER_TIMEOUT_MS, `provider ${p.name}`);
+        const r = await withTimeout(p.get(runtime.forPlugin(host.pluginOf(p)), memory, empty), PROVIDER_TIMEOUT_MS, `provider ${p.name}`);
         return { name: p.name, text: r?.text ?? '', data: r?.data ?? {}, values: r?.values ?? {} };
       } catch (err) {
         failures.push({ plugin: host.pluginOf(p), component: `provider:${p.name}`, error: errText(err) });
@@ -420,31 +443,24 @@ async function composeProviders(
   return results.filter((r): r is ProviderOutput => r !== undefined);
 }
 
-/** Calls a plugin event's handlers; a throwing handler is a plugin failure, never a failed turn. */
-async function emitPluginEvent(host: PluginHost, event: string, payload: Record<string, unknown>, failures: { plugin: string; component: string; error: string }[]): Promise<void> {
-  for (const { plugin, handler } of host.eventHandlers(event)) {
-    try {
-      await withTimeout(handler(payload), ACTION_TIMEOUT_MS, `${plugin} ${event} handler`);
-    } catch (err) {
-      failures.push({ plugin, component: `event:${event}`, error: errText(err) });
-    }
-  }
-}
-
 async function runEvaluators(
   deps: TurnDeps,
   host: PluginHost,
-  runtime: PluginRuntime,
+  runtime: ElizaRuntime,
   memory: Memory,
   state: State | undefined,
   responded: boolean,
   failures: { plugin: string; component: string; error: string }[],
+  responses: Memory[] = [],
 ): Promise<void> {
+  // The reply is already in the log when evaluators run: what they pass to the callback is logged only.
+  const callback = async (content: Content) => void deps.logger.debug('evaluator callback after the reply (not posted)', { text: String(content?.text ?? '').slice(0, 200) });
   for (const ev of host.evaluators()) {
     if (!responded && !ev.alwaysRun) continue;
     try {
-      if (!(await withTimeout(ev.validate(runtime, memory, state), ACTION_TIMEOUT_MS, `${ev.name}.validate`))) continue;
-      await withTimeout(ev.handler(runtime, memory, state), ACTION_TIMEOUT_MS, `evaluator ${ev.name}`);
+      const rt = runtime.forPlugin(host.pluginOf(ev));
+      if (!(await withTimeout(ev.validate(rt, memory, state), ACTION_TIMEOUT_MS, `${ev.name}.validate`))) continue;
+      await withTimeout(ev.handler(rt, memory, state, { didRespond: responded }, callback, responses), ACTION_TIMEOUT_MS, `evaluator ${ev.name}`);
     } catch (err) {
       deps.logger.warn('evaluator failed', { evaluator: ev.name, error: errText(err) });
       failures.push({ plugin: host.pluginOf(ev), component: `evaluator:${ev.name}`, error: errText(err) });
@@ -551,14 +567,14 @@ function makeRuntime(
  * answers the agent's turns instead of the configured provider. Handlers return whole text (ElizaOS
  * handlers do not stream), so the reply arrives as one delta.
  */
-function pluginModelProvider(host: PluginHost, runtime: () => PluginRuntime): ModelProvider | undefined {
+function pluginModelProvider(host: PluginHost, runtime: () => ElizaRuntime): ModelProvider | undefined {
   const large = host.modelHandler('TEXT_LARGE');
   if (!large) return undefined;
   const call = async (params: GenerateTextParams): Promise<GenerateTextResult> => {
     const type = params.modelType ?? 'TEXT_LARGE';
     const handler = host.modelHandler(type) ?? large;
     const prompt = params.messages.map((m) => (m.role === 'system' ? m.content : `${m.role}: ${m.content}`)).join('\n\n');
-    const text = await handler.handler(runtime(), { prompt, messages: params.messages, maxTokens: params.maxTokens, temperature: params.temperature, stopSequences: params.stopSequences });
+    const text = await handler.handler(runtime().forPlugin(handler.plugin), { prompt, messages: params.messages, maxTokens: params.maxTokens, temperature: params.temperature, stopSequences: params.stopSequences });
     if (typeof text !== 'string') throw new ModelError('malformed', `model handler of plugin ${handler.plugin} returned ${typeof text}, not text`, handler.plugin, false);
     return { text, model: `${handler.plugin}:${type}`, usage: { promptTokens: 0, completionTokens: 0 } };
   };

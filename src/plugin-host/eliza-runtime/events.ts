@@ -8,6 +8,16 @@ const HANDLER_TIMEOUT_MS = 30_000;
  * (`{ runtime, message, source, callback, … }`); a payload without `runtime` gets the plugin's own view.
  * A handler that throws or hangs is a plugin failure (plugin.failed), never the caller's failure.
  */
+/**
+ * The live parts of a payload (runtime, callback) as non-enumerable properties: a handler reads
+ * `payload.runtime` as in ElizaOS, while copying or serialising the payload (an isolated plugin's worker
+ * gets it as JSON) carries only its data.
+ */
+export function withLiveParts<T extends Record<string, unknown>>(data: T, live: Record<string, unknown>): T {
+  for (const [key, value] of Object.entries(live)) if (value !== undefined) Object.defineProperty(data, key, { value, enumerable: false, configurable: true, writable: true });
+  return data;
+}
+
 export function eventMethods(parts: ElizaRuntimeParts, self: () => ElizaRuntime, currentPlugin: () => string) {
   return {
     async emitEvent(event: string | string[], params: Record<string, unknown> | undefined): Promise<void> {
@@ -15,7 +25,7 @@ export function eventMethods(parts: ElizaRuntimeParts, self: () => ElizaRuntime,
         for (const { plugin, handler } of parts.host.eventHandlers(name)) {
           let timer: NodeJS.Timeout | undefined;
           try {
-            const payload = { ...(params ?? {}), runtime: (params?.runtime as unknown) ?? self().forPlugin(plugin) };
+            const payload = withLiveParts({ ...(params ?? {}) }, { runtime: (params?.runtime as unknown) ?? self().forPlugin(plugin), callback: params?.callback, onComplete: params?.onComplete });
             await Promise.race([
               Promise.resolve(handler(payload)),
               new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${plugin} ${name} handler did not finish within ${HANDLER_TIMEOUT_MS} ms`)), HANDLER_TIMEOUT_MS))),

@@ -9,6 +9,7 @@ import type { ElizaRuntime, ElizaRuntimeParts } from './types.ts';
 
 export type { ElizaRuntime, ElizaRuntimeParts, PluginFailure } from './types.ts';
 export { worldIdOf } from './rooms-and-entities.ts';
+export { withLiveParts } from './events.ts';
 
 /**
  * The runtime ElizaOS plugins receive, built from Chronicle's facade (`parts.base`) and the agent's
