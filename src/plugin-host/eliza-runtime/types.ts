@@ -98,6 +98,11 @@ export interface ElizaRuntime extends PluginRuntime {
   getEntitiesForRoom(roomId: string, includeComponents?: boolean): Promise<any[]>;
   getParticipantsForRoom(roomId: string): Promise<any[]>;
   getRoomsForParticipant(entityId: string): Promise<any[]>;
+  getRoomsForParticipants(entityIds: string[]): Promise<any[]>;
+  createEntity(entity: any): Promise<boolean>;
+  updateWorld(world: any): Promise<void>;
+  getAllWorlds(): Promise<any[]>;
+  getEntitiesByIds(ids: string[]): Promise<any[] | null>;
   ensureWorldExists(world: any): Promise<void>;
   ensureRoomExists(room: any): Promise<void>;
   ensureConnection(params: any): Promise<void>;
