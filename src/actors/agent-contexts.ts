@@ -4,7 +4,7 @@ import { characterSetting, openCharacterSecrets } from '../characters/secrets.ts
 import { createElizaRuntime, type ElizaRuntime, type PluginFailure } from '../plugin-host/eliza-runtime/index.ts';
 import { createPluginHost, type PluginHost } from '../plugin-host/host.ts';
 import { loadPlugins } from '../plugin-host/loader.ts';
-import type { PluginRuntime } from '../plugin-host/types.ts';
+import type { PluginRuntime, ServiceInstance } from '../plugin-host/types.ts';
 import { derivedId, sha256Hex } from '../shared/ids.ts';
 import type { Logger } from '../shared/logger.ts';
 import { streams } from './streams.ts';
@@ -16,6 +16,8 @@ export interface AgentContext {
   host: PluginHost;
   /** The agent's ephemeral cache (ElizaOS getCache/setCache), kept across turns while the context lives. */
   cache: Map<string, unknown>;
+  /** Services the agent's plugins started with runtime.registerService (ElizaOS), by type. */
+  services: Map<string, ServiceInstance>;
 }
 
 export interface AgentContextDeps extends Pick<ActorSystemDeps, 'store' | 'readModel' | 'models' | 'plugins' | 'secrets' | 'waitFor'> {
@@ -63,10 +65,11 @@ export class AgentContexts {
       // What inits register (registerProvider, registerEvent …) is replayed onto the final host for the
       // plugins that are kept.
       const cache = new Map<string, unknown>();
+      const services = new Map<string, ServiceInstance>();
       const initHost = createPluginHost(candidates);
       const registered: [string, Parameters<PluginHost['register']>[1]][] = [];
       const recordingHost: PluginHost = { ...initHost, register: (plugin, c) => (registered.push([plugin, c]), initHost.register(plugin, c)) };
-      const initRuntime = this.agentRuntime(agentId, character, recordingHost, cache);
+      const initRuntime = this.agentRuntime(agentId, character, recordingHost, cache, services);
       const ready = [];
       const initFailures: { name: string; error: string }[] = [];
       for (const plugin of candidates) {
@@ -86,7 +89,7 @@ export class AgentContexts {
       await this.recordFailures(agentId, key, 'init', initFailures);
       const host = createPluginHost(ready);
       for (const [plugin, c] of registered) if (ready.some((p) => p.name === plugin)) host.register(plugin, c);
-      return { character, host, cache };
+      return { character, host, cache, services };
     })();
     this.cache.set(agentId, { key, view, value });
     value.catch(() => this.cache.delete(agentId));
@@ -113,7 +116,7 @@ export class AgentContexts {
    * What a plugin sees outside a turn (its init, its services): the agent, its settings and models and
    * the ElizaOS runtime methods (src/plugin-host/eliza-runtime), but no turn (record is refused).
    */
-  agentRuntime(agentId: string, character: Character, host: PluginHost, cache: Map<string, unknown>): ElizaRuntime {
+  agentRuntime(agentId: string, character: Character, host: PluginHost, cache: Map<string, unknown>, services: Map<string, ServiceInstance>): ElizaRuntime {
     const base: PluginRuntime = {
       ...this.systemRuntime(),
       agentId,
@@ -131,6 +134,7 @@ export class AgentContexts {
       textProvider: () => this.deps.models.forCharacter(character),
       logger: this.deps.logger.child({ agentId }),
       cache,
+      services,
       conversationLength: 32,
       onPluginFailure: (f) => void this.recordPluginFailure(agentId, f),
     });

@@ -21,6 +21,7 @@ export type ImplementedRuntime = Pick<
   | 'getService'
   | 'getServicesByType'
   | 'hasService'
+  | 'registerService'
   | 'logger'
   | 'fetch'
   | 'getConversationLength'

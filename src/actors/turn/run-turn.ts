@@ -30,7 +30,7 @@ export interface TurnDeps {
   logger: Logger;
   ephemeral: Subject<EphemeralEvent>;
   /** The agent's character with its secrets opened (in memory only) and its plugin host. */
-  agentContext(agentId: string): Promise<{ character: Character; host: PluginHost; cache?: Map<string, unknown> } | undefined>;
+  agentContext(agentId: string): Promise<{ character: Character; host: PluginHost; cache?: Map<string, unknown>; services?: Map<string, ServiceInstance> } | undefined>;
   roomMode(agentId: string, roomId: string): RoomMode | undefined;
   /**
    * The room's participants with agents' current names, as the room actor knows them from the log;
@@ -147,6 +147,7 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
       textProvider: () => provider,
       logger: deps.logger.child({ agentId }),
       cache: ctx.cache ?? new Map(),
+      services: ctx.services ?? new Map(),
       conversationLength: deps.settings.recentMessages,
       onPluginFailure: (f) => void pluginFailures.push(f),
       signal,

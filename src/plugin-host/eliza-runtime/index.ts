@@ -5,6 +5,7 @@ import { memoryMethods } from './memories.ts';
 import { modelMethods } from './models.ts';
 import { roomsAndEntities } from './rooms-and-entities.ts';
 import { stateMethods } from './state.ts';
+import type { ServiceClass } from '../types.ts';
 import type { ElizaRuntime, ElizaRuntimeParts } from './types.ts';
 
 export type { ElizaRuntime, ElizaRuntimeParts, PluginFailure } from './types.ts';
@@ -41,12 +42,18 @@ function build(parts: ElizaRuntimeParts, plugin: string, forPlugin: (plugin: str
     record: base.record,
     // ElizaOS answers null, not undefined, for a missing setting or service.
     getSetting: (key: string) => base.getSetting(key) ?? null,
-    getService: <T>(type: string) => (base.getService<T>(type) ?? null) as T | null,
+    getService: <T>(type: string) => ((parts.services.get(type) as T | undefined) ?? base.getService<T>(type) ?? null) as T | null,
     getServicesByType: <T>(type: string) => {
-      const s = base.getService<T>(type);
+      const s = self.getService<T>(type);
       return s ? [s] : [];
     },
-    hasService: (type: string) => !!base.getService(type),
+    hasService: (type: string) => !!self.getService(type),
+    /** Starts a service class with this agent's runtime (once per type), as ElizaOS's registerService. */
+    async registerService(service: ServiceClass) {
+      if (typeof service?.serviceType !== 'string' || typeof service.start !== 'function') throw new TypeError('registerService: a class with static serviceType and start(runtime)');
+      if (parts.services.has(service.serviceType)) return;
+      parts.services.set(service.serviceType, await service.start(self));
+    },
     logger: elizaLogger(parts.logger.child({ plugin })),
     get plugins() {
       return host.plugins;

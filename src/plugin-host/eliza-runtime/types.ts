@@ -3,7 +3,7 @@ import type { ModelProvider } from '../../models/provider.ts';
 import type { ReadModel } from '../../projections/read-model.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { PluginHost } from '../host.ts';
-import type { Memory, PluginRuntime, State } from '../types.ts';
+import type { Memory, PluginRuntime, ServiceClass, ServiceInstance, State } from '../types.ts';
 import type { ElizaLogger } from './logger.ts';
 
 /** The embedder of the agent (src/actors/types.ts `Embedder`, restated to keep plugin-host free of actors). */
@@ -35,6 +35,11 @@ export interface ElizaRuntimeParts {
   logger: Logger;
   /** Per-agent ephemeral cache (getCache/setCache): see cache.ts for why it is not in the log. */
   cache: Map<string, unknown>;
+  /**
+   * Services started for this agent with `registerService` (ElizaOS: a plugin starting its own service
+   * class with the agent's runtime); `getService` looks here first, then at the system's services.
+   */
+  services: Map<string, ServiceInstance>;
   /** Messages a conversation keeps in view (the agent's `recentMessages` setting). */
   conversationLength: number;
   /** A plugin handler failed (an event handler, a provider in composeState): recorded as plugin.failed. */
@@ -115,6 +120,7 @@ export interface ElizaRuntime extends PluginRuntime {
   setCache<T>(key: string, value: T): Promise<boolean>;
   deleteCache(key: string): Promise<boolean>;
   getServicesByType<T>(type: string): T[];
+  registerService(service: ServiceClass | any): Promise<void>;
   hasService(type: string): boolean;
   log(params: { body: Record<string, unknown>; entityId: string; roomId: string; type: string }): Promise<void>;
 }
