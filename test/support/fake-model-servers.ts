@@ -92,7 +92,9 @@ function words(text: string): string[] {
 }
 
 function lastUser(body: Record<string, unknown>): string {
-  const msgs = (body.messages as { role: string; content: unknown }[] | undefined) ?? [];
+  // Chat Completions/Anthropic/Ollama: `messages`; OpenAI's Responses API: `input` (a string or messages).
+  if (typeof body.input === 'string') return body.input;
+  const msgs = ((body.messages ?? body.input) as { role: string; content: unknown }[] | undefined) ?? [];
   for (let i = msgs.length - 1; i >= 0; i--) {
     if (msgs[i].role === 'user') return typeof msgs[i].content === 'string' ? (msgs[i].content as string) : JSON.stringify(msgs[i].content);
   }
@@ -186,6 +188,7 @@ export function startFakeOpenAI(options: FakeServerOptions = {}): Promise<FakeSe
   return start(options, '/v1', (path) => {
     if (path === '/v1/chat/completions') return openaiChat;
     if (path === '/v1/embeddings') return openaiEmbeddings;
+    if (path === '/v1/responses') return openaiResponses;
     if (path === '/v1/models') return ({ res }) => json(res, 200, { object: 'list', data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }] });
     return undefined;
   });
@@ -220,6 +223,16 @@ export function startFakeOpenAI(options: FakeServerOptions = {}): Promise<FakeSe
     const so = body.stream_options as { include_usage?: boolean } | undefined;
     if (so?.include_usage) send({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 0, model, choices: [], usage });
     res.end('data: [DONE]\n\n');
+  }
+
+  /** The Responses API (what the AI SDK's OpenAI provider and so @elizaos/plugin-openai call), without streaming. */
+  function openaiResponses(ctx: Ctx): void {
+    if (commonFault(ctx, openaiError)) return;
+    const { res, body } = ctx;
+    const text = answerText(ctx);
+    const output = [{ type: 'message', id: 'msg_fake', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] }];
+    const usage = { input_tokens: 11, output_tokens: words(text).length, total_tokens: 11 + words(text).length, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } };
+    json(res, 200, { id: 'resp_fake', object: 'response', created_at: 0, status: 'completed', model: String(body.model ?? 'fake-model'), output, usage });
   }
 
   function openaiEmbeddings(ctx: Ctx): void {
@@ -293,7 +306,8 @@ export function startFakeOllama(options: FakeServerOptions = {}): Promise<FakeSe
     const model = String(body.model ?? 'fake-llama');
     const text = answerText(ctx);
     const parts = words(text);
-    const final = { model, created_at: new Date(0).toISOString(), message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', prompt_eval_count: 17, eval_count: parts.length };
+    // Durations in ns, as Ollama reports them (clients such as ollama-ai-provider require them).
+    const final = { model, created_at: new Date(0).toISOString(), message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', prompt_eval_count: 17, eval_count: parts.length, total_duration: 1_000_000, load_duration: 0, prompt_eval_duration: 500_000, eval_duration: 500_000 };
     if (body.stream === false) return json(res, 200, { ...final, message: { role: 'assistant', content: text } });
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     for (let i = 0; i < parts.length; i++) {
