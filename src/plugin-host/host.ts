@@ -58,10 +58,19 @@ export function createPluginHost(plugins: readonly Plugin[]): PluginHost {
     models.set(type, list);
   };
   const byPosition = () => providers.sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
+  // A provider named like one registered before replaces it: state is keyed by provider name, so two
+  // of one name would overwrite each other's data. Plugins come after Chronicle's stand-in bootstrap, so
+  // a real plugin's KNOWLEDGE (plugin-knowledge) or RECENT_MESSAGES takes the place of Chronicle's.
+  const addProvider = (plugin: string, pr: Provider) => {
+    const i = providers.findIndex((x) => x.name === pr.name);
+    if (i >= 0) providers.splice(i, 1);
+    providers.push(pr);
+    owner.set(pr, plugin);
+  };
   for (const p of unique) {
     for (const [name, handlers] of Object.entries(p.events ?? {})) for (const handler of handlers ?? []) addEvent(p.name, name, handler);
     for (const a of p.actions ?? []) (actions.push(a), owner.set(a, p.name));
-    for (const pr of p.providers ?? []) (providers.push(pr), owner.set(pr, p.name));
+    for (const pr of p.providers ?? []) addProvider(p.name, pr);
     for (const e of p.evaluators ?? []) (evaluators.push(e), owner.set(e, p.name));
     for (const s of p.services ?? []) services.push({ plugin: p.name, service: s });
     for (const [type, handler] of Object.entries(p.models ?? {})) if (handler) addModel(p.name, type, handler, p.priority ?? 0);
@@ -94,7 +103,7 @@ export function createPluginHost(plugins: readonly Plugin[]): PluginHost {
       if ('action' in c) {
         if (!actions.some((a) => a.name === c.action.name)) (actions.push(c.action), owner.set(c.action, plugin));
       } else if ('provider' in c) {
-        if (!providers.some((p) => p.name === c.provider.name)) (providers.push(c.provider), owner.set(c.provider, plugin), byPosition());
+        if (!providers.includes(c.provider)) (addProvider(plugin, c.provider), byPosition());
       } else if ('evaluator' in c) {
         if (!evaluators.some((e) => e.name === c.evaluator.name)) (evaluators.push(c.evaluator), owner.set(c.evaluator, plugin));
       } else if ('event' in c) {

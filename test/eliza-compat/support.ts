@@ -52,7 +52,7 @@ export function withAgentServices(plugin: Plugin, stopped: (() => Promise<void> 
   };
 }
 
-export async function elizaWorld(options: { plugins: Plugin[]; settings?: Record<string, unknown>; model?: FakeModel; provider?: ModelProvider; embedder?: FakeEmbedder; name?: string }): Promise<ElizaWorld> {
+export async function elizaWorld(options: { plugins: Plugin[]; settings?: Record<string, unknown>; model?: FakeModel; provider?: ModelProvider; embedder?: { model: string; embed(texts: string[]): Promise<Float32Array[]> }; name?: string }): Promise<ElizaWorld> {
   const store = new SqliteEventStore({ path: ':memory:' });
   const projections = openProjections({ path: ':memory:', store });
   await projections.start();

@@ -25,6 +25,9 @@ export function modelMethods(parts: ElizaRuntimeParts, self: () => ElizaRuntime,
       const handler = pluginHandler(type);
       if (handler) return handler.handler(self().forPlugin(handler.plugin), (params ?? {}) as Record<string, unknown>);
       if (type === 'TEXT_EMBEDDING') {
+        // Batch form ({ texts }) as ElizaOS 1.7 handlers accept it: one vector per text.
+        const texts = (params as { texts?: unknown } | null)?.texts;
+        if (Array.isArray(texts)) return (await parts.embedder().embed(texts.map(String))).map((v) => Array.from(v));
         // ElizaOS asks with `null` to learn the dimension: a zero vector of the embedder's size.
         const text = promptOf(params);
         const [v] = await parts.embedder().embed([text || ' ']);
