@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import mcpPlugin from '@elizaos/plugin-mcp';
 import type { Plugin } from '../../src/plugin-host/types.ts';
 import type { ElizaRuntime } from '../../src/plugin-host/eliza-runtime/index.ts';
-import type { GenerateObjectParams } from '../../src/models/provider.ts';
+import type { GenerateObjectParams, ModelProvider } from '../../src/models/provider.ts';
 import { FakeModel } from '../actors/support/fake-models.ts';
 import { elizaWorld, type ElizaWorld } from './support.ts';
 
@@ -20,23 +20,22 @@ const SERVER = fileURLToPath(new URL('../fixtures/mcp-server/forecast-server.mjs
  * gets the server and tool, the argument prompt the city, and the final prompt (which carries the
  * tool's output) a sentence built from that output — so the reply proves the tool ran.
  */
-class ScriptedModel extends FakeModel {
-  constructor() {
-    super('fake', (p) => {
-      const text = p.messages.map((m) => m.content).join('\n');
-      if (/Forecast for Paris: sunny, 21C/.test(text)) return 'MCP says Paris is sunny at 21C.';
-      if (/toolInputSchema|toolArguments/.test(text)) return JSON.stringify({ toolArguments: { city: 'Paris' }, reasoning: 'the user asked about Paris' });
-      if (/serverName/.test(text)) return JSON.stringify({ serverName: 'forecast', toolName: 'get_forecast', reasoning: 'weather question' });
-      if (/weather in Paris/.test(text)) return '<response><actions>CALL_MCP_TOOL</actions><text>Let me check.</text></response>';
-      return 'hi';
-    });
-  }
-  override async generateObject(params: GenerateObjectParams) {
-    // plugin-mcp's retry path asks OBJECT_LARGE: answer with the same JSON the text path gives.
+function scriptedModel(): FakeModel {
+  const model = new FakeModel('fake', (p) => {
+    const text = p.messages.map((m) => m.content).join('\n');
+    if (/Forecast for Paris: sunny, 21C/.test(text)) return 'MCP says Paris is sunny at 21C.';
+    if (/toolInputSchema|toolArguments/.test(text)) return JSON.stringify({ toolArguments: { city: 'Paris' }, reasoning: 'the user asked about Paris' });
+    if (/serverName/.test(text)) return JSON.stringify({ serverName: 'forecast', toolName: 'get_forecast', reasoning: 'weather question' });
+    if (/weather in Paris/.test(text)) return '<response><actions>CALL_MCP_TOOL</actions><text>Let me check.</text></response>';
+    return 'hi';
+  });
+  // plugin-mcp's retry path asks OBJECT_LARGE: answer with the same JSON the text path gives.
+  (model as ModelProvider).generateObject = async (params: GenerateObjectParams) => {
     const text = params.messages.map((m) => m.content).join('\n');
     const object = /toolArguments|toolInputSchema/.test(text) ? { toolArguments: { city: 'Paris' } } : { serverName: 'forecast', toolName: 'get_forecast' };
     return { object, model: 'fake-object', usage: { promptTokens: 1, completionTokens: 1 } };
-  }
+  };
+  return model;
 }
 
 describe('@elizaos/plugin-mcp, unchanged', () => {
@@ -45,7 +44,7 @@ describe('@elizaos/plugin-mcp, unchanged', () => {
     const probe: Plugin = { name: 'probe', description: 'keeps the runtime', init: (_c, rt) => void (seen.runtime = rt as ElizaRuntime) };
     world = await elizaWorld({
       plugins: [mcpPlugin as unknown as Plugin, probe],
-      model: new ScriptedModel(),
+      model: scriptedModel(),
       settings: { mcp: { servers: { forecast: { type: 'stdio', command: process.execPath, args: [SERVER] } } } },
     });
     await world.chat('hello'); // loads and initialises the agent's plugins (the service starts and connects)

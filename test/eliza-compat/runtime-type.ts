@@ -68,6 +68,14 @@ export type ImplementedRuntime = Pick<
   | 'addParticipant'
   | 'createEntity'
   | 'updateWorld'
+  // room modes, components, tasks (empty reads; see index.ts)
+  | 'getParticipantUserState'
+  | 'setParticipantUserState'
+  | 'getComponents'
+  | 'getComponent'
+  | 'getTasks'
+  | 'getTasksByName'
+  | 'createTask'
   // cache, audit log
   | 'getCache'
   | 'setCache'

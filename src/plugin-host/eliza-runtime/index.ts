@@ -78,6 +78,31 @@ function build(parts: ElizaRuntimeParts, plugin: string, forPlugin: (plugin: str
     ...memories,
     ...roomsAndEntities(parts),
     ...cacheMethods(parts.cache),
+    // Room modes live in the agent actor (agent.room_mode_changed events): a plugin sets them as a turn
+    // effect; reading them back is not offered yet (null = "no state", as ElizaOS answers for none).
+    async getParticipantUserState(_roomId: string, _entityId: string) {
+      return null;
+    },
+    async setParticipantUserState(roomId: string, _entityId: string, state: 'FOLLOWED' | 'MUTED' | null) {
+      base.record({ kind: 'room_mode', roomId, mode: state === 'FOLLOWED' ? 'followed' : state === 'MUTED' ? 'muted' : 'unfollowed' });
+    },
+    // Entity components and tasks are not part of Chronicle's model: reads are empty, so plugins that
+    // only look (bootstrap's providers, its task service) carry on; writes say so.
+    async getComponents() {
+      return [];
+    },
+    async getComponent() {
+      return null;
+    },
+    async getTasks() {
+      return [];
+    },
+    async getTasksByName() {
+      return [];
+    },
+    async createTask(): Promise<never> {
+      throw new Error('tasks are not supported by Chronicle yet');
+    },
     /** ElizaOS's runtime.log (an audit row in its database): a debug line here — the log of record is the event log. */
     async log(params) {
       parts.logger.debug('plugin log', { plugin, type: params?.type, roomId: params?.roomId, entityId: params?.entityId });

@@ -122,5 +122,12 @@ export interface ElizaRuntime extends PluginRuntime {
   getServicesByType<T>(type: string): T[];
   registerService(service: ServiceClass | any): Promise<void>;
   hasService(type: string): boolean;
+  getParticipantUserState(roomId: string, entityId: string): Promise<'FOLLOWED' | 'MUTED' | null>;
+  setParticipantUserState(roomId: string, entityId: string, state: 'FOLLOWED' | 'MUTED' | null): Promise<void>;
+  getComponents(entityId: string, worldId?: string, sourceEntityId?: string): Promise<any[]>;
+  getComponent(entityId: string, type: string, worldId?: string, sourceEntityId?: string): Promise<any | null>;
+  getTasks(params: any): Promise<any[]>;
+  getTasksByName(name: string): Promise<any[]>;
+  createTask(task: any): Promise<any>;
   log(params: { body: Record<string, unknown>; entityId: string; roomId: string; type: string }): Promise<void>;
 }
