@@ -14,7 +14,7 @@ const vec = (seed: number, dims: number) => Float32Array.from({ length: dims }, 
 const character = (name: string) => ({ name, bio: `${name} bio` });
 
 /** A step: (kind, a, b, seed) → one event; kinds cover every projected event type. */
-export const stepArb = fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 1023 }));
+export const stepArb = fc.tuple(fc.integer({ min: 0, max: 22 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 1023 }));
 export const stepsArb = fc.array(stepArb, { minLength: 1, maxLength: 60 });
 
 /**
@@ -64,6 +64,9 @@ export function eventsFromSteps(steps: readonly [number, number, number, number]
       case 18: push(`document-${doc}`, seed % 2 ? 'knowledge.document_ready' : 'knowledge.document_removed', seed % 2 ? { documentId: doc, agentId: `g${b}`, chunks: 3 } : { documentId: doc, agentId: `g${b}` }); break;
       case 19: push(`agent-${agent}`, 'agent.fact_recorded', { agentId: agent, roomId: `r${b}`, factId: `fact${seed}`, text: text(seed), sourceMessageIds: [], ...(seed % 2 ? { model: 'x', vector: vec(seed, 4) } : {}) }); break;
       case 20: push(`document-${doc}`, 'knowledge.document_failed', { documentId: doc, agentId: `g${b}`, error: 'boom' }); break;
+      // ElizaOS plugin memories (a memory id shared across agents: only its creator may change it)
+      case 21: push(`agent-${agent}`, 'memory.created', { agentId: agent, memoryId: `mem${seed % 6}`, table: b ? 'notes' : 'knowledge', roomId: `r${b}`, content: { text: text(seed) }, ...(seed % 2 ? { vector: vec(seed, b === 0 ? 4 : 8) } : {}) }); break;
+      case 22: push(`agent-${agent}`, seed % 3 ? 'memory.updated' : 'memory.deleted', seed % 3 ? { agentId: agent, memoryId: `mem${seed % 6}`, content: { text: text(seed + 1) }, ...(seed % 2 ? { vector: vec(seed, 4) } : {}) } : { agentId: agent, memoryId: `mem${seed % 6}` }); break;
     }
   }
   return out;
