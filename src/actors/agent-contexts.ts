@@ -38,7 +38,14 @@ export class AgentContexts {
 
   /** Drops an agent's context (its character changed or it was deleted); the next turn rebuilds it. */
   forget(agentId: string): void {
+    const old = this.cache.get(agentId);
     this.cache.delete(agentId);
+    // Services the old context's plugins started (runtime.registerService) end with it.
+    void old?.value
+      .then(async (ctx) => {
+        for (const [type, service] of ctx?.services ?? []) await Promise.resolve(service.stop()).catch((err) => this.deps.logger.warn('service did not stop', { agentId, type, error: String(err) }));
+      })
+      .catch(() => undefined);
   }
 
   /** The agent's context, built once per version of its character (a new view of the same character reuses it). */
