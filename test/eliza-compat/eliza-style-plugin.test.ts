@@ -55,6 +55,7 @@ describe('a plugin written as ElizaOS documents it (test/fixtures/eliza-style-pl
       hasCallback: true,
       responses: ['Will do.'],
       lastSeen: 'chronicle:Please note: buy oat milk for the lab:function',
+      lastAction: 'TAKE_NOTE:completed',
     });
     // user message + reply
     expect(audits[0].data.content.conversation).toBe(2);

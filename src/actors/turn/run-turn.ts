@@ -4,7 +4,7 @@ import { characterSetting } from '../../characters/secrets.ts';
 import type { NewEvent } from '../../events/envelope.ts';
 import type { EventStore } from '../../events/store.ts';
 import { ModelError, type GenerateTextParams, type GenerateTextResult, type ModelProvider, type ModelType } from '../../models/provider.ts';
-import { createElizaRuntime, withLiveParts, type ElizaRuntime } from '../../plugin-host/eliza-runtime/index.ts';
+import { createElizaRuntime, withLiveParts, worldIdOf, type ElizaRuntime } from '../../plugin-host/eliza-runtime/index.ts';
 import type { PluginHost } from '../../plugin-host/host.ts';
 import type { Action, Content, Memory, PluginEffect, PluginRuntime, ServiceInstance, State } from '../../plugin-host/types.ts';
 import type { ReadModel } from '../../projections/read-model.ts';
@@ -328,8 +328,11 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
         actionEvents.push({ id: turnIds.action(agentId, messageId, i), type: 'action.completed', data: { agentId, roomId, messageId, action: action.name, success: false, error: 'validate returned false' } });
         continue;
       }
+      const actionEvent = (actionStatus: string, extra: Record<string, unknown> = {}) => ({ agentId, roomId, messageId, world: worldIdOf(agentId), source: 'chronicle', content: { actions: [action.name], actionStatus, actionId: turnIds.action(agentId, messageId, i), runId: messageId, source: 'chronicle', ...extra } });
+      await runtime.emitEvent('ACTION_STARTED', actionEvent('executing'));
       const result = await withTimeout(action.handler(rt, memory, state, { responseText: parsed.text, thought: parsed.thought, actionIndex: i }, callback, responses), ACTION_TIMEOUT_MS, action.name);
       const r = typeof result === 'object' && result !== null ? result : { success: result !== false };
+      await runtime.emitEvent('ACTION_COMPLETED', actionEvent(r.success !== false ? 'completed' : 'failed'));
       performed.push(action.name);
       actionEvents.push({
         id: turnIds.action(agentId, messageId, i),
