@@ -5,6 +5,7 @@ import type { TransportChronicle } from './types.ts';
 
 /** Bearer token → the caller, or a 401 saying why (missing, invalid, expired, unknown account). */
 export async function authenticate(chronicle: TransportChronicle, token: string | undefined): Promise<Caller> {
+  if (token !== undefined && !isCanonicalJws(token)) throw unauthorized('access token is invalid');
   const verdict = await tokensOf(chronicle).verifyAccess(token);
   if (!verdict.ok) {
     if (verdict.reason === 'missing') throw unauthorized('authorization: Bearer <accessToken> is required');
@@ -24,4 +25,16 @@ export async function authenticate(chronicle: TransportChronicle, token: string 
 export function bearerToken(header: string): string | undefined {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return m ? m[1] : undefined;
+}
+
+/**
+ * Base64url decoding ignores the unused low bits of a segment's last character, so a token whose
+ * signature's last character was changed can still verify (3 of the 63 other characters do for an
+ * HS256 signature): an "altered" token that authenticates. Only the one canonical spelling of each
+ * segment is accepted — the spelling the signer produced.
+ */
+export function isCanonicalJws(token: string): boolean {
+  const parts = token.split('.');
+  if (parts.length !== 3) return false;
+  return parts.every((p) => /^[A-Za-z0-9_-]*$/.test(p) && Buffer.from(p, 'base64url').toString('base64url') === p);
 }
