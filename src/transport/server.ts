@@ -155,9 +155,14 @@ export async function startServer(chronicle: TransportChronicle, options: Server
     }
   }
 
+  // uWebSockets.js binds with SO_REUSEPORT by default: a second server on the same port "starts" and
+  // the kernel splits connections between the two. An exclusive bind makes the second one fail here.
+  const listenExclusive = app.listen as unknown as (host: string, port: number, options: number, cb: (s: us_listen_socket | false) => void) => void;
   const listenSocket = await new Promise<us_listen_socket>((resolveListen, reject) =>
-    app.listen(settings.host, settings.port, (socket) =>
-      socket ? resolveListen(socket) : reject(new Error(`cannot listen on ${settings.host}:${settings.port} (in use or not permitted)`)),
+    listenExclusive.call(app, settings.host, settings.port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) =>
+      socket
+        ? resolveListen(socket)
+        : reject(new Error(`cannot listen on ${settings.host}:${settings.port}: the port is already in use (another Chronicle?) or not permitted; stop the other server or set PORT`)),
     ),
   );
   const port = uws.us_socket_local_port(listenSocket);
@@ -182,6 +187,9 @@ export async function startServer(chronicle: TransportChronicle, options: Server
       })()),
   };
 }
+
+/** uWebSockets.js's ListenOptions.LIBUS_LISTEN_EXCLUSIVE_PORT (a const enum in its typings, so spelled out here). */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
 
 function rateLimited(retryAfterS: number): AppError {
   return new AppError(429, 'rate_limited', `too many requests; retry in ${retryAfterS} s`, { 'retry-after': String(retryAfterS) });
