@@ -62,6 +62,8 @@ export async function startServer(chronicle: TransportChronicle, options: Server
     options: {
       wsAuthTimeoutMs: options.wsAuthTimeoutMs ?? 10_000,
       wsMaxBufferedBytes: options.wsMaxBufferedBytes ?? 4 * 1024 * 1024,
+      wsMaxQueuedFrames: options.wsMaxQueuedFrames ?? 256,
+      wsMaxQueuedBytes: options.wsMaxQueuedBytes ?? Math.max(4 * 1024 * 1024, 2 * settings.maxBodyBytes),
       replyTimeoutMs: options.replyTimeoutMs ?? 120_000,
     },
     openSockets: () => hub?.openCount ?? 0,

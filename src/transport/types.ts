@@ -37,6 +37,13 @@ export interface ServerOptions {
   wsAuthTimeoutMs?: number;
   /** Bytes a socket may have queued before it is disconnected as a slow consumer. */
   wsMaxBufferedBytes?: number;
+  /**
+   * Frames a socket may have waiting to be handled (they are handled one after another); past it, or
+   * past wsMaxQueuedBytes, the socket is closed with 1008: a client that sends without waiting for
+   * answers must not make the server hold its frames without bound.
+   */
+  wsMaxQueuedFrames?: number;
+  wsMaxQueuedBytes?: number;
   /** How long /v1/chat/completions waits for the agent's reply. */
   replyTimeoutMs?: number;
   /** Directory of the built web client served at / (default web/dist when it exists). */

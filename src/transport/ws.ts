@@ -17,6 +17,7 @@ import { parseClientFrame } from './ws-frames.ts';
 export const CLOSE_UNAUTHORIZED = 4401;
 export const CLOSE_BACKPRESSURE = 1013;
 export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_POLICY = 1008;
 
 interface RoomSub {
   live: boolean;
@@ -37,6 +38,9 @@ interface SocketData {
   expiryTimer?: NodeJS.Timeout;
   /** Frames are handled one after another, in arrival order (auth before what follows it). */
   queue: Promise<void>;
+  /** Frames (and their bytes) received and not yet handled: bounded, see ServerOptions.wsMaxQueuedFrames. */
+  queuedFrames: number;
+  queuedBytes: number;
   /** Resolvers waiting for the send buffer to drain (history replay). */
   drainWaiters: (() => void)[];
   /** Frames queued in this tick, written together under one cork (one syscall, not one per frame). */
@@ -107,7 +111,7 @@ export class WsHub {
         }
         let aborted = false;
         res.onAborted(() => (aborted = true));
-        const data: SocketData = { id: this.nextId++, ip, authFailed: false, closed: false, rooms: new Map(), queue: Promise.resolve(), drainWaiters: [], outbox: [] };
+        const data: SocketData = { id: this.nextId++, ip, authFailed: false, closed: false, rooms: new Map(), queue: Promise.resolve(), queuedFrames: 0, queuedBytes: 0, drainWaiters: [], outbox: [] };
         const finish = () => {
           if (aborted) return;
           res.cork(() => res.upgrade(data, key, protocol, extensions, context));
@@ -137,13 +141,27 @@ export class WsHub {
         this.server.metrics.wsFramesIn++;
         if (isBinary) return this.close(ws, 1003, 'binary frames are not supported; send JSON text');
         if (message.byteLength > settings.maxBodyBytes) return this.close(ws, 1009, `frame larger than ${settings.maxBodyBytes} bytes`);
-        const text = Buffer.from(message).toString('utf8');
         const d = ws.getUserData();
+        if (d.closed) return;
+        const { wsMaxQueuedFrames, wsMaxQueuedBytes } = this.server.options;
+        const size = message.byteLength; // read now: uWS detaches the ArrayBuffer when this handler returns
+        if (d.queuedFrames + 1 > wsMaxQueuedFrames || d.queuedBytes + size > wsMaxQueuedBytes) {
+          this.server.metrics.wsDisconnectsBackpressure++;
+          return this.close(ws, CLOSE_POLICY, `too many frames waiting to be handled (at most ${wsMaxQueuedFrames} frames or ${wsMaxQueuedBytes} bytes); wait for answers before sending more`);
+        }
+        const text = Buffer.from(message).toString('utf8');
+        d.queuedFrames++;
+        d.queuedBytes += size;
         d.queue = d.queue
-          .then(() => this.onFrame(ws, text))
+          // Frames still queued when the socket closes are dropped, not handled for nobody.
+          .then(() => (d.closed ? undefined : this.onFrame(ws, text)))
           .catch((err) => {
             this.server.chronicle.logger.error('websocket frame failed', { error: String(err) });
             this.sendError(ws, 'internal_error', 'the frame could not be processed');
+          })
+          .finally(() => {
+            d.queuedFrames--;
+            d.queuedBytes -= size;
           });
       },
       drain: (ws) => {
