@@ -24,6 +24,15 @@ interface FactRow { rid: number; id: string; agent_id: string; room_id: string; 
 
 const MESSAGE_COLS = 'seq, id, room_id, author_id, author_kind, text, in_reply_to, created_at';
 
+/**
+ * A room's messages by position, oldest first (`room_id = ? AND seq < ? AND seq > ?`, then a limit):
+ * the WebSocket history replay and REST paging read through it. Served in order straight from the
+ * messages_by_room (room_id, seq) index — no scan of the room, no sort (a test checks the plan).
+ */
+export const ROOM_MESSAGES_AFTER_SQL = `SELECT ${MESSAGE_COLS} FROM messages WHERE room_id = ? AND seq < ? AND seq > ? ORDER BY seq ASC LIMIT ?`;
+/** The same window newest first (the latest page, and REST's `before` paging). */
+export const ROOM_MESSAGES_BEFORE_SQL = `SELECT ${MESSAGE_COLS} FROM messages WHERE room_id = ? AND seq < ? AND seq > ? ORDER BY seq DESC LIMIT ?`;
+
 /** How many candidates each ranking contributes to the fusion, relative to k. */
 const CANDIDATES = (k: number) => Math.max(4 * k, 20);
 
@@ -64,8 +73,8 @@ export class SqliteReadModel implements ReadModel {
       message: p(`SELECT ${MESSAGE_COLS} FROM messages WHERE id = ?`),
       messageBySeq: p(`SELECT ${MESSAGE_COLS} FROM messages WHERE seq = ?`),
       messageByClient: p(`SELECT ${MESSAGE_COLS} FROM messages WHERE author_id = ? AND client_message_id = ? ORDER BY seq LIMIT 1`),
-      latest: p(`SELECT ${MESSAGE_COLS} FROM messages WHERE room_id = ? AND seq < ? AND seq > ? ORDER BY seq DESC LIMIT ?`),
-      after: p(`SELECT ${MESSAGE_COLS} FROM messages WHERE room_id = ? AND seq < ? AND seq > ? ORDER BY seq ASC LIMIT ?`),
+      latest: p(ROOM_MESSAGES_BEFORE_SQL),
+      after: p(ROOM_MESSAGES_AFTER_SQL),
       messageFts: p(
         `SELECT f.rowid AS id FROM messages_fts f JOIN messages m ON m.seq = f.rowid
          WHERE messages_fts MATCH ? AND m.room_id = ? ORDER BY bm25(messages_fts) LIMIT ?`,

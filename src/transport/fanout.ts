@@ -11,7 +11,7 @@ type Listener = (e: AnyRecordedEvent) => void;
  * One live subscription to the log shared by every socket and waiter of this server: per-room
  * listeners for messages, listeners for all events (metrics), and one-shot waiters for the reply to a
  * given message (the OpenAI endpoint). Starts at the log head when the server starts; what came
- * earlier is read from the log directly (replay by afterSeq).
+ * earlier is read from the read model (replay by afterSeq, see WsHub.replayStep).
  */
 export class LogFanout {
   /** Seq of the last event dispatched to listeners. */
@@ -88,17 +88,5 @@ export class LogFanout {
       set.delete(listener);
       if (set.size === 0) this.replyWaiters.delete(messageId);
     };
-  }
-
-  /** Messages of a room with seq > afterSeq, in pages, straight from the log (the truth, never behind). */
-  async *roomHistory(roomId: string, afterSeq: number): AsyncGenerator<PostedEvent[]> {
-    let cursor = afterSeq;
-    for (;;) {
-      const page = (await this.store.readAll({ afterSeq: cursor, limit: 500, stream: `room-${roomId}`, types: ['message.posted'] })) as PostedEvent[];
-      if (page.length === 0) return;
-      yield page;
-      cursor = page[page.length - 1].seq;
-      if (page.length < 500) return;
-    }
   }
 }

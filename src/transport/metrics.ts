@@ -17,6 +17,9 @@ export class Metrics {
   wsFramesIn = 0;
   wsFramesOut = 0;
   wsDisconnectsBackpressure = 0;
+  /** History replay: messages sent from history, and replays cut short by a replay budget. */
+  wsReplayedMessages = 0;
+  wsReplaysLimited = 0;
 
   countRequest(route: string, method: string, status: number): void {
     const key = `${method}\u0000${route}\u0000${status}`;
@@ -77,6 +80,10 @@ export class Metrics {
     out.push(`chronicle_websocket_frames_out_total ${this.wsFramesOut}`);
     out.push('# TYPE chronicle_websocket_backpressure_disconnects_total counter');
     out.push(`chronicle_websocket_backpressure_disconnects_total ${this.wsDisconnectsBackpressure}`);
+    out.push('# TYPE chronicle_websocket_replayed_messages_total counter');
+    out.push(`chronicle_websocket_replayed_messages_total ${this.wsReplayedMessages}`);
+    out.push('# TYPE chronicle_websocket_replays_limited_total counter');
+    out.push(`chronicle_websocket_replays_limited_total ${this.wsReplaysLimited}`);
     out.push('# TYPE chronicle_uptime_seconds gauge');
     out.push(`chronicle_uptime_seconds ${gauges.uptimeS}`);
     return out.join('\n') + '\n';

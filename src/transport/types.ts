@@ -44,6 +44,16 @@ export interface ServerOptions {
    */
   wsMaxQueuedFrames?: number;
   wsMaxQueuedBytes?: number;
+  /**
+   * History replay (subscribe with afterSeq): messages a socket, and an account over all its sockets,
+   * may have replayed per minute (token buckets; 0 = unlimited). Past either, the client gets a
+   * `history_limit` error frame and pages through REST; the subscription goes on live.
+   */
+  wsReplayPerSocketPerMin?: number;
+  wsReplayPerAccountPerMin?: number;
+  /** Messages per replay page, and the longest the replay work may hold the event loop per turn. */
+  wsReplayPageSize?: number;
+  wsReplaySliceMs?: number;
   /** How long /v1/chat/completions waits for the agent's reply. */
   replyTimeoutMs?: number;
   /** Directory of the built web client served at / (default web/dist when it exists). */

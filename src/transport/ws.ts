@@ -9,10 +9,12 @@ import { authenticate } from './authenticate.ts';
 import type { ServerContext } from './call.ts';
 import { messageFromEvent, type PostedEvent } from './fanout.ts';
 import { statusLine } from './http.ts';
-import type { RateLimiter } from './rate-limit.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { toJson } from './sanitize.ts';
 import type { Ephemeral } from './types.ts';
 import { parseClientFrame } from './ws-frames.ts';
+import { ReplayScheduler } from './replay-scheduler.ts';
+import { HistoryPages } from './history-pages.ts';
 
 export const CLOSE_UNAUTHORIZED = 4401;
 export const CLOSE_BACKPRESSURE = 1013;
@@ -70,12 +72,23 @@ export class WsHub {
   private readonly pendingFlush = new Set<Ws>();
   private flushScheduled = false;
   private ephemeralSub?: { unsubscribe(): void };
+  /** Every socket's history replay runs through one queue, in slices (see ReplayScheduler). */
+  private readonly replayScheduler: ReplayScheduler;
+  /** Messages a socket, and an account over all its sockets, may have replayed per minute. */
+  private readonly replayPerSocket: RateLimiter;
+  private readonly replayPerAccount: RateLimiter;
+  private readonly historyPages = new HistoryPages(200);
   private unwatchMembership?: () => void;
 
   constructor(
     private readonly server: ServerContext,
     private readonly limiter: RateLimiter,
-  ) {}
+  ) {
+    const o = server.options;
+    this.replayScheduler = new ReplayScheduler(o.wsReplaySliceMs, (err) => server.chronicle.logger.error('history replay failed', { error: String(err) }));
+    this.replayPerSocket = new RateLimiter(o.wsReplayPerSocketPerMin);
+    this.replayPerAccount = new RateLimiter(o.wsReplayPerAccountPerMin);
+  }
 
   get openCount(): number {
     return this.sockets.size;
@@ -175,6 +188,7 @@ export class WsHub {
         clearTimeout(d.expiryTimer);
         for (const w of d.drainWaiters.splice(0)) w();
         for (const roomId of [...d.rooms.keys()]) this.unsubscribe(ws, roomId);
+        this.replayPerSocket.forget(`sock:${d.id}`);
         this.sockets.delete(ws);
       },
     });
@@ -184,6 +198,7 @@ export class WsHub {
   closeAll(): void {
     this.ephemeralSub?.unsubscribe();
     this.unwatchMembership?.();
+    this.replayScheduler.stop();
     for (const ws of [...this.sockets]) this.close(ws, CLOSE_GOING_AWAY, 'server shutting down');
   }
 
@@ -333,16 +348,25 @@ export class WsHub {
     set.add(ws);
     const current = () => !d.closed && d.rooms.get(roomId) === sub;
     if (afterSeq !== undefined) {
-      for await (const page of fanout.roomHistory(roomId, afterSeq)) {
-        for (const e of page) {
-          if (!current()) return;
-          this.deliver(ws, sub, e);
-          this.flushSocket(ws);
-          // Replay at the pace the client reads: wait for the buffer to drain below half the bound.
-          if (!d.closed && ws.getBufferedAmount() > this.server.options.wsMaxBufferedBytes / 2) {
-            await new Promise<void>((r) => d.drainWaiters.push(r));
-          }
-        }
+      // Everything dispatched before the watch began is at most this seq; the read model is brought
+      // up to it, and what comes later arrives through the buffer.
+      const target = fanout.lastSeq;
+      await this.server.chronicle.projections.waitFor(target);
+      if (!current()) return;
+      const outcome = await new Promise<'complete' | 'limited' | 'cancelled'>((done) => this.replayStep(ws, sub, roomId, target, current, done));
+      if (outcome === 'cancelled' || !current()) return;
+      if (outcome === 'limited') {
+        const from = sub.cursor;
+        sub.cursor = Math.max(sub.cursor, target);
+        this.server.metrics.wsReplaysLimited++;
+        this.sendError(
+          ws,
+          'history_limit',
+          `replay budget used up: read the messages after seq ${from} and before seq ${target + 1} with ` +
+            `GET /api/v1/rooms/${roomId}/messages?before=${target + 1}&limit=200 (then before = the oldest seq received, until you reach ${from}); ` +
+            'this subscription goes on live from there',
+          { roomId, afterSeq: from, beforeSeq: target + 1 },
+        );
       }
     }
     if (!current()) return;
@@ -350,6 +374,45 @@ export class WsHub {
     sub.buffer = [];
     sub.live = true;
     this.send(ws, JSON.stringify({ type: 'subscribed', roomId, seq: Math.max(sub.cursor, fanout.lastSeq) }));
+  }
+
+  /**
+   * One step of a history replay, run by the shared ReplayScheduler: one page of the room's messages
+   * from the read model (by position: the messages_by_room index, no sort), as many as the socket's
+   * and the account's replay budgets allow. Waits for the send buffer to drain below half its bound
+   * before the next page (the client's reading pace), and ends 'limited' when a budget is used up
+   * while messages up to `target` remain.
+   */
+  private replayStep(ws: Ws, sub: RoomSub, roomId: string, target: number, current: () => boolean, done: (outcome: 'complete' | 'limited' | 'cancelled') => void): void {
+    if (!current()) return done('cancelled');
+    const d = ws.getUserData();
+    const { wsMaxBufferedBytes, wsReplayPageSize } = this.server.options;
+    const next = () => this.replayScheduler.enqueue(() => this.replayStep(ws, sub, roomId, target, current, done));
+    if (ws.getBufferedAmount() > wsMaxBufferedBytes / 2) {
+      d.drainWaiters.push(next);
+      return;
+    }
+    const socketKey = `sock:${d.id}`;
+    const accountKey = `acct:${d.caller!.accountId}`;
+    const allowed = Math.min(this.replayPerSocket.available(socketKey, wsReplayPageSize), this.replayPerAccount.available(accountKey, wsReplayPageSize));
+    const readModel = this.server.chronicle.readModel;
+    if (allowed === 0) {
+      const remaining = readModel.listMessages(roomId, { afterSeq: sub.cursor, beforeSeq: target + 1, limit: 1 });
+      return done(remaining.length === 0 ? 'complete' : 'limited');
+    }
+    const page = this.historyPages.get(readModel, roomId, sub.cursor, allowed);
+    const count = page.seqs.length;
+    this.replayPerSocket.spend(socketKey, count);
+    this.replayPerAccount.spend(accountKey, count);
+    for (let i = 0; i < count; i++) {
+      if (page.seqs[i] <= sub.cursor) continue;
+      sub.cursor = page.seqs[i];
+      this.send(ws, page.frames[i]);
+    }
+    this.server.metrics.wsReplayedMessages += count;
+    this.flushSocket(ws);
+    if (count < allowed) return done('complete');
+    next();
   }
 
   private deliver(ws: Ws, sub: RoomSub, e: PostedEvent): void {
