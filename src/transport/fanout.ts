@@ -19,6 +19,7 @@ export class LogFanout {
   private readonly rooms = new Map<string, Set<(e: PostedEvent) => void>>();
   private readonly all = new Set<Listener>();
   private readonly replyWaiters = new Map<string, Set<(e: PostedEvent) => void>>();
+  private readonly postWatchers = new Map<string, Set<(e: PostedEvent) => void>>();
   private subscription?: Subscription;
 
   constructor(
@@ -48,6 +49,11 @@ export class LogFanout {
     this.lastSeq = e.seq;
     for (const l of this.all) this.safely(l, e);
     if (e.type !== 'message.posted') return;
+    if (this.postWatchers.size > 0) {
+      const keys = [postKey({ messageId: e.data.messageId })];
+      if (e.data.clientMessageId !== undefined) keys.push(postKey({ authorId: e.data.authorId, clientMessageId: e.data.clientMessageId }));
+      for (const key of keys) for (const w of this.postWatchers.get(key) ?? []) this.safely(w, e);
+    }
     const listeners = this.rooms.get(e.data.roomId);
     if (listeners) for (const l of listeners) this.safely(l, e);
     if (e.data.inReplyTo !== undefined && e.data.authorKind === 'agent') {
@@ -79,6 +85,22 @@ export class LogFanout {
     };
   }
 
+  /**
+   * Calls `listener` when the given message is posted — by its id, or by its author's clientMessageId
+   * — before the room's listeners hear of it. The WebSocket sends its ack from here: at that moment
+   * no reply to the message can exist yet, so the ack goes out before any.
+   */
+  watchPost(which: PostKey, listener: (e: PostedEvent) => void): () => void {
+    const key = postKey(which);
+    let set = this.postWatchers.get(key);
+    if (!set) this.postWatchers.set(key, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.postWatchers.delete(key);
+    };
+  }
+
   /** Calls `listener` for each agent reply to `messageId` (register before posting the message). */
   watchReplies(messageId: string, listener: (e: PostedEvent) => void): () => void {
     let set = this.replyWaiters.get(messageId);
@@ -90,3 +112,6 @@ export class LogFanout {
     };
   }
 }
+
+type PostKey = { messageId: string } | { authorId: string; clientMessageId: string };
+const postKey = (k: PostKey): string => ('messageId' in k ? `id\u0000${k.messageId}` : `client\u0000${k.authorId}\u0000${k.clientMessageId}`);

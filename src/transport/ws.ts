@@ -5,6 +5,7 @@ import { accessibleRoom } from '../app/commands/rooms.ts';
 import { AppError } from '../app/errors.ts';
 import { WrongExpectedVersionError } from '../events/errors.ts';
 import { hasRole } from '../auth/roles.ts';
+import { newId } from '../shared/ids.ts';
 import { authenticate } from './authenticate.ts';
 import type { ServerContext } from './call.ts';
 import { messageFromEvent, type PostedEvent } from './fanout.ts';
@@ -316,19 +317,43 @@ export class WsHub {
       else if (frame.type === 'unsubscribe') {
         if (!d.rooms.has(frame.roomId)) return this.sendError(ws, 'not_subscribed', 'not subscribed to that room', { roomId: frame.roomId });
         this.unsubscribe(ws, frame.roomId);
-      } else if (frame.type === 'message') {
-        const { message } = await postMessage(
-          this.server.chronicle,
-          d.caller,
-          { roomId: frame.roomId, text: frame.text, clientMessageId: frame.clientMessageId },
-          { waitForProjection: false },
-        );
-        this.send(ws, toJson({ type: 'ack', clientMessageId: frame.clientMessageId ?? null, messageId: message.id, seq: message.seq }));
-      }
+      } else if (frame.type === 'message') await this.post(ws, d.caller, frame);
     } catch (err) {
       if (err instanceof AppError) return this.sendError(ws, err.code, err.message, frame.type === 'message' ? { clientMessageId: frame.clientMessageId ?? null } : { roomId: frame.roomId });
       if (err instanceof WrongExpectedVersionError) return this.sendError(ws, 'conflict', 'concurrent change; retry');
       throw err;
+    }
+  }
+
+  /**
+   * Posts a message and acks it. The ack is sent when the log hands the message out (watchPost), in
+   * the same dispatch, so it precedes every reply, delta or typing frame about it; waiting for
+   * postMessage to return let a reply overtake it (17 in 10,000). A repeat of a clientMessageId
+   * appends nothing and is acked when postMessage returns.
+   */
+  private async post(ws: Ws, caller: Caller, frame: { roomId: string; text: unknown; clientMessageId?: unknown }): Promise<void> {
+    let acked = false;
+    const ack = (messageId: string, seq: number) => {
+      if (acked) return;
+      acked = true;
+      this.send(ws, toJson({ type: 'ack', clientMessageId: frame.clientMessageId ?? null, messageId, seq }));
+    };
+    const clientMessageId = typeof frame.clientMessageId === 'string' ? frame.clientMessageId : undefined;
+    const messageId = clientMessageId === undefined ? newId() : undefined;
+    const unwatch = this.server.fanout.watchPost(
+      messageId !== undefined ? { messageId } : { authorId: caller.accountId, clientMessageId: clientMessageId! },
+      (e) => ack(e.data.messageId, e.seq),
+    );
+    try {
+      const { message } = await postMessage(
+        this.server.chronicle,
+        caller,
+        { roomId: frame.roomId, text: frame.text, clientMessageId: frame.clientMessageId },
+        { waitForProjection: false, ...(messageId !== undefined ? { messageId } : {}) },
+      );
+      ack(message.id, message.seq);
+    } finally {
+      unwatch();
     }
   }
 
