@@ -9,6 +9,8 @@ export interface RouteOptions {
   upload?: boolean;
   /** Errors in OpenAI's shape instead of Chronicle's envelope. */
   openai?: boolean;
+  /** Never rate-limited: the health check, so an IP past its limit still sees whether the server is up. */
+  unlimited?: boolean;
 }
 
 export interface Route<H> {

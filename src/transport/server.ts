@@ -113,7 +113,7 @@ export async function startServer(chronicle: TransportChronicle, options: Server
     }
     inFlight++;
     const started = performance.now();
-    void handle({ info, params, reply, body, handler: route.handler, access: route.options.access, shape: openaiShape || route.options.openai ? 'openai' : 'chronicle', pattern: route.pattern, needsBody: !!route.options.body })
+    void handle({ info, params, reply, body, handler: route.handler, access: route.options.access, unlimited: route.options.unlimited === true, shape: openaiShape || route.options.openai ? 'openai' : 'chronicle', pattern: route.pattern, needsBody: !!route.options.body })
       .finally(() => {
         inFlight--;
         metrics.countRequest(route.pattern, info.method, reply.status || 499);
@@ -128,6 +128,7 @@ export async function startServer(chronicle: TransportChronicle, options: Server
     body: Promise<Buffer> | undefined;
     handler: Handler;
     access: string;
+    unlimited: boolean;
     shape: 'chronicle' | 'openai';
     pattern: string;
     needsBody: boolean;
@@ -135,8 +136,10 @@ export async function startServer(chronicle: TransportChronicle, options: Server
     const { info, reply } = r;
     try {
       if (closing) throw new AppError(503, 'unavailable', 'server is shutting down');
-      const ipLimit = limiter.take(`ip:${info.ip}`);
-      if (!ipLimit.ok) throw rateLimited(ipLimit.retryAfterS);
+      if (!r.unlimited) {
+        const ipLimit = limiter.take(`ip:${info.ip}`);
+        if (!ipLimit.ok) throw rateLimited(ipLimit.retryAfterS);
+      }
       let caller: Call['caller'] = { accountId: '', role: 'user' };
       if (r.access !== 'public') {
         caller = await authenticate(chronicle, bearerToken(info.authorization));

@@ -142,16 +142,32 @@ describe('rate limits', () => {
     const statuses: number[] = [];
     let last;
     for (let i = 0; i < 7; i++) {
-      last = await l.get('/api/v1/health');
+      last = await l.get('/api/v1/agents');
       statuses.push(last.status);
     }
-    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
     expect(statuses[6]).toBe(429);
     expect(Number(last!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(last!.body.error.code).toBe('rate_limited');
     const head = await limited.store.head();
     expect((await l.post('/api/v1/auth/register', { username: 'late', password: 'password-1' })).status).toBe(429);
     expect(await limited.store.head()).toBe(head);
+  });
+
+  // Issue 15 finding 12: the limit of an IP locked it out of /health too — a probe behind the same
+  // address (a load balancer, a monitor) then saw the server as down.
+  it('an IP past its limit still gets answers from GET /health and GET /api/v1/health', async () => {
+    const l = apiClient(limited.url);
+    for (let i = 0; i < 7; i++) await l.get('/api/v1/agents');
+    expect((await l.get('/api/v1/agents')).status).toBe(429);
+    for (let i = 0; i < 20; i++) {
+      for (const path of ['/health', '/api/v1/health']) {
+        const r = await l.get(path);
+        expect(r.status, path).toBe(200);
+        expect(r.body).toMatchObject({ status: 'ok', seq: expect.any(Number) });
+      }
+    }
+    expect((await l.get('/api/v1/agents')).status).toBe(429);
   });
 
   it('never limits the server’s own work: agent replies are not requests', async () => {

@@ -1,7 +1,7 @@
 import { parseLimit, parseSeq } from '../../app/commands/messages.ts';
 import { badRequest } from '../../app/errors.ts';
 import type { AnyRecordedEvent } from '../../events/envelope.ts';
-import type { AppRouter } from '../call.ts';
+import type { AppRouter, Handler } from '../call.ts';
 
 /** Operators see events as stored, except that sealed password hashes are not handed out at all. */
 function eventOut(e: AnyRecordedEvent) {
@@ -9,12 +9,17 @@ function eventOut(e: AnyRecordedEvent) {
   return { seq: e.seq, id: e.id, stream: e.stream, version: e.version, type: e.type, data, meta: e.meta };
 }
 
+/** Cheap and never rate-limited (RouteOptions.unlimited): what a probe needs to see the server is up. */
+const health: Handler = async ({ server }) => ({
+  status: 200,
+  body: { status: 'ok', seq: await server.chronicle.store.head(), uptimeS: Math.floor((Date.now() - server.chronicle.startedAt) / 1000) },
+});
+
 export function operatorRoutes(router: AppRouter): void {
   router
-    .add('GET', '/api/v1/health', { access: 'public' }, async ({ server }) => ({
-      status: 200,
-      body: { status: 'ok', seq: await server.chronicle.store.head(), uptimeS: Math.floor((Date.now() - server.chronicle.startedAt) / 1000) },
-    }))
+    .add('GET', '/api/v1/health', { access: 'public', unlimited: true }, health)
+    // The conventional path for load balancers and probes, the same answer.
+    .add('GET', '/health', { access: 'public', unlimited: true }, health)
     .add('GET', '/api/v1/events', { access: 'operator' }, async ({ server, info }) => {
       const after = parseSeq(info.query.get('after') ?? undefined, 'after') ?? 0;
       const limit = parseLimit(info.query.get('limit') ?? undefined, 100, 1000);
