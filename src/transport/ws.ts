@@ -52,6 +52,9 @@ interface SocketData {
 
 type Ws = WebSocket<SocketData>;
 
+/** The largest frame uWS reads (to refuse it with 1009); past it uWS drops the connection (1006). */
+export const wsFrameCeiling = (maxBodyBytes: number): number => Math.max(16 * 1024 * 1024, 2 * maxBodyBytes);
+
 /** A message event's frame is serialised once, however many sockets receive it. */
 const frameCache = new WeakMap<object, string>();
 function messageFrame(e: PostedEvent): string {
@@ -102,10 +105,11 @@ export class WsHub {
       if (e.type === 'room.participant_left') this.onParticipantLeft(e.data.roomId, e.data.participantId);
     });
     app.ws<SocketData>('/ws', {
-      // uWS drops an over-long frame without a close code; we let it take up to 2× the limit and refuse
-      // anything over the limit ourselves with 1009, as API.md says. Beyond 2× uWS cuts the connection
-      // (1006) — buffering more per socket would let a client make us hold a lot of memory.
-      maxPayloadLength: settings.maxBodyBytes * 2,
+      // uWS cuts a frame over maxPayloadLength without a close frame (the client sees 1006, no reason).
+      // It is set well above MAX_BODY_BYTES and anything over the limit is refused here with 1009 and
+      // a reason, as API.md says. Only beyond WS_FRAME_CEILING is the connection still cut: buffering
+      // without bound per socket would let a client make us hold any amount of memory.
+      maxPayloadLength: wsFrameCeiling(settings.maxBodyBytes),
       // We enforce our own bound (wsMaxBufferedBytes) and close with a reason; uWS must not drop silently before that.
       maxBackpressure: this.server.options.wsMaxBufferedBytes * 4,
       closeOnBackpressureLimit: 0,
