@@ -4,7 +4,7 @@ import { toJson } from './sanitize.ts';
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 401: 'Unauthorized',
-  403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Payload Too Large',
+  403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict', 413: 'Payload Too Large',
   415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 export const statusLine = (status: number) => `${status} ${STATUS_TEXT[status] ?? 'Status'}`;
@@ -124,30 +124,53 @@ function openaiType(status: number): string {
 
 export const payloadTooLarge = (limit: number) => new AppError(413, 'payload_too_large', `request body exceeds ${limit} bytes`);
 
+/** How long a request body may take: in all, and between two pieces of it. */
+export interface BodyTimeouts {
+  totalMs: number;
+  /** Below uWebSockets' own 10 s idle timeout, which closes the connection without an answer. */
+  idleMs: number;
+}
+
 /**
  * Collects the request body; must be called synchronously in the uWS handler (before any await).
  * Stops collecting as soon as `limit` is exceeded and rejects with 413, so a huge upload costs at most
- * `limit` bytes of memory.
+ * `limit` bytes of memory (uWS reads and drops the rest, so the client gets to read the 413). A body
+ * that does not arrive in time rejects with 408.
  */
-export function collectBody(res: HttpResponse, limit: number, reply: Reply): Promise<Buffer> {
+export function collectBody(res: HttpResponse, limit: number, reply: Reply, timeouts: BodyTimeouts): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    let settled = false;
+    let idleTimer: NodeJS.Timeout | undefined;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(totalTimer);
+      clearTimeout(idleTimer);
+      fn();
+    };
+    const timedOut = (what: string) => settle(() => reject(new AppError(408, 'timeout', `request body not received in time (${what}); send it at once`)));
+    const totalTimer = setTimeout(() => timedOut(`${timeouts.totalMs} ms in all`), timeouts.totalMs);
+    const armIdle = () => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => timedOut(`nothing for ${timeouts.idleMs} ms`), timeouts.idleMs);
+    };
+    armIdle();
     // A client that goes away mid-upload must not leave the handler waiting forever.
-    reply.onAbort(() => reject(new AppError(400, 'invalid_json', 'request aborted while its body was being read')));
+    reply.onAbort(() => settle(() => reject(new AppError(400, 'invalid_json', 'request aborted while its body was being read'))));
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
     res.onData((chunk, isLast) => {
-      if (over) return;
+      if (settled) return;
       size += chunk.byteLength;
       if (size > limit) {
-        over = true;
         chunks.length = 0;
-        reject(payloadTooLarge(limit));
+        settle(() => reject(payloadTooLarge(limit)));
         return;
       }
       // uWS neuters the ArrayBuffer on return: copy it.
       chunks.push(Buffer.from(new Uint8Array(chunk).slice()));
-      if (isLast) resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+      if (isLast) settle(() => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+      else armIdle();
     });
   });
 }

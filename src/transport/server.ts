@@ -69,6 +69,8 @@ export async function startServer(chronicle: TransportChronicle, options: Server
       wsReplaySliceMs: options.wsReplaySliceMs ?? 5,
       wsMaxQueuedBytes: options.wsMaxQueuedBytes ?? Math.max(4 * 1024 * 1024, 2 * settings.maxBodyBytes),
       replyTimeoutMs: options.replyTimeoutMs ?? 120_000,
+      bodyTimeoutMs: options.bodyTimeoutMs ?? 60_000,
+      bodyIdleTimeoutMs: options.bodyIdleTimeoutMs ?? 8_000,
     },
     openSockets: () => hub?.openCount ?? 0,
   };
@@ -104,11 +106,11 @@ export async function startServer(chronicle: TransportChronicle, options: Server
     let body: Promise<Buffer> | undefined;
     if (route.options.body) {
       if (info.contentLength !== undefined && info.contentLength > limit) {
-        reply.error(payloadTooLarge(limit), openaiShape ? 'openai' : 'chronicle', true);
+        reply.error(payloadTooLarge(limit), openaiShape ? 'openai' : 'chronicle');
         metrics.countRequest(route.pattern, info.method, 413);
         return;
       }
-      body = collectBody(res, limit, reply);
+      body = collectBody(res, limit, reply, { totalMs: server.options.bodyTimeoutMs, idleMs: server.options.bodyIdleTimeoutMs });
       body.catch(() => undefined);
     }
     inFlight++;
@@ -160,7 +162,10 @@ export async function startServer(chronicle: TransportChronicle, options: Server
       const appErr = toAppError(err);
       if (appErr.status >= 500) logger.error('request failed', { method: info.method, route: r.pattern, error: err instanceof Error ? err.stack : String(err) });
       // A 413 mid-upload: close the connection rather than read the rest of a body we refused.
-      reply.error(appErr, r.shape, appErr.status === 413);
+      // A 408: the rest of a slow body is not waited for. A 413 keeps the connection: uWS reads and
+      // drops the rest of the body, so the client, still sending, gets to read the answer (closing
+      // with its data unread reset the connection and the client saw no 413 at all).
+      reply.error(appErr, r.shape, appErr.status === 408);
     }
   }
 

@@ -54,6 +54,9 @@ export interface ServerOptions {
   /** Messages per replay page, and the longest the replay work may hold the event loop per turn. */
   wsReplayPageSize?: number;
   wsReplaySliceMs?: number;
+  /** A request body must arrive within bodyTimeoutMs in all, with no pause over bodyIdleTimeoutMs: else 408. */
+  bodyTimeoutMs?: number;
+  bodyIdleTimeoutMs?: number;
   /** How long /v1/chat/completions waits for the agent's reply. */
   replyTimeoutMs?: number;
   /** Directory of the built web client served at / (default web/dist when it exists). */
