@@ -431,16 +431,27 @@ export class WsHub {
     }
     const page = this.historyPages.get(readModel, roomId, sub.cursor, allowed);
     const count = page.seqs.length;
-    this.replayPerSocket.spend(socketKey, count);
-    this.replayPerAccount.spend(accountKey, count);
-    for (let i = 0; i < count; i++) {
-      if (page.seqs[i] <= sub.cursor) continue;
-      sub.cursor = page.seqs[i];
-      this.send(ws, page.frames[i]);
-    }
-    this.server.metrics.wsReplayedMessages += count;
+    // Frames queued for this socket before go first; then the page, frame by frame, stopping where
+    // the send buffer passes half its bound (a page of big messages must not trip the slow-consumer
+    // close): the rest of the page is read again, from the cursor, once the buffer has drained.
     this.flushSocket(ws);
-    if (count < allowed) return done('complete');
+    if (d.closed) return done('cancelled');
+    let sent = 0;
+    let read = 0;
+    ws.cork(() => {
+      for (; read < count; read++) {
+        if (page.seqs[read] <= sub.cursor) continue;
+        if (ws.getBufferedAmount() > wsMaxBufferedBytes / 2) break;
+        sub.cursor = page.seqs[read];
+        ws.send(page.frames[read], false);
+        sent++;
+      }
+    });
+    this.replayPerSocket.spend(socketKey, sent);
+    this.replayPerAccount.spend(accountKey, sent);
+    this.server.metrics.wsFramesOut += sent;
+    this.server.metrics.wsReplayedMessages += sent;
+    if (read === count && count < allowed) return done('complete');
     next();
   }
 

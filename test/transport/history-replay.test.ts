@@ -212,3 +212,31 @@ describe('history replay of a 5,000-message room to many sockets', () => {
     s.close();
   });
 });
+
+describe('history replay of big messages to a slow reader', () => {
+  let t: TestServer;
+  afterAll(async () => t?.close());
+
+  it('is paced by the reader (frame by frame against the send buffer), not cut as a slow consumer', async () => {
+    t = await startTestServer({ maxMessageChars: 20_000 }, { wsMaxBufferedBytes: 256 * 1024 });
+    const api = apiClient(t.url);
+    const admin = await api.login('admin', t.adminPassword);
+    const roomId = (await api.post('/api/v1/rooms', { name: 'big messages' }, { token: admin.accessToken })).body.room.id;
+    const text = 'y'.repeat(15_000);
+    for (let b = 0; b < 3; b++) {
+      await t.store.append(
+        `room-${roomId}`,
+        Array.from({ length: 100 }, (_, i) => ({ id: `big-${b}-${i}`, type: 'message.posted' as const, data: { messageId: `big-${b}-${i}`, roomId, authorId: admin.account.id, authorKind: 'user' as const, text } })),
+      );
+    }
+    await t.chronicle.projections.waitFor(await t.store.head());
+    const s = await connectWs(t.wsUrl, admin.accessToken, { maxPayload: 64 * 1024 * 1024 });
+    (s.ws as any)._socket.pause(); // the reader is slow to start: the kernel's buffers fill first
+    s.send({ type: 'subscribe', roomId, afterSeq: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    (s.ws as any)._socket.resume();
+    await s.next((f) => f.type === 'subscribed', 15_000);
+    expect(s.frames.filter((f) => f.type === 'message')).toHaveLength(300);
+    s.close();
+  }, 30_000);
+});
