@@ -107,7 +107,7 @@ export class WsHub {
     app.ws<SocketData>('/ws', {
       // uWS cuts a frame over maxPayloadLength without a close frame (the client sees 1006, no reason).
       // It is set well above MAX_BODY_BYTES and anything over the limit is refused here with 1009 and
-      // a reason, as API.md says. Only beyond WS_FRAME_CEILING is the connection still cut: buffering
+      // a reason, as API.md says. Only beyond wsFrameCeiling (16 MB) is the connection still cut: buffering
       // without bound per socket would let a client make us hold any amount of memory.
       maxPayloadLength: wsFrameCeiling(settings.maxBodyBytes),
       // We enforce our own bound (wsMaxBufferedBytes) and close with a reason; uWS must not drop silently before that.
