@@ -37,6 +37,8 @@ export interface ActorSettings {
   snapshotDelayMs: number;
   /** Directory of trusted local plugins (plugins/). */
   pluginsDir?: string;
+  /** Installed packages run instead of Chronicle's stand-ins (PLUGINS_PREFER_INSTALLED). */
+  pluginsPreferInstalled?: string[];
 }
 
 export interface ActorSystemDeps {

@@ -46,6 +46,10 @@ export interface Settings {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   inspect: boolean;
   vectorMemoryMb: number;
+  /** Folder of the operator's trusted in-process plugins (searched before Chronicle's plugins/). */
+  pluginsDir?: string;
+  /** Installed @elizaos/plugin-* packages to run instead of Chronicle's stand-ins ("*" = all). */
+  pluginsPreferInstalled?: string[];
 }
 
 export class SettingsError extends Error {
@@ -130,5 +134,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     logLevel: oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], 'info'),
     inspect: bool('INSPECT', false),
     vectorMemoryMb: int('VECTOR_MEMORY_MB', 1024, 0, 1_048_576),
+    pluginsDir: str('PLUGINS_DIR') ? resolve(str('PLUGINS_DIR')!) : undefined,
+    pluginsPreferInstalled: (str('PLUGINS_PREFER_INSTALLED') ?? '').split(',').map((n) => n.trim()).filter(Boolean),
   };
 }

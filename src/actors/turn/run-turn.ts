@@ -36,7 +36,10 @@ export interface TurnDeps {
    * undefined when no room actor has it (the read model is asked instead).
    */
   participants?(roomId: string): readonly { id: string; kind: 'user' | 'agent'; name: string }[] | undefined;
-  service(type: string): ServiceInstance | undefined;
+  /** A service by type: the agent's own (its plugins' services) first, then system-level ones. */
+  service(type: string, agentId?: string): ServiceInstance | undefined;
+  /** The agent's service and connector methods (getServicesByType, registerSendHandler, …), once built. */
+  serviceApi?(agentId: string): Partial<PluginRuntime> | undefined;
   now?: () => number;
 }
 
@@ -508,7 +511,15 @@ function makeRuntime(
     if (!names.has(id)) names.set(id, id === agentId ? character.name : (participants.find((p) => p.id === id)?.name ?? rm.accountById(id)?.name ?? rm.agentById(id)?.name ?? kind));
     return names.get(id)!;
   };
+  const services = deps.serviceApi?.(agentId);
   const self: PluginRuntime = {
+    getServicesByType: services?.getServicesByType,
+    getAllServices: services?.getAllServices,
+    hasService: services?.hasService,
+    getServiceLoadPromise: services?.getServiceLoadPromise,
+    registerSendHandler: services?.registerSendHandler,
+    sendMessageToTarget: services?.sendMessageToTarget,
+    messageService: services?.messageService,
     agentId,
     character,
     getSetting: (key) => characterSetting(character, key),
@@ -519,7 +530,7 @@ function makeRuntime(
       const r = await generateWithTimeout(provider, { ...params, modelType: type === 'TEXT_SMALL' ? 'TEXT_SMALL' : 'TEXT_LARGE', messages }, deps.settings.modelTimeoutMs, signal);
       return r.text;
     },
-    getService: <T>(type: string) => deps.service(type) as T | undefined,
+    getService: <T>(type: string) => deps.service(type, agentId) as T | undefined,
     record: (effect) => void effects.push(effect),
     queries: {
       async recentMessages(roomId, limit, beforeSeq) {
