@@ -97,8 +97,10 @@ export class ServiceManager {
           stopService: fromPromise(async () => {
             const instance = this.instances.get(type);
             this.instances.delete(type);
-            await instance?.stop();
-            await service.stop?.(this.options.runtime());
+            // ElizaOS stops the instance; the class's static stop (which @elizaos/core's Service base
+            // makes throw "Not implemented") only when there is no instance to stop.
+            if (instance) await instance.stop();
+            else await service.stop?.(this.options.runtime());
           }),
         },
         actions: {
