@@ -120,6 +120,7 @@ export class AgentContexts {
     const character = openCharacterSecrets(structuredClone(stored), this.deps.secrets);
     const prefer = this.deps.preferInstalled ?? [];
     const { plugins, failures, report, sources } = await loadPlugins(character.plugins ?? [], this.deps.pluginsDir, prefer);
+    this.deps.logger.debug('agent plugins loaded', { agentId, report });
     await this.recordFailures(agentId, key, 'load', failures);
     const { kept, dropped } = resolveNameClashes([bootstrapPlugin, ...(this.deps.plugins ?? []), ...plugins], (p) => {
       const name = sources.get(p);

@@ -148,6 +148,14 @@ export class ChronicleActorSystem implements ActorSystem {
     return this.contexts.recordPluginError(owner.agentId, owner.plugin, component, error);
   }
 
+  /** Builds the agent's context (plugins, services) once the read model has the event that changed it. */
+  private warm(agentId: string, seq: number): void {
+    void this.deps
+      .waitFor(seq)
+      .then(() => (this.stopped || !this.running(agentId) ? undefined : this.contexts.get(agentId)))
+      .catch((err) => this.logger.warn('agent plugins failed to start', { agentId, error: String(err) }));
+  }
+
   private running(agentId: string): boolean {
     return !!this.agents.get(agentId)?.actor.getSnapshot().matches('running');
   }
@@ -251,7 +259,7 @@ export class ChronicleActorSystem implements ActorSystem {
         const { agentId, name, character } = e.data;
         if (!this.agents.has(agentId)) this.spawnAgent(agentId, name, mailboxOf(character));
         else this.sendAgent(agentId, { type: 'CONFIGURED', name, mailbox: mailboxOf(character) });
-        if (this.live && this.running(agentId)) void this.contexts.get(agentId);
+        if (this.live && this.running(agentId)) this.warm(agentId, e.seq);
         return;
       }
       case 'agent.updated':
@@ -260,12 +268,12 @@ export class ChronicleActorSystem implements ActorSystem {
         for (const [roomId, { actor }] of this.rooms)
           if (actor.getSnapshot().context.participants.some((p) => p.id === e.data.agentId && p.name !== e.data.name)) this.sendRoom(roomId, { type: 'RENAMED', participantId: e.data.agentId, name: e.data.name });
         this.sendAgent(e.data.agentId, { type: 'CONFIGURED', name: e.data.name, mailbox: mailboxOf(e.data.character) });
-        if (this.live && this.running(e.data.agentId)) void this.contexts.get(e.data.agentId);
+        if (this.live && this.running(e.data.agentId)) this.warm(e.data.agentId, e.seq);
         return;
       case 'agent.started':
         this.sendAgent(e.data.agentId, { type: 'STARTED' });
         // The agent's plugin services run while it runs.
-        if (this.live) void this.contexts.get(e.data.agentId);
+        if (this.live) this.warm(e.data.agentId, e.seq);
         return;
       case 'agent.stopped':
         this.sendAgent(e.data.agentId, { type: 'STOPPED' });
