@@ -105,11 +105,13 @@ export class AgentContexts {
       cached.view = view;
       return cached.value;
     }
+    // A changed character: the previous context's services stop before the new ones start.
+    if (cached) void this.forget(agentId);
     const value = this.build(agentId, key, view.character);
     this.cache.set(agentId, { key, view, value });
     value.then(
       (ctx) => ctx && this.cache.get(agentId)?.value === value && this.built.set(agentId, ctx),
-      () => this.cache.delete(agentId),
+      () => this.cache.get(agentId)?.value === value && this.cache.delete(agentId),
     );
     return value;
   }
@@ -126,7 +128,12 @@ export class AgentContexts {
       const name = sources.get(p);
       return name !== undefined && pluginSource(name, this.deps.pluginsDir, prefer).kind === 'package';
     });
-    for (const d of dropped) report.push({ name: sources.get(d.plugin) ?? d.plugin.name, status: 'dropped', detail: d.why });
+    for (const d of dropped) {
+      const name = sources.get(d.plugin) ?? d.plugin.name;
+      const line = report.find((r) => r.name === name);
+      if (line) Object.assign(line, { status: 'dropped', detail: d.why });
+      else report.push({ name, status: 'dropped', detail: d.why });
+    }
     await this.recordFailures(agentId, key, 'load', dropped.map((d) => ({ name: sources.get(d.plugin) ?? d.plugin.name, error: `dropped: ${d.why}` })));
 
     const services = new ServiceManager({
@@ -283,7 +290,7 @@ export function resolveNameClashes(candidates: readonly Plugin[], preferred: (p:
   for (const p of candidates) {
     const i = kept.findIndex((k) => k.name === p.name);
     if (i < 0) kept.push(p);
-    else if (kept[i] === p) continue;
+    else if (kept[i] === p || dropped.some((d) => d.plugin === p)) continue;
     else if (preferred(p) && !preferred(kept[i])) {
       dropped.push({ plugin: kept[i], why: `replaced by the installed package of the same name "${p.name}" (PLUGINS_PREFER_INSTALLED)` });
       kept[i] = p;

@@ -263,7 +263,8 @@ export class ChronicleActorSystem implements ActorSystem {
         return;
       }
       case 'agent.updated':
-        void this.contexts.forget(e.data.agentId);
+        // The context is rebuilt (old services stopped first) when the character really changed.
+        if (!this.running(e.data.agentId)) void this.contexts.forget(e.data.agentId);
         // Agents address each other by name: the rooms learn the new one.
         for (const [roomId, { actor }] of this.rooms)
           if (actor.getSnapshot().context.participants.some((p) => p.id === e.data.agentId && p.name !== e.data.name)) this.sendRoom(roomId, { type: 'RENAMED', participantId: e.data.agentId, name: e.data.name });
