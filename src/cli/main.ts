@@ -9,8 +9,9 @@ import { chatCommand } from './commands/chat.ts';
 import { knowledgeCommand } from './commands/knowledge.ts';
 import { characterCommand } from './commands/character.ts';
 import { adminCommand } from './commands/admin.ts';
+import { pluginsCommand } from './commands/plugins.ts';
 
-const commands: Command[] = [startCommand, replayCommand, verifyCommand, eventsCommand, inspectCommand, agentCommand, knowledgeCommand, chatCommand, characterCommand, adminCommand];
+const commands: Command[] = [startCommand, replayCommand, verifyCommand, eventsCommand, inspectCommand, agentCommand, knowledgeCommand, chatCommand, characterCommand, adminCommand, pluginsCommand];
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
