@@ -179,7 +179,10 @@ export class AgentContexts {
       routes.refused.push(...r.refused);
     }
 
-    const { startable, dropped: noDeps } = startableServices(host.services());
+    // The character's plugins' services run per agent; the built-in and system-level plugins' services
+    // run once, system-wide (ServiceManager in system.ts), and are found by getService as a fallback.
+    const own = new Set(kept.filter((p) => sources.has(p)).map((p) => p.name));
+    const { startable, dropped: noDeps } = startableServices(host.services().filter((s) => own.has(s.plugin)));
     await this.recordFailures(agentId, key, 'service', noDeps.map((d) => ({ name: d.plugin, error: d.reason })));
     const started = services.start(startable).catch(async (err) => {
       // A dependency cycle: nothing of this agent's services starts; the agent still answers.

@@ -91,4 +91,19 @@ describe('services of the plugins a character names', () => {
     const failed = (await h.events('plugin.failed')) as RecordedEvent<'plugin.failed'>[];
     expect(failed.map((e) => [e.data.plugin, e.data.component, e.data.error])).toEqual([['lonely', 'service', 'service "lonely" depends on "nowhere", which no plugin of this agent provides (or it could not start)']]);
   });
+
+  it("a system-level plugin's service runs once for the whole server, not once per agent, and agents find it", async () => {
+    let starts = 0;
+    const systemPlugin = { name: 'town-hall', description: 'system-wide', services: [{ serviceType: 'hall', start: () => (starts++, { capabilityDescription: 'the hall', stop() {} }) }] };
+    const seen: unknown[] = [];
+    const probe = { name: 'probe', description: 'looks for the hall', actions: [{ name: 'ASK_CLOCK', description: 'x', validate: async () => true, handler: async (rt: { getService(t: string): unknown }) => void seen.push(rt.getService('hall')) }] };
+    h = await createHarness({ models: fakeModels(actionModel('ASK_CLOCK')), plugins: [systemPlugin, probe], settings: { pluginsDir: PLUGINS } });
+    const ada = await h.createAgent('Ada', { plugins: ['town-clock'] });
+    const bo = await h.createAgent('Bo', { plugins: ['town-clock'] });
+    await h.post(await h.createRoom('u', [ada]), 'u', 'hi');
+    await h.post(await h.createRoom('u', [bo]), 'u', 'hi');
+    await h.system.idle();
+    expect(starts).toBe(1);
+    expect(seen).toEqual([{ capabilityDescription: 'the hall', stop: expect.any(Function) }, { capabilityDescription: 'the hall', stop: expect.any(Function) }]);
+  });
 });
