@@ -153,7 +153,8 @@ export class AgentContexts {
     // Every plugin function runs in the plugin's scope, so errors nobody catches are attributed to it.
     const ready: Plugin[] = [];
     const initFailures: { name: string; error: string }[] = [];
-    for (const plugin of kept.map((p) => scopedPlugin(p, agentId))) {
+    for (const original of kept) {
+      const plugin = scopedPlugin(original, agentId);
       if (plugin.init) {
         const config = Object.fromEntries(
           Object.entries(plugin.config ?? {}).map(([k, v]) => [k, String(characterSetting(character, k) ?? process.env[k] ?? v ?? '')]),
@@ -161,9 +162,10 @@ export class AgentContexts {
         try {
           await plugin.init(config, runtime);
         } catch (err) {
-          initFailures.push({ name: plugin.name, error: `init failed: ${(err as Error)?.message ?? String(err)}` });
-          const line = report.find((r) => r.name === plugin.name || [...sources.entries()].some(([p, n]) => p.name === plugin.name && n === r.name));
-          if (line) Object.assign(line, { status: 'failed', detail: `init failed: ${(err as Error)?.message ?? String(err)}` });
+          const error = `init failed: ${(err as Error)?.message ?? String(err)}`;
+          initFailures.push({ name: plugin.name, error });
+          const line = report.find((r) => r.name === sources.get(original));
+          if (line) Object.assign(line, { status: 'failed', detail: error });
           continue;
         }
       }

@@ -140,7 +140,8 @@ export class ChronicleActorSystem implements ActorSystem {
 
   /** An agent's plugins as loaded (report, routes, runtime, services), building them if needed. */
   agentPlugins(agentId: string): ReturnType<AgentContexts['get']> {
-    return this.contexts.get(agentId);
+    // A stopped agent's plugins (and their services) do not run: nothing to report or route to.
+    return this.running(agentId) ? this.contexts.get(agentId) : Promise.resolve(undefined);
   }
 
   /** Records a plugin's error caught at process level (see plugin-host/process-errors.ts). */
@@ -231,6 +232,13 @@ export class ChronicleActorSystem implements ActorSystem {
       nodes.push({ id: `agent-${id}`, kind: 'agent', state: stateName(actor) + (busy ? `(busy in ${busy} room${busy > 1 ? 's' : ''})` : ''), parent: 'system', children: [] });
     }
     for (const s of services) nodes.push({ id: s.id, kind: 'service', state: s.state, parent: 'system', children: [] });
+    // An agent's own plugin services are its children.
+    for (const node of nodes.filter((n) => n.kind === 'agent')) {
+      for (const s of this.contexts.current(node.id.slice('agent-'.length))?.services.nodes() ?? []) {
+        node.children.push(s.id);
+        nodes.push({ id: s.id, kind: 'service', state: s.state, parent: node.id, children: [] });
+      }
+    }
     return nodes;
   }
 

@@ -54,6 +54,10 @@ describe('services of the plugins a character names', () => {
     h = await createHarness({ models: fakeModels(actionModel('ASK_CLOCK')), settings: { pluginsDir: PLUGINS } });
     const ada = await h.createAgent('Ada', { plugins: ['town-clock'] });
     await until(() => g.__serviceJournal!.includes('start bell Ada (clock up)'));
+    // The agent's services are its children in the actor graph.
+    await until(() => h.system.graph().some((n) => n.id === `agent-${ada}-service-bell`));
+    const agentNode = h.system.graph().find((n) => n.id === `agent-${ada}`)!;
+    expect(agentNode.children).toEqual([`agent-${ada}-service-clock`, `agent-${ada}-service-bell`]);
     await h.store.append(`agent-${ada}`, [{ id: newId(), type: 'agent.stopped', data: { agentId: ada } }]);
     await until(() => g.__serviceJournal!.includes('stop clock Ada'));
     expect(g.__serviceJournal).toEqual(['start clock Ada', 'start bell Ada (clock up)', 'stop bell Ada', 'stop clock Ada']);
