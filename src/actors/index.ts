@@ -13,6 +13,8 @@ export interface ActorSystemWithInspection extends ActorSystem {
   inspect(observer: (event: InspectionEvent) => void): () => void;
   /** The inspection relay's address when settings.inspect is on and it started. */
   inspectorUrl(): string | undefined;
+  /** An agent's plugins as loaded: the plugins report, mounted/refused routes, runtime (plugin routes use it). */
+  agentPlugins(agentId: string): ReturnType<ChronicleActorSystem['agentPlugins']>;
 }
 
 /**
@@ -28,6 +30,8 @@ export function createActorSystem(deps: ActorSystemDeps & { settings?: ActorSyst
     ephemeral$: system.ephemeral$.asObservable(),
     graph: () => system.graph(),
     idle: () => system.idle(),
+    recordPluginError: (owner, component, error) => system.recordPluginError(owner, component, error),
+    agentPlugins: (agentId) => system.agentPlugins(agentId),
     inspect: (observer) => hub.add(observer),
     inspectorUrl: () => url,
     async start() {

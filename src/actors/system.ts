@@ -89,7 +89,7 @@ export class ChronicleActorSystem implements ActorSystem {
 
   constructor(private readonly deps: ActorSystemDeps & { inspect?: Inspector }) {
     const s = deps.settings ?? {};
-    this.settings = { ...DEFAULT_ACTOR_SETTINGS, ...(Object.fromEntries(Object.entries(s).filter(([k, v]) => k in DEFAULT_ACTOR_SETTINGS || (k === 'pluginsDir' && v))) as Partial<ActorSettings>) };
+    this.settings = { ...DEFAULT_ACTOR_SETTINGS, ...(Object.fromEntries(Object.entries(s).filter(([k, v]) => k in DEFAULT_ACTOR_SETTINGS || ((k === 'pluginsDir' || k === 'pluginsPreferInstalled') && v))) as Partial<ActorSettings>) };
     this.logger = deps.logger ?? silentLogger;
     this.inspect = deps.inspect;
     this.system = spawnActor({
@@ -106,6 +106,10 @@ export class ChronicleActorSystem implements ActorSystem {
       ...deps,
       logger: this.logger,
       pluginsDir: this.settings.pluginsDir,
+      preferInstalled: this.settings.pluginsPreferInstalled,
+      inspect: this.inspect,
+      restartBaseMs: this.settings.restartBaseMs,
+      restartMaxMs: this.settings.restartMaxMs,
       service: (type) => this.services.get(type),
     });
     this.services = new ServiceManager({
@@ -129,8 +133,33 @@ export class ChronicleActorSystem implements ActorSystem {
       roomMode: (agentId, roomId) => this.agents.get(agentId)?.actor.getSnapshot().context.rooms[roomId]?.mode,
       // The room actor follows joins, leaves and renames from the log: no read-model query per turn.
       participants: (roomId) => this.rooms.get(roomId)?.actor.getSnapshot().context.participants,
-      service: (type) => this.services.get(type),
+      // An agent's own services first (its plugins'), then the system-level ones.
+      service: (type, agentId) => (agentId ? this.contexts.current(agentId)?.services.get(type) : undefined) ?? this.services.get(type),
+      serviceApi: (agentId) => this.contexts.current(agentId)?.runtime,
     };
+  }
+
+  /** An agent's plugins as loaded (report, routes, runtime, services), building them if needed. */
+  agentPlugins(agentId: string): ReturnType<AgentContexts['get']> {
+    // A stopped agent's plugins (and their services) do not run: nothing to report or route to.
+    return this.running(agentId) ? this.contexts.get(agentId) : Promise.resolve(undefined);
+  }
+
+  /** Records a plugin's error caught at process level (see plugin-host/process-errors.ts). */
+  recordPluginError(owner: { plugin: string; agentId?: string }, component: string, error: string): Promise<void> {
+    return this.contexts.recordPluginError(owner.agentId, owner.plugin, component, error);
+  }
+
+  /** Builds the agent's context (plugins, services) once the read model has the event that changed it. */
+  private warm(agentId: string, seq: number): void {
+    void this.deps
+      .waitFor(seq)
+      .then(() => (this.stopped || !this.running(agentId) ? undefined : this.contexts.get(agentId)))
+      .catch((err) => this.logger.warn('agent plugins failed to start', { agentId, error: String(err) }));
+  }
+
+  private running(agentId: string): boolean {
+    return !!this.agents.get(agentId)?.actor.getSnapshot().matches('running');
   }
 
   // ── lifecycle ────────────────────────────────────────────────────────────────────────────────
@@ -171,6 +200,7 @@ export class ChronicleActorSystem implements ActorSystem {
     await Promise.allSettled(inflight.map((t) => t.done));
     clearTimeout(this.snapshotTimer);
     await this.flushSnapshots().catch((err) => this.logger.warn('snapshot flush at stop failed', { error: String(err) }));
+    await this.contexts.stopAll();
     await this.services.stop();
     // Sandboxed plugin children die with the system: nothing of theirs keeps the process alive.
     await stopIsolatedPlugins();
@@ -205,6 +235,13 @@ export class ChronicleActorSystem implements ActorSystem {
       nodes.push({ id: `agent-${id}`, kind: 'agent', state: stateName(actor) + (busy ? `(busy in ${busy} room${busy > 1 ? 's' : ''})` : ''), parent: 'system', children: [] });
     }
     for (const s of services) nodes.push({ id: s.id, kind: 'service', state: s.state, parent: 'system', children: [] });
+    // An agent's own plugin services are its children.
+    for (const node of nodes.filter((n) => n.kind === 'agent')) {
+      for (const s of this.contexts.current(node.id.slice('agent-'.length))?.services.nodes() ?? []) {
+        node.children.push(s.id);
+        nodes.push({ id: s.id, kind: 'service', state: s.state, parent: node.id, children: [] });
+      }
+    }
     return nodes;
   }
 
@@ -233,27 +270,33 @@ export class ChronicleActorSystem implements ActorSystem {
         const { agentId, name, character } = e.data;
         if (!this.agents.has(agentId)) this.spawnAgent(agentId, name, mailboxOf(character));
         else this.sendAgent(agentId, { type: 'CONFIGURED', name, mailbox: mailboxOf(character) });
-        if (this.live) void this.contexts.get(agentId);
+        if (this.live && this.running(agentId)) this.warm(agentId, e.seq);
         return;
       }
       case 'agent.updated':
-        this.contexts.forget(e.data.agentId);
+        // The context is rebuilt (old services stopped first) when the character really changed.
+        if (!this.running(e.data.agentId)) void this.contexts.forget(e.data.agentId);
         // Agents address each other by name: the rooms learn the new one.
         for (const [roomId, { actor }] of this.rooms)
           if (actor.getSnapshot().context.participants.some((p) => p.id === e.data.agentId && p.name !== e.data.name)) this.sendRoom(roomId, { type: 'RENAMED', participantId: e.data.agentId, name: e.data.name });
         this.sendAgent(e.data.agentId, { type: 'CONFIGURED', name: e.data.name, mailbox: mailboxOf(e.data.character) });
-        if (this.live) void this.contexts.get(e.data.agentId);
+        if (this.live && this.running(e.data.agentId)) this.warm(e.data.agentId, e.seq);
         return;
       case 'agent.started':
-        return this.sendAgent(e.data.agentId, { type: 'STARTED' });
+        this.sendAgent(e.data.agentId, { type: 'STARTED' });
+        // The agent's plugin services run while it runs.
+        if (this.live) this.warm(e.data.agentId, e.seq);
+        return;
       case 'agent.stopped':
-        return this.sendAgent(e.data.agentId, { type: 'STOPPED' });
+        this.sendAgent(e.data.agentId, { type: 'STOPPED' });
+        void this.contexts.forget(e.data.agentId);
+        return;
       case 'agent.deleted': {
         this.sendAgent(e.data.agentId, { type: 'DELETED' });
         const entry = this.agents.get(e.data.agentId);
         entry?.actor.stop();
         this.agents.delete(e.data.agentId);
-        this.contexts.forget(e.data.agentId);
+        void this.contexts.forget(e.data.agentId);
         this.dirty.add(`agent-${e.data.agentId}`);
         return;
       }
@@ -356,6 +399,8 @@ export class ChronicleActorSystem implements ActorSystem {
     for (const [agentId, { actor }] of this.agents) {
       const snap = actor.getSnapshot();
       if (!snap.matches('running')) continue;
+      // Running agents' plugin services start now (connectors must listen before anyone writes).
+      void this.contexts.get(agentId).catch((err) => this.logger.warn('agent plugins failed to start', { agentId, error: String(err) }));
       for (const room of Object.values(snap.context.rooms)) {
         if (room.current) this.launchTurn(agentId, room.current);
         for (const p of room.side) this.launchTurn(agentId, p);

@@ -37,6 +37,8 @@ export interface ActorSettings {
   snapshotDelayMs: number;
   /** Directory of trusted local plugins (plugins/). */
   pluginsDir?: string;
+  /** Installed packages run instead of Chronicle's stand-ins (PLUGINS_PREFER_INSTALLED). */
+  pluginsPreferInstalled?: string[];
 }
 
 export interface ActorSystemDeps {
@@ -71,4 +73,6 @@ export interface ActorSystem {
   ephemeral$: Observable<EphemeralEvent>;
   /** Resolves when every event up to the log's head has been handled and no turn is in flight. */
   idle(): Promise<void>;
+  /** Records a plugin's error caught at process level as plugin.failed (plugin-host/process-errors.ts). */
+  recordPluginError?(owner: { plugin: string; agentId?: string }, component: string, error: string): Promise<void>;
 }

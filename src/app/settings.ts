@@ -50,6 +50,10 @@ export interface Settings {
   pluginsTrusted: string[];
   /** Run sandboxed plugins even on a host that cannot cut their network (PLUGIN_SANDBOX_ALLOW_WEAK). */
   pluginSandboxAllowWeak: boolean;
+  /** Folder of the operator's trusted in-process plugins (searched before Chronicle's plugins/). */
+  pluginsDir?: string;
+  /** Installed @elizaos/plugin-* packages to run instead of Chronicle's stand-ins ("*" = all). */
+  pluginsPreferInstalled?: string[];
 }
 
 export class SettingsError extends Error {
@@ -136,5 +140,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     vectorMemoryMb: int('VECTOR_MEMORY_MB', 1024, 0, 1_048_576),
     pluginsTrusted: (str('PLUGINS_TRUSTED') ?? '').split(',').map((p) => p.trim()).filter(Boolean),
     pluginSandboxAllowWeak: bool('PLUGIN_SANDBOX_ALLOW_WEAK', false),
+    pluginsDir: str('PLUGINS_DIR') ? resolve(str('PLUGINS_DIR')!) : undefined,
+    pluginsPreferInstalled: (str('PLUGINS_PREFER_INSTALLED') ?? '').split(',').map((n) => n.trim()).filter(Boolean),
   };
 }

@@ -30,6 +30,24 @@ export interface CharacterModelSettings {
   maxTokens: Partial<Record<'TEXT_SMALL' | 'TEXT_LARGE', number>>;
 }
 
+/** The model plugins ElizaOS characters name, and the provider each selects. */
+const MODEL_PLUGIN_PROVIDERS: Record<string, string> = {
+  '@elizaos/plugin-openai': 'openai',
+  '@elizaos/plugin-anthropic': 'anthropic',
+  '@elizaos/plugin-ollama': 'ollama',
+  '@elizaos/plugin-openrouter': 'openrouter',
+  '@elizaos/plugin-local-ai': 'local',
+};
+
+/**
+ * As in ElizaOS, naming a model plugin selects its provider; the first one named wins (ElizaOS uses
+ * the first registered handler of equal priority). settings.MODEL_PROVIDER, when set, wins over it.
+ */
+export function providerOfModelPlugins(plugins: readonly string[] | undefined): string | undefined {
+  for (const name of plugins ?? []) if (MODEL_PLUGIN_PROVIDERS[name]) return MODEL_PLUGIN_PROVIDERS[name];
+  return undefined;
+}
+
 export function characterModelSettings(character?: Character): CharacterModelSettings {
   const s = (character?.settings ?? {}) as Record<string, unknown>;
   const str = (...keys: string[]) => {
@@ -60,7 +78,7 @@ export function characterModelSettings(character?: Character): CharacterModelSet
     if (temp !== undefined) temperature[t] = temp;
     if (max !== undefined) maxTokens[t] = max;
   }
-  return { provider: str('MODEL_PROVIDER', 'modelProvider')?.toLowerCase(), models, temperature, maxTokens };
+  return { provider: str('MODEL_PROVIDER', 'modelProvider')?.toLowerCase() ?? providerOfModelPlugins(character?.plugins), models, temperature, maxTokens };
 }
 
 /** A provider seen through one character's model choices. */

@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { checkPluginShape } from './host.ts';
 import { isolation } from './isolation/defaults.ts';
 import { startIsolatedPlugin, type IsolatedPlugin } from './isolation/isolated-plugin.ts';
+import { registerPluginFolder } from './process-errors.ts';
 import type { Plugin } from './types.ts';
 
 /** plugins/ at the repository root: trusted plugins that ship with Chronicle and run in-process. */
@@ -54,20 +55,52 @@ export class PluginLoadError extends Error {
 const cache = new Map<string, Promise<Plugin | null>>();
 /** The isolated plugins behind cached proxies: a stopped one (server shutdown) is started afresh. */
 const isolatedByKey = new Map<string, IsolatedPlugin>();
+const REPO_ROOT = resolve(PLUGINS_DIR, '..');
+const PACKAGE_NAME = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i;
+
+/** The folder of an installed npm package (the working directory's node_modules, then Chronicle's), if any. */
+export function installedPackageDir(name: string): string | undefined {
+  if (!PACKAGE_NAME.test(name)) return undefined;
+  for (const base of [process.cwd(), REPO_ROOT]) {
+    const dir = join(base, 'node_modules', name);
+    if (existsSync(join(dir, 'package.json'))) return dir;
+  }
+  return undefined;
+}
+
+/** Whether the operator asked for the installed package over Chronicle's stand-in (PLUGINS_PREFER_INSTALLED). */
+export const prefersInstalled = (name: string, prefer: readonly string[] = []) => prefer.includes('*') || prefer.includes(name);
 
 /**
- * Resolves one plugin name: a local plugins/<name> folder first, then an npm package. `null` means
- * "provided by core, nothing to load". Throws PluginLoadError with a reason a person can act on.
+ * Which implementation a plugin name runs, and why — the plugins section of the agent's answer:
+ *   stand-in          Chronicle's own plugins/<x> (or the operator's PLUGINS_DIR) for @elizaos/plugin-x
+ *   provided-by-core  Chronicle's core does the job (log, model registry, knowledge); nothing loads
+ *   package           the npm package (sandboxed, or in process when PLUGINS_TRUSTED names it), e.g. an installed @elizaos/plugin-x the
+ *                     operator prefers (PLUGINS_PREFER_INSTALLED), or any other package name
  */
-export function loadPlugin(name: string, dir = PLUGINS_DIR): Promise<Plugin | null> {
-  const key = `${dir}\u0000${name}`;
+export function pluginSource(name: string, dir = PLUGINS_DIR, prefer: readonly string[] = []): { kind: 'stand-in' | 'provided-by-core' | 'package'; dir?: string; why: string } {
+  const local = localPluginDir(name, dir);
+  const installed = installedPackageDir(name);
+  if (installed && (local || PROVIDED_BY_CORE.has(name)) && prefersInstalled(name, prefer)) return { kind: 'package', dir: installed, why: 'the installed package, preferred over the stand-in (PLUGINS_PREFER_INSTALLED)' };
+  const hint = installed ? `; set PLUGINS_PREFER_INSTALLED=${name} to run the installed package instead` : '';
+  if (local) return { kind: 'stand-in', dir: local, why: `${name.startsWith('@') ? "Chronicle's stand-in" : 'a trusted local plugin'} in ${local}${hint}` };
+  if (PROVIDED_BY_CORE.has(name)) return { kind: 'provided-by-core', why: `Chronicle's core does this job (the log, the model registry, knowledge), nothing to load${hint}` };
+  return { kind: 'package', dir: installed, why: installed ? `the npm package in ${installed}` : 'an npm package' };
+}
+
+/**
+ * Resolves one plugin name (see pluginSource). `null` means "provided by core, nothing to load".
+ * Throws PluginLoadError with a reason a person can act on.
+ */
+export function loadPlugin(name: string, dir = PLUGINS_DIR, prefer: readonly string[] = []): Promise<Plugin | null> {
+  const key = `${dir}\u0000${name}\u0000${prefersInstalled(name, prefer)}`;
   let p = cache.get(key);
   if (isolatedByKey.get(key)?.status === 'stopped') {
     isolatedByKey.delete(key);
     p = undefined;
   }
   if (!p) {
-    p = doLoad(name, dir, key);
+    p = doLoad(name, dir, prefer, key);
     cache.set(key, p);
     // A failure is not cached forever: the package may be installed later.
     p.catch(() => cache.delete(key));
@@ -75,18 +108,22 @@ export function loadPlugin(name: string, dir = PLUGINS_DIR): Promise<Plugin | nu
   return p;
 }
 
-async function doLoad(name: string, dir: string, key: string): Promise<Plugin | null> {
-  const local = localPluginDir(name, dir);
-  if (!local && PROVIDED_BY_CORE.has(name)) return null;
+async function doLoad(name: string, dir: string, prefer: readonly string[], key: string): Promise<Plugin | null> {
+  const source = pluginSource(name, dir, prefer);
+  if (source.kind === 'provided-by-core') return null;
+  const local = source.kind === 'stand-in' ? source.dir : undefined;
   let mod: Record<string, unknown>;
   try {
     if (local) {
       const file = existsSync(join(local, 'index.ts')) ? join(local, 'index.ts') : join(local, 'index.js');
       mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      // Errors raised outside any plugin call (module-level timers, emitters) are attributed by folder.
+      registerPluginFolder(name, local);
     } else {
-      if (!/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i.test(name)) throw new PluginLoadError(name, `"${name}" is not a valid plugin or npm package name`);
+      if (!PACKAGE_NAME.test(name)) throw new PluginLoadError(name, `"${name}" is not a valid plugin or npm package name`);
       if (isolation.trusted.has(name)) {
         // The operator vouched for it (PLUGINS_TRUSTED): in process, like plugins/, with full access.
+        if (source.dir) registerPluginFolder(name, source.dir);
         mod = (await import(name)) as Record<string, unknown>;
       } else {
         // Third-party code: an npm package runs in its own sandboxed child process behind the same Plugin shape.
@@ -116,17 +153,37 @@ async function doLoad(name: string, dir: string, key: string): Promise<Plugin | 
   return shape.plugin;
 }
 
-/** Loads every named plugin; failures are collected, never thrown, so one bad plugin cannot stop an agent. */
-export async function loadPlugins(names: readonly string[], dir = PLUGINS_DIR): Promise<{ plugins: Plugin[]; failures: { name: string; error: string }[] }> {
+/** One line of the plugins section of an agent's answer. */
+export interface PluginReport {
+  name: string;
+  status: 'loaded' | 'stand-in' | 'provided-by-core' | 'not-installed' | 'failed' | 'dropped';
+  detail: string;
+}
+
+/**
+ * Loads every named plugin; failures are collected, never thrown, so one bad plugin cannot stop an
+ * agent. `report` says, per name, what runs and why (or why nothing does).
+ */
+export async function loadPlugins(
+  names: readonly string[],
+  dir = PLUGINS_DIR,
+  prefer: readonly string[] = [],
+): Promise<{ plugins: Plugin[]; failures: { name: string; error: string }[]; report: PluginReport[]; sources: Map<Plugin, string> }> {
   const plugins: Plugin[] = [];
   const failures: { name: string; error: string }[] = [];
+  const report: PluginReport[] = [];
+  const sources = new Map<Plugin, string>();
   for (const name of names) {
+    const source = pluginSource(name, dir, prefer);
     try {
-      const p = await loadPlugin(name, dir);
-      if (p) plugins.push(p);
+      const p = await loadPlugin(name, dir, prefer);
+      if (p) (plugins.push(p), sources.set(p, name));
+      report.push({ name, status: source.kind === 'package' ? 'loaded' : source.kind, detail: source.why });
     } catch (err) {
-      failures.push({ name, error: (err as Error).message });
+      const error = (err as Error).message;
+      failures.push({ name, error });
+      report.push({ name, status: /is not installed/.test(error) ? 'not-installed' : 'failed', detail: error });
     }
   }
-  return { plugins, failures };
+  return { plugins, failures, report, sources };
 }

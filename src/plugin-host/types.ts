@@ -162,9 +162,29 @@ export interface PluginRuntime {
   useModel(type: ModelType, params: Partial<GenerateTextParams> & { prompt?: string }): Promise<string>;
   /** ElizaOS answers null for a service that is not running; Chronicle's own code may answer undefined. */
   getService<T = ServiceInstance>(serviceType: string): T | null | undefined;
+  // ── services and connectors of the agent (ElizaOS 1.7 names; present on agents' runtimes) ──
+  getServicesByType?<T = ServiceInstance>(serviceType: string): T[];
+  getAllServices?(): Map<string, ServiceInstance[]>;
+  hasService?(serviceType: string): boolean;
+  getServiceLoadPromise?(serviceType: string): Promise<ServiceInstance>;
+  /** A connector's outbound path: agent messages in its rooms reach the handler, read from the log. */
+  registerSendHandler?(source: string, handler: (runtime: PluginRuntime, target: ConnectorTarget, content: Content) => Promise<void> | void): void;
+  sendMessageToTarget?(target: ConnectorTarget, content: Content): Promise<void>;
+  /** A connector's inbound path: the outside message becomes events; resolves with the agent's reply. */
+  messageService?: { handleMessage(runtime: PluginRuntime, message: Memory, callback?: HandlerCallback): Promise<{ didRespond: boolean; responseContent: Content | null; responseMessages: Memory[] }> };
   /** Read-only queries for providers (recent messages, knowledge, facts). */
   readonly queries: PluginQueries;
   record(effect: PluginEffect): void;
+}
+
+/** ElizaOS TargetInfo: where a connector delivers a message. */
+export interface ConnectorTarget {
+  source: string;
+  roomId?: string;
+  channelId?: string;
+  serverId?: string;
+  entityId?: string;
+  threadId?: string;
 }
 
 /**

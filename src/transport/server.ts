@@ -15,6 +15,7 @@ import { agentRoutes } from './routes/agent-routes.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { openaiRoutes } from './routes/openai-routes.ts';
 import { operatorRoutes } from './routes/operator-routes.ts';
+import { pluginRoutes } from './routes/plugin-routes.ts';
 import { roomRoutes } from './routes/room-routes.ts';
 import { StaticFiles } from './static-files.ts';
 import type { ServerOptions, TransportChronicle } from './types.ts';
@@ -35,6 +36,7 @@ export function buildRouter(): Router<Handler> {
   roomRoutes(router);
   operatorRoutes(router);
   openaiRoutes(router);
+  pluginRoutes(router);
   return router;
 }
 

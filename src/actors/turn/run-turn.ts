@@ -30,14 +30,17 @@ export interface TurnDeps {
   logger: Logger;
   ephemeral: Subject<EphemeralEvent>;
   /** The agent's character with its secrets opened (in memory only) and its plugin host. */
-  agentContext(agentId: string): Promise<{ character: Character; host: PluginHost; cache?: Map<string, unknown>; services?: Map<string, ServiceInstance> } | undefined>;
+  agentContext(agentId: string): Promise<{ character: Character; host: PluginHost; cache?: Map<string, unknown>; registeredServices?: Map<string, ServiceInstance> } | undefined>;
   roomMode(agentId: string, roomId: string): RoomMode | undefined;
   /**
    * The room's participants with agents' current names, as the room actor knows them from the log;
    * undefined when no room actor has it (the read model is asked instead).
    */
   participants?(roomId: string): readonly { id: string; kind: 'user' | 'agent'; name: string }[] | undefined;
-  service(type: string): ServiceInstance | undefined;
+  /** A service by type: the agent's own (its plugins' services) first, then system-level ones. */
+  service(type: string, agentId?: string): ServiceInstance | undefined;
+  /** The agent's service and connector methods (getServicesByType, registerSendHandler, …), once built. */
+  serviceApi?(agentId: string): Partial<PluginRuntime> | undefined;
   now?: () => number;
 }
 
@@ -147,7 +150,7 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
       textProvider: () => provider,
       logger: deps.logger.child({ agentId }),
       cache: ctx.cache ?? new Map(),
-      services: ctx.services ?? new Map(),
+      services: ctx.registeredServices ?? new Map(),
       conversationLength: deps.settings.recentMessages,
       onPluginFailure: (f) => void pluginFailures.push(f),
       signal,
@@ -528,7 +531,15 @@ function makeRuntime(
     if (!names.has(id)) names.set(id, id === agentId ? character.name : (participants.find((p) => p.id === id)?.name ?? rm.accountById(id)?.name ?? rm.agentById(id)?.name ?? kind));
     return names.get(id)!;
   };
+  const services = deps.serviceApi?.(agentId);
   const self: PluginRuntime = {
+    getServicesByType: services?.getServicesByType,
+    getAllServices: services?.getAllServices,
+    hasService: services?.hasService,
+    getServiceLoadPromise: services?.getServiceLoadPromise,
+    registerSendHandler: services?.registerSendHandler,
+    sendMessageToTarget: services?.sendMessageToTarget,
+    messageService: services?.messageService,
     agentId,
     character,
     getSetting: (key) => characterSetting(character, key),
@@ -539,7 +550,7 @@ function makeRuntime(
       const r = await generateWithTimeout(provider, { ...params, modelType: type === 'TEXT_SMALL' ? 'TEXT_SMALL' : 'TEXT_LARGE', messages }, deps.settings.modelTimeoutMs, signal);
       return r.text;
     },
-    getService: <T>(type: string) => deps.service(type) as T | undefined,
+    getService: <T>(type: string) => deps.service(type, agentId) as T | undefined,
     record: (effect) => void effects.push(effect),
     queries: {
       async recentMessages(roomId, limit, beforeSeq) {

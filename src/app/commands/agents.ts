@@ -149,3 +149,23 @@ export async function setAgentRunning(ctx: CommandContext, caller: Caller, agent
   await ctx.projections.waitFor(result.lastSeq);
   return liveAgent(ctx, agentId);
 }
+
+/** One line per plugin name of the character: what runs, or why nothing does (see plugin-host/loader.ts). */
+export interface AgentPluginLine {
+  name: string;
+  status: 'loaded' | 'stand-in' | 'provided-by-core' | 'not-installed' | 'failed' | 'dropped';
+  detail: string;
+}
+
+/**
+ * The `plugins` section of an agent's create/update answer (issue 14 item 7): the running actor
+ * system's report of the agent's plugins — loaded, replaced by a stand-in, provided by core, not
+ * installed, failed, dropped for a name clash — each with why. Empty when the agent names no plugins;
+ * absent when this process runs no agents (offline commands).
+ */
+export async function agentPluginsSection(ctx: { actors?: unknown }, agent: AgentView): Promise<{ plugins?: AgentPluginLine[] }> {
+  const actors = ctx.actors as { agentPlugins?(id: string): Promise<{ plugins: AgentPluginLine[] } | undefined> } | undefined;
+  if (!actors?.agentPlugins || agent.status !== 'running') return {};
+  const built = await actors.agentPlugins(agent.id).catch(() => undefined);
+  return built ? { plugins: built.plugins } : {};
+}

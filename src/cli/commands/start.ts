@@ -1,6 +1,7 @@
 import { openChronicle } from '../../app/chronicle.ts';
 import { bootstrap } from '../../app/bootstrap.ts';
 import { startServer } from '../../transport/server.ts';
+import { installProcessErrorHandlers } from '../../plugin-host/process-errors.ts';
 import { readSettings } from '../../app/settings.ts';
 import { type Command, say } from '../command.ts';
 import { cliSettings, dataDirOption } from '../settings-from-env.ts';
@@ -35,6 +36,8 @@ it the first time); a broken log is refused, naming the first bad seq (see \`chr
 
     const chronicle = await openChronicle(settings);
     const log = chronicle.logger;
+    // A plugin's stray rejection or timer throw is recorded (plugin.failed), not the end of the server.
+    installProcessErrorHandlers({ logger: log, onPluginError: (owner, component, error) => void chronicle.actors.recordPluginError?.(owner, component, error) });
     let server: Awaited<ReturnType<typeof startServer>>;
     try {
       // The characters first, so bootstrap sees agents and adds no default one beside them.

@@ -48,6 +48,12 @@ function build(parts: ElizaRuntimeParts, plugin: string, forPlugin: (plugin: str
       return s ? [s] : [];
     },
     hasService: (type: string) => !!self.getService(type),
+    // The agent's supervised services and its connectors (src/actors/agent-contexts.ts), when it has them.
+    getAllServices: base.getAllServices,
+    getServiceLoadPromise: base.getServiceLoadPromise,
+    registerSendHandler: base.registerSendHandler,
+    sendMessageToTarget: base.sendMessageToTarget,
+    messageService: base.messageService,
     /** Starts a service class with this agent's runtime (once per type), as ElizaOS's registerService. */
     async registerService(service: ServiceClass) {
       if (typeof service?.serviceType !== 'string' || typeof service.start !== 'function') throw new TypeError('registerService: a class with static serviceType and start(runtime)');

@@ -1,4 +1,4 @@
-import { createAgentFromCharacter, deleteAgent, liveAgent, setAgentRunning, updateAgentFromCharacter } from '../../app/commands/agents.ts';
+import { agentPluginsSection, createAgentFromCharacter, deleteAgent, liveAgent, setAgentRunning, updateAgentFromCharacter } from '../../app/commands/agents.ts';
 import { authorOf, catchUp, type Caller } from '../../app/commands/context.ts';
 import { parseLimit } from '../../app/commands/messages.ts';
 import { badRequest, notFound } from '../../app/errors.ts';
@@ -35,12 +35,12 @@ export function agentRoutes(router: AppRouter): void {
     .add('POST', '/api/v1/agents', { access: 'operator', body: true }, async ({ server, caller, body }) => {
       // `conversion` says how the character was read (a v0.x one is converted: what changed, what was dropped).
       const { agent, conversion } = await createAgentFromCharacter(server.chronicle, caller, body);
-      return { status: 201, body: { agent: agentOut(agent), conversion, ...(await loadKnowledge(server.chronicle, caller, agent)) } };
+      return { status: 201, body: { agent: agentOut(agent), conversion, ...(await loadKnowledge(server.chronicle, caller, agent)), ...(await agentPluginsSection(server.chronicle, agent)) } };
     })
     .add('PATCH', '/api/v1/agents/:id', { access: 'operator', body: true }, async ({ server, caller, params, body }) => {
       const { agent, conversion, changed } = await updateAgentFromCharacter(server.chronicle, caller, params.id, body);
       const knowledge = body !== null && typeof body === 'object' && 'knowledge' in body;
-      return { status: 200, body: { agent: agentOut(agent), conversion, changed, ...(knowledge ? await loadKnowledge(server.chronicle, caller, agent) : {}) } };
+      return { status: 200, body: { agent: agentOut(agent), conversion, changed, ...(knowledge ? await loadKnowledge(server.chronicle, caller, agent) : {}), ...(await agentPluginsSection(server.chronicle, agent)) } };
     })
     .add('DELETE', '/api/v1/agents/:id', { access: 'operator' }, async ({ server, caller, params }) => {
       await deleteAgent(server.chronicle, caller, params.id);
