@@ -139,13 +139,15 @@ export class AgentContexts {
       const name = sources.get(p);
       return name !== undefined && pluginSource(name, this.deps.pluginsDir, prefer).kind === 'package';
     });
-    for (const d of dropped) {
+    // Chronicle's own stand-in giving way to the real plugin is the choice that was asked for, not a failure.
+    const clashes = dropped.filter((d) => d.plugin !== bootstrapPlugin);
+    for (const d of clashes) {
       const name = sources.get(d.plugin) ?? d.plugin.name;
       const line = report.find((r) => r.name === name);
       if (line) Object.assign(line, { status: 'dropped', detail: d.why });
       else report.push({ name, status: 'dropped', detail: d.why });
     }
-    await this.recordFailures(agentId, key, 'load', dropped.map((d) => ({ name: sources.get(d.plugin) ?? d.plugin.name, error: `dropped: ${d.why}` })));
+    await this.recordFailures(agentId, key, 'load', clashes.map((d) => ({ name: sources.get(d.plugin) ?? d.plugin.name, error: `dropped: ${d.why}` })));
 
     const services = new ServiceManager({
       runtime: () => runtime,
