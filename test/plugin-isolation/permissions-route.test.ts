@@ -68,6 +68,7 @@ describe('plugin permission grants over REST', () => {
   it('is a registered command of the chronicle CLI', async () => {
     const r = await runCli(['plugins', '--help'], {}, undefined, 30_000);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('Usage: chronicle plugins grant|revoke --agent NAME|ID PLUGIN PERMISSION...');
+    expect(r.stdout).toContain('chronicle plugins grant|revoke --agent NAME|ID PLUGIN PERMISSION...');
+    expect(r.stdout).toContain('Usage: chronicle plugins add NAME');
   }, 40_000);
 });
