@@ -9,9 +9,9 @@ import { tempDir } from './support/temp-dir.ts';
 /**
  * SIGKILL a writer under load, again and again; after every kill the log must verify, contain every
  * acknowledged event, and hold for each writer exactly a prefix of what it attempted.
- * Default: 30 kills (~20-30 s). Long run: CHRONICLE_CRASH_KILLS=300 npx vitest run test/events/crash.test.ts
+ * Default: 50 kills (~35-50 s; raised from 30 in issue 15 while CI stays well inside its time). Long run: CHRONICLE_CRASH_KILLS=300 npx vitest run test/events/crash.test.ts
  */
-const KILLS = Number(process.env.CHRONICLE_CRASH_KILLS ?? 30);
+const KILLS = Number(process.env.CHRONICLE_CRASH_KILLS ?? 50);
 const WRITERS = 4;
 const root = resolve(import.meta.dirname, '../..');
 // The child is bundled once (all but the native better-sqlite3) so a start is a plain `node` start, not a TypeScript loader.
