@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_DOCUMENT_LIMITS as DOC, type DocumentLimits } from '../knowledge/document-pool.ts';
+import { corsOriginProblems } from '../transport/cors.ts';
 
 /** Every setting of API.md, read from the environment (and a `.env` file when present). */
 export interface Settings {
@@ -39,6 +40,10 @@ export interface Settings {
   maxUploadBytes: number;
   /** Hosts (or origins) knowledge may be fetched from by URL; empty: fetching is off. */
   knowledgeUrlAllow: string[];
+  /** Origins whose pages may call the API from a browser (CORS_ORIGINS; `*` = any; empty = same origin only). */
+  corsOrigins: string[];
+  /** A static bearer token that reads GET /api/v1/metrics (METRICS_TOKEN), for scrapers. */
+  metricsToken?: string;
   /** What reading one PDF or HTML page may cost (DOCUMENT_* settings). */
   documents: DocumentLimits;
   rateLimitPerMin: number;
@@ -123,6 +128,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     maxBodyBytes: int('MAX_BODY_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     maxUploadBytes: int('MAX_UPLOAD_BYTES', 32 * 1_048_576, 1024, 512 * 1_048_576),
     knowledgeUrlAllow: (str('KNOWLEDGE_URL_ALLOW') ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    corsOrigins: corsOrigins(str('CORS_ORIGINS')),
+    metricsToken: metricsToken(str('METRICS_TOKEN')),
     documents: {
       workers: int('DOCUMENT_WORKERS', DOC.workers, 1, 64),
       queue: int('DOCUMENT_QUEUE', DOC.queue, 0, 10_000),
@@ -143,4 +150,18 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     pluginsDir: str('PLUGINS_DIR') ? resolve(str('PLUGINS_DIR')!) : undefined,
     pluginsPreferInstalled: (str('PLUGINS_PREFER_INSTALLED') ?? '').split(',').map((n) => n.trim()).filter(Boolean),
   };
+}
+
+function corsOrigins(raw: string | undefined): string[] {
+  const origins = (raw ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  const problems = corsOriginProblems(origins);
+  if (problems.length) throw new SettingsError(`CORS_ORIGINS: ${problems.join('; ')}`);
+  return origins;
+}
+
+function metricsToken(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  // A scraper's token sits in a config file: short ones are guessable, and it is checked on every scrape.
+  if (raw.length < 16) throw new SettingsError('METRICS_TOKEN must be at least 16 characters');
+  return raw;
 }

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Caller } from '../app/commands/context.ts';
 import { tokensOf } from '../app/commands/context.ts';
 import { AppError, unauthorized } from '../app/errors.ts';
@@ -37,4 +38,12 @@ export function isCanonicalJws(token: string): boolean {
   const parts = token.split('.');
   if (parts.length !== 3) return false;
   return parts.every((p) => /^[A-Za-z0-9_-]*$/.test(p) && Buffer.from(p, 'base64url').toString('base64url') === p);
+}
+
+/** Whether a request carries the operator's static metrics token (METRICS_TOKEN), compared in constant time. */
+export function isMetricsToken(header: string, metricsToken: string | undefined): boolean {
+  const presented = bearerToken(header);
+  if (!metricsToken || !presented) return false;
+  // Digests first: timingSafeEqual needs equal lengths, and the length must not leak either.
+  return timingSafeEqual(createHash('sha256').update(presented).digest(), createHash('sha256').update(metricsToken).digest());
 }

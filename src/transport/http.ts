@@ -20,6 +20,11 @@ export interface RequestInfo {
   idempotencyKey: string;
   contentLength: number | undefined;
   ip: string;
+  /** The browser's Origin header ('' when absent): CORS. */
+  origin: string;
+  /** A preflight's Access-Control-Request-Method / -Headers ('' when absent). */
+  corsMethod: string;
+  corsHeaders: string;
 }
 
 export function readRequestInfo(res: HttpResponse, req: HttpRequest): RequestInfo {
@@ -33,6 +38,9 @@ export function readRequestInfo(res: HttpResponse, req: HttpRequest): RequestInf
     idempotencyKey: req.getHeader('idempotency-key'),
     contentLength: rawLength === '' ? undefined : Number(rawLength),
     ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
+    origin: req.getHeader('origin'),
+    corsMethod: req.getHeader('access-control-request-method'),
+    corsHeaders: req.getHeader('access-control-request-headers'),
   };
 }
 
@@ -44,6 +52,8 @@ export class Reply {
   aborted = false;
   done = false;
   status = 0;
+  /** Headers every answer on this response carries (CORS), whatever writes it. */
+  always: Record<string, string> = {};
   private onAbortHandlers: (() => void)[] = [];
 
   constructor(readonly res: HttpResponse) {
@@ -64,7 +74,7 @@ export class Reply {
     this.status = status;
     this.res.cork(() => {
       this.res.writeStatus(statusLine(status));
-      for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
+      for (const [k, v] of Object.entries({ ...this.always, ...headers })) this.res.writeHeader(k, v);
       if (status === 204) this.res.endWithoutBody(0, closeConnection);
       else this.res.end(body ?? '', closeConnection);
     });
@@ -85,7 +95,7 @@ export class Reply {
     const text = toJson(body);
     this.res.cork(() => {
       this.res.writeStatus(statusLine(err.status)).writeHeader('content-type', 'application/json; charset=utf-8');
-      for (const [k, v] of Object.entries(err.headers)) this.res.writeHeader(k, v);
+      for (const [k, v] of Object.entries({ ...this.always, ...err.headers })) this.res.writeHeader(k, v);
       this.res.end(text, closeConnection);
     });
   }
@@ -96,7 +106,7 @@ export class Reply {
     this.status = 200;
     this.res.cork(() => {
       this.res.writeStatus('200 OK');
-      for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
+      for (const [k, v] of Object.entries({ ...this.always, ...headers })) this.res.writeHeader(k, v);
       this.res.write('');
     });
   }

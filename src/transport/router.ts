@@ -11,6 +11,8 @@ export interface RouteOptions {
   openai?: boolean;
   /** Never rate-limited: the health check, so an IP past its limit still sees whether the server is up. */
   unlimited?: boolean;
+  /** Also readable with the static METRICS_TOKEN instead of a user's JWT (a Prometheus scraper). */
+  scraper?: boolean;
 }
 
 export interface Route<H> {

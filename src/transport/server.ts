@@ -4,9 +4,10 @@ import type { HttpRequest, HttpResponse, us_listen_socket } from 'uWebSockets.js
 import { AppError } from '../app/errors.ts';
 import { InvalidEventError, WrongExpectedVersionError } from '../events/errors.ts';
 import { hasRole } from '../auth/roles.ts';
-import { authenticate, bearerToken } from './authenticate.ts';
+import { authenticate, bearerToken, isMetricsToken } from './authenticate.ts';
 import type { Call, Handler, Result, ServerContext } from './call.ts';
 import { LogFanout } from './fanout.ts';
+import { CorsPolicy } from './cors.ts';
 import { collectBody, isJsonContentType, parseJsonBody, payloadTooLarge, readRequestInfo, Reply, type RequestInfo } from './http.ts';
 import { Metrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -77,6 +78,7 @@ export async function startServer(chronicle: TransportChronicle, options: Server
     openSockets: () => hub?.openCount ?? 0,
   };
   const router = buildRouter();
+  const cors = new CorsPolicy(settings.corsOrigins ?? []);
   const webRoot = options.webRoot === false ? undefined : resolve(options.webRoot ?? 'web/dist');
   const staticFiles = webRoot && existsSync(webRoot) ? new StaticFiles(webRoot) : undefined;
 
@@ -89,8 +91,10 @@ export async function startServer(chronicle: TransportChronicle, options: Server
   app.any('/*', (res: HttpResponse, req: HttpRequest) => {
     const info = readRequestInfo(res, req);
     const reply = new Reply(res);
+    reply.always = cors.responseHeaders(info.origin);
     const match = router.match(info.method, info.path);
     const openaiShape = info.path.startsWith('/v1/');
+    if (info.method === 'OPTIONS' && match && !('route' in match)) return void answerOptions(info, match.allowed, reply, openaiShape);
     if (!match || !('route' in match)) {
       if (!match && staticFiles && (info.method === 'GET' || info.method === 'HEAD') && !info.path.startsWith('/api/') && !openaiShape) {
         return void staticFiles.serve(info.path, reply);
@@ -117,13 +121,23 @@ export async function startServer(chronicle: TransportChronicle, options: Server
     }
     inFlight++;
     const started = performance.now();
-    void handle({ info, params, reply, body, handler: route.handler, access: route.options.access, unlimited: route.options.unlimited === true, shape: openaiShape || route.options.openai ? 'openai' : 'chronicle', pattern: route.pattern, needsBody: !!route.options.body })
+    void handle({ info, params, reply, body, handler: route.handler, access: route.options.access, unlimited: route.options.unlimited === true, scraper: route.options.scraper === true, shape: openaiShape || route.options.openai ? 'openai' : 'chronicle', pattern: route.pattern, needsBody: !!route.options.body })
       .finally(() => {
         inFlight--;
         metrics.countRequest(route.pattern, info.method, reply.status || 499);
         logger.debug('http', { method: info.method, route: route.pattern, status: reply.status || 499, ms: Math.round((performance.now() - started) * 100) / 100 });
       });
   });
+
+  /** OPTIONS on a known path: a CORS preflight is answered or refused; a plain OPTIONS lists the methods. */
+  function answerOptions(info: RequestInfo, allowed: readonly string[], reply: Reply, openaiShape: boolean): void {
+    const methods = [...allowed, 'OPTIONS'];
+    if (!info.corsMethod) return void reply.send(204, undefined, { allow: methods.join(', ') });
+    const answer = cors.preflight(info.origin, info.corsMethod, info.corsHeaders, allowed);
+    if (answer.ok) reply.send(204, undefined, answer.headers);
+    else reply.error(new AppError(403, 'forbidden', answer.reason), openaiShape ? 'openai' : 'chronicle');
+    metrics.countRequest('(preflight)', 'OPTIONS', reply.status);
+  }
 
   async function handle(r: {
     info: RequestInfo;
@@ -133,6 +147,7 @@ export async function startServer(chronicle: TransportChronicle, options: Server
     handler: Handler;
     access: string;
     unlimited: boolean;
+    scraper: boolean;
     shape: 'chronicle' | 'openai';
     pattern: string;
     needsBody: boolean;
@@ -145,7 +160,7 @@ export async function startServer(chronicle: TransportChronicle, options: Server
         if (!ipLimit.ok) throw rateLimited(ipLimit.retryAfterS);
       }
       let caller: Call['caller'] = { accountId: '', role: 'user' };
-      if (r.access !== 'public') {
+      if (r.access !== 'public' && !(r.scraper && isMetricsToken(info.authorization, settings.metricsToken))) {
         caller = await authenticate(chronicle, bearerToken(info.authorization));
         const acctLimit = limiter.take(`acct:${caller.accountId}`);
         if (!acctLimit.ok) throw rateLimited(acctLimit.retryAfterS);

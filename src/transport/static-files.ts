@@ -10,8 +10,9 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * The built web client (web/dist) at /: files by path, and index.html for any other path (the client
- * routes itself). Paths are normalised and must stay inside the root.
+ * The built web client (web/dist) at /: index.html for `/`, files by path, and 404 for anything else
+ * (the client routes itself by the URL's #fragment, so no other path is a page: a scraper asking for
+ * /metrics must not get the page with 200). Paths are normalised and must stay inside the root.
  */
 export class StaticFiles {
   constructor(private readonly root: string) {}
@@ -23,14 +24,10 @@ export class StaticFiles {
     } catch {
       rel = '/';
     }
-    const candidate = normalize(join(this.root, rel));
-    const inside = candidate === this.root || candidate.startsWith(this.root + sep);
-    let file = inside ? candidate : join(this.root, 'index.html');
-    try {
-      if (!(await stat(file)).isFile()) file = join(this.root, 'index.html');
-    } catch {
-      file = join(this.root, 'index.html');
-    }
+    const candidate = rel === '/' ? join(this.root, 'index.html') : normalize(join(this.root, rel));
+    const inside = candidate.startsWith(this.root + sep);
+    const file = inside && (await isFile(candidate)) ? candidate : undefined;
+    if (!file) return void reply.error(new AppError(404, 'not_found', `no page or file ${rel.slice(0, 200)} (the web client is at /)`));
     try {
       const bytes = await readFile(file);
       const type = TYPES[extname(file)] ?? 'application/octet-stream';
@@ -39,5 +36,13 @@ export class StaticFiles {
     } catch {
       reply.error(new AppError(404, 'not_found', 'not found'));
     }
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
   }
 }

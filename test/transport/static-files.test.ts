@@ -16,12 +16,15 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 describe('the web client at /', () => {
-  it('serves index.html at / and for client-side routes (SPA fallback)', async () => {
-    for (const path of ['/', '/chat/some-room']) {
+  it('serves index.html at /; any other path that is no file is a 404, not the page (the client routes by #fragment)', async () => {
+    const root = await fetch(t.url + '/');
+    expect(root.status).toBe(200);
+    expect(root.headers.get('content-type')).toContain('text/html');
+    expect(await root.text()).toContain('<title>Chronicle</title>');
+    for (const path of ['/metrics', '/chat/some-room', '/favicon.ico', '/assets/missing.js']) {
       const r = await fetch(t.url + path);
-      expect(r.status).toBe(200);
-      expect(r.headers.get('content-type')).toContain('text/html');
-      expect(await r.text()).toContain('<title>Chronicle</title>');
+      expect(r.status, path).toBe(404);
+      expect(await r.text()).not.toContain('<title>Chronicle</title>');
     }
   });
 
@@ -32,7 +35,8 @@ describe('the web client at /', () => {
     const png = Buffer.from(await (await fetch(t.url + '/assets/logo.png')).arrayBuffer());
     expect([...png]).toEqual([0x89, 0x50, 0x4e, 0x47, 0xff, 0x00]);
     const escape = await fetch(t.url + '/..%2f..%2f..%2fetc%2fpasswd');
-    expect(await escape.text()).toContain('<title>Chronicle</title>');
+    expect(escape.status).toBe(404);
+    expect(await escape.text()).not.toContain('root:');
   });
 
   it('API paths stay API: unknown /api and /v1 routes are JSON 404s', async () => {

@@ -36,7 +36,7 @@ export function operatorRoutes(router: AppRouter): void {
       status: 200,
       body: { actors: server.chronicle.actors.graph() },
     }))
-    .add('GET', '/api/v1/metrics', { access: 'operator' }, async ({ server }) => {
+    .add('GET', '/api/v1/metrics', { access: 'operator', scraper: true }, async ({ server }) => {
       const c = server.chronicle;
       const head = await c.store.head();
       return {
