@@ -2,10 +2,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { checkPluginShape } from '../host.ts';
-import { PermissionDeniedError, covers } from '../permissions.ts';
-import type { Content, Plugin, PluginRuntime, ServiceInstance } from '../types.ts';
+import { PermissionDeniedError, covers, needs } from '../permissions.ts';
+import type { Action, Content, Evaluator, Plugin, PluginRuntime, Provider, ServiceInstance } from '../types.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
-import type { CallContext, HostToWorker, Manifest, WorkerRequest, WorkerStart, WorkerToHost } from './protocol.ts';
+import type { CallContext, DynamicComponent, HostToWorker, Manifest, WorkerRequest, WorkerStart, WorkerToHost } from './protocol.ts';
 
 /**
  * The child side of an isolated plugin (bundled into one file and run by `node` under the sandbox,
@@ -49,11 +49,12 @@ const currentCall = new AsyncLocalStorage<number>();
 let nextRequest = 1;
 const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
-function request(callId: number, req: WorkerRequest): Promise<unknown> {
+/** A request to the host for the call in progress (its async context) or, outside any call, for an agent. */
+function request(callId: number, req: WorkerRequest, agentId?: string): Promise<unknown> {
   const id = nextRequest++;
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
-    send({ t: 'request', id, callId, req });
+    send({ t: 'request', id, callId: currentCall.getStore() ?? callId, agentId, req });
   });
 }
 
@@ -68,36 +69,162 @@ function plain(value: unknown): unknown {
   }
 }
 
-function makeRuntime(callId: number, ctx: CallContext): PluginRuntime {
+/** Logger lines a second the child sends; the host enforces its own cap too (a flood would stop the plugin). */
+const LOG_LINES_PER_SECOND = 100;
+let logWindow = 0;
+let logCount = 0;
+
+function logLine(agentId: string, level: 'debug' | 'info' | 'warn' | 'error', extra?: Record<string, unknown>) {
+  return (...args: unknown[]) => {
+    const now = Date.now();
+    if (now - logWindow >= 1000) (logWindow = now), (logCount = 0);
+    if (++logCount > LOG_LINES_PER_SECOND) return;
+    let msg = '';
+    const fields: Record<string, unknown> = { ...extra };
+    const rest: string[] = [];
+    for (const a of args) {
+      if (typeof a === 'string' && !msg) msg = a;
+      else if (a instanceof Error) fields.error = a.message;
+      else if (a && typeof a === 'object' && !Array.isArray(a)) Object.assign(fields, a);
+      else if (a !== undefined) rest.push(String(a));
+    }
+    if (rest.length) fields.args = rest;
+    let data: Record<string, unknown> | undefined;
+    try {
+      data = JSON.parse(JSON.stringify(fields)) as Record<string, unknown>;
+    } catch {
+      data = { fields: 'not serialisable' };
+    }
+    send({ t: 'log', agentId, level, msg: msg.slice(0, 2000), fields: data });
+  };
+}
+
+function childLogger(agentId: string, extra?: Record<string, unknown>): Record<string, unknown> {
+  return {
+    trace: logLine(agentId, 'debug', extra),
+    debug: logLine(agentId, 'debug', extra),
+    info: logLine(agentId, 'info', extra),
+    log: logLine(agentId, 'info', extra),
+    success: logLine(agentId, 'info', { ...extra, success: true }),
+    progress: logLine(agentId, 'info', extra),
+    warn: logLine(agentId, 'warn', extra),
+    error: logLine(agentId, 'error', extra),
+    fatal: logLine(agentId, 'error', { ...extra, fatal: true }),
+    child: (fields: Record<string, unknown>) => childLogger(agentId, { ...extra, ...fields }),
+  };
+}
+
+/**
+ * Components the plugin registered from inside (registerEvent/Action/Provider/Evaluator) by id; the
+ * host holds a proxy for each (protocol `register`).
+ */
+const dynamic = new Map<number, unknown>();
+let nextDynamic = 1;
+
+/**
+ * One runtime per agent, kept across calls: a service started in one call keeps its runtime and uses it
+ * in later ones (requests then belong to the call in progress, found from the async context). Its sync
+ * parts (settings, character, conversation length, component lists) read the latest call's snapshot.
+ */
+interface AgentState {
+  ctx: CallContext;
+  runtime: PluginRuntime;
+  /** Services started in this child for this agent, by serviceType (getService answers from here). */
+  services: Map<string, ServiceInstance>;
+}
+const agents = new Map<string, AgentState>();
+
+function runtimeFor(callId: number, ctx: CallContext): PluginRuntime {
+  const known = agents.get(ctx.agentId);
+  if (known) {
+    known.ctx = ctx;
+    return known.runtime;
+  }
+  const state = { ctx, services: new Map<string, ServiceInstance>() } as AgentState;
+  agents.set(ctx.agentId, state);
+  state.runtime = makeRuntime(callId, state);
+  return state.runtime;
+}
+
+function makeRuntime(firstCall: number, state: AgentState): PluginRuntime {
+  const agentId = state.ctx.agentId;
+  const ask = (req: WorkerRequest) => request(firstCall, req, agentId);
+  const allowed = (permission: string) => state.ctx.permissions.some((p) => covers(p, permission));
   const refuse = (permission: string): never => {
-    const declared = ctx.declared === undefined || ctx.declared.some((d) => covers(d, permission));
-    throw new PermissionDeniedError(plugin.name, permission, declared ? 'not_granted' : 'undeclared', ctx.agentId);
+    const declared = state.ctx.declared === undefined || state.ctx.declared.some((d) => covers(d, permission));
+    throw new PermissionDeniedError(plugin.name, permission, declared ? 'not_granted' : 'undeclared', agentId);
+  };
+  const register = (component: DynamicComponent['kind'], value: unknown, describe: (id: number) => DynamicComponent) => {
+    if (!value || (component === 'event' ? typeof value !== 'function' : typeof value !== 'object')) throw new TypeError(`register${component[0]!.toUpperCase()}${component.slice(1)}: not a valid ${component}`);
+    const id = nextDynamic++;
+    dynamic.set(id, value);
+    // ElizaOS's register* return nothing: a refusal is the host's to report (it logs it).
+    void ask({ op: 'register', component: describe(id) }).catch(() => undefined);
   };
   const runtime = {
-    agentId: ctx.agentId,
-    character: ctx.character as PluginRuntime['character'],
-    getSetting(key) {
+    agentId,
+    get character() {
+      return state.ctx.character as PluginRuntime['character'];
+    },
+    getSetting(key: string) {
+      const ctx = state.ctx;
       if (Object.prototype.hasOwnProperty.call(ctx.settings, key)) return ctx.settings[key];
       const permission = `${ctx.secretKeys.includes(key) ? 'secrets' : 'settings'}:${key}`;
-      // Allowed but not set for this agent: undefined, as ElizaOS answers (never a fallback elsewhere).
-      if (ctx.permissions.some((p) => covers(p, permission))) return undefined;
+      // Allowed but not set for this agent: undefined (never a fallback elsewhere).
+      if (allowed(permission)) return undefined;
       return refuse(permission);
     },
-    useModel: async (type, params) => String(await request(callId, { op: 'useModel', type, params: plain(params) as Record<string, unknown> })),
-    getService: () => undefined,
-    queries: {
-      recentMessages: (...args) => request(callId, { op: 'query', name: 'recentMessages', args }) as never,
-      knowledge: (...args) => request(callId, { op: 'query', name: 'knowledge', args }) as never,
-      facts: (...args) => request(callId, { op: 'query', name: 'facts', args }) as never,
+    // Any model type: TEXT_EMBEDDING comes back as numbers, OBJECT_* as objects.
+    useModel: async (type: string, params: unknown) => ask({ op: 'useModel', type, params: plain(params) as Record<string, unknown> }),
+    getService: (type: string) => state.services.get(type) ?? null,
+    getServicesByType: (type: string) => (state.services.has(type) ? [state.services.get(type)] : []),
+    hasService: (type: string) => state.services.has(type),
+    getAllServices: () => new Map(state.services),
+    /** A service class started here, with this runtime (its code stays in the sandbox). */
+    async registerService(service: { serviceType?: string; start?: (rt: unknown) => Promise<ServiceInstance> }) {
+      if (typeof service?.serviceType !== 'string' || typeof service.start !== 'function') throw new TypeError('registerService: a class with static serviceType and start(runtime)');
+      if (!allowed(needs.services)) refuse(needs.services);
+      if (!state.services.has(service.serviceType)) state.services.set(service.serviceType, await service.start(runtime));
     },
-    record: (effect) => send({ t: 'record', callId, effect: plain(effect) as Record<string, unknown> }),
-  } satisfies PluginRuntime as PluginRuntime;
+    registerEvent: (event: string, handler: unknown) => register('event', handler, (id) => ({ kind: 'event', id, event: String(event) })),
+    registerAction: (a: Action) => register('action', a, (id) => ({ kind: 'action', id, name: a.name, description: a.description, similes: a.similes })),
+    registerProvider: (p: Provider) => register('provider', p, (id) => ({ kind: 'provider', id, name: p.name, description: p.description, dynamic: p.dynamic, position: p.position, private: p.private })),
+    registerEvaluator: (e: Evaluator) => register('evaluator', e, (id) => ({ kind: 'evaluator', id, name: e.name, description: e.description, similes: e.similes, alwaysRun: e.alwaysRun })),
+    getConversationLength: () => state.ctx.snapshot?.conversationLength ?? 0,
+    get plugins() {
+      return state.ctx.snapshot?.plugins ?? [];
+    },
+    get actions() {
+      return state.ctx.snapshot?.actions ?? [];
+    },
+    get providers() {
+      return state.ctx.snapshot?.providers ?? [];
+    },
+    get evaluators() {
+      return state.ctx.snapshot?.evaluators ?? [];
+    },
+    logger: childLogger(agentId, { plugin: plugin.name }),
+    fetch: (...args: Parameters<typeof fetch>) => globalThis.fetch(...args),
+    queries: {
+      recentMessages: (...args: unknown[]) => ask({ op: 'query', name: 'recentMessages', args }) as never,
+      knowledge: (...args: unknown[]) => ask({ op: 'query', name: 'knowledge', args }) as never,
+      facts: (...args: unknown[]) => ask({ op: 'query', name: 'facts', args }) as never,
+    },
+    record: (effect: Record<string, unknown>) => send({ t: 'record', callId: currentCall.getStore() ?? firstCall, effect: plain(effect) as Record<string, unknown> }),
+  } as unknown as PluginRuntime;
   // Every method of runtime-bridge.ts, by name (dotted names land on nested objects).
-  for (const name of ctx.bridged ?? []) {
+  for (const name of state.ctx.bridged ?? []) {
     const path = name.split('.');
     let target = runtime as unknown as Record<string, unknown>;
     for (const part of path.slice(0, -1)) target = (target[part] ??= {}) as Record<string, unknown>;
-    target[path[path.length - 1]!] = (...args: unknown[]) => request(callId, { op: 'runtime', method: name, args: plain(args) as unknown[] });
+    target[path[path.length - 1]!] = (...args: unknown[]) => {
+      // An event's live parts are not data: the host gives each handler its own runtime.
+      if (name === 'emitEvent' && args[1] && typeof args[1] === 'object') {
+        const { runtime: _r, callback: _c, onComplete: _o, ...data } = args[1] as Record<string, unknown>;
+        args = [args[0], data];
+      }
+      return ask({ op: 'runtime', method: name, args: plain(args) as unknown[] });
+    };
   }
   return runtime;
 }
@@ -117,12 +244,15 @@ globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) =>
 }) as typeof fetch;
 
 let plugin: Plugin;
-const services = new Map<number, ServiceInstance>();
+/** Services of the manifest started per agent: `${agentId} ${index}` → the instance (for service.stop). */
+const manifestServices = new Map<string, ServiceInstance>();
 
 async function run(msg: Extract<HostToWorker, { t: 'call' }>): Promise<unknown> {
-  const runtime = makeRuntime(msg.id, msg.ctx);
+  const runtime = runtimeFor(msg.id, msg.ctx);
   const [a0, a1, a2, a3, a4] = msg.args as [unknown, unknown, unknown, unknown, unknown];
   const callback = (content: Content) => request(msg.id, { op: 'callback', content: plain(content) as Record<string, unknown> }).then(() => undefined);
+  // ElizaOS's event payload: { runtime, message, source, callback, … } with this child's runtime and the host's callback.
+  const payload = () => ({ ...(a0 as Record<string, unknown>), runtime, callback: a1 ? callback : undefined });
   switch (msg.kind) {
     case 'init':
       return plugin.init?.(a0 as Record<string, string>, runtime);
@@ -137,17 +267,30 @@ async function run(msg: Extract<HostToWorker, { t: 'call' }>): Promise<unknown> 
     case 'evaluator.handler':
       return plugin.evaluators![msg.index]!.handler(runtime, a0 as never, a1 as never, a2 as never, a3 ? callback : undefined, a4 as never);
     case 'event':
-      return plugin.events![msg.key!]![msg.index]!(a0 as Record<string, unknown>);
+      return plugin.events![msg.key!]![msg.index]!(payload());
+    case 'dynamic': {
+      const component = dynamic.get(msg.index) as Record<string, (...a: unknown[]) => unknown> | ((p: unknown) => unknown) | undefined;
+      if (!component) throw new Error(`no component registered as #${msg.index}`);
+      if (typeof component === 'function') return component(payload());
+      if (msg.key === 'get') return component.get!(runtime, a0, a1);
+      if (msg.key === 'validate') return component.validate!(runtime, a0, a1);
+      if (msg.key === 'handler') return component.handler!(runtime, a0, a1, a2, a3 ? callback : undefined, a4);
+      throw new Error(`unknown component method "${msg.key}"`);
+    }
     case 'model':
       return plugin.models![msg.key!]!(runtime, a0 as Record<string, unknown>);
     case 'service.start': {
-      const instance = await plugin.services![msg.index]!.start(runtime);
-      services.set(msg.index, instance);
+      const service = plugin.services![msg.index]!;
+      const instance = await service.start(runtime);
+      manifestServices.set(`${msg.ctx.agentId} ${msg.index}`, instance);
+      agents.get(msg.ctx.agentId)!.services.set(service.serviceType, instance);
       return { capabilityDescription: instance.capabilityDescription };
     }
     case 'service.stop': {
-      const instance = services.get(msg.index);
-      services.delete(msg.index);
+      const key = `${msg.ctx.agentId} ${msg.index}`;
+      const instance = manifestServices.get(key);
+      manifestServices.delete(key);
+      agents.get(msg.ctx.agentId)?.services.delete(plugin.services![msg.index]!.serviceType);
       return instance?.stop();
     }
   }

@@ -6,7 +6,7 @@ import type { Action, Evaluator, HandlerCallback, Plugin, PluginEffect, PluginRu
 import { BRIDGED_METHODS, bridgedMethod } from './runtime-bridge.ts';
 import { childBundleDir, childScriptPath, loadablePluginFile } from './child-bundle.ts';
 import { PluginChild } from './plugin-child.ts';
-import type { CallContext, ComponentKind, HostToWorker, Manifest, WorkerRequest, WorkerStart, WorkerToHost } from './protocol.ts';
+import type { CallContext, ComponentKind, DynamicComponent, HostToWorker, Manifest, RuntimeSnapshot, WorkerRequest, WorkerStart, WorkerToHost } from './protocol.ts';
 import { collapsePaths, isInside, readPathsFor, sandboxCommand, sandboxTools, type SandboxTools } from './sandbox.ts';
 
 /**
@@ -43,6 +43,8 @@ export interface IsolationLimits {
   maxRestarts: number;
   /** Back-off before an automatic restart, doubled after each one. */
   restartDelayMs: number;
+  /** runtime.logger lines a second kept from the child (more are dropped and counted). */
+  maxLogLinesPerSecond: number;
 }
 
 export const DEFAULT_LIMITS: IsolationLimits = {
@@ -60,7 +62,21 @@ export const DEFAULT_LIMITS: IsolationLimits = {
   maxFetchBytes: 5 * 1024 * 1024,
   maxRestarts: 3,
   restartDelayMs: 5_000,
+  maxLogLinesPerSecond: 100,
 };
+
+/** A logger line from the sandbox: the message and the fields are capped before they reach the log. */
+const MAX_LOG_MESSAGE_CHARS = 2_000;
+const MAX_LOG_FIELDS_CHARS = 4_000;
+
+/** The host's answer to the child as JSON data (typed arrays as arrays), refused beyond `maxBytes`. */
+function crossable(value: unknown, maxBytes: number): unknown {
+  if (value === undefined) return undefined;
+  const json = JSON.stringify(value, (_k, v) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : typeof v === 'bigint' ? String(v) : v));
+  if (json === undefined) return undefined;
+  if (json.length > maxBytes) throw new Error(`the answer is larger than ${maxBytes} bytes`);
+  return JSON.parse(json);
+}
 
 export interface PluginFailure {
   plugin: string;
@@ -163,6 +179,11 @@ class IsolatedHost implements IsolatedPlugin {
   private windowStart = 0;
   private windowCount = 0;
   private effectTimes: number[] = [];
+  /** The runtime (the plugin's view) of the latest call for each agent: requests made outside a call (a service's timer) use it. */
+  private agentRuntimes = new Map<string, PluginRuntime>();
+  private logWindowStart = 0;
+  private logCount = 0;
+  private logDropped = 0;
   private failedAt = 0;
   status: IsolatedStatus = 'stopped';
   lastFailure: string | undefined;
@@ -339,6 +360,7 @@ class IsolatedHost implements IsolatedPlugin {
       permissions: perms.effective(),
       declared: this.manifest.permissions,
       bridged: Object.keys(BRIDGED_METHODS),
+      snapshot: snapshotOf(runtime),
     };
   }
 
@@ -349,6 +371,7 @@ class IsolatedHost implements IsolatedPlugin {
     const agent = runtime?.agentId ?? agentId ?? 'system';
     const perms = this.permissions(agent);
     const ctx = this.context(runtime, perms, agent);
+    if (runtime) this.agentRuntimes.set(agent, runtime);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.fail(worker, `${component} did not finish within ${this.limits.callTimeoutMs} ms`, component, agent), this.limits.callTimeoutMs);
       this.calls.set(id, { resolve, reject, timer, component, agentId: agent, runtime, perms, callback });
@@ -381,11 +404,15 @@ class IsolatedHost implements IsolatedPlugin {
       case 'record':
         return this.onRecord(worker, m.callId, m.effect);
       case 'request':
-        void this.onRequest(m.callId, m.req).then(
-          (value) => this.worker === worker && worker.send({ t: 'answer', id: m.id, ok: true, value } satisfies HostToWorker),
-          (err: Error) => this.worker === worker && worker.send({ t: 'answer', id: m.id, ok: false, error: err?.message ?? String(err) } satisfies HostToWorker),
-        );
+        void this.onRequest(m.callId, m.agentId, m.req)
+          .then((value) => crossable(value, this.limits.maxMessageBytes))
+          .then(
+            (value) => this.worker === worker && worker.send({ t: 'answer', id: m.id, ok: true, value } satisfies HostToWorker),
+            (err: Error) => this.worker === worker && worker.send({ t: 'answer', id: m.id, ok: false, error: String(err?.message ?? err).slice(0, 2_000) } satisfies HostToWorker),
+          );
         return;
+      case 'log':
+        return this.onLog(m);
       default:
         return this.fail(worker, `sent an unexpected "${m.t}" message`, 'worker');
     }
@@ -408,33 +435,141 @@ class IsolatedHost implements IsolatedPlugin {
     }
   }
 
-  private async onRequest(callId: number, req: WorkerRequest): Promise<unknown> {
+  /**
+   * The runtime and permissions a request is answered with: those of the call in progress when it is the
+   * asking agent's; else (a service's timer, an event handler's late work) the latest runtime of the
+   * agent named, with that agent's grants — only agents this plugin has worked for.
+   */
+  private requestContext(callId: number, agentId: string | undefined): { c: InFlight | undefined; runtime: PluginRuntime | undefined; perms: PermissionSet } {
     const c = this.calls.get(callId);
-    const perms = c?.perms ?? this.permissions(undefined);
+    if (c && (agentId === undefined || c.agentId === agentId)) return { c, runtime: c.runtime, perms: c.perms };
+    const runtime = typeof agentId === 'string' ? this.agentRuntimes.get(agentId) : undefined;
+    return { c: undefined, runtime, perms: this.permissions(runtime ? agentId : undefined) };
+  }
+
+  private async onRequest(callId: number, agentId: string | undefined, req: WorkerRequest): Promise<unknown> {
+    const { c, runtime, perms } = this.requestContext(callId, agentId);
     switch (req.op) {
       case 'callback':
         if (!c) throw new Error('callback outside a handler call');
         return void (await c.callback?.(req.content));
       case 'useModel':
         perms.require(needs.model);
-        if (!c?.runtime) throw new Error('useModel outside a handler call');
-        return c.runtime.useModel(req.type as never, req.params);
+        if (!runtime) throw new Error('useModel outside a handler call');
+        return runtime.useModel(req.type as never, req.params);
       case 'query': {
         perms.require(needs[req.name]);
-        if (!c?.runtime) throw new Error('queries outside a handler call');
-        const q = c.runtime.queries[req.name] as (...a: unknown[]) => Promise<unknown>;
+        if (!runtime) throw new Error('queries outside a handler call');
+        const q = runtime.queries[req.name] as (...a: unknown[]) => Promise<unknown>;
         return q(...req.args);
       }
       case 'fetch':
         return this.proxiedFetch(perms, req.url, req.init);
       case 'runtime': {
         const method = bridgedMethod(req.method);
+        if (!Array.isArray(req.args)) throw new Error(`runtime.${req.method}: arguments must be a list`);
         const permission = method.permission?.(req.args);
-        if (permission) perms.require(permission);
-        if (!c?.runtime) throw new Error(`runtime.${req.method} outside a handler call`);
-        return method.call(c.runtime, req.args);
+        for (const p of Array.isArray(permission) ? permission : permission ? [permission] : []) perms.require(p);
+        if (!runtime) throw new Error(`runtime.${req.method} outside a handler call`);
+        return method.call(runtime, req.args, { plugin: this.name });
       }
+      case 'register':
+        if (!runtime) throw new Error('register* outside a handler call');
+        return this.registerDynamic(runtime, req.component);
     }
+  }
+
+  /**
+   * registerEvent/Action/Provider/Evaluator from inside the sandbox: a proxy of the child's component is
+   * registered on the agent's runtime (the plugin's view, so it is attributed to this plugin), like the
+   * manifest's. Events reach it only with `events:read:<type>`, as manifest handlers.
+   */
+  private registerDynamic(runtime: PluginRuntime, d: DynamicComponent): void {
+    const rt = runtime as PluginRuntime & Partial<Record<'registerEvent' | 'registerAction' | 'registerProvider' | 'registerEvaluator', (...a: unknown[]) => void>>;
+    const need = (name: 'registerEvent' | 'registerAction' | 'registerProvider' | 'registerEvaluator') => {
+      const fn = rt[name];
+      if (typeof fn !== 'function') throw new Error(`runtime.${name} is not offered by this agent's runtime`);
+      return fn.bind(rt);
+    };
+    const invoke = (key: string | undefined, args: unknown[], component: string, callRt: PluginRuntime | undefined, agentId?: string, callback?: HandlerCallback) =>
+      this.call('dynamic', d.id, key, args, component, callRt, agentId, callback);
+    switch (d.kind) {
+      case 'event':
+        return need('registerEvent')(String(d.event), (payload: Record<string, unknown>) => this.deliverEvent(String(d.event), payload, (rtOf, agentId, cb) => invoke(undefined, [payload, Boolean(cb)], `event:${d.event}`, rtOf, agentId, cb)));
+      case 'action':
+        return need('registerAction')({
+          name: String(d.name),
+          similes: d.similes,
+          description: String(d.description ?? ''),
+          examples: [],
+          validate: async (r: PluginRuntime, msg: unknown, state: unknown) => Boolean(await invoke('validate', [msg, state], `action:${d.name}`, r)),
+          handler: (r: PluginRuntime, msg: unknown, state: unknown, options: unknown, callback?: HandlerCallback, responses?: unknown) => invoke('handler', [msg, state, options, Boolean(callback), responses], `action:${d.name}`, r, undefined, callback) as never,
+        } as Action);
+      case 'provider':
+        return need('registerProvider')({
+          name: String(d.name),
+          description: d.description,
+          dynamic: d.dynamic,
+          position: d.position,
+          private: d.private,
+          get: async (r: PluginRuntime, msg: unknown, state: unknown) => ((await invoke('get', [msg, state], `provider:${d.name}`, r)) ?? {}) as never,
+        } as Provider);
+      case 'evaluator':
+        return need('registerEvaluator')({
+          name: String(d.name),
+          description: String(d.description ?? ''),
+          similes: d.similes,
+          alwaysRun: d.alwaysRun,
+          examples: [],
+          validate: async (r: PluginRuntime, msg: unknown, state: unknown) => Boolean(await invoke('validate', [msg, state], `evaluator:${d.name}`, r)),
+          handler: (r: PluginRuntime, msg: unknown, state: unknown, options: unknown, callback?: HandlerCallback, responses?: unknown) => invoke('handler', [msg, state, options, Boolean(callback), responses], `evaluator:${d.name}`, r, undefined, callback),
+        } as Evaluator);
+      default:
+        throw new Error('unknown component kind');
+    }
+  }
+
+  /**
+   * An ElizaOS event for this plugin: delivered only with `events:read:<type>`; the payload's data
+   * crosses, its runtime becomes this plugin's view of the emitter's runtime, its callback the host's.
+   */
+  private async deliverEvent(name: string, payload: Record<string, unknown>, send: (rt: PluginRuntime | undefined, agentId: string | undefined, callback?: HandlerCallback) => Promise<unknown>): Promise<void> {
+    const live = payload.runtime as (PluginRuntime & { forPlugin?: (p: string) => PluginRuntime }) | undefined;
+    const rt = live && typeof live.forPlugin === 'function' ? live.forPlugin(this.name) : live && typeof live.agentId === 'string' ? live : undefined;
+    const agentId = rt?.agentId ?? (typeof payload.agentId === 'string' ? payload.agentId : undefined);
+    if (!this.permissions(agentId).allows(needs.pluginEvent(name))) return;
+    const callback = typeof payload.callback === 'function' ? (payload.callback as HandlerCallback) : undefined;
+    await send(rt, agentId, callback);
+  }
+
+  /** runtime.logger from the sandbox: the agent's logger scoped to the plugin, capped in rate and size. */
+  private onLog(m: Extract<WorkerToHost, { t: 'log' }>): void {
+    const now = Date.now();
+    if (now - this.logWindowStart >= 1000) {
+      const dropped = this.logDropped;
+      (this.logWindowStart = now), (this.logCount = 0), (this.logDropped = 0);
+      if (dropped) this.loggerFor(m.agentId)?.warn(`dropped ${dropped} log lines (more than ${this.limits.maxLogLinesPerSecond} a second)`);
+    }
+    if (++this.logCount > this.limits.maxLogLinesPerSecond) return void this.logDropped++;
+    const level = (['debug', 'info', 'warn', 'error'] as const).includes(m.level) ? m.level : 'info';
+    let fields: Record<string, unknown> = {};
+    try {
+      const json = JSON.stringify(m.fields ?? {});
+      fields = json.length > MAX_LOG_FIELDS_CHARS ? { fieldsTruncated: json.length } : (JSON.parse(json) as Record<string, unknown>);
+      if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) fields = {};
+    } catch {
+      fields = {};
+    }
+    // The plugin cannot rename itself or its agent in the log.
+    delete fields.plugin;
+    delete fields.agentId;
+    this.loggerFor(m.agentId)?.[level](String(m.msg ?? '').slice(0, MAX_LOG_MESSAGE_CHARS), { ...fields, sandboxed: true });
+  }
+
+  /** The plugin-scoped logger of an agent's runtime (the ElizaOS runtime's `logger`), when this plugin has worked for it. */
+  private loggerFor(agentId: string | undefined): Record<'debug' | 'info' | 'warn' | 'error', (msg: string, fields?: Record<string, unknown>) => void> | undefined {
+    const rt = (typeof agentId === 'string' ? this.agentRuntimes.get(agentId) : undefined) ?? [...this.agentRuntimes.values()].at(-1);
+    return (rt as { logger?: ReturnType<IsolatedHost['loggerFor']> } | undefined)?.logger;
   }
 
   /** fetch on the plugin's behalf; every hop of a redirect is checked against net:<host>. */
@@ -485,10 +620,9 @@ class IsolatedHost implements IsolatedPlugin {
       Object.entries(m.events).map(([name, n]) => [
         name,
         Array.from({ length: n }, (_, i) => async (payload: Record<string, unknown>) => {
-          const agentId = typeof payload.agentId === 'string' ? payload.agentId : undefined;
-          // An event the plugin may not read is simply not delivered to it.
-          if (down() || !this.permissions(agentId).allows(needs.pluginEvent(name))) return;
-          await this.call('event', i, name, [payload], `event:${name}`, undefined, agentId);
+          // An event the plugin may not read is simply not delivered to it (deliverEvent checks).
+          if (down()) return;
+          await this.deliverEvent(name, payload, (rt, agentId, callback) => this.call('event', i, name, [payload, Boolean(callback)], `event:${name}`, rt, agentId, callback));
         }),
       ]),
     );
@@ -528,4 +662,18 @@ class IsolatedHost implements IsolatedPlugin {
       events,
     };
   }
+}
+
+/** What ElizaOS offers synchronously (conversation length, component lists), as data for the child. */
+function snapshotOf(runtime: PluginRuntime | undefined): RuntimeSnapshot {
+  const rt = (runtime ?? {}) as Partial<Record<'plugins' | 'actions' | 'providers' | 'evaluators', readonly unknown[]>> & { getConversationLength?: () => number };
+  const list = <T>(items: readonly unknown[] | undefined, pick: (x: Record<string, unknown>) => T): T[] => (Array.isArray(items) ? items.map((x) => pick((x ?? {}) as Record<string, unknown>)) : []);
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return {
+    conversationLength: typeof rt.getConversationLength === 'function' ? Number(rt.getConversationLength()) || 0 : 0,
+    plugins: list(rt.plugins, (p) => ({ name: String(p.name), description: str(p.description) })),
+    actions: list(rt.actions, (a) => ({ name: String(a.name), description: str(a.description), similes: Array.isArray(a.similes) ? a.similes.map(String) : undefined })),
+    providers: list(rt.providers, (p) => ({ name: String(p.name), description: str(p.description), dynamic: p.dynamic === true, position: typeof p.position === 'number' ? p.position : undefined, private: p.private === true })),
+    evaluators: list(rt.evaluators, (e) => ({ name: String(e.name), description: str(e.description), alwaysRun: e.alwaysRun === true })),
+  };
 }

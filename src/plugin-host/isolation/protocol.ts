@@ -13,7 +13,9 @@ export type ComponentKind =
   | 'event'
   | 'model'
   | 'service.start'
-  | 'service.stop';
+  | 'service.stop'
+  /** A component the plugin registered from inside (registerEvent/Action/Provider/Evaluator): index = its id, key = the method. */
+  | 'dynamic';
 
 /** What the worker tells the host about the plugin it loaded (functions replaced by indexes). */
 export interface Manifest {
@@ -49,7 +51,24 @@ export interface CallContext {
   declared: string[] | undefined;
   /** Names of the runtime-bridge.ts methods, so the child's facade offers each one. */
   bridged: string[];
+  /** What ElizaOS offers synchronously, as of this call (the child cannot wait for the host there). */
+  snapshot: RuntimeSnapshot;
 }
+
+export interface RuntimeSnapshot {
+  conversationLength: number;
+  plugins: { name: string; description?: string }[];
+  actions: { name: string; description?: string; similes?: string[] }[];
+  providers: { name: string; description?: string; dynamic?: boolean; position?: number; private?: boolean }[];
+  evaluators: { name: string; description?: string; alwaysRun?: boolean }[];
+}
+
+/** A component registered from inside the sandbox, described for the host's proxy. */
+export type DynamicComponent =
+  | { kind: 'event'; id: number; event: string }
+  | { kind: 'action'; id: number; name: string; description: string; similes?: string[] }
+  | { kind: 'provider'; id: number; name: string; description?: string; dynamic?: boolean; position?: number; private?: boolean }
+  | { kind: 'evaluator'; id: number; name: string; description: string; similes?: string[]; alwaysRun?: boolean };
 
 export type HostToWorker =
   | { t: 'call'; id: number; kind: ComponentKind; index: number; key?: string; args: unknown[]; ctx: CallContext }
@@ -62,14 +81,19 @@ export type WorkerRequest =
   | { op: 'fetch'; url: string; init: { method?: string; headers?: Record<string, string>; body?: string } }
   | { op: 'callback'; content: Record<string, unknown> }
   /** Any runtime method of runtime-bridge.ts, by name: the generic way to grow the facade. */
-  | { op: 'runtime'; method: string; args: unknown[] };
+  | { op: 'runtime'; method: string; args: unknown[] }
+  /** registerEvent/Action/Provider/Evaluator from inside: the host registers a proxy for this agent. */
+  | { op: 'register'; component: DynamicComponent };
 
 export type WorkerToHost =
   | { t: 'ready'; manifest: Manifest }
   | { t: 'load_failed'; error: string; code?: string }
   | { t: 'result'; id: number; ok: true; value: unknown }
   | { t: 'result'; id: number; ok: false; error: string }
-  | { t: 'request'; id: number; callId: number; req: WorkerRequest }
+  /** agentId: whose runtime asks (a service's timer works outside any call; the host uses that agent's runtime). */
+  | { t: 'request'; id: number; callId: number; agentId?: string; req: WorkerRequest }
+  /** runtime.logger, fire and forget (rate-limited and size-capped at the host). */
+  | { t: 'log'; agentId?: string; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; fields?: Record<string, unknown> }
   | { t: 'record'; callId: number; effect: Record<string, unknown> };
 
 /** What the host hands the worker when it starts. */
