@@ -28,7 +28,7 @@ export interface RefusedRoute {
 export const MAX_ROUTE_SEGMENTS = 6;
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 /** Handlers that hand the request to multer (or read req.files) need multipart parsing Chronicle does not do. */
-const UPLOAD_HANDLER = /\bmulter\b|\bupload\.(array|single|fields|any)\(|\breq\.files?\b|createUploadMiddleware/;
+export const UPLOAD_HANDLER = /\bmulter\b|\bupload\.(array|single|fields|any)\(|\breq\.files?\b|createUploadMiddleware/;
 
 export function classifyRoutes(plugin: string, routes: unknown): { mounted: MountedRoute[]; refused: RefusedRoute[] } {
   const mounted: MountedRoute[] = [];

@@ -2,10 +2,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { checkPluginShape } from '../host.ts';
+import { UPLOAD_HANDLER } from '../routes.ts';
 import { PermissionDeniedError, covers, needs } from '../permissions.ts';
 import type { Action, Content, Evaluator, Plugin, PluginRuntime, Provider, ServiceInstance } from '../types.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
-import type { CallContext, DynamicComponent, HostToWorker, Manifest, WorkerRequest, WorkerStart, WorkerToHost } from './protocol.ts';
+import type { CallContext, DynamicComponent, HostToWorker, Manifest, RouteAnswer, RouteRequest, WorkerRequest, WorkerStart, WorkerToHost } from './protocol.ts';
 
 /**
  * The child side of an isolated plugin (bundled into one file and run by `node` under the sandbox,
@@ -279,6 +280,8 @@ async function run(msg: Extract<HostToWorker, { t: 'call' }>): Promise<unknown> 
     }
     case 'model':
       return plugin.models![msg.key!]!(runtime, a0 as Record<string, unknown>);
+    case 'route':
+      return serveRoute(msg.index, a0 as RouteRequest, runtime);
     case 'service.start': {
       const service = plugin.services![msg.index]!;
       const instance = await service.start(runtime);
@@ -294,6 +297,74 @@ async function run(msg: Extract<HostToWorker, { t: 'call' }>): Promise<unknown> 
       return instance?.stop();
     }
   }
+}
+
+/** Answers a route handler may give after it returned (Express style); beyond this the host reports it unanswered. */
+const ROUTE_ANSWER_MS = 6_000;
+
+/** Runs a route handler against an Express-like req/res; the answer crosses back as data (RouteAnswer). */
+function serveRoute(index: number, data: RouteRequest, runtime: PluginRuntime): Promise<RouteAnswer> {
+  const route = (plugin.routes as { handler: (req: unknown, res: unknown, rt: unknown) => unknown }[])[index]!;
+  return new Promise((resolve, reject) => {
+    let statusCode = 200;
+    const headers: Record<string, string> = {};
+    let sent = false;
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (answer: RouteAnswer) => {
+      if (sent) return;
+      sent = true;
+      clearTimeout(timer);
+      resolve(answer);
+    };
+    const finish = (kind: 'json' | 'text' | 'bytes', body: unknown) => settle({ status: statusCode, headers, kind, body });
+    const res = {
+      get headersSent() {
+        return sent;
+      },
+      get statusCode() {
+        return statusCode;
+      },
+      set statusCode(n: number) {
+        statusCode = n;
+      },
+      status(n: number) {
+        statusCode = Number.isInteger(n) && n >= 100 && n <= 599 ? n : 500;
+        return res;
+      },
+      setHeader(name: string, value: string | number | readonly string[]) {
+        headers[String(name).toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+        return res;
+      },
+      getHeader: (name: string) => headers[String(name).toLowerCase()],
+      header: (name: string, value: string) => res.setHeader(name, value),
+      type: (value: string) => res.setHeader('content-type', value.includes('/') ? value : value === 'json' ? 'application/json' : `text/${value}`),
+      json(body: unknown) {
+        finish('json', plain(body));
+        return res;
+      },
+      send(body?: unknown) {
+        if (body instanceof Uint8Array) finish('bytes', new Uint8Array(body));
+        else if (body !== null && typeof body === 'object') finish('json', plain(body));
+        else finish('text', body === undefined ? '' : String(body));
+        return res;
+      },
+      end(body?: string | Uint8Array) {
+        return res.send(body ?? '');
+      },
+      sendStatus: (n: number) => res.status(n).send(String(n)),
+    };
+    const req = { ...data, get: (name: string) => data.headers[String(name).toLowerCase()] };
+    Promise.resolve()
+      .then(() => route.handler(req, res, runtime))
+      .then(
+        () => void (sent || (timer = setTimeout(() => settle({ unanswered: true }), ROUTE_ANSWER_MS))),
+        (err) => {
+          if (sent) return;
+          sent = true;
+          reject(err);
+        },
+      );
+  });
 }
 
 const reader = new FrameReader(Number.MAX_SAFE_INTEGER, (m) => onHostMessage(m as HostToWorker));
@@ -347,6 +418,21 @@ function describe(p: Plugin): Manifest {
     services: (p.services ?? []).map((s) => ({ serviceType: s.serviceType, dependencies: s.dependencies })),
     models: Object.keys(p.models ?? {}).filter((k) => typeof p.models![k] === 'function'),
     events: Object.fromEntries(Object.entries(p.events ?? {}).map(([k, v]) => [k, (v ?? []).length])),
+    routes: Array.isArray(p.routes)
+      ? p.routes.map((raw) => {
+          const r = (raw ?? {}) as Record<string, unknown>;
+          const handler = typeof r.handler === 'function' ? r.handler : undefined;
+          return {
+            type: String(r.type),
+            path: String(r.path),
+            ...(typeof r.name === 'string' ? { name: r.name } : {}),
+            public: r.public === true,
+            isMultipart: r.isMultipart === true,
+            uploads: handler ? UPLOAD_HANDLER.test(Function.prototype.toString.call(handler)) : false,
+            hasHandler: Boolean(handler),
+          };
+        })
+      : undefined,
   };
 }
 

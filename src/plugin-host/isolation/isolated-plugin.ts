@@ -3,10 +3,10 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { checkPermissionList, needs, PermissionSet, type PermissionSource } from '../permissions.ts';
 import type { Action, Evaluator, HandlerCallback, Plugin, PluginEffect, PluginRuntime, Provider, ServiceClass } from '../types.ts';
-import { BRIDGED_METHODS, bridgedMethod } from './runtime-bridge.ts';
+import { BRIDGED_METHODS, bridgedMethod, bridgePermissions } from './runtime-bridge.ts';
 import { childBundleDir, childScriptPath, loadablePluginFile } from './child-bundle.ts';
 import { PluginChild } from './plugin-child.ts';
-import type { CallContext, ComponentKind, DynamicComponent, HostToWorker, Manifest, RuntimeSnapshot, WorkerRequest, WorkerStart, WorkerToHost } from './protocol.ts';
+import type { CallContext, ComponentKind, DynamicComponent, HostToWorker, Manifest, RouteAnswer, RouteRequest, RuntimeSnapshot, WorkerRequest, WorkerStart, WorkerToHost } from './protocol.ts';
 import { collapsePaths, isInside, readPathsFor, sandboxCommand, sandboxTools, type SandboxTools } from './sandbox.ts';
 
 /**
@@ -68,6 +68,8 @@ export const DEFAULT_LIMITS: IsolationLimits = {
 /** A logger line from the sandbox: the message and the fields are capped before they reach the log. */
 const MAX_LOG_MESSAGE_CHARS = 2_000;
 const MAX_LOG_FIELDS_CHARS = 4_000;
+/** register* calls from inside the sandbox, over the plugin's life (a plugin registers a handful per agent). */
+const MAX_REGISTRATIONS = 500;
 
 /** The host's answer to the child as JSON data (typed arrays as arrays), refused beyond `maxBytes`. */
 function crossable(value: unknown, maxBytes: number): unknown {
@@ -184,6 +186,7 @@ class IsolatedHost implements IsolatedPlugin {
   private logWindowStart = 0;
   private logCount = 0;
   private logDropped = 0;
+  private registrations = 0;
   private failedAt = 0;
   status: IsolatedStatus = 'stopped';
   lastFailure: string | undefined;
@@ -475,6 +478,8 @@ class IsolatedHost implements IsolatedPlugin {
       }
       case 'register':
         if (!runtime) throw new Error('register* outside a handler call');
+        // Each registration is a proxy held by the host: bounded, so a loop cannot grow the server.
+        if (++this.registrations > MAX_REGISTRATIONS) throw new Error(`plugin "${this.name}" registered more than ${MAX_REGISTRATIONS} components from inside the sandbox`);
         return this.registerDynamic(runtime, req.component);
     }
   }
@@ -560,9 +565,8 @@ class IsolatedHost implements IsolatedPlugin {
     } catch {
       fields = {};
     }
-    // The plugin cannot rename itself or its agent in the log.
-    delete fields.plugin;
-    delete fields.agentId;
+    // The plugin cannot rename itself or its agent in the log, nor forge a line's level or time.
+    for (const key of ['plugin', 'agentId', 'level', 'msg', 'time', 'ts']) delete fields[key];
     this.loggerFor(m.agentId)?.[level](String(m.msg ?? '').slice(0, MAX_LOG_MESSAGE_CHARS), { ...fields, sandboxed: true });
   }
 
@@ -590,6 +594,38 @@ class IsolatedHost implements IsolatedPlugin {
       return { status: res.status, statusText: res.statusText, headers: Object.fromEntries(res.headers.entries()), body: Buffer.from(buf).toString('utf8') };
     }
     throw new Error('too many redirects');
+  }
+
+  /**
+   * A route of the sandboxed plugin as src/plugin-host/routes.ts sees an in-process one (it classifies
+   * it the same way); the handler serialises the request, runs in the child under `routes:register`,
+   * and its answer (status, headers, JSON/text/bytes) is replayed on the real response.
+   */
+  private routeProxy(r: NonNullable<Manifest['routes']>[number], index: number): Record<string, unknown> {
+    const component = `route:${r.type} ${r.path}`;
+    const handler = async (req: Record<string, unknown>, res: Record<string, (...a: unknown[]) => unknown>, runtime: PluginRuntime) => {
+      const rt = typeof (runtime as { forPlugin?: unknown }).forPlugin === 'function' ? (runtime as unknown as { forPlugin(p: string): PluginRuntime }).forPlugin(this.name) : runtime;
+      this.permissions(rt.agentId).require(bridgePermissions.routes);
+      const data: RouteRequest = {
+        method: String(req.method),
+        path: String(req.path),
+        url: String(req.url),
+        originalUrl: String(req.originalUrl),
+        params: (req.params ?? {}) as Record<string, string>,
+        query: (req.query ?? {}) as Record<string, string | string[]>,
+        body: req.body ?? {},
+        headers: (req.headers ?? {}) as Record<string, string>,
+        caller: req.caller as RouteRequest['caller'],
+      };
+      const answer = (await this.call('route', index, undefined, [data], component, rt)) as RouteAnswer;
+      if (!answer || 'unanswered' in answer) throw new Error('the handler returned without answering and did not answer later');
+      res.status!(Number(answer.status) || 500);
+      for (const [k, v] of Object.entries(answer.headers ?? {})) res.setHeader!(String(k), String(v));
+      if (answer.kind === 'json') res.json!(answer.body);
+      else if (answer.kind === 'bytes' && answer.body instanceof Uint8Array) res.send!(answer.body);
+      else res.send!(String(answer.body ?? ''));
+    };
+    return { type: r.type, path: r.path, ...(r.name ? { name: r.name } : {}), public: r.public, isMultipart: r.isMultipart || r.uploads, handler: r.hasHandler ? handler : undefined };
   }
 
   // ── the proxy Plugin ──────────────────────────────────────────────────────────────────────────
@@ -642,6 +678,7 @@ class IsolatedHost implements IsolatedPlugin {
       name: m.name,
       version: m.version,
       description: m.description,
+      routes: m.routes?.map((r, i) => this.routeProxy(r, i)),
       config: m.config,
       priority: m.priority,
       permissions: m.permissions,

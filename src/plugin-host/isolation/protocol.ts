@@ -14,6 +14,8 @@ export type ComponentKind =
   | 'model'
   | 'service.start'
   | 'service.stop'
+  /** A route of the manifest: args [request data], answers a RouteAnswer. */
+  | 'route'
   /** A component the plugin registered from inside (registerEvent/Action/Provider/Evaluator): index = its id, key = the method. */
   | 'dynamic';
 
@@ -35,7 +37,27 @@ export interface Manifest {
   models: string[];
   /** Event name → number of handlers. */
   events: Record<string, number>;
+  /** plugin.routes, described (uploads: the handler's code hands the request to multer or reads req.files). */
+  routes?: { type: string; path: string; name?: string; public?: boolean; isMultipart?: boolean; uploads: boolean; hasHandler: boolean }[];
 }
+
+/** The request of a plugin route as data (what src/transport/routes/plugin-routes.ts builds, minus functions). */
+export interface RouteRequest {
+  method: string;
+  path: string;
+  url: string;
+  originalUrl: string;
+  params: Record<string, string>;
+  query: Record<string, string | string[]>;
+  body: unknown;
+  headers: Record<string, string>;
+  caller?: { accountId: string; role: string };
+}
+
+/** How a route handler in the child answered: the host replays it on the real response. */
+export type RouteAnswer =
+  | { status: number; headers: Record<string, string>; kind: 'json' | 'text' | 'bytes'; body: unknown }
+  | { unanswered: true };
 
 /** The per-call context the worker builds its runtime facade from. */
 export interface CallContext {

@@ -35,6 +35,8 @@ export const bridgePermissions = {
   /** composeState runs the agent's providers over the conversation: as much as reading it. */
   state: needs.recentMessages,
   messageSend: 'events:append:message.posted',
+  /** A sandboxed plugin's HTTP routes answer only for agents that granted it. */
+  routes: 'routes:register',
   /** ElizaOS event names → the append permission of the log event they stand for (the read side is needs.pluginEvent). */
   emit: (name: string) => needs.pluginEvent(name).replace(/^events:read:/, 'events:append:'),
 } as const;
