@@ -121,6 +121,8 @@ function childLogger(agentId: string, extra?: Record<string, unknown>): Record<s
  */
 const dynamic = new Map<number, unknown>();
 let nextDynamic = 1;
+/** Bridged methods whose function arguments are kept after the request (handlers the host calls later). */
+const KEEPS_FUNCTIONS = new Set(['registerSendHandler']);
 
 /**
  * One runtime per agent, kept across calls: a service started in one call keeps its runtime and uses it
@@ -213,7 +215,8 @@ function makeRuntime(firstCall: number, state: AgentState): PluginRuntime {
     },
     record: (effect: Record<string, unknown>) => send({ t: 'record', callId: currentCall.getStore() ?? firstCall, effect: plain(effect) as Record<string, unknown> }),
   } as unknown as PluginRuntime;
-  // Every method of runtime-bridge.ts, by name (dotted names land on nested objects).
+  // Every method of runtime-bridge.ts, by name (dotted names land on nested objects). Functions among
+  // the arguments (a callback, a send handler) stay here and cross as {fn: id}; the host calls them back.
   for (const name of state.ctx.bridged ?? []) {
     const path = name.split('.');
     let target = runtime as unknown as Record<string, unknown>;
@@ -224,7 +227,20 @@ function makeRuntime(firstCall: number, state: AgentState): PluginRuntime {
         const { runtime: _r, callback: _c, onComplete: _o, ...data } = args[1] as Record<string, unknown>;
         args = [args[0], data];
       }
-      return ask({ op: 'runtime', method: name, args: plain(args) as unknown[] });
+      // ElizaOS passes the runtime first here; the host uses its own.
+      if (name === 'messageService.handleMessage') args = args.slice(1);
+      const refs: number[] = [];
+      args = args.map((a) => {
+        if (typeof a !== 'function') return a;
+        const id = nextDynamic++;
+        dynamic.set(id, a);
+        refs.push(id);
+        return { fn: id };
+      });
+      const answer = ask({ op: 'runtime', method: name, args: plain(args) as unknown[] });
+      // A registered handler lives on; a callback only as long as its request.
+      if (refs.length && !KEEPS_FUNCTIONS.has(name)) void answer.finally(() => refs.forEach((id) => dynamic.delete(id))).catch(() => undefined);
+      return answer;
     };
   }
   return runtime;
@@ -270,9 +286,13 @@ async function run(msg: Extract<HostToWorker, { t: 'call' }>): Promise<unknown> 
     case 'event':
       return plugin.events![msg.key!]![msg.index]!(payload());
     case 'dynamic': {
-      const component = dynamic.get(msg.index) as Record<string, (...a: unknown[]) => unknown> | ((p: unknown) => unknown) | undefined;
+      const component = dynamic.get(msg.index) as Record<string, (...a: unknown[]) => unknown> | ((...a: unknown[]) => unknown) | undefined;
       if (!component) throw new Error(`no component registered as #${msg.index}`);
-      if (typeof component === 'function') return component(payload());
+      if (typeof component === 'function') {
+        if (msg.key === 'function') return component(...msg.args);
+        if (msg.key === 'send') return component(runtime, a0, a1);
+        return component(payload());
+      }
       if (msg.key === 'get') return component.get!(runtime, a0, a1);
       if (msg.key === 'validate') return component.validate!(runtime, a0, a1);
       if (msg.key === 'handler') return component.handler!(runtime, a0, a1, a2, a3 ? callback : undefined, a4);

@@ -474,7 +474,7 @@ class IsolatedHost implements IsolatedPlugin {
         const permission = method.permission?.(req.args);
         for (const p of Array.isArray(permission) ? permission : permission ? [permission] : []) perms.require(p);
         if (!runtime) throw new Error(`runtime.${req.method} outside a handler call`);
-        return method.call(runtime, req.args, { plugin: this.name });
+        return method.call(runtime, req.args, { plugin: this.name, childFunction: (ref, key) => this.childFunction(ref, key, runtime) });
       }
       case 'register':
         if (!runtime) throw new Error('register* outside a handler call');
@@ -482,6 +482,13 @@ class IsolatedHost implements IsolatedPlugin {
         if (++this.registrations > MAX_REGISTRATIONS) throw new Error(`plugin "${this.name}" registered more than ${MAX_REGISTRATIONS} components from inside the sandbox`);
         return this.registerDynamic(runtime, req.component);
     }
+  }
+
+  /** A function the plugin passed to a bridged method (`{fn: id}`), called back in the child for the same agent. */
+  private childFunction(ref: unknown, key: 'function' | 'send', runtime: PluginRuntime): ((...args: unknown[]) => Promise<unknown>) | undefined {
+    const id = (ref as { fn?: unknown } | null)?.fn;
+    if (typeof id !== 'number' || !Number.isInteger(id)) return undefined;
+    return (...args: unknown[]) => this.call('dynamic', id, key, args, key === 'send' ? 'send-handler' : 'callback', runtime);
   }
 
   /**

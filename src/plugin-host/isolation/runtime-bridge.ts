@@ -19,9 +19,14 @@ export interface BridgedMethod {
   call(runtime: PluginRuntime, args: unknown[], caller: BridgeCaller): unknown;
 }
 
-/** Who is calling: the plugin's name (cache keys are namespaced with it). */
+/** Who is calling: the plugin's name (cache keys are namespaced with it), and a way back to its functions. */
 export interface BridgeCaller {
   plugin: string;
+  /**
+   * A function the plugin passed as an argument (it crosses as `{fn: id}`), callable from the host:
+   * `key` "function" calls it with the arguments, "send" as a send handler `(runtime, target, content)`.
+   */
+  childFunction(ref: unknown, key: 'function' | 'send'): ((...args: unknown[]) => Promise<unknown>) | undefined;
 }
 
 /** The permissions of the bridge, one table (README "Permissions" lists it for operators). */
@@ -109,6 +114,24 @@ export const BRIDGED_METHODS: Record<string, BridgedMethod> = {
     },
   },
   sendMessageToTarget: eliza('sendMessageToTarget', P.messageSend),
+  // connectors (src/actors/connectors.ts): an outside message in, the agent's messages out
+  'messageService.handleMessage': {
+    permission: () => P.messageSend,
+    call: (runtime, [message, callback], caller) => {
+      const service = (runtime as { messageService?: { handleMessage?: (...a: unknown[]) => unknown } }).messageService;
+      if (typeof service?.handleMessage !== 'function') throw new Error("runtime.messageService is not offered by this agent's runtime");
+      return service.handleMessage(runtime, message, caller.childFunction(callback, 'function'));
+    },
+  },
+  registerSendHandler: {
+    // The handler receives the agent's messages.
+    permission: () => needs.recentMessages,
+    call: (runtime, [source, handler], caller) => {
+      const send = caller.childFunction(handler, 'send');
+      if (!send) throw new TypeError('registerSendHandler(source, handler) needs a function');
+      return eliza('registerSendHandler').call(runtime, [source, (_rt: unknown, target: unknown, content: unknown) => send(target, content)], caller);
+    },
+  },
   // the plugin's own ephemeral cache
   getCache: cache('getCache'),
   setCache: cache('setCache'),
