@@ -194,6 +194,8 @@ function makeRuntime(firstCall: number, state: AgentState): PluginRuntime {
     registerProvider: (p: Provider) => register('provider', p, (id) => ({ kind: 'provider', id, name: p.name, description: p.description, dynamic: p.dynamic, position: p.position, private: p.private })),
     registerEvaluator: (e: Evaluator) => register('evaluator', e, (id) => ({ kind: 'evaluator', id, name: e.name, description: e.description, similes: e.similes, alwaysRun: e.alwaysRun })),
     getConversationLength: () => state.ctx.snapshot?.conversationLength ?? 0,
+    // A registered handler (snapshot) is called through useModel, which dispatches to it at the host.
+    getModel: (type: string) => (state.ctx.snapshot?.models?.includes(type) ? (_rt: unknown, params: unknown) => runtime.useModel(type as never, params as never) : undefined),
     get plugins() {
       return state.ctx.snapshot?.plugins ?? [];
     },

@@ -708,13 +708,17 @@ class IsolatedHost implements IsolatedPlugin {
   }
 }
 
+/** ElizaOS's model types (core's ModelType values), for the getModel snapshot. */
+const MODEL_TYPES = ['TEXT_SMALL', 'TEXT_LARGE', 'TEXT_EMBEDDING', 'TEXT_TOKENIZER_ENCODE', 'TEXT_TOKENIZER_DECODE', 'TEXT_REASONING_SMALL', 'TEXT_REASONING_LARGE', 'TEXT_COMPLETION', 'IMAGE', 'IMAGE_DESCRIPTION', 'TRANSCRIPTION', 'TEXT_TO_SPEECH', 'AUDIO', 'VIDEO', 'OBJECT_SMALL', 'OBJECT_LARGE'];
+
 /** What ElizaOS offers synchronously (conversation length, component lists), as data for the child. */
 function snapshotOf(runtime: PluginRuntime | undefined): RuntimeSnapshot {
-  const rt = (runtime ?? {}) as Partial<Record<'plugins' | 'actions' | 'providers' | 'evaluators', readonly unknown[]>> & { getConversationLength?: () => number };
+  const rt = (runtime ?? {}) as Partial<Record<'plugins' | 'actions' | 'providers' | 'evaluators', readonly unknown[]>> & { getConversationLength?: () => number; getModel?: (type: string) => unknown };
   const list = <T>(items: readonly unknown[] | undefined, pick: (x: Record<string, unknown>) => T): T[] => (Array.isArray(items) ? items.map((x) => pick((x ?? {}) as Record<string, unknown>)) : []);
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   return {
     conversationLength: typeof rt.getConversationLength === 'function' ? Number(rt.getConversationLength()) || 0 : 0,
+    models: typeof rt.getModel === 'function' ? MODEL_TYPES.filter((t) => rt.getModel!(t)) : [],
     plugins: list(rt.plugins, (p) => ({ name: String(p.name), description: str(p.description) })),
     actions: list(rt.actions, (a) => ({ name: String(a.name), description: str(a.description), similes: Array.isArray(a.similes) ? a.similes.map(String) : undefined })),
     providers: list(rt.providers, (p) => ({ name: String(p.name), description: str(p.description), dynamic: p.dynamic === true, position: typeof p.position === 'number' ? p.position : undefined, private: p.private === true })),

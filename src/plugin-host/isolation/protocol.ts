@@ -79,6 +79,8 @@ export interface CallContext {
 
 export interface RuntimeSnapshot {
   conversationLength: number;
+  /** Model types a plugin registered a handler for (what `getModel(type)` finds in process). */
+  models: string[];
   plugins: { name: string; description?: string }[];
   actions: { name: string; description?: string; similes?: string[] }[];
   providers: { name: string; description?: string; dynamic?: boolean; position?: number; private?: boolean }[];
