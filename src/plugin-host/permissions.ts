@@ -17,7 +17,7 @@ import { derivedId } from '../shared/ids.ts';
  *   secrets:<KEY>                read a secret with runtime.getSetting
  *   models:use                   call runtime.useModel
  *   services:register            start services
- *   routes:register              register HTTP routes (Chronicle mounts none; declared for the record)
+ *   routes:register              serve its HTTP routes (plugin.routes; checked for sandboxed plugins)
  *
  * A trailing `*` in the last part is a wildcard in declarations and grants (`events:read:*`,
  * `net:*.example.com`), except for secrets, which must be named one by one.
