@@ -16,7 +16,8 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
     [browser, server, shortLived] = await Promise.all([
       launchBrowser(),
       startMockApiServer({ registerRole: 'operator', tokenDelayMs: 60 }),
-      startMockApiServer({ registerRole: 'operator', accessTtlMs: 1500 }),
+      // Also a server without KNOWLEDGE_URL_ALLOW: fetching by URL is off there.
+      startMockApiServer({ registerRole: 'operator', accessTtlMs: 1500, knowledgeUrlAllow: [] }),
     ]);
   }, 60_000);
   afterAll(async () => {
@@ -213,6 +214,11 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
     server.postAs('frances', roomId, 'appended while watching');
     // Following live: the new event shows up without any action on the page.
     await page.getByTestId('event').filter({ hasText: 'appended while watching' }).first().waitFor({ timeout: 10_000 });
+    // Newest first: what arrived while following is at the top, and the seqs fall down the table.
+    const seqs = (await page.getByTestId('event').locator('td:nth-child(1)').allTextContents()).map(Number);
+    expect(seqs.length).toBeGreaterThan(2);
+    expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
+    expect(await page.getByTestId('event').first().textContent()).not.toContain('account.registered');
     await page.getByLabel('Stream').fill(`room-${roomId}`);
     await page.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(async () => {
@@ -233,6 +239,108 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
     expect(box!.x + box!.width).toBeLessThanOrEqual(390);
     const scrollWidth = await page.evaluate('document.documentElement.scrollWidth');
     expect(scrollWidth).toBeLessThanOrEqual(390);
+    await page.close();
+  });
+
+  it('puts "Create an agent" above the list, and shows bio and lore as paragraphs', async () => {
+    server.addAgent({ name: 'Sage', bio: 'Sage grew up by the sea.\n\nLater Sage taught sailing.', lore: ['Once crossed the Atlantic alone.', 'Keeps a logbook of every storm.'] });
+    const page = await browser.newPage();
+    await signUp(page, 'rosalind');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Agents', exact: true }).click();
+    const card = page.getByTestId('agent').filter({ hasText: 'Sage' });
+    await card.waitFor();
+    const create = await page.getByRole('heading', { name: 'Create an agent' }).boundingBox();
+    const firstCard = await page.getByTestId('agent').first().boundingBox();
+    expect(create!.y).toBeLessThan(firstCard!.y);
+    expect(await card.getByTestId('bio').locator('p').allTextContents()).toEqual(['Sage grew up by the sea.', 'Later Sage taught sailing.']);
+    expect(await card.getByTestId('lore').locator('p').allTextContents()).toEqual(['Once crossed the Atlantic alone.', 'Keeps a logbook of every storm.']);
+    await page.close();
+  });
+
+  it('edits an agent’s model settings and write-only secrets in a form, with problems listed by field', async () => {
+    server.addAgent({ name: 'Tuner', bio: 'Tunes things.', settings: { MODEL_PROVIDER: 'ollama', voice: 'alto', secrets: { FILE_SECRET: 'from-the-file' } } });
+    const page = await browser.newPage();
+    await signUp(page, 'mary');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Agents', exact: true }).click();
+    await page.getByRole('button', { name: 'Settings of Tuner' }).click();
+    const form = page.getByRole('form', { name: 'Settings of Tuner' });
+    expect(await form.getByLabel('Model provider').inputValue()).toBe('ollama');
+    await form.getByLabel('Model provider').fill('openai');
+    await form.getByLabel('Large model (replies)').fill('gpt-4o');
+    await form.getByLabel('Small model (quick decisions)').fill('gpt-4o-mini');
+    await form.getByLabel('Temperature of replies (0–2)').fill('3');
+    await form.getByLabel('Secret value').fill('sk-test-123');
+    await form.getByRole('button', { name: 'Save settings' }).click();
+    const problems = form.getByTestId('problems').locator('li');
+    await expect.poll(() => problems.allTextContents()).toEqual([
+      'settings.TEXT_LARGE_TEMPERATURE: must be a number from 0 to 2 — e.g. 0.7; leave empty for the default',
+      'secrets.0: a secret value needs a name — e.g. OPENAI_API_KEY',
+    ]);
+    expect(server.storedCharacter('Tuner')!.settings).toMatchObject({ MODEL_PROVIDER: 'ollama' });
+    await form.getByLabel('Temperature of replies (0–2)').fill('0.4');
+    await form.getByLabel('Secret name').fill('OPENAI_API_KEY');
+    await form.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Tuner: settings saved').waitFor();
+    const stored = server.storedCharacter('Tuner')!;
+    expect(stored.settings).toEqual({ MODEL_PROVIDER: 'openai', TEXT_LARGE_MODEL: 'gpt-4o', TEXT_SMALL_MODEL: 'gpt-4o-mini', TEXT_LARGE_TEMPERATURE: 0.4, voice: 'alto', secrets: { FILE_SECRET: 'from-the-file' } });
+    expect(stored.secrets).toEqual({ OPENAI_API_KEY: 'sk-test-123' });
+    // Reopened: the settings read back, the secret never (its input starts empty, the page holds no copy).
+    await page.getByRole('button', { name: 'Settings of Tuner' }).click();
+    expect(await form.getByLabel('Large model (replies)').inputValue()).toBe('gpt-4o');
+    expect(await form.getByLabel('Temperature of replies (0–2)').inputValue()).toBe('0.4');
+    expect(await form.getByLabel('Secret value').inputValue()).toBe('');
+    expect(await page.content()).not.toContain('sk-test-123');
+    await page.close();
+  });
+
+  it('lists a refused document’s problems by field', async () => {
+    const page = await knowledgePage('emmy');
+    await page.getByLabel('Title').fill('   ');
+    await page.getByLabel('Text', { exact: true }).fill('   ');
+    await page.getByRole('button', { name: 'Add document' }).click();
+    await expect.poll(() => page.getByTestId('problems').locator('li').allTextContents()).toEqual(['title: must not be empty', 'text: must not be empty']);
+    await page.close();
+  });
+
+  it('offers knowledge by URL only when the server fetches documents by URL', async () => {
+    const on = await knowledgePage('alan');
+    await on.getByLabel('Or fetch it from a URL').waitFor();
+    await on.close();
+    const page = await browser.newPage();
+    await signUp(page, 'claude', shortLived);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Knowledge', exact: true }).click();
+    await page.getByLabel('Title').waitFor();
+    await page.getByRole('heading', { name: 'Documents' }).waitFor();
+    expect(await page.getByLabel('Or fetch it from a URL').count()).toBe(0);
+    await page.close();
+  });
+
+  it('says in a multi-agent room’s header which agent answers when', async () => {
+    server.addAgent({ name: 'Bob', bio: 'Thinks first.', settings: { SHOULD_RESPOND_MODEL: 'true' } });
+    server.addAgent({ name: 'Cleo', bio: 'Waits to be asked.' });
+    const page = await browser.newPage();
+    await signUp(page, 'dorothy');
+    await page.getByLabel('Room name').fill('Panel');
+    await page.getByRole('checkbox', { name: /Bob/ }).check();
+    await page.getByRole('checkbox', { name: /Cleo/ }).check();
+    await page.getByRole('button', { name: 'Create room' }).click();
+    await page.getByRole('heading', { name: 'Panel' }).waitFor();
+    const header = page.getByTestId('who-answers');
+    await header.waitFor();
+    expect(await header.textContent()).toBe(
+      'Who answers: an agent named in a message answers it. Otherwise Eliza always (every message that names no other agent; the room’s first agent); '
+      + 'Bob decides (its small model chooses whether to answer); Cleo when named. Agents answer each other only when named.',
+    );
+    // A room with one agent needs no such line: that agent answers everything.
+    // (Chat without a room open shows the new-room form unfolded.)
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chat', exact: true }).click();
+    await page.getByLabel('Room name').fill('Solo');
+    await page.getByRole('checkbox', { name: /Bob/ }).uncheck();
+    await page.getByRole('checkbox', { name: /Cleo/ }).uncheck();
+    await page.getByRole('button', { name: 'Create room' }).click();
+    await page.getByRole('heading', { name: 'Solo' }).waitFor();
+    await page.getByText('With dorothy, Eliza').waitFor();
+    expect(await page.getByTestId('who-answers').count()).toBe(0);
     await page.close();
   });
 });

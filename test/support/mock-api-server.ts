@@ -28,6 +28,8 @@ export interface MockOptions {
   /** Delay between streamed reply tokens, ms. */
   tokenDelayMs?: number;
   webRoot?: string;
+  /** Hosts `{title, url}` may fetch from, as KNOWLEDGE_URL_ALLOW (default docs.example.com; [] = off). */
+  knowledgeUrlAllow?: string[];
 }
 
 export interface MockServer {
@@ -39,17 +41,39 @@ export interface MockServer {
   /** Posts a message as if from another client (e.g. while the page is offline). */
   postAs(username: string, roomId: string, text: string): Message;
   socketCount(): number;
+  /** Adds an agent directly (as another operator would); its id. */
+  addAgent(character: Record<string, unknown>): string;
+  /** The agent's character as stored, secrets included (which the API never returns). */
+  storedCharacter(name: string): Record<string, unknown> | undefined;
   close(): Promise<void>;
 }
 
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png' };
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
+  constructor(readonly status: number, readonly code: string, message: string, readonly problems?: { path: string; message: string }[]) { super(message); }
+}
+
+/** A 400 naming every offending field, as the server's parseInput does. */
+function refuse(problems: { path: string; message: string }[]): void {
+  if (problems.length) throw new HttpError(400, 'validation_error', `invalid body: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
+}
+const blank = (v: unknown) => typeof v !== 'string' || !v.trim();
+
+/** The agent as the API shows it: `secrets` and `settings.secrets` never leave the server. */
+function agentOut(a: Agent): Agent {
+  const { secrets: _s, ...character } = a.character;
+  const settings = character.settings as Record<string, unknown> | undefined;
+  if (settings && 'secrets' in settings) {
+    const { secrets: _ss, ...rest } = settings;
+    character.settings = rest;
+  }
+  return { ...a, character };
 }
 
 export async function startMockApiServer(opts: MockOptions = {}): Promise<MockServer> {
   const accessTtl = opts.accessTtlMs ?? 15 * 60_000;
+  const urlAllow = opts.knowledgeUrlAllow ?? ['docs.example.com'];
   const webRoot = resolve(opts.webRoot ?? 'web/dist');
   const now = () => new Date().toISOString();
   const accounts = new Map<string, Account>();
@@ -184,12 +208,12 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
     }
     const me = authed(req);
     if (m === 'GET' && p === '/api/v1/accounts/me') return [200, { account: pub(me) }];
-    if (m === 'GET' && p === '/api/v1/agents') return [200, { agents: [...agents.values()] }];
+    if (m === 'GET' && p === '/api/v1/agents') return [200, { agents: [...agents.values()].map(agentOut) }];
     if (m === 'POST' && p === '/api/v1/agents') {
       operator(me);
       if (typeof body?.name !== 'string' || !body.name) throw new HttpError(400, 'invalid_character', 'character.name: expected a non-empty string');
       if ([...agents.values()].some((a) => a.name === body.name)) throw new HttpError(409, 'conflict', `an agent named ${body.name} exists`);
-      const agent = addAgent(body);
+      const agent = agentOut(addAgent(body));
       if (!Array.isArray(body.knowledge) || body.knowledge.length === 0) return [201, { agent }];
       // As the server does: text items become documents, file items are listed as skipped.
       const documents = body.knowledge.filter((k: unknown) => typeof k === 'string').map((text: string, i: number) => ({ id: randomUUID(), title: text.slice(0, 80), origin: `knowledge[${i}]`, chunks: 1, alreadyKnown: false }));
@@ -198,13 +222,18 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
     }
     if ((g = /^\/api\/v1\/agents\/([^/]+)$/.exec(p))) {
       const a = agentOr404(g[1]);
-      if (m === 'GET') return [200, { agent: a }];
+      if (m === 'GET') return [200, { agent: agentOut(a) }];
       operator(me);
       if (m === 'PATCH') {
-        a.character = { ...a.character, ...body };
+        // As the server merges: top-level fields replace; settings sent without secrets keep the stored ones.
+        const kept = (a.character.settings as Record<string, unknown> | undefined)?.secrets;
+        const settings = body?.settings && typeof body.settings === 'object' && !('secrets' in body.settings) && kept ? { ...body.settings, secrets: kept } : body?.settings;
+        const before = JSON.stringify(a.character);
+        a.character = { ...a.character, ...body, ...(settings ? { settings } : {}) };
         a.name = String(a.character.name);
-        append(`agent-${a.id}`, 'agent.updated', { agentId: a.id, name: a.name });
-        return [200, { agent: a }];
+        const changed = JSON.stringify(a.character) !== before;
+        if (changed) append(`agent-${a.id}`, 'agent.updated', { agentId: a.id, name: a.name });
+        return [200, { agent: agentOut(a), changed }];
       }
       if (m === 'DELETE') {
         agents.delete(a.id);
@@ -217,7 +246,7 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
       const a = agentOr404(g[1]);
       a.status = g[2] === 'start' ? 'running' : 'stopped';
       append(`agent-${a.id}`, g[2] === 'start' ? 'agent.started' : 'agent.stopped', { agentId: a.id });
-      return [200, { agent: a }];
+      return [200, { agent: agentOut(a) }];
     }
     if ((g = /^\/api\/v1\/agents\/([^/]+)\/knowledge(?:\/([^/]+))?$/.exec(p))) {
       operator(me);
@@ -230,15 +259,15 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
       }
       if (m === 'GET' && !g[2]) {
         const listed = [...docs.values()].filter((d) => d.agentId === a.id);
-        return [200, { documents: listed.map(({ id, title, chunks, embedded }) => ({ id, title, chunks, embeddedChunks: embedded ?? chunks, status: embedded === undefined ? 'ready' : 'ingesting' })) }];
+        return [200, { documents: listed.map(({ id, title, chunks, embedded }) => ({ id, title, chunks, embeddedChunks: embedded ?? chunks, status: embedded === undefined ? 'ready' : 'ingesting' })), urlAllowed: urlAllow.length > 0 }];
       }
       if (m === 'POST' && !g[2]) {
         if (typeof body?.url === 'string') {
           // As a server with KNOWLEDGE_URL_ALLOW=docs.example.com would answer.
-          if (new URL(body.url).hostname !== 'docs.example.com') throw new HttpError(400, 'validation_error', `url: ${new URL(body.url).origin} is not in KNOWLEDGE_URL_ALLOW`);
+          if (!urlAllow.includes(new URL(body.url).hostname)) throw new HttpError(400, 'validation_error', `url: ${new URL(body.url).origin} is not in KNOWLEDGE_URL_ALLOW`);
           body.text = `Fetched from ${body.url}`;
         }
-        if (typeof body?.title !== 'string' || !body.title || typeof body.text !== 'string' || !body.text) throw new HttpError(400, 'bad_request', 'title and text are required');
+        refuse([...(blank(body?.title) ? [{ path: 'title', message: 'must not be empty' }] : []), ...(blank(body?.text) ? [{ path: 'text', message: 'must not be empty' }] : [])]);
         const d: Doc = { id: randomUUID(), agentId: a.id, title: body.title, text: body.text, chunks: Math.max(1, Math.ceil(body.text.length / 500)) };
         docs.set(d.id, d);
         // A title starting with "Slow" ingests over ~3 s, 3 of its chunks embedded after the first second.
@@ -259,7 +288,10 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
     }
     if (p === '/api/v1/rooms' && m === 'GET') return [200, { rooms: [...rooms.values()].filter((r) => r.members.has(me.id)).map(roomView) }];
     if (p === '/api/v1/rooms' && m === 'POST') {
-      if (typeof body?.name !== 'string' || !body.name) throw new HttpError(400, 'bad_request', 'name is required');
+      refuse([
+        ...(blank(body?.name) ? [{ path: 'name', message: 'must not be empty' }] : []),
+        ...(Array.isArray(body?.agentIds) && body.agentIds.length > 50 ? [{ path: 'agentIds', message: 'at most 50 agents' }] : []),
+      ]);
       const ids: string[] = body.agentIds ?? [];
       for (const id of ids) agentOr404(id);
       const r: Room = { id: randomUUID(), name: body.name, createdAt: now(), members: new Set([me.id]), agents: new Set(ids) };
@@ -326,7 +358,7 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
       } catch (err) {
         const e = err instanceof HttpError ? err : new HttpError(400, 'bad_request', String(err));
         res.writeHead(e.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { code: e.code, message: e.message } }));
+        res.end(JSON.stringify({ error: { code: e.code, message: e.message, ...(e.problems ? { problems: e.problems } : {}) } }));
       }
     });
   });
@@ -374,6 +406,8 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
       return post(roomId, a.id, 'user', text);
     },
     socketCount: () => sockets.size,
+    addAgent: (character) => addAgent(character).id,
+    storedCharacter: (name) => [...agents.values()].find((a) => a.name === name)?.character,
     async close() {
       for (const t of timers) clearTimeout(t);
       for (const s of sockets) s.ws.terminate();

@@ -77,7 +77,9 @@ export function agentRoutes(router: AppRouter): void {
     })
     .add('GET', '/api/v1/agents/:id/knowledge', { access: 'operator' }, async ({ server, params }) => {
       liveAgent(server.chronicle, params.id);
-      return { status: 200, body: { documents: server.chronicle.readModel.listDocuments(params.id).map((d) => ({ id: d.id, title: d.title, chunks: d.chunks, embeddedChunks: d.embeddedChunks, status: d.status, createdAt: d.createdAt })) } };
+      const documents = server.chronicle.readModel.listDocuments(params.id).map((d) => ({ id: d.id, title: d.title, chunks: d.chunks, embeddedChunks: d.embeddedChunks, status: d.status, createdAt: d.createdAt }));
+      // urlAllowed: whether {title, url} can work here (KNOWLEDGE_URL_ALLOW set), so a client offers it only then.
+      return { status: 200, body: { documents, urlAllowed: server.chronicle.settings.knowledgeUrlAllow.length > 0 } };
     })
     .add('DELETE', '/api/v1/agents/:id/knowledge/:docId', { access: 'operator' }, async ({ server, caller, params }) => {
       const c = server.chronicle;

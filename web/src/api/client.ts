@@ -70,8 +70,9 @@ export class ApiClient {
   postMessage = (roomId: string, text: string, clientMessageId: string) =>
     this.call<{ message: Message }>('POST', '/api/v1/messages', { roomId, text, clientMessageId }).then((r) => r.message);
 
+  /** The documents, and whether this server fetches documents by URL (KNOWLEDGE_URL_ALLOW set; absent from older servers). */
   knowledge = (agentId: string) =>
-    this.call<{ documents: KnowledgeDocument[] }>('GET', `/api/v1/agents/${enc(agentId)}/knowledge`).then((r) => r.documents);
+    this.call<{ documents: KnowledgeDocument[]; urlAllowed?: boolean }>('GET', `/api/v1/agents/${enc(agentId)}/knowledge`);
   addKnowledge = (agentId: string, title: string, text: string) =>
     this.call<{ document: KnowledgeDocument }>('POST', `/api/v1/agents/${enc(agentId)}/knowledge`, { title, text }).then((r) => r.document);
   /** Fetched by the server (only from the hosts its operator allows in KNOWLEDGE_URL_ALLOW). */

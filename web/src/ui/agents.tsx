@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, describeError, type FieldProblem } from '../api/errors.ts';
 import type { Agent, CharacterKnowledgeReport, ConversionReport } from '../api/types.ts';
-import { ErrorText, Notice, ScreenTitle } from './common.tsx';
+import { ErrorText, Notice, ProblemList, ScreenTitle } from './common.tsx';
 import { isOperator, useApp } from './context.ts';
 import { href } from './route.ts';
+import { AgentSettingsForm } from './agent-settings.tsx';
 
 /** Everyone sees the agents; operators and admins also create, edit, start, stop and delete them. */
 export function AgentsScreen() {
@@ -12,6 +13,8 @@ export function AgentsScreen() {
   const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
   const [editing, setEditing] = useState<string>();
+  /** The agent whose settings form is open. */
+  const [tuning, setTuning] = useState<string>();
   /** How the server read the last character sent (a v0.x file is converted): shown until the next one. */
   const [conversion, setConversion] = useState<{ agent: string; report: ConversionReport }>();
   const op = isOperator(account);
@@ -36,19 +39,37 @@ export function AgentsScreen() {
       <ErrorText error={error} />
       <Notice text={notice} />
       {conversion && <ConversionDetails agent={conversion.agent} report={conversion.report} />}
+      {op && (
+        <section>
+          <h2>Create an agent</h2>
+          <p class="hint">ElizaOS 1.x or v0.x: a v0.x character is converted, and what changed is shown here.</p>
+          <CharacterForm
+            label="Character JSON (ElizaOS format)"
+            initial={SAMPLE}
+            submitText="Create agent"
+            onSubmit={async (c) => {
+              const { agent, knowledge, conversion: report } = await api.createAgent(c);
+              setConversion(report && { agent: agent.name, report });
+              setNotice(`${agent.name} created${knowledge ? describeKnowledge(knowledge) : ''}`);
+              await reload();
+            }}
+          />
+        </section>
+      )}
       <ul class="cards">
         {agents.map((a) => (
           <li key={a.id} class="card" data-testid="agent">
             <h2>{a.name}</h2>
             <p><span class={`badge badge-${a.status}`}>{a.status}</span></p>
-            {typeof a.character.bio === 'string' && <p>{a.character.bio}</p>}
-            {Array.isArray(a.character.bio) && <p>{(a.character.bio as unknown[]).map(String).join(' ')}</p>}
+            <Paragraphs label="Bio" value={a.character.bio} />
+            <Paragraphs label="Lore" value={a.character.lore} heading />
             {op && (
               <div class="actions">
                 {a.status === 'running'
                   ? <button type="button" onClick={() => act(`${a.name} stopped`, () => api.stopAgent(a.id))}>Stop</button>
                   : <button type="button" onClick={() => act(`${a.name} started`, () => api.startAgent(a.id))}>Start</button>}
                 <button type="button" aria-expanded={editing === a.id} onClick={() => setEditing(editing === a.id ? undefined : a.id)}>Edit</button>
+                <button type="button" aria-expanded={tuning === a.id} aria-label={`Settings of ${a.name}`} onClick={() => setTuning(tuning === a.id ? undefined : a.id)}>Settings</button>
                 <a class="button" href={href('knowledge', a.id)} aria-label={`Knowledge of ${a.name}`}>Knowledge</a>
                 <button
                   type="button"
@@ -58,6 +79,16 @@ export function AgentsScreen() {
                   Delete
                 </button>
               </div>
+            )}
+            {op && tuning === a.id && (
+              <AgentSettingsForm
+                agent={a}
+                onSaved={async (r) => {
+                  setTuning(undefined);
+                  setNotice(r.changed === false ? `${a.name}: nothing changed` : `${a.name}: settings saved`);
+                  await reload();
+                }}
+              />
             )}
             {op && editing === a.id && (
               <CharacterForm
@@ -76,23 +107,24 @@ export function AgentsScreen() {
           </li>
         ))}
       </ul>
-      {op && (
-        <section>
-          <h2>Create an agent</h2>
-          <p class="hint">ElizaOS 1.x or v0.x: a v0.x character is converted, and what changed is shown here.</p>
-          <CharacterForm
-            label="Character JSON (ElizaOS format)"
-            initial={SAMPLE}
-            submitText="Create agent"
-            onSubmit={async (c) => {
-              const { agent, knowledge, conversion: report } = await api.createAgent(c);
-              setConversion(report && { agent: agent.name, report });
-              setNotice(`${agent.name} created${knowledge ? describeKnowledge(knowledge) : ''}`);
-              await reload();
-            }}
-          />
-        </section>
-      )}
+    </div>
+  );
+}
+
+/**
+ * A character's `bio` or `lore` as a person reads it: one paragraph per item of an array, or per
+ * blank-line-separated block of a string (characters use both shapes).
+ */
+function Paragraphs({ label, value, heading }: { label: string; value: unknown; heading?: boolean }) {
+  const items = (Array.isArray(value) ? value : typeof value === 'string' ? value.split(/\n\s*\n/) : [])
+    .filter((x): x is string => typeof x === 'string')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  if (!items.length) return null;
+  return (
+    <div class="paragraphs" data-testid={label.toLowerCase()} aria-label={heading ? undefined : label}>
+      {heading && <h3>{label}</h3>}
+      {items.map((t, i) => <p key={i}>{t}</p>)}
     </div>
   );
 }
@@ -125,23 +157,6 @@ function ConversionDetails({ agent, report }: { agent: string; report: Conversio
         ))}
       </ul>
     </section>
-  );
-}
-
-/** A refused character's problems, one per field, each with how to fix it. */
-function ProblemList({ problems, id }: { problems: FieldProblem[]; id: string }) {
-  return (
-    <div role="alert" id={id}>
-      <p class="error">The character has {problems.length} problem{problems.length === 1 ? '' : 's'}:</p>
-      <ul class="problems" data-testid="character-problems">
-        {problems.map((p) => (
-          <li key={`${p.path}-${p.message}`}>
-            <code>{p.path}</code>: {p.message}
-            {p.hint ? ` — ${p.hint}` : ''}
-          </li>
-        ))}
-      </ul>
-    </div>
   );
 }
 
@@ -192,7 +207,7 @@ function CharacterForm({ label, initial, submitText, onSubmit }: { label: string
         />
       </label>
       <ErrorText error={error} id={`${id}-err`} />
-      {problems.length > 0 && <ProblemList problems={problems} id={`${id}-err`} />}
+      {problems.length > 0 && <ProblemList problems={problems} id={`${id}-err`} subject="The character" testId="character-problems" />}
       <button type="submit" disabled={busy}>{submitText}</button>
     </form>
   );

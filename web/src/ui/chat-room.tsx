@@ -2,6 +2,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { describeError } from '../api/errors.ts';
 import { appendDelta, errorConcernsRoom, mergeMessages, pruneDrafts, settleDraft, type Drafts } from '../api/timeline.ts';
 import type { Agent, Message, Room } from '../api/types.ts';
+import { answerRules, RULE_TEXT } from '../api/who-answers.ts';
 import { ErrorText, formatTime } from './common.tsx';
 import { isOperator, useApp } from './context.ts';
 import { href } from './route.ts';
@@ -111,12 +112,22 @@ export function ChatRoom({ roomId, agents }: { roomId: string; agents: Agent[] }
   const nameOf = (id: string) => names.get(id) ?? id.slice(0, 8);
   const typingIds = [...new Set([...Object.keys(typing), ...Object.values(drafts).map((d) => d.agentId)])];
   const op = isOperator(account);
+  const rules = room && answerRules(room.participants, agents);
 
   return (
     <div class="room">
       <header class="room-head">
         <h2>{room?.name ?? 'Room'}</h2>
         {room && <p class="muted">With {room.participants.map((p) => p.name).join(', ')}</p>}
+        {rules && (
+          <p class="who-answers" data-testid="who-answers">
+            <strong>Who answers:</strong> an agent named in a message answers it. Otherwise{' '}
+            {rules.map((r, i) => (
+              <span key={r.id}>{i > 0 && '; '}<strong>{r.name}</strong> {RULE_TEXT[r.rule]}</span>
+            ))}
+            . Agents answer each other only when named.
+          </p>
+        )}
       </header>
       <ErrorText error={error} />
       <div

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { describeError } from '../api/errors.ts';
 import type { Agent, Room } from '../api/types.ts';
 import { ChatRoom } from './chat-room.tsx';
-import { ErrorText, ScreenTitle } from './common.tsx';
+import { ErrorText, FormErrors, formFailure, ScreenTitle, type FormFailure } from './common.tsx';
 import { useApp } from './context.ts';
 import { href } from './route.ts';
 
@@ -48,7 +48,7 @@ function NewRoomForm({ agents, onCreated, startOpen }: { agents: Agent[]; onCrea
   const [open, setOpen] = useState(startOpen);
   const [name, setName] = useState('');
   const [chosen, setChosen] = useState<string[] | undefined>();
-  const [error, setError] = useState<string>();
+  const [failure, setFailure] = useState<FormFailure>();
   const [busy, setBusy] = useState(false);
   // Until the person picks, the first running agent is preselected (a room with the default agent).
   const selected = chosen ?? agents.filter((a) => a.status === 'running').slice(0, 1).map((a) => a.id);
@@ -56,13 +56,13 @@ function NewRoomForm({ agents, onCreated, startOpen }: { agents: Agent[]; onCrea
   async function submit(e: Event) {
     e.preventDefault();
     setBusy(true);
-    setError(undefined);
+    setFailure(undefined);
     try {
       const room = await api.createRoom(name.trim() || 'New room', selected);
       setName('');
       onCreated(room);
     } catch (err) {
-      setError(describeError(err));
+      setFailure(formFailure(err));
     } finally {
       setBusy(false);
     }
@@ -89,7 +89,7 @@ function NewRoomForm({ agents, onCreated, startOpen }: { agents: Agent[]; onCrea
           </label>
         ))}
       </fieldset>
-      <ErrorText error={error} />
+      <FormErrors failure={failure} subject="The room" />
       <button type="submit" disabled={busy}>Create room</button>
     </form>
     </details>

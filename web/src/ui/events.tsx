@@ -8,8 +8,9 @@ const KEEP = 500;
 const POLL_MS = 1000;
 
 /**
- * The event log, newest last: the latest events for a stream/type filter, and (following live) the
- * ones appended since, polled with `after` = the last seq shown.
+ * The event log, newest first (what arrives while following live appears at the top, where the eye
+ * is): the latest events for a stream/type filter, and (following live) the ones appended since,
+ * polled with `after` = the last seq shown. The state keeps log order; only the table is reversed.
  */
 export function EventsScreen() {
   const { api } = useApp();
@@ -84,12 +85,12 @@ export function EventsScreen() {
         <label class="inline"><input type="checkbox" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} /> Follow live</label>
       </form>
       <ErrorText error={error} />
-      <p class="muted" aria-live="polite">{events.length} events shown{follow ? ', following live' : ''}.</p>
+      <p class="muted" aria-live="polite">{events.length} events shown, newest first{follow ? ', following live' : ''}.</p>
       <div class="table-wrap">
         <table class="table events">
           <thead><tr><th scope="col">Seq</th><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Stream</th><th scope="col">Data</th></tr></thead>
           <tbody>
-            {events.map((e) => (
+            {[...events].reverse().map((e) => (
               <tr key={e.seq} data-testid="event">
                 <td>{e.seq}</td>
                 <td>{typeof e.meta.timestamp === 'number' ? new Date(e.meta.timestamp).toLocaleTimeString() : ''}</td>

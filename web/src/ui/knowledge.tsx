@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { describeError } from '../api/errors.ts';
 import { toBase64 } from '../api/files.ts';
 import type { Agent, KnowledgeDocument, KnowledgeHit } from '../api/types.ts';
-import { ErrorText, Notice, ScreenTitle } from './common.tsx';
+import { ErrorText, FormErrors, formFailure, Notice, ScreenTitle, type FormFailure } from './common.tsx';
 import { useApp } from './context.ts';
 import { href } from './route.ts';
 
@@ -11,6 +11,8 @@ export function KnowledgeScreen({ agentId }: { agentId?: string }) {
   const { api } = useApp();
   const [agents, setAgents] = useState<Agent[]>([]);
   const [docs, setDocs] = useState<KnowledgeDocument[]>([]);
+  /** Whether the server fetches documents by URL: the field is offered only then. */
+  const [urlAllowed, setUrlAllowed] = useState(false);
   const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
   const current = agentId ?? agents[0]?.id;
@@ -18,7 +20,10 @@ export function KnowledgeScreen({ agentId }: { agentId?: string }) {
   useEffect(() => {
     api.agents().then(setAgents, (e) => setError(describeError(e)));
   }, []);
-  const reload = () => (current ? api.knowledge(current).then(setDocs, (e) => setError(describeError(e))) : Promise.resolve());
+  const reload = () =>
+    current
+      ? api.knowledge(current).then((r) => (setDocs(r.documents), setUrlAllowed(r.urlAllowed === true)), (e) => setError(describeError(e)))
+      : Promise.resolve();
   useEffect(() => {
     setDocs([]);
     void reload();
@@ -36,7 +41,7 @@ export function KnowledgeScreen({ agentId }: { agentId?: string }) {
       <Notice text={notice} />
       {current && (
         <>
-          <AddDocument agentId={current} onAdded={(d) => { setNotice(`"${d.title}" added: ${d.chunks} chunk${d.chunks === 1 ? '' : 's'} embedded`); void reload(); }} />
+          <AddDocument agentId={current} urlAllowed={urlAllowed} onAdded={(d) => { setNotice(`"${d.title}" added: ${d.chunks} chunk${d.chunks === 1 ? '' : 's'} embedded`); void reload(); }} />
           <h2>Documents</h2>
           {docs.length === 0 ? <p class="muted">No documents.</p> : (
             <table class="table">
@@ -74,14 +79,14 @@ export function KnowledgeScreen({ agentId }: { agentId?: string }) {
   );
 }
 
-function AddDocument({ agentId, onAdded }: { agentId: string; onAdded: (d: KnowledgeDocument) => void }) {
+function AddDocument({ agentId, urlAllowed, onAdded }: { agentId: string; urlAllowed: boolean; onAdded: (d: KnowledgeDocument) => void }) {
   const { api } = useApp();
   const [title, setTitle] = useState('');
   const [text, setText] = useState('');
   // A PDF is read on the server: its bytes go as base64 instead of the text.
   const [pdf, setPdf] = useState<{ name: string; base64: string }>();
   const [url, setUrl] = useState('');
-  const [error, setError] = useState<string>();
+  const [failure, setFailure] = useState<FormFailure>();
   const [busy, setBusy] = useState(false);
   const [progress, setProgress] = useState<{ done: number; total: number }>();
 
@@ -90,7 +95,7 @@ function AddDocument({ agentId, onAdded }: { agentId: string; onAdded: (d: Knowl
     if (!busy) return setProgress(undefined);
     const wanted = title.trim();
     const timer = setInterval(async () => {
-      const docs = await api.knowledge(agentId).catch(() => []);
+      const docs = await api.knowledge(agentId).then((r) => r.documents, () => []);
       const d = docs.find((x) => x.status === 'ingesting' && x.title === wanted);
       if (d && d.embeddedChunks !== undefined) setProgress({ done: d.embeddedChunks, total: d.chunks });
     }, 1000);
@@ -100,11 +105,11 @@ function AddDocument({ agentId, onAdded }: { agentId: string; onAdded: (d: Knowl
   async function submit(e: Event) {
     e.preventDefault();
     setBusy(true);
-    setError(undefined);
+    setFailure(undefined);
     try {
       const d = pdf
         ? await api.addKnowledgeFile(agentId, title.trim(), { contentType: 'application/pdf', base64: pdf.base64 })
-        : url.trim()
+        : urlAllowed && url.trim()
           ? await api.addKnowledgeUrl(agentId, title.trim(), url.trim())
           : await api.addKnowledge(agentId, title.trim(), text);
       setTitle('');
@@ -113,7 +118,7 @@ function AddDocument({ agentId, onAdded }: { agentId: string; onAdded: (d: Knowl
       setPdf(undefined);
       onAdded(d);
     } catch (err) {
-      setError(describeError(err));
+      setFailure(formFailure(err));
     } finally {
       setBusy(false);
     }
@@ -128,9 +133,9 @@ function AddDocument({ agentId, onAdded }: { agentId: string; onAdded: (d: Knowl
           PDF: {pdf.name} <button type="button" onClick={() => setPdf(undefined)}>Remove</button>
         </p>
       ) : (
-        <label>Text<textarea required={!url.trim()} rows={6} value={text} onInput={(e) => setText(e.currentTarget.value)} /></label>
+        <label>Text<textarea required={!(urlAllowed && url.trim())} rows={6} value={text} onInput={(e) => setText(e.currentTarget.value)} /></label>
       )}
-      {!pdf && (
+      {!pdf && urlAllowed && (
         <label>Or fetch it from a URL (hosts the server allows)
           <input type="url" placeholder="https://docs.example.com/guide.md" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
         </label>
@@ -148,7 +153,7 @@ function AddDocument({ agentId, onAdded }: { agentId: string; onAdded: (d: Knowl
           }}
         />
       </label>
-      <ErrorText error={error} />
+      <FormErrors failure={failure} subject="The document" />
       {busy &&
         (progress ? (
           <p>
