@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { appendDelta, errorConcernsRoom, mergeMessages, pruneDrafts, settleDraft } from '../../web/src/api/timeline.ts';
 import type { Message } from '../../web/src/api/types.ts';
 import { toBase64 } from '../../web/src/api/files.ts';
+import { answerRules } from '../../web/src/api/who-answers.ts';
+import type { Agent } from '../../web/src/api/types.ts';
 
 // The client's pure timeline logic (no browser needed): what the chat shows after replays and streams.
 const msg = (seq: number, extra: Partial<Message> = {}): Message => ({
@@ -52,5 +54,19 @@ describe('room timeline', () => {
     const bytes = new Uint8Array(100_003).map((_, i) => (i * 131 + 7) & 0xff);
     expect(toBase64(bytes)).toBe(Buffer.from(bytes).toString('base64'));
     expect(toBase64(new Uint8Array())).toBe('');
+  });
+});
+
+describe('who answers in a room', () => {
+  const agent = (id: string, extra: Partial<Agent> = {}): Agent => ({ id, name: id, status: 'running', character: { name: id }, createdAt: '', ...extra });
+  const p = (id: string, kind: 'user' | 'agent' = 'agent') => ({ id, kind, name: id });
+
+  it('follows the server rules: first agent always, SHOULD_RESPOND_MODEL decides, others when named, stopped never', () => {
+    const agents = [agent('a'), agent('b', { character: { name: 'b', settings: { SHOULD_RESPOND_MODEL: true } } }), agent('c'), agent('d', { status: 'stopped' })];
+    expect(answerRules([p('u', 'user'), p('a'), p('b'), p('c'), p('d')], agents)?.map((r) => r.rule)).toEqual(['always', 'decides', 'named', 'stopped']);
+  });
+
+  it('says nothing for a room of one agent (it answers everything)', () => {
+    expect(answerRules([p('u', 'user'), p('a')], [agent('a')])).toBeUndefined();
   });
 });
