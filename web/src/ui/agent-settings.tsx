@@ -87,7 +87,7 @@ export function AgentSettingsForm({ agent, onSaved }: { agent: Agent; onSaved: (
         ))}
         <button type="button" onClick={() => setSecrets([...secrets, { name: '', value: '' }])}>Add a secret</button>
       </fieldset>
-      <FormErrors failure={failure} id={`${id}-err`} subject="The settings" />
+      <FormErrors failure={failure} id={`${id}-err`} subject="The settings form" />
       <button type="submit" disabled={busy}>Save settings</button>
     </form>
   );
