@@ -70,6 +70,7 @@ export interface MessageView {
 
 export interface ScoredMessage {
   message: MessageView;
+  /** Relevance in [0, 1] (fusion.ts: cosine similarity blended with saturated BM25); results stay in fused-rank order. */
   score: number;
 }
 
@@ -89,6 +90,7 @@ export interface KnowledgeHit {
   documentId: string;
   title: string;
   text: string;
+  /** Relevance in [0, 1] (fusion.ts: cosine similarity blended with saturated BM25); results stay in fused-rank order. */
   score: number;
 }
 

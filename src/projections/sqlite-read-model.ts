@@ -5,7 +5,7 @@ import type {
   ReadModel, RefreshTokenView, RetrievalQuery, Role, RoomView, ScoredMessage,
 } from './read-model.ts';
 import { isoTime, type Projection } from './projection.ts';
-import { ftsQuery, reciprocalRankFusion } from './fusion.ts';
+import { ftsQuery, fuseHybrid, type LexicalCandidate } from './fusion.ts';
 import type { VectorIndex, VectorKind } from './vector-index.ts';
 import { RecentMessages } from './recent-messages.ts';
 import { ReadCache } from './read-cache.ts';
@@ -76,22 +76,22 @@ export class SqliteReadModel implements ReadModel {
       latest: p(ROOM_MESSAGES_BEFORE_SQL),
       after: p(ROOM_MESSAGES_AFTER_SQL),
       messageFts: p(
-        `SELECT f.rowid AS id FROM messages_fts f JOIN messages m ON m.seq = f.rowid
+        `SELECT f.rowid AS id, bm25(messages_fts) AS bm25 FROM messages_fts f JOIN messages m ON m.seq = f.rowid
          WHERE messages_fts MATCH ? AND m.room_id = ? ORDER BY bm25(messages_fts) LIMIT ?`,
-      ).pluck(),
+      ),
       documents: p(`SELECT *, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS embedded FROM documents d WHERE agent_id = ? AND removed = 0 ORDER BY seq`),
       document: p(`SELECT *, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS embedded FROM documents d WHERE id = ? AND removed = 0`),
       chunk: p('SELECT c.rid, c.id, c.document_id, c.text, d.title FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.rid = ? AND c.agent_id = ?'),
       chunkFts: p(
-        `SELECT f.rowid AS id FROM chunks_fts f JOIN chunks c ON c.rid = f.rowid
+        `SELECT f.rowid AS id, bm25(chunks_fts) AS bm25 FROM chunks_fts f JOIN chunks c ON c.rid = f.rowid
          WHERE chunks_fts MATCH ? AND c.agent_id = ? ORDER BY bm25(chunks_fts) LIMIT ?`,
-      ).pluck(),
+      ),
       fact: p('SELECT * FROM facts WHERE rid = ?'),
       factsLatest: p('SELECT * FROM facts WHERE agent_id = ? AND (? IS NULL OR room_id = ?) ORDER BY rid DESC LIMIT ?'),
       factFts: p(
-        `SELECT f.rowid AS id FROM facts_fts f JOIN facts x ON x.rid = f.rowid
+        `SELECT f.rowid AS id, bm25(facts_fts) AS bm25 FROM facts_fts f JOIN facts x ON x.rid = f.rowid
          WHERE facts_fts MATCH ? AND x.agent_id = ? AND (? IS NULL OR x.room_id = ?) ORDER BY bm25(facts_fts) LIMIT ?`,
-      ).pluck(),
+      ),
     };
     const frozen = (rows: MessageRow[]) => rows.map((r) => Object.freeze(messageView(r)));
     this.recent = new RecentMessages({
@@ -205,7 +205,7 @@ export class SqliteReadModel implements ReadModel {
   }
 
   searchMessages(roomId: string, query: RetrievalQuery): ScoredMessage[] {
-    const fused = this.hybrid('message', roomId, query, (fts, n) => this.q.messageFts.all(fts, roomId, n) as number[]);
+    const fused = this.hybrid('message', roomId, query, (fts, n) => this.q.messageFts.all(fts, roomId, n) as LexicalCandidate[]);
     return fused.flatMap(({ id, score }) => {
       const r = this.q.messageBySeq.get(id) as MessageRow | undefined;
       return r ? [{ message: messageView(r), score }] : [];
@@ -223,7 +223,7 @@ export class SqliteReadModel implements ReadModel {
   }
 
   searchKnowledge(agentId: string, query: RetrievalQuery): KnowledgeHit[] {
-    const fused = this.hybrid('chunk', agentId, query, (fts, n) => this.q.chunkFts.all(fts, agentId, n) as number[]);
+    const fused = this.hybrid('chunk', agentId, query, (fts, n) => this.q.chunkFts.all(fts, agentId, n) as LexicalCandidate[]);
     return fused.flatMap(({ id, score }) => {
       const r = this.q.chunk.get(id, agentId) as ChunkRow | undefined;
       return r ? [{ chunkId: r.id, documentId: r.document_id, title: r.title, text: r.text, score }] : [];
@@ -239,7 +239,7 @@ export class SqliteReadModel implements ReadModel {
     }
     const query = { ...o.query, k: Math.min(o.query.k, o.limit) };
     // Facts are partitioned by agent; a room filter is applied to the vector candidates afterwards.
-    const fused = this.hybrid('fact', agentId, query, (fts, n) => this.q.factFts.all(fts, agentId, room, room, n) as number[], (rid) => {
+    const fused = this.hybrid('fact', agentId, query, (fts, n) => this.q.factFts.all(fts, agentId, room, room, n) as LexicalCandidate[], (rid) => {
       if (room === null) return true;
       return (this.q.fact.get(rid) as FactRow | undefined)?.room_id === room;
     });
@@ -251,25 +251,24 @@ export class SqliteReadModel implements ReadModel {
 
   /**
    * Hybrid retrieval: exact KNN in the scope's vec0 partition and FTS5 BM25 in the same scope, fused by
-   * reciprocal rank. Either side alone works (no vector → lexical only; no words → vector only).
+   * reciprocal rank, each result scored in [0, 1] (fusion.ts). Either side alone works (no vector →
+   * lexical only; no words → vector only).
    */
   private hybrid(
     kind: VectorKind,
     scope: string,
     query: RetrievalQuery,
-    lexical: (fts: string, n: number) => number[],
+    lexical: (fts: string, n: number) => LexicalCandidate[],
     keep: (rowid: number) => boolean = () => true,
   ): { id: number; score: number }[] {
     const k = Math.max(0, Math.floor(query.k));
     if (k === 0) return [];
     const n = CANDIDATES(k);
-    const rankings: number[][] = [];
-    if (query.vector && query.vector.length > 0) {
-      rankings.push(this.vectors.knn(kind, scope, query.vector, n).map((h) => h.rowid).filter(keep));
-    }
+    const vector = query.vector && query.vector.length > 0
+      ? this.vectors.knn(kind, scope, query.vector, n).filter((h) => keep(h.rowid)).map((h) => ({ id: h.rowid, distance: h.distance }))
+      : undefined;
     const fts = ftsQuery(query.text);
-    if (fts) rankings.push(lexical(fts, n));
-    return reciprocalRankFusion(rankings, k);
+    return fuseHybrid(vector, fts ? lexical(fts, n) : undefined, k);
   }
 }
 
