@@ -1,6 +1,8 @@
 import type { ChatMessage, PromptContext } from '../../../src/models/provider.ts';
 import { elizaReply } from './eliza.ts';
-import { capitalise, contentTerms, coverage, pick, sentences, similarity } from './text.ts';
+import { capitalise, contentTerms, coverage, pick, similarity } from './text.ts';
+import { clip, endSentence, readableSentences } from './markdown.ts';
+import { dontKnow, leadIn, quoteKnowledge, quoteMemory } from './voice.ts';
 
 /**
  * Chronicle's default generator when no language model is configured. It is NOT a language model:
@@ -15,6 +17,15 @@ export interface RuleReply {
 }
 
 const MAX_INPUT = 4000;
+
+/**
+ * Below this relevance (the hybrid search's score in [0, 1], src/projections/fusion.ts) a knowledge chunk
+ * is not quoted. Measured with bench/knowledge-threshold.ts on test/models/local-knowledge (USE lite):
+ * questions the documents answer scored 0.43–0.63, unrelated ones 0.05–0.22.
+ */
+export const KNOWLEDGE_MIN_SCORE = 0.3;
+/** Share of the question's content words a chunk must contain as well (the score alone is not lexical enough). */
+const KNOWLEDGE_MIN_COVERAGE = 0.25;
 
 export function composeReply(messages: ChatMessage[], context?: PromptContext): RuleReply {
   try {
@@ -91,20 +102,26 @@ function compose(c: PromptContext): RuleReply {
   }
 
   const query = contentTerms(text);
-  const knowledge = bestPassage(query, c.knowledge.map((k) => ({ text: k.text, title: k.title, score: k.score })));
-  if (knowledge && (knowledge.coverage >= 0.3 || (knowledge.score >= 0.6 && knowledge.coverage > 0))) {
-    const from = knowledge.title ? `From ${knowledge.title}: ` : '';
-    return { text: `${from}${knowledge.passage}`, source: 'knowledge' };
+  const relevant = c.knowledge.filter((k) => (Number.isFinite(k.score) ? k.score : 0) >= KNOWLEDGE_MIN_SCORE);
+  const knowledge = bestPassage(query, relevant.map((k) => ({ text: k.text, title: k.title, score: k.score })));
+  if (knowledge && knowledge.coverage >= KNOWLEDGE_MIN_COVERAGE) {
+    return { text: `${leadIn(c, text)}${quoteKnowledge(knowledge.sentences, knowledge.title, text)}`, source: 'knowledge' };
   }
 
   const remembered = bestPassage(query, [...c.facts.map((f) => ({ text: f, score: 1 })), ...c.memories.map((m) => ({ text: m.text, score: m.score }))]);
   if (remembered && remembered.coverage >= 0.4) {
-    return { text: `From what I remember: ${remembered.passage}`, source: 'memory' };
+    return { text: quoteMemory(remembered.sentences, text), source: 'memory' };
   }
 
 
   if (bestExample && bestExample.score >= 0.4 && bestExample.agent.trim()) {
     return { text: fillNames(bestExample.agent, c), source: 'example' };
+  }
+
+  // A question the agent's documents were searched for and do not answer: say so, rather than quote
+  // whichever chunk came nearest or reflect the question back.
+  if (c.knowledge.length > 0 && isQuestion(text)) {
+    return { text: dontKnow(c, text), source: 'unknown' };
   }
 
   const topic = c.topics.find((t) => query.size > 0 && coverage(contentTerms(t), query) >= 0.5);
@@ -113,31 +130,40 @@ function compose(c: PromptContext): RuleReply {
 
   const bio = bestPassage(query, c.bio.map((b) => ({ text: b, score: 0 })));
   if (bio && bio.coverage >= 0.5) {
-    return { text: `About me: ${bio.passage.charAt(0).toLowerCase()}${bio.passage.slice(1)}`, source: 'bio' };
+    return { text: `A little about me: ${bio.sentences.join(' ')}`, source: 'bio' };
   }
 
   return { text: eliza, source: 'eliza' };
 }
 
-/** The chunk that covers most of the query, cut down to its (at most two) best sentences. */
+/**
+ * The item that covers most of the query (ties to the better score), as its at most two best sentences
+ * by overlap with the query, in document order, Markdown reduced to plain prose.
+ */
 function bestPassage(query: Set<string>, items: { text: string; title?: string; score: number }[]) {
-  let best: { passage: string; title?: string; score: number; coverage: number } | undefined;
+  const clamp = (x: number) => Math.max(0, Math.min(1, x || 0));
+  let best: { text: string; title?: string; score: number; coverage: number } | undefined;
   for (const item of items) {
     if (!item.text?.trim()) continue;
     const cov = coverage(query, contentTerms(item.text.slice(0, 20_000)));
-    const rank = cov + 0.25 * Math.max(0, Math.min(1, item.score || 0));
-    const bestRank = best ? best.coverage + 0.25 * Math.max(0, Math.min(1, best.score || 0)) : -1;
-    if (rank > bestRank) best = { passage: item.text, title: item.title, score: item.score, coverage: cov };
+    if (!best || cov + 0.25 * clamp(item.score) > best.coverage + 0.25 * clamp(best.score)) best = { text: item.text, title: item.title, score: item.score, coverage: cov };
   }
   if (!best) return undefined;
-  const ss = sentences(best.passage.slice(0, 20_000));
-  if (ss.length > 2) {
-    const scored = ss.map((s, i) => ({ s, i, cov: coverage(query, contentTerms(s)) }));
-    const top = [...scored].sort((a, b) => b.cov - a.cov || a.i - b.i).slice(0, 2).sort((a, b) => a.i - b.i);
-    best.passage = top.map((t) => t.s).join(' ');
-  }
-  best.passage = endSentence(best.passage.length > 600 ? `${best.passage.slice(0, 597)}...` : best.passage);
-  return best;
+  const all = readableSentences(best.text.slice(0, 20_000)).map((s, i) => ({ s, i, cov: coverage(query, contentTerms(s)) }));
+  if (all.length === 0) return undefined;
+  const ranked = [...all].sort((a, b) => b.cov - a.cov || a.i - b.i);
+  // A second sentence only when it matches the question nearly as well as the best one does.
+  const second = ranked[1] && ranked[1].cov > 0 && ranked[1].cov >= 0.75 * ranked[0].cov;
+  const top = ranked.slice(0, second ? 2 : 1).sort((a, b) => a.i - b.i);
+  let length = 0;
+  const chosen = top.filter((t) => (length += t.s.length) <= 600 || t === top[0]).map((t) => (t.s.length > 600 ? endSentence(clip(t.s, 600)) : t.s));
+  return { ...best, sentences: chosen };
+}
+
+const QUESTION_START = /^(what|whats|what's|how|when|where|why|who|whom|whose|which|is|are|was|were|do|does|did|can|could|should|would|will|shall|may|might|have|has)\b/i;
+
+function isQuestion(text: string): boolean {
+  return /\?\s*$/.test(text) || QUESTION_START.test(text.trim());
 }
 
 function fillNames(text: string, c: PromptContext): string {
@@ -148,9 +174,4 @@ function fillNames(text: string, c: PromptContext): string {
 
 function listOf(items: string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
-}
-
-function endSentence(s: string): string {
-  const t = s.trim();
-  return /[.!?…]$/.test(t) ? t : `${t}.`;
 }
