@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { composeReply, elizaReply, reflect } from '../../plugins/local/index.ts';
+import { KNOWLEDGE_MIN_SCORE } from '../../plugins/local/rules/generator.ts';
 import type { PromptContext } from '../../src/models/provider.ts';
 
 const quill: PromptContext = {
@@ -52,6 +53,50 @@ describe('rules generator', () => {
     expect(r.text).toContain('tokens.md');
     expect(r.text).toContain('Refresh tokens last 30 days');
     expect(r.text).not.toContain('npm ci');
+  });
+
+  const guide = {
+    title: 'Setup guide',
+    score: 0.6,
+    text: '# Setup guide\n\n## Starting the server\n\nStart the server with `npm start`. It **listens** on port 3000 by default; see [the web guide](https://example.com/web).\n\n- The port can be changed with *PORT*\n- Logs go to __stderr__',
+  };
+
+  it('quotes Markdown knowledge as prose: no headings, emphasis, code, link syntax or "From X:" fragment', () => {
+    const r = ask('What port does the server listen on?', { knowledge: [guide], adjectives: [] });
+    expect(r.source).toBe('knowledge');
+    expect(r.text).toContain('"Setup guide"');
+    expect(r.text).toContain('port 3000');
+    expect(r.text).not.toMatch(/#|\*|`|\]\(|\bFrom [^.!?]*:|__/);
+    expect(r.text).toMatch(/[.!?]$/);
+    const list = ask('Can the port be changed?', { knowledge: [guide], adjectives: [] });
+    expect(list.text).toMatch(/the port can be changed with PORT/i);
+    expect(list.text).not.toMatch(/(^|\s)- |\*/);
+  });
+
+  it('quotes the best sentences by overlap with the question, not the chunk\'s first line', () => {
+    const r = ask('Where do logs go?', { knowledge: [guide], adjectives: [] });
+    expect(r.text).toContain('Logs go to stderr');
+    expect(r.text).not.toContain('Start the server');
+  });
+
+  it('cuts an over-long sentence at a word boundary, never inside a word', () => {
+    const text = `The port ${'alpha beta gamma delta '.repeat(100)}end.`;
+    const r = ask('Which port?', { knowledge: [{ title: 'Long', score: 0.9, text }], adjectives: [] });
+    expect(r.text.length).toBeLessThan(800);
+    const words = r.text.replace(/\(from "Long"\)|According to "Long",|The document "Long" says that|I found this in "Long"\./g, ' ').match(/[\p{L}]+/gu)!;
+    for (const w of words) expect(['The', 'the', 'port', 'alpha', 'beta', 'gamma', 'delta', 'end', 'Good', 'question', 'Let', 'me', 'help', 'with', 'that']).toContain(w);
+  });
+
+  it('opens in the character\'s voice, from its adjectives; a brief style gets straight to the point', () => {
+    expect(ask('What port does the server listen on?', { knowledge: [guide], adjectives: ['cheerful'], style: [] }).text).toMatch(/^(Happy to help|Glad you asked)! /);
+    expect(ask('What port does the server listen on?', { knowledge: [guide], adjectives: [], style: ['be brief'] }).text).toMatch(/^(According to|The document|It listens|I found)/);
+  });
+
+  it('does not quote a chunk scored below the threshold: a question gets "I don\'t know"', () => {
+    const r = ask('What port does the server listen on?', { knowledge: [{ ...guide, score: KNOWLEDGE_MIN_SCORE - 0.1 }] });
+    expect(r.source).toBe('unknown');
+    expect(r.text).toMatch(/I don't know/);
+    expect(r.text).not.toContain('3000');
   });
 
   it('reuses the answer of the most similar message example, filling names', () => {

@@ -77,6 +77,13 @@ export function plainBlocks(markdown: string): string[] {
  * line of code) ends its sentence.
  */
 export function splitSentences(block: string): string[] {
+  // The chunker joins a block's lines with spaces, so list items arrive as "… minutes. - Refresh …"
+  // or "… repository. 2. Run …": a marker after a sentence's end starts a new item.
+  const items = block.split(/(?<=[.!?…]["'”’)\]]*)\s+(?:[-*+]|\d{1,9}[.)])\s+(?=\S)/u);
+  return items.length > 1 ? items.flatMap(splitSentences) : splitItem(block);
+}
+
+function splitItem(block: string): string[] {
   const out: string[] = [];
   const re = /[.!?…]+["'”’)\]]*\s+(?=[\p{Lu}\p{N}"'“‘(])/gu;
   let start = 0;

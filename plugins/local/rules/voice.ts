@@ -18,7 +18,7 @@ const LEAD_INS: { words: string[]; phrases: string[] }[] = [
   { words: ['curious', 'nerdy', 'scholarly', 'knowledgeable', 'wise', 'academic', 'analytical', 'studious'], phrases: ['Interesting question. ', 'Here is what I know. '] },
 ];
 
-/** A short opening drawn from the character's adjectives, then its style; empty when none fits. */
+/** A short opening drawn from the character's adjectives and style words; empty when none fits or it is brief. */
 export function leadIn(c: Pick<PromptContext, 'adjectives' | 'style'>, seed: string): string {
   const own = new Set(words([...c.adjectives, ...c.style].join(' ')));
   const group = LEAD_INS.find((g) => g.words.some((w) => own.has(w)));
