@@ -142,3 +142,27 @@ describe('rules generator', () => {
     expect(long.text.length).toBeLessThan(2000);
   });
 });
+
+describe('rules generator on arbitrary Markdown knowledge', () => {
+  // Block syntax starts a line (as the chunker keeps it); inline syntax can sit anywhere in a line.
+  const block = fc.constantFrom('# Port', '## The port', '### Notes', '- ', '* ', '1. ', '> ', '```sh', '```', '---', '| port | 3000 |', '|---|---|', '');
+  const inline = fc.constantFrom(
+    '**bold port**', '__port__', '*port*', '`npm start`', '[port docs](https://x.y/port)', '![port](p.png)', 'The port is set by PORT.',
+    'It listens on the port', 'e.g. the port 3.5', 'Port 80? No!', 'the port is 3000', ' ',
+  );
+  const line = fc.tuple(block, fc.array(inline, { maxLength: 4 })).map(([b, xs]) => (b.endsWith(' ') || !xs.length ? b + xs.join(' ') : `${b}\n${xs.join(' ')}`));
+  const markdown = fc.array(line, { minLength: 1, maxLength: 20 }).chain((ls) => fc.constantFrom('\n', '\n\n').map((sep) => ls.join(sep)));
+
+  it('a quoted chunk never carries Markdown syntax or a "From X:" fragment, and ends a sentence', () => {
+    fc.assert(
+      fc.property(markdown, (text) => {
+        const r = ask('Which port?', { knowledge: [{ title: 'Ports', score: 0.9, text }], adjectives: [] });
+        if (r.source !== 'knowledge') return;
+        expect(r.text).toContain('"Ports"');
+        expect(r.text).not.toMatch(/(^|\s)#{1,6}\s|\*\*|__|`|\]\(|!\[|\|\s*-{3}|\bFrom [^.!?]*:/);
+        expect(r.text).toMatch(/[.!?…]\)?\.?$/);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

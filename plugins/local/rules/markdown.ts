@@ -1,7 +1,7 @@
 /**
  * Knowledge chunks are mostly Markdown. A reply that quotes one must read as prose: these helpers reduce
  * Markdown to plain text and split it into whole sentences, so the generator never pastes a heading,
- * a list marker, emphasis, a code fence or link syntax, and never cuts a sentence or a word in half.
+ * a list marker, emphasis, a code block or link syntax, and never cuts a sentence or a word in half.
  */
 
 const HEADING = /^\s{0,3}#{1,6}(\s|$)/;
@@ -30,8 +30,9 @@ export function inlineText(s: string): string {
 
 /**
  * Markdown → blocks of plain text, each meant to be read on its own: a paragraph (its wrapped lines
- * joined), a list item, a quote line, a table row, a line of code. Headings, rules and fences are dropped
- * (the document's title says where a passage comes from).
+ * joined), a list item, a quote line, a table row. Headings and rules are dropped (the document's title
+ * says where a passage comes from), and so are fenced code blocks: a line of code is not a sentence
+ * (inline code keeps its text).
  */
 export function plainBlocks(markdown: string): string[] {
   const blocks: string[] = [];
@@ -47,10 +48,7 @@ export function plainBlocks(markdown: string): string[] {
       inCode = !inCode;
       continue;
     }
-    if (inCode) {
-      if (raw.trim()) blocks.push(raw.trim());
-      continue;
-    }
+    if (inCode) continue;
     if (!raw.trim() || HEADING.test(raw) || RULE.test(raw) || TABLE_SEPARATOR.test(raw)) {
       end();
       continue;
