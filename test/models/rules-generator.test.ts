@@ -97,6 +97,10 @@ describe('rules generator', () => {
     expect(r.source).toBe('unknown');
     expect(r.text).toMatch(/I don't know/);
     expect(r.text).not.toContain('3000');
+    // "I don't know" comes last: a topic of the character's, or a statement (not a question), gets its usual reply.
+    const weak = { knowledge: [{ ...guide, score: 0.1 }] };
+    expect(ask('What do you think about documentation?', weak).source).toBe('topic');
+    expect(ask('I am worried about my exams', weak).source).toBe('eliza');
   });
 
   it('reuses the answer of the most similar message example, filling names', () => {

@@ -118,12 +118,6 @@ function compose(c: PromptContext): RuleReply {
     return { text: fillNames(bestExample.agent, c), source: 'example' };
   }
 
-  // A question the agent's documents were searched for and do not answer: say so, rather than quote
-  // whichever chunk came nearest or reflect the question back.
-  if (c.knowledge.length > 0 && isQuestion(text)) {
-    return { text: dontKnow(c, text), source: 'unknown' };
-  }
-
   const topic = c.topics.find((t) => query.size > 0 && coverage(contentTerms(t), query) >= 0.5);
   const eliza = elizaReply(text);
   if (topic) return { text: `${capitalise(topic)} is one of my favourite subjects. ${eliza}`, source: 'topic' };
@@ -131,6 +125,12 @@ function compose(c: PromptContext): RuleReply {
   const bio = bestPassage(query, c.bio.map((b) => ({ text: b, score: 0 })));
   if (bio && bio.coverage >= 0.5) {
     return { text: `A little about me: ${bio.sentences.join(' ')}`, source: 'bio' };
+  }
+
+  // A question the agent's documents were searched for and do not answer (nor its topics or bio):
+  // say so, rather than quote whichever chunk came nearest or reflect the question back.
+  if (c.knowledge.length > 0 && isQuestion(text)) {
+    return { text: dontKnow(c, text), source: 'unknown' };
   }
 
   return { text: eliza, source: 'eliza' };
