@@ -20,7 +20,8 @@ import { LocalEmbeddingWorker, LOCAL_EMBEDDING_MODEL } from './local-embedder.ts
 import { LlamaGenerator } from './llama-generator.ts';
 
 /** The rules generator's model name, recorded in model.called events and replies. */
-export const RULES_MODEL = 'chronicle-rules-v1';
+/** v2: knowledge quoted as prose under a relevance threshold, "I don't know" (issue 19 item 7). */
+export const RULES_MODEL = 'chronicle-rules-v2';
 
 export interface LocalProviderOptions {
   /** LOCAL_MODEL_PATH: a GGUF file to generate with through node-llama-cpp. */
