@@ -19,8 +19,10 @@ import { objectFromSchema } from './rules/schema-object.ts';
 import { LocalEmbeddingWorker, LOCAL_EMBEDDING_MODEL } from './local-embedder.ts';
 import { LlamaGenerator } from './llama-generator.ts';
 
-/** The rules generator's model name, recorded in model.called events and replies. */
-/** v2: knowledge quoted as prose under a relevance threshold, "I don't know" (issue 19 item 7). */
+/**
+ * The rules generator's model name, recorded in model.called events and replies. v2: knowledge quoted
+ * as prose under a relevance threshold, and "I don't know" (issue 19 item 7).
+ */
 export const RULES_MODEL = 'chronicle-rules-v2';
 
 export interface LocalProviderOptions {
