@@ -1,9 +1,10 @@
+import { sep } from 'node:path';
 import bootstrapPlugin from '../../plugins/bootstrap/index.ts';
 import type { Character } from '../characters/schema.ts';
 import { characterSetting, openCharacterSecrets } from '../characters/secrets.ts';
 import { createPluginHost, type PluginHost } from '../plugin-host/host.ts';
 import { createElizaRuntime, type ElizaRuntime, type PluginFailure } from '../plugin-host/eliza-runtime/index.ts';
-import { loadPlugins, pluginSource, type PluginReport } from '../plugin-host/loader.ts';
+import { loadPlugins, PLUGINS_DIR, pluginSource, type PluginReport } from '../plugin-host/loader.ts';
 import { scopedPlugin } from '../plugin-host/process-errors.ts';
 import { classifyRoutes, type MountedRoute, type RefusedRoute } from '../plugin-host/routes.ts';
 import type { Plugin, PluginRuntime, ServiceInstance } from '../plugin-host/types.ts';
@@ -162,7 +163,11 @@ export class AgentContexts {
     const api = this.serviceApi(services, connectors);
     const cache = new Map<string, unknown>();
     const registeredServices = new Map<string, ServiceInstance>();
-    const scoped = kept.map((original) => ({ original, plugin: scopedPlugin(original, agentId) }));
+    // Chronicle's own plugins (the bootstrap stand-in, plugins/*) are core code and are not scoped: an
+    // error of theirs nobody caught is Chronicle's (process-errors.ts policy), and without a scoped
+    // plugin Node never turns on the promise hooks AsyncLocalStorage needs (~5 % of a reply's CPU).
+    const shipped = (p: Plugin) => p === bootstrapPlugin || (sources.has(p) && pluginSource(sources.get(p)!, this.deps.pluginsDir, prefer).dir?.startsWith(PLUGINS_DIR + sep) === true);
+    const scoped = kept.map((original) => ({ original, plugin: shipped(original) ? original : scopedPlugin(original, agentId) }));
     // What inits register (registerProvider, registerEvent …) is replayed onto the final host for the
     // plugins that are kept.
     const initHost = createPluginHost(scoped.map((s) => s.plugin));

@@ -64,6 +64,12 @@ export class Reply {
     });
   }
 
+  /** The answer's own headers, then those every answer carries (CORS) that it did not set itself. */
+  private writeHeaders(headers: Record<string, string>): void {
+    for (const k in headers) this.res.writeHeader(k, headers[k]);
+    for (const k in this.always) if (!(k in headers)) this.res.writeHeader(k, this.always[k]);
+  }
+
   onAbort(handler: () => void): void {
     this.onAbortHandlers.push(handler);
   }
@@ -74,7 +80,7 @@ export class Reply {
     this.status = status;
     this.res.cork(() => {
       this.res.writeStatus(statusLine(status));
-      for (const [k, v] of Object.entries({ ...this.always, ...headers })) this.res.writeHeader(k, v);
+      this.writeHeaders(headers);
       if (status === 204) this.res.endWithoutBody(0, closeConnection);
       else this.res.end(body ?? '', closeConnection);
     });
@@ -95,7 +101,7 @@ export class Reply {
     const text = toJson(body);
     this.res.cork(() => {
       this.res.writeStatus(statusLine(err.status)).writeHeader('content-type', 'application/json; charset=utf-8');
-      for (const [k, v] of Object.entries({ ...this.always, ...err.headers })) this.res.writeHeader(k, v);
+      this.writeHeaders(err.headers);
       this.res.end(text, closeConnection);
     });
   }
@@ -106,7 +112,7 @@ export class Reply {
     this.status = 200;
     this.res.cork(() => {
       this.res.writeStatus('200 OK');
-      for (const [k, v] of Object.entries({ ...this.always, ...headers })) this.res.writeHeader(k, v);
+      this.writeHeaders(headers);
       this.res.write('');
     });
   }
