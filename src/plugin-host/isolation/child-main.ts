@@ -6,6 +6,7 @@ import { UPLOAD_HANDLER } from '../routes.ts';
 import { PermissionDeniedError, covers, needs } from '../permissions.ts';
 import type { Action, Content, Evaluator, Plugin, PluginRuntime, Provider, ServiceInstance } from '../types.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
+import { expressResponse } from '../route-response.ts';
 import type { CallContext, DynamicComponent, HostToWorker, Manifest, RouteAnswer, RouteRequest, WorkerRequest, WorkerStart, WorkerToHost } from './protocol.ts';
 
 /**
@@ -328,8 +329,6 @@ const ROUTE_ANSWER_MS = 6_000;
 function serveRoute(index: number, data: RouteRequest, runtime: PluginRuntime): Promise<RouteAnswer> {
   const route = (plugin.routes as { handler: (req: unknown, res: unknown, rt: unknown) => unknown }[])[index]!;
   return new Promise((resolve, reject) => {
-    let statusCode = 200;
-    const headers: Record<string, string> = {};
     let sent = false;
     let timer: NodeJS.Timeout | undefined;
     const settle = (answer: RouteAnswer) => {
@@ -338,43 +337,8 @@ function serveRoute(index: number, data: RouteRequest, runtime: PluginRuntime): 
       clearTimeout(timer);
       resolve(answer);
     };
-    const finish = (kind: 'json' | 'text' | 'bytes', body: unknown) => settle({ status: statusCode, headers, kind, body });
-    const res = {
-      get headersSent() {
-        return sent;
-      },
-      get statusCode() {
-        return statusCode;
-      },
-      set statusCode(n: number) {
-        statusCode = n;
-      },
-      status(n: number) {
-        statusCode = Number.isInteger(n) && n >= 100 && n <= 599 ? n : 500;
-        return res;
-      },
-      setHeader(name: string, value: string | number | readonly string[]) {
-        headers[String(name).toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
-        return res;
-      },
-      getHeader: (name: string) => headers[String(name).toLowerCase()],
-      header: (name: string, value: string) => res.setHeader(name, value),
-      type: (value: string) => res.setHeader('content-type', value.includes('/') ? value : value === 'json' ? 'application/json' : `text/${value}`),
-      json(body: unknown) {
-        finish('json', plain(body));
-        return res;
-      },
-      send(body?: unknown) {
-        if (body instanceof Uint8Array) finish('bytes', new Uint8Array(body));
-        else if (body !== null && typeof body === 'object') finish('json', plain(body));
-        else finish('text', body === undefined ? '' : String(body));
-        return res;
-      },
-      end(body?: string | Uint8Array) {
-        return res.send(body ?? '');
-      },
-      sendStatus: (n: number) => res.status(n).send(String(n)),
-    };
+    // Plain data only crosses back: a JSON body is copied to plain values, bytes to a fresh array.
+    const res = expressResponse((a) => settle({ ...a, body: a.kind === 'json' ? plain(a.body) : a.kind === 'bytes' ? new Uint8Array(a.body as Uint8Array) : a.body }));
     const req = { ...data, get: (name: string) => data.headers[String(name).toLowerCase()] };
     Promise.resolve()
       .then(() => route.handler(req, res, runtime))

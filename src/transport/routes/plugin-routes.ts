@@ -2,6 +2,7 @@ import { liveAgent } from '../../app/commands/agents.ts';
 import { AppError } from '../../app/errors.ts';
 import { hasRole } from '../../auth/roles.ts';
 import { runAsPlugin } from '../../plugin-host/process-errors.ts';
+import { expressResponse } from '../../plugin-host/route-response.ts';
 import { MAX_ROUTE_SEGMENTS, matchRoute, type MountedRoute, type RefusedRoute } from '../../plugin-host/routes.ts';
 import type { PluginRuntime } from '../../plugin-host/types.ts';
 import type { AppRouter, Call } from '../call.ts';
@@ -97,56 +98,13 @@ async function answerWith(call: Call, route: MountedRoute, params: Record<string
   const { info, reply } = call;
   let answered!: () => void;
   const done = new Promise<void>((resolve) => (answered = resolve));
-  const headers: Record<string, string> = {};
-  let statusCode = 200;
-  const finish = (body: string | Uint8Array | undefined) => {
-    if (res.headersSent) return;
-    res.headersSent = true;
-    reply.send(statusCode, body, headers);
+  // Written as the handler answers; the content type defaults as Express's would.
+  const res = expressResponse(({ status, headers, kind, body }) => {
+    if (kind === 'json') headers['content-type'] ??= 'application/json; charset=utf-8';
+    else headers['content-type'] ??= kind === 'bytes' ? 'application/octet-stream' : 'text/html; charset=utf-8';
+    reply.send(status, kind === 'json' ? toJson(body) : (body as string | Uint8Array), headers);
     answered();
-  };
-  const res = {
-    headersSent: false,
-    get statusCode() {
-      return statusCode;
-    },
-    set statusCode(n: number) {
-      statusCode = n;
-    },
-    status(n: number) {
-      statusCode = Number.isInteger(n) && n >= 100 && n <= 599 ? n : 500;
-      return res;
-    },
-    setHeader(name: string, value: string | number | readonly string[]) {
-      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
-      return res;
-    },
-    getHeader: (name: string) => headers[name.toLowerCase()],
-    header(name: string, value: string) {
-      return res.setHeader(name, value);
-    },
-    type(value: string) {
-      return res.setHeader('content-type', value.includes('/') ? value : value === 'json' ? 'application/json' : `text/${value}`);
-    },
-    json(body: unknown) {
-      headers['content-type'] ??= 'application/json; charset=utf-8';
-      finish(toJson(body));
-      return res;
-    },
-    send(body?: unknown) {
-      if (body !== null && typeof body === 'object' && !(body instanceof Uint8Array)) return res.json(body);
-      headers['content-type'] ??= body instanceof Uint8Array ? 'application/octet-stream' : 'text/html; charset=utf-8';
-      finish(body === undefined ? '' : body instanceof Uint8Array ? body : String(body));
-      return res;
-    },
-    end(body?: string | Uint8Array) {
-      finish(body ?? '');
-      return res;
-    },
-    sendStatus(n: number) {
-      return res.status(n).send(String(n));
-    },
-  };
+  });
   const query: Record<string, string | string[]> = {};
   for (const [k, v] of info.query) query[k] = k in query ? [...[query[k]].flat(), v] : v;
   const req = {
