@@ -1,12 +1,8 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so `npx chronicle …` works in a checkout without a build step.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+// The `chronicle` command. It runs the compiled JavaScript in dist/ in this very process (no TypeScript
+// loader, no child process: signals sent to `chronicle start` or `npm start` reach the server), and
+// compiles src/ and plugins/ first when dist/ is missing or older than them (scripts/build-server.mjs).
+import { buildIfStale } from '../scripts/build-server.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-const main = join(root, 'src', 'cli', 'main.ts');
-const child = spawn(process.execPath, [tsx, main, ...process.argv.slice(2)], { stdio: 'inherit' });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+await buildIfStale();
+await import('../dist/src/cli/main.js');

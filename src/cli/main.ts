@@ -1,17 +1,5 @@
-import { type Command, parseCommandArgs, UsageError } from './command.ts';
-import { startCommand } from './commands/start.ts';
-import { replayCommand } from './commands/replay.ts';
-import { verifyCommand } from './commands/verify.ts';
-import { eventsCommand } from './commands/events.ts';
-import { inspectCommand } from './commands/inspect.ts';
-import { agentCommand } from './commands/agent.ts';
-import { chatCommand } from './commands/chat.ts';
-import { knowledgeCommand } from './commands/knowledge.ts';
-import { characterCommand } from './commands/character.ts';
-import { adminCommand } from './commands/admin.ts';
-import { pluginsCommand } from './commands/plugins.ts';
-
-const commands: Command[] = [startCommand, replayCommand, verifyCommand, eventsCommand, inspectCommand, agentCommand, knowledgeCommand, pluginsCommand, chatCommand, characterCommand, adminCommand];
+import { parseCommandArgs, UsageError } from './command.ts';
+import { commands } from './command-table.ts';
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -32,11 +20,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(mainHelp() + '\n');
     return name ? 0 : 2;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`chronicle: unknown command "${name}"\n\n${mainHelp()}\n`);
     return 2;
   }
+  const command = await entry.load();
   try {
     const args = parseCommandArgs(command, rest);
     if (args.values.help) {

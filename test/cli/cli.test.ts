@@ -68,6 +68,19 @@ describe('chronicle start', () => {
     }
   }, 90_000);
 
+  it('runs as the process `npm start` signals: SIGTERM to npm stops the server cleanly and frees its data directory', async () => {
+    const viaNpm = await startServer(env, 60_000, [], 'npm start');
+    expect((await fetch(`${viaNpm.url}/api/v1/health`)).status).toBe(200);
+    const exit = await viaNpm.stop('SIGTERM');
+    expect(exit.code).toBe(0);
+    expect(exit.stderr).toContain('stopped cleanly');
+    // Nothing is left listening behind npm (before, npm's shell died and the server ran on).
+    await expect(fetch(`${viaNpm.url}/api/v1/health`)).rejects.toThrow();
+    // The writer lock went with it: a second server opens the same log at once.
+    const again = await startServer(env);
+    expect((await again.stop('SIGTERM')).code).toBe(0);
+  }, 90_000);
+
   it('restarts on the same data without a second default agent and without printing a password', async () => {
     const server = await startServer(env);
     try {

@@ -43,9 +43,10 @@ export interface RunningServer {
 }
 
 /** Starts `chronicle start` on a free port and resolves once it prints the URL it listens on. */
-export function startServer(env: Record<string, string>, timeoutMs = 60_000, args: string[] = []): Promise<RunningServer> {
+export function startServer(env: Record<string, string>, timeoutMs = 60_000, args: string[] = [], how: 'bin' | 'npm start' = 'bin'): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'start', ...args], {
+    const [command, argv] = how === 'bin' ? [process.execPath, [bin, 'start', ...args]] : ['npm', ['start', '--silent', '--', ...args]];
+    const child = spawn(command, argv, {
       cwd: root,
       env: { ...process.env, LOG_LEVEL: 'info', PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,7 +13,6 @@ async function readStdin(): Promise<string> {
 
 export const adminCommand: Command = {
   name: 'admin',
-  summary: 'offline account recovery: reset-password NAME (server stopped)',
   usage: `Usage: chronicle admin reset-password NAME [--password-stdin] [--data-dir DIR]
        (--user NAME is the same as NAME)
 

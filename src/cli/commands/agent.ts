@@ -19,7 +19,6 @@ function reportKnowledge(r: { skipped: SkippedKnowledge[]; failed: { title: stri
 
 export const agentCommand: Command = {
   name: 'agent',
-  summary: 'create an agent from an ElizaOS character file',
   usage: `Usage: chronicle agent create --character FILE [--data-dir DIR]
        chronicle agent create --character FILE --url URL [--username U] [--password P]
 

@@ -63,7 +63,6 @@ function convert(file: string, out: string | undefined): number {
 
 export const characterCommand: Command = {
   name: 'character',
-  summary: 'check ElizaOS character files (v1 or v0.x) or convert one to the v1 form',
   usage: `Usage: chronicle character check FILE...
        chronicle character convert FILE [--out F]
 

@@ -144,7 +144,6 @@ export async function runChat(o: ChatOptions): Promise<number> {
 
 export const chatCommand: Command = {
   name: 'chat',
-  summary: 'talk to an agent from the terminal (over the public API)',
   usage: [
     'Usage: chronicle chat [--agent NAME] [--room ID] [--url URL] [--username U] [--password P]',
     '',

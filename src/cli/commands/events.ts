@@ -12,7 +12,6 @@ import { progressPrinter } from '../progress.ts';
 
 export const eventsCommand: Command = {
   name: 'events',
-  summary: 'export the log as NDJSON, or import an NDJSON log into an empty data directory',
   usage: `Usage: chronicle events export [--out FILE] [--data-dir DIR]
        chronicle events import [--in FILE] [--data-dir DIR] [--without-key]
 

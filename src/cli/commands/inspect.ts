@@ -11,7 +11,6 @@ interface ActorNode {
 
 export const inspectCommand: Command = {
   name: 'inspect',
-  summary: 'show the live actor graph of a running server',
   usage: `Usage: chronicle inspect [--url URL] [--username U] [--password P] [--json]
 
 Asks a running server (default http://HOST:PORT) for its actor graph — the system, agent, room and

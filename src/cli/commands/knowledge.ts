@@ -6,7 +6,6 @@ import { apiOptions, connectApi } from '../api-client.ts';
 
 export const knowledgeCommand: Command = {
   name: 'knowledge',
-  summary: "add documents (Markdown, text, PDF) to an agent's knowledge on a running server",
   usage: `Usage: chronicle knowledge add --agent NAME|ID FILE... [--url URL] [--username U] [--password P]
 
 Uploads each FILE (.md, .markdown, .mdx, .txt, .text, .pdf) to the agent's knowledge through a running

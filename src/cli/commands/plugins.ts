@@ -14,7 +14,6 @@ import { pickAgent } from './chat.ts';
  */
 export const pluginsCommand: Command = {
   name: 'plugins',
-  summary: 'install an npm plugin (add), or grant/revoke what a sandboxed plugin may do for an agent',
   usage: `Usage: chronicle plugins add NAME [--agent NAME|ID --grant PERM,PERM...] [--url URL] [--username U] [--password P]
        chronicle plugins grant|revoke --agent NAME|ID PLUGIN PERMISSION... [--url URL] [--username U] [--password P]
 

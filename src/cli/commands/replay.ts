@@ -8,7 +8,6 @@ import { progressPrinter } from '../progress.ts';
 
 export const replayCommand: Command = {
   name: 'replay',
-  summary: 'rebuild every projection from the log (--verify: compare a rebuild with the live tables)',
   usage: `Usage: chronicle replay [--verify] [--data-dir DIR]
 
 Drops the read tables and vector indexes and rebuilds them by replaying the log from seq 0. Replay

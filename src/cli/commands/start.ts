@@ -9,7 +9,6 @@ import { applyCharacterFiles, characterFilesOption, readCharacterFiles } from '.
 
 export const startCommand: Command = {
   name: 'start',
-  summary: 'run the server (REST, WebSocket, web client) with the agents in DATA_DIR',
   usage: `Usage: chronicle start [--port N] [--host H] [--data-dir DIR] [--character FILE...] [--allow-broken-log]
 
 Starts Chronicle on HOST:PORT (default 127.0.0.1:3000) with its data in DATA_DIR (default ./data).

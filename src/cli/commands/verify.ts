@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: 'check the log’s integrity (hash chain, seq and version continuity)',
   usage: `Usage: chronicle verify [--data-dir DIR] [--json]
 
 Re-computes every event's hash from its predecessor and checks that seqs and per-stream versions

@@ -1,0 +1,144 @@
+// Compiles the server (src/ and plugins/) to plain JavaScript in dist/, one output file per source file,
+// so `npm start` and the `chronicle` bin run node directly instead of a TypeScript loader. Each file keeps
+// its place in the tree (dist/src/…, dist/plugins/…), so `import.meta.url`-relative paths (workers,
+// bundled plugin children) still point where they did; the .mjs/.json/.wasm files beside the sources
+// are copied as they are. esbuild in bundle mode with every import marked external gives exactly that:
+// one file per entry point, relative `.ts` specifiers rewritten to `.js`.
+//
+// Run by `npm install` (prepare), by `npm start` (prestart) and by bin/chronicle.js when the sources are
+// newer than dist/.stamp; a full build of ~220 files takes about a second. Concurrent callers (parallel
+// CLI runs in tests) serialise on a lock directory; the stamp is written last, so a half-written dist is
+// never taken for a fresh one.
+import { build, stop as stopEsbuild } from 'esbuild';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const distDir = join(root, 'dist');
+const SOURCE_DIRS = ['src', 'plugins'];
+const COPIED = /\.(mjs|cjs|json|wasm)$/;
+const stampFile = join(distDir, '.stamp');
+const lockDir = join(root, '.dist.lock');
+
+function walk(dir, out = []) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) walk(path, out);
+    else out.push(path);
+  }
+  return out;
+}
+
+function sourceFiles() {
+  return SOURCE_DIRS.flatMap((d) => walk(join(root, d)));
+}
+
+/** True when dist/ is missing or any source (or this script) is newer than the last complete build. */
+export function isStale() {
+  let built;
+  try {
+    built = statSync(stampFile).mtimeMs;
+  } catch {
+    return true;
+  }
+  const self = statSync(fileURLToPath(import.meta.url)).mtimeMs;
+  if (self > built) return true;
+  for (const dir of SOURCE_DIRS) {
+    // A directory's mtime changes when a file is added, removed or renamed in it.
+    for (const file of [join(root, dir), ...walkWithDirs(join(root, dir))]) if (statSync(file).mtimeMs > built) return true;
+  }
+  return false;
+}
+
+function walkWithDirs(dir, out = []) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    out.push(path);
+    if (entry.isDirectory()) walkWithDirs(path, out);
+  }
+  return out;
+}
+
+const relativeTsToJs = {
+  name: 'relative-ts-to-js',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind === 'entry-point') return undefined;
+      const path = /^\.\.?\//.test(args.path) ? args.path.replace(/\.(m?)ts$/, '.$1js') : args.path;
+      return { path, external: true };
+    });
+  },
+};
+
+export async function buildServer() {
+  const files = sourceFiles().filter((f) => !f.endsWith('.test.ts'));
+  const entryPoints = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.endsWith('.d.mts'));
+  rmSync(stampFile, { force: true });
+  await build({
+    entryPoints,
+    outdir: distDir,
+    outbase: root,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    legalComments: 'none',
+    plugins: [relativeTsToJs],
+  });
+  // esbuild keeps a service process (~80 MB) alive for further builds; this process (often the server
+  // itself, via bin/chronicle.js) will not build again.
+  await stopEsbuild();
+  for (const file of files.filter((f) => COPIED.test(f))) {
+    const target = join(distDir, relative(root, file));
+    mkdirSync(dirname(target), { recursive: true });
+    copyFileSync(file, target);
+  }
+  writeFileSync(join(distDir, 'package.json'), '{ "type": "module" }\n');
+  writeFileSync(stampFile, `${new Date().toISOString()} ${entryPoints.length} modules\n`);
+}
+
+function sleep(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Builds when stale; one builder at a time, the others wait for its stamp (at most 60 s). */
+export async function buildIfStale({ quiet = false } = {}) {
+  if (!isStale()) return false;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      // A lock older than the deadline belongs to a builder that died: take it over.
+      try {
+        if (Date.now() - statSync(lockDir).mtimeMs > 60_000) rmSync(lockDir, { recursive: true, force: true });
+      } catch {}
+      if (Date.now() > deadline) throw new Error(`another build of dist/ holds ${lockDir} for over 60 s; remove it if no build is running`);
+      sleep(50);
+    }
+  }
+  try {
+    if (!isStale()) return false;
+    const started = Date.now();
+    await buildServer();
+    if (!quiet) process.stderr.write(`chronicle: compiled src/ and plugins/ to dist/ in ${Date.now() - started} ms\n`);
+    return true;
+  } finally {
+    rmSync(lockDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const force = process.argv.includes('--force');
+  if (force) {
+    await buildServer();
+    process.stderr.write('chronicle: dist/ rebuilt\n');
+  } else {
+    await buildIfStale();
+  }
+}
