@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { checkPluginShape } from './host.ts';
 import { isolation } from './isolation/defaults.ts';
 import { startIsolatedPlugin, type IsolatedPlugin } from './isolation/isolated-plugin.ts';
+import { inProcessPluginFile } from './isolation/child-bundle.ts';
 import { registerPluginFolder } from './process-errors.ts';
 import type { Plugin } from './types.ts';
 
@@ -92,6 +93,9 @@ export function pluginSource(name: string, dir = PLUGINS_DIR, prefer: readonly s
  * Resolves one plugin name (see pluginSource). `null` means "provided by core, nothing to load".
  * Throws PluginLoadError with a reason a person can act on.
  */
+/** True when this process loads TypeScript itself (tests, tsx); false when it runs the compiled dist/. */
+const RUNS_TYPESCRIPT = import.meta.url.endsWith('.ts');
+
 export function loadPlugin(name: string, dir = PLUGINS_DIR, prefer: readonly string[] = []): Promise<Plugin | null> {
   const key = `${dir}\u0000${name}\u0000${prefersInstalled(name, prefer)}`;
   let p = cache.get(key);
@@ -116,9 +120,15 @@ async function doLoad(name: string, dir: string, prefer: readonly string[], key:
   try {
     if (local) {
       const file = existsSync(join(local, 'index.ts')) ? join(local, 'index.ts') : join(local, 'index.js');
-      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
       // Errors raised outside any plugin call (module-level timers, emitters) are attributed by folder.
       registerPluginFolder(name, local);
+      if (file.endsWith('.ts') && !RUNS_TYPESCRIPT) {
+        const bundled = await inProcessPluginFile(file);
+        registerPluginFolder(name, bundled.folder);
+        mod = (await import(pathToFileURL(bundled.file).href)) as Record<string, unknown>;
+      } else {
+        mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      }
     } else {
       if (!PACKAGE_NAME.test(name)) throw new PluginLoadError(name, `"${name}" is not a valid plugin or npm package name`);
       if (isolation.trusted.has(name)) {

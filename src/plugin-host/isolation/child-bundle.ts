@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin as EsbuildPlugin } from 'esbuild';
 import { sha256Hex } from '../../shared/ids.ts';
 
 /**
@@ -38,7 +38,9 @@ export function childBundleDir(): string {
 
 /** The child's entry script, bundled on first use. */
 export function childScriptPath(): Promise<string> {
-  childScript ??= bundle(fileURLToPath(new URL('./child-main.ts', import.meta.url)), join(bundleDir(), 'child-main.mjs'));
+  // Beside this file: child-main.ts in a checkout run from source, child-main.js in the compiled dist/.
+  const entry = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './child-main.ts' : './child-main.js', import.meta.url));
+  childScript ??= bundle(entry, join(bundleDir(), 'child-main.mjs'));
   childScript.catch(() => (childScript = undefined));
   return childScript;
 }
@@ -54,3 +56,47 @@ export function loadablePluginFile(file: string): Promise<string> {
   }
   return p;
 }
+
+/**
+ * A plugin folder's TypeScript entry for a process that runs compiled JavaScript (dist/, no TypeScript
+ * loader): its own files are bundled into one .mjs, while every npm import stays an import of the
+ * very file Node would load for it (resolved from the plugin's folder with Node's `import`
+ * conditions), so the plugin shares the server's @elizaos/core instance instead of carrying a copy.
+ * Each plugin gets its own folder, which the caller registers for error attribution by stack.
+ */
+export function inProcessPluginFile(file: string): Promise<{ file: string; folder: string }> {
+  let p = inProcessBundles.get(file);
+  if (!p) {
+    const folder = join(bundleDir(), `in-process-${sha256Hex(file).slice(0, 12)}`);
+    const outfile = join(folder, `${basename(file).replace(/\.\w+$/, '')}.mjs`);
+    p = build({
+      entryPoints: [file],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      conditions: [],
+      logLevel: 'silent',
+      plugins: [packagesByAbsolutePath],
+    }).then(() => ({ file: outfile, folder }));
+    inProcessBundles.set(file, p);
+    p.catch(() => inProcessBundles.delete(file));
+  }
+  return p;
+}
+
+const inProcessBundles = new Map<string, Promise<{ file: string; folder: string }>>();
+
+const packagesByAbsolutePath: EsbuildPlugin = {
+  name: 'packages-by-absolute-path',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData === 'inner') return undefined; // esbuild's own resolver, asked below
+      if (args.path.startsWith('node:')) return { path: args.path, external: true };
+      const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'inner' });
+      if (resolved.errors.length > 0 || !resolved.path) return { path: args.path, external: true };
+      return { path: resolved.path, external: true };
+    });
+  },
+};
