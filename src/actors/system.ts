@@ -1,21 +1,18 @@
 import { Subject, type Subscription } from 'rxjs';
-import type { Actor, AnyStateMachine } from 'xstate';
 import bootstrapPlugin from '../../plugins/bootstrap/index.ts';
-import type { Character } from '../characters/schema.ts';
-import { characterSetting } from '../characters/secrets.ts';
 import type { AnyRecordedEvent } from '../events/envelope.ts';
 import { createPluginHost } from '../plugin-host/host.ts';
 import { followGrants } from '../plugin-host/isolation/defaults.ts';
 import { stopIsolatedPlugins } from '../plugin-host/isolation/isolated-plugin.ts';
-import { derivedId } from '../shared/ids.ts';
 import { silentLogger, type Logger } from '../shared/logger.ts';
-import { AGENT_MACHINE_VERSION, agentMachine, type MailboxPolicy, type Pending } from './machines/agent.machine.ts';
-import { depthOf, recipients, ROOM_MACHINE_VERSION, roomMachine } from './machines/room.machine.ts';
-import { SYSTEM_MACHINE_VERSION, systemMachine } from './machines/system.machine.ts';
-import { persist, persistSnapshot, spawnActor, stateName, type Inspector } from './runtime.ts';
+import { agentMachine, type Pending } from './machines/agent.machine.ts';
+import { stateName, type Inspector } from './runtime.ts';
 import { AgentContexts } from './agent-contexts.ts';
 import { ServiceManager } from './services.ts';
-import { streams } from './streams.ts';
+import { ActorTable } from './system/actor-table.ts';
+import { routeEvent, type RoutingEffects } from './system/log-routing.ts';
+import { SnapshotKeeper } from './system/snapshots.ts';
+import { Supervisor } from './system/supervision.ts';
 import { runTurn, type TurnDeps } from './turn/run-turn.ts';
 import type { ActorNode, ActorSettings, ActorSystem, ActorSystemDeps, EphemeralEvent } from './types.ts';
 
@@ -32,53 +29,33 @@ export const DEFAULT_ACTOR_SETTINGS: ActorSettings = {
   snapshotDelayMs: 1_000,
 };
 
-type AgentActor = Actor<typeof agentMachine>;
-type RoomActor = Actor<typeof roomMachine>;
-
-interface Entry<A> {
-  actor: A;
-  /** Last snapshot known good (immutable in XState 5): a crashed actor restarts from it. */
-  good: unknown;
-}
-
-interface SystemSnapshotState {
-  actors: { id: string; kind: 'agent' | 'room'; seq: number }[];
-}
-
-const SYSTEM_SNAPSHOT_ID = 'system';
-
 function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
   return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(t));
 }
-const mailboxOf = (c: Character | undefined): MailboxPolicy => {
-  const v = String((c && characterSetting(c, 'MAILBOX')) ?? 'enqueue').toLowerCase();
-  return v === 'reject' || v === 'interrupt' ? v : 'enqueue';
-};
 
 /**
  * The system actor and everything it supervises. It folds the log, in order, into room and agent
- * actors (pure machines), and runs the effects they ask for (turns) only once it has caught up with
- * the log, so replay never calls a model.
+ * actors (pure machines; system/log-routing.ts), and runs the effects they ask for (turns) only once
+ * it has caught up with the log, so replay never calls a model. Supervision (system/supervision.ts)
+ * and snapshots (system/snapshots.ts) live beside it.
  */
 export class ChronicleActorSystem implements ActorSystem {
   readonly ephemeral$ = new Subject<EphemeralEvent>();
   private readonly settings: ActorSettings;
   private readonly logger: Logger;
-  private readonly agents = new Map<string, Entry<AgentActor>>();
-  private readonly rooms = new Map<string, Entry<RoomActor>>();
+  private readonly table: ActorTable;
+  private readonly supervisor: Supervisor;
+  private readonly snapshots: SnapshotKeeper;
+  private readonly routing: RoutingEffects;
   private readonly turns = new Map<string, { agentId: string; roomId: string; controller: AbortController; done: Promise<void> }>();
   private readonly contexts: AgentContexts;
-  private readonly dirty = new Set<string>();
-  private readonly restarts = new Set<NodeJS.Timeout>();
   private readonly waiters: { seq: number; resolve: () => void }[] = [];
   private changeWaiters: (() => void)[] = [];
-  private readonly system: Actor<typeof systemMachine>;
   private readonly services: ServiceManager;
   private readonly inspect?: Inspector;
   private subscription?: Subscription;
   private grants?: Subscription;
-  private snapshotTimer?: NodeJS.Timeout;
   private processedSeq = 0;
   private live = false;
   private stopped = false;
@@ -92,16 +69,39 @@ export class ChronicleActorSystem implements ActorSystem {
     this.settings = { ...DEFAULT_ACTOR_SETTINGS, ...(Object.fromEntries(Object.entries(s).filter(([k, v]) => k in DEFAULT_ACTOR_SETTINGS || ((k === 'pluginsDir' || k === 'pluginsPreferInstalled') && v))) as Partial<ActorSettings>) };
     this.logger = deps.logger ?? silentLogger;
     this.inspect = deps.inspect;
-    this.system = spawnActor({
-      machine: systemMachine.provide({
-        actions: {
-          scheduleRestart: (_, p) => this.scheduleRestart(p.actorId, p.kind, p.error, p.restartInMs),
-        },
-      }),
-      input: { baseMs: this.settings.restartBaseMs, maxMs: this.settings.restartMaxMs },
+    this.supervisor = new Supervisor({
+      store: deps.store,
+      logger: this.logger,
       inspect: this.inspect,
-      id: 'system',
-    }).actor;
+      restartBaseMs: this.settings.restartBaseMs,
+      restartMaxMs: this.settings.restartMaxMs,
+      position: () => this.processedSeq,
+      stopped: () => this.stopped,
+      launchTurn: (agentId, pending) => this.launchTurn(agentId, pending),
+      notifyChange: () => this.notifyChange(),
+    });
+    this.table = new ActorTable({
+      agentLogic: this.agentLogic,
+      inspect: this.inspect,
+      onCrash: (actorId, kind, error) => this.supervisor.childFailed(actorId, kind, error),
+      onChange: () => this.snapshots.schedule(),
+    });
+    this.supervisor.supervise(this.table);
+    this.snapshots = new SnapshotKeeper({
+      snapshots: deps.store.snapshots,
+      table: this.table,
+      logger: this.logger,
+      delayMs: this.settings.snapshotDelayMs,
+      position: () => this.processedSeq,
+      stopped: () => this.stopped,
+    });
+    this.routing = {
+      table: this.table,
+      live: () => this.live,
+      maxAgentDepth: this.settings.maxAgentDepth,
+      warm: (agentId, seq) => this.warm(agentId, seq),
+      forget: (agentId) => void this.contexts.forget(agentId),
+    };
     this.contexts = new AgentContexts({
       ...deps,
       logger: this.logger,
@@ -118,7 +118,7 @@ export class ChronicleActorSystem implements ActorSystem {
       inspect: this.inspect,
       restartBaseMs: this.settings.restartBaseMs,
       restartMaxMs: this.settings.restartMaxMs,
-      onFailure: (type, error, restartInMs) => void this.recordFailure(`service-${type}`, 'service', error, restartInMs),
+      onFailure: (type, error, restartInMs) => void this.supervisor.recordFailure(`service-${type}`, 'service', error, restartInMs),
     });
     this.turnDeps = {
       store: deps.store,
@@ -130,9 +130,9 @@ export class ChronicleActorSystem implements ActorSystem {
       logger: this.logger,
       ephemeral: this.ephemeral$,
       agentContext: (id) => this.contexts.get(id),
-      roomMode: (agentId, roomId) => this.agents.get(agentId)?.actor.getSnapshot().context.rooms[roomId]?.mode,
+      roomMode: (agentId, roomId) => this.table.agents.get(agentId)?.actor.getSnapshot().context.rooms[roomId]?.mode,
       // The room actor follows joins, leaves and renames from the log: no read-model query per turn.
-      participants: (roomId) => this.rooms.get(roomId)?.actor.getSnapshot().context.participants,
+      participants: (roomId) => this.table.rooms.get(roomId)?.actor.getSnapshot().context.participants,
       // An agent's own services first (its plugins'), then the system-level ones.
       service: (type, agentId) => (agentId ? this.contexts.current(agentId)?.services.get(type) : undefined) ?? this.services.get(type),
       serviceApi: (agentId) => this.contexts.current(agentId)?.runtime,
@@ -142,7 +142,7 @@ export class ChronicleActorSystem implements ActorSystem {
   /** An agent's plugins as loaded (report, routes, runtime, services), building them if needed. */
   agentPlugins(agentId: string): ReturnType<AgentContexts['get']> {
     // A stopped agent's plugins (and their services) do not run: nothing to report or route to.
-    return this.running(agentId) ? this.contexts.get(agentId) : Promise.resolve(undefined);
+    return this.table.running(agentId) ? this.contexts.get(agentId) : Promise.resolve(undefined);
   }
 
   /** Records a plugin's error caught at process level (see plugin-host/process-errors.ts). */
@@ -154,23 +154,19 @@ export class ChronicleActorSystem implements ActorSystem {
   private warm(agentId: string, seq: number): void {
     void this.deps
       .waitFor(seq)
-      .then(() => (this.stopped || !this.running(agentId) ? undefined : this.contexts.get(agentId)))
+      .then(() => (this.stopped || !this.table.running(agentId) ? undefined : this.contexts.get(agentId)))
       .catch((err) => this.logger.warn('agent plugins failed to start', { agentId, error: String(err) }));
-  }
-
-  private running(agentId: string): boolean {
-    return !!this.agents.get(agentId)?.actor.getSnapshot().matches('running');
   }
 
   // ── lifecycle ────────────────────────────────────────────────────────────────────────────────
 
   async start(): Promise<void> {
     if (this.live || this.subscription) return;
-    this.system.send({ type: 'START' });
+    this.supervisor.system.send({ type: 'START' });
     await this.services.start([...createPluginHost([bootstrapPlugin, ...(this.deps.plugins ?? [])]).services()]);
     // Plugin permission grants are events; isolated plugins check them on every call.
     this.grants = followGrants(this.deps.store);
-    const fromSeq = await this.restoreSnapshots();
+    const fromSeq = await this.snapshots.restore();
     this.headAtStart = await this.deps.store.head();
     this.processedSeq = fromSeq;
     const caughtUp = new Promise<void>((resolve, reject) => ((this.goneLive = resolve), (this.liveError = reject)));
@@ -189,24 +185,24 @@ export class ChronicleActorSystem implements ActorSystem {
     if (this.stopped) return;
     this.stopped = true;
     this.live = false;
-    this.system.send({ type: 'STOP' });
+    this.supervisor.system.send({ type: 'STOP' });
     this.subscription?.unsubscribe();
     this.grants?.unsubscribe();
-    for (const t of this.restarts) clearTimeout(t);
-    this.restarts.clear();
+    this.supervisor.stop();
     // In-flight turns are abandoned: nothing they did is in the log, so the restarted system resumes them.
     const inflight = [...this.turns.values()];
     for (const t of inflight) t.controller.abort();
     await Promise.allSettled(inflight.map((t) => t.done));
-    clearTimeout(this.snapshotTimer);
-    await this.flushSnapshots().catch((err) => this.logger.warn('snapshot flush at stop failed', { error: String(err) }));
+    this.snapshots.cancel();
+    await this.snapshots.flush().catch((err) => this.logger.warn('snapshot flush at stop failed', { error: String(err) }));
     await this.contexts.stopAll();
     await this.services.stop();
     // Sandboxed plugin children die with the system: nothing of theirs keeps the process alive.
     await stopIsolatedPlugins();
-    for (const e of [...this.agents.values(), ...this.rooms.values()]) e.actor.stop();
-    if (this.system.getSnapshot().matches('stopping')) this.system.send({ type: 'STOPPED' });
-    this.system.stop();
+    this.table.stopAll();
+    const system = this.supervisor.system;
+    if (system.getSnapshot().matches('stopping')) system.send({ type: 'STOPPED' });
+    system.stop();
     this.ephemeral$.complete();
     this.notifyChange();
   }
@@ -216,7 +212,7 @@ export class ChronicleActorSystem implements ActorSystem {
       if (this.stopped || !this.subscription) return; // never started: nothing can be in flight
       const head = await this.deps.store.head();
       await this.reached(head);
-      if (this.turns.size === 0 && this.restarts.size === 0) {
+      if (this.turns.size === 0 && this.supervisor.restarts.size === 0) {
         if ((await this.deps.store.head()) === head) return;
         continue;
       }
@@ -224,13 +220,19 @@ export class ChronicleActorSystem implements ActorSystem {
     }
   }
 
+  /** Writes the changed actors' snapshots now (tests; stop does it too). */
+  flushSnapshots(): Promise<void> {
+    return this.snapshots.flush();
+  }
+
   graph(): ActorNode[] {
-    const agentIds = [...this.agents.keys()].map((id) => `agent-${id}`);
-    const roomIds = [...this.rooms.keys()].map((id) => `room-${id}`);
+    const { agents, rooms } = this.table;
+    const agentIds = [...agents.keys()].map((id) => `agent-${id}`);
+    const roomIds = [...rooms.keys()].map((id) => `room-${id}`);
     const services = this.services.nodes();
-    const nodes: ActorNode[] = [{ id: 'system', kind: 'system', state: stateName(this.system), children: [...roomIds, ...agentIds, ...services.map((s) => s.id)] }];
-    for (const [id, { actor }] of this.rooms) nodes.push({ id: `room-${id}`, kind: 'room', state: stateName(actor), parent: 'system', children: [] });
-    for (const [id, { actor }] of this.agents) {
+    const nodes: ActorNode[] = [{ id: 'system', kind: 'system', state: stateName(this.supervisor.system), children: [...roomIds, ...agentIds, ...services.map((s) => s.id)] }];
+    for (const [id, { actor }] of rooms) nodes.push({ id: `room-${id}`, kind: 'room', state: stateName(actor), parent: 'system', children: [] });
+    for (const [id, { actor }] of agents) {
       const busy = Object.values(actor.getSnapshot().context.rooms).filter((r) => r.current).length;
       nodes.push({ id: `agent-${id}`, kind: 'agent', state: stateName(actor) + (busy ? `(busy in ${busy} room${busy > 1 ? 's' : ''})` : ''), parent: 'system', children: [] });
     }
@@ -245,11 +247,11 @@ export class ChronicleActorSystem implements ActorSystem {
     return nodes;
   }
 
-  // ── folding the log ──────────────────────────────────────────────────────────────────────────
+  // ── following the log ────────────────────────────────────────────────────────────────────────
 
   private onEvent(e: AnyRecordedEvent): void {
     try {
-      this.apply(e);
+      routeEvent(e, this.routing);
     } catch (err) {
       // A bug in folding one event must not stop the system from following the log.
       this.logger.error('failed to apply event', { seq: e.seq, type: e.type, error: String(err) });
@@ -264,139 +266,12 @@ export class ChronicleActorSystem implements ActorSystem {
     this.notifyChange();
   }
 
-  private apply(e: AnyRecordedEvent): void {
-    switch (e.type) {
-      case 'agent.created': {
-        const { agentId, name, character } = e.data;
-        if (!this.agents.has(agentId)) this.spawnAgent(agentId, name, mailboxOf(character));
-        else this.sendAgent(agentId, { type: 'CONFIGURED', name, mailbox: mailboxOf(character) });
-        if (this.live && this.running(agentId)) this.warm(agentId, e.seq);
-        return;
-      }
-      case 'agent.updated':
-        // The context is rebuilt (old services stopped first) when the character really changed.
-        if (!this.running(e.data.agentId)) void this.contexts.forget(e.data.agentId);
-        // Agents address each other by name: the rooms learn the new one.
-        for (const [roomId, { actor }] of this.rooms)
-          if (actor.getSnapshot().context.participants.some((p) => p.id === e.data.agentId && p.name !== e.data.name)) this.sendRoom(roomId, { type: 'RENAMED', participantId: e.data.agentId, name: e.data.name });
-        this.sendAgent(e.data.agentId, { type: 'CONFIGURED', name: e.data.name, mailbox: mailboxOf(e.data.character) });
-        if (this.live && this.running(e.data.agentId)) this.warm(e.data.agentId, e.seq);
-        return;
-      case 'agent.started':
-        this.sendAgent(e.data.agentId, { type: 'STARTED' });
-        // The agent's plugin services run while it runs.
-        if (this.live) this.warm(e.data.agentId, e.seq);
-        return;
-      case 'agent.stopped':
-        this.sendAgent(e.data.agentId, { type: 'STOPPED' });
-        void this.contexts.forget(e.data.agentId);
-        return;
-      case 'agent.deleted': {
-        this.sendAgent(e.data.agentId, { type: 'DELETED' });
-        const entry = this.agents.get(e.data.agentId);
-        entry?.actor.stop();
-        this.agents.delete(e.data.agentId);
-        void this.contexts.forget(e.data.agentId);
-        this.dirty.add(`agent-${e.data.agentId}`);
-        return;
-      }
-      case 'agent.room_mode_changed':
-        return this.sendAgent(e.data.agentId, { type: 'MODE', roomId: e.data.roomId, mode: e.data.mode });
-      case 'room.created':
-        if (!this.rooms.has(e.data.roomId)) this.spawnRoom(e.data.roomId);
-        return;
-      case 'room.participant_joined':
-        if (!this.rooms.has(e.data.roomId)) this.spawnRoom(e.data.roomId);
-        return this.sendRoom(e.data.roomId, { type: 'JOINED', participant: { id: e.data.participantId, kind: e.data.kind, name: e.data.name } });
-      case 'room.participant_left':
-        return this.sendRoom(e.data.roomId, { type: 'LEFT', participantId: e.data.participantId });
-      case 'message.posted': {
-        const d = e.data;
-        const room = this.rooms.get(d.roomId);
-        if (d.authorKind === 'agent' && d.inReplyTo) this.sendAgent(d.authorId, { type: 'SETTLED', roomId: d.roomId, messageId: d.inReplyTo });
-        if (!room) return;
-        const ctx = room.actor.getSnapshot().context;
-        const depth = depthOf(ctx, d.authorKind, d.inReplyTo);
-        const told = recipients(ctx, { authorId: d.authorId, authorKind: d.authorKind, text: d.text, depth }, this.settings.maxAgentDepth);
-        // Only agents' messages change the room's context (their reply depth).
-        if (d.authorKind === 'agent') this.sendRoom(d.roomId, { type: 'POSTED', messageId: d.messageId, authorKind: d.authorKind, inReplyTo: d.inReplyTo });
-        for (const agent of told) this.sendAgent(agent.id, { type: 'TOLD', message: { messageId: d.messageId, roomId: d.roomId, seq: e.seq, depth } });
-        return;
-      }
-      case 'reply.decided':
-        if (!e.data.respond) this.sendAgent(e.data.agentId, { type: 'SETTLED', roomId: e.data.roomId, messageId: e.data.messageId });
-        return;
-      default:
-        return;
-    }
-  }
-
-  /** One machine (effects bound to this system) shared by every agent actor: cheap to spawn by the thousand. */
-  private readonly agentLogic = agentMachine.provide({
-    actions: {
-      startTurns: ({ context }, p) => {
-        for (const pending of p.pendings) this.launchTurn(context.agentId, pending);
-      },
-      abortTurn: ({ context }, p) => this.turns.get(`${context.agentId}:${p.messageId}:answer`)?.controller.abort(),
-      abortAll: ({ context }) => {
-        for (const t of this.turns.values()) if (t.agentId === context.agentId) t.controller.abort();
-      },
-    },
-  });
-
-  private spawnAgent(agentId: string, name: string, mailbox: MailboxPolicy, snapshot?: unknown): boolean {
-    const machine = this.agentLogic;
-    const { actor, restored } = spawnActor({ machine, input: { agentId, name, mailbox }, snapshot, inspect: this.inspect, id: `agent-${agentId}` });
-    this.watch(`agent-${agentId}`, 'agent', actor);
-    this.agents.set(agentId, { actor, good: actor.getSnapshot() });
-    this.dirty.add(`agent-${agentId}`);
-    return restored;
-  }
-
-  private spawnRoom(roomId: string, snapshot?: unknown): boolean {
-    const { actor, restored } = spawnActor({ machine: roomMachine, input: { roomId }, snapshot, inspect: this.inspect, id: `room-${roomId}` });
-    this.watch(`room-${roomId}`, 'room', actor);
-    this.rooms.set(roomId, { actor, good: actor.getSnapshot() });
-    this.dirty.add(`room-${roomId}`);
-    return restored;
-  }
-
-  /** A crashed actor (an exception inside the machine) is reported to the supervisor. */
-  private watch(actorId: string, kind: 'agent' | 'room', actor: Actor<AnyStateMachine>): void {
-    actor.subscribe({
-      error: (err) => {
-        if (this.stopped) return;
-        this.system.send({ type: 'CHILD_FAILED', actorId, kind, error: String((err as Error)?.message ?? err) });
-      },
-    });
-  }
-
-  private sendAgent(agentId: string, event: Parameters<AgentActor['send']>[0]): void {
-    const entry = this.agents.get(agentId);
-    if (!entry) return;
-    entry.actor.send(event);
-    const snap = entry.actor.getSnapshot();
-    if (snap.status !== 'error') entry.good = snap;
-    this.dirty.add(`agent-${agentId}`);
-    this.scheduleSnapshots();
-  }
-
-  private sendRoom(roomId: string, event: Parameters<RoomActor['send']>[0]): void {
-    const entry = this.rooms.get(roomId);
-    if (!entry) return;
-    entry.actor.send(event);
-    const snap = entry.actor.getSnapshot();
-    if (snap.status !== 'error') entry.good = snap;
-    this.dirty.add(`room-${roomId}`);
-    this.scheduleSnapshots();
-  }
-
   private goLive(): void {
     if (this.live || this.stopped) return;
     this.live = true;
-    this.system.send({ type: 'RESTORED' });
+    this.supervisor.system.send({ type: 'RESTORED' });
     // Resume everything accepted but not yet settled: the restored mailboxes say what that is.
-    for (const [agentId, { actor }] of this.agents) {
+    for (const [agentId, { actor }] of this.table.agents) {
       const snap = actor.getSnapshot();
       if (!snap.matches('running')) continue;
       // Running agents' plugin services start now (connectors must listen before anyone writes).
@@ -411,173 +286,42 @@ export class ChronicleActorSystem implements ActorSystem {
 
   // ── turns (the agent's effects) ──────────────────────────────────────────────────────────────
 
+  /** One machine (effects bound to this system) shared by every agent actor: cheap to spawn by the thousand. */
+  private readonly agentLogic = agentMachine.provide({
+    actions: {
+      startTurns: ({ context }, p) => {
+        for (const pending of p.pendings) this.launchTurn(context.agentId, pending);
+      },
+      abortTurn: ({ context }, p) => this.turns.get(`${context.agentId}:${p.messageId}:answer`)?.controller.abort(),
+      abortAll: ({ context }) => {
+        for (const t of this.turns.values()) if (t.agentId === context.agentId) t.controller.abort();
+      },
+    },
+  });
+
   private launchTurn(agentId: string, pending: Pending): void {
     if (!this.live || this.stopped) return;
     // Keyed with the disposition: a superseded message's refusal runs while its aborted answer winds down.
     const key = `${agentId}:${pending.messageId}:${pending.disposition}`;
     if (this.turns.has(key)) return;
     const controller = new AbortController();
-    const name = this.agents.get(agentId)?.actor.getSnapshot().context.name ?? agentId;
+    const name = this.table.agents.get(agentId)?.actor.getSnapshot().context.name ?? agentId;
     const done = runTurn(this.turnDeps, { agentId, name }, pending, controller.signal)
       .then((outcome) => {
         this.logger.debug('turn finished', { agentId, messageId: pending.messageId, outcome });
-        this.system.send({ type: 'CHILD_RECOVERED', actorId: `agent-${agentId}` });
+        this.supervisor.recovered(`agent-${agentId}`);
       })
       .catch((err) => {
         if (controller.signal.aborted || this.stopped) return;
         // The turn itself crashed (e.g. the log refused a write): supervise it like a crashed child.
         this.logger.warn('turn crashed', { agentId, messageId: pending.messageId, error: String(err) });
-        const list = this.pendingRelaunch.get(`agent-${agentId}`) ?? [];
-        list.push(pending);
-        this.pendingRelaunch.set(`agent-${agentId}`, list);
-        this.system.send({ type: 'CHILD_FAILED', actorId: `agent-${agentId}`, kind: 'agent', error: String((err as Error)?.message ?? err) });
+        this.supervisor.turnCrashed(agentId, pending, String((err as Error)?.message ?? err));
       })
       .finally(() => {
         this.turns.delete(key);
         this.notifyChange();
       });
     this.turns.set(key, { agentId, roomId: pending.roomId, controller, done });
-  }
-
-  /** Turns that crashed, by agent actor id, waiting for the supervisor's restart. */
-  private readonly pendingRelaunch = new Map<string, Pending[]>();
-
-  // ── supervision ──────────────────────────────────────────────────────────────────────────────
-
-  private scheduleRestart(actorId: string, kind: 'agent' | 'room' | 'service' | 'system', error: string, restartInMs: number): void {
-    void this.recordFailure(actorId, kind, error, restartInMs);
-    if (kind === 'service') return; // services run their own backoff (service machine)
-    const timer = setTimeout(() => {
-      this.restarts.delete(timer);
-      if (this.stopped) return;
-      this.restartActor(actorId);
-      this.notifyChange();
-    }, restartInMs);
-    this.restarts.add(timer);
-  }
-
-  private restartActor(actorId: string): void {
-    const [kind, ...rest] = actorId.split('-');
-    const id = rest.join('-');
-    if (kind === 'agent') {
-      const entry = this.agents.get(id);
-      if (entry && entry.actor.getSnapshot().status === 'error') {
-        const snapshot = persistSnapshot(entry.actor, entry.good);
-        const ctx = (entry.good as { context: { name: string; mailbox: MailboxPolicy } }).context;
-        this.spawnAgent(id, ctx.name, ctx.mailbox, snapshot);
-      }
-      const relaunch = this.pendingRelaunch.get(actorId) ?? [];
-      this.pendingRelaunch.delete(actorId);
-      const actor = this.agents.get(id)?.actor;
-      for (const pending of actor ? relaunch : []) {
-        // Relaunch only if the message is still pending (its outcome may have reached the log meanwhile).
-        const room = actor!.getSnapshot().context.rooms[pending.roomId];
-        const still = room && (room.current?.messageId === pending.messageId || room.side.some((p) => p.messageId === pending.messageId));
-        if (still) this.launchTurn(id, pending);
-      }
-    } else if (kind === 'room') {
-      const entry = this.rooms.get(id);
-      if (entry && entry.actor.getSnapshot().status === 'error') this.spawnRoom(id, persistSnapshot(entry.actor, entry.good));
-    }
-  }
-
-  /** The failure becomes an event (operators see it in the log); its id is deterministic per failure. */
-  private async recordFailure(actorId: string, kind: 'agent' | 'room' | 'service' | 'system', error: string, restartInMs?: number): Promise<void> {
-    this.logger.warn('actor failed', { actorId, kind, error, restartInMs });
-    try {
-      await this.deps.store.append(streams.system, [
-        {
-          id: derivedId('actor.failed', actorId, String(this.processedSeq), error, String(Date.now())),
-          type: 'actor.failed',
-          data: { actorId, kind, error: error.slice(0, 1000), ...(restartInMs !== undefined ? { restartInMs: Math.round(restartInMs) } : {}) },
-          meta: { author: { kind: 'system', id: 'system' } },
-        },
-      ]);
-    } catch (err) {
-      this.logger.error('could not record actor failure', { actorId, error: String(err) });
-    }
-  }
-
-  // ── snapshots ────────────────────────────────────────────────────────────────────────────────
-
-  /**
-   * Restores from a consistent cut: the system snapshot lists every actor with the seq of its own
-   * snapshot. Any missing, corrupt, stale-version or inconsistent snapshot means a full replay from
-   * the log (the log is the truth; snapshots are a cache).
-   */
-  private async restoreSnapshots(): Promise<number> {
-    const snaps = this.deps.store.snapshots;
-    const sys = await snaps.load(SYSTEM_SNAPSHOT_ID).catch(() => undefined);
-    if (!sys || sys.machineVersion !== `${SYSTEM_MACHINE_VERSION}/${AGENT_MACHINE_VERSION}/${ROOM_MACHINE_VERSION}`) return 0;
-    const state = sys.state as SystemSnapshotState;
-    if (!state || !Array.isArray(state.actors)) return 0;
-    const loaded: { id: string; kind: 'agent' | 'room'; state: unknown }[] = [];
-    for (const a of state.actors) {
-      const s = await snaps.load(a.id).catch(() => undefined);
-      const version = a.kind === 'agent' ? AGENT_MACHINE_VERSION : ROOM_MACHINE_VERSION;
-      if (!s || s.seq !== a.seq || s.seq > sys.seq || s.machineVersion !== version) {
-        this.logger.info('snapshot unusable; replaying the log from the start', { actorId: a.id });
-        return 0;
-      }
-      loaded.push({ id: a.id, kind: a.kind, state: s.state });
-    }
-    for (const a of loaded) {
-      const id = a.id.slice(a.kind.length + 1);
-      const ok =
-        a.kind === 'agent'
-          ? this.spawnAgent(id, (a.state as { context?: { name?: string } })?.context?.name ?? id, 'enqueue', a.state)
-          : this.spawnRoom(id, a.state);
-      if (!ok) {
-        this.logger.info('snapshot refused by the machine; replaying the log from the start', { actorId: a.id });
-        for (const e of [...this.agents.values(), ...this.rooms.values()]) e.actor.stop();
-        this.agents.clear();
-        this.rooms.clear();
-        return 0;
-      }
-    }
-    this.dirty.clear();
-    return sys.seq;
-  }
-
-  private scheduleSnapshots(): void {
-    if (this.snapshotTimer || this.stopped) return;
-    this.snapshotTimer = setTimeout(() => {
-      this.snapshotTimer = undefined;
-      void this.flushSnapshots().catch((err) => this.logger.warn('snapshot flush failed', { error: String(err) }));
-    }, this.settings.snapshotDelayMs);
-    this.snapshotTimer.unref();
-  }
-
-  private flushing: Promise<void> = Promise.resolve();
-
-  /** Writes the changed actors, then the system record naming every actor and its snapshot seq. */
-  flushSnapshots(): Promise<void> {
-    const run = this.flushing.then(async () => {
-      if (this.dirty.size === 0) return;
-      const seq = this.processedSeq;
-      const writes: { actorId: string; state: unknown; version: string }[] = [];
-      const gone: string[] = [];
-      for (const id of this.dirty) {
-        const [kind, ...rest] = id.split('-');
-        const entry = kind === 'agent' ? this.agents.get(rest.join('-')) : this.rooms.get(rest.join('-'));
-        if (entry && entry.actor.getSnapshot().status === 'active') writes.push({ actorId: id, state: persist(entry.actor), version: kind === 'agent' ? AGENT_MACHINE_VERSION : ROOM_MACHINE_VERSION });
-        else if (!entry) gone.push(id);
-      }
-      this.dirty.clear();
-      const previous = (await this.deps.store.snapshots.load(SYSTEM_SNAPSHOT_ID).catch(() => undefined))?.state as SystemSnapshotState | undefined;
-      const seqs = new Map((previous?.actors ?? []).map((a) => [a.id, a.seq] as const));
-      for (const w of writes) {
-        await this.deps.store.snapshots.save({ actorId: w.actorId, seq, machineVersion: w.version, state: w.state });
-        seqs.set(w.actorId, seq);
-      }
-      const actors: SystemSnapshotState['actors'] = [];
-      for (const id of this.agents.keys()) if (seqs.has(`agent-${id}`)) actors.push({ id: `agent-${id}`, kind: 'agent', seq: seqs.get(`agent-${id}`)! });
-      for (const id of this.rooms.keys()) if (seqs.has(`room-${id}`)) actors.push({ id: `room-${id}`, kind: 'room', seq: seqs.get(`room-${id}`)! });
-      for (const id of gone) await this.deps.store.snapshots.delete(id); // deleted agents leave no snapshot behind
-      await this.deps.store.snapshots.save({ actorId: SYSTEM_SNAPSHOT_ID, seq, machineVersion: `${SYSTEM_MACHINE_VERSION}/${AGENT_MACHINE_VERSION}/${ROOM_MACHINE_VERSION}`, state: { actors } satisfies SystemSnapshotState });
-    });
-    this.flushing = run.catch(() => undefined);
-    return run;
   }
 
   // ── small helpers ────────────────────────────────────────────────────────────────────────────
