@@ -5,6 +5,7 @@
  * exchanges over `rooms` rooms through the WebSocket API, waits until both messages of every exchange
  * are embedded, and reports: the server's RSS idle before and after, the log and read-model file sizes
  * per 1,000 exchanges, and the log's bytes per event type (what the disk is spent on).
+ * BENCH_KEEP_DATA=1 keeps the data directory for a closer look.
  * MODEL_PROVIDER/EMBEDDING_PROVIDER and their settings pass through from the environment.
  */
 import { spawn } from 'node:child_process';
@@ -102,5 +103,6 @@ try {
   console.log(JSON.stringify(result, null, 2));
 } finally {
   if (server.exitCode === null) server.kill('SIGKILL');
-  rmSync(dataDir, { recursive: true, force: true });
+  if (process.env.BENCH_KEEP_DATA) console.error(`data kept in ${dataDir}`);
+  else rmSync(dataDir, { recursive: true, force: true });
 }

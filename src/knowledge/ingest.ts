@@ -3,6 +3,7 @@ import type { EventStore } from '../events/store.ts';
 import { derivedId, newId, sha256Hex } from '../shared/ids.ts';
 import { chunkText, type ChunkOptions } from './chunker.ts';
 import type { Embedder } from './embedder.ts';
+import { QuantizedVector } from '../events/quantized-vector.ts';
 
 export type { Embedder } from './embedder.ts';
 export { extractText, type KnowledgeContentType } from './extract-text.ts';
@@ -71,7 +72,7 @@ export async function ingestDocument(deps: KnowledgeDeps, input: IngestInput): P
         return {
           id: derivedId('knowledge.chunk_embedded', chunkId, c.contentHash, model),
           type: 'knowledge.chunk_embedded',
-          data: { documentId, agentId: input.agentId, chunkId, index: c.index, text: c.text, contentHash: c.contentHash, model, vector: new Float32Array(vectors[j]) },
+          data: { documentId, agentId: input.agentId, chunkId, index: c.index, text: c.text, contentHash: c.contentHash, model, vector: QuantizedVector.quantize(new Float32Array(vectors[j])) },
           meta: { ...meta, causationId, correlationId: documentId },
         };
       });

@@ -4,6 +4,7 @@ import type { EventStore } from '../events/store.ts';
 import { derivedId, sha256Hex } from '../shared/ids.ts';
 import { silentLogger, type Logger } from '../shared/logger.ts';
 import type { Embedder } from './embedder.ts';
+import { QuantizedVector } from '../events/quantized-vector.ts';
 
 export interface MessageEmbeddingOptions {
   store: EventStore;
@@ -75,7 +76,7 @@ export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmb
       list.push({
         id: embeddedEventId(e.data.messageId),
         type: 'message.embedded',
-        data: { messageId: e.data.messageId, roomId: e.data.roomId, model: embedder.model, vector: new Float32Array(vector) },
+        data: { messageId: e.data.messageId, roomId: e.data.roomId, model: embedder.model, vector: QuantizedVector.quantize(new Float32Array(vector)) },
         meta: { causationId: e.id, ...(e.meta.correlationId ? { correlationId: e.meta.correlationId } : {}), author: { kind: 'system', id: 'message-embedder' } },
       });
       byRoom.set(e.data.roomId, list);

@@ -5,6 +5,7 @@ import type { SqliteEventStore } from '../../src/events/sqlite/sqlite-event-stor
 import { FakeEmbedder, fakeVector } from '../support/fake-embedder.ts';
 import { memoryStore, put } from '../support/projection-fixtures.ts';
 import { createLogger } from '../../src/shared/logger.ts';
+import { QuantizedVector } from '../../src/events/quantized-vector.ts';
 
 const post = (store: SqliteEventStore, id: string, text: string, roomId = 'r1') =>
   put(store, `room-${roomId}`, 'message.posted', { messageId: id, roomId, authorId: 'u1', authorKind: 'user', text });
@@ -41,6 +42,18 @@ describe('message embedding', () => {
     await emb2.stop();
     expect(again.calls).toBe(0);
     expect((await store.readAll({ types: ['message.embedded'] })).length).toBe(3);
+  });
+
+  it('keeps each vector in the log as int8 codes with a scale: read back, the same floats the live projection indexed', async () => {
+    const embedder = new FakeEmbedder(64);
+    const emb = startMessageEmbedding({ store, embedder });
+    await post(store, 'm1', 'compact vectors in the log');
+    await emb.idle();
+    await emb.stop();
+    const [event] = await store.readAll({ types: ['message.embedded'] });
+    const vector = (event.data as { vector: Float32Array }).vector;
+    expect(vector).toBeInstanceOf(QuantizedVector);
+    expect(Array.from(vector)).toEqual(Array.from(QuantizedVector.quantize(fakeVector('compact vectors in the log', 64))));
   });
 
   it('message vectors make room search semantic (hybrid), scoped to the room', async () => {
