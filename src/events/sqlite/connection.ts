@@ -14,7 +14,11 @@ export interface SqliteEventStoreOptions {
    * crash or power loss may lose the last commits. 'full': every commit is fsynced before it is acknowledged.
    */
   durability?: 'normal' | 'full';
-  registry?: SchemaRegistry;
+  /**
+   * The event types this log accepts and how old payloads are upcast: the log knows none of its own.
+   * Chronicle passes `eventRegistry` from src/domain/event-registry.ts; tests may pass their own.
+   */
+  registry: SchemaRegistry;
   /** Clock for meta.timestamp; injectable for deterministic tests. */
   now?: () => number;
   /**
@@ -56,8 +60,9 @@ export interface LogConnection {
 }
 
 /** Opens (and, when writable, locks and initialises) a log file. */
-export function openConnection(options: SqliteEventStoreOptions, registry: SchemaRegistry): LogConnection {
-  const path = options.path;
+export function openConnection(options: SqliteEventStoreOptions): LogConnection {
+  const { path, registry } = options;
+  if (!registry) throw new Error('an event store needs a schema registry: pass `registry: eventRegistry` (src/domain/event-registry.ts)');
   const inMemory = path === ':memory:' || path === '';
   const readonly = options.readonly === true;
   if (readonly && inMemory) throw new Error('a read-only event store needs a file path, not :memory:');

@@ -2,7 +2,6 @@ import type Database from 'better-sqlite3';
 import { Subject, throwError, type Observable } from 'rxjs';
 import type { AnyRecordedEvent, AppendOptions, AppendResult, NewEvent } from '../envelope.ts';
 import { ImportRefusedError, ReadOnlyStoreError, StoreClosedError, WriterLockedError } from '../errors.ts';
-import { defaultSchemaRegistry } from '../schema-registry.ts';
 import type { EventStore, ReadAllOptions, ReadStreamOptions, VerifyReport } from '../store.ts';
 import { catchUpThenLive } from '../subscribe.ts';
 import type { StoredRow } from '../verify.ts';
@@ -40,7 +39,7 @@ export class SqliteEventStore implements EventStore {
   private importing = false;
 
   constructor(options: SqliteEventStoreOptions) {
-    this.conn = openConnection(options, options.registry ?? defaultSchemaRegistry());
+    this.conn = openConnection(options);
     this.snapshots = new SqliteSnapshotStore(this.conn.db);
   }
 
