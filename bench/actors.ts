@@ -16,6 +16,7 @@ import { newId } from '../src/shared/ids.ts';
 import { FakeReadModel } from '../test/actors/support/fake-read-model.ts';
 import { FakeModel, fakeModels } from '../test/actors/support/fake-models.ts';
 import { box } from '../test/actors/support/harness.ts';
+import { eventRegistry } from '../src/domain/event-registry.ts';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,7 +26,7 @@ const gc = () => (globalThis as { gc?: () => void }).gc?.();
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
 
 async function throughput(rooms: number, messages: number): Promise<{ perSecond: number; ms: number; replies: number; perCpuSecond: number }> {
-  const store = new SqliteEventStore({ path: ':memory:' });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
   const readModel = new FakeReadModel(store);
   readModel.start();
   const system = createActorSystem({ store, readModel, waitFor: readModel.waitFor, models: fakeModels(new FakeModel('instant', () => 'ok, noted.')), secrets: box });
@@ -67,7 +68,7 @@ async function throughput(rooms: number, messages: number): Promise<{ perSecond:
 }
 
 async function idleAgents(n: number): Promise<{ baseRss: number; afterRss: number; perAgentKb: number; startMs: number; heapPerAgentKb: number }> {
-  const store = new SqliteEventStore({ path: ':memory:' });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
   const batch: { stream: string; events: NewEvent[] }[] = [];
   for (let i = 0; i < n; i++) {
     const agentId = newId();

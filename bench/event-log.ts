@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SqliteEventStore, type NewEvent } from '../src/events/index.ts';
 import { CREATE_SCHEMA } from '../src/events/sqlite/schema.sql.ts';
+import { eventRegistry } from '../src/domain/event-registry.ts';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 10_000 : 60_000;
@@ -43,7 +44,7 @@ const message = (i: number): NewEvent => ({
 function openStore(): SqliteEventStore {
   run += 1;
   ids = Array.from({ length: N }, newBenchId);
-  return new SqliteEventStore({ path: join(dir, `log-${run}.db`) });
+  return new SqliteEventStore({ registry: eventRegistry, path: join(dir, `log-${run}.db`) });
 }
 
 function rate(n: number, ms: number): number {
@@ -126,7 +127,7 @@ async function batch() {
 
 /** Replays the log written by `batch` (N events) through readAll pages and through subscribe. */
 async function replay() {
-  const store = new SqliteEventStore({ path: join(dir, `log-${run}.db`) });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: join(dir, `log-${run}.db`) });
   const pages = await timed(async () => {
     let after = 0;
     let n = 0;

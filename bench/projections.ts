@@ -12,6 +12,7 @@ import type { NewEvent } from '../src/events/envelope.ts';
 import { openProjections, openReadDb, Projector } from '../src/projections/index.ts';
 import type { AnyRecordedEvent } from '../src/events/envelope.ts';
 import { sha256Hex } from '../src/shared/ids.ts';
+import { eventRegistry } from '../src/domain/event-registry.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const DIMS = Number(process.env.BENCH_DIMS ?? 512);
@@ -27,7 +28,7 @@ const vec = (i: number) => {
 };
 
 try {
-  const store = new SqliteEventStore({ path: join(dir, 'events.db') });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: join(dir, 'events.db') });
   let n = 0;
   let messages = 0;
   let vectors = 0;

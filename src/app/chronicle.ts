@@ -14,6 +14,7 @@ import type { Settings } from './settings.ts';
 import { existsSync, rmSync } from 'node:fs';
 import { checkDataKeyOpens, dataKeyOf, dataPaths, ensureDataDir, readOrCreateKey, secureDataFiles } from './data-dir.ts';
 import { checkLogAtOpen } from './log-check.ts';
+import { eventRegistry } from '../domain/event-registry.ts';
 
 /** How long message embedding waits to gather messages into one embeddings request. */
 const MESSAGE_EMBEDDING_GATHER_MS = 25;
@@ -62,7 +63,7 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
   const secrets = new SecretBox(dataKeyOf(settings, paths));
   secureDataFiles(paths);
 
-  const store = new SqliteEventStore({ path: paths.events, durability: settings.durability });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: paths.events, durability: settings.durability });
   const closers: (() => Promise<void>)[] = [() => store.close()];
   const closeAll = async () => {
     for (const close of closers.reverse()) {

@@ -1,4 +1,12 @@
-import type { EventData, EventType } from './catalogue.ts';
+/**
+ * The log's vocabulary of event types, filled in by the domain (src/domain/catalogue.ts) through
+ * declaration merging: the log itself declares no event type and imports nothing of the domain, yet
+ * every reader and writer sees the typed union. Empty here on purpose.
+ */
+export interface EventTypeMap {}
+
+export type EventType = keyof EventTypeMap & string;
+export type EventData<T extends EventType> = EventTypeMap[T];
 
 /** Who caused an event: an account, an agent, or Chronicle itself (projections, supervisors, CLI). */
 export interface Author {

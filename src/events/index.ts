@@ -1,8 +1,7 @@
 export type * from './envelope.ts';
 export type * from './store.ts';
-export * from './catalogue.ts';
 export * from './errors.ts';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.ts';
-export { SchemaRegistry, defaultSchemaRegistry } from './schema-registry.ts';
+export { SchemaRegistry, type EventTypeDefinition, type Upcaster } from './schema-registry.ts';
 export { exportLog, importLog, type RawLogSource, type RawLogTarget, type NdjsonOptions, type Progress } from './ndjson.ts';
 export { verifyRows, ChainVerifier, type StoredRow } from './verify.ts';

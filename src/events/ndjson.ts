@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { ImportRefusedError } from './errors.ts';
-import { SqliteEventStore } from './sqlite/sqlite-event-store.ts';
+import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.ts';
 import type { StoredRow } from './verify.ts';
 
 /**
@@ -66,14 +66,14 @@ function toLine(r: StoredRow): string {
 }
 
 /**
- * Imports an NDJSON export into an EMPTY log (a store, or the path of a SQLite file to create or
+ * Imports an NDJSON export into an EMPTY log (a store, or the options of a SQLite file to create or
  * open). Refuses with ImportRefusedError naming the line and seq — and writes nothing — on bad
  * JSON, a malformed row, a broken hash chain (edited, missing or reordered lines) or a duplicate id.
  * Returns the number of events imported.
  */
-export async function importLog(target: RawLogTarget | string, input: Readable, options: NdjsonOptions = {}): Promise<number> {
-  if (typeof target === 'string') {
-    const store = new SqliteEventStore({ path: target });
+export async function importLog(target: RawLogTarget | SqliteEventStoreOptions, input: Readable, options: NdjsonOptions = {}): Promise<number> {
+  if (!('importRaw' in target)) {
+    const store = new SqliteEventStore(target);
     try {
       return await importLog(store, input, options);
     } finally {

@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import { eventSchemas, type EventType } from './catalogue.ts';
 import { InvalidEventError } from './errors.ts';
 
 /** Turns a payload written at `fromVersion` into the shape of `fromVersion + 1`. */
@@ -15,7 +14,8 @@ export interface EventTypeDefinition {
 
 /**
  * Validates payloads on the way in and upcasts old payloads on the way out. Old events are never
- * rewritten: the log keeps what was written, readers see today's shape.
+ * rewritten: the log keeps what was written, readers see today's shape. The log holds no definitions
+ * of its own: a store is handed one built from the domain's catalogue (src/domain/event-registry.ts).
  */
 export class SchemaRegistry {
   constructor(private readonly definitions: Record<string, EventTypeDefinition>) {}
@@ -57,13 +57,4 @@ export class SchemaRegistry {
     if (!def) throw new InvalidEventError(type, [`unknown event type "${type}"`]);
     return def;
   }
-}
-
-/** Today's catalogue: every type at schema version 1 (no upcasters needed yet). */
-export function defaultSchemaRegistry(): SchemaRegistry {
-  const defs: Record<string, EventTypeDefinition> = {};
-  for (const type of Object.keys(eventSchemas) as EventType[]) {
-    defs[type] = { schema: eventSchemas[type], version: 1 };
-  }
-  return new SchemaRegistry(defs);
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { EventType } from '../events/catalogue.ts';
+import type { EventType } from '../domain/catalogue.ts';
 import type { AnyRecordedEvent } from '../events/envelope.ts';
 import type { VectorIndex, VectorKind } from './vector-index.ts';
 

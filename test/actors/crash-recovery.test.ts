@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.ts';
 import { newId } from '../../src/shared/ids.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'chronicle-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,7 +43,7 @@ function runChild(db: string, mode: 'slow' | 'fast', killOn?: (line: string) => 
 }
 
 async function setup(db: string, messages: number): Promise<string[]> {
-  const store = new SqliteEventStore({ path: db });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: db });
   const agentId = newId();
   const roomId = newId();
   await store.append(`agent-${agentId}`, [
@@ -65,7 +66,7 @@ async function setup(db: string, messages: number): Promise<string[]> {
 }
 
 async function repliesPerMessage(db: string): Promise<Map<string, number>> {
-  const store = new SqliteEventStore({ path: db });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: db });
   const counts = new Map<string, number>();
   for (const e of await store.readAll({ limit: 100_000 }))
     if (e.type === 'message.posted' && e.data.authorKind === 'agent') counts.set(e.data.inReplyTo!, (counts.get(e.data.inReplyTo!) ?? 0) + 1);

@@ -3,6 +3,7 @@ import { SqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.ts'
 import type { EventStore } from '../../src/events/store.ts';
 import { FakeModel, fakeModels } from './support/fake-models.ts';
 import { createHarness, type Harness } from './support/harness.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 const open: Harness[] = [];
 let store: EventStore | undefined;
@@ -25,7 +26,7 @@ const agentReplies = (h: Harness) => h.agentReplies();
 
 describe('restart', () => {
   it('answers, after start, a message accepted while the system was down', async () => {
-    store = new SqliteEventStore({ path: ':memory:' });
+    store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
     const a = await boot(store);
     const ada = await a.createAgent('Ada');
     const roomId = await a.createRoom('u', [ada]);
@@ -41,7 +42,7 @@ describe('restart', () => {
   });
 
   it('a turn abandoned by stop() is resumed after restart and answered exactly once', async () => {
-    store = new SqliteEventStore({ path: ':memory:' });
+    store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
     const hanging = new FakeModel();
     hanging.hang = true;
     const a = await boot(store, hanging);
@@ -64,7 +65,7 @@ describe('restart', () => {
   });
 
   it('restores from snapshots, and from the log alone when a snapshot is missing or corrupt', async () => {
-    store = new SqliteEventStore({ path: ':memory:' });
+    store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
     const a = await boot(store);
     const ada = await a.createAgent('Ada', { settings: { MAILBOX: 'enqueue' } });
     const roomId = await a.createRoom('u', [ada]);
@@ -96,7 +97,7 @@ describe('restart', () => {
   });
 
   it('appends nothing while idle, and nothing (and calls no model) on a restart with nothing pending', async () => {
-    store = new SqliteEventStore({ path: ':memory:' });
+    store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
     const a = await boot(store);
     const ada = await a.createAgent('Ada');
     const roomId = await a.createRoom('u', [ada]);
@@ -123,7 +124,7 @@ async function readAll(s: EventStore, type?: string) {
 
 describe('deleted agents', () => {
   it('leave the graph and their snapshot, and answer nothing after a restart', async () => {
-    store = new SqliteEventStore({ path: ':memory:' });
+    store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
     const a = await boot(store);
     const ada = await a.createAgent('Ada');
     const roomId = await a.createRoom('u', [ada]);

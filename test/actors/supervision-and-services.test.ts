@@ -5,6 +5,7 @@ import type { EventStore } from '../../src/events/store.ts';
 import { ServiceStartError, startOrder } from '../../src/actors/index.ts';
 import type { ServiceClass } from '../../src/plugin-host/types.ts';
 import { createHarness, type Harness } from './support/harness.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -14,7 +15,7 @@ afterEach(async () => {
 
 /** A store whose appends to room streams fail the first `n` times (a full disk, a locked file…). */
 function flakyStore(n: number): EventStore {
-  const inner = new SqliteEventStore({ path: ':memory:' });
+  const inner = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
   let failures = n;
   return new Proxy(inner, {
     get(target, prop, receiver) {

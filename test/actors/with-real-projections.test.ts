@@ -7,6 +7,7 @@ import type { RecordedEvent } from '../../src/events/envelope.ts';
 import { FakeModel, fakeModels } from './support/fake-models.ts';
 import { box } from './support/harness.ts';
 import type { Plugin } from '../../src/plugin-host/types.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 /** The actor system against the real projections (src/projections), not the test fake. */
 let cleanup: (() => Promise<void>) | undefined;
@@ -16,7 +17,7 @@ afterEach(async () => {
 });
 
 async function setup(model = new FakeModel(), plugins: Plugin[] = []) {
-  const store = new SqliteEventStore({ path: ':memory:' });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
   const projections: Projections = openProjections({ path: ':memory:', store });
   await projections.start();
   const system: ActorSystemWithInspection = createActorSystem({ store, readModel: projections.readModel, waitFor: (s) => projections.waitFor(s), models: fakeModels(model), secrets: box, settings: { snapshotDelayMs: 20 }, plugins });

@@ -10,6 +10,7 @@ import { readSettings } from '../../src/app/settings.ts';
 import { SqliteEventStore } from '../../src/events/index.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 import { runCli } from './run-cli.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -39,7 +40,7 @@ async function canLogIn(dataDir: string, username: string, password: string, env
 
 async function eventCount(dataDir: string): Promise<number> {
   if (!existsSync(dataPaths(dataDir).events)) return 0;
-  const store = new SqliteEventStore({ path: dataPaths(dataDir).events, readonly: true });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: dataPaths(dataDir).events, readonly: true });
   try {
     return await store.head();
   } finally {

@@ -8,6 +8,7 @@ import { dataPaths } from '../../src/app/data-dir.ts';
 import { BrokenLogError, checkLogAtOpen } from '../../src/app/log-check.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 import { runCli, startServer } from './run-cli.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -21,7 +22,7 @@ afterAll(() => {
 
 /** A log of `n` small valid events (rooms), written the way any writer would. */
 async function writeLog(dataDir: string, n: number, firstRoom = 1): Promise<void> {
-  const store = new SqliteEventStore({ path: dataPaths(dataDir).events });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: dataPaths(dataDir).events });
   for (let i = firstRoom; i < firstRoom + n; i++) {
     await store.append(`room-r${i}`, [{ id: `evt-${i}`, type: 'room.created', data: { roomId: `r${i}`, name: `Room ${i}`, createdBy: 'u1' } }]);
   }
@@ -37,7 +38,7 @@ function tamper(dataDir: string, sql: string): void {
 }
 
 async function checkOnce(dataDir: string, allowBroken = false) {
-  const store = new SqliteEventStore({ path: dataPaths(dataDir).events });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: dataPaths(dataDir).events });
   try {
     return await checkLogAtOpen(store, dataPaths(dataDir), { allowBroken, logger: silentLogger });
   } finally {

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/shared/logger.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { FakeModel } from '../actors/support/fake-models.ts';
 import { FakeEmbedder } from '../support/fake-embedder.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 /** The runtime's methods one by one, over the real store and projections (no actor system). */
 let cleanup: (() => Promise<void>) | undefined;
@@ -18,7 +19,7 @@ afterEach(async () => {
 });
 
 async function setup(plugins: Plugin[] = [], provider: ModelProvider = new FakeModel()) {
-  const store = new SqliteEventStore({ path: ':memory:' });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
   const projections: Projections = openProjections({ path: ':memory:', store });
   await projections.start();
   cleanup = async () => {

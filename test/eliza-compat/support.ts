@@ -1,6 +1,6 @@
 import { SqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.ts';
 import type { AnyRecordedEvent, RecordedEvent } from '../../src/events/envelope.ts';
-import type { EventType } from '../../src/events/catalogue.ts';
+import type { EventType } from '../../src/domain/catalogue.ts';
 import { openProjections, type Projections } from '../../src/projections/index.ts';
 import { createActorSystem, type ActorSystemWithInspection } from '../../src/actors/index.ts';
 import type { ModelSource } from '../../src/actors/types.ts';
@@ -11,6 +11,7 @@ import { newId } from '../../src/shared/ids.ts';
 import { FakeModel } from '../actors/support/fake-models.ts';
 import { box } from '../actors/support/harness.ts';
 import { FakeEmbedder } from '../support/fake-embedder.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 /**
  * One agent with real ElizaOS plugins, in-process, over the real event store and projections (the
@@ -53,7 +54,7 @@ export function withAgentServices(plugin: Plugin, stopped: (() => Promise<void> 
 }
 
 export async function elizaWorld(options: { plugins: Plugin[]; settings?: Record<string, unknown>; model?: FakeModel; provider?: ModelProvider; embedder?: { model: string; embed(texts: string[]): Promise<Float32Array[]> }; name?: string }): Promise<ElizaWorld> {
-  const store = new SqliteEventStore({ path: ':memory:' });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
   const projections = openProjections({ path: ':memory:', store });
   await projections.start();
   const model = options.model ?? new FakeModel();

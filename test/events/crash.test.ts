@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { SqliteEventStore } from '../../src/events/index.ts';
 import { tempDir } from './support/temp-dir.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 /**
  * SIGKILL a writer under load, again and again; after every kill the log must verify, contain every
@@ -89,7 +90,7 @@ describe('crash safety (SIGKILL of a writing process)', () => {
       // The next child loads while we check; it touches the log only after "go".
       if (i + 1 < KILLS) next = prepareRun(path);
 
-      const store = new SqliteEventStore({ path });
+      const store = new SqliteEventStore({ registry: eventRegistry, path });
       const report = await store.verify();
       expect(report, `after kill ${i + 1}`).toMatchObject({ ok: true });
       const head = await store.head();

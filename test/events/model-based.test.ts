@@ -11,6 +11,7 @@ import {
 } from '../../src/events/index.ts';
 import { started, until } from './support/events.ts';
 import { tempDir } from './support/temp-dir.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 /**
  * The SQLite store against a tiny in-memory model of the log, driven by random command sequences:
@@ -143,8 +144,8 @@ const dir = tempDir();
 let files = 0;
 // ':memory:' is fast; a file adds WAL, the writer lock taken at open and a real page cache.
 const stores: [string, () => SqliteEventStore, number][] = [
-  [':memory:', () => new SqliteEventStore({ path: ':memory:' }), 150],
-  ['file', () => new SqliteEventStore({ path: join(dir, `model-${++files}.db`) }), 40],
+  [':memory:', () => new SqliteEventStore({ registry: eventRegistry, path: ':memory:' }), 150],
+  ['file', () => new SqliteEventStore({ registry: eventRegistry, path: join(dir, `model-${++files}.db`) }), 40],
 ];
 
 describe.each(stores)('SQLite store (%s) against a model (fast-check)', (_kind, open, numRuns) => {

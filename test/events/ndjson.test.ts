@@ -5,6 +5,7 @@ import { exportLog, importLog, ImportRefusedError, SqliteEventStore, type AnyRec
 import { chainHash, GENESIS_HASH } from '../../src/events/hash.ts';
 import { embedded, roomCreated, started } from './support/events.ts';
 import { tempDir } from './support/temp-dir.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 const dir = tempDir();
 let n = 0;
@@ -22,7 +23,7 @@ async function exportToString(store: SqliteEventStore, pageSize?: number): Promi
 }
 
 beforeAll(async () => {
-  const store = new SqliteEventStore({ path: newPath() });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: newPath() });
   await store.append('room-a', [roomCreated('e1'), { ...started('e2'), meta: { causationId: 'e1', author: { kind: 'user', id: 'u1' } } }]);
   await store.append('room-b', [embedded('m1', new Float32Array([1.5, -2, 0.25]))]);
   for (let i = 3; i <= 12; i++) await store.append(i % 2 ? 'room-a' : 'room-c', [started(`e${i}`, i)]);
@@ -32,7 +33,7 @@ beforeAll(async () => {
 });
 
 const lines = () => exported.trimEnd().split('\n');
-const refusal = async (text: string, into = new SqliteEventStore({ path: newPath() })) => {
+const refusal = async (text: string, into = new SqliteEventStore({ registry: eventRegistry, path: newPath() })) => {
   const err = await importLog(into, Readable.from([text])).then(() => undefined, (e: unknown) => e);
   expect(await into.head()).toBe(0); // nothing written
   expect(await into.readAll()).toEqual([]);
@@ -52,7 +53,7 @@ describe('NDJSON export', () => {
   });
 
   it('reports progress', async () => {
-    const store = new SqliteEventStore({ path: newPath() });
+    const store = new SqliteEventStore({ registry: eventRegistry, path: newPath() });
     await importLog(store, Readable.from([exported]));
     const progress: number[] = [];
     await exportLog(store, new PassThrough().resume(), { pageSize: 5, onProgress: (p) => progress.push(p.seq) });
@@ -63,7 +64,7 @@ describe('NDJSON export', () => {
 
 describe('NDJSON import', () => {
   it('round-trips exactly: same events, same hashes, the imported log verifies and re-exports byte for byte', async () => {
-    const store = new SqliteEventStore({ path: newPath() });
+    const store = new SqliteEventStore({ registry: eventRegistry, path: newPath() });
     const progress: number[] = [];
     expect(await importLog(store, Readable.from([exported]), { pageSize: 5, onProgress: (p) => progress.push(p.events) })).toBe(13);
     expect(progress).toEqual([5, 10, 13]);
@@ -78,12 +79,12 @@ describe('NDJSON import', () => {
 
   it('imports into a database path, and live subscribers of the empty log get the events', async () => {
     const path = newPath();
-    expect(await importLog(path, Readable.from(exported.split(/(?<=\n)/)))).toBe(13);
-    const store = new SqliteEventStore({ path });
+    expect(await importLog({ path, registry: eventRegistry }, Readable.from(exported.split(/(?<=\n)/)))).toBe(13);
+    const store = new SqliteEventStore({ registry: eventRegistry, path });
     expect(await store.readAll()).toEqual(original);
     await store.close();
 
-    const empty = new SqliteEventStore({ path: ':memory:' });
+    const empty = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
     const seen: number[] = [];
     empty.subscribe().subscribe((e) => seen.push(e.seq));
     await new Promise((r) => setTimeout(r, 0));
@@ -93,7 +94,7 @@ describe('NDJSON import', () => {
   });
 
   it('refuses a log that is not empty', async () => {
-    const store = new SqliteEventStore({ path: newPath() });
+    const store = new SqliteEventStore({ registry: eventRegistry, path: newPath() });
     await store.append('room-z', [started('z1')]);
     const err = await importLog(store, Readable.from([exported])).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(ImportRefusedError);

@@ -9,6 +9,7 @@ import { ReadOnlyStoreError, SqliteEventStore, WriterLockedError, exportLog, imp
 import { WriterLock } from '../../src/events/sqlite/writer-lock.ts';
 import { started, until } from './support/events.ts';
 import { tempDir } from './support/temp-dir.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 /**
  * `{ readonly: true }` is how verify and export look at a log a server is writing: no writer lock,
@@ -19,7 +20,7 @@ let n = 0;
 const newPath = () => join(dir, `ro-${++n}.db`);
 
 async function logWith(path: string, ids: string[]): Promise<void> {
-  const store = new SqliteEventStore({ path });
+  const store = new SqliteEventStore({ registry: eventRegistry, path });
   if (ids.length > 0) await store.append('room-a', ids.map((id, i) => started(id, i)));
   await store.close();
 }
@@ -27,9 +28,9 @@ async function logWith(path: string, ids: string[]): Promise<void> {
 describe('read-only store', () => {
   it('reads, verifies and exports a log while its writer keeps appending', async () => {
     const path = newPath();
-    const writer = new SqliteEventStore({ path });
+    const writer = new SqliteEventStore({ registry: eventRegistry, path });
     await writer.append('room-a', [started('e1'), started('e2')]);
-    const reader = new SqliteEventStore({ path, readonly: true });
+    const reader = new SqliteEventStore({ registry: eventRegistry, path, readonly: true });
     expect(await reader.head()).toBe(2);
     await writer.append('room-b', [started('e3')]);
     expect(await reader.head()).toBe(3);
@@ -49,7 +50,7 @@ describe('read-only store', () => {
     const path = newPath();
     await logWith(path, ['e1']);
     const before = readFileSync(path);
-    const reader = new SqliteEventStore({ path, readonly: true });
+    const reader = new SqliteEventStore({ registry: eventRegistry, path, readonly: true });
     await expect(reader.append('room-a', [started('e2')])).rejects.toBeInstanceOf(ReadOnlyStoreError);
     await expect(reader.append('room-a', [started('e2')])).rejects.toThrow(/read-only/);
     await expect(reader.importRaw([])).rejects.toBeInstanceOf(ReadOnlyStoreError);
@@ -63,7 +64,7 @@ describe('read-only store', () => {
   it('importLog into a read-only store is refused before reading its input', async () => {
     const path = newPath();
     await logWith(path, []);
-    const reader = new SqliteEventStore({ path, readonly: true });
+    const reader = new SqliteEventStore({ registry: eventRegistry, path, readonly: true });
     await expect(importLog(reader, PassThrough.from(['{"seq":1}\n']))).rejects.toBeInstanceOf(ReadOnlyStoreError);
     await reader.close();
   });
@@ -71,7 +72,7 @@ describe('read-only store', () => {
   it('subscribe catches up from the file and completes on close', async () => {
     const path = newPath();
     await logWith(path, ['e1', 'e2']);
-    const reader = new SqliteEventStore({ path, readonly: true });
+    const reader = new SqliteEventStore({ registry: eventRegistry, path, readonly: true });
     const seen: AnyRecordedEvent[] = [];
     const done = new Promise<void>((resolve, reject) => reader.subscribe(0).subscribe({ next: (e) => seen.push(e), complete: resolve, error: reject }));
     await new Promise((r) => setTimeout(r, 20));
@@ -91,7 +92,7 @@ describe('read-only store', () => {
       child.kill('SIGKILL');
       await once(child, 'exit');
       expect(existsSync(`${path}-wal`)).toBe(true); // not checkpointed: the event is only in the WAL
-      const reader = new SqliteEventStore({ path, readonly: true });
+      const reader = new SqliteEventStore({ registry: eventRegistry, path, readonly: true });
       expect((await reader.readAll()).map((e) => e.id)).toEqual(['from-child']);
       expect(await reader.verify()).toEqual({ ok: true, checked: 1 });
       await reader.close();
@@ -102,18 +103,18 @@ describe('read-only store', () => {
 
   it('does not create a missing file, and names a file that is not an event log', () => {
     const missing = join(dir, 'missing.db');
-    expect(() => new SqliteEventStore({ path: missing, readonly: true })).toThrow();
+    expect(() => new SqliteEventStore({ registry: eventRegistry, path: missing, readonly: true })).toThrow();
     expect(existsSync(missing)).toBe(false);
 
     const other = newPath();
     const db = new Database(other);
     db.exec('CREATE TABLE t (x)');
     db.close();
-    expect(() => new SqliteEventStore({ path: other, readonly: true })).toThrow(/not a Chronicle event log/);
+    expect(() => new SqliteEventStore({ registry: eventRegistry, path: other, readonly: true })).toThrow(/not a Chronicle event log/);
   });
 
   it('is refused for :memory: (a private in-memory log has nothing to read)', () => {
-    expect(() => new SqliteEventStore({ path: ':memory:', readonly: true })).toThrow(/file path/);
+    expect(() => new SqliteEventStore({ registry: eventRegistry, path: ':memory:', readonly: true })).toThrow(/file path/);
   });
 });
 
@@ -121,7 +122,7 @@ describe('writer lock at open', () => {
   it('is released when the open fails after taking it, so the next writer is not locked out', () => {
     const path = newPath();
     writeFileSync(path, 'this is not a SQLite database, but long enough to have a header ..........................................');
-    expect(() => new SqliteEventStore({ path })).toThrow();
+    expect(() => new SqliteEventStore({ registry: eventRegistry, path })).toThrow();
     const lock = WriterLock.tryAcquire(path);
     expect(lock).toBeDefined();
     lock!.release();
@@ -129,11 +130,11 @@ describe('writer lock at open', () => {
 
   it('is released by close, and a second writable open before that fails with a clear message', async () => {
     const path = newPath();
-    const a = new SqliteEventStore({ path });
-    expect(() => new SqliteEventStore({ path })).toThrow(WriterLockedError);
-    expect(() => new SqliteEventStore({ path })).toThrow(new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} already has a writer`));
+    const a = new SqliteEventStore({ registry: eventRegistry, path });
+    expect(() => new SqliteEventStore({ registry: eventRegistry, path })).toThrow(WriterLockedError);
+    expect(() => new SqliteEventStore({ registry: eventRegistry, path })).toThrow(new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} already has a writer`));
     await a.close();
-    const b = new SqliteEventStore({ path });
+    const b = new SqliteEventStore({ registry: eventRegistry, path });
     await b.append('room-a', [started('e1')]);
     await b.close();
   });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { SqliteEventStore, type EventStore } from '../../src/events/index.ts';
 import { eventStoreContract, type ContractHooks } from './contract.ts';
 import { tempDir } from './support/temp-dir.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 const dir = tempDir();
 let n = 0;
@@ -24,7 +25,7 @@ eventStoreContract(
   'SQLite file',
   async () => {
     const path = join(dir, `log-${++n}.db`);
-    const store = new SqliteEventStore({ path });
+    const store = new SqliteEventStore({ registry: eventRegistry, path });
     paths.set(store, path);
     return store;
   },
@@ -33,11 +34,11 @@ eventStoreContract(
     reopen: async (store) => {
       const path = paths.get(store)!;
       await store.close();
-      const again = new SqliteEventStore({ path });
+      const again = new SqliteEventStore({ registry: eventRegistry, path });
       paths.set(again, path);
       return again;
     },
   },
 );
 
-eventStoreContract('SQLite :memory:', async () => new SqliteEventStore({ path: ':memory:' }), sqliteHooks);
+eventStoreContract('SQLite :memory:', async () => new SqliteEventStore({ registry: eventRegistry, path: ':memory:' }), sqliteHooks);

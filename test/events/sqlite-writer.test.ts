@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ReadOnlyStoreError, SqliteEventStore, WriterLockedError, type AnyRecordedEvent } from '../../src/events/index.ts';
 import { started, until } from './support/events.ts';
 import { tempDir } from './support/temp-dir.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 const dir = tempDir();
 let n = 0;
@@ -13,9 +14,9 @@ const newPath = () => join(dir, `writer-${++n}.db`);
 describe('one writer per file', () => {
   it('a second writable store on the same file is refused at open; a read-only one reads beside the writer', async () => {
     const path = newPath();
-    const a = new SqliteEventStore({ path });
-    expect(() => new SqliteEventStore({ path })).toThrow(WriterLockedError);
-    const b = new SqliteEventStore({ path, readonly: true });
+    const a = new SqliteEventStore({ registry: eventRegistry, path });
+    expect(() => new SqliteEventStore({ registry: eventRegistry, path })).toThrow(WriterLockedError);
+    const b = new SqliteEventStore({ registry: eventRegistry, path, readonly: true });
     await a.append('room-a', [started('e1')]);
     expect(await b.head()).toBe(1);
     expect((await b.readAll()).map((e) => e.id)).toEqual(['e1']);
@@ -28,7 +29,7 @@ describe('one writer per file', () => {
     await b.close();
 
     // Once the writer is gone, a new writer takes over from the file's real head: no fork.
-    const c = new SqliteEventStore({ path });
+    const c = new SqliteEventStore({ registry: eventRegistry, path });
     const r = await c.append('room-a', [started('e4')], { expectedVersion: 2 });
     expect(r).toMatchObject({ lastSeq: 3, version: 3 });
     expect(await c.verify()).toEqual({ ok: true, checked: 3 });
@@ -45,15 +46,15 @@ describe('one writer per file, across processes', () => {
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       await until(() => out.includes('held'), 'the child to hold the writer lock', 4_000);
-      expect(() => new SqliteEventStore({ path })).toThrow(WriterLockedError);
-      const reader = new SqliteEventStore({ path, readonly: true });
+      expect(() => new SqliteEventStore({ registry: eventRegistry, path })).toThrow(WriterLockedError);
+      const reader = new SqliteEventStore({ registry: eventRegistry, path, readonly: true });
       expect((await reader.readAll()).map((e) => e.id)).toEqual(['from-child']);
       child.kill('SIGKILL');
       await once(child, 'exit');
       // The SIGKILLed writer left its WAL behind; a reader still sees every committed event.
       expect(await reader.verify()).toEqual({ ok: true, checked: 1 });
       await reader.close();
-      const store = new SqliteEventStore({ path });
+      const store = new SqliteEventStore({ registry: eventRegistry, path });
       await expect(store.append('room-a', [started('e1')])).resolves.toMatchObject({ lastSeq: 2 });
       expect(await store.verify()).toEqual({ ok: true, checked: 2 });
       await store.close();
@@ -65,7 +66,7 @@ describe('one writer per file, across processes', () => {
 
 describe('group commit failures', () => {
   it('a failed COMMIT rejects every append of the group, publishes nothing, and the log continues cleanly', async () => {
-    const store = new SqliteEventStore({ path: newPath() });
+    const store = new SqliteEventStore({ registry: eventRegistry, path: newPath() });
     await store.append('room-a', [started('e0')]);
     const seen: AnyRecordedEvent[] = [];
     const sub = store.subscribe().subscribe((e) => seen.push(e));
@@ -96,7 +97,7 @@ describe('group commit failures', () => {
   });
 
   it('a SQLite error in one append of a group fails only that append', async () => {
-    const store = new SqliteEventStore({ path: ':memory:' });
+    const store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
     store.database.exec(`CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON events WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`);
     const results = await Promise.allSettled([
       store.append('room-a', [started('a1')]),
@@ -114,7 +115,7 @@ describe('group commit failures', () => {
   });
 
   it("a live subscriber's append made during close's final flush is committed too", async () => {
-    const store = new SqliteEventStore({ path: ':memory:' });
+    const store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
     const echoes: Promise<unknown>[] = [];
     store.subscribe().subscribe((e) => {
       if (!e.id.startsWith('echo-')) echoes.push(store.append('room-echo', [started(`echo-${e.id}`)]).catch((err: Error) => err.name));

@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/events/index.ts';
 import { roomCreated, started } from './support/events.ts';
 import { tempDir } from './support/temp-dir.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 /**
  * An attacker with file access drops the append-only triggers and rewrites history; the hash chain
@@ -15,7 +16,7 @@ let n = 0;
 
 beforeEach(async () => {
   path = join(dir, `tamper-${++n}.db`);
-  const store = new SqliteEventStore({ path });
+  const store = new SqliteEventStore({ registry: eventRegistry, path });
   for (let i = 1; i <= 8; i++) await store.append(i % 2 ? 'room-a' : 'room-b', [i === 1 ? roomCreated(`e${i}`) : started(`e${i}`, i)]);
   expect(await store.verify()).toEqual({ ok: true, checked: 8 });
   await store.close();
@@ -29,7 +30,7 @@ function tamper(sql: string[]): void {
 }
 
 async function verifyAgain() {
-  const store = new SqliteEventStore({ path });
+  const store = new SqliteEventStore({ registry: eventRegistry, path });
   try {
     return await store.verify();
   } finally {

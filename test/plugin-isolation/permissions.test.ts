@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.ts';
 import { checkPermissionList, covers, grantEvent, needs, PermissionDeniedError, PermissionLedger, PermissionSet, revokeEvent } from '../../src/plugin-host/permissions.ts';
 import { newId } from '../../src/shared/ids.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 describe('permissions', () => {
   it('parses the manifest grammar and names what is wrong', () => {
@@ -48,7 +49,7 @@ describe('permissions', () => {
   });
 
   it('grants and revocations are events; the ledger folds them from the log per agent and plugin', async () => {
-    const store = new SqliteEventStore({ path: ':memory:' });
+    const store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
     try {
       const a1 = newId();
       const a2 = newId();

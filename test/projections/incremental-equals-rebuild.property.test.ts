@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnyRecordedEvent } from '../../src/events/envelope.ts';
-import { eventTypes } from '../../src/events/catalogue.ts';
+import { eventTypes } from '../../src/domain/catalogue.ts';
 import { Projector } from '../../src/projections/projector.ts';
 import { openReadDb } from '../../src/projections/open-db.ts';
 import { allProjections } from '../../src/projections/tables/index.ts';

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/shared/logger.ts';
 import { startServer, type RunningServer } from '../../src/transport/server.ts';
 import type { Ephemeral, ServerOptions, TransportChronicle } from '../../src/transport/types.ts';
 import { FakeReadModel } from './transport-fake-read-model.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 /** A deterministic toy embedder: hashed bag of words in 16 dimensions. */
 export function fakeEmbed(text: string): Float32Array {
@@ -134,7 +135,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   if (process.env.TRANSPORT_BACKEND === 'chronicle') return startOnChronicle(overrides, options);
   const settings: Settings = { ...readSettings({}), host: '127.0.0.1', port: 0, rateLimitPerMin: 0, logLevel: 'silent', ...overrides };
-  const store = new SqliteEventStore({ path: ':memory:' });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
   const readModel = new FakeReadModel();
   readModel.start(store);
   const secrets = new SecretBox('test-data-key-0123456789abcdef0123456789');

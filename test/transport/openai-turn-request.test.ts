@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalProvider } from '../../plugins/local/local-provider.ts';
-import type { EventData } from '../../src/events/catalogue.ts';
+import type { EventData } from '../../src/domain/catalogue.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { createHarness, type Harness } from '../actors/support/harness.ts';
 import { FakeModel, fakeModels } from '../actors/support/fake-models.ts';

@@ -1,4 +1,4 @@
-import type { EventData } from '../../events/catalogue.ts';
+import type { EventData } from '../../domain/catalogue.ts';
 import type { EventStore } from '../../events/store.ts';
 import { type ChatMessage, type GenerateTextResult, type ModelProvider } from '../../models/provider.ts';
 import { asModelError, callWithTimeout, TurnAbortedError, type AttemptRecord } from './model-call.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EventData } from '../../events/catalogue.ts';
+import type { EventData } from '../../domain/catalogue.ts';
 import type { RecordedEvent } from '../../events/envelope.ts';
 import type { MessageView } from '../../projections/read-model.ts';
 import { derivedId, newId } from '../../shared/ids.ts';

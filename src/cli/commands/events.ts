@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { SqliteEventStore } from '../../events/sqlite/sqlite-event-store.ts';
+import { eventRegistry } from '../../domain/event-registry.ts';
 import { exportLog, importLog } from '../../events/ndjson.ts';
 import { dataPaths, ensureDataDir, existingDataKey, secureDataFiles } from '../../app/data-dir.ts';
 import { forgetVerifiedHead } from '../../app/log-check.ts';
@@ -34,7 +35,7 @@ import  reads such a file (stdin unless --in is given) into a data directory who
     if (action === 'export') {
       if (!existsSync(paths.events)) throw new Error(`no event log at ${paths.events}`);
       // Read-only: an export may run beside a live server (the writer keeps its lock).
-      const store = new SqliteEventStore({ path: paths.events, readonly: true });
+      const store = new SqliteEventStore({ registry: eventRegistry, path: paths.events, readonly: true });
       const progress = progressPrinter('export');
       try {
         const out = typeof values.out === 'string' ? createWriteStream(values.out) : process.stdout;
@@ -65,7 +66,7 @@ import  reads such a file (stdin unless --in is given) into a data directory who
       }
       ensureDataDir(settings.dataDir);
       secureDataFiles(paths);
-      const store = new SqliteEventStore({ path: paths.events });
+      const store = new SqliteEventStore({ registry: eventRegistry, path: paths.events });
       const progress = progressPrinter('import');
       try {
         const raw = typeof values.in === 'string' ? createReadStream(values.in) : process.stdin;

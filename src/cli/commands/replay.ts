@@ -5,6 +5,7 @@ import { dataPaths, secureDataFiles } from '../../app/data-dir.ts';
 import { type Command, say } from '../command.ts';
 import { cliSettings, dataDirOption } from '../settings-from-env.ts';
 import { progressPrinter } from '../progress.ts';
+import { eventRegistry } from '../../domain/event-registry.ts';
 
 export const replayCommand: Command = {
   name: 'replay',
@@ -23,7 +24,7 @@ Run it with the server stopped.`,
     const paths = dataPaths(settings.dataDir);
     if (!existsSync(paths.events)) throw new Error(`no event log at ${paths.events}`);
     secureDataFiles(paths); // read.db created owner-only, like the log
-    const store = new SqliteEventStore({ path: paths.events });
+    const store = new SqliteEventStore({ registry: eventRegistry, path: paths.events });
     const projections = openProjections({ path: paths.read, store });
     const progress = progressPrinter(values.verify ? 'verify rebuild' : 'rebuild');
     const started = Date.now();

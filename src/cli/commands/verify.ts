@@ -3,6 +3,7 @@ import { dataPaths } from '../../app/data-dir.ts';
 import { type Command, say } from '../command.ts';
 import { cliSettings, dataDirOption } from '../settings-from-env.ts';
 import { existsSync } from 'node:fs';
+import { eventRegistry } from '../../domain/event-registry.ts';
 
 export const verifyCommand: Command = {
   name: 'verify',
@@ -15,7 +16,7 @@ have no gaps. Exits 0 when the log is intact, 1 at the first edited, deleted or 
     const settings = cliSettings(values);
     const path = dataPaths(settings.dataDir).events;
     if (!existsSync(path)) throw new Error(`no event log at ${path}`);
-    const store = new SqliteEventStore({ path, readonly: true });
+    const store = new SqliteEventStore({ registry: eventRegistry, path, readonly: true });
     try {
       const report = await store.verify();
       if (values.json) process.stdout.write(JSON.stringify(report) + '\n');

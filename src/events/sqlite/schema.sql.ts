@@ -35,5 +35,3 @@ CREATE TABLE IF NOT EXISTS snapshots (
   checksum        TEXT NOT NULL
 ) STRICT;
 `;
-
-export const SELECT_EVENT_COLUMNS = `e.seq, e.id, s.name AS stream, e.version, e.type, e.data, e.meta, e.hash`;

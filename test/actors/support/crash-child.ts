@@ -8,9 +8,10 @@ import { createActorSystem } from '../../../src/actors/index.ts';
 import { FakeReadModel } from './fake-read-model.ts';
 import { FakeModel, fakeModels } from './fake-models.ts';
 import { box } from './harness.ts';
+import { eventRegistry } from '../../../src/domain/event-registry.ts';
 
 const [path, mode] = process.argv.slice(2);
-const store = new SqliteEventStore({ path });
+const store = new SqliteEventStore({ registry: eventRegistry, path });
 const readModel = new FakeReadModel(store);
 readModel.start();
 const model = new FakeModel('fake', (p) => `Answer to "${p.context?.userText}": ${'word '.repeat(mode === 'slow' ? 40 : 3).trim()}`);

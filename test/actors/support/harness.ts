@@ -1,6 +1,6 @@
 import { SqliteEventStore } from '../../../src/events/sqlite/sqlite-event-store.ts';
 import type { AnyRecordedEvent, RecordedEvent } from '../../../src/events/envelope.ts';
-import type { EventType } from '../../../src/events/catalogue.ts';
+import type { EventType } from '../../../src/domain/catalogue.ts';
 import type { EventStore } from '../../../src/events/store.ts';
 import { createActorSystem, type ActorSystemWithInspection } from '../../../src/actors/index.ts';
 import type { ActorSystemDeps, ModelSource } from '../../../src/actors/types.ts';
@@ -10,6 +10,7 @@ import { SecretBox } from '../../../src/shared/secrets.ts';
 import { newId } from '../../../src/shared/ids.ts';
 import { FakeReadModel } from './fake-read-model.ts';
 import { fakeModels } from './fake-models.ts';
+import { eventRegistry } from '../../../src/domain/event-registry.ts';
 
 export const box = new SecretBox('test-data-key');
 
@@ -29,7 +30,7 @@ export interface Harness {
 }
 
 export async function createHarness(options: { store?: EventStore; models?: ModelSource; plugins?: Plugin[]; settings?: ActorSystemDeps['settings']; start?: boolean; keepStore?: boolean } = {}): Promise<Harness> {
-  const store = options.store ?? new SqliteEventStore({ path: ':memory:' });
+  const store = options.store ?? new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
   const readModel = new FakeReadModel(store);
   readModel.start();
   const models = options.models ?? fakeModels();

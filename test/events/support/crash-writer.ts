@@ -9,12 +9,13 @@
  */
 import { once } from 'node:events';
 import { SqliteEventStore } from '../../../src/events/sqlite/sqlite-event-store.ts';
+import { eventRegistry } from '../../../src/domain/event-registry.ts';
 
 const [path, writersArg] = process.argv.slice(2);
 // The parent starts us early (module loading is the slow part) and says "go" on stdin once it has
 // finished checking the log left by our killed predecessor.
 await once(process.stdin, 'data');
-const store = new SqliteEventStore({ path });
+const store = new SqliteEventStore({ registry: eventRegistry, path });
 const ack = (ids: string[]) => process.stdout.write(`ack ${ids.join(' ')}\n`);
 const event = (id: string) => ({ id, type: 'agent.started' as const, data: { agentId: id } });
 

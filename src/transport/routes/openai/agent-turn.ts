@@ -1,6 +1,6 @@
 import { postMessage } from '../../../app/commands/messages.ts';
 import { AppError } from '../../../app/errors.ts';
-import type { EventData } from '../../../events/catalogue.ts';
+import type { EventData } from '../../../domain/catalogue.ts';
 import type { AgentView } from '../../../projections/read-model.ts';
 import { derivedId, sha256Hex } from '../../../shared/ids.ts';
 import { turnIds } from '../../../actors/streams.ts';

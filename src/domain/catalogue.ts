@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import type { EventType } from '../events/envelope.ts';
 import { CharacterSchema } from '../characters/schema.ts';
 
 /**
  * The event catalogue: every event type Chronicle writes, its payload schema and its current schema
- * version. This is the one place event types are declared; everything else imports from here.
+ * version. This is the one place event types are declared; everything else imports from here. The log
+ * (src/events) knows none of them: the store is handed a SchemaRegistry built from this catalogue
+ * (event-registry.ts) and its types through EventTypeMap.
  *
  * Streams:
  *   account-<accountId>   accounts, refresh-token families
@@ -229,9 +232,14 @@ export const eventSchemas = {
   }),
 } as const;
 
-export type EventType = keyof typeof eventSchemas;
-export type EventData<T extends EventType> = z.infer<(typeof eventSchemas)[T]>;
-export type EventDataMap = { [T in EventType]: EventData<T> };
+export type EventDataMap = { [T in keyof typeof eventSchemas]: z.infer<(typeof eventSchemas)[T]> };
+// One EventType and one EventData, the log's, which the augmentation below fills with this catalogue.
+export type { EventType, EventData } from '../events/envelope.ts';
+
+// Hands the catalogue's types to the log (see EventTypeMap in src/events/envelope.ts).
+declare module '../events/envelope.ts' {
+  interface EventTypeMap extends EventDataMap {}
+}
 
 export const eventTypes = Object.keys(eventSchemas) as EventType[];
 

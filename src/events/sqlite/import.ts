@@ -1,0 +1,49 @@
+import { ImportRefusedError, StoreClosedError } from '../errors.ts';
+import { ChainVerifier, type StoredRow } from '../verify.ts';
+import type { LogConnection } from './connection.ts';
+
+/**
+ * Writes rows verbatim (seq, version, meta and hash preserved) into an EMPTY log, in one
+ * transaction, verifying the chain as they arrive. Any problem — the log is not empty, a broken
+ * chain, a duplicate id — throws ImportRefusedError and nothing is written. The append-only
+ * triggers stay in place: import only ever inserts. The caller holds the writer's role and keeps
+ * appends waiting meanwhile (`hasPendingAppends` counts them as making the log not empty).
+ */
+export async function importRows(
+  conn: LogConnection,
+  rows: Iterable<StoredRow> | AsyncIterable<StoredRow>,
+  state: { isClosed(): boolean; hasPendingAppends(): boolean },
+): Promise<{ checked: number; last: StoredRow | undefined }> {
+  const verifier = new ChainVerifier();
+  const ids = new Set<string>();
+  const keys = new Map<string, number>();
+  let last: StoredRow | undefined;
+  try {
+    conn.db.exec('BEGIN IMMEDIATE');
+    if ((conn.stmt.count.get() as number) > 0 || state.hasPendingAppends()) {
+      throw new ImportRefusedError('not_empty', `the event log ${conn.path} is not empty: import only into an empty log`);
+    }
+    for await (const row of rows) {
+      if (state.isClosed()) throw new StoreClosedError();
+      const problem = verifier.check(row);
+      if (problem) {
+        throw new ImportRefusedError('broken_chain', `seq ${row.seq}: ${problem.kind}: ${problem.detail}`, undefined, row.seq);
+      }
+      if (ids.has(row.id)) throw new ImportRefusedError('duplicate_id', `seq ${row.seq}: duplicate event id ${row.id}`, undefined, row.seq);
+      ids.add(row.id);
+      let key = keys.get(row.stream);
+      if (key === undefined) {
+        key = Number(conn.stmt.insertStream.run(row.stream).lastInsertRowid);
+        keys.set(row.stream, key);
+      }
+      conn.stmt.insertEvent.run(row.seq, row.id, key, row.version, row.type, row.data, row.meta, row.hash);
+      last = row;
+    }
+    conn.db.exec('COMMIT');
+  } catch (error) {
+    if (conn.db.open && conn.db.inTransaction) conn.db.exec('ROLLBACK');
+    conn.streamNames.clear(); // a read during the import may have cached a stream key now rolled back
+    throw error;
+  }
+  return { checked: verifier.checked, last };
+}

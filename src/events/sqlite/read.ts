@@ -1,0 +1,80 @@
+import type Database from 'better-sqlite3';
+import type { AnyRecordedEvent, EventMeta } from '../envelope.ts';
+import { decodeData } from '../codec.ts';
+import type { ReadAllOptions, ReadStreamOptions, VerifyReport } from '../store.ts';
+import { verifyRows, type StoredRow } from '../verify.ts';
+import { streamState, type LogConnection } from './connection.ts';
+import { READ_ALL_FOR_VERIFY, readFiltered, type RawRow } from './statements.ts';
+
+export function readStream(conn: LogConnection, stream: string, options: ReadStreamOptions): AnyRecordedEvent[] {
+  const state = streamState(conn, stream);
+  if (!state) return [];
+  const rows = conn.stmt.readStream.all(state.key, options.fromVersion ?? 1, options.limit ?? -1) as RawRow[];
+  return rows.map((r) => decodeRaw(conn, r));
+}
+
+export function readAll(conn: LogConnection, options: ReadAllOptions): AnyRecordedEvent[] {
+  const afterSeq = options.afterSeq ?? 0;
+  const limit = options.limit ?? 1000;
+  if (options.stream === undefined && options.types === undefined) {
+    return (conn.stmt.readAll.all(afterSeq, limit) as RawRow[]).map((r) => decodeRaw(conn, r));
+  }
+  if (options.types && options.types.length === 0) return [];
+  const params: unknown[] = [afterSeq];
+  if (options.stream !== undefined) {
+    const state = streamState(conn, options.stream);
+    if (!state) return [];
+    params.push(state.key);
+  }
+  if (options.types) params.push(...options.types);
+  params.push(limit);
+  const stmt = filteredRead(conn, options.stream !== undefined, options.types?.length ?? 0);
+  return (stmt.all(...params) as RawRow[]).map((r) => decodeRaw(conn, r));
+}
+
+function filteredRead(conn: LogConnection, byStream: boolean, typeCount: number): Database.Statement {
+  const shape = `${byStream}:${typeCount}`;
+  let stmt = conn.filteredReads.get(shape);
+  if (!stmt) {
+    stmt = conn.db.prepare(readFiltered(byStream, typeCount)).raw();
+    conn.filteredReads.set(shape, stmt);
+  }
+  return stmt;
+}
+
+export function getById(conn: LogConnection, id: string): AnyRecordedEvent | undefined {
+  const row = conn.stmt.eventById.get(id) as StoredRow | undefined;
+  return row ? decodeRow(conn, row) : undefined;
+}
+
+/** Rows exactly as stored (encoded data and meta), in seq order: what export writes. */
+export function readRaw(conn: LogConnection, afterSeq: number, limit: number): StoredRow[] {
+  return (conn.stmt.readRaw.all(afterSeq, limit) as unknown[][]).map(
+    ([seq, id, stream, version, type, data, meta, hash]) => ({ seq, id, stream, version, type, data, meta, hash }) as StoredRow,
+  );
+}
+
+export function verify(conn: LogConnection): VerifyReport {
+  return verifyRows(conn.db.prepare(READ_ALL_FOR_VERIFY).iterate() as IterableIterator<StoredRow>);
+}
+
+function decodeRaw(conn: LogConnection, r: RawRow): AnyRecordedEvent {
+  const meta = JSON.parse(r[6]) as EventMeta;
+  const data = conn.registry.upcast(r[4], meta.schemaVersion ?? 1, decodeData(r[5]));
+  return { seq: r[0], id: r[1], stream: streamName(conn, r[2]), version: r[3], type: r[4], data, meta, hash: r[7] } as AnyRecordedEvent;
+}
+
+function streamName(conn: LogConnection, key: number): string {
+  let name = conn.streamNames.get(key);
+  if (name === undefined) {
+    name = conn.stmt.streamName.get(key) as string;
+    conn.streamNames.set(key, name);
+  }
+  return name;
+}
+
+function decodeRow(conn: LogConnection, row: StoredRow): AnyRecordedEvent {
+  const meta = JSON.parse(row.meta) as EventMeta;
+  const data = conn.registry.upcast(row.type, meta.schemaVersion ?? 1, decodeData(row.data));
+  return { seq: row.seq, id: row.id, stream: row.stream, version: row.version, type: row.type, data, meta, hash: row.hash } as AnyRecordedEvent;
+}
