@@ -129,10 +129,14 @@ function blocks(text: string): string[] {
   return out;
 }
 
-/** Sentence split (., !, ?, … followed by space), with over-long sentences cut at word boundaries. */
+/**
+ * Sentence split (., !, ?, … and closing quotes or brackets, followed by whitespace), with over-long
+ * sentences cut at word boundaries. Only whitespace is a boundary, so `.env.example`, `1.2.3` and
+ * `example.com/a.html` stay whole: chunks are the document's own text, re-joined by the space it had.
+ */
 function sentences(block: string, limit: number): string[] {
   const flat = block.replace(/\s*\n\s*/g, ' ');
-  const parts = flat.match(/[^.!?…]+(?:[.!?…]+["')\]]*|$)\s*/g) ?? [flat];
+  const parts = flat.split(/(?<=[.!?…]["')\]]*)\s+/);
   const out: string[] = [];
   for (const raw of parts) {
     const s = raw.trim();

@@ -66,4 +66,19 @@ describe('chunkText', () => {
       { numRuns: 100 },
     );
   });
+
+  it('every chunk is the document\'s own text: dots inside words, versions and URLs are not sentence ends (property)', () => {
+    expect(chunkText('Copy .env.example to .env. Version 1.2.3 is at example.com/a.html today.')[0].text).toBe('Copy .env.example to .env. Version 1.2.3 is at example.com/a.html today.');
+    const token = fc.oneof(fc.stringMatching(/^[a-z]{1,12}$/), fc.stringMatching(/^[a-z0-9]{1,6}(\.[a-z0-9]{1,6}){1,3}$/), fc.stringMatching(/^[a-z]{1,10}[.!?]$/));
+    fc.assert(
+      fc.property(fc.array(token, { minLength: 1, maxLength: 200 }), fc.integer({ min: 100, max: 400 }), (tokens, max) => {
+        const text = tokens.join(' ');
+        for (const c of chunkText(text, { maxChars: max, overlapChars: 40 })) {
+          // Long words may be cut, so compare against the document with the chunk's own word breaks.
+          if (c.text.split(' ').every((w) => w.length < max - 40)) expect(text).toContain(c.text);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
 });
