@@ -17,6 +17,7 @@ import { authRoutes } from './routes/auth-routes.ts';
 import { openaiRoutes } from './routes/openai-routes.ts';
 import { operatorRoutes } from './routes/operator-routes.ts';
 import { pluginRoutes } from './routes/plugin-routes.ts';
+import { portableRoutes } from './routes/portable-routes.ts';
 import { roomRoutes } from './routes/room-routes.ts';
 import { StaticFiles } from './static-files.ts';
 import type { ServerOptions, TransportChronicle } from './types.ts';
@@ -38,6 +39,7 @@ export function buildRouter(): Router<Handler> {
   operatorRoutes(router);
   openaiRoutes(router);
   pluginRoutes(router);
+  portableRoutes(router);
   return router;
 }
 

@@ -11,6 +11,7 @@ import { apiOptions, connectApi } from '../api-client.ts';
 import { addCharacterKnowledge } from '../../app/commands/character-knowledge.ts';
 import { resolveCharacterKnowledge, type SkippedKnowledge } from '../../knowledge/character-knowledge.ts';
 import { documentPool } from '../../knowledge/document-pool.ts';
+import { portableOptions, portableUsage, runAgentExport, runAgentImport } from './agent-portable.ts';
 
 function reportKnowledge(r: { skipped: SkippedKnowledge[]; failed: { title: string; error: string }[] }): void {
   for (const s of r.skipped) say(`knowledge skipped: ${s.item}: ${s.reason}`);
@@ -30,10 +31,13 @@ The character's \`knowledge\` becomes the agent's documents: each text item one 
 directory recursively) and only from inside it: a \`../\` or absolute path elsewhere, or a symlink
 leading out, is skipped (the same offline and with --url). Progress and anything skipped, with the
 reason, go to stderr.
-Prints the new agent as JSON on stdout.`,
-  options: { ...dataDirOption, ...apiOptions, character: { type: 'string' } },
+Prints the new agent as JSON on stdout.
+${portableUsage}`,
+  options: { ...dataDirOption, ...apiOptions, character: { type: 'string' }, ...portableOptions },
   allowPositionals: true,
   async run({ values, positionals }) {
+    if (positionals[0] === 'export') return runAgentExport(values, positionals.slice(1));
+    if (positionals[0] === 'import') return runAgentImport(values, positionals.slice(1));
     if (positionals[0] !== 'create' || positionals.length > 1) throw new UsageError('expected: agent create --character FILE');
     if (typeof values.character !== 'string') throw new UsageError('--character FILE is required');
     let text: string;
