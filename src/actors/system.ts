@@ -230,11 +230,19 @@ export class ChronicleActorSystem implements ActorSystem {
     const agentIds = [...agents.keys()].map((id) => `agent-${id}`);
     const roomIds = [...rooms.keys()].map((id) => `room-${id}`);
     const services = this.services.nodes();
-    const nodes: ActorNode[] = [{ id: 'system', kind: 'system', state: stateName(this.supervisor.system), children: [...roomIds, ...agentIds, ...services.map((s) => s.id)] }];
-    for (const [id, { actor }] of rooms) nodes.push({ id: `room-${id}`, kind: 'room', state: stateName(actor), parent: 'system', children: [] });
+    const nodes: ActorNode[] = [{ id: 'system', kind: 'system', state: stateName(this.supervisor.system), value: this.supervisor.system.getSnapshot().value, children: [...roomIds, ...agentIds, ...services.map((s) => s.id)] }];
+    for (const [id, { actor }] of rooms) {
+      const snapshot = actor.getSnapshot();
+      const participants = snapshot.context.participants.map((p) => ({ id: p.id, kind: p.kind, name: p.name }));
+      nodes.push({ id: `room-${id}`, kind: 'room', state: stateName(actor), value: snapshot.value, name: this.deps.readModel.roomById(id)?.name, participants, parent: 'system', children: [] });
+    }
     for (const [id, { actor }] of agents) {
-      const busy = Object.values(actor.getSnapshot().context.rooms).filter((r) => r.current).length;
-      nodes.push({ id: `agent-${id}`, kind: 'agent', state: stateName(actor) + (busy ? `(busy in ${busy} room${busy > 1 ? 's' : ''})` : ''), parent: 'system', children: [] });
+      const snapshot = actor.getSnapshot();
+      const held = Object.values(snapshot.context.rooms);
+      const busy = held.filter((r) => r.current).length;
+      // Mailbox depth: every message the agent holds (the one in hand, the queued, the refused being recorded).
+      const mailbox = held.reduce((n, r) => n + (r.current ? 1 : 0) + r.queue.length + r.side.length, 0);
+      nodes.push({ id: `agent-${id}`, kind: 'agent', state: stateName(actor) + (busy ? `(busy in ${busy} room${busy > 1 ? 's' : ''})` : ''), value: snapshot.value, name: snapshot.context.name, mailbox, parent: 'system', children: [] });
     }
     for (const s of services) nodes.push({ id: s.id, kind: 'service', state: s.state, parent: 'system', children: [] });
     // An agent's own plugin services are its children.

@@ -56,6 +56,16 @@ export interface ActorNode {
   id: string;
   kind: 'system' | 'agent' | 'room' | 'service';
   state: string;
+  /** The XState state value as it is ("running", {active: "idle"}), for the statechart view. */
+  value?: unknown;
+  /** The agent's or room's name. */
+  name?: string;
+  /** An agent's mailbox depth: messages in hand, queued or being refused. */
+  mailbox?: number;
+  /** A room's participants: the membership edges of the graph. */
+  participants?: { id: string; kind: 'user' | 'agent'; name: string }[];
+  /** The cluster node that owns the actor, where there is a cluster (the cluster fills it). */
+  owner?: string;
   parent?: string;
   children: string[];
 }

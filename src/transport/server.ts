@@ -18,6 +18,7 @@ import { openaiRoutes } from './routes/openai-routes.ts';
 import { operatorRoutes } from './routes/operator-routes.ts';
 import { pluginRoutes } from './routes/plugin-routes.ts';
 import { portableRoutes } from './routes/portable-routes.ts';
+import { actorRoutes } from './routes/actor-routes.ts';
 import { roomRoutes } from './routes/room-routes.ts';
 import { StaticFiles } from './static-files.ts';
 import type { ServerOptions, TransportChronicle } from './types.ts';
@@ -40,6 +41,7 @@ export function buildRouter(): Router<Handler> {
   openaiRoutes(router);
   pluginRoutes(router);
   portableRoutes(router);
+  actorRoutes(router);
   return router;
 }
 

@@ -3,18 +3,14 @@ import type { Author } from '../events/envelope.ts';
 import type { CommandContext } from '../app/commands/context.ts';
 import type { Settings } from '../app/settings.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { ActorNode as SystemActorNode } from '../actors/types.ts';
 
 export type Ephemeral =
   | { type: 'reply.delta'; roomId: string; agentId: string; replyTo: string; delta: string }
   | { type: 'typing'; roomId: string; agentId: string };
 
-export interface ActorNode {
-  id: string;
-  kind: string;
-  state: string;
-  parent?: string;
-  children: string[];
-}
+/** The actor system's graph node (src/actors/types.ts); `kind` loosened so test harnesses can fake it. */
+export type ActorNode = Omit<SystemActorNode, 'kind'> & { kind: string };
 
 /**
  * The part of the Chronicle composition root (src/app/chronicle.ts) the transport uses, spelled out so

@@ -8,6 +8,7 @@ import { openChronicle, type Chronicle } from '../../src/app/chronicle.ts';
 import { createAgent } from '../../src/app/commands/index.ts';
 import { readSettings } from '../../src/app/settings.ts';
 import { openCharacterSecrets } from '../../src/characters/secrets.ts';
+import type { NewEvent } from '../../src/events/envelope.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 import { derivedId, sha256Hex } from '../../src/shared/ids.ts';
 import { exportAgent, type ExportOptions } from '../../src/portable/export-agent.ts';
@@ -92,8 +93,8 @@ beforeAll(async () => {
     { id: derivedId('ev-room'), type: 'room.created', data: { roomId, name: 'harbour', createdBy: admin.accountId } },
     { id: derivedId('ev-join'), type: 'room.participant_joined', data: { roomId, participantId: agentId, kind: 'agent', name: 'Ada' } },
     ...messages.flatMap((m, i) => [
-      { id: derivedId('ev-msg', m.messageId), type: 'message.posted' as const, data: { messageId: m.messageId, roomId, authorId: admin.accountId, authorKind: 'user' as const, text: m.text } },
-      { id: derivedId('ev-emb', m.messageId), type: 'message.embedded' as const, data: { messageId: m.messageId, roomId, model: 'fake', vector: vec(i + 0.25) } },
+      { id: derivedId('ev-msg', m.messageId), type: 'message.posted', data: { messageId: m.messageId, roomId, authorId: admin.accountId, authorKind: 'user', text: m.text } } as NewEvent,
+      { id: derivedId('ev-emb', m.messageId), type: 'message.embedded', data: { messageId: m.messageId, roomId, model: 'fake', vector: vec(i + 0.25) } } as NewEvent,
     ]),
   ]);
   await source.store.append(

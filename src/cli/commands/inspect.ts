@@ -5,6 +5,9 @@ interface ActorNode {
   id: string;
   kind: string;
   state: string;
+  name?: string;
+  mailbox?: number;
+  owner?: string;
   parent?: string;
   children: string[];
 }
@@ -14,7 +17,7 @@ export const inspectCommand: Command = {
   usage: `Usage: chronicle inspect [--url URL] [--username U] [--password P] [--json]
 
 Asks a running server (default http://HOST:PORT) for its actor graph — the system, agent, room and
-service actors and the state each is in — and prints it as a tree (or JSON with --json).
+service actors by name, the state each is in, an agent's mailbox depth — and prints it as a tree (or JSON with --json).
 Needs an operator or admin account (default: admin with ADMIN_PASSWORD).`,
   options: { ...apiOptions, json: { type: 'boolean' } },
   async run({ values }) {
@@ -26,7 +29,10 @@ Needs an operator or admin account (default: admin with ADMIN_PASSWORD).`,
     }
     const byId = new Map(actors.map((a) => [a.id, a]));
     const print = (node: ActorNode, depth: number) => {
-      process.stdout.write(`${'  '.repeat(depth)}${node.kind} ${node.id} [${node.state}]\n`);
+      // Names first (what an operator knows an agent or room by), the id beside it for the API and logs.
+      const name = node.name ? `${node.name} (${node.id})` : node.id;
+      const extra = [node.mailbox ? `mailbox ${node.mailbox}` : '', node.owner ? `on ${node.owner}` : ''].filter(Boolean).join(', ');
+      process.stdout.write(`${'  '.repeat(depth)}${node.kind} ${name} [${node.state}]${extra ? ` ${extra}` : ''}\n`);
       for (const child of node.children) {
         const c = byId.get(child);
         if (c) print(c, depth + 1);

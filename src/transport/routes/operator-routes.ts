@@ -4,7 +4,7 @@ import type { AnyRecordedEvent } from '../../events/envelope.ts';
 import type { AppRouter, Handler } from '../call.ts';
 
 /** Operators see events as stored, except that sealed password hashes are not handed out at all. */
-function eventOut(e: AnyRecordedEvent) {
+export function eventOut(e: AnyRecordedEvent) {
   const data = e.type === 'account.registered' || e.type === 'account.password_changed' ? { ...e.data, passwordHash: 'enc:v1:(redacted)' } : e.data;
   return { seq: e.seq, id: e.id, stream: e.stream, version: e.version, type: e.type, data, meta: e.meta };
 }
