@@ -304,8 +304,11 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
       const r = member(me, g[1]);
       const before = Number(url.searchParams.get('before') ?? Infinity);
       const limit = Number(url.searchParams.get('limit') ?? 50);
-      const list = messages.filter((x) => x.roomId === r.id && x.seq < before);
-      return [200, { messages: list.slice(-limit) }];
+      // As-of reads (docs/API.md, "Time travel"): the room's messages as the log stood at asOf, echoed.
+      const asOf = url.searchParams.has('asOf') ? Number(url.searchParams.get('asOf')) : undefined;
+      if (asOf !== undefined && !(Number.isInteger(asOf) && asOf >= 0 && asOf <= events.length)) throw new HttpError(400, 'validation_error', 'asOf must be an integer from 0 to the head');
+      const list = messages.filter((x) => x.roomId === r.id && x.seq < before && (asOf === undefined || x.seq <= asOf));
+      return [200, { messages: list.slice(-limit), ...(asOf !== undefined ? { asOf } : {}) }];
     }
     if (m === 'POST' && p === '/api/v1/messages') {
       const r = member(me, body?.roomId);
@@ -323,9 +326,19 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
     }
     if (m === 'GET' && p === '/api/v1/actors') {
       operator(me);
-      const kids = [...agents.values()].map((a) => ({ id: `agent-${a.id}`, kind: 'agent', state: a.status === 'running' ? { running: 'idle' } : 'stopped', parent: 'system', children: [] as string[] }));
-      const rs = [...rooms.values()].map((r) => ({ id: `room-${r.id}`, kind: 'room', state: 'open', parent: 'system', children: [] as string[] }));
-      return [200, { actors: [{ id: 'system', kind: 'system', state: 'running', children: [...kids, ...rs].map((k) => k.id) }, ...kids, ...rs] }];
+      const kids = [...agents.values()].map((a) => ({ id: `agent-${a.id}`, kind: 'agent', name: a.name, mailbox: 0, state: a.status === 'running' ? { running: 'idle' } : 'stopped', parent: 'system', children: [] as string[] }));
+      const rs = [...rooms.values()].map((r) => ({ id: `room-${r.id}`, kind: 'room', name: r.name, state: 'open', parent: 'system', children: [] as string[], participants: roomView(r).participants }));
+      // ?asOf echoes the position (a server with as-of reads); the mock keeps no history of its graph.
+      const asOf = url.searchParams.has('asOf') ? Number(url.searchParams.get('asOf')) : undefined;
+      return [200, { actors: [{ id: 'system', kind: 'system', state: 'running', children: [...kids, ...rs].map((k) => k.id) }, ...kids, ...rs], ...(asOf !== undefined ? { asOf } : {}) }];
+    }
+    if (m === 'GET' && (g = /^\/api\/v1\/actors\/(room-[^/]+)\/machine$/.exec(p))) {
+      operator(me);
+      // A room's statechart, shaped as the real route answers (src/actors/machine-chart.ts), with its own events.
+      const state = (key: string) => ({ id: `room.${key}`, key, type: 'atomic', transitions: [], states: [] });
+      const machine = { id: 'room', key: 'room', type: 'compound', initial: 'room.open', transitions: [{ event: 'POSTED', targets: [] }], states: [state('open'), state('closed')] };
+      const lastEvents = events.filter((e) => e.stream === g![1]).slice(-10).reverse();
+      return [200, { actor: { id: g[1], kind: 'room', state: 'open', value: 'open' }, machine, active: ['room', 'room.open'], lastEvents }];
     }
     throw new HttpError(404, 'not_found', `no route ${m} ${p}`);
   }

@@ -1,7 +1,7 @@
 import { ApiError, errorFromResponse } from './errors.ts';
 import { clearSession, loadSession, saveSession, sessionFrom, type Session } from './session.ts';
 import type {
-  Account, ActorNode, Agent, CharacterKnowledgeReport, ConversionReport, KnowledgeDocument, KnowledgeHit, LogEvent, Message, Room, TokenPair,
+  Account, ActorMachine, ActorNode, Agent, CharacterKnowledgeReport, ConversionReport, KnowledgeDocument, KnowledgeHit, LogEvent, Message, Room, TokenPair,
 } from './types.ts';
 
 type Query = Record<string, string | number | undefined>;
@@ -89,6 +89,11 @@ export class ApiClient {
     this.call<{ events: LogEvent[] }>('GET', '/api/v1/events', undefined, q).then((r) => r.events);
   health = () => this.call<{ status: string; seq: number; uptimeS: number }>('GET', '/api/v1/health');
   actors = () => this.call<{ actors: ActorNode[] }>('GET', '/api/v1/actors').then((r) => r.actors);
+  actorMachine = (id: string) => this.call<ActorMachine>('GET', `/api/v1/actors/${enc(id)}/machine`);
+  /** As-of reads (time travel): a server that has them echoes `asOf`; one that ignores the parameter does not. */
+  actorsAsOf = (asOf: number) => this.call<{ actors: ActorNode[]; asOf?: number }>('GET', '/api/v1/actors', undefined, { asOf });
+  messagesAsOf = (roomId: string, asOf: number, limit = 100) =>
+    this.call<{ messages: Message[]; asOf?: number }>('GET', `/api/v1/rooms/${enc(roomId)}/messages`, undefined, { asOf, limit });
 
   // ── plumbing ────────────────────────────────────────────────────────────────────────────────
   private async call<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {

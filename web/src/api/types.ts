@@ -66,7 +66,26 @@ export interface LogEvent {
   meta: Record<string, unknown>;
 }
 
-export interface ActorNode { id: string; kind: string; state: unknown; parent?: string; children: string[] }
+export interface ActorNode {
+  id: string;
+  kind: string;
+  state: unknown;
+  /** The XState value (the statechart lights it). */
+  value?: unknown;
+  name?: string;
+  /** An agent's mailbox depth. */
+  mailbox?: number;
+  /** A room's participants: the membership edges. */
+  participants?: Participant[];
+  /** The cluster node that owns the actor, where there is a cluster. */
+  owner?: string;
+  parent?: string;
+  children: string[];
+}
+
+/** GET /api/v1/actors/:id/machine: the statechart of the actor's machine, the states it is in, its last events. */
+export interface ChartState { id: string; key: string; type: string; initial?: string; transitions: { event: string; targets: string[]; guard?: string }[]; states: ChartState[] }
+export interface ActorMachine { actor: { id: string; kind: string; name?: string; state: string; value: unknown }; machine: ChartState; active: string[]; lastEvents: LogEvent[] }
 
 /** Frames the server sends on /ws. */
 export type ServerFrame =

@@ -49,7 +49,7 @@ function Shell({ api, session }: { api: ApiClient; session: Session }) {
     case 'agents': screen = <AgentsScreen />; break;
     case 'knowledge': screen = op ? <KnowledgeScreen agentId={route.arg} /> : <Forbidden />; break;
     case 'events': screen = op ? <EventsScreen /> : <Forbidden />; break;
-    case 'actors': screen = op ? <ActorsScreen /> : <Forbidden />; break;
+    case 'actors': screen = op ? <ActorsScreen selected={route.arg} /> : <Forbidden />; break;
     case 'trace': screen = op ? <TraceScreen arg={route.arg ?? ''} /> : <Forbidden />; break;
     default: screen = <ChatScreen roomId={route.arg} />;
   }

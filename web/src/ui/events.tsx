@@ -3,6 +3,8 @@ import { describeError } from '../api/errors.ts';
 import type { LogEvent } from '../api/types.ts';
 import { ErrorText, ScreenTitle } from './common.tsx';
 import { useApp } from './context.ts';
+import { actorOfEvent } from '../api/actor-graph.ts';
+import { href } from './route.ts';
 
 const KEEP = 500;
 const POLL_MS = 1000;
@@ -18,6 +20,8 @@ export function EventsScreen() {
   const [type, setType] = useState('');
   const [filter, setFilter] = useState({ stream: '', type: '' });
   const [follow, setFollow] = useState(true);
+  // Correlation: every event of one turn or request shares it; filtered among the events loaded here.
+  const [correlation, setCorrelation] = useState('');
   const [events, setEvents] = useState<LogEvent[]>([]);
   const [error, setError] = useState<string>();
   const last = useRef(0);
@@ -75,6 +79,7 @@ export function EventsScreen() {
     return () => { live = false; clearTimeout(timer); };
   }, [follow, filter]);
 
+  const shown = correlation ? events.filter((e) => e.meta.correlationId === correlation) : events;
   return (
     <div class="screen">
       <ScreenTitle>Event log</ScreenTitle>
@@ -84,13 +89,17 @@ export function EventsScreen() {
         <button type="submit">Apply</button>
         <label class="inline"><input type="checkbox" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} /> Follow live</label>
       </form>
+      <p class="row">
+        <label class="grow">Correlation id<input name="correlation" placeholder="click one in the table, or paste it" value={correlation} onInput={(e) => setCorrelation(e.currentTarget.value.trim())} /></label>
+        {correlation && <button type="button" onClick={() => setCorrelation('')}>Clear</button>}
+      </p>
       <ErrorText error={error} />
-      <p class="muted" aria-live="polite">{events.length} events shown, newest first{follow ? ', following live' : ''}.</p>
+      <p class="muted" aria-live="polite">{shown.length} events shown, newest first{follow ? ', following live' : ''}{correlation ? `, of correlation ${correlation}` : ''}.</p>
       <div class="table-wrap">
         <table class="table events">
-          <thead><tr><th scope="col">Seq</th><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Stream</th><th scope="col">Data</th></tr></thead>
+          <thead><tr><th scope="col">Seq</th><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Stream</th><th scope="col">Data</th><th scope="col">Actor</th><th scope="col">Correlation</th></tr></thead>
           <tbody>
-            {[...events].reverse().map((e) => (
+            {[...shown].reverse().map((e) => (
               <tr key={e.seq} data-testid="event">
                 <td>{e.seq}</td>
                 <td>{typeof e.meta.timestamp === 'number' ? new Date(e.meta.timestamp).toLocaleTimeString() : ''}</td>
@@ -102,6 +111,8 @@ export function EventsScreen() {
                     <pre>{JSON.stringify({ data: e.data, meta: e.meta }, abbreviate, 2)}</pre>
                   </details>
                 </td>
+                <td>{actorOfEvent(e) ? <a data-testid="event-actor" href={href('actors', actorOfEvent(e))}>{actorOfEvent(e)}</a> : ''}</td>
+                <td>{typeof e.meta.correlationId === 'string' ? <button type="button" class="link" data-testid="event-correlation" title="Show only this correlation" onClick={() => setCorrelation(String(e.meta.correlationId))}>{String(e.meta.correlationId).slice(0, 8)}</button> : ''}</td>
               </tr>
             ))}
           </tbody>
