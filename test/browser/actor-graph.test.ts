@@ -8,8 +8,11 @@ import { startRealServer, type RealServer } from './real-server.ts';
 // The actor graph of the web client (issue 18 item 6): on the real server the graph, its edges and
 // states and a statechart with its current state lit; the time slider against a server with as-of
 // reads (the mock) and, on the real one, either working or saying it is not available.
-// Screenshots go to docs/screenshots/ (README, "Web client").
+// SCREENSHOTS=1 refreshes docs/screenshots/*.png (README, "Web client").
 const SHOTS = 'docs/screenshots';
+const shot = async (page: Page, name: string) => {
+  if (process.env.SCREENSHOTS === '1') await page.screenshot({ path: `${SHOTS}/${name}.png` });
+};
 const authedGet = `((path) => fetch(path, { headers: { authorization: 'Bearer ' + JSON.parse(sessionStorage.getItem('chronicle.session')).accessToken } }).then(async (r) => ({ status: r.status, body: await r.json() })))`;
 
 describe.skipIf(browserMissing)('actor graph', () => {
@@ -19,7 +22,7 @@ describe.skipIf(browserMissing)('actor graph', () => {
 
   beforeAll(async () => {
     ensureWebBuilt();
-    mkdirSync(SHOTS, { recursive: true });
+    if (process.env.SCREENSHOTS === '1') mkdirSync(SHOTS, { recursive: true });
     [browser, real, mock] = await Promise.all([launchBrowser(), startRealServer(), startMockApiServer({ registerRole: 'operator' })]);
   }, 90_000);
   afterAll(async () => {
@@ -64,7 +67,7 @@ describe.skipIf(browserMissing)('actor graph', () => {
     expect(await page.locator(`[data-testid="edge"][data-kind="supervises"][data-from="system"][data-to="agent-${agentId}"]`).count()).toBe(1);
     // The message a moment ago still lights the edge it crossed.
     await page.locator(`[data-testid="edge"].edge-flow[data-to="agent-${agentId}"]`).first().waitFor({ state: 'attached', timeout: 5000 });
-    await page.screenshot({ path: `${SHOTS}/actor-graph.png` });
+    await shot(page, 'actor-graph');
 
     await agentNode.click();
     const chart = page.getByTestId('statechart');
@@ -73,7 +76,7 @@ describe.skipIf(browserMissing)('actor graph', () => {
     expect(await chart.locator('[data-state-id="agent.stopped"]').getAttribute('aria-current')).toBeNull();
     expect(await chart.locator('[data-state-id="agent.stopped"]').textContent()).toContain('STARTED');
     await chart.getByTestId('actor-event').first().waitFor();
-    await page.screenshot({ path: `${SHOTS}/statechart.png` });
+    await shot(page, 'statechart');
 
     // Stopping the agent moves the lit state.
     await page.evaluate(`fetch('/api/v1/agents/${agentId}/stop', { method: 'POST', headers: { authorization: 'Bearer ' + JSON.parse(sessionStorage.getItem('chronicle.session')).accessToken } })`);
@@ -125,7 +128,7 @@ describe.skipIf(browserMissing)('actor graph', () => {
     await expect.poll(() => page.getByTestId('asof-message').count()).toBe(0);
     await slider.fill(String(second.seq));
     await expect.poll(() => page.getByTestId('asof-message').count()).toBe(2);
-    await page.screenshot({ path: `${SHOTS}/time-slider.png` });
+    await shot(page, 'time-slider');
     // Back to live: the as-of panel goes away.
     await page.getByRole('checkbox', { name: 'Live' }).check();
     await expect.poll(() => page.getByTestId('asof-message').count()).toBe(0);

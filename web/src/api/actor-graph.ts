@@ -11,6 +11,8 @@ export interface GraphLayout { nodes: PlacedNode[]; edges: GraphEdge[]; width: n
 
 export const NODE_W = 190;
 export const NODE_H = 58;
+/** How far an edge that skips a column bows below the row (room for it in the layout's height). */
+export const BOW = 64;
 const COLUMN: Record<string, number> = { system: 0, room: 1, agent: 2, service: 3 };
 const GAP_X = 250;
 const GAP_Y = 74;
@@ -21,7 +23,7 @@ export function layoutGraph(actors: ActorNode[]): GraphLayout {
   for (const a of actors) columns[COLUMN[a.kind] ?? 3].push(a);
   const nodes: PlacedNode[] = [];
   const tallest = Math.max(1, ...columns.map((c) => c.length));
-  const height = PAD * 2 + tallest * GAP_Y;
+  const height = PAD * 2 + tallest * GAP_Y + BOW / 2;
   columns.forEach((col, ci) => {
     // Each column centred vertically, so the system sits in the middle of its children.
     const top = PAD + ((tallest - col.length) * GAP_Y) / 2;

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { flowingEdges, layoutGraph, NODE_H, NODE_W, stateText } from '../api/actor-graph.ts';
+import { BOW, flowingEdges, layoutGraph, NODE_H, NODE_W, stateText } from '../api/actor-graph.ts';
 import { describeError } from '../api/errors.ts';
 import type { ActorNode, LogEvent } from '../api/types.ts';
 import { ErrorText, ScreenTitle } from './common.tsx';
@@ -74,7 +74,7 @@ export function ActorsScreen({ selected: initial }: { selected?: string }) {
         {actors.length} actors{position.live ? (at ? `, live as of ${at.toLocaleTimeString()}` : '') : `, as the log stood at seq ${position.asOf}`}
       </p>
       <ErrorText error={error} />
-      <div class="actors-layout">
+      <div class={`actors-layout${selected ? ' with-panel' : ''}`}>
         <ActorGraph actors={actors} flowing={flowing} selected={selected} onSelect={setSelected} />
         {selected && (
           <aside class="actor-panel" aria-label="Selected actor">
@@ -101,8 +101,8 @@ function ActorGraph({ actors, flowing, selected, onSelect }: { actors: ActorNode
           const b = at.get(e.to)!;
           const flow = e.kind === 'member' && flowing.has(`${e.from}|${e.to}`);
           return (
-            <line key={`${e.kind}:${e.from}:${e.to}`} data-testid="edge" data-kind={e.kind} data-from={e.from} data-to={e.to} class={`edge edge-${e.kind}${flow ? ' edge-flow' : ''}`}
-              x1={a.x + NODE_W} y1={a.y + NODE_H / 2} x2={b.x} y2={b.y + NODE_H / 2} marker-end={e.kind === 'member' ? undefined : 'url(#arrow)'} />
+            <path key={`${e.kind}:${e.from}:${e.to}`} data-testid="edge" data-kind={e.kind} data-from={e.from} data-to={e.to} class={`edge edge-${e.kind}${flow ? ' edge-flow' : ''}`}
+              d={edgePath(a.x + NODE_W, a.y + NODE_H / 2, b.x, b.y + NODE_H / 2)} fill="none" marker-end={e.kind === 'member' ? undefined : 'url(#arrow)'} />
           );
         })}
         {layout.nodes.map(({ node, x, y }) => (
@@ -118,6 +118,12 @@ function ActorGraph({ actors, flowing, selected, onSelect }: { actors: ActorNode
       </svg>
     </div>
   );
+}
+
+/** A curve from one node's right side to another's left; one that skips a column bows below the nodes between. */
+function edgePath(x1: number, y1: number, x2: number, y2: number): string {
+  const bow = x2 - x1 > NODE_W ? BOW : 0;
+  return `M ${x1} ${y1} C ${x1 + 70} ${y1 + bow}, ${x2 - 70} ${y2 + bow}, ${x2} ${y2}`;
 }
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
