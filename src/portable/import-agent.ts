@@ -1,7 +1,7 @@
 import type { EventMeta, NewEvent } from '../events/envelope.ts';
 import type { EventStore } from '../events/store.ts';
 import { decodeData } from '../events/codec.ts';
-import { eventSchemas, isEventType, type EventType } from '../events/catalogue.ts';
+import { eventRegistry } from '../domain/event-registry.ts';
 import { openCharacterSecrets, sealCharacterSecrets } from '../characters/secrets.ts';
 import type { Character } from '../characters/schema.ts';
 import type { SecretBox } from '../shared/secrets.ts';
@@ -83,7 +83,7 @@ export async function importAgent(store: EventStore, text: string, options: Impo
 }
 
 function prepare(e: ExportedEvent, line: number, mapped: (id: string) => string, secrets: (c: Character) => Character, rename: string | undefined): Prepared {
-  if (!isEventType(e.type)) throw new ExportRefusedError(`unknown event type ${e.type}`, line);
+  if (!eventRegistry.has(e.type)) throw new ExportRefusedError(`unknown event type ${e.type}`, line);
   let data: unknown;
   let meta: Partial<EventMeta>;
   try {
@@ -97,12 +97,16 @@ function prepare(e: ExportedEvent, line: number, mapped: (id: string) => string,
     d.character = secrets(rename ? { ...d.character, name: rename } : d.character);
     if (rename) d.name = rename;
   }
-  const parsed = eventSchemas[e.type as EventType].safeParse(data);
-  if (!parsed.success) throw new ExportRefusedError(`invalid ${e.type}: ${parsed.error.issues[0]?.message ?? 'bad payload'}`, line);
+  let valid: unknown;
+  try {
+    valid = eventRegistry.validate(e.type, data);
+  } catch (err) {
+    throw new ExportRefusedError(`invalid ${e.type}: ${(err as Error).message}`, line);
+  }
   const dash = e.stream.indexOf('-');
   const stream = dash > 0 ? `${e.stream.slice(0, dash)}-${mapped(e.stream.slice(dash + 1))}` : e.stream;
   const keptMeta: Partial<EventMeta> = { timestamp: meta.timestamp, author: meta.author, correlationId: meta.correlationId && mapped(meta.correlationId), causationId: meta.causationId && mapped(meta.causationId) };
-  return { stream, event: { id: mapped(e.id), type: e.type, data: parsed.data, meta: keptMeta } as NewEvent };
+  return { stream, event: { id: mapped(e.id), type: e.type, data: valid, meta: keptMeta } as NewEvent };
 }
 
 /** Every id of the file mapped to one derived from it and the file's chain: the same file remaps the same way twice. */

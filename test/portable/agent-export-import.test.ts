@@ -9,6 +9,7 @@ import { createAgent } from '../../src/app/commands/index.ts';
 import { readSettings } from '../../src/app/settings.ts';
 import { openCharacterSecrets } from '../../src/characters/secrets.ts';
 import type { NewEvent } from '../../src/events/envelope.ts';
+import { QuantizedVector } from '../../src/events/quantized-vector.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 import { derivedId, sha256Hex } from '../../src/shared/ids.ts';
 import { exportAgent, type ExportOptions } from '../../src/portable/export-agent.ts';
@@ -79,11 +80,11 @@ beforeAll(async () => {
   source = await open(sourceDir);
   const agent = await createAgent(source, admin, { name: 'Ada', bio: ['keeps the harbour log'], secrets: { OPENAI_API_KEY: 'sk-source-secret' } });
   agentId = agent.id;
-  // Knowledge with its vectors, as ingest writes it.
+  // Knowledge with its vectors, as ingest writes them (int8 codes and a scale).
   const documentId = derivedId('doc', agentId);
   await source.store.append(`document-${documentId}`, [
     { id: derivedId('ev-doc', documentId), type: 'knowledge.document_added', data: { documentId, agentId, title: 'Harbour notes', source: 'text', contentHash: sha256Hex(texts.join()), chars: 200, totalChunks: texts.length } },
-    ...texts.map((text, index) => ({ id: derivedId('ev-chunk', documentId, String(index)), type: 'knowledge.chunk_embedded' as const, data: { documentId, agentId, chunkId: derivedId('chunk', documentId, String(index)), index, text, contentHash: sha256Hex(text), model: 'fake', vector: vec(index) } })),
+    ...texts.map((text, index) => ({ id: derivedId('ev-chunk', documentId, String(index)), type: 'knowledge.chunk_embedded' as const, data: { documentId, agentId, chunkId: derivedId('chunk', documentId, String(index)), index, text, contentHash: sha256Hex(text), model: 'fake', vector: QuantizedVector.quantize(vec(index)) } })),
     { id: derivedId('ev-ready', documentId), type: 'knowledge.document_ready', data: { documentId, agentId, chunks: texts.length } },
   ]);
   // A room with messages and their embeddings, and facts the agent learned there.
@@ -113,6 +114,9 @@ describe('agent export → import', () => {
   it('a fresh server answers the same retrieval queries, verifies, and holds the secrets re-sealed with its own key', async () => {
     const text = await toText({ withRooms: true, passphrase: PASS, sourceSecrets: source.secrets });
     expect(text).not.toContain('sk-source-secret');
+    // Vectors travel as the log holds them: int8 knowledge vectors as int8, the others as float32.
+    expect(text).toContain('$i8');
+    expect(text).toContain('$f32');
     const target = await fresh();
     try {
       const report = await importInto(target, text, { passphrase: PASS });

@@ -1,6 +1,7 @@
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { SqliteEventStore } from '../../events/sqlite/sqlite-event-store.ts';
+import { eventRegistry } from '../../domain/event-registry.ts';
 import { dataPaths, existingDataKey } from '../../app/data-dir.ts';
 import { openChronicle } from '../../app/chronicle.ts';
 import { SecretBox } from '../../shared/secrets.ts';
@@ -52,7 +53,7 @@ export async function runAgentExport(values: Values, args: string[]): Promise<nu
   if (!existsSync(paths.events)) throw new Error(`no event log at ${paths.events}`);
   const dataKey = existingDataKey(settings, paths);
   if (passphrase !== undefined && !dataKey) throw new Error('exporting secrets needs the data key (DATA_KEY or DATA_DIR/data.key) that sealed them');
-  const store = new SqliteEventStore({ path: paths.events, readonly: true });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: paths.events, readonly: true });
   try {
     const out = typeof values.out === 'string' ? createWriteStream(values.out, { mode: 0o600 }) : process.stdout;
     const count = await exportAgent(store, args[0], out, {
