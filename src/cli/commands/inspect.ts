@@ -4,13 +4,17 @@ import { apiOptions, connectApi } from '../api-client.ts';
 interface ActorNode {
   id: string;
   kind: string;
-  state: string;
+  state: unknown;
   name?: string;
   mailbox?: number;
   owner?: string;
   parent?: string;
   children: string[];
 }
+
+/** A state as the API gives it: a string, or an XState value object ({running: 'idle'} → running.idle). */
+const stateText = (state: unknown): string =>
+  typeof state === 'string' ? state : state && typeof state === 'object' ? Object.entries(state).map(([k, v]) => `${k}.${stateText(v)}`).join(',') : String(state);
 
 export const inspectCommand: Command = {
   name: 'inspect',
@@ -32,7 +36,7 @@ Needs an operator or admin account (default: admin with ADMIN_PASSWORD).`,
       // Names first (what an operator knows an agent or room by), the id beside it for the API and logs.
       const name = node.name ? `${node.name} (${node.id})` : node.id;
       const extra = [node.mailbox ? `mailbox ${node.mailbox}` : '', node.owner ? `on ${node.owner}` : ''].filter(Boolean).join(', ');
-      process.stdout.write(`${'  '.repeat(depth)}${node.kind} ${name} [${node.state}]${extra ? ` ${extra}` : ''}\n`);
+      process.stdout.write(`${'  '.repeat(depth)}${node.kind} ${name} [${stateText(node.state)}]${extra ? ` ${extra}` : ''}\n`);
       for (const child of node.children) {
         const c = byId.get(child);
         if (c) print(c, depth + 1);
