@@ -165,7 +165,7 @@ describe.skipIf(browserMissing)('web client on the real server', () => {
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('list', { name: 'Search results' }).getByText('100 degrees', { exact: false }).waitFor();
     await page.close();
-  });
+  }, 90_000); // a model reply, then six screens: past 30 s on a loaded 2-core machine
 
   it('works at phone width', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
