@@ -59,30 +59,55 @@ export async function importAgent(store: EventStore, text: string, options: Impo
   const mapped = (id: string) => map.get(id) ?? id;
   const agentId = mapped(header.agentId);
   const name = options.name ?? header.name;
-  const prepared = file.events.map((e, i) => prepare(e, i + 2, mapped, secrets, options.name));
+  const prepared = file.events.map((e, i) => prepare(e, i + 2, mapped, secrets, options.name !== undefined ? { agentId, name: options.name } : undefined));
 
   // Collisions: an id of ours already used by a different event, or the name taken by another agent.
   let appendable = 0;
+  let newAgent = false;
   for (const [i, p] of prepared.entries()) {
     const existing = await store.getById(p.event.id);
-    if (!existing) appendable += 1;
-    else if (existing.stream !== p.stream || existing.type !== p.event.type)
+    if (!existing) {
+      appendable += 1;
+      if (p.event.type === 'agent.created') newAgent = true;
+    } else if (existing.stream !== p.stream || existing.type !== p.event.type)
       throw new ExportRefusedError(`event id ${p.event.id} is already in this log as a ${existing.type} of ${existing.stream}: import with remap (--remap) to give the agent new ids`, i + 2, true);
   }
   const sameName = options.agentByName?.(name);
   if (sameName && !sameName.deleted && sameName.id !== agentId) throw new ExportRefusedError(`an agent named "${name}" already exists here: import under another name (--name)`, undefined, true);
 
+  const batches = newAgent ? holdStoppedForRooms(prepared, agentId, file.chain) : prepared;
+
   // Appends in the source's log order, one batch per run of events of one stream.
-  for (let i = 0; i < prepared.length; ) {
+  for (let i = 0; i < batches.length; ) {
     let j = i;
-    while (j < prepared.length && prepared[j].stream === prepared[i].stream) j += 1;
-    await store.append(prepared[i].stream, prepared.slice(i, j).map((p) => p.event));
+    while (j < batches.length && batches[j].stream === batches[i].stream) j += 1;
+    await store.append(batches[i].stream, batches.slice(i, j).map((p) => p.event));
     i = j;
   }
   return { agentId, name, events: prepared.length, appended: appendable };
 }
 
-function prepare(e: ExportedEvent, line: number, mapped: (id: string) => string, secrets: (c: Character) => Character, rename: string | undefined): Prepared {
+/**
+ * A live server's actors take every message.posted they see as new: an agent created by the import
+ * would answer its rooms' past messages again. So the agent's own streams go first, then the agent
+ * is stopped (a stopped agent is told nothing), its rooms' streams follow, and it is started again if
+ * it ran at export. Each stream keeps its order; the two extra events have ids derived from the file,
+ * so importing it again still appends nothing.
+ */
+function holdStoppedForRooms(prepared: Prepared[], agentId: string, chain: string): Prepared[] {
+  const rooms = prepared.filter((p) => p.stream.startsWith('room-'));
+  if (rooms.length === 0) return prepared;
+  const own = prepared.filter((p) => !p.stream.startsWith('room-'));
+  const stream = `agent-${agentId}`;
+  let running = true;
+  for (const p of own) if (p.stream === stream && (p.event.type === 'agent.started' || p.event.type === 'agent.stopped')) running = p.event.type === 'agent.started';
+  const meta = { author: { kind: 'system' as const, id: 'chronicle-import' } };
+  const hold: Prepared = { stream, event: { id: derivedId('chronicle-import', chain, 'hold'), type: 'agent.stopped', data: { agentId }, meta } };
+  const release: Prepared = { stream, event: { id: derivedId('chronicle-import', chain, 'release'), type: 'agent.started', data: { agentId }, meta } };
+  return [...own, hold, ...rooms, ...(running ? [release] : [])];
+}
+
+function prepare(e: ExportedEvent, line: number, mapped: (id: string) => string, secrets: (c: Character) => Character, rename: { agentId: string; name: string } | undefined): Prepared {
   if (!eventRegistry.has(e.type)) throw new ExportRefusedError(`unknown event type ${e.type}`, line);
   let data: unknown;
   let meta: Partial<EventMeta>;
@@ -94,9 +119,11 @@ function prepare(e: ExportedEvent, line: number, mapped: (id: string) => string,
   }
   if (e.type === 'agent.created' || e.type === 'agent.updated') {
     const d = data as { name: string; character: Character };
-    d.character = secrets(rename ? { ...d.character, name: rename } : d.character);
-    if (rename) d.name = rename;
+    d.character = secrets(rename ? { ...d.character, name: rename.name } : d.character);
+    if (rename) d.name = rename.name;
   }
+  // The rooms know their members by name too (agents address each other by it).
+  if (rename && e.type === 'room.participant_joined' && (data as { participantId: string }).participantId === rename.agentId) (data as { name: string }).name = rename.name;
   let valid: unknown;
   try {
     valid = eventRegistry.validate(e.type, data);

@@ -70,11 +70,11 @@ describe('GET /api/v1/actors and /api/v1/actors/:id/machine', () => {
 
 describe('POST /api/v1/admin/agents/import', () => {
   const KEY = 'route-test-export-key';
-  async function exported(): Promise<string> {
+  async function exported(withRooms = false): Promise<string> {
     const out = new PassThrough();
     let text = '';
     out.on('data', (d) => (text += d));
-    await exportAgent(t.store, agentId, out, { key: { hmacKey: KEY } });
+    await exportAgent(t.store, agentId, out, { key: { hmacKey: KEY }, withRooms });
     out.end();
     return text;
   }
@@ -98,5 +98,24 @@ describe('POST /api/v1/admin/agents/import', () => {
     const copy = await api.post('/api/v1/admin/agents/import', { file, key: KEY, remap: true, name: 'Grace II' }, { token: admin });
     expect(copy.status).toBe(201);
     expect((await api.get(`/api/v1/agents/${copy.body.import.agentId}`, { token: admin })).body.agent.name).toBe('Grace II');
+  });
+
+  it('an agent imported with its rooms into a live server does not answer their past messages again', async () => {
+    const posted = await api.post('/api/v1/messages', { roomId, text: 'a question before the export' }, { token: admin });
+    expect(posted.status).toBe(202);
+    const replied = async (room: string) => ((await api.get(`/api/v1/rooms/${room}/messages`, { token: admin })).body.messages as any[]).filter((m) => m.authorKind === 'agent').length;
+    for (let i = 0; i < 200 && (await replied(roomId)) === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    const source = (await api.get(`/api/v1/rooms/${roomId}/messages`, { token: admin })).body.messages;
+    const calls = t.modelServer!.requests.length;
+    const copy = await api.post('/api/v1/admin/agents/import', { file: await exported(true), key: KEY, remap: true, name: 'Grace III' }, { token: admin });
+    expect(copy.status).toBe(201);
+    const rooms = (await api.get('/api/v1/rooms', { token: admin })).body.rooms as any[];
+    const copied = rooms.find((r) => r.name === 'graph room' && r.id !== roomId);
+    expect(copied.participants.map((p: any) => p.name)).toContain('Grace III');
+    // Give the live actors time to (wrongly) take the imported messages as new ones.
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = (await api.get(`/api/v1/rooms/${copied.id}/messages`, { token: admin })).body.messages;
+    expect(after.map((m: any) => `${m.authorKind}: ${m.text}`)).toEqual(source.map((m: any) => `${m.authorKind}: ${m.text}`));
+    expect(t.modelServer!.requests.length).toBe(calls);
   });
 });
