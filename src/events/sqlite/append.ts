@@ -1,17 +1,10 @@
-import type { AnyRecordedEvent, AppendResult, EventMeta, ExpectedVersion, NewEvent } from '../envelope.ts';
-import { InvalidEventError, WrongExpectedVersionError } from '../errors.ts';
-import { encodeData } from '../codec.ts';
+import type { AnyRecordedEvent, AppendResult, ExpectedVersion, NewEvent } from '../envelope.ts';
+import { WrongExpectedVersionError } from '../errors.ts';
 import { chainHash } from '../hash.ts';
+import { checkExpected, expectationHolds, prepareEvents as prepareWith, type PreparedEvent } from '../append-rules.ts';
 import { streamState, type LogConnection, type StreamState } from './connection.ts';
-import { checkExpected, expectationHolds } from './expected-version.ts';
 
-export interface PreparedEvent {
-  id: string;
-  type: string;
-  dataJson: string;
-  meta: EventMeta;
-  data: unknown;
-}
+export type { PreparedEvent };
 
 export interface PendingAppend {
   stream: string;
@@ -26,26 +19,9 @@ export interface Written {
   recorded: AnyRecordedEvent[];
 }
 
-const VALID_STREAM = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
-
-/** Validates synchronously so a bad payload is refused before it can join a group commit. */
+/** Validates synchronously so a bad payload is refused before it can join a group commit (src/events/append-rules.ts). */
 export function prepareEvents(conn: LogConnection, stream: string, events: readonly NewEvent[]): PreparedEvent[] {
-  if (typeof stream !== 'string' || !VALID_STREAM.test(stream)) {
-    throw new InvalidEventError('(envelope)', [`stream name "${stream}" must match ${VALID_STREAM}`]);
-  }
-  if (!Array.isArray(events) || events.length === 0) throw new InvalidEventError('(envelope)', ['append needs at least one event']);
-  return events.map((e) => {
-    if (typeof e.id !== 'string' || e.id.length === 0 || e.id.length > 200) {
-      throw new InvalidEventError(String(e.type), ['id must be a non-empty string of at most 200 characters']);
-    }
-    const data = conn.registry.validate(e.type, e.data);
-    const meta: EventMeta = {
-      ...e.meta,
-      timestamp: e.meta?.timestamp ?? conn.now(),
-      schemaVersion: conn.registry.versionOf(e.type),
-    };
-    return { id: e.id, type: e.type, data, dataJson: encodeData(data), meta };
-  });
+  return prepareWith(conn.registry, conn.now, stream, events);
 }
 
 /** Writes one caller's append inside the open transaction; throws before writing on a version conflict. */

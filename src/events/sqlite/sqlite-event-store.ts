@@ -7,7 +7,7 @@ import { catchUpThenLive } from '../subscribe.ts';
 import type { StoredRow } from '../verify.ts';
 import { prepareEvents, type PendingAppend } from './append.ts';
 import { openConnection, reloadHead, streamState, type LogConnection, type SqliteEventStoreOptions } from './connection.ts';
-import { checkExpectationShape } from './expected-version.ts';
+import { checkExpectationShape } from '../append-rules.ts';
 import { commitGroup, type Outcome } from './group-commit.ts';
 import { importRows } from './import.ts';
 import * as read from './read.ts';
