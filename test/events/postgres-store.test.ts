@@ -1,0 +1,50 @@
+import { execFileSync } from 'node:child_process';
+import pg from 'pg';
+import { afterAll, beforeAll, describe } from 'vitest';
+import type { EventStore } from '../../src/events/index.ts';
+import { PostgresEventStore } from '../../src/events/postgres/postgres-event-store.ts';
+import { createTestDatabase, hasPostgres } from '../support/postgres.ts';
+import { eventStoreContract } from './contract.ts';
+
+/**
+ * The PostgreSQL store runs the very same contract as SQLite. Each store gets its own schema in one
+ * database of the run's throwaway server; reopening opens the same schema again.
+ */
+describe.runIf(hasPostgres())('PostgreSQL event store', () => {
+  let url = '';
+  let n = 0;
+  const admin = { client: undefined as pg.Client | undefined };
+  beforeAll(async () => {
+    url = await createTestDatabase('pgstore');
+    admin.client = new pg.Client({ connectionString: url });
+    await admin.client.connect();
+  });
+  afterAll(async () => {
+    await admin.client?.end();
+  });
+
+  /** psql, synchronously: the contract's rewriteRow hook expects a throw, not a rejection. */
+  const psql = (sql: string) => execFileSync('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql], { stdio: 'pipe', encoding: 'utf8' });
+
+  eventStoreContract(
+    'PostgreSQL',
+    () => PostgresEventStore.open(url, { schema: `contract_${++n}` }),
+    {
+      reopen: async (store) => {
+        const schema = (store as PostgresEventStore).schema;
+        await store.close();
+        return PostgresEventStore.open(url, { schema });
+      },
+      rewriteRow: (store: EventStore, seq: number) => {
+        const t = `"${(store as PostgresEventStore).schema}".events`;
+        return {
+          update: () => psql(`UPDATE ${t} SET data = '{"agentId":"forged"}' WHERE seq = ${seq}`),
+          remove: () => psql(`DELETE FROM ${t} WHERE seq = ${seq}`),
+        };
+      },
+      corruptSnapshot: async (store, actorId) => {
+        await admin.client!.query(`UPDATE "${(store as PostgresEventStore).schema}".snapshots SET state = '{"value":"forged"}' WHERE actor_id = $1`, [actorId]);
+      },
+    },
+  );
+});
