@@ -7,14 +7,18 @@ import {
   WrongExpectedVersionError,
   type AnyRecordedEvent,
   type AppendResult,
+  type EventStore,
   type ExpectedVersion,
 } from '../../src/events/index.ts';
+import { PostgresEventStore } from '../../src/events/postgres/postgres-event-store.ts';
+import { createTestDatabase, hasPostgres } from '../support/postgres.ts';
 import { started, until } from './support/events.ts';
 import { tempDir } from './support/temp-dir.ts';
 import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 /**
- * The SQLite store against a tiny in-memory model of the log, driven by random command sequences:
+ * Each store (SQLite in memory and on file, PostgreSQL when the run has a server) against a tiny
+ * in-memory model of the log, driven by random command sequences:
  * appends with every expectation kind, duplicate ids (a small id pool makes them frequent), groups
  * of appends issued in one tick (group commit: each caller's outcome must be the model's, applied in
  * issue order), reads, and subscriptions whose received list must equal the model's log.
@@ -60,7 +64,7 @@ class Model {
 }
 
 interface Real {
-  store: SqliteEventStore;
+  store: EventStore;
   received: AnyRecordedEvent[];
   subs: Subscription[];
 }
@@ -142,17 +146,23 @@ const commands = [
 
 const dir = tempDir();
 let files = 0;
-// ':memory:' is fast; a file adds WAL, the writer lock taken at open and a real page cache.
-const stores: [string, () => SqliteEventStore, number][] = [
-  [':memory:', () => new SqliteEventStore({ registry: eventRegistry, path: ':memory:' }), 150],
-  ['file', () => new SqliteEventStore({ registry: eventRegistry, path: join(dir, `model-${++files}.db`) }), 40],
+let pgUrl: Promise<string> | undefined;
+let schemas = 0;
+// ':memory:' is fast; a file adds WAL, the writer lock taken at open and a real page cache;
+// PostgreSQL (one schema per run, one database per file) adds real round trips and the head-row lock.
+const stores: [string, () => Promise<EventStore>, number][] = [
+  ['SQLite :memory:', async () => new SqliteEventStore({ registry: eventRegistry, path: ':memory:' }), 150],
+  ['SQLite file', async () => new SqliteEventStore({ registry: eventRegistry, path: join(dir, `model-${++files}.db`) }), 40],
 ];
+if (hasPostgres()) {
+  stores.push(['PostgreSQL', async () => PostgresEventStore.open(await (pgUrl ??= createTestDatabase('model')), { registry: eventRegistry, schema: `model_${++schemas}` }), 40]);
+}
 
-describe.each(stores)('SQLite store (%s) against a model (fast-check)', (_kind, open, numRuns) => {
+describe.each(stores)('%s store against a model (fast-check)', (_kind, open, numRuns) => {
   it('every command sequence leaves store, subscribers and model in agreement', async () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 40 }), async (cmds) => {
-        const store = open();
+        const store = await open();
         const real: Real = { store, received: [], subs: [] };
         real.subs.push(store.subscribe().subscribe((e) => real.received.push(e)));
         const model = new Model();
