@@ -1,5 +1,4 @@
 import type { EventStore } from '../events/store.ts';
-import { SqliteEventStore } from '../events/sqlite/sqlite-event-store.ts';
 import { openProjections, type Projections } from '../projections/index.ts';
 import type { ReadModel } from '../projections/read-model.ts';
 import { createModelRegistry, type ModelRegistry } from '../models/registry.ts';
@@ -14,7 +13,7 @@ import type { Settings } from './settings.ts';
 import { existsSync, rmSync } from 'node:fs';
 import { checkDataKeyOpens, dataKeyOf, dataPaths, ensureDataDir, readOrCreateKey, secureDataFiles } from './data-dir.ts';
 import { checkLogAtOpen } from './log-check.ts';
-import { eventRegistry } from '../domain/event-registry.ts';
+import { eventLogName, openEventLog } from './event-log.ts';
 
 /** How long message embedding waits to gather messages into one embeddings request. */
 const MESSAGE_EMBEDDING_GATHER_MS = 25;
@@ -63,7 +62,8 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
   const secrets = new SecretBox(dataKeyOf(settings, paths));
   secureDataFiles(paths);
 
-  const store = new SqliteEventStore({ registry: eventRegistry, path: paths.events, durability: settings.durability });
+  // SQLite in DATA_DIR, or PostgreSQL when DATABASE_URL is set; nothing else depends on which.
+  const store = await openEventLog(settings, paths, { logger: logger.child({ component: 'event-log' }) });
   const closers: (() => Promise<void>)[] = [() => store.close()];
   const closeAll = async () => {
     for (const close of closers.reverse()) {
@@ -77,7 +77,7 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
 
   try {
     // A broken chain is refused before anything reads or extends it (ALLOW_BROKEN_LOG overrides).
-    await checkLogAtOpen(store, paths, { allowBroken: settings.allowBrokenLog, logger });
+    await checkLogAtOpen(store, paths, { allowBroken: settings.allowBrokenLog, logger, logName: eventLogName(settings, paths) });
     const projections = openProjections({ path: paths.read, store, logger: logger.child({ component: 'projections' }), vectorMemoryBytes: settings.vectorMemoryMb * 1024 * 1024 });
     closers.push(() => projections.close());
     await projections.start();

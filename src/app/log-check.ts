@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { SqliteEventStore } from '../events/sqlite/sqlite-event-store.ts';
+import type { RawLogSource } from '../events/ndjson.ts';
 import { ChainVerifier, type VerifyProblem } from '../events/verify.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { DataPaths } from './data-dir.ts';
@@ -30,9 +30,9 @@ const PAGE = 1000;
  * row, is only caught by `chronicle verify`, which re-hashes everything.
  */
 export async function checkLogAtOpen(
-  store: SqliteEventStore,
+  store: RawLogSource,
   paths: DataPaths,
-  options: { allowBroken: boolean; logger: Logger },
+  options: { allowBroken: boolean; logger: Logger; logName?: string },
 ): Promise<{ checked: number }> {
   const mark = readVerifiedHead(paths.verifiedHead);
   const head = await store.head();
@@ -63,7 +63,7 @@ export async function checkLogAtOpen(
   }
   if (problem) {
     const message =
-      `the event log ${paths.events} is broken at seq ${problem.seq} (${problem.kind}): ${problem.detail}. ` +
+      `the event log ${options.logName ?? paths.events} is broken at seq ${problem.seq} (${problem.kind}): ${problem.detail}. ` +
       'Refusing to serve it: run `chronicle verify` to see the report, restore the log from a backup, ' +
       'or start with --allow-broken-log (ALLOW_BROKEN_LOG=true) to serve it anyway.';
     if (!options.allowBroken) throw new BrokenLogError(message, problem);

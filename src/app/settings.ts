@@ -8,6 +8,8 @@ export interface Settings {
   host: string;
   port: number;
   dataDir: string;
+  /** DATABASE_URL (postgres://…): the event log lives in PostgreSQL instead of DATA_DIR/events.db. */
+  databaseUrl?: string;
   modelProvider: 'local' | 'openai' | 'anthropic' | 'openrouter' | 'ollama';
   embeddingProvider?: string;
   openaiApiKey?: string;
@@ -100,6 +102,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     host: str('HOST') ?? '127.0.0.1',
     port: int('PORT', 3000, 0, 65535),
     dataDir: resolve(str('DATA_DIR') ?? './data'),
+    databaseUrl: databaseUrl(str('DATABASE_URL')),
     modelProvider: oneOf('MODEL_PROVIDER', ['local', 'openai', 'anthropic', 'openrouter', 'ollama'], 'local'),
     embeddingProvider: str('EMBEDDING_PROVIDER'),
     openaiApiKey: str('OPENAI_API_KEY'),
@@ -157,6 +160,12 @@ function corsOrigins(raw: string | undefined): string[] {
   const problems = corsOriginProblems(origins);
   if (problems.length) throw new SettingsError(`CORS_ORIGINS: ${problems.join('; ')}`);
   return origins;
+}
+
+function databaseUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^postgres(ql)?:\/\/./.test(raw)) throw new SettingsError('DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/database)');
+  return raw;
 }
 
 function metricsToken(raw: string | undefined): string | undefined {

@@ -1,11 +1,10 @@
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { SqliteEventStore } from '../../events/sqlite/sqlite-event-store.ts';
-import { eventRegistry } from '../../domain/event-registry.ts';
 import { exportLog, importLog } from '../../events/ndjson.ts';
 import { dataPaths, ensureDataDir, existingDataKey, secureDataFiles } from '../../app/data-dir.ts';
 import { forgetVerifiedHead } from '../../app/log-check.ts';
+import { eventLogExists, eventLogName, openEventLog } from '../../app/event-log.ts';
 import { SecretBox } from '../../shared/secrets.ts';
 import { type Command, say, UsageError } from '../command.ts';
 import { cliSettings, dataDirOption } from '../settings-from-env.ts';
@@ -15,6 +14,9 @@ export const eventsCommand: Command = {
   name: 'events',
   usage: `Usage: chronicle events export [--out FILE] [--data-dir DIR]
        chronicle events import [--in FILE] [--data-dir DIR] [--without-key]
+
+The log is DATA_DIR/events.db, or the PostgreSQL database of DATABASE_URL when it is set: export
+from one and import into the other to move a log between them (both ways).
 
 export  writes one JSON object per event, in seq order, exactly as stored (hashes included, so the
         export can be verified on its own). To stdout unless --out is given. Passwords and agent
@@ -33,9 +35,9 @@ import  reads such a file (stdin unless --in is given) into a data directory who
     const settings = cliSettings(values);
     const paths = dataPaths(settings.dataDir);
     if (action === 'export') {
-      if (!existsSync(paths.events)) throw new Error(`no event log at ${paths.events}`);
+      if (!eventLogExists(settings, paths)) throw new Error(`no event log at ${paths.events}`);
       // Read-only: an export may run beside a live server (the writer keeps its lock).
-      const store = new SqliteEventStore({ registry: eventRegistry, path: paths.events, readonly: true });
+      const store = await openEventLog(settings, paths, { readonly: true });
       const progress = progressPrinter('export');
       try {
         const out = typeof values.out === 'string' ? createWriteStream(values.out) : process.stdout;
@@ -66,7 +68,7 @@ import  reads such a file (stdin unless --in is given) into a data directory who
       }
       ensureDataDir(settings.dataDir);
       secureDataFiles(paths);
-      const store = new SqliteEventStore({ registry: eventRegistry, path: paths.events });
+      const store = await openEventLog(settings, paths);
       const progress = progressPrinter('import');
       try {
         const raw = typeof values.in === 'string' ? createReadStream(values.in) : process.stdin;
@@ -74,7 +76,7 @@ import  reads such a file (stdin unless --in is given) into a data directory who
         const input = box ? checkingFirstSealedValue(raw, box, key!.source) : raw;
         const count = await importLog(store, input, { onProgress: (p) => progress.update(p.events) });
         forgetVerifiedHead(paths); // a new log: the next start checks all of it
-        progress.done(`${count} events imported and verified; run \`chronicle replay\` next`);
+        progress.done(`${count} events imported into ${eventLogName(settings, paths)} and verified; run \`chronicle replay\` next`);
         if (withoutKey) say('warning: imported --without-key: sealed passwords and secrets were not checked against a data key');
         return 0;
       } finally {

@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
-import { SqliteEventStore } from '../../events/sqlite/sqlite-event-store.ts';
 import { openProjections } from '../../projections/index.ts';
 import { dataPaths, secureDataFiles } from '../../app/data-dir.ts';
+import { eventLogExists, openEventLog } from '../../app/event-log.ts';
 import { type Command, say } from '../command.ts';
 import { cliSettings, dataDirOption } from '../settings-from-env.ts';
 import { progressPrinter } from '../progress.ts';
-import { eventRegistry } from '../../domain/event-registry.ts';
 
 export const replayCommand: Command = {
   name: 'replay',
@@ -22,9 +20,9 @@ Run it with the server stopped.`,
   async run({ values }) {
     const settings = cliSettings(values);
     const paths = dataPaths(settings.dataDir);
-    if (!existsSync(paths.events)) throw new Error(`no event log at ${paths.events}`);
+    if (!eventLogExists(settings, paths)) throw new Error(`no event log at ${paths.events}`);
     secureDataFiles(paths); // read.db created owner-only, like the log
-    const store = new SqliteEventStore({ registry: eventRegistry, path: paths.events });
+    const store = await openEventLog(settings, paths);
     const projections = openProjections({ path: paths.read, store });
     const progress = progressPrinter(values.verify ? 'verify rebuild' : 'rebuild');
     const started = Date.now();

@@ -1,9 +1,7 @@
-import { SqliteEventStore } from '../../events/sqlite/sqlite-event-store.ts';
 import { dataPaths } from '../../app/data-dir.ts';
 import { type Command, say } from '../command.ts';
 import { cliSettings, dataDirOption } from '../settings-from-env.ts';
-import { existsSync } from 'node:fs';
-import { eventRegistry } from '../../domain/event-registry.ts';
+import { eventLogExists, eventLogName, openEventLog } from '../../app/event-log.ts';
 
 export const verifyCommand: Command = {
   name: 'verify',
@@ -14,9 +12,10 @@ have no gaps. Exits 0 when the log is intact, 1 at the first edited, deleted or 
   options: { ...dataDirOption, json: { type: 'boolean' } },
   async run({ values }) {
     const settings = cliSettings(values);
-    const path = dataPaths(settings.dataDir).events;
-    if (!existsSync(path)) throw new Error(`no event log at ${path}`);
-    const store = new SqliteEventStore({ registry: eventRegistry, path, readonly: true });
+    const paths = dataPaths(settings.dataDir);
+    if (!eventLogExists(settings, paths)) throw new Error(`no event log at ${paths.events}`);
+    const path = eventLogName(settings, paths);
+    const store = await openEventLog(settings, paths, { readonly: true });
     try {
       const report = await store.verify();
       if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
