@@ -29,6 +29,8 @@ export function prepareEvents(registry: SchemaRegistry, now: () => number, strea
     if (typeof e.id !== 'string' || e.id.length === 0 || e.id.length > 200) {
       throw new InvalidEventError(String(e.type), ['id must be a non-empty string of at most 200 characters']);
     }
+    // PostgreSQL text cannot hold NUL: refused on every store, so any log can move to any other.
+    if (e.id.includes('\0')) throw new InvalidEventError(String(e.type), ['id must not contain the NUL character']);
     const data = registry.validate(e.type, e.data);
     const meta: EventMeta = {
       ...e.meta,

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
-import { afterAll, beforeAll, describe } from 'vitest';
-import type { EventStore } from '../../src/events/index.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidEventError, SqliteEventStore, type EventStore } from '../../src/events/index.ts';
 import { PostgresEventStore } from '../../src/events/postgres/postgres-event-store.ts';
 import { createTestDatabase, hasPostgres } from '../support/postgres.ts';
 import { eventStoreContract } from './contract.ts';
+import { started } from './support/events.ts';
 
 /**
  * The PostgreSQL store runs the very same contract as SQLite. Each store gets its own schema in one
@@ -47,4 +48,27 @@ describe.runIf(hasPostgres())('PostgreSQL event store', () => {
       },
     },
   );
+
+  it('quotes, backslashes and SQL in ids and payloads are data, written and read back exactly', async () => {
+    const store = await PostgresEventStore.open(url, { schema: `contract_${++n}` });
+    try {
+      const ids = [`it's`, 'back\\slash', `x'); DROP TABLE events; --`, 'ünï €', '$1 $$ E\'\\x00\''];
+      for (const id of ids) await store.append('room-a', [{ ...started(id), data: { agentId: id } }]);
+      const all = await store.readAll();
+      expect(all.map((e) => e.id)).toEqual(ids);
+      expect(all.map((e) => (e.data as { agentId: string }).agentId)).toEqual(ids);
+      expect(await store.verify()).toEqual({ ok: true, checked: ids.length });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('an id with a NUL character is refused on both stores (PostgreSQL text cannot hold it)', async () => {
+    const stores: EventStore[] = [await PostgresEventStore.open(url, { schema: `contract_${++n}` }), new SqliteEventStore({ path: ':memory:' })];
+    for (const store of stores) {
+      await expect(store.append('room-a', [started('a\0b')])).rejects.toBeInstanceOf(InvalidEventError);
+      expect(await store.head()).toBe(0);
+      await store.close();
+    }
+  });
 });

@@ -221,24 +221,30 @@ export class PostgresEventStore implements EventStore {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      const [, locked] = (await client.query(`BEGIN; SELECT seq, hash FROM ${this.t}.log_head FOR UPDATE`)) as unknown as pg.QueryResult<{ seq: number; hash: string }>[];
+      const streams = [...new Set(batch.map((r) => r.stream))];
+      const ids = [...new Set(batch.flatMap((r) => r.events.map((e) => e.id)))];
+      const lit = (v: string) => client.escapeLiteral(v);
+      const texts = (xs: string[]) => `ARRAY[${xs.map(lit).join(',')}]::text[]`;
+      // One round trip (simple protocol, literals escaped by the driver): the lock first, then the
+      // lookups as a separate statement — under READ COMMITTED each statement takes its snapshot when
+      // it starts, so the lookups see everything the writer we may have waited for committed.
+      const [, locked, known] = (await client.query(
+        `BEGIN;
+         SELECT seq, hash FROM ${this.t}.log_head FOR UPDATE;
+         SELECT 0 AS kind, id AS key, seq AS n FROM ${this.t}.events WHERE id = ANY(${texts(ids)})
+         UNION ALL
+         SELECT 1, s.stream, (SELECT version FROM ${this.t}.events e WHERE e.stream = s.stream ORDER BY version DESC LIMIT 1)
+         FROM unnest(${texts(streams)}) AS s(stream)`,
+      )) as unknown as [unknown, pg.QueryResult<{ seq: number; hash: string }>, pg.QueryResult<{ kind: number; key: string; n: number | null }>];
       let headSeq = locked.rows[0].seq;
       let headHash = locked.rows[0].hash;
 
-      const streams = [...new Set(batch.map((r) => r.stream))];
       const fenced = this.options.fence ? await this.options.fence(client, streams) : [];
       const refusedBy = new Map(streams.map((s, i) => [s, fenced[i]]));
 
-      const ids = [...new Set(batch.flatMap((r) => r.events.map((e) => e.id)))];
-      const known = await client.query<{ kind: number; key: string; n: number }>(
-        `SELECT 0 AS kind, id AS key, seq AS n FROM ${this.t}.events WHERE id = ANY($1::text[])
-         UNION ALL
-         SELECT 1, stream, max(version) FROM ${this.t}.events WHERE stream = ANY($2::text[]) GROUP BY stream`,
-        [ids, streams],
-      );
       const seqOf = new Map<string, number>();
       const versionOf = new Map<string, number>();
-      for (const row of known.rows) (row.kind === 0 ? seqOf : versionOf).set(row.key, row.n);
+      for (const row of known.rows) if (row.n !== null) (row.kind === 0 ? seqOf : versionOf).set(row.key, row.n);
 
       const rows: EventRow[] = [];
       const outcomes = batch.map((request): Outcome => {
@@ -277,8 +283,8 @@ export class PostgresEventStore implements EventStore {
         return { ok: true, result: { lastSeq, version, positions }, recorded };
       });
 
-      if (rows.length > 0) await this.insertRows(client, rows, headSeq, headHash);
-      await client.query('COMMIT');
+      // The second and last round trip: rows, head, NOTIFY and COMMIT in one simple query.
+      await client.query(rows.length > 0 ? `${this.insertStatement(client, rows, headSeq, headHash)}; COMMIT` : 'COMMIT');
       return outcomes;
     } catch (err) {
       broken = err as Error;
@@ -290,19 +296,21 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  /** One statement: the rows, the head row moved to the last of them, and the NOTIFY of the new head. */
-  private async insertRows(client: pg.ClientBase, rows: EventRow[], headSeq: number, headHash: string): Promise<void> {
-    const col = <K extends keyof EventRow>(k: K) => rows.map((r) => r[k]);
-    await client.query(
-      `WITH inserted AS (
-         INSERT INTO ${this.t}.events (${COLUMNS})
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[])
+  /**
+   * One statement: the rows, the head row moved to the last of them, and the NOTIFY of the new head.
+   * Values are literals escaped by the driver, so the statement can share a round trip with COMMIT.
+   */
+  private insertStatement(client: pg.ClientBase, rows: EventRow[], headSeq: number, headHash: string): string {
+    const lit = (v: string) => client.escapeLiteral(v);
+    const values = rows
+      .map((r) => `(${r.seq}, ${lit(r.id)}, ${lit(r.stream)}, ${r.version}, ${lit(r.type)}, ${lit(r.data)}, ${lit(r.meta)}, ${lit(r.hash)})`)
+      .join(',\n');
+    return `WITH inserted AS (
+         INSERT INTO ${this.t}.events (${COLUMNS}) VALUES ${values}
        ), head AS (
-         UPDATE ${this.t}.log_head SET seq = $9, hash = $10
+         UPDATE ${this.t}.log_head SET seq = ${headSeq}, hash = ${lit(headHash)}
        )
-       SELECT pg_notify($11, $9::text)`,
-      [col('seq'), col('id'), col('stream'), col('version'), col('type'), col('data'), col('meta'), col('hash'), headSeq, headHash, channelOf(this.schema)],
-    );
+       SELECT pg_notify(${lit(channelOf(this.schema))}, '${headSeq}')`;
   }
 
   // ---------------------------------------------------------------- reads
@@ -413,7 +421,7 @@ export class PostgresEventStore implements EventStore {
       const write = async () => {
         if (page.length === 0) return;
         const tip = page[page.length - 1];
-        await this.insertRows(client, page, tip.seq, tip.hash);
+        await client.query(this.insertStatement(client, page, tip.seq, tip.hash));
         page = [];
       };
       for await (const row of rows) {
