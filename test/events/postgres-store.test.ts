@@ -71,4 +71,22 @@ describe.runIf(hasPostgres())('PostgreSQL event store', () => {
       await store.close();
     }
   });
+
+  it('verify finds an event edited or deleted by someone who switched the triggers off', async () => {
+    const schema = `contract_${++n}`;
+    const store = await PostgresEventStore.open(url, { schema });
+    try {
+      for (let i = 1; i <= 5; i++) await store.append('room-a', [started(`e${i}`)]);
+      const t = `"${schema}".events`;
+      await admin.client!.query(`ALTER TABLE ${t} DISABLE TRIGGER USER; UPDATE ${t} SET data = '{"agentId":"forged"}' WHERE seq = 3; ALTER TABLE ${t} ENABLE TRIGGER USER`);
+      expect(await store.verify()).toMatchObject({ ok: false, checked: 2, problem: { seq: 3, kind: 'hash_mismatch' } });
+      await admin.client!.query(`ALTER TABLE ${t} DISABLE TRIGGER USER; DELETE FROM ${t} WHERE seq >= 3 AND seq < 5; ALTER TABLE ${t} ENABLE TRIGGER USER`);
+      expect(await store.verify()).toMatchObject({ ok: false, checked: 2, problem: { seq: 5, kind: 'seq_gap' } });
+      // A cut tail leaves no gap between rows, but the head row still says where the log ended.
+      await admin.client!.query(`ALTER TABLE ${t} DISABLE TRIGGER USER; DELETE FROM ${t} WHERE seq = 5; ALTER TABLE ${t} ENABLE TRIGGER USER`);
+      expect(await store.verify()).toMatchObject({ ok: false, checked: 2, problem: { seq: 3, kind: 'seq_gap' } });
+    } finally {
+      await store.close();
+    }
+  });
 });
