@@ -160,4 +160,24 @@ describe.runIf(hasPostgres())('PostgreSQL store under concurrency', () => {
       await admin.end();
     }
   });
+
+  it('a database whose default isolation is REPEATABLE READ still takes concurrent appends from several stores', async () => {
+    const strict = await createTestDatabase('pgstrict');
+    const admin = new pg.Client({ connectionString: strict });
+    await admin.connect();
+    try {
+      await admin.query(`ALTER DATABASE "${new URL(strict).pathname.slice(1)}" SET default_transaction_isolation = 'repeatable read'`);
+    } finally {
+      await admin.end();
+    }
+    const stores = await Promise.all([1, 2].map(async () => {
+      const s = await PostgresEventStore.open(strict, { schema: 'strict', poolSize: 4 });
+      opened.push(s);
+      return s;
+    }));
+    await Promise.all(stores.flatMap((s, si) => Array.from({ length: 6 }, async (_, ci) => {
+      for (let r = 0; r < 5; r++) await s.append(`room-${ci % 3}`, [started(`s${si}-c${ci}-r${r}`)]);
+    })));
+    expect(await stores[0].verify()).toEqual({ ok: true, checked: 60 });
+  });
 });

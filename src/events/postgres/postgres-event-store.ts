@@ -77,8 +77,9 @@ const types = {
  * position past 7, and never sees 7 when A commits. Here there is no sequence. Every append
  * transaction first locks the one row of `log_head` (SELECT … FOR UPDATE), takes seq = head + 1
  * onwards, inserts, moves the head and commits, which releases the lock. A second writer (another
- * group here, or another process) blocks on that lock and, under READ COMMITTED, reads the head as
- * the first one committed it. So seqs are handed out in commit order: when seq N+1 is visible, the
+ * group here, or another process) blocks on that lock and, under READ COMMITTED (asked for explicitly:
+ * a server whose default is REPEATABLE READ would fail the waiter instead), reads the head as the first
+ * one committed it. So seqs are handed out in commit order: when seq N+1 is visible, the
  * transaction that wrote N had committed before N+1's transaction could even take its number, and
  * every snapshot that includes N+1 includes N. The committed log is always the prefix 1..head,
  * readers page by position, and the hash chain (which needs the previous hash) comes out right for
@@ -138,7 +139,7 @@ export class PostgresEventStore implements EventStore {
       const client = await pool.connect();
       try {
         // Several nodes may start at once: CREATE … IF NOT EXISTS is not safe against itself.
-        await client.query('BEGIN');
+        await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`chronicle-schema:${schema}`]);
         await client.query(createSchema(schema));
         await client.query('COMMIT');
@@ -229,7 +230,7 @@ export class PostgresEventStore implements EventStore {
       // lookups as a separate statement — under READ COMMITTED each statement takes its snapshot when
       // it starts, so the lookups see everything the writer we may have waited for committed.
       const [, locked, known] = (await client.query(
-        `BEGIN;
+        `BEGIN ISOLATION LEVEL READ COMMITTED;
          SELECT seq, hash FROM ${this.t}.log_head FOR UPDATE;
          SELECT 0 AS kind, id AS key, seq AS n FROM ${this.t}.events WHERE id = ANY(${texts(ids)})
          UNION ALL
@@ -415,7 +416,7 @@ export class PostgresEventStore implements EventStore {
     let broken: Error | undefined;
     let last: StoredRow | undefined;
     try {
-      const [, locked] = (await client.query(`BEGIN; SELECT seq FROM ${this.t}.log_head FOR UPDATE`)) as unknown as pg.QueryResult<{ seq: number }>[];
+      const [, locked] = (await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT seq FROM ${this.t}.log_head FOR UPDATE`)) as unknown as pg.QueryResult<{ seq: number }>[];
       if (locked.rows[0].seq > 0) throw new ImportRefusedError('not_empty', `the event log in schema ${this.schema} is not empty: import only into an empty log`);
       let page: EventRow[] = [];
       const write = async () => {
