@@ -23,6 +23,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { EventStore, NewEvent } from '../src/events/index.ts';
+import { eventRegistry } from '../src/domain/event-registry.ts';
 import { PostgresEventStore } from '../src/events/postgres/postgres-event-store.ts';
 import { SqliteEventStore } from '../src/events/sqlite/sqlite-event-store.ts';
 import startTestServer from '../test/support/postgres-server.ts';
@@ -106,7 +107,7 @@ async function withStores<T>(open: () => Promise<EventStore>, count: number, use
   }
 }
 
-const sqlite = () => Promise.resolve<EventStore>(new SqliteEventStore({ path: join(dir, `log-${++run}.db`) }));
+const sqlite = () => Promise.resolve<EventStore>(new SqliteEventStore({ registry: eventRegistry, path: join(dir, `log-${++run}.db`) }));
 
 let stopServer: (() => void) | undefined;
 let url = process.env.BENCH_DATABASE_URL ?? '';
@@ -117,9 +118,9 @@ try {
   }
   let schema = 0;
   let shared = '';
-  const postgres = () => PostgresEventStore.open(url, { schema: `bench_${++schema}` });
+  const postgres = () => PostgresEventStore.open(url, { registry: eventRegistry, schema: `bench_${++schema}` });
   /** Several stores on ONE log: the group×3 path opens three stores on the same schema. */
-  const postgresShared = () => PostgresEventStore.open(url, { schema: shared });
+  const postgresShared = () => PostgresEventStore.open(url, { registry: eventRegistry, schema: shared });
   const machine = { date: new Date().toISOString(), node: process.version, cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`, memory: `${Math.round(totalmem() / 2 ** 30)} GiB` };
   console.log(`event log on PostgreSQL vs SQLite — N=${N}, single=${SINGLE}, group size ${GROUP}, ${JSON.stringify(machine)}`);
   console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
@@ -137,7 +138,7 @@ try {
   console.log(`PostgreSQL group commit, 3 pools      ${fmt(await withStores(postgresShared, 3, (s) => group(s)))}`);
   const replayStore = `bench_${schema + 1}`;
   console.log(`PostgreSQL 1,000-event batches        ${fmt(await withStores(postgres, 1, ([s]) => batch(s)))}`);
-  console.log(`PostgreSQL replay, readAll pages      ${fmt(await withStores(() => PostgresEventStore.open(url, { schema: replayStore }), 1, ([s]) => replay(s)))}`);
+  console.log(`PostgreSQL replay, readAll pages      ${fmt(await withStores(() => PostgresEventStore.open(url, { registry: eventRegistry, schema: replayStore }), 1, ([s]) => replay(s)))}`);
 
   console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 } finally {

@@ -9,6 +9,7 @@ import { parseCommandArgs, type Command } from '../../src/cli/command.ts';
 import { eventsCommand } from '../../src/cli/commands/events.ts';
 import { replayCommand } from '../../src/cli/commands/replay.ts';
 import { verifyCommand } from '../../src/cli/commands/verify.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 import { PostgresEventStore } from '../../src/events/postgres/postgres-event-store.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 import { startServer } from '../../src/transport/server.ts';
@@ -103,7 +104,7 @@ describe.runIf(hasPostgres())('SQLite → PostgreSQL → SQLite with chronicle e
   }, 60_000);
 
   const pgLog = async <T>(use: (store: PostgresEventStore) => Promise<T>): Promise<T> => {
-    const store = await PostgresEventStore.open(DATABASE_URL);
+    const store = await PostgresEventStore.open(DATABASE_URL, { registry: eventRegistry });
     try {
       return await use(store);
     } finally {

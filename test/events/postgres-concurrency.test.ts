@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyRecordedEvent } from '../../src/events/index.ts';
-import { PostgresEventStore } from '../../src/events/postgres/postgres-event-store.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
+import { PostgresEventStore, type PostgresEventStoreOptions } from '../../src/events/postgres/postgres-event-store.ts';
 import { createTestDatabase, hasPostgres } from '../support/postgres.ts';
 import { started, until } from './support/events.ts';
 
@@ -14,8 +15,8 @@ describe.runIf(hasPostgres())('PostgreSQL store under concurrency', () => {
   let url = '';
   let n = 0;
   const opened: PostgresEventStore[] = [];
-  const open = async (schema: string, options: Parameters<typeof PostgresEventStore.open>[1] = {}) => {
-    const s = await PostgresEventStore.open(url, { schema, poolSize: 4, ...options });
+  const open = async (schema: string, options: Partial<PostgresEventStoreOptions> = {}) => {
+    const s = await PostgresEventStore.open(url, { registry: eventRegistry, schema, poolSize: 4, ...options });
     opened.push(s);
     return s;
   };
@@ -171,7 +172,7 @@ describe.runIf(hasPostgres())('PostgreSQL store under concurrency', () => {
       await admin.end();
     }
     const stores = await Promise.all([1, 2].map(async () => {
-      const s = await PostgresEventStore.open(strict, { schema: 'strict', poolSize: 4 });
+      const s = await PostgresEventStore.open(strict, { registry: eventRegistry, schema: 'strict', poolSize: 4 });
       opened.push(s);
       return s;
     }));

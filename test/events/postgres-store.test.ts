@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidEventError, SqliteEventStore, type EventStore } from '../../src/events/index.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 import { PostgresEventStore } from '../../src/events/postgres/postgres-event-store.ts';
 import { createTestDatabase, hasPostgres } from '../support/postgres.ts';
 import { eventStoreContract } from './contract.ts';
@@ -29,12 +30,12 @@ describe.runIf(hasPostgres())('PostgreSQL event store', () => {
 
   eventStoreContract(
     'PostgreSQL',
-    () => PostgresEventStore.open(url, { schema: `contract_${++n}` }),
+    () => PostgresEventStore.open(url, { registry: eventRegistry, schema: `contract_${++n}` }),
     {
       reopen: async (store) => {
         const schema = (store as PostgresEventStore).schema;
         await store.close();
-        return PostgresEventStore.open(url, { schema });
+        return PostgresEventStore.open(url, { registry: eventRegistry, schema });
       },
       rewriteRow: (store: EventStore, seq: number) => {
         const t = `"${(store as PostgresEventStore).schema}".events`;
@@ -50,7 +51,7 @@ describe.runIf(hasPostgres())('PostgreSQL event store', () => {
   );
 
   it('quotes, backslashes and SQL in ids and payloads are data, written and read back exactly', async () => {
-    const store = await PostgresEventStore.open(url, { schema: `contract_${++n}` });
+    const store = await PostgresEventStore.open(url, { registry: eventRegistry, schema: `contract_${++n}` });
     try {
       const ids = [`it's`, 'back\\slash', `x'); DROP TABLE events; --`, 'ünï €', '$1 $$ E\'\\x00\''];
       for (const id of ids) await store.append('room-a', [{ ...started(id), data: { agentId: id } }]);
@@ -64,7 +65,7 @@ describe.runIf(hasPostgres())('PostgreSQL event store', () => {
   });
 
   it('an id with a NUL character is refused on both stores (PostgreSQL text cannot hold it)', async () => {
-    const stores: EventStore[] = [await PostgresEventStore.open(url, { schema: `contract_${++n}` }), new SqliteEventStore({ path: ':memory:' })];
+    const stores: EventStore[] = [await PostgresEventStore.open(url, { registry: eventRegistry, schema: `contract_${++n}` }), new SqliteEventStore({ registry: eventRegistry, path: ':memory:' })];
     for (const store of stores) {
       await expect(store.append('room-a', [started('a\0b')])).rejects.toBeInstanceOf(InvalidEventError);
       expect(await store.head()).toBe(0);
@@ -74,7 +75,7 @@ describe.runIf(hasPostgres())('PostgreSQL event store', () => {
 
   it('verify finds an event edited or deleted by someone who switched the triggers off', async () => {
     const schema = `contract_${++n}`;
-    const store = await PostgresEventStore.open(url, { schema });
+    const store = await PostgresEventStore.open(url, { registry: eventRegistry, schema });
     try {
       for (let i = 1; i <= 5; i++) await store.append('room-a', [started(`e${i}`)]);
       const t = `"${schema}".events`;

@@ -5,7 +5,7 @@ import { decodeData } from '../codec.ts';
 import type { AnyRecordedEvent, AppendOptions, AppendResult, EventMeta, ExpectedVersion, NewEvent } from '../envelope.ts';
 import { ImportRefusedError, StoreClosedError, WrongExpectedVersionError } from '../errors.ts';
 import { chainHash } from '../hash.ts';
-import { defaultSchemaRegistry, type SchemaRegistry } from '../schema-registry.ts';
+import type { SchemaRegistry } from '../schema-registry.ts';
 import type { EventStore, ReadAllOptions, ReadStreamOptions, VerifyReport } from '../store.ts';
 import { catchUpThenLive } from '../subscribe.ts';
 import { ChainVerifier, type StoredRow } from '../verify.ts';
@@ -25,7 +25,8 @@ export type AppendFence = (tx: pg.ClientBase, streams: readonly string[]) => Pro
 export interface PostgresEventStoreOptions {
   /** Schema holding the log's tables (default "chronicle"); several logs can share one database. */
   schema?: string;
-  registry?: SchemaRegistry;
+  /** Validates payloads at append and upcasts them at read: Chronicle passes `eventRegistry` (src/domain/event-registry.ts). */
+  registry: SchemaRegistry;
   /** Clock for meta.timestamp; injectable for deterministic tests. */
   now?: () => number;
   /** Connections for reads and appends (default 10); subscriptions add one LISTEN connection. */
@@ -122,14 +123,15 @@ export class PostgresEventStore implements EventStore {
   ) {
     this.schema = options.schema;
     this.t = `"${options.schema}"`;
-    this.registry = options.registry ?? defaultSchemaRegistry();
+    this.registry = options.registry;
     this.now = options.now ?? Date.now;
     this.snapshots = new PostgresSnapshotStore(pool, options.schema);
     this.tail = new LiveTail((after) => this.readAll({ afterSeq: after, limit: 1000 }), head, (err) => this.report(err));
   }
 
   /** Connects, creates the schema if it is missing, and returns the store. */
-  static async open(url: string, options: PostgresEventStoreOptions = {}): Promise<PostgresEventStore> {
+  static async open(url: string, options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
+    if (!options?.registry) throw new Error('an event store needs a schema registry: pass `registry: eventRegistry` (src/domain/event-registry.ts)');
     const schema = options.schema ?? 'chronicle';
     if (!VALID_SCHEMA.test(schema)) throw new Error(`schema "${schema}" must match ${VALID_SCHEMA}`);
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types });
