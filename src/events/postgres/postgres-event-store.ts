@@ -159,11 +159,6 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  /** The connection string this store was opened with (tests tamper through it with psql). */
-  get connectionString(): string {
-    return this.url;
-  }
-
   // ---------------------------------------------------------------- append (group commit)
 
   append(stream: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
