@@ -13,7 +13,7 @@ import type { StoredRow } from './verify.ts';
  *   {"seq":1,"id":"…","stream":"room-…","version":1,"type":"room.created","data":"{…}","meta":"{…}","hash":"…"}
  */
 
-/** What export needs from a store (SqliteEventStore has it; a PostgreSQL store would too). */
+/** What export needs from a store (SqliteEventStore and PostgresEventStore have it). */
 export interface RawLogSource {
   head(): Promise<number>;
   readRaw(afterSeq: number, limit: number): Promise<StoredRow[]>;

@@ -48,7 +48,7 @@ export interface SnapshotStore {
 }
 
 /**
- * The event log. Every implementation (SQLite today, PostgreSQL later) runs the same contract suite
+ * The event log. Every implementation (SQLite, PostgreSQL in src/events/postgres) runs the same contract suite
  * in test/events/contract.ts.
  */
 export interface EventStore {
