@@ -8,10 +8,8 @@ import type { ReadModel } from '../projections/read-model.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { SecretBox } from '../shared/secrets.ts';
 
-export interface Embedder {
-  model: string;
-  embed(texts: string[]): Promise<Float32Array[]>;
-}
+import type { Embedder } from '../models/embedder.ts';
+export type { Embedder } from '../models/embedder.ts';
 
 export interface ModelSource {
   forCharacter(character?: Character): ModelProvider;

@@ -2,7 +2,6 @@ import type { EventStore } from '../events/store.ts';
 import { openProjections, type Projections } from '../projections/index.ts';
 import type { ReadModel } from '../projections/read-model.ts';
 import { createModelRegistry, type ModelRegistry } from '../models/registry.ts';
-import { gatheringEmbedder } from '../models/gathering-embedder.ts';
 import { createActorSystem, type ActorSystem } from '../actors/index.ts';
 import { configureIsolation } from '../plugin-host/isolation/defaults.ts';
 import { ingestDocument, removeDocument } from '../knowledge/ingest.ts';
@@ -14,9 +13,6 @@ import { existsSync, rmSync } from 'node:fs';
 import { checkDataKeyOpens, dataKeyOf, dataPaths, ensureDataDir, readOrCreateKey, secureDataFiles } from './data-dir.ts';
 import { checkLogAtOpen } from './log-check.ts';
 import { eventLogName, openEventLog } from './event-log.ts';
-
-/** How long message embedding waits to gather messages into one embeddings request. */
-const MESSAGE_EMBEDDING_GATHER_MS = 25;
 
 type IngestInput = Parameters<typeof ingestDocument>[1];
 type RemoveInput = Parameters<typeof removeDocument>[1];
@@ -102,17 +98,17 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
       waitFor: (seq) => projections.waitFor(seq),
       models,
       secrets,
-      // One place retries model calls: the resilient provider layer (jittered backoff, retry-after,
-      // circuit breaker). Retrying again per turn would multiply attempts against a struggling provider.
-      settings: { ...settings, modelAttempts: 1 },
+      // The registry's providers already go through the one model-call layer (src/models/resilient.ts):
+      // the turn does not wrap them again, so its retry policy applies once.
+      settings,
       logger: logger.child({ component: 'actors' }),
     });
     if (options.actors !== false) {
       // Before any agent loads a plugin: which npm plugins are trusted, and what the sandbox can enforce here.
       configureIsolation({ trusted: settings.pluginsTrusted, allowWeak: settings.pluginSandboxAllowWeak, dataDir: settings.dataDir }, logger.child({ component: 'plugins' }));
-      // Background message embedding gathers for a moment before each call (see gatheringEmbedder):
-      // fewer, larger embeddings requests instead of one per message, off the reply's path.
-      const embedding = startMessageEmbedding({ store, embedder: gatheringEmbedder(embedder, MESSAGE_EMBEDDING_GATHER_MS), logger: logger.child({ component: 'message-embedding' }) });
+      // Background message embedding asks as a background caller of the one batching point (it waits
+      // 25 ms for company): fewer, larger embeddings requests instead of one per message, off the reply's path.
+      const embedding = startMessageEmbedding({ store, embedder, logger: logger.child({ component: 'message-embedding' }) });
       closers.push(() => embedding.stop());
       await actors.start();
       closers.push(() => actors.stop());

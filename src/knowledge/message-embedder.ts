@@ -1,10 +1,12 @@
 import type { Subscription } from 'rxjs';
 import type { AnyRecordedEvent, NewEvent } from '../events/envelope.ts';
 import type { EventStore } from '../events/store.ts';
-import { derivedId, sha256Hex } from '../shared/ids.ts';
+import { derivedId } from '../shared/ids.ts';
 import { silentLogger, type Logger } from '../shared/logger.ts';
 import type { Embedder } from './embedder.ts';
 import { QuantizedVector } from '../events/quantized-vector.ts';
+import { withBatching } from '../models/embedder.ts';
+import type { ModelCallRecord } from '../models/provider.ts';
 
 export interface MessageEmbeddingOptions {
   store: EventStore;
@@ -12,8 +14,6 @@ export interface MessageEmbeddingOptions {
   logger?: Logger;
   /** Messages per embedding call (default 32). */
   batchSize?: number;
-  /** Vectors kept in the content-hash cache (default 10,000). */
-  cacheSize?: number;
   /** First retry delay after a failed embed call, doubled per attempt (default 1,000 ms). */
   retryDelayMs?: number;
   /** Attempts per message before giving up until the next start (default 5). */
@@ -30,18 +30,28 @@ type Posted = AnyRecordedEvent & { type: 'message.posted' };
 
 export const embeddedEventId = (messageId: string): string => derivedId('embed', messageId);
 
+/** model.called for the provider attempts of one batch: at most one per attempt, whatever its size. */
+const embeddingCallEvents = (records: ModelCallRecord[], batchKey: string): NewEvent<'model.called'>[] =>
+  records.map((r, i) => ({
+    id: derivedId('embed-call', batchKey, String(i)),
+    type: 'model.called',
+    data: { provider: r.provider, model: r.model, kind: 'embedding', ok: r.ok, ...(r.usage ? { usage: r.usage } : {}), latencyMs: Math.round(r.latencyMs), ...(r.error ? { error: `${r.error.code}: ${r.error.message}`.slice(0, 500) } : {}) },
+    meta: { author: { kind: 'system', id: 'message-embedder' } },
+  }));
+
 /**
  * Embeds every `message.posted` once and records the vector as `message.embedded` (deterministic id,
- * so a restart or a second embedder can never record it twice). Identical texts cost one embed call
- * (cache by content hash). On start it finds the messages of the log that have no vector yet, then
- * follows the log live.
+ * so a restart or a second embedder can never record it twice). It asks the one batching point
+ * (src/models/embedder.ts) as a background caller: identical texts cost one embed (its cache), and
+ * its requests wait a moment for company. The provider attempts a batch cost are appended as
+ * `model.called` with the batch's first room's vectors — one per attempt, not one per message. On
+ * start it finds the messages of the log that have no vector yet, then follows the log live.
  */
 export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmbedding {
-  const { store, embedder } = opts;
+  const { store } = opts;
+  const embedder = withBatching(opts.embedder);
   const logger = opts.logger ?? silentLogger;
   const batchSize = Math.max(1, opts.batchSize ?? 32);
-  const cacheSize = Math.max(1, opts.cacheSize ?? 10_000);
-  const cache = new Map<string, Float32Array>();
   const retryDelayMs = opts.retryDelayMs ?? 1000;
   const maxAttempts = Math.max(1, opts.maxAttempts ?? 5);
   const queue: Posted[] = [];
@@ -53,25 +63,22 @@ export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmb
   let stopped = false;
   let idleWaiters: (() => void)[] = [];
 
-  const key = (text: string) => sha256Hex(`${embedder.model}\u0000${text}`);
-
-  const remember = (k: string, v: Float32Array) => {
-    cache.delete(k);
-    cache.set(k, v);
-    if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string);
-  };
-
   async function embedBatch(batch: Posted[]): Promise<void> {
-    const missing = [...new Set(batch.map((e) => e.data.text).filter((t) => !cache.has(key(t))))];
-    if (missing.length > 0) {
-      const vectors = await embedder.embed(missing, { signal: abort.signal });
-      missing.forEach((t, i) => remember(key(t), vectors[i]));
+    const records: ModelCallRecord[] = [];
+    const texts = batch.map((e) => e.data.text);
+    let vectors: Float32Array[];
+    try {
+      vectors = await embedder.embed(texts, { signal: abort.signal, background: true, record: (r) => void records.push(r) });
+    } catch (err) {
+      // The failed attempts are still calls that were made: recorded with the batch's first message.
+      if (records.length > 0 && !stopped) await store.append(`room-${batch[0].data.roomId}`, embeddingCallEvents(records, `${batch[0].id}/failed/${attempts.get(batch[0].data.messageId) ?? 0}`)).catch(() => {});
+      throw err;
     }
-    // One append per room stream, in log order.
-    const byRoom = new Map<string, NewEvent<'message.embedded'>[]>();
-    for (const e of batch) {
-      const vector = cache.get(key(e.data.text));
-      if (!vector) continue;
+    // One append per room stream, in log order; the batch's model.called go with the first.
+    const byRoom = new Map<string, NewEvent[]>();
+    byRoom.set(batch[0].data.roomId, embeddingCallEvents(records, batch[0].id));
+    for (const [i, e] of batch.entries()) {
+      const vector = vectors[i];
       const list = byRoom.get(e.data.roomId) ?? [];
       list.push({
         id: embeddedEventId(e.data.messageId),
@@ -81,7 +88,7 @@ export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmb
       });
       byRoom.set(e.data.roomId, list);
     }
-    for (const [roomId, events] of byRoom) await store.append(`room-${roomId}`, events);
+    for (const [roomId, events] of byRoom) if (events.length > 0) await store.append(`room-${roomId}`, events);
   }
 
   async function pump(): Promise<void> {

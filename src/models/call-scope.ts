@@ -53,6 +53,23 @@ export class CallScope {
     this.callerSignal?.removeEventListener('abort', this.onAbort);
   }
 
+  /**
+   * Settles with p, or with the scope's error as soon as the scope is cancelled — even when whatever
+   * p waits on ignores the signal (a hanging provider cannot hang its caller).
+   */
+  race<T>(p: Promise<T>): Promise<T> {
+    p.catch(() => {});
+    if (this.signal.aborted) return Promise.reject(this.error(this.signal.reason));
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(this.error(this.signal.reason));
+      this.signal.addEventListener('abort', onAbort, { once: true });
+      p.then(
+        (v) => (this.signal.removeEventListener('abort', onAbort), resolve(v)),
+        (e: unknown) => (this.signal.removeEventListener('abort', onAbort), reject(e)),
+      );
+    });
+  }
+
   /** Runs fn inside the scope: errors mapped, timer always cleared. */
   async run<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     try {

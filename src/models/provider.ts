@@ -20,6 +20,26 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Milliseconds before the call is abandoned with a timeout error (default per provider). */
   timeoutMs?: number;
+  /** Bounds each attempt of the resilient layer separately (timeoutMs still bounds the whole call). */
+  attemptTimeoutMs?: number;
+  /**
+   * Told of every attempt that went out (resilient.ts), so the caller can append it as `model.called`
+   * with the events it commits. Providers themselves ignore it.
+   */
+  record?: (attempt: ModelCallRecord) => void;
+}
+
+/** One model call or attempt: what the `model.called` event records (src/events/catalogue.ts). */
+export interface ModelCallRecord {
+  provider: string;
+  model: string;
+  kind: 'text' | 'object' | 'embedding';
+  ok: boolean;
+  usage?: TokenUsage;
+  latencyMs: number;
+  /** For a whole call: attempts made; for one attempt: its number (1 = first). */
+  attempts: number;
+  error?: ModelError;
 }
 
 /**
@@ -52,6 +72,11 @@ export interface GenerateTextParams extends CallOptions {
   temperature?: number;
   stopSequences?: string[];
   context?: PromptContext;
+  /**
+   * streamText only: with it, the resilient layer may retry a stream that already delivered deltas,
+   * calling this first so the reader can drop what it saw; without it, only until the first delta.
+   */
+  onStreamRestart?: (attempt: number, error: ModelError) => void;
 }
 
 export interface GenerateTextResult {
@@ -93,6 +118,8 @@ export interface ModelProvider {
   /** 'openai' | 'openrouter' | 'anthropic' | 'ollama' | 'local' | a plugin's own name. */
   readonly name: string;
   readonly capabilities: { text: boolean; embeddings: boolean };
+  /** True when calls already go through the resilient layer (resilient.ts): never wrap it again. */
+  readonly resilient?: boolean;
   generateText(params: GenerateTextParams): Promise<GenerateTextResult>;
   /** Yields deltas as they arrive, then exactly one 'done' chunk with the full text and usage. */
   streamText(params: GenerateTextParams): AsyncIterable<TextStreamChunk>;

@@ -6,26 +6,18 @@ import type {
   GenerateObjectResult,
   GenerateTextParams,
   GenerateTextResult,
+  ModelCallRecord,
   ModelProvider,
   ModelType,
   TextStreamChunk,
   TokenUsage,
 } from './provider.ts';
 import { toModelError } from './errors.ts';
+import { CallScope } from './call-scope.ts';
 import { CircuitBreaker, CircuitOpenError, countsAgainstProvider } from './circuit-breaker.ts';
 import type { CircuitBreakerOptions } from './circuit-breaker.ts';
 
-/** What one call cost: the agent appends it as a `model.called` event (catalogue.ts). */
-export interface ModelCallRecord {
-  provider: string;
-  model: string;
-  kind: 'text' | 'object' | 'embedding';
-  ok: boolean;
-  usage?: TokenUsage;
-  latencyMs: number;
-  attempts: number;
-  error?: ModelError;
-}
+export type { ModelCallRecord } from './provider.ts';
 
 export interface ResilienceOptions {
   /** Further attempts after the first (default 3). */
@@ -36,7 +28,7 @@ export interface ResilienceOptions {
   /** A retry-after longer than this is not waited for: the error goes to the caller (default 30 s). */
   maxRetryAfterMs?: number;
   breaker?: CircuitBreakerOptions;
-  /** Called once per call (not per attempt) with usage and latency. */
+  /** Called once per call (not per attempt) with usage and latency: metrics, logs. */
   onCall?: (record: ModelCallRecord) => void;
   /** Called before each wait for another attempt. */
   onRetry?: (info: { provider: string; attempt: number; delayMs: number; error: ModelError }) => void;
@@ -44,15 +36,22 @@ export interface ResilienceOptions {
   now?: () => number;
 }
 
+type Kind = ModelCallRecord['kind'];
+
 /**
- * Wraps any provider with retries (jittered exponential backoff, honouring retry-after; 429, 5xx,
- * network, timeout and malformed answers are retried, other 4xx are not), one circuit breaker, and a
- * per-call record of usage and latency. `timeoutMs` bounds the whole call, retries included.
- * Streaming is retried only until the first delta: after that the caller has seen text.
+ * THE model-call layer: every caller's call to any provider goes through it once (registry.ts wraps
+ * what it builds; `withResilience` does not wrap twice). Retries (jittered exponential backoff,
+ * honouring retry-after; 429, 5xx, network, timeout and malformed answers are retried, other 4xx are
+ * not), one circuit breaker per provider, `timeoutMs` bounding the whole call and `attemptTimeoutMs`
+ * each attempt — raced, so a provider that ignores its signal cannot hang the caller. It reports
+ * twice over: `onCall` once per call (observers), and the call's own `record` once per attempt (the
+ * caller appends those as `model.called` with the events it commits). Streams are retried until their
+ * first delta, or later when the reader passes `onStreamRestart`.
  */
 export class ResilientProvider implements ModelProvider {
   readonly name: string;
   readonly capabilities: ModelProvider['capabilities'];
+  readonly resilient = true;
   readonly breaker: CircuitBreaker;
   private readonly retries: number;
   private readonly baseDelayMs: number;
@@ -98,54 +97,59 @@ export class ResilientProvider implements ModelProvider {
     const started = this.now();
     const model = params.model ?? this.modelFor(params.modelType ?? 'TEXT_LARGE');
     const deadline = this.deadline(params);
-    let attempts = 0;
-    let iterator: AsyncIterator<TextStreamChunk> | undefined;
-    let first: IteratorResult<TextStreamChunk> | undefined;
-    // Phase 1: open the stream and read its first chunk, retrying like any other call.
-    for (;;) {
-      attempts += 1;
-      try {
-        this.checkBreaker();
-        iterator = this.inner.streamText({ ...params, ...this.attemptOptions(params, deadline) })[Symbol.asyncIterator]();
-        first = await iterator.next();
-        break;
-      } catch (err) {
-        const me = this.settleFailure(err, params);
-        const delay = this.retryDelay(me, attempts, deadline, params);
-        if (delay === undefined) {
-          this.record({ kind: 'text', model, ok: false, attempts, started, error: me });
-          throw me;
-        }
-        this.options.onRetry?.({ provider: this.name, attempt: attempts, delayMs: delay, error: me });
-        await sleep(delay, params.signal).catch((e: unknown) => {
-          const aborted = toModelError(this.name, e, { aborted: true, timedOut: false });
-          this.record({ kind: 'text', model, ok: false, attempts, started, error: aborted });
-          throw aborted;
-        });
-      }
-    }
-    // Phase 2: text has reached the caller; a failure now ends the stream with the mapped error.
     let settled = false;
-    try {
-      for (let step = first; !step.done; step = await iterator.next()) {
-        const chunk = step.value;
-        if (chunk.type === 'done') {
+    for (let attempts = 1; ; attempts++) {
+      const attemptStarted = this.now();
+      const scope = this.attemptScope(params, deadline);
+      let iterator: AsyncIterator<TextStreamChunk> | undefined;
+      let delivered = false;
+      let retrying = false;
+      try {
+        this.breaker.acquire();
+        iterator = this.inner.streamText({ ...params, signal: scope.signal, timeoutMs: scope.timeoutMs })[Symbol.asyncIterator]();
+        for (;;) {
+          const step = await scope.race(iterator.next());
+          if (step.done) throw new ModelError('malformed', `${this.name}: the stream ended without a final result`, this.name, true);
+          const chunk = step.value;
+          if (chunk.type === 'delta') {
+            delivered = true;
+            yield chunk;
+            continue;
+          }
           settled = true;
           this.breaker.success();
-          const latencyMs = this.now() - started;
-          this.record({ kind: 'text', model: chunk.result.model, ok: true, attempts, started, usage: chunk.result.usage });
-          yield { type: 'done', result: { ...chunk.result, latencyMs } };
-        } else yield chunk;
+          const usage = chunk.result.usage;
+          this.report(params, { kind: 'text', model: chunk.result.model, ok: true, usage }, attempts, attemptStarted, started);
+          yield { type: 'done', result: { ...chunk.result, latencyMs: this.now() - started } };
+          return;
+        }
+      } catch (err) {
+        const me = this.settleFailure(err, scope);
+        this.recordAttempt(params, { kind: 'text', model, ok: false, error: me }, attempts, attemptStarted);
+        // After deltas the reader has seen text: only a reader that can start over gets a retry.
+        const delay = !delivered || params.onStreamRestart ? this.retryDelay(me, attempts, deadline, params) : undefined;
+        if (delay === undefined) {
+          settled = true;
+          this.observe({ kind: 'text', model, ok: false, error: me }, attempts, started);
+          throw me;
+        }
+        retrying = true;
+        this.options.onRetry?.({ provider: this.name, attempt: attempts, delayMs: delay, error: me });
+        if (delivered) params.onStreamRestart?.(attempts, me);
+        await this.pause(delay, params, 'text', model, attempts, started).catch((e: unknown) => {
+          settled = true;
+          throw e;
+        });
+      } finally {
+        scope.dispose();
+        // Not awaited: a provider stuck in its own await would hold the caller here.
+        iterator?.return?.()?.catch(() => {});
+        // The reader stopped before 'done' (break/return): still one call to account for.
+        if (!settled && !retrying) {
+          settled = true;
+          this.observe({ kind: 'text', model, ok: false, error: new ModelError('aborted', `${this.name}: stream abandoned by its reader`, this.name, false) }, attempts, started);
+        }
       }
-    } catch (err) {
-      settled = true;
-      const me = this.settleFailure(err, params);
-      this.record({ kind: 'text', model, ok: false, attempts, started, error: me });
-      throw me;
-    } finally {
-      // The consumer stopped reading before 'done' (break/return): still one call to account for.
-      if (!settled) this.record({ kind: 'text', model, ok: false, attempts, started, error: new ModelError('aborted', `${this.name}: stream abandoned by its reader`, this.name, false) });
-      await iterator.return?.();
     }
   }
 
@@ -154,7 +158,7 @@ export class ResilientProvider implements ModelProvider {
   }
 
   private async call<T extends { model: string; latencyMs?: number }>(
-    kind: ModelCallRecord['kind'],
+    kind: Kind,
     model: string,
     options: CallOptions,
     attempt: (o: CallOptions) => Promise<T>,
@@ -163,26 +167,26 @@ export class ResilientProvider implements ModelProvider {
     const started = this.now();
     const deadline = this.deadline(options);
     for (let attempts = 1; ; attempts++) {
+      const attemptStarted = this.now();
+      const scope = this.attemptScope(options, deadline);
       try {
-        this.checkBreaker();
-        const result = await attempt(this.attemptOptions(options, deadline));
+        this.breaker.acquire();
+        const result = await scope.race(attempt({ signal: scope.signal, timeoutMs: scope.timeoutMs }));
         this.breaker.success();
-        const latencyMs = this.now() - started;
-        this.record({ kind, model: result.model, ok: true, attempts, started, usage: usageOf(result) });
-        return { ...result, latencyMs };
+        this.report(options, { kind, model: result.model, ok: true, usage: usageOf(result) }, attempts, attemptStarted, started);
+        return { ...result, latencyMs: this.now() - started };
       } catch (err) {
-        const me = this.settleFailure(err, options);
+        const me = this.settleFailure(err, scope);
+        this.recordAttempt(options, { kind, model, ok: false, error: me }, attempts, attemptStarted);
         const delay = this.retryDelay(me, attempts, deadline, options);
         if (delay === undefined) {
-          this.record({ kind, model, ok: false, attempts, started, error: me });
+          this.observe({ kind, model, ok: false, error: me }, attempts, started);
           throw me;
         }
         this.options.onRetry?.({ provider: this.name, attempt: attempts, delayMs: delay, error: me });
-        await sleep(delay, options.signal).catch((e: unknown) => {
-          const aborted = toModelError(this.name, e, { aborted: true, timedOut: false });
-          this.record({ kind, model, ok: false, attempts, started, error: aborted });
-          throw aborted;
-        });
+        await this.pause(delay, options, kind, model, attempts, started);
+      } finally {
+        scope.dispose();
       }
     }
   }
@@ -191,20 +195,19 @@ export class ResilientProvider implements ModelProvider {
     return options.timeoutMs !== undefined ? this.now() + options.timeoutMs : undefined;
   }
 
-  private attemptOptions(options: CallOptions, deadline: number | undefined): CallOptions {
-    const o: CallOptions = { signal: options.signal };
-    if (deadline !== undefined) o.timeoutMs = Math.max(1, deadline - this.now());
-    return o;
+  /** One attempt's cancellation: the caller's signal, and the nearer of the call's and the attempt's deadlines. */
+  private attemptScope(options: CallOptions, deadline: number | undefined): CallScope & { timeoutMs?: number } {
+    const left = deadline !== undefined ? Math.max(1, deadline - this.now()) : undefined;
+    const timeoutMs = left !== undefined && options.attemptTimeoutMs !== undefined ? Math.min(left, options.attemptTimeoutMs) : (left ?? options.attemptTimeoutMs);
+    const scope = new CallScope(this.name, { signal: options.signal, timeoutMs }, Number.POSITIVE_INFINITY) as CallScope & { timeoutMs?: number };
+    scope.timeoutMs = timeoutMs;
+    return scope;
   }
 
-  private checkBreaker(): void {
-    this.breaker.acquire();
-  }
-
-  private settleFailure(err: unknown, options: CallOptions): ModelError {
-    const me = toModelError(this.name, err, { aborted: options.signal?.aborted === true, timedOut: false });
+  private settleFailure(err: unknown, scope: CallScope): ModelError {
     // A circuit-open refusal is not a new failure of the provider.
-    if (me instanceof CircuitOpenError) return me;
+    if (err instanceof CircuitOpenError) return err;
+    const me = err instanceof ModelError && !scope.timedOut && !scope.aborted ? err : scope.error(err);
     if (countsAgainstProvider(me)) this.breaker.failure();
     else this.breaker.neutral();
     return me;
@@ -227,13 +230,37 @@ export class ResilientProvider implements ModelProvider {
     return delay;
   }
 
-  private record(r: { kind: ModelCallRecord['kind']; model: string; ok: boolean; attempts: number; started: number; usage?: TokenUsage; error?: ModelError }): void {
-    if (!this.options.onCall) return;
-    try {
-      this.options.onCall({ provider: this.name, model: r.model, kind: r.kind, ok: r.ok, usage: r.usage, latencyMs: this.now() - r.started, attempts: r.attempts, error: r.error });
-    } catch {
-      // a faulty observer must not fail the model call
-    }
+  private async pause(delay: number, options: CallOptions, kind: Kind, model: string, attempts: number, started: number): Promise<void> {
+    await sleep(delay, options.signal).catch((e: unknown) => {
+      const aborted = toModelError(this.name, e, { aborted: true, timedOut: false });
+      this.observe({ kind, model, ok: false, error: aborted }, attempts, started);
+      throw aborted;
+    });
+  }
+
+  private report(options: CallOptions, r: Outcome, attempts: number, attemptStarted: number, started: number): void {
+    this.recordAttempt(options, r, attempts, attemptStarted);
+    this.observe(r, attempts, started);
+  }
+
+  /** The caller's own record of this attempt (what it appends as model.called). */
+  private recordAttempt(options: CallOptions, r: Outcome, attempt: number, attemptStarted: number): void {
+    if (options.record) safely(() => options.record!({ provider: this.name, ...r, latencyMs: this.now() - attemptStarted, attempts: attempt }));
+  }
+
+  /** The observers' record of the whole call. */
+  private observe(r: Outcome, attempts: number, started: number): void {
+    if (this.options.onCall) safely(() => this.options.onCall!({ provider: this.name, ...r, latencyMs: this.now() - started, attempts }));
+  }
+}
+
+type Outcome = { kind: Kind; model: string; ok: boolean; usage?: TokenUsage; error?: ModelError };
+
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // a faulty observer must not fail the model call
   }
 }
 
@@ -252,6 +279,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-export function withResilience(provider: ModelProvider, options?: ResilienceOptions): ResilientProvider {
-  return new ResilientProvider(provider, options);
+/** The provider behind the one model-call layer: wrapped once, never twice (a retry policy applies once). */
+export function withResilience(provider: ModelProvider, options?: ResilienceOptions): ModelProvider {
+  return provider.resilient ? provider : new ResilientProvider(provider, options);
 }

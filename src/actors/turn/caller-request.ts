@@ -1,7 +1,6 @@
 import type { EventData } from '../../domain/catalogue.ts';
 import type { EventStore } from '../../events/store.ts';
 import { type ChatMessage, type GenerateTextResult, type ModelProvider } from '../../models/provider.ts';
-import { asModelError, callWithTimeout, TurnAbortedError, type AttemptRecord } from './model-call.ts';
 
 /**
  * What an OpenAI-compatible caller asked for with its message (message.posted `request`): its system
@@ -32,24 +31,10 @@ function formatSchema(format: NonNullable<CallerRequest['responseFormat']>): Rec
  * A structured-output turn: the provider's generateObject (native JSON mode where it has one, the
  * schema instruction and a check against the schema otherwise), its object as the reply text. Not
  * streamed: a half-written JSON value is of no use to the caller, who gets the whole text at once.
- * One attempt here: the registry's providers retry inside (resilient.ts — non-JSON answers included).
+ * Retries, deadline and the model.called record come from the turn's model (model-call.ts).
  */
-export async function structuredReply(
-  provider: ModelProvider,
-  input: { messages: ChatMessage[]; request: CallerRequest; timeoutMs: number; signal: AbortSignal; now: () => number },
-  attempts: AttemptRecord[],
-): Promise<GenerateTextResult> {
-  const { request, signal, timeoutMs } = input;
-  const started = input.now();
-  const schema = formatSchema(request.responseFormat!);
-  try {
-    const r = await callWithTimeout(provider.name, timeoutMs, signal, (s) => provider.generateObject({ modelType: 'OBJECT_LARGE', messages: input.messages, schema, signal: s, timeoutMs }));
-    attempts.push({ provider: provider.name, model: r.model, ok: true, usage: r.usage, latencyMs: Math.max(0, input.now() - started) });
-    return { text: JSON.stringify(r.object), model: r.model, usage: r.usage };
-  } catch (err) {
-    if (err instanceof TurnAbortedError || signal.aborted) throw new TurnAbortedError('aborted');
-    const me = asModelError(err, provider.name);
-    attempts.push({ provider: provider.name, model: provider.modelFor?.('OBJECT_LARGE') ?? 'unknown', ok: false, latencyMs: Math.max(0, input.now() - started), error: `${me.code}: ${me.message}` });
-    throw me;
-  }
+export async function structuredReply(provider: ModelProvider, input: { messages: ChatMessage[]; request: CallerRequest; timeoutMs: number }): Promise<GenerateTextResult> {
+  const schema = formatSchema(input.request.responseFormat!);
+  const r = await provider.generateObject({ modelType: 'OBJECT_LARGE', messages: input.messages, schema, attemptTimeoutMs: input.timeoutMs });
+  return { text: JSON.stringify(r.object), model: r.model, usage: r.usage };
 }

@@ -3,7 +3,9 @@ import type { Character } from '../../characters/schema.ts';
 import { characterSetting } from '../../characters/secrets.ts';
 import type { NewEvent } from '../../events/envelope.ts';
 import type { EventStore } from '../../events/store.ts';
-import { ModelError, type GenerateTextParams, type GenerateTextResult, type ModelProvider, type ModelType } from '../../models/provider.ts';
+import { embedderWithDefaults } from '../../models/call-defaults.ts';
+import type { Embedder } from '../../models/embedder.ts';
+import { ModelError, type GenerateTextParams, type GenerateTextResult, type ModelCallRecord, type ModelProvider, type ModelType } from '../../models/provider.ts';
 import { createElizaRuntime, withLiveParts, worldIdOf, type ElizaRuntime } from '../../plugin-host/eliza-runtime/index.ts';
 import type { PluginHost } from '../../plugin-host/host.ts';
 import type { Action, Content, Memory, PluginEffect, PluginRuntime, ServiceInstance, State } from '../../plugin-host/types.ts';
@@ -15,7 +17,7 @@ import { parseShouldRespond, shouldRespondByRules } from '../should-respond.ts';
 import { streams, turnIds } from '../streams.ts';
 import type { ActorSettings, EphemeralEvent, ModelSource } from '../types.ts';
 import { callerModelParams, callerRequest, structuredReply } from './caller-request.ts';
-import { asModelError, generateWithTimeout, streamWithRetries, TurnAbortedError, type AttemptRecord } from './model-call.ts';
+import { asModelError, streamReply, turnModel, TurnAbortedError } from './model-call.ts';
 import { parseResponse } from './parse-response.ts';
 import { buildMessages, buildPromptContext, shouldRespondMessages, type ProviderOutput } from './prompt.ts';
 import { VisibleTextStream } from './text-stream.ts';
@@ -132,8 +134,18 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   const senderName = participants.find((p) => p.id === message.authorId)?.name ?? (message.authorKind === 'agent' ? 'Agent' : 'User');
   // Assigned below; the plugin model provider reads it only when called (after assignment).
   let runtime: ElizaRuntime | undefined;
-  const provider = pluginModelProvider(host, () => runtime!) ?? deps.models.forCharacter(character);
-  const attempts: AttemptRecord[] = [];
+  // Every model call of this turn, whoever makes it (the turn, plugins, the runtime bridge): one layer
+  // retries it (src/models/resilient.ts) and tells `calls` of each attempt, appended as model.called.
+  const calls: ModelCallRecord[] = [];
+  const record = (r: ModelCallRecord) => void calls.push(r);
+  const provider = turnModel(pluginModelProvider(host, () => runtime!) ?? deps.models.forCharacter(character), {
+    attempts: deps.settings.modelAttempts,
+    retryBaseMs: deps.settings.retryBaseMs,
+    attemptTimeoutMs: deps.settings.modelTimeoutMs,
+    signal,
+    record,
+  });
+  const embedder = (): Embedder => embedderWithDefaults(deps.models.embedder(), { signal, record });
   const effects: PluginEffect[] = [];
   const pluginFailures: { plugin: string; component: string; error: string }[] = [];
   const memory: Memory = { id: message.id, entityId: message.authorId, agentId, roomId, content: { text: message.text, inReplyTo: message.inReplyTo }, seq: message.seq, entityName: senderName };
@@ -146,7 +158,7 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
       store: deps.store,
       readModel: deps.readModel,
       waitFor: (seq) => deps.waitFor(seq),
-      embedder: () => deps.models.embedder(),
+      embedder,
       textProvider: () => provider,
       logger: deps.logger.child({ agentId }),
       cache: ctx.cache ?? new Map(),
@@ -175,13 +187,11 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   if (decision.kind === 'ask_model') {
     try {
       const recent = deps.readModel.listMessages(roomId, { beforeSeq: message.seq, limit: 8 }).map((m) => `${m.authorId === agentId ? character.name : m.authorKind}: ${m.text}`).join('\n');
-      const r = await generateWithTimeout(provider, { modelType: 'TEXT_SMALL', messages: shouldRespondMessages(character.name, senderName, message.text, recent, character.templates?.shouldRespondTemplate), maxTokens: 20 }, deps.settings.modelTimeoutMs, signal);
-      attempts.push({ provider: provider.name, model: r.model, ok: true, usage: r.usage, latencyMs: now() - started });
+      const r = await provider.generateText({ modelType: 'TEXT_SMALL', messages: shouldRespondMessages(character.name, senderName, message.text, recent, character.templates?.shouldRespondTemplate), maxTokens: 20 });
       decision = parseShouldRespond(r.text) ? { kind: 'respond', reason: 'the small model chose RESPOND' } : { kind: 'ignore', reason: 'the small model chose IGNORE' };
     } catch (err) {
       if (signal.aborted) return 'abandoned';
       const me = asModelError(err, provider.name);
-      attempts.push({ provider: provider.name, model: provider.modelFor?.('TEXT_SMALL') ?? 'unknown', ok: false, latencyMs: now() - started, error: `${me.code}: ${me.message}` });
       const first = participants.find((p) => p.kind === 'agent')?.id === agentId;
       decision = first ? { kind: 'respond', reason: `should-respond model failed (${me.code}); the room's first agent answers` } : { kind: 'ignore', reason: `should-respond model failed (${me.code})` };
     }
@@ -190,14 +200,14 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   // Whether the agent has knowledge at all is read once per turn: with no documents there is nothing
   // to embed the message for and nothing to search (the KNOWLEDGE provider skips its query).
   const hasKnowledge = decision.kind === 'respond' && deps.readModel.listDocuments(agentId).length > 0;
-  const queryVector = hasKnowledge ? await embedForKnowledge(deps, agentId, message.text) : undefined;
+  const queryVector = hasKnowledge ? await embedForKnowledge(deps, embedder(), agentId, message.text) : undefined;
   if (decision.kind === 'respond') runtime = eliza(makeRuntime(deps, agentId, character, provider, queryVector, effects, signal, participants, host, hasKnowledge));
   const modelEvents = () =>
-    attempts.map(
+    calls.map(
       (a, i): NewEvent => ({
         id: turnIds.modelCall(agentId, messageId, i),
         type: 'model.called',
-        data: { agentId, provider: a.provider, model: a.model, kind: 'text', ok: a.ok, ...(a.usage ? { usage: a.usage } : {}), latencyMs: Math.round(a.latencyMs), ...(a.error ? { error: a.error } : {}) },
+        data: { agentId, provider: a.provider, model: a.model, kind: a.kind, ok: a.ok, ...(a.usage ? { usage: a.usage } : {}), latencyMs: Math.round(a.latencyMs), ...(a.error ? { error: `${a.error.code}: ${a.error.message}`.slice(0, 1000) } : {}) },
       }),
     );
 
@@ -247,7 +257,7 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
     const messages = buildMessages({ character, providers: outputs, actions: host.actions(), senderName, text: message.text, xml, request });
     const timeoutMs = Number(characterSetting(character, 'MODEL_TIMEOUT_MS')) || deps.settings.modelTimeoutMs;
     // response_format: the provider's structured output, its JSON as the reply (not streamed).
-    const result = request?.responseFormat ? await structuredReply(provider, { messages, request, timeoutMs, signal, now }, attempts) : await streamWithRetries(
+    const result = request?.responseFormat ? await structuredReply(provider, { messages, request, timeoutMs }) : await streamReply(
       provider,
       {
         modelType: 'TEXT_LARGE',
@@ -255,13 +265,14 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
         context: buildPromptContext({ character, providers: outputs, senderName, text: message.text, request }),
         ...(typeof characterSetting(character, 'TEXT_LARGE_TEMPERATURE') === 'number' ? { temperature: characterSetting(character, 'TEXT_LARGE_TEMPERATURE') as number } : {}),
         ...callerModelParams(request),
+        attemptTimeoutMs: timeoutMs,
+        // A stream that fails after some text is retried from the start: the visible text restarts.
+        onStreamRestart: () => {
+          visible = new VisibleTextStream();
+          attemptText = '';
+        },
       },
-      {
-        attempts: deps.settings.modelAttempts,
-        timeoutMs,
-        retryBaseMs: deps.settings.retryBaseMs,
-        signal,
-        onDelta: (d) => {
+      (d) => {
           const delta = visible.push(d);
           if (!delta) return;
           // After a retry, subscribers already have `sent`: only what goes beyond it is new to them.
@@ -271,14 +282,7 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
           sent = attemptText;
           unsent += fresh;
           deltaFlush ??= setImmediate(flushDeltas);
-        },
-        onRetry: () => {
-          visible = new VisibleTextStream();
-          attemptText = '';
-        },
-        now,
       },
-      attempts,
     );
     flushDeltas();
     raw = result.text;
@@ -291,7 +295,7 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
     const me = asModelError(err, provider.name);
     const code = me.message === 'empty answer' ? 'empty' : me.code;
     await appendAgentEffects(deps, agentId, messageId, effects, pluginFailures, meta);
-    await appendFailure(appendRoom, agent.name, { agentId, roomId, messageId, replyId }, code, me.message, attempts.length, modelEvents());
+    await appendFailure(appendRoom, agent.name, { agentId, roomId, messageId, replyId }, code, me.message, calls.length, modelEvents());
     return 'failed';
   }
 
@@ -360,7 +364,7 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
       await appendAgentEffects(deps, agentId, messageId, effects, pluginFailures, meta);
       return 'declined';
     }
-    await appendFailure(appendRoom, agent.name, { agentId, roomId, messageId, replyId }, actionFailure ? 'action_failed' : 'empty', actionFailure ?? 'no reply text', attempts.length, [...modelEvents(), ...actionEvents]);
+    await appendFailure(appendRoom, agent.name, { agentId, roomId, messageId, replyId }, actionFailure ? 'action_failed' : 'empty', actionFailure ?? 'no reply text', calls.length, [...modelEvents(), ...actionEvents]);
     return 'failed';
   }
 
@@ -502,9 +506,9 @@ async function appendAgentEffects(
  * The message's embedding for knowledge search (called only when the agent has documents). A slow or
  * failing embedder does not fail the turn: retrieval falls back to text (BM25) alone.
  */
-async function embedForKnowledge(deps: TurnDeps, agentId: string, text: string): Promise<Float32Array | undefined> {
+async function embedForKnowledge(deps: TurnDeps, embedder: Embedder, agentId: string, text: string): Promise<Float32Array | undefined> {
   try {
-    const [v] = await withTimeout(deps.models.embedder().embed([text]), 5_000, 'embedding');
+    const [v] = await withTimeout(embedder.embed([text]), 5_000, 'embedding');
     return v;
   } catch (err) {
     deps.logger.debug('message embedding for retrieval failed; using text search only', { agentId, error: errText(err) });
@@ -547,7 +551,8 @@ function makeRuntime(
       const handler = host?.modelHandler(type);
       if (handler) return String(await handler.handler(self, { ...params }));
       const messages = params.messages ?? [{ role: 'user' as const, content: params.prompt ?? '' }];
-      const r = await generateWithTimeout(provider, { ...params, modelType: type === 'TEXT_SMALL' ? 'TEXT_SMALL' : 'TEXT_LARGE', messages }, deps.settings.modelTimeoutMs, signal);
+      // The turn's model: retried once by the one layer, recorded as model.called with the turn's events.
+      const r = await provider.generateText({ ...params, modelType: type === 'TEXT_SMALL' ? 'TEXT_SMALL' : 'TEXT_LARGE', messages });
       return r.text;
     },
     getService: <T>(type: string) => deps.service(type, agentId) as T | undefined,

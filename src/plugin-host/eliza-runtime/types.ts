@@ -1,15 +1,14 @@
 import type { EventStore } from '../../events/store.ts';
 import type { ModelProvider } from '../../models/provider.ts';
+import type { Embedder } from '../../models/embedder.ts';
 import type { ReadModel } from '../../projections/read-model.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { PluginHost } from '../host.ts';
 import type { Memory, PluginRuntime, ServiceClass, ServiceInstance, State } from '../types.ts';
 import type { ElizaLogger } from './logger.ts';
 
-/** The embedder of the agent (src/actors/types.ts `Embedder`, restated to keep plugin-host free of actors). */
-export interface RuntimeEmbedder {
-  embed(texts: string[]): Promise<Float32Array[]>;
-}
+/** The embedder of the agent: the one Embedder type (src/models/embedder.ts). */
+export type RuntimeEmbedder = Pick<Embedder, 'embed'>;
 
 export interface PluginFailure {
   plugin: string;
