@@ -6,6 +6,9 @@ import { FakeEmbedder, fakeVector } from '../support/fake-embedder.ts';
 import { memoryStore, put } from '../support/projection-fixtures.ts';
 import { createLogger } from '../../src/shared/logger.ts';
 import { QuantizedVector } from '../../src/events/quantized-vector.ts';
+import { BatchingEmbedder } from '../../src/models/embedder.ts';
+import { ResilientProvider } from '../../src/models/resilient.ts';
+import type { CallOptions, ModelProvider } from '../../src/models/provider.ts';
 
 const post = (store: SqliteEventStore, id: string, text: string, roomId = 'r1') =>
   put(store, `room-${roomId}`, 'message.posted', { messageId: id, roomId, authorId: 'u1', authorKind: 'user', text });
@@ -101,5 +104,31 @@ describe('message embedding', () => {
     await later.idle();
     await later.stop();
     expect((await store.readAll({ types: ['message.embedded'] })).length).toBe(1);
+  });
+
+  it('records what the provider was asked as model.called per batch attempt, not per message', async () => {
+    const inner = new FakeEmbedder(16);
+    let calls = 0;
+    const source = {
+      name: 'fake-remote',
+      capabilities: { text: false, embeddings: true },
+      modelFor: () => inner.model,
+      embed: async (texts: string[], o?: CallOptions) => {
+        if (++calls === 1) throw Object.assign(new Error('bad gateway'), { status: 502 });
+        return { vectors: await inner.embed(texts, o), model: inner.model, usage: { promptTokens: texts.length, completionTokens: 0 } };
+      },
+    } as unknown as ModelProvider;
+    const embedder = new BatchingEmbedder(new ResilientProvider(source, { baseDelayMs: 1 }), { windowMs: 1, backgroundWindowMs: 20 });
+    // In the log before start: the catch-up takes them as one batch, across two rooms.
+    for (const [i, id] of ['m1', 'm2', 'm3', 'm4'].entries()) await post(store, id, `text number ${i}`, i % 2 ? 'r1' : 'r2');
+    const emb = startMessageEmbedding({ store, embedder });
+    await emb.idle();
+    await emb.stop();
+    expect((await store.readAll({ types: ['message.embedded'] })).length).toBe(4);
+    const called = (await store.readAll({ types: ['model.called'] })).map((e) => e.data as { kind: string; ok: boolean; usage?: { promptTokens: number } });
+    expect(called.map((c) => [c.kind, c.ok, c.usage?.promptTokens])).toEqual([
+      ['embedding', false, undefined],
+      ['embedding', true, 4],
+    ]);
   });
 });
