@@ -38,7 +38,7 @@ describe('the one model-call layer', () => {
       name: 'deaf',
       capabilities: { text: true, embeddings: false },
       generateText: () => (++calls === 1 ? new Promise(() => {}) : Promise.resolve({ text: 'late but fine', model: 'm', usage: { promptTokens: 1, completionTokens: 1 } })),
-    } as ModelProvider;
+    } as unknown as ModelProvider;
     const records: ModelCallRecord[] = [];
     const p = new ResilientProvider(deaf, { baseDelayMs: 1 });
     const r = await p.generateText({ messages: msgs, attemptTimeoutMs: 30, record: (x) => records.push(x) });
