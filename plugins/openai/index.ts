@@ -8,5 +8,5 @@ export type { OpenRouterProviderOptions } from './openrouter.ts';
  * unchanged. It contributes no handlers: the model registry (src/models/registry.ts) serves every
  * model type, and MODEL_PROVIDER or the character's settings.MODEL_PROVIDER choose this provider.
  */
-const plugin = { name: 'openai', description: 'OpenAI and OpenRouter models (chat, streaming, JSON output, embeddings) over a lean keep-alive HTTP client' };
+const plugin = { name: 'openai', description: 'OpenAI and OpenRouter models (chat, streaming, JSON output, embeddings) on the official openai SDK' };
 export default plugin;

@@ -14,8 +14,9 @@ import type {
 import { CallScope, DEFAULT_TIMEOUT_MS } from '../../src/models/call-scope.ts';
 import { parseObject } from '../../src/models/json-object.ts';
 import { estimateUsage } from '../../src/models/usage.ts';
-import { sseData } from './sse.ts';
-import { WireClient } from './wire-client.ts';
+import OpenAI from 'openai';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { KeepAliveFetch } from './keep-alive.ts';
 
 export interface OpenAIProviderOptions {
   /** 'openai' by default; OpenRouter and other compatible servers reuse this class under their name. */
@@ -33,34 +34,21 @@ export interface OpenAIProviderOptions {
   timeoutMs?: number;
 }
 
-/** The parts of OpenAI's chat-completions answers we read (also what OpenRouter and compatible servers send). */
-interface ChatCompletion {
-  model?: string;
-  choices?: { message?: { content?: unknown }; finish_reason?: string | null }[];
-  usage?: { prompt_tokens: number; completion_tokens: number } | null;
-}
-interface ChatChunk {
-  model?: string;
-  choices?: { delta?: { content?: unknown }; finish_reason?: string | null }[];
-  usage?: { prompt_tokens: number; completion_tokens: number } | null;
-}
-interface Embeddings {
-  model?: string;
-  data?: { index: number; embedding: unknown }[];
-  usage?: { prompt_tokens: number } | null;
-}
-
 /**
- * OpenAI's chat-completions wire format (chat, SSE streaming, JSON-schema output, embeddings) over a
- * lean keep-alive HTTP client (wire-client.ts). No retries here: retrying is the resilient wrapper's
- * job, so that it can honour retry-after and feed the breaker.
+ * OpenAI's chat-completions API (chat, streaming, JSON-schema output, embeddings) on the official
+ * `openai` SDK, so that what the SDK covers (Azure and compatible servers, new parameters and
+ * endpoints) is one option away. The SDK's own retries are off (maxRetries 0) and its errors are
+ * mapped by toModelError: retrying is the model-call layer's job (src/models/resilient.ts), so that it
+ * can honour retry-after and feed the breaker. Its fetch keeps connections alive (keep-alive.ts).
  */
 export class OpenAIProvider implements ModelProvider {
   readonly name: string;
   readonly capabilities: { text: boolean; embeddings: boolean };
-  private readonly wire: WireClient;
+  private readonly client: OpenAI;
+  private readonly pool: KeepAliveFetch;
   private readonly models: Record<ModelType, string>;
   private readonly timeoutMs: number;
+  private readonly baseURL: string;
 
   constructor(options: OpenAIProviderOptions = {}) {
     this.name = options.name ?? 'openai';
@@ -70,12 +58,22 @@ export class OpenAIProvider implements ModelProvider {
     this.capabilities = { text: true, embeddings: embedding !== null };
     this.models = { TEXT_LARGE: large, OBJECT_LARGE: large, TEXT_SMALL: small, OBJECT_SMALL: small, TEXT_EMBEDDING: embedding ?? '' };
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.wire = new WireClient(options.baseURL ?? 'https://api.openai.com/v1', options.apiKey ?? 'missing-api-key', options.defaultHeaders);
+    this.baseURL = options.baseURL ?? 'https://api.openai.com/v1';
+    this.pool = new KeepAliveFetch();
+    this.client = new OpenAI({
+      apiKey: options.apiKey ?? 'missing-api-key',
+      baseURL: this.baseURL,
+      defaultHeaders: options.defaultHeaders,
+      maxRetries: 0,
+      // The call's deadline is CallScope's signal; the SDK's own timer is only a backstop.
+      timeout: this.timeoutMs + 1_000,
+      fetch: this.pool.fetch,
+    });
   }
 
-  /** 'https:' or 'http:' — which transport the base URL selected. */
+  /** 'https:' or 'http:' — which scheme the base URL selected. */
   get protocol(): 'http:' | 'https:' {
-    return this.wire.protocol;
+    return new URL(this.baseURL).protocol as 'http:' | 'https:';
   }
 
   modelFor(type: ModelType): string {
@@ -85,7 +83,7 @@ export class OpenAIProvider implements ModelProvider {
   generateText(params: GenerateTextParams): Promise<GenerateTextResult> {
     const model = params.model ?? this.models[params.modelType ?? 'TEXT_LARGE'];
     return this.scope(params).run(async (signal) => {
-      const res = await this.wire.postJson<ChatCompletion>('chat/completions', this.chatBody(model, params), signal);
+      const res = await this.client.chat.completions.create(this.chatBody(model, params), { signal });
       const choice = res.choices?.[0];
       if (!choice || typeof choice.message?.content !== 'string') throw new ModelError('malformed', `${this.name}: response has no message content`, this.name, true);
       const text = choice.message.content;
@@ -98,16 +96,13 @@ export class OpenAIProvider implements ModelProvider {
     const scope = this.scope(params);
     try {
       scope.throwIfCancelled();
-      const body = { ...this.chatBody(model, params), stream: true, stream_options: { include_usage: true } };
-      const res = await this.wire.post('chat/completions', body, scope.signal, 'text/event-stream');
+      const stream = await this.client.chat.completions.create({ ...this.chatBody(model, params), stream: true, stream_options: { include_usage: true } }, { signal: scope.signal });
       let text = '';
       let finishReason: string | undefined;
       let usage: TokenUsage | undefined;
       let served = model;
-      for await (const data of sseData(res)) {
-        // Not `break`: reading on to the end of the body lets its socket go back to the keep-alive pool.
-        if (data === '[DONE]') continue;
-        const chunk = JSON.parse(data) as ChatChunk;
+      // Leaving this loop early (the reader stopped) ends the SDK's stream, which aborts its request.
+      for await (const chunk of stream) {
         if (chunk.model) served = chunk.model;
         if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
         const choice = chunk.choices?.[0];
@@ -131,10 +126,9 @@ export class OpenAIProvider implements ModelProvider {
   generateObject(params: GenerateObjectParams): Promise<GenerateObjectResult> {
     const model = params.model ?? this.models[params.modelType ?? 'OBJECT_LARGE'];
     return this.scope(params).run(async (signal) => {
-      const res = await this.wire.postJson<ChatCompletion>(
-        'chat/completions',
+      const res = await this.client.chat.completions.create(
         { model, messages: params.messages, response_format: { type: 'json_schema', json_schema: { name: 'result', schema: params.schema, strict: false } } },
-        signal,
+        { signal },
       );
       const text = res.choices?.[0]?.message?.content;
       if (typeof text !== 'string') throw new ModelError('malformed', `${this.name}: response has no message content`, this.name, true);
@@ -148,9 +142,10 @@ export class OpenAIProvider implements ModelProvider {
     if (texts.length === 0) return Promise.resolve({ vectors: [], model });
     return this.scope(options).run(async (signal) => {
       // base64: decoded straight into a Float32Array (no number[] in between, a quarter of the JSON).
-      const res = await this.wire.postJson<Embeddings>('embeddings', { model, input: texts, encoding_format: 'base64' }, signal);
+      // Asked for explicitly, the SDK hands base64 through undecoded: we decode it once, ourselves.
+      const res = await this.client.embeddings.create({ model, input: texts, encoding_format: 'base64' }, { signal });
       if (!Array.isArray(res.data) || res.data.length !== texts.length) throw new ModelError('malformed', `${this.name}: expected ${texts.length} embeddings`, this.name, true);
-      const vectors = [...res.data].sort((a, b) => a.index - b.index).map((d) => decodeEmbedding(d.embedding, this.name));
+      const vectors = [...res.data].sort((a, b) => a.index - b.index).map((d) => decodeEmbedding(d.embedding as unknown, this.name));
       const usage = res.usage ? { promptTokens: res.usage.prompt_tokens, completionTokens: 0 } : undefined;
       return { vectors, model: res.model ?? model, usage };
     });
@@ -158,13 +153,13 @@ export class OpenAIProvider implements ModelProvider {
 
   /** Frees the keep-alive sockets. */
   async close(): Promise<void> {
-    this.wire.close();
+    await this.pool.close();
   }
 
   private chatBody(model: string, params: GenerateTextParams) {
     return {
       model,
-      messages: params.messages,
+      messages: params.messages as ChatCompletionMessageParam[],
       ...(params.maxTokens !== undefined ? { max_completion_tokens: params.maxTokens } : {}),
       ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
       ...(params.stopSequences?.length ? { stop: params.stopSequences } : {}),

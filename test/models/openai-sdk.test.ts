@@ -1,48 +1,11 @@
-import fc from 'fast-check';
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { OpenAIProvider } from '../../plugins/openai/index.ts';
-import { SseParser } from '../../plugins/openai/sse.ts';
 
-/** A recorded-style OpenAI stream with the awkward parts: CRLF, comments, multi-line data, non-ASCII. */
-const STREAM = [
-  ': keep-alive comment\r\n\r\n',
-  'data: {"choices":[{"delta":{"content":"Grüße, "}}]}\n\n',
-  'event: message\r\ndata: {"choices":[{"delta":\r\ndata: {"content":"naïve 😀"}}]}\r\n\r\n',
-  'id: 7\ndata:{"choices":[{"delta":{},"finish_reason":"stop"}]}\n\n',
-  'data: [DONE]\n\n',
-].join('');
-const EXPECTED = ['{"choices":[{"delta":{"content":"Grüße, "}}]}', '{"choices":[{"delta":\n{"content":"naïve 😀"}}]}', '{"choices":[{"delta":{},"finish_reason":"stop"}]}', '[DONE]'];
-
-describe('SSE parser', () => {
-  it('gives the same events however the bytes are split (even inside a UTF-8 character or a CRLF)', () => {
-    const bytes = Buffer.from(STREAM);
-    fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: bytes.length - 1 }), { maxLength: 12 }), (cuts) => {
-        const parser = new SseParser();
-        const events: string[] = [];
-        let at = 0;
-        for (const cut of [...cuts].sort((a, b) => a - b)) {
-          events.push(...parser.push(bytes.subarray(at, cut)));
-          at = cut;
-        }
-        events.push(...parser.push(bytes.subarray(at)), ...parser.end());
-        expect(events).toEqual(EXPECTED);
-      }),
-      { numRuns: 500 },
-    );
-  });
-
-  it('completes an event left open at the end of the body', () => {
-    const p = new SseParser();
-    expect(p.push('data: a\n')).toEqual([]);
-    expect(p.end()).toEqual(['a']);
-  });
-});
-
-describe('OpenAI provider over its own HTTP client', () => {
-  it('an https base URL is served by node:https (no network needed to tell)', () => {
+describe('OpenAI provider on the official SDK', () => {
+  it('keeps the base URL\'s scheme (https stays https; no network needed to tell)', () => {
     expect(new OpenAIProvider({ baseURL: 'https://api.example.invalid/v1' }).protocol).toBe('https:');
     expect(new OpenAIProvider({ baseURL: 'http://127.0.0.1:1/v1' }).protocol).toBe('http:');
   });
@@ -98,4 +61,40 @@ describe('OpenAI provider over its own HTTP client', () => {
       server.close();
     }
   });
+
+  it('keeps its connection alive past undici\'s 4 s default idle time (the SDK\'s fetch is tuned for keep-alive)', async () => {
+    // Raw HTTP/1.1 without a Keep-Alive header (as many API front ends answer): no hint for the client's
+    // idle timeout, so only its own setting decides whether the socket is still there 5 s later.
+    let connections = 0;
+    const body = JSON.stringify({ model: 'm', choices: [{ message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1 } });
+    const server = createNetServer((socket) => {
+      connections++;
+      let buffered = '';
+      socket.on('data', (d) => {
+        buffered += d.toString('latin1');
+        for (;;) {
+          const end = buffered.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const length = Number(/content-length: *(\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
+          if (buffered.length < end + 4 + length) return;
+          buffered = buffered.slice(end + 4 + length);
+          socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const provider = new OpenAIProvider({ baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, apiKey: 'k' });
+    const ask = () => provider.generateText({ messages: [{ role: 'user', content: 'hi' }] });
+    try {
+      await ask(); // (before Node's fetch has run once, the default pool: see keep-alive.ts)
+      await ask();
+      const before = connections;
+      await new Promise((r) => setTimeout(r, 5_000));
+      await ask();
+      expect(connections).toBe(before);
+    } finally {
+      await provider.close();
+      server.close();
+    }
+  }, 15_000);
 });
