@@ -1,11 +1,13 @@
 /**
- * The OpenAI provider's own HTTP client against the official SDK, on the call that matters most for a
- * reply: one streamed chat completion (3 KB system prompt, include_usage) to the instant fake OpenAI
- * server running in its own process (bench/transport-fake-model.ts). Sequential calls, warmed up,
- * rounds interleaved (SDK, provider, SDK, …) so both see the same machine load. CPU is this process's
- * (all threads) per call. Bounded: ROUNDS × 2 × CALLS calls.
+ * What one OpenAI call costs through each client, on the call that matters most for a reply: one
+ * streamed chat completion (3 KB system prompt, include_usage) to the instant fake OpenAI server
+ * running in its own process (bench/transport-fake-model.ts). Clients: the bare official SDK, the
+ * provider (plugins/openai, on the SDK since issue 16) and, when BENCH_OLD_PROVIDER names the
+ * plugins/openai/index.ts of an older checkout, that provider (the hand-written node:http client).
+ * Sequential calls, warmed up, rounds interleaved so all see the same machine load. CPU is this
+ * process's (all threads) per call. Bounded: ROUNDS × clients × CALLS calls.
  *
- *   npx tsx bench/openai-client.ts        (BENCH_ROUNDS=3 BENCH_CALLS=2000)
+ *   npx tsx bench/openai-client.ts        (BENCH_ROUNDS=3 BENCH_CALLS=2000 BENCH_OLD_PROVIDER=…)
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -32,6 +34,10 @@ const messages = [
 ];
 const sdk = new OpenAI({ baseURL: fake.url, apiKey: 'k', maxRetries: 0 });
 const provider = new OpenAIProvider({ baseURL: fake.url, apiKey: 'k', model: 'gpt-4o' });
+type Streaming = Pick<OpenAIProvider, 'streamText' | 'close'>;
+const old: Streaming | undefined = process.env.BENCH_OLD_PROVIDER
+  ? new ((await import(process.env.BENCH_OLD_PROVIDER)) as { OpenAIProvider: new (o: object) => Streaming }).OpenAIProvider({ baseURL: fake.url, apiKey: 'k', model: 'gpt-4o' })
+  : undefined;
 
 async function viaSdk(): Promise<string> {
   const stream = await sdk.chat.completions.create({ model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } });
@@ -40,11 +46,13 @@ async function viaSdk(): Promise<string> {
   return text;
 }
 
-async function viaProvider(): Promise<string> {
+async function via(p: Streaming): Promise<string> {
   let text = '';
-  for await (const c of provider.streamText({ messages })) if (c.type === 'delta') text += c.text;
+  for await (const c of p.streamText({ messages })) if (c.type === 'delta') text += c.text;
   return text;
 }
+const viaProvider = () => via(provider);
+const viaOld = () => via(old!);
 
 async function measure(f: () => Promise<string>): Promise<{ p50: number; p95: number; cpuUs: number }> {
   const lat: number[] = [];
@@ -59,15 +67,21 @@ async function measure(f: () => Promise<string>): Promise<{ p50: number; p95: nu
   return { p50: lat[Math.floor(CALLS / 2)], p95: lat[Math.floor(CALLS * 0.95)], cpuUs: (c.user + c.system) / CALLS };
 }
 
-for (let i = 0; i < 300; i++) await viaSdk(), await viaProvider(); // warm-up (JIT, sockets)
+const clients: [string, () => Promise<string>][] = [
+  ['openai SDK, bare', viaSdk],
+  ['provider on the SDK', viaProvider],
+  ...(old ? [['old provider (node:http wire client)', viaOld] as [string, () => Promise<string>]] : []),
+];
+for (let i = 0; i < 300; i++) for (const [, f] of clients) await f(); // warm-up (JIT, sockets)
 const rows: string[] = [];
 for (let r = 1; r <= ROUNDS; r++) {
-  for (const [name, f] of [['openai SDK', viaSdk], ['provider (node:http)', viaProvider]] as const) {
+  for (const [name, f] of clients) {
     const m = await measure(f);
     rows.push(`| ${r} | ${name} | ${m.p50.toFixed(3)} | ${m.p95.toFixed(3)} | ${m.cpuUs.toFixed(0)} |`);
   }
 }
 console.log(`| round | client | p50 ms | p95 ms | CPU µs/call |\n|---|---|---|---|---|\n${rows.join('\n')}`);
 await provider.close();
+await old?.close();
 fake.stop();
 process.exit(0);
