@@ -85,6 +85,8 @@ export function characterModelSettings(character?: Character): CharacterModelSet
 export class CharacterModels implements ModelProvider {
   readonly name: string;
   readonly capabilities: ModelProvider['capabilities'];
+  /** As the provider seen through it: a character's view is not wrapped in the model-call layer again. */
+  readonly resilient?: boolean;
 
   constructor(
     readonly inner: ModelProvider,
@@ -92,6 +94,7 @@ export class CharacterModels implements ModelProvider {
   ) {
     this.name = inner.name;
     this.capabilities = inner.capabilities;
+    this.resilient = inner.resilient;
   }
 
   modelFor(type: ModelType): string {

@@ -4,6 +4,8 @@ import { ResilientProvider, withResilience } from '../../src/models/resilient.ts
 import { withCallDefaults } from '../../src/models/call-defaults.ts';
 import { BatchingEmbedder, withBatching } from '../../src/models/embedder.ts';
 import { ScriptedProvider, err } from './scripted-provider.ts';
+import { createModelRegistry } from '../../src/models/registry.ts';
+import { readSettings } from '../../src/app/settings.ts';
 
 const msgs = [{ role: 'user' as const, content: 'hi' }];
 
@@ -15,6 +17,14 @@ describe('the one model-call layer', () => {
     const again = withResilience(withCallDefaults(once, {}), { retries: 3, baseDelayMs: 1 });
     await expect(again.generateText({ messages: msgs })).rejects.toMatchObject({ code: 'unavailable' });
     expect(inner.calls).toBe(2);
+  });
+
+  it('the registry\'s providers, seen through a character, are already behind the layer: the turn does not wrap them again', () => {
+    const registry = createModelRegistry(readSettings({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' }));
+    const p = registry.forCharacter({ name: 'Ada', bio: [], settings: { TEXT_LARGE_MODEL: 'x' } } as never);
+    expect(p.resilient).toBe(true);
+    expect(withResilience(p)).toBe(p);
+    void registry.close();
   });
 
   it('tells the caller\'s record of every attempt, and the observer once per call', async () => {
