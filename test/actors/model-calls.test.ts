@@ -62,4 +62,28 @@ describe('model.called for every caller of a turn', () => {
     expect(model.calls).toHaveLength(1);
     expect((await called(h)).map((c) => c.ok)).toEqual([false]);
   });
+
+  it('a plugin\'s TEXT_LARGE handler answers through the layer: recorded under the plugin\'s name, and a throw is not retried', async () => {
+    let calls = 0;
+    const own: Plugin = {
+      name: 'own-model',
+      description: 'answers with its own model',
+      models: {
+        TEXT_LARGE: async () => {
+          calls++;
+          throw new Error('my model is broken');
+        },
+      },
+    };
+    h = await createHarness({ plugins: [own], settings: { modelAttempts: 3, retryBaseMs: 1 } });
+    const agentId = await h.createAgent('Ada');
+    const roomId = await h.createRoom('u', [agentId]);
+    await h.post(roomId, 'u', 'hi');
+    await h.system.idle();
+    expect(calls).toBe(1);
+    const records = (await h.events('model.called')).map((e) => e.data as Called & { provider: string; error?: string });
+    expect(records.map((r) => [r.provider, r.ok])).toEqual([['own-model', false]]);
+    expect(records[0].error).toMatch(/my model is broken/);
+    expect((await h.events('reply.failed')).length).toBe(1);
+  });
 });
