@@ -82,6 +82,8 @@ export const eventSchemas = {
   'room.created': z.object({ roomId: id, name: z.string().min(1).max(200), createdBy: id }),
   'room.participant_joined': z.object({ roomId: id, participantId: id, kind: participantKind, name: z.string() }),
   'room.participant_left': z.object({ roomId: id, participantId: id }),
+  /** A branch of sourceRoomId: its history is the source's up to atSeq (atMessageId), by reference (no copied rows). */
+  'room.forked': z.object({ roomId: id, name: z.string().min(1).max(200), createdBy: id, sourceRoomId: id, atMessageId: id, atSeq: z.number().int().positive() }),
   'message.posted': z.object({
     messageId: id,
     roomId: id,

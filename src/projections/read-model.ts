@@ -55,6 +55,8 @@ export interface RoomView {
   createdAt: string;
   createdBy: string;
   participants: ParticipantView[];
+  /** A branch (`room.forked`): its history is the source's up to atSeq (by reference), then its own. */
+  forkOf?: { roomId: string; atSeq: number; atMessageId: string };
 }
 
 export interface MessageView {
@@ -139,6 +141,12 @@ export interface ReadModel {
   searchKnowledge(agentId: string, query: RetrievalQuery): KnowledgeHit[];
 
   facts(agentId: string, options: { roomId?: string; query?: RetrievalQuery; limit: number }): FactView[];
+
+  /**
+   * Ids of every knowledge document ever added to the agent at or before `upToSeq` (removed ones too):
+   * which `document-<id>` streams an as-of read of the agent folds (src/time-travel). Absent in fakes.
+   */
+  documentIdsOf?(agentId: string, upToSeq: number): string[];
 
   /** ElizaOS plugin memories (runtime.createMemory …); absent from read models without that table (test fakes). */
   readonly memories?: MemoryReadModel;

@@ -8,13 +8,14 @@ import { isoTime, type Projection } from './projection.ts';
 import { ftsQuery, fuseHybrid, type LexicalCandidate } from './fusion.ts';
 import type { VectorIndex, VectorKind } from './vector-index.ts';
 import { RecentMessages } from './recent-messages.ts';
+import { lineageWindow, roomLineage, type LineageSegment } from './room-lineage.ts';
 import { ReadCache } from './read-cache.ts';
 import { allProjections } from './tables/index.ts';
 import { createMemoryReadModel, type MemoryReadModel } from './tables/memories.ts';
 
 interface AccountRow { id: string; username: string; name: string; role: Role; created_at: number; password_hash: string; token_version: number }
 interface AgentRow { id: string; name: string; status: 'running' | 'stopped'; character: string; created_at: number; deleted: number }
-interface RoomRow { id: string; name: string; created_by: string; created_at: number }
+interface RoomRow { id: string; name: string; created_by: string; created_at: number; fork_of: string | null; fork_seq: number | null; fork_message_id: string | null }
 interface MessageRow {
   seq: number; id: string; room_id: string; author_id: string; author_kind: 'user' | 'agent'; text: string; in_reply_to: string | null; created_at: number;
 }
@@ -79,8 +80,15 @@ export class SqliteReadModel implements ReadModel {
         `SELECT f.rowid AS id, bm25(messages_fts) AS bm25 FROM messages_fts f JOIN messages m ON m.seq = f.rowid
          WHERE messages_fts MATCH ? AND m.room_id = ? ORDER BY bm25(messages_fts) LIMIT ?`,
       ),
+      // A branch's source, searched only up to the fork position.
+      messageFtsUpTo: p(
+        `SELECT f.rowid AS id, bm25(messages_fts) AS bm25 FROM messages_fts f JOIN messages m ON m.seq = f.rowid
+         WHERE messages_fts MATCH ? AND m.room_id = ? AND m.seq <= ? ORDER BY bm25(messages_fts) LIMIT ?`,
+      ),
+      forkOf: p('SELECT fork_of AS sourceRoomId, fork_seq AS atSeq FROM rooms WHERE id = ? AND fork_of IS NOT NULL'),
       documents: p(`SELECT *, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS embedded FROM documents d WHERE agent_id = ? AND removed = 0 ORDER BY seq`),
       document: p(`SELECT *, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS embedded FROM documents d WHERE id = ? AND removed = 0`),
+      documentIds: p('SELECT id FROM documents WHERE agent_id = ? AND seq <= ? ORDER BY seq').pluck(),
       chunk: p('SELECT c.rid, c.id, c.document_id, c.text, d.title FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.rid = ? AND c.agent_id = ?'),
       chunkFts: p(
         `SELECT f.rowid AS id, bm25(chunks_fts) AS bm25 FROM chunks_fts f JOIN chunks c ON c.rid = f.rowid
@@ -180,7 +188,14 @@ export class SqliteReadModel implements ReadModel {
       createdAt: isoTime(r.created_at),
       createdBy: r.created_by,
       participants: this.q.participants.all(r.id) as ParticipantView[],
+      ...(r.fork_of !== null ? { forkOf: { roomId: r.fork_of, atSeq: r.fork_seq!, atMessageId: r.fork_message_id! } } : {}),
     };
+  }
+
+  /** The room's history segments (room-lineage.ts): one for a room, more for a branch. */
+  lineage(roomId: string): readonly LineageSegment[] {
+    return this.cache.get('rooms', `lineage\u0000${roomId}`, () =>
+      roomLineage(roomId, (id) => this.q.forkOf.get(id) as { sourceRoomId: string; atSeq: number } | undefined));
   }
 
   // ── messages ──────────────────────────────────────────────────────────────────────────────────
@@ -198,6 +213,14 @@ export class SqliteReadModel implements ReadModel {
     const before = o.beforeSeq ?? Number.MAX_SAFE_INTEGER;
     const after = o.afterSeq ?? 0;
     const limit = Math.max(0, Math.floor(o.limit));
+    const lineage = this.lineage(roomId);
+    if (lineage.length > 1) {
+      // A branch: its own messages after the source's up to the fork (no recent-window cache: it is per room).
+      const rows = lineageWindow(lineage, { beforeSeq: before, afterSeq: after, limit, ascending: o.afterSeq !== undefined },
+        (room, b, a, n) => this.q.after.all(room, b, a, n) as MessageRow[],
+        (room, b, a, n) => this.q.latest.all(room, b, a, n) as MessageRow[]);
+      return rows.map(messageView);
+    }
     if (o.afterSeq !== undefined) return (this.q.after.all(roomId, before, after, limit) as MessageRow[]).map(messageView);
     const cached = this.recent.before(roomId, before, limit);
     if (cached) return cached;
@@ -205,7 +228,14 @@ export class SqliteReadModel implements ReadModel {
   }
 
   searchMessages(roomId: string, query: RetrievalQuery): ScoredMessage[] {
-    const fused = this.hybrid('message', roomId, query, (fts, n) => this.q.messageFts.all(fts, roomId, n) as LexicalCandidate[]);
+    const lineage = this.lineage(roomId);
+    // A branch: each segment searched in its own room's scope, the source's only up to the fork; best scores first.
+    const fused = lineage.length === 1
+      ? this.hybrid('message', roomId, query, (fts, n) => this.q.messageFts.all(fts, roomId, n) as LexicalCandidate[])
+      : lineage
+          .flatMap((s) => this.hybrid('message', s.roomId, query, (fts, n) => this.q.messageFtsUpTo.all(fts, s.roomId, s.upTo, n) as LexicalCandidate[], (rowid) => rowid <= s.upTo))
+          .sort((a, b) => b.score - a.score)
+          .slice(0, Math.max(0, Math.floor(query.k)));
     return fused.flatMap(({ id, score }) => {
       const r = this.q.messageBySeq.get(id) as MessageRow | undefined;
       return r ? [{ message: messageView(r), score }] : [];
@@ -215,6 +245,10 @@ export class SqliteReadModel implements ReadModel {
   // ── knowledge ─────────────────────────────────────────────────────────────────────────────────
   listDocuments(agentId: string): KnowledgeDocumentView[] {
     return this.cache.get('knowledge', agentId, () => (this.q.documents.all(agentId) as DocumentRow[]).map(documentView));
+  }
+
+  documentIdsOf(agentId: string, upToSeq: number): string[] {
+    return this.q.documentIds.all(agentId, upToSeq) as string[];
   }
 
   documentById(id: string): KnowledgeDocumentView | undefined {

@@ -48,4 +48,5 @@ export const roomOut = (r: RoomView) => ({
   name: r.name,
   createdAt: r.createdAt,
   participants: r.participants.map((p) => ({ id: p.id, kind: p.kind, name: p.name })),
+  ...(r.forkOf ? { forkOf: r.forkOf } : {}),
 });

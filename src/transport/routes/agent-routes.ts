@@ -10,6 +10,7 @@ import { addCharacterKnowledge, type CharacterKnowledgeReport } from '../../app/
 import type { TransportChronicle } from '../types.ts';
 import { resolveCharacterKnowledge } from '../../knowledge/character-knowledge.ts';
 import type { AgentView } from '../../projections/read-model.ts';
+import { agentAsOf, documentsAsOf, factsOf, parseAsOf } from '../../time-travel/reads.ts';
 
 /**
  * The character's `knowledge` text items become the agent's documents (file items are skipped: see
@@ -28,10 +29,16 @@ export function agentRoutes(router: AppRouter): void {
       status: 200,
       body: { agents: server.chronicle.readModel.listAgents().filter((a) => !a.deleted).map(agentOut) },
     }))
-    .add('GET', '/api/v1/agents/:id', { access: 'user' }, async ({ server, params }) => ({
-      status: 200,
-      body: { agent: agentOut(liveAgent(server.chronicle, params.id)) },
-    }))
+    .add('GET', '/api/v1/agents/:id', { access: 'user' }, async ({ server, params, info }) => {
+      const asOf = await parseAsOf(server.chronicle, info.query.get('asOf'));
+      if (asOf !== undefined) return { status: 200, body: { agent: agentOut(await agentAsOf(server.chronicle, params.id, asOf)), asOf } };
+      return { status: 200, body: { agent: agentOut(liveAgent(server.chronicle, params.id)) } };
+    })
+    .add('GET', '/api/v1/agents/:id/facts', { access: 'operator' }, async ({ server, params, info }) => {
+      const asOf = await parseAsOf(server.chronicle, info.query.get('asOf'));
+      const facts = await factsOf(server.chronicle, params.id, asOf, { roomId: info.query.get('roomId') ?? undefined, limit: info.query.get('limit') ?? undefined });
+      return { status: 200, body: { facts: facts.map((f) => ({ id: f.id, roomId: f.roomId, text: f.text, createdAt: f.createdAt })), ...(asOf !== undefined ? { asOf } : {}) } };
+    })
     .add('POST', '/api/v1/agents', { access: 'operator', body: true }, async ({ server, caller, body }) => {
       // `conversion` says how the character was read (a v0.x one is converted: what changed, what was dropped).
       const { agent, conversion } = await createAgentFromCharacter(server.chronicle, caller, body);
@@ -75,7 +82,12 @@ export function agentRoutes(router: AppRouter): void {
       await catchUp(c);
       return { status: 201, body: { document: { id: documentId, title: doc.title, chunks } } };
     })
-    .add('GET', '/api/v1/agents/:id/knowledge', { access: 'operator' }, async ({ server, params }) => {
+    .add('GET', '/api/v1/agents/:id/knowledge', { access: 'operator' }, async ({ server, params, info }) => {
+      const asOf = await parseAsOf(server.chronicle, info.query.get('asOf'));
+      if (asOf !== undefined) {
+        const documents = (await documentsAsOf(server.chronicle, params.id, asOf)).map((d) => ({ id: d.id, title: d.title, chunks: d.chunks, embeddedChunks: d.embeddedChunks, status: d.status, createdAt: d.createdAt }));
+        return { status: 200, body: { documents, asOf } };
+      }
       liveAgent(server.chronicle, params.id);
       const documents = server.chronicle.readModel.listDocuments(params.id).map((d) => ({ id: d.id, title: d.title, chunks: d.chunks, embeddedChunks: d.embeddedChunks, status: d.status, createdAt: d.createdAt }));
       // urlAllowed: whether {title, url} can work here (KNOWLEDGE_URL_ALLOW set), so a client offers it only then.

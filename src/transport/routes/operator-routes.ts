@@ -2,6 +2,7 @@ import { parseLimit, parseSeq } from '../../app/commands/messages.ts';
 import { badRequest } from '../../app/errors.ts';
 import type { AnyRecordedEvent } from '../../events/envelope.ts';
 import type { AppRouter, Handler } from '../call.ts';
+import { actorsAsOf, parseAsOf } from '../../time-travel/reads.ts';
 
 /** Operators see events as stored, except that sealed password hashes are not handed out at all. */
 export function eventOut(e: AnyRecordedEvent) {
@@ -32,10 +33,11 @@ export function operatorRoutes(router: AppRouter): void {
       const events = await server.chronicle.store.readAll({ afterSeq: after, limit, stream, types });
       return { status: 200, body: { events: events.map(eventOut) } };
     })
-    .add('GET', '/api/v1/actors', { access: 'operator' }, async ({ server }) => ({
-      status: 200,
-      body: { actors: server.chronicle.actors.graph() },
-    }))
+    .add('GET', '/api/v1/actors', { access: 'operator' }, async ({ server, info }) => {
+      const asOf = await parseAsOf(server.chronicle, info.query.get('asOf'));
+      if (asOf !== undefined) return { status: 200, body: { actors: await actorsAsOf(server.chronicle, asOf), asOf } };
+      return { status: 200, body: { actors: server.chronicle.actors.graph() } };
+    })
     .add('GET', '/api/v1/metrics', { access: 'operator', scraper: true }, async ({ server }) => {
       const c = server.chronicle;
       const head = await c.store.head();

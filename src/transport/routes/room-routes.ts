@@ -3,6 +3,7 @@ import { accessibleRoom, addParticipant, createRoom, removeParticipant } from '.
 import { badRequest } from '../../app/errors.ts';
 import { roomOut, type AppRouter } from '../call.ts';
 import { embedQuery } from './search.ts';
+import { messagesAsOf, parseAsOf, roomAsOf } from '../../time-travel/reads.ts';
 
 export function roomRoutes(router: AppRouter): void {
   router
@@ -14,10 +15,11 @@ export function roomRoutes(router: AppRouter): void {
       status: 200,
       body: { rooms: server.chronicle.readModel.roomsOf(caller.accountId).map(roomOut) },
     }))
-    .add('GET', '/api/v1/rooms/:id', { access: 'user' }, async ({ server, caller, params }) => ({
-      status: 200,
-      body: { room: roomOut(await accessibleRoom(server.chronicle, caller, params.id)) },
-    }))
+    .add('GET', '/api/v1/rooms/:id', { access: 'user' }, async ({ server, caller, params, info }) => {
+      const asOf = await parseAsOf(server.chronicle, info.query.get('asOf'));
+      if (asOf !== undefined) return { status: 200, body: { room: roomOut(await roomAsOf(server.chronicle, caller, params.id, asOf)), asOf } };
+      return { status: 200, body: { room: roomOut(await accessibleRoom(server.chronicle, caller, params.id)) } };
+    })
     .add('POST', '/api/v1/rooms/:id/participants', { access: 'user', body: true }, async ({ server, caller, params, body }) => ({
       status: 201,
       body: { room: roomOut(await addParticipant(server.chronicle, caller, params.id, body)) },
@@ -26,15 +28,12 @@ export function roomRoutes(router: AppRouter): void {
       await removeParticipant(server.chronicle, caller, params.id, params.participantId);
       return { status: 204 };
     })
-    .add('GET', '/api/v1/rooms/:id/messages', { access: 'user' }, async ({ server, caller, params, info }) => ({
-      status: 200,
-      body: {
-        messages: await listMessages(server.chronicle, caller, params.id, {
-          before: info.query.get('before') ?? undefined,
-          limit: info.query.get('limit') ?? undefined,
-        }),
-      },
-    }))
+    .add('GET', '/api/v1/rooms/:id/messages', { access: 'user' }, async ({ server, caller, params, info }) => {
+      const asOf = await parseAsOf(server.chronicle, info.query.get('asOf'));
+      const page = { before: info.query.get('before') ?? undefined, limit: info.query.get('limit') ?? undefined };
+      if (asOf !== undefined) return { status: 200, body: { messages: await messagesAsOf(server.chronicle, caller, params.id, asOf, page), asOf } };
+      return { status: 200, body: { messages: await listMessages(server.chronicle, caller, params.id, page) } };
+    })
     .add('POST', '/api/v1/messages', { access: 'user', body: true }, async ({ server, caller, body }) => {
       const { message } = await postMessage(server.chronicle, caller, body);
       return { status: 202, body: { message } };
