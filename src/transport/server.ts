@@ -20,6 +20,7 @@ import { pluginRoutes } from './routes/plugin-routes.ts';
 import { portableRoutes } from './routes/portable-routes.ts';
 import { actorRoutes } from './routes/actor-routes.ts';
 import { roomRoutes } from './routes/room-routes.ts';
+import { forkRoutes } from './routes/fork-routes.ts';
 import { StaticFiles } from './static-files.ts';
 import type { ServerOptions, TransportChronicle } from './types.ts';
 import { loadNativeUws } from './uws.ts';
@@ -42,6 +43,7 @@ export function buildRouter(): Router<Handler> {
   pluginRoutes(router);
   portableRoutes(router);
   actorRoutes(router);
+  forkRoutes(router);
   return router;
 }
 

@@ -13,13 +13,13 @@ import { authorOf, catchUp, streams, type Caller, type CommandContext } from './
  * concurrent creates of one name cannot both pass the check (one writer process per log).
  */
 let nameLock: Promise<unknown> = Promise.resolve();
-function serialised<T>(fn: () => Promise<T>): Promise<T> {
+export function serialised<T>(fn: () => Promise<T>): Promise<T> {
   const run = nameLock.then(fn, fn);
   nameLock = run.catch(() => undefined);
   return run;
 }
 
-function assertNameFree(ctx: CommandContext, name: string, exceptId?: string): void {
+export function assertNameFree(ctx: CommandContext, name: string, exceptId?: string): void {
   const lower = name.toLowerCase();
   const clash = ctx.readModel.listAgents().find((a) => !a.deleted && a.id !== exceptId && a.name.toLowerCase() === lower);
   if (clash) throw conflict(`an agent named "${name}" already exists`);

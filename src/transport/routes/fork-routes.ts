@@ -1,0 +1,15 @@
+import { agentOut, roomOut, type AppRouter } from '../call.ts';
+import { forkAgent, forkRoom } from '../../time-travel/forks.ts';
+
+/** Branching a room and forking an agent (issue 18 items 2–3; docs/API.md, "Time travel and forks"). */
+export function forkRoutes(router: AppRouter): void {
+  router
+    .add('POST', '/api/v1/rooms/:id/fork', { access: 'user', body: true }, async ({ server, caller, params, body }) => ({
+      status: 201,
+      body: { room: roomOut(await forkRoom(server.chronicle, caller, params.id, body)) },
+    }))
+    .add('POST', '/api/v1/agents/:id/fork', { access: 'operator', body: true }, async ({ server, caller, params, body }) => {
+      const { agent, copied } = await forkAgent(server.chronicle, caller, params.id, body);
+      return { status: 201, body: { agent: agentOut(agent), copied } };
+    });
+}
