@@ -12,6 +12,7 @@ import { addCharacterKnowledge } from '../../app/commands/character-knowledge.ts
 import { resolveCharacterKnowledge, type SkippedKnowledge } from '../../knowledge/character-knowledge.ts';
 import { documentPool } from '../../knowledge/document-pool.ts';
 import { portableOptions, portableUsage, runAgentExport, runAgentImport } from './agent-portable.ts';
+import { agentForkUsage, runAgentFork } from './agent-fork.ts';
 
 function reportKnowledge(r: { skipped: SkippedKnowledge[]; failed: { title: string; error: string }[] }): void {
   for (const s of r.skipped) say(`knowledge skipped: ${s.item}: ${s.reason}`);
@@ -32,12 +33,14 @@ directory recursively) and only from inside it: a \`../\` or absolute path elsew
 leading out, is skipped (the same offline and with --url). Progress and anything skipped, with the
 reason, go to stderr.
 Prints the new agent as JSON on stdout.
-${portableUsage}`,
-  options: { ...dataDirOption, ...apiOptions, character: { type: 'string' }, ...portableOptions },
+${portableUsage}
+${agentForkUsage}`,
+  options: { ...dataDirOption, ...apiOptions, character: { type: 'string' }, ...portableOptions, at: { type: 'string' } },
   allowPositionals: true,
   async run({ values, positionals }) {
     if (positionals[0] === 'export') return runAgentExport(values, positionals.slice(1));
     if (positionals[0] === 'import') return runAgentImport(values, positionals.slice(1));
+    if (positionals[0] === 'fork') return runAgentFork(values, positionals);
     if (positionals[0] !== 'create' || positionals.length > 1) throw new UsageError('expected: agent create --character FILE');
     if (typeof values.character !== 'string') throw new UsageError('--character FILE is required');
     let text: string;
