@@ -82,8 +82,11 @@ export const eventSchemas = {
   'room.created': z.object({ roomId: id, name: z.string().min(1).max(200), createdBy: id }),
   'room.participant_joined': z.object({ roomId: id, participantId: id, kind: participantKind, name: z.string() }),
   'room.participant_left': z.object({ roomId: id, participantId: id }),
-  /** A branch of sourceRoomId: its history is the source's up to atSeq (atMessageId), by reference (no copied rows). */
-  'room.forked': z.object({ roomId: id, name: z.string().min(1).max(200), createdBy: id, sourceRoomId: id, atMessageId: id, atSeq: z.number().int().positive() }),
+  /**
+   * A branch of sourceRoomId: its history is the source's messages with seq ≤ atSeq, by reference (no
+   * copied rows). atMessageId: the message it was branched at (absent for a re-ask, branched just before the question).
+   */
+  'room.forked': z.object({ roomId: id, name: z.string().min(1).max(200), createdBy: id, sourceRoomId: id, atMessageId: id.optional(), atSeq: z.number().int().nonnegative() }),
   'message.posted': z.object({
     messageId: id,
     roomId: id,

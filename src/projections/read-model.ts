@@ -56,7 +56,7 @@ export interface RoomView {
   createdBy: string;
   participants: ParticipantView[];
   /** A branch (`room.forked`): its history is the source's up to atSeq (by reference), then its own. */
-  forkOf?: { roomId: string; atSeq: number; atMessageId: string };
+  forkOf?: { roomId: string; atSeq: number; atMessageId?: string };
 }
 
 export interface MessageView {

@@ -188,7 +188,7 @@ export class SqliteReadModel implements ReadModel {
       createdAt: isoTime(r.created_at),
       createdBy: r.created_by,
       participants: this.q.participants.all(r.id) as ParticipantView[],
-      ...(r.fork_of !== null ? { forkOf: { roomId: r.fork_of, atSeq: r.fork_seq!, atMessageId: r.fork_message_id! } } : {}),
+      ...(r.fork_of !== null ? { forkOf: { roomId: r.fork_of, atSeq: r.fork_seq!, ...(r.fork_message_id !== null ? { atMessageId: r.fork_message_id } : {}) } } : {}),
     };
   }
 

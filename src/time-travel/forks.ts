@@ -6,6 +6,7 @@ import { parseInput } from '../app/commands/validate.ts';
 import { badRequest, notFound } from '../app/errors.ts';
 import type { AnyRecordedEvent, NewEvent, RecordedEvent } from '../events/envelope.ts';
 import { documentStream } from '../knowledge/ingest.ts';
+import type { Character } from '../characters/schema.ts';
 import type { AgentView, RoomView } from '../projections/read-model.ts';
 import { derivedId, newId } from '../shared/ids.ts';
 import { asOfReads } from './reads.ts';
@@ -60,7 +61,19 @@ export interface AgentForkResult {
  * Plugin memories (memory.*) are not copied.
  */
 export async function forkAgent(ctx: CommandContext, caller: Caller, sourceId: string, input: unknown): Promise<AgentForkResult> {
-  const data = parseInput(AgentForkSchema, input);
+  return forkAgentAt(ctx, caller, sourceId, parseInput(AgentForkSchema, input));
+}
+
+/**
+ * The fork itself; a re-ask (reask.ts) passes the character to use (the source's then, with its
+ * changes, already validated) and starts the copy.
+ */
+export async function forkAgentAt(
+  ctx: CommandContext,
+  caller: Caller,
+  sourceId: string,
+  data: { atSeq: number; name: string; character?: (then: Character) => Character; start?: boolean },
+): Promise<AgentForkResult> {
   const head = await ctx.store.head();
   if (data.atSeq > head) throw badRequest(`atSeq ${data.atSeq} is beyond the log's head (${head})`);
   await catchUp(ctx);
@@ -81,7 +94,7 @@ export async function forkAgent(ctx: CommandContext, caller: Caller, sourceId: s
         : [],
     );
     await ctx.store.append(streams.agent(agentId), [
-      { id: copyId('created'), type: 'agent.created', data: { agentId, name: data.name, character: { ...then.character, name: data.name } }, meta },
+      { id: copyId('created'), type: 'agent.created', data: { agentId, name: data.name, character: { ...(data.character?.(then.character) ?? then.character), name: data.name } }, meta },
       ...facts,
     ], { expectedVersion: 'no_stream' });
     let chunks = 0;
@@ -91,6 +104,8 @@ export async function forkAgent(ctx: CommandContext, caller: Caller, sourceId: s
       chunks += events.filter((e) => e.type === 'knowledge.chunk_embedded').length;
       await ctx.store.append(documentStream(copyId(doc.id)), events, { expectedVersion: 'no_stream' });
     }
+    // Started last: it answers only once its knowledge is in.
+    if (data.start) await ctx.store.append(streams.agent(agentId), [{ id: copyId('started'), type: 'agent.started', data: { agentId }, meta }]);
     await catchUp(ctx);
     return { agent: ctx.readModel.agentById(agentId)!, copied: { documents: documents.length, chunks, facts: facts.length } };
   });

@@ -9,6 +9,7 @@ import { readSettings } from '../../src/app/settings.ts';
 import { startServer, type RunningServer } from '../../src/transport/server.ts';
 import { startFakeOpenAI, type FakeServer } from '../support/fake-model-servers.ts';
 import { apiClient, type ApiClient } from '../support/http-client.ts';
+import { derivedId } from '../../src/shared/ids.ts';
 
 /**
  * Time travel and forks through REST on the real composition root (log, projections, actors, models
@@ -173,6 +174,59 @@ describe('forking an agent', () => {
     // Then they diverge: the source keeps its own.
     expect((await api.get(`/api/v1/agents/${src}/knowledge`, { token: admin })).body.documents).toHaveLength(2);
     expect((await api.post(`/api/v1/agents/${src}/fork`, { atSeq: at, name: 'branchling' }, { token: admin })).status).toBe(409);
+  }, 30_000);
+});
+
+describe('re-asking a recorded turn', () => {
+  it('answers the same question in a branch with another model, from the same retrieved inputs', async () => {
+    const src = (await api.post('/api/v1/agents', { name: 'Librarian', bio: 'knows books' }, { token: admin })).body.agent.id;
+    await api.post(`/api/v1/agents/${src}/knowledge`, { title: 'Violins', text: 'Violins have four strings. Stradivari made violins in Cremona.' }, { token: admin });
+    const room = (await api.post('/api/v1/rooms', { name: 'library', agentIds: [src] }, { token: admin })).body.room;
+    await exchange(room.id, 'hello there');
+    const { question, answer } = await exchange(room.id, 'who made violins in Cremona?');
+    const traces = async (roomId: string) => (await api.get('/api/v1/events?type=reply.traced&limit=1000', { token: admin })).body.events.filter((e: any) => e.data.roomId === roomId).map((e: any) => e.data);
+    const [, original] = await traces(room.id);
+    expect(original.replyId).toBe(answer.id);
+    expect(original.sources.knowledgeChunkIds.length).toBeGreaterThan(0);
+
+    const requestsBefore = fake.requests.length;
+    const r = await api.post(`/api/v1/replies/${answer.id}/reask`, { model: 'other-model', character: { adjectives: ['terse'] } }, { token: admin });
+    expect(r.status, r.text).toBe(202);
+    expect(r.body).toMatchObject({ sourceReplyId: answer.id, sourceRoomId: room.id, sourceTrace: { replyId: answer.id } });
+    const { roomId, agentId: forkAgentId, questionId } = r.body;
+    let reply: any;
+    for (let i = 0; i < 200 && !reply; i++) {
+      reply = (await messagesOf(roomId)).find((m) => m.inReplyTo === questionId);
+      if (!reply) await new Promise((res) => setTimeout(res, 25));
+    }
+    expect(reply).toMatchObject({ authorId: forkAgentId });
+    // The branch: the history before the question, then the question again, then the new reply.
+    const history = await messagesOf(room.id);
+    const before = history.filter((m) => m.seq < question.seq);
+    expect((await messagesOf(roomId)).map((m) => m.text)).toEqual([...before.map((m) => m.text), question.text, reply.text]);
+    const forkRoom = (await api.get(`/api/v1/rooms/${roomId}`, { token: admin })).body.room;
+    expect(forkRoom.participants.filter((p: any) => p.kind === 'agent').map((p: any) => p.id)).toEqual([forkAgentId]);
+    // The other model was asked; the same inputs were retrieved (the fork's copies of the same chunks).
+    expect(fake.requests.slice(requestsBefore).some((q) => q.body.model === 'other-model')).toBe(true);
+    const [again] = await traces(roomId);
+    expect(again.model).toBe('other-model');
+    expect(again.sources.messageIds.map((id: string) => (id === questionId ? question.id : id))).toEqual(original.sources.messageIds);
+    expect(again.sources.knowledgeChunkIds).toEqual(original.sources.knowledgeChunkIds.map((id: string) => derivedId('fork', forkAgentId, id)));
+    expect((await api.get(`/api/v1/agents/${forkAgentId}`, { token: admin })).body.agent.character.adjectives).toEqual(['terse']);
+
+    const head0 = await head();
+    for (const [id, body, status, message] of [
+      ['nope', {}, 404, /reply not found/],
+      [question.id, {}, 404, /reply not found/],
+      [answer.id, { character: { name: 3 } }, 400, /character: name/],
+      [answer.id, { character: { settings: { secrets: { KEY: 'x' } } } }, 400, /secrets/],
+      [answer.id, { model: '' }, 400, /model/],
+    ] as [string, unknown, number, RegExp][]) {
+      const bad = await api.post(`/api/v1/replies/${id}/reask`, body, { token: admin });
+      expect(bad.status, bad.text).toBe(status);
+      expect(bad.body.error.message).toMatch(message);
+    }
+    expect(await head()).toBe(head0);
   }, 30_000);
 });
 

@@ -38,7 +38,7 @@ export const roomsProjection: Projection = {
           create.run(e.data.roomId, e.data.name, e.data.createdBy, e.meta.timestamp, e.seq);
           break;
         case 'room.forked':
-          fork.run(e.data.roomId, e.data.name, e.data.createdBy, e.meta.timestamp, e.seq, e.data.sourceRoomId, e.data.atSeq, e.data.atMessageId);
+          fork.run(e.data.roomId, e.data.name, e.data.createdBy, e.meta.timestamp, e.seq, e.data.sourceRoomId, e.data.atSeq, e.data.atMessageId ?? null);
           break;
         case 'room.participant_joined':
           join.run(e.data.roomId, e.data.participantId, e.data.kind, e.data.name, e.seq);
