@@ -1,5 +1,5 @@
 import type { AnyRecordedEvent } from '../events/envelope.ts';
-import type { EventType } from '../events/catalogue.ts';
+import type { EventType } from '../domain/catalogue.ts';
 import type { EventStore } from '../events/store.ts';
 import { openReadDb } from '../projections/open-db.ts';
 import { Projector } from '../projections/projector.ts';

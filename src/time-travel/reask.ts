@@ -4,7 +4,7 @@ import { accessibleRoom } from '../app/commands/rooms.ts';
 import { parseInput } from '../app/commands/validate.ts';
 import { badRequest, notFound } from '../app/errors.ts';
 import { CharacterSchema, type Character } from '../characters/schema.ts';
-import type { EventData } from '../events/catalogue.ts';
+import type { EventData } from '../domain/catalogue.ts';
 import { newId } from '../shared/ids.ts';
 import { forkAgentAt } from './forks.ts';
 
