@@ -112,7 +112,7 @@ describe('as-of reads (property): as-of state = rebuild of the log truncated at 
           await store.close();
         }
       }),
-      { numRuns: 5 },
+      { numRuns: 4 },
     );
   }, 60_000);
 });
