@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type { AnyRecordedEvent } from '../events/envelope.ts';
 import type { EventType } from '../domain/catalogue.ts';
 import type { EventStore } from '../events/store.ts';
@@ -41,6 +42,16 @@ interface Fold extends AsOfState {
   versions: Map<string, number>;
   /** For type scans, the last seq scanned. */
   scannedTo: number;
+  /** Events folded since the last checkpoint was taken of this fold. */
+  sinceCheckpoint: number;
+}
+
+/** A fold serialized at a position (the time slider going backwards restores the nearest one ≤ it). */
+interface Checkpoint {
+  key: string;
+  seq: number;
+  bytes: Buffer;
+  versions: Map<string, number>;
 }
 
 /** Events the as-of views never show and that would only cost (vectors of messages: search is not offered as-of). */
@@ -54,6 +65,10 @@ const PAGE = 1000;
 export interface AsOfOptions {
   /** Folds kept (default 16); each is an in-memory SQLite database of the scope's rows. */
   cached?: number;
+  /** A fold is serialized every this many events of its scope (default 20,000). */
+  checkpointEvery?: number;
+  /** Memory for those checkpoints, all scopes together (default 256 MB); the least recently used go first. */
+  checkpointBytes?: number;
   /** Knowledge documents ever added to an agent up to a seq (the live read model answers from its index). */
   documentIdsOf?: (agentId: string, upToSeq: number) => string[];
 }
@@ -61,6 +76,9 @@ export interface AsOfOptions {
 export class AsOfReads {
   private readonly folds = new Map<string, Fold>();
   private readonly lifecycle: { scannedTo: number; events: AnyRecordedEvent[] } = { scannedTo: 0, events: [] };
+  /** Least recently used first. */
+  private checkpoints: Checkpoint[] = [];
+  private checkpointTotal = 0;
   private readonly max: number;
 
   constructor(
@@ -83,7 +101,15 @@ export class AsOfReads {
     let fold = this.closestBefore(key, seq);
     if (fold && !(await this.canGoForward(fold, plan))) fold = undefined;
     if (fold) this.folds.delete(`${fold.key}@${fold.seq}`);
-    else fold = newFold(key);
+    const checkpoint = this.checkpointBefore(key, seq, fold?.seq ?? -1);
+    if (checkpoint) {
+      const restored = restoreFold(checkpoint);
+      if (await this.canGoForward(restored, plan)) {
+        if (fold) this.folds.set(`${fold.key}@${fold.seq}`, fold);
+        fold = restored;
+      } else restored.projector.db.close();
+    }
+    fold ??= newFold(key);
     await this.forward(fold, plan, seq);
     this.folds.set(`${key}@${seq}`, fold);
     this.evict();
@@ -138,6 +164,7 @@ export class AsOfReads {
   /** Reads the plan's events after what the fold has, up to seq, merges them by seq, applies them. */
   private async forward(fold: Fold, plan: Plan, seq: number): Promise<void> {
     const events: AnyRecordedEvent[] = [];
+    const before = new Map(fold.versions);
     for (const { stream, upTo } of plan.streams) {
       let version = fold.versions.get(stream) ?? 0;
       for (;;) {
@@ -155,20 +182,53 @@ export class AsOfReads {
       fold.scannedTo = upTo;
     }
     events.sort((a, b) => a.seq - b.seq);
-    const applied = events.filter((e) => !SKIPPED.has(e.type));
     // Vectors (chunks, facts) staged and written in whole chunks at the end: a few µs each instead of
     // vec0's ~50 µs insert (the same path as a replay from scratch).
+    const every = this.options.checkpointEvery ?? 20_000;
+    const versionsAt = new Map(before);
+    let batch: AnyRecordedEvent[] = [];
+    const flush = () => {
+      if (batch.length === 0) return;
+      fold.projector.applyBatch(batch);
+      fold.readModel.applied(batch);
+      batch = [];
+    };
     fold.projector.vectors.beginBulk();
     try {
-      for (let i = 0; i < applied.length; i += 2000) {
-        const batch = applied.slice(i, i + 2000);
-        fold.projector.applyBatch(batch);
-        fold.readModel.applied(batch);
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i];
+        versionsAt.set(e.stream, e.version);
+        if (!SKIPPED.has(e.type)) batch.push(e);
+        if (batch.length >= 2000) flush();
+        // A checkpoint of the fold at e.seq (not for the actor graph: its fold is short anyway).
+        if (!plan.types && ++fold.sinceCheckpoint >= every && i + 1 < events.length) {
+          flush();
+          fold.projector.vectors.endBulk();
+          this.saveCheckpoint(fold.key, e.seq, versionsAt, fold.projector.db.serialize());
+          fold.sinceCheckpoint = 0;
+          fold.projector.vectors.beginBulk();
+        }
       }
+      flush();
     } finally {
       fold.projector.vectors.endBulk();
     }
     fold.seq = seq;
+  }
+
+  private saveCheckpoint(key: string, seq: number, versions: Map<string, number>, bytes: Buffer): void {
+    this.checkpoints.push({ key, seq, bytes, versions: new Map(versions) });
+    this.checkpointTotal += bytes.length;
+    const budget = this.options.checkpointBytes ?? 256 * 1024 * 1024;
+    while (this.checkpointTotal > budget && this.checkpoints.length) this.checkpointTotal -= this.checkpoints.shift()!.bytes.length;
+  }
+
+  /** The latest checkpoint of the scope at or before seq and after `after`, marked recently used. */
+  private checkpointBefore(key: string, seq: number, after: number): Checkpoint | undefined {
+    let best: Checkpoint | undefined;
+    for (const c of this.checkpoints) if (c.key === key && c.seq <= seq && c.seq > after && (!best || c.seq > best.seq)) best = c;
+    if (best) this.checkpoints = [...this.checkpoints.filter((c) => c !== best), best];
+    return best;
   }
 
   /**
@@ -231,11 +291,19 @@ function scopeKey(scope: AsOfScope): string {
 
 /** Every projection's tables (the read model queries them all); only the scope's events reach them. */
 function newFold(key: string): Fold {
-  const projector = new Projector(openReadDb(':memory:'), allProjections);
+  return foldOn(key, openReadDb(':memory:'), 0, new Map());
+}
+
+function restoreFold(c: Checkpoint): Fold {
+  return foldOn(c.key, openReadDb(c.bytes), c.seq, new Map(c.versions));
+}
+
+function foldOn(key: string, db: Database.Database, seq: number, versions: Map<string, number>): Fold {
+  const projector = new Projector(db, allProjections);
   const readModel = new SqliteReadModel(projector.db, projector.vectors, () => fold.seq, allProjections);
   const roomIds = projector.db.prepare('SELECT id FROM rooms ORDER BY seq').pluck();
   const fold: Fold = {
-    key, seq: 0, projector, readModel, versions: new Map(), scannedTo: 0,
+    key, seq, projector, readModel, versions, scannedTo: 0, sinceCheckpoint: 0,
     rooms: () => (roomIds.all() as string[]).flatMap((id) => readModel.roomById(id) ?? []),
   };
   return fold;
