@@ -113,6 +113,11 @@ try {
   await warm.at({ kind: 'room', roomId: 'r0' }, head - 600);
   await measure('room r0, cached fold 600 positions earlier (slider step)', { kind: 'room', roomId: 'r0' }, head, 0, warm, 1);
   await measure('room r0, same position again (LRU hit)', { kind: 'room', roomId: 'r0' }, head, 0, warm, 1);
+  // Backwards: the fold at head left checkpoints every 20,000 room events; a position behind it restores one.
+  const slider = fresh();
+  await slider.at({ kind: 'room', roomId: 'r0' }, head);
+  await measure('room r0, slider back to half after a fold at head (checkpoint restored)', { kind: 'room', roomId: 'r0' }, Math.floor(head / 2), 0, slider, 1);
+  await measure('room r0, slider back to a quarter (another checkpoint)', { kind: 'room', roomId: 'r0' }, Math.floor(head / 4), 0, slider, 1);
   await measure('agent (facts + documents), fresh fold at head', { kind: 'agent', agentId: 'agent-0' }, head, 1 + FACTS + DOCS * (CHUNKS + 2), () => new AsOfReads(store, { documentIdsOf }));
   await measure('actors, first read (the log scanned once for lifecycle events)', { kind: 'actors' }, head, 1 + ROOMS * 3, fresh);
   const actors = fresh();
