@@ -85,6 +85,11 @@ export class SqliteReadModel implements ReadModel {
         `SELECT f.rowid AS id, bm25(messages_fts) AS bm25 FROM messages_fts f JOIN messages m ON m.seq = f.rowid
          WHERE messages_fts MATCH ? AND m.room_id = ? AND m.seq <= ? ORDER BY bm25(messages_fts) LIMIT ?`,
       ),
+      factsLatestUpTo: p('SELECT * FROM facts WHERE agent_id = ? AND room_id = ? AND rid <= ? ORDER BY rid DESC LIMIT ?'),
+      factFtsUpTo: p(
+        `SELECT f.rowid AS id, bm25(facts_fts) AS bm25 FROM facts_fts f JOIN facts x ON x.rid = f.rowid
+         WHERE facts_fts MATCH ? AND x.agent_id = ? AND x.room_id = ? AND x.rid <= ? ORDER BY bm25(facts_fts) LIMIT ?`,
+      ),
       forkOf: p('SELECT fork_of AS sourceRoomId, fork_seq AS atSeq FROM rooms WHERE id = ? AND fork_of IS NOT NULL'),
       documents: p(`SELECT *, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS embedded FROM documents d WHERE agent_id = ? AND removed = 0 ORDER BY seq`),
       document: p(`SELECT *, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS embedded FROM documents d WHERE id = ? AND removed = 0`),
@@ -267,6 +272,8 @@ export class SqliteReadModel implements ReadModel {
   // ── facts ─────────────────────────────────────────────────────────────────────────────────────
   facts(agentId: string, o: { roomId?: string; query?: RetrievalQuery; limit: number }): FactView[] {
     const room = o.roomId ?? null;
+    const lineage = room !== null ? this.lineage(room) : undefined;
+    if (lineage && lineage.length > 1) return this.branchFacts(agentId, lineage, o);
     if (!o.query) {
       const limit = Math.max(0, o.limit);
       return this.cache.get('facts', `${agentId}\u0000${room ?? ''}\u0000${limit}`, () => (this.q.factsLatest.all(agentId, room, room, limit) as FactRow[]).reverse().map(factView));
@@ -277,6 +284,30 @@ export class SqliteReadModel implements ReadModel {
       if (room === null) return true;
       return (this.q.fact.get(rid) as FactRow | undefined)?.room_id === room;
     });
+    return fused.flatMap(({ id }) => {
+      const r = this.q.fact.get(id) as FactRow | undefined;
+      return r ? [factView(r)] : [];
+    });
+  }
+
+  /**
+   * A branch's facts: those recorded in it, then in each source room up to where the branch was taken
+   * (a fact's rid is its seq) — what the agent knew of that conversation at the fork, nothing later.
+   */
+  private branchFacts(agentId: string, lineage: readonly LineageSegment[], o: { query?: RetrievalQuery; limit: number }): FactView[] {
+    const limit = Math.max(0, Math.floor(o.limit));
+    if (!o.query) {
+      const rows = lineage.flatMap((s) => this.q.factsLatestUpTo.all(agentId, s.roomId, s.upTo, limit) as FactRow[]);
+      return rows.sort((a, b) => b.rid - a.rid).slice(0, limit).reverse().map(factView);
+    }
+    const query = { ...o.query, k: Math.min(o.query.k, limit) };
+    const fused = lineage
+      .flatMap((s) => this.hybrid('fact', agentId, query, (fts, n) => this.q.factFtsUpTo.all(fts, agentId, s.roomId, s.upTo, n) as LexicalCandidate[], (rid) => {
+        const r = this.q.fact.get(rid) as FactRow | undefined;
+        return r?.room_id === s.roomId && rid <= s.upTo;
+      }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, query.k);
     return fused.flatMap(({ id }) => {
       const r = this.q.fact.get(id) as FactRow | undefined;
       return r ? [factView(r)] : [];

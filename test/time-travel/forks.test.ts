@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdmin } from '../../src/app/commands/accounts.ts';
+import { catchUp } from '../../src/app/commands/context.ts';
 import { openChronicle, type Chronicle } from '../../src/app/chronicle.ts';
 import { readSettings } from '../../src/app/settings.ts';
 import { startServer, type RunningServer } from '../../src/transport/server.ts';
@@ -119,6 +120,28 @@ describe('branching a room', () => {
     expect(pastRoom.body.room).toMatchObject({ name: 'b2', forkOf: { roomId: b1.id, atMessageId: three.question.id } });
     // Before b2 existed.
     expect((await api.get(`/api/v1/rooms/${b2.id}/messages?asOf=${three.question.seq}`, { token: admin })).status).toBe(404);
+  }, 30_000);
+});
+
+describe('facts in a branch', () => {
+  it("are the branch's own and the source room's up to the fork, never later ones", async () => {
+    const room = (await api.post('/api/v1/rooms', { name: 'facts', agentIds: [agentId] }, { token: admin })).body.room;
+    const fact = async (factId: string, roomId: string, text: string) =>
+      chronicle.store.append(`agent-${agentId}`, [{ id: factId, type: 'agent.fact_recorded', data: { agentId, roomId, factId, text, sourceMessageIds: [] } }]);
+    await fact('fact-early', room.id, 'the user likes tea');
+    const { answer } = await exchange(room.id, 'remember the tea');
+    await fact('fact-late', room.id, 'the user now likes coffee');
+    const branch = (await api.post(`/api/v1/rooms/${room.id}/fork`, { atMessageId: answer.id }, { token: admin })).body.room;
+    await fact('fact-own', branch.id, 'the user asked in the branch');
+    await catchUp(chronicle);
+    const texts = async (roomId: string, q = '') => (await api.get(`/api/v1/agents/${agentId}/facts?roomId=${roomId}${q}`, { token: admin })).body.facts.map((f: any) => f.text);
+    expect(await texts(room.id)).toEqual(['the user likes tea', 'the user now likes coffee']);
+    expect(await texts(branch.id)).toEqual(['the user likes tea', 'the user asked in the branch']);
+    expect(await texts(branch.id, '&limit=1')).toEqual(['the user asked in the branch']);
+    // What the turn asks (the hybrid search) stops at the fork too.
+    const found = chronicle.readModel.facts(agentId, { roomId: branch.id, query: { text: 'user likes coffee tea', k: 10 }, limit: 10 }).map((f) => f.text);
+    expect(found).toContain('the user likes tea');
+    expect(found).not.toContain('the user now likes coffee');
   }, 30_000);
 });
 
