@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Subscription } from 'rxjs';
 import type { AnyRecordedEvent } from '../events/envelope.ts';
+import { FollowerStoppedError, LogFollower } from '../events/follower.ts';
 import type { EventStore } from '../events/store.ts';
 import { silentLogger, type Logger } from '../shared/logger.ts';
 import { openReadDb } from './open-db.ts';
@@ -54,8 +54,9 @@ export function openProjections(opts: ProjectionsOptions): Projections {
 }
 
 /**
- * Drives the projector: catch-up by pages of `readAll`, then the store's live subscription, with live
- * events buffered and applied in batches (one transaction per batch, not per event).
+ * Drives the projector as one LogFollower (src/events/follower.ts): catch-up by pages from the
+ * projector's checkpoint, then live, with each group commit applied in one transaction. The
+ * follower's checkpoint is the projector's (written with the rows), so a failure resumes exactly.
  */
 class ProjectionRunner implements Projections {
   readonly readModel: ReadModel;
@@ -64,12 +65,11 @@ class ProjectionRunner implements Projections {
   private readonly store: EventStore;
   private readonly logger: Logger;
   private readonly batchSize: number;
-  private live?: Subscription;
-  private queue: AnyRecordedEvent[] = [];
-  private drainScheduled = false;
-  private waiters: { seq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private readonly follower: LogFollower;
+  /** A replay from seq 0 in progress: vectors are staged and written to vec0 in bulk when it goes live. */
+  private bulk = false;
+  private onProgress?: { report: Progress; total: number };
   private closed = false;
-  private failure?: Error;
 
   constructor(private readonly opts: ProjectionsOptions) {
     this.store = opts.store;
@@ -77,13 +77,29 @@ class ProjectionRunner implements Projections {
     this.batchSize = opts.batchSize ?? PAGE;
     this.projector = new Projector(openReadDb(opts.path), opts.projections, { mirrorBytes: opts.vectorMemoryBytes });
     this.readModel = this.sqliteReadModel = new SqliteReadModel(this.projector.db, this.projector.vectors, () => this.projector.checkpoint(), opts.projections);
+    this.follower = new LogFollower(this.store, {
+      name: 'projections',
+      from: () => this.projector.checkpoint(),
+      batch: true,
+      pageSize: this.batchSize,
+      logger: this.logger,
+      handle: (events) => {
+        if (!this.projector.db.open) throw new Error('projections are closed');
+        this.applySafely(this.projector, events);
+        if (this.onProgress) this.onProgress.report(Math.min(events[events.length - 1].seq, this.onProgress.total), this.onProgress.total);
+      },
+      onLive: () => this.endBulk(),
+    });
   }
 
   async start(): Promise<void> {
     // A new or reset read DB replays the whole log: vectors go to vec0 in bulk at the end.
-    if (this.projector.checkpoint() === 0) await this.inBulk(this.projector, () => this.catchUp(this.projector));
-    else await this.catchUp(this.projector);
-    this.follow();
+    if (this.projector.checkpoint() === 0) this.beginBulk();
+    try {
+      await this.follower.start();
+    } finally {
+      this.endBulk();
+    }
     const warming = this.projector.vectors.warm();
     if (warming.length) this.logger.info('loading big vector scopes into memory in the background', { scopes: warming.length });
   }
@@ -91,17 +107,24 @@ class ProjectionRunner implements Projections {
   waitFor(seq: number): Promise<void> {
     if (this.projector.checkpoint() >= seq) return Promise.resolve();
     if (this.closed) return Promise.reject(new Error('projections are closed'));
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
+    return this.follower.waitFor(seq).catch((err) => {
+      throw err instanceof FollowerStoppedError ? new Error('projections are closed') : err;
+    });
   }
 
   async rebuild(o: { onProgress?: Progress } = {}): Promise<void> {
-    const wasLive = this.live !== undefined;
-    this.unfollow();
     this.projector.reset();
     this.sqliteReadModel.reset();
-    await this.inBulk(this.projector, () => this.catchUp(this.projector, o.onProgress));
-    if (wasLive) this.follow();
+    const total = await this.store.head();
+    o.onProgress?.(0, total);
+    this.onProgress = o.onProgress && { report: o.onProgress, total };
+    this.beginBulk();
+    try {
+      await this.follower.restart();
+    } finally {
+      this.endBulk();
+      this.onProgress = undefined;
+    }
   }
 
   async verifyRebuild(o: { onProgress?: Progress } = {}): Promise<{ ok: boolean; differences: string[] }> {
@@ -113,7 +136,7 @@ class ProjectionRunner implements Projections {
       // synchronously so both sides are at the same seq.
       for (;;) {
         const target = this.projector.checkpoint();
-        await this.inBulk(temp, () => this.catchUp(temp, o.onProgress, target));
+        await this.inBulk(temp, () => this.replayTo(temp, target, o.onProgress));
         if (this.projector.checkpoint() === temp.checkpoint()) break;
       }
       const differences = diffDumps(dumpTables(this.projector), dumpTables(temp));
@@ -127,11 +150,20 @@ class ProjectionRunner implements Projections {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.unfollow();
-    this.drain();
-    const err = new Error('projections are closed');
-    for (const w of this.waiters.splice(0)) w.reject(err);
+    this.follower.stop();
     this.projector.db.close();
+  }
+
+  private beginBulk(): void {
+    if (this.bulk) return;
+    this.bulk = true;
+    this.projector.vectors.beginBulk();
+  }
+
+  private endBulk(): void {
+    if (!this.bulk) return;
+    this.bulk = false;
+    if (this.projector.db.open) this.projector.vectors.endBulk();
   }
 
   /** Runs a replay from scratch with the projector's vectors staged and written in bulk at the end. */
@@ -144,57 +176,31 @@ class ProjectionRunner implements Projections {
     }
   }
 
-  /** Applies pages of the log until `until` (default: the head as it is when called). */
-  private async catchUp(projector: Projector, onProgress?: Progress, until?: number): Promise<void> {
-    const total = until ?? (await this.store.head());
-    let done = projector.checkpoint();
-    onProgress?.(Math.min(done, total), total);
-    while (done < total) {
-      const page = await this.store.readAll({ afterSeq: done, limit: Math.min(this.batchSize, total - done) });
-      if (page.length === 0) break;
-      this.applySafely(projector, page);
-      done = page[page.length - 1].seq;
-      onProgress?.(Math.min(done, total), total);
-      if (projector === this.projector) this.release();
-    }
-  }
-
-  private follow(): void {
-    if (this.closed || this.live) return;
-    this.live = this.store.subscribe(this.projector.checkpoint()).subscribe({
-      next: (e) => {
-        this.queue.push(e);
-        if (!this.drainScheduled) {
-          this.drainScheduled = true;
-          // A microtask: the store emits a whole group commit synchronously, so the drain still takes
-          // the group in one transaction, but a turn waiting for its message (waitFor) no longer waits
-          // a loop iteration (setImmediate cost ~0.3 ms of a 1-room send → reply).
-          queueMicrotask(() => this.drain());
-        }
-      },
-      error: (err: unknown) => {
-        this.failure = err instanceof Error ? err : new Error(String(err));
-        this.logger.error('projection subscription failed', { error: String(err) });
-        for (const w of this.waiters.splice(0)) w.reject(this.failure);
+  /**
+   * A bounded replay into a scratch projector (verifyRebuild): a LogFollower run until `until`, then
+   * stopped, so the scratch side never moves past the live side it is compared with.
+   */
+  private async replayTo(projector: Projector, until: number, onProgress?: Progress): Promise<void> {
+    onProgress?.(Math.min(projector.checkpoint(), until), until);
+    if (projector.checkpoint() >= until) return;
+    const follower = new LogFollower(this.store, {
+      name: 'projections-verify',
+      from: () => projector.checkpoint(),
+      pageSize: this.batchSize,
+      logger: this.logger,
+      handle: (events) => {
+        const upTo = events.filter((e) => e.seq <= until);
+        if (upTo.length === 0) return;
+        this.applySafely(projector, upTo);
+        onProgress?.(Math.min(projector.checkpoint(), until), until);
       },
     });
-  }
-
-  private unfollow(): void {
-    this.live?.unsubscribe();
-    this.live = undefined;
-    this.drain();
-  }
-
-  private drain(): void {
-    this.drainScheduled = false;
-    if (this.queue.length === 0 || (this.closed && !this.projector.db.open)) return;
-    const events = this.queue;
-    this.queue = [];
-    const cp = this.projector.checkpoint();
-    const fresh = events.filter((e) => e.seq > cp);
-    for (let i = 0; i < fresh.length; i += this.batchSize) this.applySafely(this.projector, fresh.slice(i, i + this.batchSize));
-    this.release();
+    try {
+      await follower.start();
+      await follower.waitFor(until);
+    } finally {
+      follower.stop();
+    }
   }
 
   /**
@@ -214,14 +220,5 @@ class ProjectionRunner implements Projections {
       }
       for (const e of events) this.applySafely(projector, [e]);
     }
-  }
-
-  private release(): void {
-    const cp = this.projector.checkpoint();
-    if (this.waiters.length === 0) return;
-    const ready = this.waiters.filter((w) => w.seq <= cp);
-    if (ready.length === 0) return;
-    this.waiters = this.waiters.filter((w) => w.seq > cp);
-    for (const w of ready) w.resolve();
   }
 }

@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Observable } from 'rxjs';
+import type { AnyRecordedEvent } from '../../src/events/envelope.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +86,36 @@ describe('projection runner', () => {
     await p.close();
     await expect(pending).rejects.toThrow('closed');
     await expect(p.waitFor(100)).rejects.toThrow('closed');
+    await store.close();
+  });
+
+  it('a live subscription that fails is resumed from the checkpoint: no event is lost and waiters still get their answer', async () => {
+    const store = memoryStore();
+    // The store's first live subscription dies after one event (a dropped connection, say).
+    let broken = true;
+    const flaky = Object.create(store) as typeof store;
+    flaky.subscribe = (after?: number) =>
+      new Observable<AnyRecordedEvent>((sub) => {
+        const inner = store.subscribe(after).subscribe({
+          next: (e) => {
+            sub.next(e);
+            if (broken) {
+              broken = false;
+              sub.error(new Error('connection lost'));
+            }
+          },
+          error: (err) => sub.error(err),
+        });
+        return () => inner.unsubscribe();
+      });
+    const p = openProjections({ path: ':memory:', store: flaky });
+    await p.start();
+    await put(store, 'room-a', 'room.created', { roomId: 'a', name: 'first', createdBy: 'u' });
+    const last = await put(store, 'room-b', 'room.created', { roomId: 'b', name: 'second', createdBy: 'u' });
+    await p.waitFor(last);
+    expect(p.readModel.roomById('a')?.name).toBe('first');
+    expect(p.readModel.roomById('b')?.name).toBe('second');
+    await p.close();
     await store.close();
   });
 });
