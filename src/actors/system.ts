@@ -1,6 +1,7 @@
 import { Subject, type Subscription } from 'rxjs';
 import bootstrapPlugin from '../../plugins/bootstrap/index.ts';
 import type { AnyRecordedEvent } from '../events/envelope.ts';
+import { LogFollower } from '../events/follower.ts';
 import { createPluginHost } from '../plugin-host/host.ts';
 import { followGrants } from '../plugin-host/isolation/defaults.ts';
 import { stopIsolatedPlugins } from '../plugin-host/isolation/isolated-plugin.ts';
@@ -50,18 +51,13 @@ export class ChronicleActorSystem implements ActorSystem {
   private readonly routing: RoutingEffects;
   private readonly turns = new Map<string, { agentId: string; roomId: string; controller: AbortController; done: Promise<void> }>();
   private readonly contexts: AgentContexts;
-  private readonly waiters: { seq: number; resolve: () => void }[] = [];
   private changeWaiters: (() => void)[] = [];
   private readonly services: ServiceManager;
   private readonly inspect?: Inspector;
-  private subscription?: Subscription;
+  private follower?: LogFollower;
   private grants?: Subscription;
-  private processedSeq = 0;
   private live = false;
   private stopped = false;
-  private headAtStart = 0;
-  private goneLive?: () => void;
-  private liveError?: (err: unknown) => void;
   private readonly turnDeps: TurnDeps;
 
   constructor(private readonly deps: ActorSystemDeps & { inspect?: Inspector }) {
@@ -75,7 +71,7 @@ export class ChronicleActorSystem implements ActorSystem {
       inspect: this.inspect,
       restartBaseMs: this.settings.restartBaseMs,
       restartMaxMs: this.settings.restartMaxMs,
-      position: () => this.processedSeq,
+      position: () => this.position,
       stopped: () => this.stopped,
       launchTurn: (agentId, pending) => this.launchTurn(agentId, pending),
       notifyChange: () => this.notifyChange(),
@@ -92,7 +88,7 @@ export class ChronicleActorSystem implements ActorSystem {
       table: this.table,
       logger: this.logger,
       delayMs: this.settings.snapshotDelayMs,
-      position: () => this.processedSeq,
+      position: () => this.position,
       stopped: () => this.stopped,
     });
     this.routing = {
@@ -160,25 +156,28 @@ export class ChronicleActorSystem implements ActorSystem {
 
   // ── lifecycle ────────────────────────────────────────────────────────────────────────────────
 
+  /** The last position of the log folded into the actors. */
+  private get position(): number {
+    return this.follower?.position ?? 0;
+  }
+
   async start(): Promise<void> {
-    if (this.live || this.subscription) return;
+    if (this.live || this.follower) return;
     this.supervisor.system.send({ type: 'START' });
     await this.services.start([...createPluginHost([bootstrapPlugin, ...(this.deps.plugins ?? [])]).services()]);
     // Plugin permission grants are events; isolated plugins check them on every call.
     this.grants = followGrants(this.deps.store);
     const fromSeq = await this.snapshots.restore();
-    this.headAtStart = await this.deps.store.head();
-    this.processedSeq = fromSeq;
-    const caughtUp = new Promise<void>((resolve, reject) => ((this.goneLive = resolve), (this.liveError = reject)));
-    this.subscription = this.deps.store.subscribe(fromSeq).subscribe({
-      next: (e) => this.onEvent(e),
-      error: (err) => {
-        this.logger.error('log subscription failed', { error: String(err) });
-        this.liveError?.(err);
+    this.follower = new LogFollower(this.deps.store, {
+      name: 'actor-system',
+      from: fromSeq,
+      logger: this.logger,
+      handle: (events) => {
+        for (const e of events) this.onEvent(e);
       },
+      onLive: () => this.goLive(),
     });
-    if (this.headAtStart <= fromSeq) this.goLive();
-    await caughtUp;
+    await this.follower.start();
   }
 
   async stop(): Promise<void> {
@@ -186,7 +185,7 @@ export class ChronicleActorSystem implements ActorSystem {
     this.stopped = true;
     this.live = false;
     this.supervisor.system.send({ type: 'STOP' });
-    this.subscription?.unsubscribe();
+    this.follower?.stop();
     this.grants?.unsubscribe();
     this.supervisor.stop();
     // In-flight turns are abandoned: nothing they did is in the log, so the restarted system resumes them.
@@ -209,9 +208,9 @@ export class ChronicleActorSystem implements ActorSystem {
 
   async idle(): Promise<void> {
     for (;;) {
-      if (this.stopped || !this.subscription) return; // never started: nothing can be in flight
+      if (this.stopped || !this.follower) return; // never started: nothing can be in flight
       const head = await this.deps.store.head();
-      await this.reached(head);
+      await this.follower.waitFor(head).catch(() => undefined); // rejected only when stopped
       if (this.turns.size === 0 && this.supervisor.restarts.size === 0) {
         if ((await this.deps.store.head()) === head) return;
         continue;
@@ -264,13 +263,6 @@ export class ChronicleActorSystem implements ActorSystem {
       // A bug in folding one event must not stop the system from following the log.
       this.logger.error('failed to apply event', { seq: e.seq, type: e.type, error: String(err) });
     }
-    this.processedSeq = e.seq;
-    for (let i = this.waiters.length - 1; i >= 0; i--)
-      if (this.waiters[i].seq <= e.seq) {
-        this.waiters[i].resolve();
-        this.waiters.splice(i, 1);
-      }
-    if (!this.live && e.seq >= this.headAtStart) this.goLive();
     this.notifyChange();
   }
 
@@ -289,7 +281,6 @@ export class ChronicleActorSystem implements ActorSystem {
         for (const p of room.side) this.launchTurn(agentId, p);
       }
     }
-    this.goneLive?.();
   }
 
   // ── turns (the agent's effects) ──────────────────────────────────────────────────────────────
@@ -333,11 +324,6 @@ export class ChronicleActorSystem implements ActorSystem {
   }
 
   // ── small helpers ────────────────────────────────────────────────────────────────────────────
-
-  private reached(seq: number): Promise<void> {
-    if (this.processedSeq >= seq || this.stopped) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
-  }
 
   private notifyChange(): void {
     const w = this.changeWaiters;
