@@ -1,5 +1,5 @@
-import type { Subscription } from 'rxjs';
 import type { NewEvent } from '../events/envelope.ts';
+import { LogFollower } from '../events/follower.ts';
 import type { EventStore } from '../events/store.ts';
 import type { ConnectorTarget, Content, HandlerCallback, Memory, PluginRuntime } from '../plugin-host/types.ts';
 import type { ReadModel } from '../projections/read-model.ts';
@@ -62,7 +62,7 @@ export class ConnectorBridge {
   private readonly links = new Map<string, Link>();
   private readonly pending = new Map<string, Pending>();
   private readonly delivered = new Set<string>();
-  private subscription?: Subscription;
+  private follower?: LogFollower;
   private following?: Promise<void>;
   private stopped = false;
 
@@ -115,7 +115,7 @@ export class ConnectorBridge {
 
   stop(): void {
     this.stopped = true;
-    this.subscription?.unsubscribe();
+    this.follower?.stop();
     for (const id of [...this.pending.keys()]) this.settle(id, { content: null });
   }
 
@@ -136,19 +136,21 @@ export class ConnectorBridge {
     return !!this.deps.readModel.roomById(roomId)?.participants.some((p) => p.id === id);
   }
 
-  /** One log subscription per agent, from the head when the first connector appears. */
+  /** One LogFollower per agent, from the head when the first connector appears. */
   private follow(): Promise<void> {
-    return (this.following ??= (async () => {
-      const head = await this.deps.store.head();
-      if (this.stopped) return;
-      this.subscription = this.deps.store.subscribe(head).subscribe({
-        next: (e) => {
+    if (this.stopped) return Promise.resolve();
+    this.follower ??= new LogFollower(this.deps.store, {
+      name: `connectors-${this.deps.agentId}`,
+      from: 'head',
+      logger: this.deps.logger,
+      handle: (events) => {
+        for (const e of events) {
           if (e.type === 'message.posted' && e.data.authorKind === 'agent' && e.data.authorId === this.deps.agentId) this.onAgentMessage(e.data, e.meta.timestamp);
           else if (e.type === 'reply.decided' && e.data.agentId === this.deps.agentId && !e.data.respond) this.settle(e.data.messageId, { content: null });
-        },
-        error: (err) => this.deps.logger.error('connector log subscription failed', { agentId: this.deps.agentId, error: String(err) }),
-      });
-    })());
+        }
+      },
+    });
+    return (this.following ??= this.follower.start().catch(() => undefined)); // rejected only when stopped first
   }
 
   private onAgentMessage(m: { messageId: string; roomId: string; text: string; inReplyTo?: string }, timestamp: string | number): void {

@@ -82,6 +82,7 @@ export class LogFollower {
   ) {
     this.types = opts.types ? new Set(opts.types) : undefined;
     this.logger = opts.logger;
+    if (typeof opts.from === 'number') this.position = opts.from;
   }
 
   /** Catches up from the checkpoint; resolves once live (everything up to the head at start handled). */

@@ -1,5 +1,5 @@
-import type { Subscription } from 'rxjs';
 import type { AnyRecordedEvent, NewEvent } from '../events/envelope.ts';
+import { LogFollower } from '../events/follower.ts';
 import type { EventStore } from '../events/store.ts';
 import { derivedId } from '../shared/ids.ts';
 import { silentLogger, type Logger } from '../shared/logger.ts';
@@ -58,7 +58,6 @@ export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmb
   const attempts = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
   const abort = new AbortController();
-  let sub: Subscription | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
   let idleWaiters: (() => void)[] = [];
@@ -143,31 +142,31 @@ export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmb
     });
   }
 
-  const starting = (async () => {
-    // Catch-up: messages of the log without a vector yet.
-    const pending = new Map<string, Posted>();
-    let after = 0;
-    for (;;) {
-      const page = await store.readAll({ afterSeq: after, limit: 2000, types: ['message.posted', 'message.embedded'] });
-      if (page.length === 0 || stopped) break;
-      for (const e of page) {
-        if (e.type === 'message.posted') pending.set(e.data.messageId, e);
-        else if (e.type === 'message.embedded') pending.delete(e.data.messageId);
+  // Catch-up: messages of the log without a vector yet (a type-filtered scan); then each new message.
+  const pending = new Map<string, Posted>();
+  const follower = new LogFollower(store, {
+    name: 'message-embedder',
+    from: 0,
+    types: ['message.posted', 'message.embedded'],
+    logger,
+    handle: (events) => {
+      for (const e of events) {
+        if (!follower.live) {
+          if (e.type === 'message.posted') pending.set(e.data.messageId, e);
+          else if (e.type === 'message.embedded') pending.delete(e.data.messageId);
+        } else if (e.type === 'message.posted') queue.push(e);
       }
-      after = page[page.length - 1].seq;
-    }
-    if (stopped) return;
-    queue.push(...pending.values());
-    kick();
-    sub = store.subscribe(after).subscribe({
-      next: (e) => {
-        if (e.type !== 'message.posted') return;
-        queue.push(e);
-        kick();
-      },
-      error: (err: unknown) => logger.error('message embedding subscription failed', { error: String(err) }),
-    });
-  })().catch((err: unknown) => logger.error('message embedding could not start', { error: String(err) }));
+      if (follower.live) kick();
+    },
+    onLive: () => {
+      queue.push(...pending.values());
+      pending.clear();
+      kick();
+    },
+  });
+  const starting = follower.start().catch((err: unknown) => {
+    if (!stopped) logger.error('message embedding could not start', { error: String(err) });
+  });
 
   return {
     async idle() {
@@ -179,9 +178,8 @@ export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmb
     },
     async stop() {
       stopped = true;
-      sub?.unsubscribe();
+      follower.stop();
       await starting;
-      sub?.unsubscribe();
       abort.abort();
       for (const t of timers) clearTimeout(t);
       timers.clear();

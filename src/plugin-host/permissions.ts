@@ -1,5 +1,6 @@
 import { Subscription } from 'rxjs';
 import type { AnyRecordedEvent, NewEvent } from '../events/envelope.ts';
+import { LogFollower } from '../events/follower.ts';
 import type { EventStore } from '../events/store.ts';
 import { derivedId } from '../shared/ids.ts';
 
@@ -130,27 +131,20 @@ export class PermissionLedger {
   readonly source: PermissionSource = (agentId, plugin) => this.granted(agentId, plugin);
 
   /**
-   * Catch up with the log and stay live. Unsubscribe to stop. The catch-up reads only grant events
-   * (a type-filtered scan), then follows the live log from the head it started at.
+   * Catch up with the log and stay live (a LogFollower reading only grant events on its catch-up).
+   * Unsubscribe to stop.
    */
   follow(store: EventStore): Subscription {
-    const types = ['plugin.permissions_granted', 'plugin.permissions_revoked'];
-    let live: Subscription | undefined;
-    let stopped = false;
-    void (async () => {
-      const head = await store.head();
-      for (let after = 0; !stopped; ) {
-        const page = await store.readAll({ afterSeq: after, limit: 1000, types });
-        for (const e of page) if (e.seq <= head) this.apply(e);
-        if (page.length < 1000 || page[page.length - 1]!.seq >= head) break;
-        after = page[page.length - 1]!.seq;
-      }
-      if (!stopped) live = store.subscribe(head).subscribe({ next: (e) => this.apply(e), error: () => undefined });
-    })().catch(() => undefined);
-    return new Subscription(() => {
-      stopped = true;
-      live?.unsubscribe();
+    const follower = new LogFollower(store, {
+      name: 'permission-ledger',
+      from: 0,
+      types: ['plugin.permissions_granted', 'plugin.permissions_revoked'],
+      handle: (events) => {
+        for (const e of events) this.apply(e);
+      },
     });
+    follower.start().catch(() => undefined); // rejected only when stopped first
+    return new Subscription(() => follower.stop());
   }
 }
 

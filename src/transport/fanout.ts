@@ -1,5 +1,5 @@
-import type { Subscription } from 'rxjs';
 import type { AnyRecordedEvent, RecordedEvent } from '../events/envelope.ts';
+import { LogFollower } from '../events/follower.ts';
 import type { EventStore } from '../events/store.ts';
 export { messageFromEvent } from '../app/commands/messages.ts';
 
@@ -8,37 +8,50 @@ export type PostedEvent = RecordedEvent<'message.posted'>;
 type Listener = (e: AnyRecordedEvent) => void;
 
 /**
- * One live subscription to the log shared by every socket and waiter of this server: per-room
+ * One LogFollower of the log shared by every socket and waiter of this server: per-room
  * listeners for messages, listeners for all events (metrics), and one-shot waiters for the reply to a
  * given message (the OpenAI endpoint). Starts at the log head when the server starts; what came
  * earlier is read from the read model (replay by afterSeq, see WsHub.replayStep).
  */
 export class LogFanout {
-  /** Seq of the last event dispatched to listeners. */
-  lastSeq: number;
   private readonly rooms = new Map<string, Set<(e: PostedEvent) => void>>();
   private readonly all = new Set<Listener>();
   private readonly replyWaiters = new Map<string, Set<(e: PostedEvent) => void>>();
   private readonly postWatchers = new Map<string, Set<(e: PostedEvent) => void>>();
-  private subscription?: Subscription;
+  private readonly follower: LogFollower;
 
   constructor(
-    private readonly store: EventStore,
+    store: EventStore,
     startSeq: number,
     private readonly onError: (err: unknown) => void,
   ) {
-    this.lastSeq = startSeq;
-  }
-
-  start(): void {
-    this.subscription = this.store.subscribe(this.lastSeq).subscribe({
-      next: (e) => this.dispatch(e),
-      error: (err) => this.onError(err),
+    this.follower = new LogFollower(store, {
+      name: 'transport-fanout',
+      from: startSeq,
+      handle: (events) => {
+        for (const e of events) this.dispatch(e);
+      },
+      // A failed subscription resumes from lastSeq by itself; the server only logs it.
+      logger: { warn: () => undefined, error: (_msg, fields) => this.onError(fields?.error) },
     });
   }
 
+  /** Seq of the last event dispatched to listeners. */
+  get lastSeq(): number {
+    return this.follower.position;
+  }
+
+  start(): Promise<void> {
+    return this.follower.start();
+  }
+
+  /** Resolves once every listener has heard of `seq`. */
+  waitFor(seq: number): Promise<void> {
+    return this.follower.waitFor(seq);
+  }
+
   stop(): void {
-    this.subscription?.unsubscribe();
+    this.follower.stop();
   }
 
   /**
@@ -46,7 +59,6 @@ export class LogFanout {
    * flush nor starve the other listeners, so each call is isolated.
    */
   private dispatch(e: AnyRecordedEvent): void {
-    this.lastSeq = e.seq;
     for (const l of this.all) this.safely(l, e);
     if (e.type !== 'message.posted') return;
     if (this.postWatchers.size > 0) {

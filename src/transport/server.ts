@@ -59,7 +59,7 @@ export async function startServer(chronicle: TransportChronicle, options: Server
   const limiter = new RateLimiter(settings.rateLimitPerMin);
   const fanout = new LogFanout(chronicle.store, await chronicle.store.head(), (err) => logger.error('log subscription failed', { error: String(err) }));
   const unObserve = fanout.onAny((e) => metrics.observeEvent(e));
-  fanout.start();
+  await fanout.start();
 
   let hub: WsHub | undefined;
   const shutdown = new AbortController();
