@@ -4,6 +4,9 @@ import type { EventStore } from '../events/store.ts';
 export { messageFromEvent } from '../app/commands/messages.ts';
 
 export type PostedEvent = RecordedEvent<'message.posted'>;
+export type TracedEvent = RecordedEvent<'reply.traced'>;
+/** What a turn answering a message commits that its caller hears of: the agent's reply and its trace. */
+export type TurnEvent = PostedEvent | TracedEvent;
 
 type Listener = (e: AnyRecordedEvent) => void;
 
@@ -16,7 +19,7 @@ type Listener = (e: AnyRecordedEvent) => void;
 export class LogFanout {
   private readonly rooms = new Map<string, Set<(e: PostedEvent) => void>>();
   private readonly all = new Set<Listener>();
-  private readonly replyWaiters = new Map<string, Set<(e: PostedEvent) => void>>();
+  private readonly replyWaiters = new Map<string, Set<(e: TurnEvent) => void>>();
   private readonly postWatchers = new Map<string, Set<(e: PostedEvent) => void>>();
   private readonly follower: LogFollower;
 
@@ -60,6 +63,10 @@ export class LogFanout {
    */
   private dispatch(e: AnyRecordedEvent): void {
     for (const l of this.all) this.safely(l, e);
+    if (e.type === 'reply.traced') {
+      for (const w of this.replyWaiters.get(e.data.messageId) ?? []) this.safely(w, e);
+      return;
+    }
     if (e.type !== 'message.posted') return;
     if (this.postWatchers.size > 0) {
       const keys = [postKey({ messageId: e.data.messageId })];
@@ -113,8 +120,13 @@ export class LogFanout {
     };
   }
 
-  /** Calls `listener` for each agent reply to `messageId` (register before posting the message). */
-  watchReplies(messageId: string, listener: (e: PostedEvent) => void): () => void {
+  /**
+   * Calls `listener` for each agent reply to `messageId` and each trace of a turn answering it
+   * (register before posting the message). A turn commits its reply and trace in one append, which
+   * the log hands out in one synchronous run: by the time a promise settled on the reply resumes, the
+   * trace of the same append has been heard too.
+   */
+  watchReplies(messageId: string, listener: (e: TurnEvent) => void): () => void {
     let set = this.replyWaiters.get(messageId);
     if (!set) this.replyWaiters.set(messageId, (set = new Set()));
     set.add(listener);

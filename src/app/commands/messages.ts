@@ -66,6 +66,8 @@ export async function postMessage(
   }
   const messageId =
     data.clientMessageId !== undefined ? derivedId('message', caller.accountId, data.clientMessageId) : options.messageId ?? newId();
+  // The time is set here, not by the store, so the answer can be built from what was appended.
+  const timestamp = Date.now();
   const result = await ctx.store.append(streams.room(room.id), [
     {
       id: messageId,
@@ -79,17 +81,19 @@ export async function postMessage(
         ...(data.clientMessageId !== undefined ? { clientMessageId: data.clientMessageId } : {}),
         ...(options.request ? { request: options.request } : {}),
       },
-      meta: { author: authorOf(caller), correlationId: messageId },
+      meta: { author: authorOf(caller), correlationId: messageId, timestamp },
     },
   ]);
-  const duplicate = result.positions[0].duplicate;
-  if (options.waitForProjection === false) {
-    const event = await ctx.store.getById(messageId);
-    if (event?.type !== 'message.posted') throw new AppError(500, 'internal_error', 'message was written but is not readable');
-    return { message: messageFromEvent(event), duplicate };
+  const { seq, duplicate } = result.positions[0];
+  if (options.waitForProjection !== false) await ctx.projections.waitFor(result.lastSeq);
+  if (!duplicate) {
+    // The answer is what was committed: the append result's position and the event as written.
+    const message: MessageView = { id: messageId, seq, roomId: room.id, authorId: caller.accountId, authorKind: 'user', text: data.text, createdAt: new Date(timestamp).toISOString() };
+    return { message, duplicate };
   }
-  await ctx.projections.waitFor(result.lastSeq);
-  const message = ctx.readModel.messageById(messageId);
+  // A repeat appended nothing: the answer is the first message, committed earlier (its text may differ).
+  const first = options.waitForProjection === false ? await ctx.store.getById(messageId) : undefined;
+  const message = first?.type === 'message.posted' ? messageFromEvent(first) : ctx.readModel.messageById(messageId);
   if (!message) throw new AppError(500, 'internal_error', 'message was written but is not readable');
   return { message, duplicate };
 }

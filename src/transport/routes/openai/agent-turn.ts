@@ -26,10 +26,16 @@ export function checkMessageLength(server: ServerContext, text: string, where: s
   if (text.length > max) throw new AppError(400, 'validation_error', `${where}: the message must be at most ${max} characters`);
 }
 
-/** The token usage the agent's turn recorded (reply.traced, written in the same batch as the reply). */
-export async function turnUsage(server: ServerContext, agentId: string, messageId: string): Promise<{ promptTokens: number; completionTokens: number }> {
+export type Usage = { promptTokens: number; completionTokens: number };
+const NO_USAGE: Usage = { promptTokens: 0, completionTokens: 0 };
+
+/**
+ * The token usage an earlier turn recorded (its reply.traced), for answers about the past: a retry,
+ * GET /v1/responses/{id}. A live answer takes it from the trace that passed through the fan-out.
+ */
+export async function turnUsage(server: ServerContext, agentId: string, messageId: string): Promise<Usage> {
   const trace = await server.chronicle.store.getById(turnIds.trace(agentId, messageId));
-  return trace?.type === 'reply.traced' ? trace.data.usage : { promptTokens: 0, completionTokens: 0 };
+  return trace?.type === 'reply.traced' ? trace.data.usage : NO_USAGE;
 }
 
 /** How long a request without an Idempotency-Key counts as a retry of the same one (see messageIdFor). */
@@ -62,6 +68,8 @@ export interface TurnOutcome {
   messageId: string;
   /** The agent's reply; undefined with `error` (timeout, shutdown, client gone) after the stream started. */
   reply?: PostedEvent;
+  /** Token usage of the turn that replied (zero when it recorded none, e.g. a failure reply). */
+  usage: Usage;
   error?: AppError;
   /** What the stream has sent so far (the route sends the rest of the final text). */
   streamed: string;
@@ -89,7 +97,16 @@ export async function converse(
 
   let settle!: (e: PostedEvent | AppError) => void;
   const outcome = new Promise<PostedEvent | AppError>((r) => (settle = r));
-  cleanups.push(server.fanout.watchReplies(messageId, (e) => { if (e.data.authorId === agent.id) settle(e); }));
+  // The answer is built from what the turn committed, as it passes through the fan-out: the reply,
+  // and the trace written in the same append (heard before `await outcome` resumes).
+  let usage: Usage = NO_USAGE;
+  cleanups.push(
+    server.fanout.watchReplies(messageId, (e) => {
+      if (e.type === 'reply.traced') {
+        if (e.data.agentId === agent.id) usage = e.data.usage;
+      } else if (e.data.authorId === agent.id) settle(e);
+    }),
+  );
   const timer = setTimeout(() => settle(new AppError(504, 'timeout', `agent ${agent.name} did not answer within ${server.options.replyTimeoutMs} ms`)), server.options.replyTimeoutMs);
   cleanups.push(() => clearTimeout(timer));
   reply.onAbort(() => settle(new AppError(499 as number, 'timeout', 'client went away')));
@@ -115,7 +132,8 @@ export async function converse(
   }
 
   try {
-    const posted = await postMessage(c, caller, { roomId: input.roomId, text: input.text }, { messageId, ...(input.request ? { request: input.request } : {}) });
+    // No wait for the projections: the answer comes from the log, not from the read model.
+    const posted = await postMessage(c, caller, { roomId: input.roomId, text: input.text }, { messageId, waitForProjection: false, ...(input.request ? { request: input.request } : {}) });
     duplicate = posted.duplicate;
     if (duplicate && (posted.message.roomId !== input.roomId || posted.message.text !== input.text)) {
       throw new AppError(409, 'conflict', 'Idempotency-Key was already used for a different request');
@@ -128,8 +146,12 @@ export async function converse(
     // A retry: deltas it caught would be a fragment; it answers with the whole text at the end.
     streamed = '';
     pending = [];
+    // The first request's reply and usage were committed earlier: read from the log.
     const earlier = await c.store.getById(turnIds.reply(agent.id, messageId));
-    if (earlier?.type === 'message.posted') settle(earlier);
+    if (earlier?.type === 'message.posted') {
+      usage = await turnUsage(server, agent.id, messageId);
+      settle(earlier);
+    }
   }
   if (stream) {
     stream.start();
@@ -140,7 +162,7 @@ export async function converse(
   cleanup();
   if (result instanceof AppError) {
     if (!stream) throw result;
-    return { messageId, error: result, streamed, duplicate };
+    return { messageId, error: result, streamed, duplicate, usage };
   }
-  return { messageId, reply: result, streamed, duplicate };
+  return { messageId, reply: result, streamed, duplicate, usage };
 }

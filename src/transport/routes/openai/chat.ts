@@ -4,7 +4,7 @@ import { parseInput } from '../../../app/commands/validate.ts';
 import { AppError, badRequest } from '../../../app/errors.ts';
 import { stripControl } from '../../sanitize.ts';
 import type { Call } from '../../call.ts';
-import { checkMessageLength, converse, findAgent, messageIdFor, turnUsage } from './agent-turn.ts';
+import { checkMessageLength, converse, findAgent, messageIdFor } from './agent-turn.ts';
 import { callerRequest, ModelParams, PositiveInt, refuseTools, responseFormatOf } from './request-options.ts';
 
 const ContentPart = z.object({ type: z.string(), text: z.string().optional() }).passthrough();
@@ -99,7 +99,7 @@ export async function chatCompletions(call: Call) {
     return undefined;
   }
   const content = stripControl(outcome.reply!.data.text);
-  const u = await turnUsage(server, agent.id, messageId);
+  const u = outcome.usage;
   const usage = { prompt_tokens: u.promptTokens, completion_tokens: u.completionTokens, total_tokens: u.promptTokens + u.completionTokens };
   if (reply.aborted) return undefined;
   if (req.stream) {

@@ -186,7 +186,7 @@ export async function createResponse(call: Call) {
     return undefined;
   }
   const content = stripControl(outcome.reply!.data.text);
-  const usage = await turnUsage(server, agent.id, messageId);
+  const usage = outcome.usage;
   if (reply.aborted) return undefined;
   const done = responseObject({ ...base, status: 'completed', text: content, replyId: outcome.reply!.data.messageId, usage });
   if (!req.stream) return { status: 200, body: done };
