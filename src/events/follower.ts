@@ -34,7 +34,7 @@ export interface FollowerOptions {
   batch?: boolean;
   /** Catch-up page size (default 1000). */
   pageSize?: number;
-  /** Called once, in order, when everything up to the head as it was at start has been handled. */
+  /** Called in order when everything up to the head as it was at start (or restart) has been handled. */
   onLive?(): void;
   logger?: Silent;
   /** Backoff after a failure: base * 2^(failures-1), capped (defaults 100 ms, 30 s). */

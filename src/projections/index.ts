@@ -113,9 +113,11 @@ class ProjectionRunner implements Projections {
   }
 
   async rebuild(o: { onProgress?: Progress } = {}): Promise<void> {
+    const total = await this.store.head();
+    // Reset and restart with no await between: a live event applied to the emptied tables would move
+    // the checkpoint past everything before it.
     this.projector.reset();
     this.sqliteReadModel.reset();
-    const total = await this.store.head();
     o.onProgress?.(0, total);
     this.onProgress = o.onProgress && { report: o.onProgress, total };
     this.beginBulk();
