@@ -5,3 +5,4 @@ export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-
 export { SchemaRegistry, type EventTypeDefinition, type Upcaster } from './schema-registry.ts';
 export { exportLog, importLog, type RawLogSource, type RawLogTarget, type NdjsonOptions, type Progress } from './ndjson.ts';
 export { verifyRows, ChainVerifier, type StoredRow } from './verify.ts';
+export { LogFollower, FollowerStoppedError, type FollowerOptions, type FollowedLog } from './follower.ts';
