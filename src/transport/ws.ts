@@ -13,9 +13,11 @@ import { statusLine } from './http.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { toJson } from './sanitize.ts';
 import type { Ephemeral } from './types.ts';
+import type { AnyRecordedEvent } from '../events/envelope.ts';
 import { parseClientFrame } from './ws-frames.ts';
 import { ReplayScheduler } from './replay-scheduler.ts';
 import { HistoryPages } from './history-pages.ts';
+import { isRevocationEvent, revocationEffect, staleSessionReason } from './session-revocation.ts';
 
 export const CLOSE_UNAUTHORIZED = 4401;
 export const CLOSE_BACKPRESSURE = 1013;
@@ -103,6 +105,7 @@ export class WsHub {
     this.ephemeralSub = this.server.chronicle.actors.ephemeral$.subscribe((e) => this.onEphemeral(e));
     this.unwatchMembership = this.server.fanout.onAny((e) => {
       if (e.type === 'room.participant_left') this.onParticipantLeft(e.data.roomId, e.data.participantId);
+      else if (isRevocationEvent(e)) this.onRevocation(e);
     });
     app.ws<SocketData>('/ws', {
       // uWS cuts a frame over maxPayloadLength without a close frame (the client sees 1006, no reason).
@@ -150,7 +153,10 @@ export class WsHub {
         const d = ws.getUserData();
         this.sockets.add(ws);
         if (d.authFailed) return this.close(ws, CLOSE_UNAUTHORIZED, 'invalid or expired token');
-        if (d.caller) this.watchExpiry(ws, d.caller);
+        if (d.caller) {
+          this.watchExpiry(ws, d.caller);
+          this.recheckSession(ws);
+        }
         if (!d.caller) {
           d.authTimer = setTimeout(() => this.close(ws, CLOSE_UNAUTHORIZED, 'not authenticated in time'), this.server.options.wsAuthTimeoutMs);
         }
@@ -287,6 +293,35 @@ export class WsHub {
     if (caller.accountId !== d.caller.accountId) return this.close(ws, CLOSE_UNAUTHORIZED, 'a socket cannot change accounts; open a new one');
     d.caller = caller;
     this.watchExpiry(ws, caller);
+    this.recheckSession(ws);
+  }
+
+  /**
+   * A committed sign-out, password change or role change of a socket's account closes that socket
+   * (4401) in log order, so nothing after it reaches the socket; a socket whose session goes on
+   * accepts the account's next token version (see session-revocation.ts).
+   */
+  private onRevocation(e: AnyRecordedEvent): void {
+    for (const ws of this.sockets) {
+      const d = ws.getUserData();
+      if (!d.caller || d.closed) continue;
+      const effect = revocationEffect(e, d.caller);
+      if (effect === 'goes-on') d.caller = { ...d.caller, tokenVersion: (d.caller.tokenVersion ?? 0) + 1 };
+      else if (effect) this.close(ws, CLOSE_UNAUTHORIZED, effect.ended);
+    }
+  }
+
+  /**
+   * A token is checked against the read model, which may not yet hold a revocation the fan-out had
+   * already dispatched before this socket had its caller: once the read model has caught up with the
+   * fan-out, the socket's session is checked again, and anything later reaches onRevocation.
+   */
+  private recheckSession(ws: Ws): void {
+    const d = ws.getUserData();
+    void this.server.chronicle.projections.waitFor(this.server.fanout.lastSeq).then(() => {
+      const reason = d.caller && !d.closed ? staleSessionReason(this.server.chronicle.readModel, d.caller) : undefined;
+      if (reason) this.close(ws, CLOSE_UNAUTHORIZED, reason);
+    });
   }
 
   private sendError(ws: Ws, code: string, message: string, extra: Record<string, unknown> = {}): void {
@@ -305,6 +340,7 @@ export class WsHub {
         // Success is silent: API.md defines no frame for it, and the next frame the client sees is the answer to its next request.
         clearTimeout(d.authTimer);
         this.watchExpiry(ws, caller);
+        this.recheckSession(ws);
       } catch {
         this.close(ws, CLOSE_UNAUTHORIZED, 'invalid or expired token');
       }
@@ -314,6 +350,12 @@ export class WsHub {
     const frame = parsed.frame;
     if (frame.type === 'ping') return this.send(ws, '{"type":"pong"}');
     if (frame.type === 'auth') return this.reauthenticate(ws, frame.token);
+    // Checked before every frame that reads or writes, whether or not this socket heard the revocation.
+    const stale = staleSessionReason(this.server.chronicle.readModel, d.caller);
+    if (stale) {
+      this.sendError(ws, 'unauthorized', `refused: ${stale}`, frame.type === 'message' ? { clientMessageId: frame.clientMessageId ?? null } : { roomId: frame.roomId });
+      return this.close(ws, CLOSE_UNAUTHORIZED, stale);
+    }
     const limited = this.limiter.take(`acct:${d.caller.accountId}`);
     if (!limited.ok) return this.sendError(ws, 'rate_limited', `too many requests; retry in ${limited.retryAfterS} s`, { retryAfter: limited.retryAfterS });
     try {

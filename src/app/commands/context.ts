@@ -26,6 +26,8 @@ export interface Caller {
   expiresAt?: number;
   /** The refresh family of the caller's session (from the access token), which sign-out revokes. */
   familyId?: string;
+  /** The account's token version the access token was issued under (claim `tv`); an open socket compares it with the account's. */
+  tokenVersion?: number;
 }
 
 export const authorOf = (caller: Caller): Author => ({ kind: 'user', id: caller.accountId });
