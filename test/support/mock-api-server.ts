@@ -15,7 +15,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 
 interface Account { id: string; username: string; name: string; role: 'user' | 'operator' | 'admin'; createdAt: string; password: string }
 interface Agent { id: string; name: string; status: 'running' | 'stopped'; character: Record<string, unknown>; createdAt: string }
-interface Room { id: string; name: string; createdAt: string; members: Set<string>; agents: Set<string> }
+interface Room { id: string; name: string; createdAt: string; members: Set<string>; agents: Set<string>; forkOf?: { roomId: string; atMessageId?: string; atSeq: number } }
 interface Message { id: string; seq: number; roomId: string; authorId: string; authorKind: 'user' | 'agent'; text: string; inReplyTo?: string; createdAt: string }
 interface Doc { id: string; agentId: string; title: string; text: string; chunks: number; /** Chunks embedded so far while ingesting; undefined once ready. */ embedded?: number }
 interface Ev { seq: number; id: string; stream: string; version: number; type: string; data: Record<string, unknown>; meta: Record<string, unknown> }
@@ -128,7 +128,13 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
       ...[...r.members].map((id) => ({ id, kind: 'user', name: accounts.get(id)?.name ?? id })),
       ...[...r.agents].map((id) => ({ id, kind: 'agent', name: agents.get(id)?.name ?? id })),
     ],
+    ...(r.forkOf ? { forkOf: r.forkOf } : {}),
   });
+  /** A room's history: a branch's is its source's up to the fork (by reference), then its own. */
+  const historyOf = (r: Room): Message[] => [
+    ...(r.forkOf ? historyOf(rooms.get(r.forkOf.roomId)!).filter((x) => x.seq <= r.forkOf!.atSeq) : []),
+    ...messages.filter((x) => x.roomId === r.id),
+  ];
   const toRoom = (roomId: string, frame: unknown) => {
     const text = JSON.stringify(frame);
     for (const s of sockets) if (s.rooms.has(roomId)) s.ws.send(text);
@@ -148,7 +154,8 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
   function reply(agentId: string, m: Message) {
     const agent = agents.get(agentId);
     if (!agent || agent.status !== 'running') return;
-    const text = `You said: ${m.text}`;
+    const model = (agent.character.settings as Record<string, unknown> | undefined)?.TEXT_LARGE_MODEL as string | undefined;
+    const text = `${model ? `[${model}] ` : ''}You said: ${m.text}`;
     const words = text.split(/(?<= )/);
     const delay = opts.tokenDelayMs ?? 30;
     later(delay, () => toRoom(m.roomId, { type: 'typing', roomId: m.roomId, agentId }));
@@ -156,7 +163,7 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
     later(delay * (words.length + 3), () => {
       const r = post(m.roomId, agentId, 'agent', text, m.id);
       append(`room-${m.roomId}`, 'reply.traced', {
-        agentId, roomId: m.roomId, messageId: m.id, replyId: r.id, provider: 'mock', model: 'echo-1',
+        agentId, roomId: m.roomId, messageId: m.id, replyId: r.id, provider: 'mock', model: model ?? 'echo-1',
         usage: { promptTokens: 12, completionTokens: words.length }, latencyMs: 42,
         sources: { messageIds: [m.id], knowledgeChunkIds: [], factIds: [] },
         providers: [{ name: 'TIME', sha256: 'a'.repeat(64), chars: 30 }], actions: ['REPLY'],
@@ -307,8 +314,36 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
       // As-of reads (docs/API.md, "Time travel"): the room's messages as the log stood at asOf, echoed.
       const asOf = url.searchParams.has('asOf') ? Number(url.searchParams.get('asOf')) : undefined;
       if (asOf !== undefined && !(Number.isInteger(asOf) && asOf >= 0 && asOf <= events.length)) throw new HttpError(400, 'validation_error', 'asOf must be an integer from 0 to the head');
-      const list = messages.filter((x) => x.roomId === r.id && x.seq < before && (asOf === undefined || x.seq <= asOf));
+      const list = historyOf(r).filter((x) => x.seq < before && (asOf === undefined || x.seq <= asOf));
       return [200, { messages: list.slice(-limit), ...(asOf !== undefined ? { asOf } : {}) }];
+    }
+    // Branches and re-asks (docs/API.md, "Time travel and forks"), shaped as the real routes answer.
+    if (m === 'POST' && (g = /^\/api\/v1\/rooms\/([^/]+)\/fork$/.exec(p))) {
+      const src = member(me, g[1]);
+      const at = historyOf(src).find((x) => x.id === body?.atMessageId);
+      if (!at) throw new HttpError(400, 'validation_error', `atMessageId: ${String(body?.atMessageId)} is not a message of room ${src.id}`);
+      const r: Room = { id: randomUUID(), name: body.name ?? `${src.name} (branch)`, createdAt: now(), members: new Set(src.members), agents: new Set(src.agents), forkOf: { roomId: src.id, atMessageId: at.id, atSeq: at.seq } };
+      rooms.set(r.id, r);
+      append(`room-${r.id}`, 'room.forked', { roomId: r.id, name: r.name, sourceRoomId: src.id, atMessageId: at.id, atSeq: at.seq });
+      return [201, { room: roomView(r) }];
+    }
+    if (m === 'POST' && (g = /^\/api\/v1\/replies\/([^/]+)\/reask$/.exec(p))) {
+      operator(me);
+      if (body?.model !== undefined && (typeof body.model !== 'string' || !body.model.trim() || body.model.length > 200)) refuse([{ path: 'model', message: 'must be 1 to 200 characters' }]);
+      const reply = messages.find((x) => x.id === g![1] && x.authorKind === 'agent');
+      const question = reply && messages.find((x) => x.id === reply.inReplyTo);
+      if (!reply || !question) throw new HttpError(404, 'not_found', 'reply not found');
+      const src = member(me, reply.roomId);
+      const sourceTrace = events.find((e) => e.type === 'reply.traced' && e.data.replyId === reply.id)?.data;
+      if (!sourceTrace) throw new HttpError(400, 'bad_request', `reply ${reply.id} has no reply.traced: nothing to re-ask`);
+      const from = agentOr404(reply.authorId);
+      const settings = { ...(from.character.settings as object), ...(body.model ? { TEXT_LARGE_MODEL: body.model } : {}) };
+      const fork = addAgent({ ...from.character, ...(body.character ?? {}), name: `${from.name} (re-ask)`, settings });
+      const r: Room = { id: randomUUID(), name: `${src.name} (re-ask)`, createdAt: now(), members: new Set(src.members), agents: new Set([fork.id]), forkOf: { roomId: src.id, atSeq: question.seq - 1 } };
+      rooms.set(r.id, r);
+      append(`room-${r.id}`, 'room.forked', { roomId: r.id, name: r.name, sourceRoomId: src.id, atSeq: question.seq - 1 });
+      const copy = post(r.id, question.authorId, 'user', question.text);
+      return [202, { roomId: r.id, agentId: fork.id, questionId: copy.id, sourceReplyId: reply.id, sourceRoomId: src.id, sourceTrace }];
     }
     if (m === 'POST' && p === '/api/v1/messages') {
       const r = member(me, body?.roomId);

@@ -1,7 +1,7 @@
 import { ApiError, errorFromResponse } from './errors.ts';
 import { clearSession, loadSession, saveSession, sessionFrom, type Session } from './session.ts';
 import type {
-  Account, ActorMachine, ActorNode, Agent, CharacterKnowledgeReport, ConversionReport, KnowledgeDocument, KnowledgeHit, LogEvent, Message, Room, TokenPair,
+  Account, ActorMachine, ActorNode, Agent, CharacterKnowledgeReport, ConversionReport, KnowledgeDocument, KnowledgeHit, LogEvent, Message, ReaskResult, Room, TokenPair,
 } from './types.ts';
 
 type Query = Record<string, string | number | undefined>;
@@ -69,6 +69,12 @@ export class ApiClient {
     this.call<{ messages: Message[] }>('GET', `/api/v1/rooms/${enc(roomId)}/messages`, undefined, q).then((r) => r.messages);
   postMessage = (roomId: string, text: string, clientMessageId: string) =>
     this.call<{ message: Message }>('POST', '/api/v1/messages', { roomId, text, clientMessageId }).then((r) => r.message);
+  /** A branch of the room holding its history up to and including `atMessageId`. */
+  forkRoom = (roomId: string, body: { atMessageId: string; name?: string }) =>
+    this.call<{ room: Room }>('POST', `/api/v1/rooms/${enc(roomId)}/fork`, body).then((r) => r.room);
+  /** Asks a reply's question again in a branch (operators); the new reply arrives there later. */
+  reask = (replyId: string, body: { model?: string; character?: Record<string, unknown> }) =>
+    this.call<ReaskResult>('POST', `/api/v1/replies/${enc(replyId)}/reask`, body);
 
   /** The documents, and whether this server fetches documents by URL (KNOWLEDGE_URL_ALLOW set; absent from older servers). */
   knowledge = (agentId: string) =>

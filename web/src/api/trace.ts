@@ -43,6 +43,7 @@ export async function loadTrace(api: ApiClient, roomId: string, replyId: string)
   const trace = ev.data as unknown as Trace;
   const posted = await readAll(api, { stream, type: 'message.posted' });
   const messages = new Map(posted.map((e) => [String(e.data.messageId), { text: String(e.data.text), authorKind: String(e.data.authorKind) }]));
+  await addBranchSources(api, roomId, trace.sources.messageIds, messages);
   const chunks = new Map<string, string>();
   if (trace.sources.knowledgeChunkIds.length) {
     const wanted = new Set(trace.sources.knowledgeChunkIds);
@@ -50,4 +51,39 @@ export async function loadTrace(api: ApiClient, roomId: string, replyId: string)
     for (const e of embedded) if (wanted.has(String(e.data.chunkId))) chunks.set(String(e.data.chunkId), String(e.data.text));
   }
   return { trace, seq: ev.seq, messages, chunks };
+}
+
+/**
+ * A branch's history before its own messages is its source's (by reference, not copied), so messages a
+ * reply in a branch cites may be in the source room's stream, or its source's: followed up the chain
+ * (a few levels at most) while some cited message is still unresolved.
+ */
+async function addBranchSources(api: ApiClient, roomId: string, cited: string[], messages: LoadedTrace['messages']): Promise<void> {
+  let current = roomId;
+  for (let depth = 0; depth < 5 && cited.some((id) => !messages.has(id)); depth++) {
+    const source = (await api.room(current).catch(() => undefined))?.forkOf?.roomId;
+    if (!source) return;
+    for (const e of await readAll(api, { stream: `room-${source}`, type: 'message.posted' })) {
+      const id = String(e.data.messageId);
+      if (!messages.has(id)) messages.set(id, { text: String(e.data.text), authorKind: String(e.data.authorKind) });
+    }
+    current = source;
+  }
+}
+
+/**
+ * The id of the reply that answers `questionId` in a room, once its `reply.traced` is in the log: asked
+ * every `intervalMs` until `timeoutMs` (a re-ask's reply comes from a model, after the 202). Undefined
+ * if none came in time; `stopped()` ends the wait early (the screen was left).
+ */
+export async function waitForReplyTo(api: ApiClient, roomId: string, questionId: string, opts: { intervalMs?: number; timeoutMs?: number; stopped?: () => boolean } = {}): Promise<string | undefined> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  while (!opts.stopped?.()) {
+    const traced = await api.events({ stream: `room-${roomId}`, type: 'reply.traced', limit: 1000 });
+    const hit = traced.find((e) => e.data.messageId === questionId);
+    if (hit) return String(hit.data.replyId);
+    if (Date.now() >= deadline) return undefined;
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));
+  }
+  return undefined;
 }

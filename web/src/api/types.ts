@@ -16,7 +16,13 @@ export interface Agent {
 
 export interface Participant { id: string; kind: 'user' | 'agent'; name: string }
 
-export interface Room { id: string; name: string; createdAt: string; participants: Participant[] }
+/** A branch's origin (docs/API.md, "Time travel and forks"): its history is the source's up to `atSeq`. */
+export interface ForkOf { roomId: string; atMessageId?: string; atSeq: number }
+
+export interface Room { id: string; name: string; createdAt: string; participants: Participant[]; forkOf?: ForkOf }
+
+/** `POST /api/v1/replies/:id/reask` → 202: the branch where the question is asked again, and the original trace. */
+export interface ReaskResult { roomId: string; agentId: string; questionId: string; sourceReplyId: string; sourceRoomId: string; sourceTrace: Record<string, unknown> }
 
 export interface Message {
   id: string;

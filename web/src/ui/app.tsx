@@ -9,6 +9,7 @@ import { Ctx, isOperator } from './context.ts';
 import { EventsScreen } from './events.tsx';
 import { KnowledgeScreen } from './knowledge.tsx';
 import { LoginScreen } from './login.tsx';
+import { ReaskCompareScreen } from './reask-compare.tsx';
 import { href, useRoute } from './route.ts';
 import { TraceScreen } from './trace.tsx';
 
@@ -51,6 +52,7 @@ function Shell({ api, session }: { api: ApiClient; session: Session }) {
     case 'events': screen = op ? <EventsScreen /> : <Forbidden />; break;
     case 'actors': screen = op ? <ActorsScreen selected={route.arg} /> : <Forbidden />; break;
     case 'trace': screen = op ? <TraceScreen arg={route.arg ?? ''} /> : <Forbidden />; break;
+    case 'reask': screen = op ? <ReaskCompareScreen arg={route.arg ?? ''} /> : <Forbidden />; break;
     default: screen = <ChatScreen roomId={route.arg} />;
   }
 

@@ -1,10 +1,13 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { newClientId } from '../api/client-id.ts';
 import { describeError } from '../api/errors.ts';
 import { appendDelta, errorConcernsRoom, mergeMessages, pruneDrafts, settleDraft, type Drafts } from '../api/timeline.ts';
 import type { Agent, Message, Room } from '../api/types.ts';
 import { answerRules, RULE_TEXT } from '../api/who-answers.ts';
 import { ErrorText, formatTime } from './common.tsx';
+import { BranchOf } from './branch-of.tsx';
 import { isOperator, useApp } from './context.ts';
+import { MessageActions } from './message-actions.tsx';
 import { href } from './route.ts';
 
 const PAGE = 50;
@@ -119,6 +122,7 @@ export function ChatRoom({ roomId, agents }: { roomId: string; agents: Agent[] }
       <header class="room-head">
         <h2>{room?.name ?? 'Room'}</h2>
         {room && <p class="muted">With {room.participants.map((p) => p.name).join(', ')}</p>}
+        {room && <BranchOf room={room} />}
         {rules && (
           <p class="who-answers" data-testid="who-answers">
             <strong>Who answers:</strong> an agent named in a message answers it. Otherwise{' '}
@@ -146,7 +150,7 @@ export function ChatRoom({ roomId, agents }: { roomId: string; agents: Agent[] }
         <div role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages of the room">
         <ol class="log">
           {messages.map((m) => (
-            <li key={m.id} class={`msg msg-${m.authorKind}${m.authorId === account.id ? ' msg-mine' : ''}`} data-seq={m.seq} data-testid="message">
+            <li key={m.id} class={`msg msg-${m.authorKind}${m.authorId === account.id ? ' msg-mine' : ''}${m.id === room?.forkOf?.atMessageId ? ' msg-fork-point' : ''}`} data-seq={m.seq} data-testid="message">
               <div class="meta">
                 <strong>{nameOf(m.authorId)}</strong> <time dateTime={m.createdAt}>{formatTime(m.createdAt)}</time>
                 {op && m.authorKind === 'agent' && (
@@ -154,6 +158,7 @@ export function ChatRoom({ roomId, agents }: { roomId: string; agents: Agent[] }
                 )}
               </div>
               <p class="text">{m.text}</p>
+              {room && <MessageActions room={room} message={m} />}
             </li>
           ))}
         </ol>
@@ -222,10 +227,4 @@ function Composer({ roomId, onSent, onError }: { roomId: string; onSent: (m: Mes
       <button type="submit" disabled={busy || !text.trim()}>Send</button>
     </form>
   );
-}
-
-function newClientId(): string {
-  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  // randomUUID exists only in secure contexts; a LAN address over http is not one.
-  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }

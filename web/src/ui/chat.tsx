@@ -17,6 +17,10 @@ export function ChatScreen({ roomId }: { roomId?: string }) {
     api.rooms().then(setRooms, (e) => setError(describeError(e)));
     api.agents().then(setAgents, (e) => setError(describeError(e)));
   }, []);
+  // A room opened from elsewhere (a branch just made) joins the list.
+  useEffect(() => {
+    if (roomId && rooms.length && !rooms.some((r) => r.id === roomId)) api.rooms().then(setRooms, (e) => setError(describeError(e)));
+  }, [roomId]);
 
   return (
     <div class="chat-layout">
@@ -29,7 +33,7 @@ export function ChatScreen({ roomId }: { roomId?: string }) {
           <ul class="room-list">
             {rooms.map((r) => (
               <li key={r.id}>
-                <a href={href('chat', r.id)} aria-current={r.id === roomId ? 'page' : undefined}>{r.name}</a>
+                <a href={href('chat', r.id)} aria-current={r.id === roomId ? 'page' : undefined}>{r.forkOf && <span class="branch-mark" title="a branch">↳ </span>}{r.name}</a>
               </li>
             ))}
           </ul>
