@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockApiServer, type MockServer } from '../support/mock-api-server.ts';
@@ -6,11 +5,7 @@ import { browserMissing, ensureWebBuilt, launchBrowser } from './browser.ts';
 
 // Branch from here, edit and resend, re-ask side by side (issue 18 items 2 and 4) in the web client,
 // against the mock of docs/API.md "Time travel and forks" (the mock agent answers "You said: …", and
-// "[model] You said: …" when a re-ask gave it a model). SCREENSHOTS=1 refreshes docs/screenshots/.
-const SHOTS = 'docs/screenshots';
-const shot = async (page: Page, name: string) => {
-  if (process.env.SCREENSHOTS === '1') await page.screenshot({ path: `${SHOTS}/${name}.png` });
-};
+// "[model] You said: …" when a re-ask gave it a model). The screenshots come from forks-ui-real.test.ts.
 
 describe.skipIf(browserMissing)('web client: branches and re-asks (mock API)', () => {
   let browser: Browser;
@@ -18,7 +13,6 @@ describe.skipIf(browserMissing)('web client: branches and re-asks (mock API)', (
 
   beforeAll(async () => {
     ensureWebBuilt();
-    if (process.env.SCREENSHOTS === '1') mkdirSync(SHOTS, { recursive: true });
     [browser, server] = await Promise.all([launchBrowser(), startMockApiServer({ registerRole: 'operator', tokenDelayMs: 5 })]);
   }, 60_000);
   afterAll(async () => {
@@ -65,7 +59,6 @@ describe.skipIf(browserMissing)('web client: branches and re-asks (mock API)', (
     await page.getByLabel('Message', { exact: true }).fill('Is there a ferry?');
     await page.keyboard.press('Enter');
     await message(page, 'You said: Is there a ferry?').waitFor({ timeout: 10_000 });
-    await shot(page, 'branch-from-here');
     await page.getByTestId('branch-of').getByRole('link', { name: 'Harbour' }).click();
     await page.getByRole('heading', { name: 'Harbour', exact: true }).waitFor();
     await expect.poll(() => texts(page)).toEqual(['Where is the harbour?', 'You said: Where is the harbour?', 'And the lighthouse?', 'You said: And the lighthouse?']);
@@ -115,7 +108,6 @@ describe.skipIf(browserMissing)('web client: branches and re-asks (mock API)', (
     // Both traces name the same question, resolved to its text (the branch's copy of it).
     expect(await reasked.getByTestId('trace').textContent()).toContain('In answer toAnd the lighthouse?');
     expect(await reasked.locator('.sources').first().textContent()).toContain('And the lighthouse?');
-    await shot(page, 'reask-side-by-side');
     // The branch of the re-ask holds the history before the question, then the question again.
     await reasked.getByRole('link', { name: 'The branch' }).click();
     await expect.poll(() => page.getByTestId('branch-of').textContent()).toContain('Branch of Lighthouse, from just before a question');
