@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { describeError } from '../api/errors.ts';
 import type { Message, Room } from '../api/types.ts';
 import { ErrorText } from './common.tsx';
-import { useApp } from './context.ts';
+import { isOperator, useApp } from './context.ts';
 import { EditResendForm } from './edit-resend-form.tsx';
 import { ReaskForm } from './reask-form.tsx';
 import { href } from './route.ts';
@@ -20,7 +20,7 @@ export function MessageActions({ room, message }: { room: Room; message: Message
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const mine = message.authorKind === 'user' && message.authorId === account.id;
-  const operator = account.role !== 'user';
+  const operator = isOperator(account);
 
   async function branchHere() {
     setBusy(true);
