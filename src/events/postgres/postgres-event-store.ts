@@ -48,16 +48,8 @@ interface PendingAppend {
 
 type Outcome = { ok: true; result: AppendResult; recorded: AnyRecordedEvent[] } | { ok: false; error: unknown };
 
-interface EventRow {
-  seq: number;
-  id: string;
-  stream: string;
-  version: number;
-  type: string;
-  data: string;
-  meta: string;
-  hash: string;
-}
+/** A row of the events table: the log's stored form (what the hash chain covers). */
+type EventRow = StoredRow;
 
 const COLUMNS = 'seq, id, stream, version, type, data, meta, hash';
 /** Upper bound of events in one group-commit transaction; later callers wait for the next one. */
