@@ -55,8 +55,8 @@ export type AgentServiceApi = Pick<
 >;
 
 /**
- * Each agent's character and plugins, as its turns need them: built from the read model's view of the
- * agent, plugins loaded and initialised (ElizaOS registerPlugin), failures recorded as plugin.failed
+ * Each agent's character and plugins, as its turns need them: built from the character the agent's
+ * actor holds from its events, plugins loaded and initialised (ElizaOS registerPlugin), failures recorded as plugin.failed
  * events. Cached per agent until its character changes.
  */
 export class AgentContexts {
@@ -102,22 +102,24 @@ export class AgentContexts {
     return this.built.get(agentId);
   }
 
-  /** The agent's context, built once per version of its character (a new view of the same character reuses it). */
-  get(agentId: string): Promise<AgentContext | undefined> {
-    const view = this.deps.readModel.agentById(agentId);
-    if (!view || view.deleted) return Promise.resolve(undefined);
+  /**
+   * The agent's context for the character its actor holds from the log (agent.created / agent.updated),
+   * built once per version of that character (the same character object again reuses it unhashed).
+   */
+  get(agentId: string, character: Character | undefined): Promise<AgentContext | undefined> {
+    if (!character) return Promise.resolve(undefined);
     const cached = this.cache.get(agentId);
-    // The read model hands out the same (frozen) view until the agent changes: no hashing per turn.
-    if (cached && cached.view === view) return cached.value;
-    const key = sha256Hex(JSON.stringify(view.character));
+    // The actor hands out the same character object until an event changes it: no hashing per turn.
+    if (cached && cached.view === character) return cached.value;
+    const key = sha256Hex(JSON.stringify(character));
     if (cached && cached.key === key) {
-      cached.view = view;
+      cached.view = character;
       return cached.value;
     }
     // A changed character: the previous context's services stop before the new ones start.
     if (cached) void this.forget(agentId);
-    const value = this.build(agentId, key, view.character);
-    this.cache.set(agentId, { key, view, value });
+    const value = this.build(agentId, key, character);
+    this.cache.set(agentId, { key, view: character, value });
     value.then(
       (ctx) => ctx && this.cache.get(agentId)?.value === value && this.built.set(agentId, ctx),
       () => this.cache.get(agentId)?.value === value && this.cache.delete(agentId),
@@ -127,7 +129,7 @@ export class AgentContexts {
 
   private async build(agentId: string, key: string, stored: Character): Promise<AgentContext> {
     await this.stopping.get(agentId);
-    // A copy: the read model's view is frozen and shared, and plugins may write to runtime.character.
+    // A copy: the actor's character is shared (and snapshotted), and plugins may write to runtime.character.
     const character = openCharacterSecrets(structuredClone(stored), this.deps.secrets);
     const prefer = this.deps.preferInstalled ?? [];
     const { plugins, failures, report, sources } = await loadPlugins(character.plugins ?? [], this.deps.pluginsDir, prefer);

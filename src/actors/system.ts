@@ -1,5 +1,6 @@
 import { Subject, type Subscription } from 'rxjs';
 import bootstrapPlugin from '../../plugins/bootstrap/index.ts';
+import type { Character } from '../characters/schema.ts';
 import type { AnyRecordedEvent } from '../events/envelope.ts';
 import { LogFollower } from '../events/follower.ts';
 import { createPluginHost } from '../plugin-host/host.ts';
@@ -15,6 +16,7 @@ import { routeEvent, type RoutingEffects } from './system/log-routing.ts';
 import { SnapshotKeeper } from './system/snapshots.ts';
 import { Supervisor } from './system/supervision.ts';
 import { runTurn, type TurnDeps } from './turn/run-turn.ts';
+import type { TurnInput } from './turn/turn-input.ts';
 import type { ActorNode, ActorSettings, ActorSystem, ActorSystemDeps, EphemeralEvent } from './types.ts';
 
 export const DEFAULT_ACTOR_SETTINGS: ActorSettings = {
@@ -56,6 +58,8 @@ export class ChronicleActorSystem implements ActorSystem {
   private readonly inspect?: Inspector;
   private follower?: LogFollower;
   private grants?: Subscription;
+  /** The seq of the event being folded (or the last one folded): where a turn launched now stands in the log. */
+  private foldingSeq = 0;
   private live = false;
   private stopped = false;
   private readonly turnDeps: TurnDeps;
@@ -95,7 +99,7 @@ export class ChronicleActorSystem implements ActorSystem {
       table: this.table,
       live: () => this.live,
       maxAgentDepth: this.settings.maxAgentDepth,
-      warm: (agentId, seq) => this.warm(agentId, seq),
+      warm: (agentId) => this.warm(agentId),
       forget: (agentId) => void this.contexts.forget(agentId),
     };
     this.contexts = new AgentContexts({
@@ -125,10 +129,7 @@ export class ChronicleActorSystem implements ActorSystem {
       settings: this.settings,
       logger: this.logger,
       ephemeral: this.ephemeral$,
-      agentContext: (id) => this.contexts.get(id),
-      roomMode: (agentId, roomId) => this.table.agents.get(agentId)?.actor.getSnapshot().context.rooms[roomId]?.mode,
-      // The room actor follows joins, leaves and renames from the log: no read-model query per turn.
-      participants: (roomId) => this.table.rooms.get(roomId)?.actor.getSnapshot().context.participants,
+      agentContext: (id, character) => this.contexts.get(id, character),
       // An agent's own services first (its plugins'), then the system-level ones.
       service: (type, agentId) => (agentId ? this.contexts.current(agentId)?.services.get(type) : undefined) ?? this.services.get(type),
       serviceApi: (agentId) => this.contexts.current(agentId)?.runtime,
@@ -138,7 +139,7 @@ export class ChronicleActorSystem implements ActorSystem {
   /** An agent's plugins as loaded (report, routes, runtime, services), building them if needed. */
   agentPlugins(agentId: string): ReturnType<AgentContexts['get']> {
     // A stopped agent's plugins (and their services) do not run: nothing to report or route to.
-    return this.table.running(agentId) ? this.contexts.get(agentId) : Promise.resolve(undefined);
+    return this.table.running(agentId) ? this.contexts.get(agentId, this.characterOf(agentId)) : Promise.resolve(undefined);
   }
 
   /** Records a plugin's error caught at process level (see plugin-host/process-errors.ts). */
@@ -146,12 +147,15 @@ export class ChronicleActorSystem implements ActorSystem {
     return this.contexts.recordPluginError(owner.agentId, owner.plugin, component, error);
   }
 
-  /** Builds the agent's context (plugins, services) once the read model has the event that changed it. */
-  private warm(agentId: string, seq: number): void {
-    void this.deps
-      .waitFor(seq)
-      .then(() => (this.stopped || !this.table.running(agentId) ? undefined : this.contexts.get(agentId)))
-      .catch((err) => this.logger.warn('agent plugins failed to start', { agentId, error: String(err) }));
+  /** Builds the agent's context (plugins, services) for the character its actor holds from the log. */
+  private warm(agentId: string): void {
+    if (this.stopped || !this.table.running(agentId)) return;
+    this.contexts.get(agentId, this.characterOf(agentId)).catch((err) => this.logger.warn('agent plugins failed to start', { agentId, error: String(err) }));
+  }
+
+  /** The agent's character as its own events (agent.created / agent.updated) carried it. */
+  private characterOf(agentId: string): Character | undefined {
+    return this.table.agents.get(agentId)?.actor.getSnapshot().context.character;
   }
 
   // ── lifecycle ────────────────────────────────────────────────────────────────────────────────
@@ -168,6 +172,7 @@ export class ChronicleActorSystem implements ActorSystem {
     // Plugin permission grants are events; isolated plugins check them on every call.
     this.grants = followGrants(this.deps.store);
     const fromSeq = await this.snapshots.restore();
+    this.foldingSeq = fromSeq;
     this.follower = new LogFollower(this.deps.store, {
       name: 'actor-system',
       from: fromSeq,
@@ -257,6 +262,7 @@ export class ChronicleActorSystem implements ActorSystem {
   // ── following the log ────────────────────────────────────────────────────────────────────────
 
   private onEvent(e: AnyRecordedEvent): void {
+    this.foldingSeq = e.seq;
     try {
       routeEvent(e, this.routing);
     } catch (err) {
@@ -275,7 +281,7 @@ export class ChronicleActorSystem implements ActorSystem {
       const snap = actor.getSnapshot();
       if (!snap.matches('running')) continue;
       // Running agents' plugin services start now (connectors must listen before anyone writes).
-      void this.contexts.get(agentId).catch((err) => this.logger.warn('agent plugins failed to start', { agentId, error: String(err) }));
+      this.warm(agentId);
       for (const room of Object.values(snap.context.rooms)) {
         if (room.current) this.launchTurn(agentId, room.current);
         for (const p of room.side) this.launchTurn(agentId, p);
@@ -304,8 +310,9 @@ export class ChronicleActorSystem implements ActorSystem {
     const key = `${agentId}:${pending.messageId}:${pending.disposition}`;
     if (this.turns.has(key)) return;
     const controller = new AbortController();
-    const name = this.table.agents.get(agentId)?.actor.getSnapshot().context.name ?? agentId;
-    const done = runTurn(this.turnDeps, { agentId, name }, pending, controller.signal)
+    const input = this.turnInput(agentId, pending);
+    this.deps.onTurnLaunched?.(input, this.foldingSeq);
+    const done = runTurn(this.turnDeps, input, controller.signal)
       .then((outcome) => {
         this.logger.debug('turn finished', { agentId, messageId: pending.messageId, outcome });
         this.supervisor.recovered(`agent-${agentId}`);
@@ -321,6 +328,21 @@ export class ChronicleActorSystem implements ActorSystem {
         this.notifyChange();
       });
     this.turns.set(key, { agentId, roomId: pending.roomId, controller, done });
+  }
+
+  /**
+   * What a turn is handed, taken from the actors at launch: the message (its mailbox entry), the agent's
+   * name and character (its actor), the room's participants (its actor) and the agent's mode there.
+   * All of it comes from the log as folded so far, so a turn decides without asking the projections.
+   */
+  private turnInput(agentId: string, pending: Pending): TurnInput {
+    const agent = this.table.agents.get(agentId)?.actor.getSnapshot().context;
+    return {
+      agent: { agentId, name: agent?.name ?? agentId, character: agent?.character ?? { name: agentId, bio: [] } },
+      pending,
+      participants: this.table.rooms.get(pending.roomId)?.actor.getSnapshot().context.participants ?? [],
+      mode: agent?.rooms[pending.roomId]?.mode,
+    };
   }
 
   // ── small helpers ────────────────────────────────────────────────────────────────────────────

@@ -7,6 +7,7 @@ import type { Plugin } from '../plugin-host/types.ts';
 import type { ReadModel } from '../projections/read-model.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { SecretBox } from '../shared/secrets.ts';
+import type { TurnInput } from './turn/turn-input.ts';
 
 import type { Embedder } from '../models/embedder.ts';
 export type { Embedder } from '../models/embedder.ts';
@@ -48,6 +49,8 @@ export interface ActorSystemDeps {
   secrets: SecretBox;
   logger?: Logger;
   settings?: Partial<Settings> & Partial<ActorSettings>;
+  /** Told of every turn launched, with what it was handed and the log position it was launched at (tests, tracing). */
+  onTurnLaunched?(input: TurnInput, atSeq: number): void;
 }
 
 export interface ActorNode {

@@ -16,7 +16,7 @@ function leafStates(machine: AnyStateMachine): string[] {
 const flat = (v: unknown): string => (typeof v === 'string' ? v : Object.entries(v as object).map(([k, c]) => `${k}.${flat(c)}`).join(','));
 
 describe('agent machine (pure)', () => {
-  const msg = (id: string, roomId = 'r1', seq = 1): Omit<Pending, 'disposition'> => ({ messageId: id, roomId, seq, depth: 0 });
+  const msg = (id: string, roomId = 'r1', seq = 1): Omit<Pending, 'disposition'> => ({ messageId: id, roomId, seq, depth: 0, text: `text of ${id}`, authorId: 'u', authorKind: 'user' });
   const events: AgentEvent[] = [
     { type: 'STARTED' },
     { type: 'STOPPED' },

@@ -1,4 +1,6 @@
 import { assign, setup } from 'xstate';
+import type { Character } from '../../characters/schema.ts';
+import type { CallerRequest } from '../turn/caller-request.ts';
 
 /**
  * The agent actor's machine: lifecycle plus one mailbox per room. Pure: it never calls a model or
@@ -11,18 +13,28 @@ import { assign, setup } from 'xstate';
  * resumed turn that had in fact already written it is dropped by the log: no duplicate reply.
  */
 
-export const AGENT_MACHINE_VERSION = 'agent-v1';
+// v2: a mailbox entry carries the message, the context the agent's character (v1 snapshots are replayed).
+export const AGENT_MACHINE_VERSION = 'agent-v2';
 
 export type MailboxPolicy = 'enqueue' | 'reject' | 'interrupt';
 export type RoomMode = 'followed' | 'unfollowed' | 'muted' | 'unmuted';
 
-/** What the agent needs to remember about a message until it is settled. */
+/**
+ * What the agent needs to remember about a message until it is settled: everything its turn needs from
+ * the message.posted event, so a turn never reads the message back from the projections.
+ */
 export interface Pending {
   messageId: string;
   roomId: string;
   seq: number;
   /** Reply depth: 0 for a user's message, n+1 for an agent's reply to depth n. */
   depth: number;
+  text: string;
+  authorId: string;
+  authorKind: 'user' | 'agent';
+  inReplyTo?: string;
+  /** An OpenAI-compatible caller's system message, history and parameters (turn/caller-request.ts). */
+  request?: CallerRequest;
   /** How the turn ends: answer it, or (mailbox policy) refuse it / record it as superseded. */
   disposition: 'answer' | 'reject' | 'supersede';
 }
@@ -38,12 +50,14 @@ export interface AgentRoom {
 export interface AgentContext {
   agentId: string;
   name: string;
+  /** The character as agent.created / agent.updated carried it (secrets still sealed). */
+  character: Character;
   mailbox: MailboxPolicy;
   rooms: Record<string, AgentRoom>;
 }
 
 export type AgentEvent =
-  | { type: 'CONFIGURED'; name: string; mailbox: MailboxPolicy }
+  | { type: 'CONFIGURED'; name: string; character: Character; mailbox: MailboxPolicy }
   | { type: 'STARTED' }
   | { type: 'STOPPED' }
   | { type: 'DELETED' }
@@ -54,6 +68,7 @@ export type AgentEvent =
 export interface AgentInput {
   agentId: string;
   name: string;
+  character?: Character;
   mailbox?: MailboxPolicy;
 }
 
@@ -88,10 +103,10 @@ export const agentMachine = setup({
   },
 }).createMachine({
   id: 'agent',
-  context: ({ input }) => ({ agentId: input.agentId, name: input.name, mailbox: input.mailbox ?? 'enqueue', rooms: {} }),
+  context: ({ input }) => ({ agentId: input.agentId, name: input.name, character: input.character ?? { name: input.name, bio: [] }, mailbox: input.mailbox ?? 'enqueue', rooms: {} }),
   initial: 'stopped',
   on: {
-    CONFIGURED: { actions: assign(({ event }) => ({ name: event.name, mailbox: event.mailbox })) },
+    CONFIGURED: { actions: assign(({ event }) => ({ name: event.name, character: event.character, mailbox: event.mailbox })) },
     MODE: { actions: assign({ rooms: ({ context, event }) => compact(withRoom(context, event.roomId, { ...room(context, event.roomId), mode: event.mode })) }) },
     DELETED: { target: '.deleted' },
   },

@@ -1,4 +1,5 @@
 import type { Actor, AnyStateMachine } from 'xstate';
+import type { Character } from '../../characters/schema.ts';
 import type { agentMachine, MailboxPolicy } from '../machines/agent.machine.ts';
 import { roomMachine } from '../machines/room.machine.ts';
 import { spawnActor, type Inspector } from '../runtime.ts';
@@ -36,9 +37,9 @@ export class ActorTable {
 
   constructor(private readonly deps: ActorTableDeps) {}
 
-  spawnAgent(agentId: string, name: string, mailbox: MailboxPolicy, snapshot?: unknown): boolean {
+  spawnAgent(agentId: string, name: string, character: Character | undefined, mailbox: MailboxPolicy, snapshot?: unknown): boolean {
     const machine = this.deps.agentLogic;
-    const { actor, restored } = spawnActor({ machine, input: { agentId, name, mailbox }, snapshot, inspect: this.deps.inspect, id: `agent-${agentId}` });
+    const { actor, restored } = spawnActor({ machine, input: { agentId, name, character, mailbox }, snapshot, inspect: this.deps.inspect, id: `agent-${agentId}` });
     this.watch(`agent-${agentId}`, 'agent', actor);
     this.agents.set(agentId, { actor, good: actor.getSnapshot() });
     this.dirty.add(`agent-${agentId}`);

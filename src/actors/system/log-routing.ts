@@ -11,8 +11,8 @@ export interface RoutingEffects {
   /** Caught up with the log: effects may run (replay never starts plugins or turns). */
   live(): boolean;
   maxAgentDepth: number;
-  /** Builds the agent's context (plugins, services) once the read model has `seq`. */
-  warm(agentId: string, seq: number): void;
+  /** Builds the agent's context (plugins, services) for the character its actor holds (if it runs). */
+  warm(agentId: string): void;
   /** Stops and drops the agent's context (plugins, services). */
   forget(agentId: string): void;
 }
@@ -31,9 +31,9 @@ export function routeEvent(e: AnyRecordedEvent, fx: RoutingEffects): void {
   switch (e.type) {
     case 'agent.created': {
       const { agentId, name, character } = e.data;
-      if (!table.agents.has(agentId)) table.spawnAgent(agentId, name, mailboxOf(character));
-      else table.sendAgent(agentId, { type: 'CONFIGURED', name, mailbox: mailboxOf(character) });
-      if (fx.live() && table.running(agentId)) fx.warm(agentId, e.seq);
+      if (!table.agents.has(agentId)) table.spawnAgent(agentId, name, character, mailboxOf(character));
+      else table.sendAgent(agentId, { type: 'CONFIGURED', name, character, mailbox: mailboxOf(character) });
+      if (fx.live()) fx.warm(agentId);
       return;
     }
     case 'agent.updated':
@@ -42,13 +42,13 @@ export function routeEvent(e: AnyRecordedEvent, fx: RoutingEffects): void {
       // Agents address each other by name: the rooms learn the new one.
       for (const [roomId, { actor }] of table.rooms)
         if (actor.getSnapshot().context.participants.some((p) => p.id === e.data.agentId && p.name !== e.data.name)) table.sendRoom(roomId, { type: 'RENAMED', participantId: e.data.agentId, name: e.data.name });
-      table.sendAgent(e.data.agentId, { type: 'CONFIGURED', name: e.data.name, mailbox: mailboxOf(e.data.character) });
-      if (fx.live() && table.running(e.data.agentId)) fx.warm(e.data.agentId, e.seq);
+      table.sendAgent(e.data.agentId, { type: 'CONFIGURED', name: e.data.name, character: e.data.character, mailbox: mailboxOf(e.data.character) });
+      if (fx.live()) fx.warm(e.data.agentId);
       return;
     case 'agent.started':
       table.sendAgent(e.data.agentId, { type: 'STARTED' });
       // The agent's plugin services run while it runs.
-      if (fx.live()) fx.warm(e.data.agentId, e.seq);
+      if (fx.live()) fx.warm(e.data.agentId);
       return;
     case 'agent.stopped':
       table.sendAgent(e.data.agentId, { type: 'STOPPED' });
@@ -80,7 +80,9 @@ export function routeEvent(e: AnyRecordedEvent, fx: RoutingEffects): void {
       const told = recipients(ctx, { authorId: d.authorId, authorKind: d.authorKind, text: d.text, depth }, fx.maxAgentDepth);
       // Only agents' messages change the room's context (their reply depth).
       if (d.authorKind === 'agent') table.sendRoom(d.roomId, { type: 'POSTED', messageId: d.messageId, authorKind: d.authorKind, inReplyTo: d.inReplyTo });
-      for (const agent of told) table.sendAgent(agent.id, { type: 'TOLD', message: { messageId: d.messageId, roomId: d.roomId, seq: e.seq, depth } });
+      // The mailbox entry carries what the turn needs from the message: it never reads it back.
+      const message = { messageId: d.messageId, roomId: d.roomId, seq: e.seq, depth, text: d.text, authorId: d.authorId, authorKind: d.authorKind, ...(d.inReplyTo ? { inReplyTo: d.inReplyTo } : {}), ...(d.request ? { request: d.request } : {}) };
+      for (const agent of told) table.sendAgent(agent.id, { type: 'TOLD', message });
       return;
     }
     case 'reply.decided':

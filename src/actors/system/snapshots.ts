@@ -57,7 +57,7 @@ export class SnapshotKeeper {
     }
     for (const a of loaded) {
       const id = a.id.slice(a.kind.length + 1);
-      const ok = a.kind === 'agent' ? table.spawnAgent(id, (a.state as { context?: { name?: string } })?.context?.name ?? id, 'enqueue', a.state) : table.spawnRoom(id, a.state);
+      const ok = a.kind === 'agent' ? table.spawnAgent(id, (a.state as { context?: { name?: string } })?.context?.name ?? id, undefined, 'enqueue', a.state) : table.spawnRoom(id, a.state);
       if (!ok) {
         logger.info('snapshot refused by the machine; replaying the log from the start', { actorId: a.id });
         table.clear();

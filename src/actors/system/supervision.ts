@@ -1,4 +1,5 @@
 import type { Actor } from 'xstate';
+import type { Character } from '../../characters/schema.ts';
 import type { EventStore } from '../../events/store.ts';
 import { derivedId } from '../../shared/ids.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -99,8 +100,8 @@ export class Supervisor {
       const entry = table.agents.get(id);
       if (entry && entry.actor.getSnapshot().status === 'error') {
         const snapshot = persistSnapshot(entry.actor, entry.good);
-        const ctx = (entry.good as { context: { name: string; mailbox: MailboxPolicy } }).context;
-        table.spawnAgent(id, ctx.name, ctx.mailbox, snapshot);
+        const ctx = (entry.good as { context: { name: string; character: Character; mailbox: MailboxPolicy } }).context;
+        table.spawnAgent(id, ctx.name, ctx.character, ctx.mailbox, snapshot);
       }
       const relaunch = this.pendingRelaunch.get(actorId) ?? [];
       this.pendingRelaunch.delete(actorId);

@@ -1,18 +1,12 @@
 import type { EventData } from '../../domain/catalogue.ts';
-import type { EventStore } from '../../events/store.ts';
 import { type ChatMessage, type GenerateTextResult, type ModelProvider } from '../../models/provider.ts';
 
 /**
  * What an OpenAI-compatible caller asked for with its message (message.posted `request`): its system
- * message, its earlier turns, model parameters and a response format. Read from the message's own
- * event, so a replayed turn sees exactly what the first one saw.
+ * message, its earlier turns, model parameters and a response format. It travels from the message's
+ * own event in the agent's mailbox entry, so a resumed turn sees exactly what the first one saw.
  */
 export type CallerRequest = NonNullable<EventData<'message.posted'>['request']>;
-
-export async function callerRequest(store: EventStore, messageId: string): Promise<CallerRequest | undefined> {
-  const event = await store.getById(messageId);
-  return event?.type === 'message.posted' ? event.data.request : undefined;
-}
 
 /** The model parameters the caller set (they win over the character's TEXT_LARGE_TEMPERATURE). */
 export function callerModelParams(request: CallerRequest | undefined): { maxTokens?: number; temperature?: number } {

@@ -12,33 +12,29 @@ import type { Action, Content, Memory, PluginEffect, PluginRuntime, ServiceInsta
 import type { ReadModel } from '../../projections/read-model.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { sha256Hex } from '../../shared/ids.ts';
-import type { Pending, RoomMode } from '../machines/agent.machine.ts';
 import { parseShouldRespond, shouldRespondByRules } from '../should-respond.ts';
 import { streams, turnIds } from '../streams.ts';
 import type { ActorSettings, EphemeralEvent, ModelSource } from '../types.ts';
-import { callerModelParams, callerRequest, structuredReply } from './caller-request.ts';
+import { callerModelParams, structuredReply } from './caller-request.ts';
 import { asModelError, streamReply, turnModel, TurnAbortedError } from './model-call.ts';
 import { parseResponse } from './parse-response.ts';
 import { buildMessages, buildPromptContext, shouldRespondMessages, type ProviderOutput } from './prompt.ts';
 import { VisibleTextStream } from './text-stream.ts';
+import type { TurnInput } from './turn-input.ts';
 
 /** Everything a turn needs from the system; all of it is injected so tests can fake any part. */
 export interface TurnDeps {
   store: EventStore;
+  /** The indexes retrieval reads (recent messages, knowledge, facts); never the message or the character. */
   readModel: ReadModel;
+  /** Resolves when the projections have folded the log up to seq (retrieval reads at the message's position). */
   waitFor(seq: number): Promise<void>;
   models: ModelSource;
   settings: ActorSettings;
   logger: Logger;
   ephemeral: Subject<EphemeralEvent>;
-  /** The agent's character with its secrets opened (in memory only) and its plugin host. */
-  agentContext(agentId: string): Promise<{ character: Character; host: PluginHost; cache?: Map<string, unknown>; registeredServices?: Map<string, ServiceInstance> } | undefined>;
-  roomMode(agentId: string, roomId: string): RoomMode | undefined;
-  /**
-   * The room's participants with agents' current names, as the room actor knows them from the log;
-   * undefined when no room actor has it (the read model is asked instead).
-   */
-  participants?(roomId: string): readonly { id: string; kind: 'user' | 'agent'; name: string }[] | undefined;
+  /** The agent's plugin host for this character (from its events), with the secrets opened (in memory only). */
+  agentContext(agentId: string, character: Character): Promise<{ character: Character; host: PluginHost; cache?: Map<string, unknown>; registeredServices?: Map<string, ServiceInstance> } | undefined>;
   /** A service by type: the agent's own (its plugins' services) first, then system-level ones. */
   service(type: string, agentId?: string): ServiceInstance | undefined;
   /** The agent's service and connector methods (getServicesByType, registerSendHandler, …), once built. */
@@ -84,15 +80,17 @@ function visibleFailure(agentName: string, code: string): string {
  * the restarted system runs the turn again; a crash after it leaves the whole outcome, and the
  * deterministic ids make any repeat a no-op.
  */
-export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: string }, pending: Pending, signal: AbortSignal): Promise<TurnOutcome> {
+export async function runTurn(deps: TurnDeps, input: TurnInput, signal: AbortSignal): Promise<TurnOutcome> {
+  const { agent, pending, participants, mode } = input;
   const { agentId } = agent;
   const { messageId, roomId } = pending;
   const now = deps.now ?? (() => performance.now());
   const started = now();
-  await deps.waitFor(pending.seq);
-  if (signal.aborted) return 'abandoned';
-
-  const message = deps.readModel.messageById(messageId);
+  // The message as its event carried it (the mailbox entry): nothing is read back from the projections.
+  const message = { id: messageId, seq: pending.seq, text: pending.text, authorId: pending.authorId, authorKind: pending.authorKind, inReplyTo: pending.inReplyTo };
+  // Retrieval (recent messages, documents, facts) reads the indexes as of the message's position at least.
+  let indexed: Promise<void> | undefined;
+  const indexesAtMessage = () => (indexed ??= deps.waitFor(pending.seq));
   const meta = { author: { kind: 'agent' as const, id: agentId }, causationId: messageId, correlationId: messageId };
   const replyId = turnIds.reply(agentId, messageId);
   const appendRoom = async (events: NewEvent[]) => {
@@ -117,20 +115,17 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
     return 'refused';
   }
 
-  const ctx = await deps.agentContext(agentId);
-  if (!message || !ctx) {
-    deps.logger.warn('turn skipped: message or agent not readable', { agentId, messageId });
+  const ctx = await deps.agentContext(agentId, agent.character);
+  if (!ctx) {
+    deps.logger.warn('turn skipped: the agent has no plugin context', { agentId, messageId });
     // Still an outcome in the log, so the message never stays pending forever.
-    await appendRoom([{ id: turnIds.decision(agentId, messageId), type: 'reply.decided', data: { agentId, roomId, messageId, respond: false, reason: !message ? 'message not found' : 'agent not found' } }]);
+    await appendRoom([{ id: turnIds.decision(agentId, messageId), type: 'reply.decided', data: { agentId, roomId, messageId, respond: false, reason: 'agent not found' } }]);
     return 'skipped';
   }
   const { character, host } = ctx;
   // An OpenAI-compatible caller's system message, history and parameters (none for other clients).
-  const request = await callerRequest(deps.store, messageId);
-  // An agent renamed after it joined is addressed by its current name.
-  const participants =
-    deps.participants?.(roomId) ??
-    (deps.readModel.roomById(roomId)?.participants ?? []).map((p) => (p.kind === 'agent' ? { ...p, name: deps.readModel.agentById(p.id)?.name ?? p.name } : p));
+  const { request } = pending;
+  // An agent renamed after it joined is addressed by its current name (the room actor follows renames).
   const senderName = participants.find((p) => p.id === message.authorId)?.name ?? (message.authorKind === 'agent' ? 'Agent' : 'User');
   // Assigned below; the plugin model provider reads it only when called (after assignment).
   let runtime: ElizaRuntime | undefined;
@@ -167,7 +162,7 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
       onPluginFailure: (f) => void pluginFailures.push(f),
       signal,
     });
-  runtime = eliza(makeRuntime(deps, agentId, character, provider, undefined, effects, signal, participants, host));
+  runtime = eliza(makeRuntime(deps, agentId, character, provider, undefined, effects, signal, participants, indexesAtMessage, host));
   const replies: string[] = [];
   const callback = async (content: Content) => {
     if (typeof content?.text === 'string' && content.text.trim()) replies.push(content.text.trim());
@@ -175,7 +170,6 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   };
 
   // ── should respond? ──
-  const mode = deps.roomMode(agentId, roomId);
   let decision = shouldRespondByRules({
     agentId,
     agentName: character.name,
@@ -186,6 +180,7 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
   });
   if (decision.kind === 'ask_model') {
     try {
+      await indexesAtMessage();
       const recent = deps.readModel.listMessages(roomId, { beforeSeq: message.seq, limit: 8 }).map((m) => `${m.authorId === agentId ? character.name : m.authorKind}: ${m.text}`).join('\n');
       const r = await provider.generateText({ modelType: 'TEXT_SMALL', messages: shouldRespondMessages(character.name, senderName, message.text, recent, character.templates?.shouldRespondTemplate), maxTokens: 20 });
       decision = parseShouldRespond(r.text) ? { kind: 'respond', reason: 'the small model chose RESPOND' } : { kind: 'ignore', reason: 'the small model chose IGNORE' };
@@ -199,9 +194,10 @@ export async function runTurn(deps: TurnDeps, agent: { agentId: string; name: st
 
   // Whether the agent has knowledge at all is read once per turn: with no documents there is nothing
   // to embed the message for and nothing to search (the KNOWLEDGE provider skips its query).
+  if (decision.kind === 'respond') await indexesAtMessage();
   const hasKnowledge = decision.kind === 'respond' && deps.readModel.listDocuments(agentId).length > 0;
   const queryVector = hasKnowledge ? await embedForKnowledge(deps, embedder(), agentId, message.text) : undefined;
-  if (decision.kind === 'respond') runtime = eliza(makeRuntime(deps, agentId, character, provider, queryVector, effects, signal, participants, host, hasKnowledge));
+  if (decision.kind === 'respond') runtime = eliza(makeRuntime(deps, agentId, character, provider, queryVector, effects, signal, participants, indexesAtMessage, host, hasKnowledge));
   const modelEvents = () =>
     calls.map(
       (a, i): NewEvent => ({
@@ -525,6 +521,7 @@ function makeRuntime(
   effects: PluginEffect[],
   signal: AbortSignal,
   participants: readonly { id: string; name: string }[],
+  indexesAtMessage: () => Promise<void>,
   host?: PluginHost,
   /** False when the agent is known to have no documents this turn: knowledge search is skipped. */
   hasKnowledge = true,
@@ -559,10 +556,12 @@ function makeRuntime(
     record: (effect) => void effects.push(effect),
     queries: {
       async recentMessages(roomId, limit, beforeSeq) {
+        await indexesAtMessage();
         return rm.listMessages(roomId, { beforeSeq, limit }).map((m) => ({ id: m.id, authorId: m.authorId, authorKind: m.authorKind, authorName: nameOf(m.authorId, m.authorKind), text: m.text, seq: m.seq }));
       },
       async knowledge(text, k) {
         if (!hasKnowledge) return [];
+        await indexesAtMessage();
         return rm.searchKnowledge(agentId, { text, k, ...(vector ? { vector } : {}) }).map((h) => ({ chunkId: h.chunkId, documentId: h.documentId, title: h.title, text: h.text, score: h.score }));
       },
       async facts(roomId, text, limit) {
@@ -570,6 +569,7 @@ function makeRuntime(
         // you know about me?" shares no words with the facts that answer it.
         // The latest first: when there are none, no fact can be relevant either and the hybrid search
         // (FTS + vector, the costlier query) is skipped — most turns of most agents have no facts.
+        await indexesAtMessage();
         const latestAll = rm.facts(agentId, { roomId, limit });
         if (latestAll.length === 0) return [];
         const relevant = text ? rm.facts(agentId, { roomId, query: { text, k: limit, ...(vector ? { vector } : {}) }, limit }) : [];
