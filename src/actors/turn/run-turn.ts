@@ -162,7 +162,10 @@ export async function runTurn(deps: TurnDeps, input: TurnInput, signal: AbortSig
       onPluginFailure: (f) => void pluginFailures.push(f),
       signal,
     });
-  runtime = eliza(makeRuntime(deps, agentId, character, provider, undefined, effects, signal, participants, indexesAtMessage, host));
+  // One runtime per turn: what retrieval finds (the message's embedding, whether there are documents)
+  // is set on it once known, rather than building a second runtime for the answer.
+  const retrieval: Retrieval = { hasKnowledge: true };
+  runtime = eliza(makeRuntime(deps, agentId, character, provider, retrieval, effects, signal, participants, indexesAtMessage, host));
   const replies: string[] = [];
   const callback = async (content: Content) => {
     if (typeof content?.text === 'string' && content.text.trim()) replies.push(content.text.trim());
@@ -194,10 +197,11 @@ export async function runTurn(deps: TurnDeps, input: TurnInput, signal: AbortSig
 
   // Whether the agent has knowledge at all is read once per turn: with no documents there is nothing
   // to embed the message for and nothing to search (the KNOWLEDGE provider skips its query).
-  if (decision.kind === 'respond') await indexesAtMessage();
-  const hasKnowledge = decision.kind === 'respond' && deps.readModel.listDocuments(agentId).length > 0;
-  const queryVector = hasKnowledge ? await embedForKnowledge(deps, embedder(), agentId, message.text) : undefined;
-  if (decision.kind === 'respond') runtime = eliza(makeRuntime(deps, agentId, character, provider, queryVector, effects, signal, participants, indexesAtMessage, host, hasKnowledge));
+  if (decision.kind === 'respond') {
+    await indexesAtMessage();
+    retrieval.hasKnowledge = deps.readModel.listDocuments(agentId).length > 0;
+    if (retrieval.hasKnowledge) retrieval.vector = await embedForKnowledge(deps, embedder(), agentId, message.text);
+  }
   const modelEvents = () =>
     calls.map(
       (a, i): NewEvent => ({
@@ -217,8 +221,8 @@ export async function runTurn(deps: TurnDeps, input: TurnInput, signal: AbortSig
   deps.ephemeral.next({ type: 'typing', roomId, agentId });
   // ElizaOS payloads ({ runtime, message, source, callback, … }) with Chronicle's ids alongside.
   const startTime = Date.now();
-  await runtime.emitEvent('MESSAGE_RECEIVED', withLiveParts({ message: memory, source: 'chronicle', agentId, roomId, messageId, text: message.text, authorId: message.authorId }, { callback }));
-  await runtime.emitEvent('RUN_STARTED', { runId: messageId, messageId, roomId, entityId: message.authorId, agentId, startTime, status: 'started', source: 'chronicle' });
+  await emitIfHeard(host, runtime, 'MESSAGE_RECEIVED', () => withLiveParts({ message: memory, source: 'chronicle', agentId, roomId, messageId, text: message.text, authorId: message.authorId }, { callback }));
+  await emitIfHeard(host, runtime, 'RUN_STARTED', () => ({ runId: messageId, messageId, roomId, entityId: message.authorId, agentId, startTime, status: 'started', source: 'chronicle' }));
 
   // ── compose state from providers ──
   const outputs = await composeProviders(host, runtime, memory, pluginFailures);
@@ -332,10 +336,10 @@ export async function runTurn(deps: TurnDeps, input: TurnInput, signal: AbortSig
         continue;
       }
       const actionEvent = (actionStatus: string, extra: Record<string, unknown> = {}) => ({ agentId, roomId, messageId, world: worldIdOf(agentId), source: 'chronicle', content: { actions: [action.name], actionStatus, actionId: turnIds.action(agentId, messageId, i), runId: messageId, source: 'chronicle', ...extra } });
-      await runtime.emitEvent('ACTION_STARTED', actionEvent('executing'));
+      await emitIfHeard(host, runtime, 'ACTION_STARTED', () => actionEvent('executing'));
       const result = await withTimeout(action.handler(rt, memory, state, { responseText: parsed.text, thought: parsed.thought, actionIndex: i }, callback, responses), ACTION_TIMEOUT_MS, action.name);
       const r = typeof result === 'object' && result !== null ? result : { success: result !== false };
-      await runtime.emitEvent('ACTION_COMPLETED', actionEvent(r.success !== false ? 'completed' : 'failed'));
+      await emitIfHeard(host, runtime, 'ACTION_COMPLETED', () => actionEvent(r.success !== false ? 'completed' : 'failed'));
       performed.push(action.name);
       actionEvents.push({
         id: turnIds.action(agentId, messageId, i),
@@ -399,9 +403,14 @@ export async function runTurn(deps: TurnDeps, input: TurnInput, signal: AbortSig
 
   // ── evaluators, after the reply is visible ──
   await runEvaluators(deps, host, runtime, memory, state, true, pluginFailures, responses);
-  await runtime.emitEvent('RUN_ENDED', { runId: messageId, messageId, roomId, entityId: message.authorId, agentId, replyId, actions: performed, startTime, endTime: Date.now(), duration: Date.now() - startTime, durationMs: Math.round(now() - started), status: 'completed', source: 'chronicle' });
+  await emitIfHeard(host, runtime, 'RUN_ENDED', () => ({ runId: messageId, messageId, roomId, entityId: message.authorId, agentId, replyId, actions: performed, startTime, endTime: Date.now(), duration: Date.now() - startTime, durationMs: Math.round(now() - started), status: 'completed', source: 'chronicle' }));
   await appendAgentEffects(deps, agentId, messageId, effects, pluginFailures, meta).catch((err) => deps.logger.warn('evaluator effects not recorded', { agentId, messageId, error: errText(err) }));
   return 'answered';
+}
+
+/** An ElizaOS event whose payload is built only when some plugin of the agent listens to it. */
+async function emitIfHeard(host: PluginHost, runtime: ElizaRuntime, event: string, payload: () => Record<string, unknown>): Promise<void> {
+  if (host.eventHandlers(event).length) await runtime.emitEvent(event, payload());
 }
 
 async function appendFailure(
@@ -512,19 +521,26 @@ async function embedForKnowledge(deps: TurnDeps, embedder: Embedder, agentId: st
   }
 }
 
+/**
+ * What retrieval found for this turn, set once the agent decided to answer: whether it has documents
+ * at all (no documents: no knowledge search) and the message's embedding (absent: text search only).
+ */
+interface Retrieval {
+  hasKnowledge: boolean;
+  vector?: Float32Array;
+}
+
 function makeRuntime(
   deps: TurnDeps,
   agentId: string,
   character: Character,
   provider: ModelProvider,
-  vector: Float32Array | undefined,
+  retrieval: Retrieval,
   effects: PluginEffect[],
   signal: AbortSignal,
   participants: readonly { id: string; name: string }[],
   indexesAtMessage: () => Promise<void>,
   host?: PluginHost,
-  /** False when the agent is known to have no documents this turn: knowledge search is skipped. */
-  hasKnowledge = true,
 ): PluginRuntime {
   const rm = deps.readModel;
   const names = new Map<string, string>();
@@ -560,8 +576,9 @@ function makeRuntime(
         return rm.listMessages(roomId, { beforeSeq, limit }).map((m) => ({ id: m.id, authorId: m.authorId, authorKind: m.authorKind, authorName: nameOf(m.authorId, m.authorKind), text: m.text, seq: m.seq }));
       },
       async knowledge(text, k) {
-        if (!hasKnowledge) return [];
+        if (!retrieval.hasKnowledge) return [];
         await indexesAtMessage();
+        const { vector } = retrieval;
         return rm.searchKnowledge(agentId, { text, k, ...(vector ? { vector } : {}) }).map((h) => ({ chunkId: h.chunkId, documentId: h.documentId, title: h.title, text: h.text, score: h.score }));
       },
       async facts(roomId, text, limit) {
@@ -572,6 +589,7 @@ function makeRuntime(
         await indexesAtMessage();
         const latestAll = rm.facts(agentId, { roomId, limit });
         if (latestAll.length === 0) return [];
+        const { vector } = retrieval;
         const relevant = text ? rm.facts(agentId, { roomId, query: { text, k: limit, ...(vector ? { vector } : {}) }, limit }) : [];
         const seen = new Set(relevant.map((f) => f.id));
         const latest = latestAll.filter((f) => !seen.has(f.id));
