@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActorSystem, type ActorSystemWithInspection } from '../../src/actors/index.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 import { SqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { FakeModel, fakeModels } from './support/fake-models.ts';
@@ -29,7 +30,7 @@ afterEach(async () => {
 });
 
 async function setup(options: { holdProjections?: boolean } = {}) {
-  const store = new SqliteEventStore({ path: ':memory:' });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
   const readModel = new NoMessagesNoCharacters(store);
   readModel.start();
   // Held projections: waitFor does not resolve until released (an index that lags behind the log).

@@ -4,6 +4,7 @@ import { createActorSystem } from '../../src/actors/index.ts';
 import type { TurnInput } from '../../src/actors/turn/turn-input.ts';
 import type { ActorSystem } from '../../src/actors/types.ts';
 import type { EventStore } from '../../src/events/store.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 import { SqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { FakeModel, fakeModels } from './support/fake-models.ts';
@@ -65,7 +66,7 @@ function startSystem(store: EventStore, readModel: FakeReadModel, launches: Laun
 
 /** Actors rebuilt from the log's first `upTo` events (no snapshot): the turns they launch on going live. */
 async function rebuiltLaunches(log: Awaited<ReturnType<EventStore['readAll']>>, upTo: number): Promise<Launch[]> {
-  const store = new SqliteEventStore({ path: ':memory:' });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
   for (const e of log) if (e.seq <= upTo) await store.append(e.stream, [{ id: e.id, type: e.type, data: e.data, meta: e.meta } as never]);
   expect(await store.head()).toBe(upTo);
   const readModel = new FakeReadModel(store);
@@ -82,7 +83,7 @@ async function rebuiltLaunches(log: Awaited<ReturnType<EventStore['readAll']>>, 
 }
 
 async function runScenario(mailboxes: number[], initial: boolean[][], ops: Op[]): Promise<void> {
-  const store = new SqliteEventStore({ path: ':memory:' });
+  const store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
   const readModel = new FakeReadModel(store);
   readModel.start();
   const launches: Launch[] = [];
