@@ -3,6 +3,8 @@ import bootstrapPlugin from '../../plugins/bootstrap/index.ts';
 import type { Character } from '../characters/schema.ts';
 import type { AnyRecordedEvent } from '../events/envelope.ts';
 import { LogFollower } from '../events/follower.ts';
+import { LeaseLostError } from '../events/errors.ts';
+import type { EventStore } from '../events/store.ts';
 import { createPluginHost } from '../plugin-host/host.ts';
 import { followGrants } from '../plugin-host/isolation/defaults.ts';
 import { stopIsolatedPlugins } from '../plugin-host/isolation/isolated-plugin.ts';
@@ -134,6 +136,37 @@ export class ChronicleActorSystem implements ActorSystem {
       service: (type, agentId) => (agentId ? this.contexts.current(agentId)?.services.get(type) : undefined) ?? this.services.get(type),
       serviceApi: (agentId) => this.contexts.current(agentId)?.runtime,
     };
+    this.unOwnership = deps.ownership?.onChange(() => this.ownershipChanged());
+  }
+
+  private readonly unOwnership?: () => void;
+
+  /** One node, or the owner of this actor in a cluster: runs its effects. */
+  private owns(actorId: string): boolean {
+    return !this.deps.ownership || this.deps.ownership.owns(actorId);
+  }
+
+  /**
+   * Ownership moved (src/cluster): turns of agents this node no longer owns are aborted (anything they
+   * would append is refused by the store's fence anyway), their plugin services stop; agents it now
+   * owns resume their mailboxes from the actor state every node folds from the log.
+   */
+  private ownershipChanged(): void {
+    if (!this.live || this.stopped) return;
+    for (const t of this.turns.values()) if (!this.owns(`agent-${t.agentId}`)) t.controller.abort();
+    for (const [agentId, { actor }] of this.table.agents) {
+      if (!this.owns(`agent-${agentId}`)) {
+        void this.contexts.forget(agentId);
+        continue;
+      }
+      const snap = actor.getSnapshot();
+      if (!snap.matches('running')) continue;
+      this.warm(agentId);
+      for (const room of Object.values(snap.context.rooms)) {
+        if (room.current) this.launchTurn(agentId, room.current);
+        for (const p of room.side) this.launchTurn(agentId, p);
+      }
+    }
   }
 
   /** An agent's plugins as loaded (report, routes, runtime, services), building them if needed. */
@@ -149,7 +182,8 @@ export class ChronicleActorSystem implements ActorSystem {
 
   /** Builds the agent's context (plugins, services) for the character its actor holds from the log. */
   private warm(agentId: string): void {
-    if (this.stopped || !this.table.running(agentId)) return;
+    // In a cluster only the agent's owner runs its plugin services.
+    if (this.stopped || !this.table.running(agentId) || !this.owns(`agent-${agentId}`)) return;
     this.contexts.get(agentId, this.characterOf(agentId)).catch((err) => this.logger.warn('agent plugins failed to start', { agentId, error: String(err) }));
   }
 
@@ -189,6 +223,7 @@ export class ChronicleActorSystem implements ActorSystem {
     if (this.stopped) return;
     this.stopped = true;
     this.live = false;
+    this.unOwnership?.();
     this.supervisor.system.send({ type: 'STOP' });
     this.follower?.stop();
     this.grants?.unsubscribe();
@@ -235,10 +270,11 @@ export class ChronicleActorSystem implements ActorSystem {
     const roomIds = [...rooms.keys()].map((id) => `room-${id}`);
     const services = this.services.nodes();
     const nodes: ActorNode[] = [{ id: 'system', kind: 'system', state: stateName(this.supervisor.system), value: this.supervisor.system.getSnapshot().value, children: [...roomIds, ...agentIds, ...services.map((s) => s.id)] }];
+    const owner = (actorId: string) => this.deps.ownership?.ownerOf(actorId);
     for (const [id, { actor }] of rooms) {
       const snapshot = actor.getSnapshot();
       const participants = snapshot.context.participants.map((p) => ({ id: p.id, kind: p.kind, name: p.name }));
-      nodes.push({ id: `room-${id}`, kind: 'room', state: stateName(actor), value: snapshot.value, name: this.deps.readModel.roomById(id)?.name, participants, parent: 'system', children: [] });
+      nodes.push({ id: `room-${id}`, kind: 'room', state: stateName(actor), value: snapshot.value, name: this.deps.readModel.roomById(id)?.name, participants, parent: 'system', children: [], owner: owner(`room-${id}`) });
     }
     for (const [id, { actor }] of agents) {
       const snapshot = actor.getSnapshot();
@@ -246,7 +282,7 @@ export class ChronicleActorSystem implements ActorSystem {
       const busy = held.filter((r) => r.current).length;
       // Mailbox depth: every message the agent holds (the one in hand, the queued, the refused being recorded).
       const mailbox = held.reduce((n, r) => n + (r.current ? 1 : 0) + r.queue.length + r.side.length, 0);
-      nodes.push({ id: `agent-${id}`, kind: 'agent', state: stateName(actor) + (busy ? `(busy in ${busy} room${busy > 1 ? 's' : ''})` : ''), value: snapshot.value, name: snapshot.context.name, mailbox, parent: 'system', children: [] });
+      nodes.push({ id: `agent-${id}`, kind: 'agent', state: stateName(actor) + (busy ? `(busy in ${busy} room${busy > 1 ? 's' : ''})` : ''), value: snapshot.value, name: snapshot.context.name, mailbox, parent: 'system', children: [], owner: owner(`agent-${id}`) });
     }
     for (const s of services) nodes.push({ id: s.id, kind: 'service', state: s.state, parent: 'system', children: [] });
     // An agent's own plugin services are its children.
@@ -279,7 +315,7 @@ export class ChronicleActorSystem implements ActorSystem {
     // Resume everything accepted but not yet settled: the restored mailboxes say what that is.
     for (const [agentId, { actor }] of this.table.agents) {
       const snap = actor.getSnapshot();
-      if (!snap.matches('running')) continue;
+      if (!snap.matches('running') || !this.owns(`agent-${agentId}`)) continue;
       // Running agents' plugin services start now (connectors must listen before anyone writes).
       this.warm(agentId);
       for (const room of Object.values(snap.context.rooms)) {
@@ -306,19 +342,28 @@ export class ChronicleActorSystem implements ActorSystem {
 
   private launchTurn(agentId: string, pending: Pending): void {
     if (!this.live || this.stopped) return;
+    // In a cluster only the agent's owner runs its turns, and appends under its claim (fenced in the store).
+    let deps = this.turnDeps;
+    if (this.deps.ownership) {
+      const claim = this.deps.ownership.claim(`agent-${agentId}`);
+      if (!claim) return;
+      deps = { ...deps, store: claimingStore(deps.store, claim) };
+    }
     // Keyed with the disposition: a superseded message's refusal runs while its aborted answer winds down.
     const key = `${agentId}:${pending.messageId}:${pending.disposition}`;
     if (this.turns.has(key)) return;
     const controller = new AbortController();
     const input = this.turnInput(agentId, pending);
     this.deps.onTurnLaunched?.(input, this.foldingSeq);
-    const done = runTurn(this.turnDeps, input, controller.signal)
+    const done = runTurn(deps, input, controller.signal)
       .then((outcome) => {
         this.logger.debug('turn finished', { agentId, messageId: pending.messageId, outcome });
         this.supervisor.recovered(`agent-${agentId}`);
       })
       .catch((err) => {
         if (controller.signal.aborted || this.stopped) return;
+        // Fenced: another node owns the agent now and answers; nothing of this turn was written.
+        if (err instanceof LeaseLostError) return this.logger.warn('turn dropped: this node lost the agent', { agentId, messageId: pending.messageId, error: err.message });
         // The turn itself crashed (e.g. the log refused a write): supervise it like a crashed child.
         this.logger.warn('turn crashed', { agentId, messageId: pending.messageId, error: String(err) });
         this.supervisor.turnCrashed(agentId, pending, String((err as Error)?.message ?? err));
@@ -352,4 +397,15 @@ export class ChronicleActorSystem implements ActorSystem {
     this.changeWaiters = [];
     for (const f of w) f();
   }
+}
+
+/** The store as a turn sees it: every append carries the claim it was launched under. */
+function claimingStore(store: EventStore, claim: NonNullable<ReturnType<NonNullable<ActorSystemDeps['ownership']>['claim']>>): EventStore {
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'append') return (stream: string, events: Parameters<EventStore['append']>[1], options?: Parameters<EventStore['append']>[2]) => target.append(stream, events, { ...options, claim });
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }

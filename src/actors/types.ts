@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { Settings } from '../app/settings.ts';
 import type { Character } from '../characters/schema.ts';
+import type { AppendClaim } from '../events/envelope.ts';
 import type { EventStore } from '../events/store.ts';
 import type { ModelProvider } from '../models/provider.ts';
 import type { Plugin } from '../plugin-host/types.ts';
@@ -51,6 +52,23 @@ export interface ActorSystemDeps {
   settings?: Partial<Settings> & Partial<ActorSettings>;
   /** Told of every turn launched, with what it was handed and the log position it was launched at (tests, tracing). */
   onTurnLaunched?(input: TurnInput, atSeq: number): void;
+  /** In a cluster (src/cluster): which actors' effects this node runs. Absent: all of them (one node). */
+  ownership?: Ownership;
+}
+
+/**
+ * Every node folds the whole log into every actor; only the owner of an agent runs its turns and
+ * plugin services, and appends what they decide under its claim (fenced in the store).
+ */
+export interface Ownership {
+  owns(actorId: string): boolean;
+  /** The claim to append under for an owned actor; undefined when not owned (any more). */
+  claim(actorId: string): AppendClaim | undefined;
+  /** Ownership may have moved (a node joined or left, this node lost or regained its lease). */
+  onChange(listener: () => void): () => void;
+  /** This node's name, shown in the actor graph. */
+  readonly nodeId: string;
+  ownerOf(actorId: string): string | undefined;
 }
 
 export interface ActorNode {

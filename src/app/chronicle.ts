@@ -13,6 +13,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { checkDataKeyOpens, dataKeyOf, dataPaths, ensureDataDir, readOrCreateKey, secureDataFiles } from './data-dir.ts';
 import { checkLogAtOpen } from './log-check.ts';
 import { eventLogName, openEventLog } from './event-log.ts';
+import { ClusterNode } from '../cluster/index.ts';
 
 type IngestInput = Parameters<typeof ingestDocument>[1];
 type RemoveInput = Parameters<typeof removeDocument>[1];
@@ -33,6 +34,8 @@ export interface Chronicle {
     remove(input: RemoveInput): Promise<void>;
   };
   startedAt: number;
+  /** With DATABASE_URL and actors: this node's lease and ownership in the cluster (src/cluster). */
+  cluster?: ClusterNode;
   close(): Promise<void>;
 }
 
@@ -59,8 +62,17 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
   secureDataFiles(paths);
 
   // SQLite in DATA_DIR, or PostgreSQL when DATABASE_URL is set; nothing else depends on which.
-  const store = await openEventLog(settings, paths, { logger: logger.child({ component: 'event-log' }) });
+  // A node with actors on a shared PostgreSQL log is a node of the cluster: it takes a lease before it
+  // can append for any agent, and the store checks that lease inside every agent's append (fencing).
+  const cluster = settings.databaseUrl && options.actors !== false
+    ? await ClusterNode.join({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, nodeId: settings.nodeId, leaseMs: settings.clusterLeaseMs, logger: logger.child({ component: 'cluster' }) })
+    : undefined;
+  const store = await openEventLog(settings, paths, { logger: logger.child({ component: 'event-log' }), fence: cluster?.membership.fence }).catch(async (err) => {
+    await cluster?.stop();
+    throw err;
+  });
   const closers: (() => Promise<void>)[] = [() => store.close()];
+  if (cluster) closers.push(() => cluster.stop());
   const closeAll = async () => {
     for (const close of closers.reverse()) {
       try {
@@ -102,7 +114,12 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
       // the turn does not wrap them again, so its retry policy applies once.
       settings,
       logger: logger.child({ component: 'actors' }),
+      ownership: cluster,
     });
+    cluster?.track(
+      () => projections.readModel.checkpoint(),
+      () => actors.graph().flatMap((n) => (n.kind === 'agent' || n.kind === 'room' ? [n.id] : [])),
+    );
     if (options.actors !== false) {
       // Before any agent loads a plugin: which npm plugins are trusted, and what the sandbox can enforce here.
       configureIsolation({ trusted: settings.pluginsTrusted, allowWeak: settings.pluginSandboxAllowWeak, dataDir: settings.dataDir }, logger.child({ component: 'plugins' }));
@@ -129,6 +146,7 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
         remove: (input) => removeDocument(knowledgeDeps, input),
       },
       startedAt: Date.now(),
+      cluster,
       close: closeAll,
     };
   } catch (err) {

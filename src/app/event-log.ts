@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { RawLogSource, RawLogTarget } from '../events/ndjson.ts';
-import { PostgresEventStore } from '../events/postgres/postgres-event-store.ts';
+import { PostgresEventStore, type AppendFence } from '../events/postgres/postgres-event-store.ts';
 import { SqliteEventStore } from '../events/sqlite/sqlite-event-store.ts';
 import type { EventStore } from '../events/store.ts';
 import { eventRegistry } from '../domain/event-registry.ts';
@@ -18,11 +18,11 @@ export type EventLog = EventStore & RawLogSource & RawLogTarget;
 export async function openEventLog(
   settings: Settings,
   paths: DataPaths,
-  options: { readonly?: boolean; logger?: Logger } = {},
+  options: { readonly?: boolean; logger?: Logger; fence?: AppendFence } = {},
 ): Promise<EventLog> {
   if (settings.databaseUrl) {
     const logger = options.logger;
-    return PostgresEventStore.open(settings.databaseUrl, { registry: eventRegistry, onError: (err) => logger?.warn('event log connection', { error: String(err) }) });
+    return PostgresEventStore.open(settings.databaseUrl, { registry: eventRegistry, fence: options.fence, onError: (err) => logger?.warn('event log connection', { error: String(err) }) });
   }
   return new SqliteEventStore({ registry: eventRegistry, path: paths.events, durability: settings.durability, readonly: options.readonly });
 }

@@ -10,6 +10,10 @@ export interface Settings {
   dataDir: string;
   /** DATABASE_URL (postgres://…): the event log lives in PostgreSQL instead of DATA_DIR/events.db. */
   databaseUrl?: string;
+  /** This node's name in a cluster (NODE_ID); else generated once into DATA_DIR/node-id. */
+  nodeId?: string;
+  /** How long a node's lease lasts without a heartbeat (CLUSTER_LEASE_MS): bounds the failover time. */
+  clusterLeaseMs: number;
   modelProvider: 'local' | 'openai' | 'anthropic' | 'openrouter' | 'ollama';
   embeddingProvider?: string;
   openaiApiKey?: string;
@@ -103,6 +107,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     port: int('PORT', 3000, 0, 65535),
     dataDir: resolve(str('DATA_DIR') ?? './data'),
     databaseUrl: databaseUrl(str('DATABASE_URL')),
+    nodeId: str('NODE_ID'),
+    clusterLeaseMs: int('CLUSTER_LEASE_MS', 5000, 200, 600_000),
     modelProvider: oneOf('MODEL_PROVIDER', ['local', 'openai', 'anthropic', 'openrouter', 'ollama'], 'local'),
     embeddingProvider: str('EMBEDDING_PROVIDER'),
     openaiApiKey: str('OPENAI_API_KEY'),

@@ -61,8 +61,19 @@ export type AnyRecordedEvent = { [T in EventType]: RecordedEvent<T> }[EventType]
  */
 export type ExpectedVersion = 'any' | 'no_stream' | 'stream_exists' | number;
 
+/**
+ * Who appends: the actor whose effect this append records, and the fencing token of the node that
+ * runs it (src/cluster). A clustered store refuses the append, inside its transaction, unless that
+ * node still owns the actor under that token; a single-node store has nothing to fence and ignores it.
+ */
+export interface AppendClaim {
+  actorId: string;
+  token: number;
+}
+
 export interface AppendOptions {
   expectedVersion?: ExpectedVersion;
+  claim?: AppendClaim;
 }
 
 export interface AppendResult {

@@ -59,3 +59,17 @@ export class ImportRefusedError extends Error {
     super(message);
   }
 }
+
+/**
+ * The append was made under a claim (AppendOptions.claim) that no longer holds: this node's lease
+ * expired or was replaced, or the actor now belongs to another node (src/cluster). Nothing was written.
+ */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+  constructor(
+    readonly actorId: string,
+    detail: string,
+  ) {
+    super(`not appended for ${actorId}: ${detail}`);
+  }
+}

@@ -26,6 +26,8 @@ export interface TransportChronicle extends CommandContext {
     remove(input: { agentId: string; documentId: string; author?: Author }): Promise<void>;
   };
   startedAt: number;
+  /** With DATABASE_URL: this node of the cluster (health shows it). */
+  cluster?: { health(head: number): object };
 }
 
 export interface ServerOptions {

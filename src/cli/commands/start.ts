@@ -55,6 +55,7 @@ it the first time); a broken log is refused, naming the first bad seq (see \`chr
       throw err;
     }
     process.stdout.write(`Chronicle listening on ${server.url}\n`);
+    chronicle.cluster?.membership.setReport({ url: server.url });
     log.info('started', { url: server.url, dataDir: settings.dataDir, modelProvider: settings.modelProvider });
 
     return await new Promise<number>((resolve) => {

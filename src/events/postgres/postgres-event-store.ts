@@ -2,7 +2,7 @@ import pg from 'pg';
 import { throwError, type Observable } from 'rxjs';
 import { checkExpectationShape, expectationHolds, prepareEvents, type PreparedEvent } from '../append-rules.ts';
 import { decodeData } from '../codec.ts';
-import type { AnyRecordedEvent, AppendOptions, AppendResult, EventMeta, ExpectedVersion, NewEvent } from '../envelope.ts';
+import type { AnyRecordedEvent, AppendClaim, AppendOptions, AppendResult, EventMeta, ExpectedVersion, NewEvent } from '../envelope.ts';
 import { ImportRefusedError, StoreClosedError, WrongExpectedVersionError } from '../errors.ts';
 import { chainHash } from '../hash.ts';
 import type { SchemaRegistry } from '../schema-registry.ts';
@@ -14,13 +14,14 @@ import { channelOf, createSchema, VALID_SCHEMA } from './schema.sql.ts';
 import { PostgresSnapshotStore } from './snapshots.ts';
 
 /**
- * Runs inside every append transaction, after the head lock is taken and before anything is written:
- * for each stream of the group, an Error refuses that caller's append (nothing of it is written, the
- * others go through), undefined lets it through. The hook for fencing: a node that lost an actor's
- * lease must not append for it, and checking the lease here, under the same lock that orders the
- * log, leaves no window between the check and the write.
+ * Runs inside every append transaction that carries claims, after the head lock is taken and before
+ * anything is written: for each distinct claim of the group (AppendOptions.claim), an Error refuses
+ * the appends made under it (nothing of them is written, the others go through), undefined lets them
+ * through. The hook for fencing (src/cluster/lease-fence.ts): a node that lost an actor's lease must
+ * not append for it, and checking the lease here, under the same lock that orders the log, leaves no
+ * window between the check and the write.
  */
-export type AppendFence = (tx: pg.ClientBase, streams: readonly string[]) => Promise<readonly (Error | undefined)[]>;
+export type AppendFence = (tx: pg.ClientBase, claims: readonly AppendClaim[]) => Promise<readonly (Error | undefined)[]>;
 
 export interface PostgresEventStoreOptions {
   /** Schema holding the log's tables (default "chronicle"); several logs can share one database. */
@@ -42,6 +43,7 @@ interface PendingAppend {
   stream: string;
   events: PreparedEvent[];
   expected: ExpectedVersion;
+  claim?: AppendClaim;
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
 }
@@ -50,6 +52,8 @@ type Outcome = { ok: true; result: AppendResult; recorded: AnyRecordedEvent[] } 
 
 /** A row of the events table: the log's stored form (what the hash chain covers). */
 type EventRow = StoredRow;
+
+const claimKey = (c: AppendClaim) => `${c.token}:${c.actorId}`;
 
 const COLUMNS = 'seq, id, stream, version, type, data, meta, hash';
 /** Upper bound of events in one group-commit transaction; later callers wait for the next one. */
@@ -160,7 +164,7 @@ export class PostgresEventStore implements EventStore {
       checkExpectationShape(expected);
       const prepared = prepareEvents(this.registry, this.now, stream, events);
       return new Promise<AppendResult>((resolve, reject) => {
-        this.pending.push({ stream, events: prepared, expected, resolve, reject });
+        this.pending.push({ stream, events: prepared, expected, claim: options.claim, resolve, reject });
         this.scheduleFlush();
       });
     } catch (err) {
@@ -229,8 +233,9 @@ export class PostgresEventStore implements EventStore {
       let headSeq = locked.rows[0].seq;
       let headHash = locked.rows[0].hash;
 
-      const fenced = this.options.fence ? await this.options.fence(client, streams) : [];
-      const refusedBy = new Map(streams.map((s, i) => [s, fenced[i]]));
+      const claims = [...new Map(batch.flatMap((r) => (r.claim ? [[claimKey(r.claim), r.claim] as const] : []))).values()];
+      const fenced = this.options.fence && claims.length > 0 ? await this.options.fence(client, claims) : [];
+      const refusedBy = new Map(claims.map((c, i) => [claimKey(c), fenced[i]]));
 
       const seqOf = new Map<string, number>();
       const versionOf = new Map<string, number>();
@@ -238,7 +243,7 @@ export class PostgresEventStore implements EventStore {
 
       const rows: EventRow[] = [];
       const outcomes = batch.map((request): Outcome => {
-        const refusal = refusedBy.get(request.stream);
+        const refusal = request.claim && refusedBy.get(claimKey(request.claim));
         if (refusal) return { ok: false, error: refusal };
         const current = versionOf.get(request.stream) ?? 0;
         const firstOfId = new Set<string>();

@@ -11,10 +11,12 @@ export function eventOut(e: AnyRecordedEvent) {
 }
 
 /** Cheap and never rate-limited (RouteOptions.unlimited): what a probe needs to see the server is up. */
-const health: Handler = async ({ server }) => ({
-  status: 200,
-  body: { status: 'ok', seq: await server.chronicle.store.head(), uptimeS: Math.floor((Date.now() - server.chronicle.startedAt) / 1000) },
-});
+const health: Handler = async ({ server }) => {
+  const seq = await server.chronicle.store.head();
+  // In a cluster: which node answered, how far its read models are behind the log, what it owns.
+  const cluster = server.chronicle.cluster?.health(seq);
+  return { status: 200, body: { status: 'ok', seq, uptimeS: Math.floor((Date.now() - server.chronicle.startedAt) / 1000), ...(cluster ? { node: cluster } : {}) } };
+};
 
 export function operatorRoutes(router: AppRouter): void {
   router
