@@ -22,5 +22,6 @@ export const commands: CommandEntry[] = [
   { name: 'plugins', summary: 'install an npm plugin (add), or grant/revoke what a sandboxed plugin may do for an agent', load: async () => (await import('./commands/plugins.ts')).pluginsCommand },
   { name: 'chat', summary: 'talk to an agent from the terminal (over the public API)', load: async () => (await import('./commands/chat.ts')).chatCommand },
   { name: 'character', summary: 'check ElizaOS character files (v1 or v0.x) or convert one to the v1 form', load: async () => (await import('./commands/character.ts')).characterCommand },
+  { name: 'cluster', summary: 'status: the nodes sharing DATABASE_URL, their leases and lags, which node owns which agent', load: async () => (await import('./commands/cluster.ts')).clusterCommand },
   { name: 'admin', summary: 'offline account recovery: reset-password NAME (server stopped)', load: async () => (await import('./commands/admin.ts')).adminCommand },
 ];

@@ -157,9 +157,19 @@ describe.runIf(hasPostgres())('a cluster of three nodes on one PostgreSQL log', 
     expect(health.node.live).toHaveLength(2);
   }, 60_000);
 
-  it('verify and replay --verify on every node', async () => {
-    await cluster.stop();
+  it('chronicle cluster status names the nodes, the dead one, and an owner for every agent; then verify and replay --verify on every node', async () => {
     const env = { DATABASE_URL, DATA_KEY: cluster.env.DATA_KEY, LOG_LEVEL: 'warn' };
+    const status = await runCli(['cluster', 'status', '--json'], env);
+    expect(status.code, status.stderr).toBe(0);
+    const report = JSON.parse(status.stdout);
+    expect(report.nodes.map((n: any) => n.nodeId)).toEqual(['n1', 'n2', 'n3']);
+    const dead = report.nodes.filter((n: any) => !n.live).map((n: any) => n.nodeId);
+    expect(dead).toHaveLength(1);
+    expect(report.agents).toHaveLength(rooms.length + 1); // and the default agent
+    for (const a of report.agents) expect(['n1', 'n2', 'n3'].filter((n) => !dead.includes(n))).toContain(a.owner);
+    for (const n of report.nodes.filter((x: any) => x.live)) expect(n.url).toMatch(/^http:\/\/127\.0\.0\.1:/);
+
+    await cluster.stop();
     expect((await runCli(['verify', '--data-dir', nodes[0].dataDir], env)).code).toBe(0);
     const replays = await Promise.all(nodes.map((n) => runCli(['replay', '--verify', '--data-dir', n.dataDir], env)));
     for (const r of replays) expect(r.code, r.stderr).toBe(0);
