@@ -44,14 +44,26 @@ function freePort(): Promise<number> {
 }
 
 export default async function setup(project: TestProject): Promise<(() => void) | undefined> {
-  const binDir = findBinDir();
-  if (!binDir) {
+  const server = await startThrowawayPostgres();
+  if (!server) {
     if (process.env.CHRONICLE_REQUIRE_POSTGRES === '1') {
       throw new Error('CHRONICLE_REQUIRE_POSTGRES=1 but no PostgreSQL binaries were found (install postgresql-15 or set PG_BIN)');
     }
     project.provide('postgresUrl', '');
     return undefined;
   }
+  process.env.CHRONICLE_TEST_POSTGRES_URL = server.url;
+  project.provide('postgresUrl', server.url);
+  return server.stop;
+}
+
+/**
+ * A PostgreSQL server in a temporary directory on a free 127.0.0.1 port (fsync off), or undefined when
+ * this machine has no binaries. Also what `npm run cluster` runs its nodes on (scripts/cluster.ts).
+ */
+export async function startThrowawayPostgres(): Promise<{ url: string; stop: () => void } | undefined> {
+  const binDir = findBinDir();
+  if (!binDir) return undefined;
   const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), 'chronicle-pg-'));
   chmodSync(dir, 0o700);
@@ -71,13 +83,14 @@ export default async function setup(project: TestProject): Promise<(() => void) 
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`;
   run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  process.env.CHRONICLE_TEST_POSTGRES_URL = url;
-  project.provide('postgresUrl', url);
-  return () => {
-    try {
-      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  return {
+    url,
+    stop: () => {
+      try {
+        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
   };
 }

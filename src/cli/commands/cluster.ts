@@ -26,6 +26,7 @@ export const clusterCommand: Command = {
 The nodes sharing DATABASE_URL's log: each node's lease (live or expired, on PostgreSQL's clock), its
 URL, fencing token, how far its read models are behind the log's head, and which agents it owns.`,
   options: { ...dataDirOption, json: { type: 'boolean' } },
+  allowPositionals: true,
   async run({ values, positionals }) {
     if (positionals[0] !== 'status') throw new UsageError('chronicle cluster status');
     const settings = cliSettings(values);
