@@ -56,22 +56,26 @@ interface Cluster {
   nodes: { name: string; url: string; child: ChildProcess }[];
   api: Api;
   rooms: { roomId: string; agentId: string }[];
-  db: pg.Client;
+  /** Agents' messages in the log so far. */
+  replies(): Promise<number>;
   stop(): Promise<void>;
 }
 
+/** count 0: one node on SQLite (no DATABASE_URL), the baseline. */
 async function startCluster(adminUrl: string, modelUrl: string, count: number): Promise<Cluster> {
-  const url = await freshDatabase(adminUrl);
+  const sqlite = count === 0;
+  if (sqlite) count = 1;
+  const url = sqlite ? '' : await freshDatabase(adminUrl);
   const root = mkdtempSync(join(tmpdir(), 'chronicle-bench-cluster-'));
   const env = {
-    DATABASE_URL: url, JWT_SECRET: randomBytes(32).toString('hex'), DATA_KEY: randomBytes(32).toString('hex'), ADMIN_PASSWORD: PASSWORD,
+    ...(url ? { DATABASE_URL: url } : {}), JWT_SECRET: randomBytes(32).toString('hex'), DATA_KEY: randomBytes(32).toString('hex'), ADMIN_PASSWORD: PASSWORD,
     MODEL_PROVIDER: 'openai', OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: modelUrl, RATE_LIMIT_PER_MIN: '0', CLUSTER_LEASE_MS: String(LEASE_MS), LOG_LEVEL: 'warn',
   };
   const start = (i: number) => startServer({ ...env, NODE_ID: `n${i}`, DATA_DIR: join(root, `n${i}`) }, 120_000).then((s) => ({ name: `n${i}`, url: s.url, child: s.child }));
   const nodes = [await start(1)];
   for (let i = 2; i <= count; i++) nodes.push(await start(i));
   const api = await Api.login(nodes[0].url, PASSWORD);
-  await until(async () => (await Promise.all(nodes.map((n) => api.on(n.url).health()))).every((h) => h.node?.live?.length === count) || undefined, 20_000, 'all nodes live');
+  if (!sqlite) await until(async () => (await Promise.all(nodes.map((n) => api.on(n.url).health()))).every((h) => h.node?.live?.length === count) || undefined, 20_000, 'all nodes live');
   const rooms: Cluster['rooms'] = [];
   for (let i = 0; i < AGENTS; i++) {
     const via = api.on(nodes[i % count].url);
@@ -79,12 +83,20 @@ async function startCluster(adminUrl: string, modelUrl: string, count: number): 
     const room = (await via.call('POST', '/api/v1/rooms', { name: `bench ${i}`, agentIds: [agent.id] })).body.room;
     rooms.push({ roomId: room.id, agentId: agent.id });
   }
-  const db = new pg.Client({ connectionString: url });
-  await db.connect();
+  const db = sqlite ? undefined : new pg.Client({ connectionString: url });
+  await db?.connect();
+  // On SQLite, counted through the API (the rooms' messages) instead of the database.
+  const replies = db
+    ? () => repliesInLog(db)
+    : async () => {
+        let n = 0;
+        for (const r of rooms) n += (await api.call('GET', `/api/v1/rooms/${r.roomId}/messages?limit=200`)).body.messages.filter((m: any) => m.authorKind === 'agent').length;
+        return n;
+      };
   return {
-    nodes, api, rooms, db,
+    nodes, api, rooms, replies,
     stop: async () => {
-      await db.end();
+      await db?.end();
       await Promise.all(nodes.map((n) => (n.child.exitCode === null && n.child.signalCode === null ? new Promise((r) => (n.child.once('exit', r), n.child.kill('SIGTERM'))) : undefined)));
       rmSync(root, { recursive: true, force: true });
     },
@@ -93,10 +105,10 @@ async function startCluster(adminUrl: string, modelUrl: string, count: number): 
 
 async function repliesPerSecond(c: Cluster): Promise<{ replies: number; seconds: number; perS: number }> {
   // One warm-up exchange per agent (plugins, prompt caches), not counted.
-  const warm = await repliesInLog(c.db);
+  const warm = await c.replies();
   await Promise.all(c.rooms.map((r, i) => c.api.on(c.nodes[i % c.nodes.length].url).call('POST', '/api/v1/messages', { roomId: r.roomId, text: 'warm up' })));
-  await until(async () => ((await repliesInLog(c.db)) >= warm + c.rooms.length ? true : undefined), 60_000, 'warm-up replies');
-  const before = await repliesInLog(c.db);
+  await until(async () => ((await c.replies()) >= warm + c.rooms.length ? true : undefined), 60_000, 'warm-up replies');
+  const before = await c.replies();
   const t0 = performance.now();
   let next = 0;
   const worker = async () => {
@@ -108,7 +120,7 @@ async function repliesPerSecond(c: Cluster): Promise<{ replies: number; seconds:
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
-  await until(async () => ((await repliesInLog(c.db)) >= before + MESSAGES ? true : undefined), 300_000, 'every reply');
+  await until(async () => ((await c.replies()) >= before + MESSAGES ? true : undefined), 300_000, 'every reply');
   const seconds = (performance.now() - t0) / 1000;
   return { replies: MESSAGES, seconds, perS: MESSAGES / seconds };
 }
@@ -118,19 +130,19 @@ async function failover(c: Cluster): Promise<{ detectedMs: number; answeredMs: n
   const ownedByB = new Set<string>((await c.api.on(b.url).health()).node.owned);
   const r = c.rooms.find((x) => ownedByB.has(`agent-${x.agentId}`));
   if (!r) throw new Error('n2 owns no agent');
-  const before = await repliesInLog(c.db);
+  const before = await c.replies();
   const posted = await c.api.on(a.url).call('POST', '/api/v1/messages', { roomId: r.roomId, text: 'are you there?' });
   b.child.kill('SIGKILL');
   const t0 = performance.now();
   // The instant model may have let n2 answer before it died: then there is nothing to take over. Say so.
-  const already = (await repliesInLog(c.db)) > before;
+  const already = (await c.replies()) > before;
   let detectedMs = 0;
   await until(async () => {
     const h = await c.api.on(a.url).health();
     if (h.node.live.length === 1) return (detectedMs = performance.now() - t0);
     return undefined;
   }, 60_000, 'the survivor to see the death');
-  await until(async () => ((await repliesInLog(c.db)) > before ? true : undefined), 60_000, 'the reply');
+  await until(async () => ((await c.replies()) > before ? true : undefined), 60_000, 'the reply');
   const answeredMs = performance.now() - t0;
   if (already) process.stdout.write(`  (n2 had answered before it died: answeredMs is not a takeover)\n`);
   void posted;
@@ -144,11 +156,11 @@ if (!adminUrl) throw new Error('no PostgreSQL: set BENCH_DATABASE_URL or install
 const model = await instantModel();
 process.stdout.write(`cluster bench: ${AGENTS} agents, ${MESSAGES} messages, lease ${LEASE_MS} ms, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
 try {
-  for (const count of [1, 2]) {
+  for (const count of [0, 1, 2]) {
     const c = await startCluster(adminUrl, model.url, count);
     try {
       const r = await repliesPerSecond(c);
-      process.stdout.write(`${count} node(s): ${r.replies} replies in ${r.seconds.toFixed(1)} s = ${r.perS.toFixed(1)} replies/s (load ${loadavg()[0].toFixed(1)})\n`);
+      process.stdout.write(`${count === 0 ? '1 node, SQLite' : `${count} node(s), PostgreSQL`}: ${r.replies} replies in ${r.seconds.toFixed(1)} s = ${r.perS.toFixed(1)} replies/s (load ${loadavg()[0].toFixed(1)})\n`);
       if (count === 2) {
         for (let k = 0; k < 1; k++) {
           const f = await failover(c);
