@@ -3,7 +3,8 @@
  * Real `chronicle start` processes on 127.0.0.1, the instant model server as its own process, a
  * throwaway PostgreSQL (or BENCH_DATABASE_URL's server: a database per run is created there).
  *
- *   npx tsx bench/cluster.ts          (BENCH_AGENTS=16 BENCH_MESSAGES=400 BENCH_LEASE_MS=2000)
+ *   npx tsx bench/cluster.ts          (BENCH_AGENTS=16 BENCH_MESSAGES=400 BENCH_LEASE_MS=2000
+ *                                      BENCH_NODES=0,1,2: 0 = one node on SQLite, 1 and 2 on PostgreSQL)
  *
  * Replies/s: AGENTS agents, one room each; MESSAGES user messages posted through the nodes in turn
  * (16 at a time); the clock stops when the log holds a reply to every one. Failover: 2 nodes, the one
@@ -156,7 +157,7 @@ if (!adminUrl) throw new Error('no PostgreSQL: set BENCH_DATABASE_URL or install
 const model = await instantModel();
 process.stdout.write(`cluster bench: ${AGENTS} agents, ${MESSAGES} messages, lease ${LEASE_MS} ms, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
 try {
-  for (const count of [0, 1, 2]) {
+  for (const count of (process.env.BENCH_NODES ?? '0,1,2').split(',').map(Number)) {
     const c = await startCluster(adminUrl, model.url, count);
     try {
       const r = await repliesPerSecond(c);
