@@ -59,6 +59,8 @@ interface Cluster {
   rooms: { roomId: string; agentId: string }[];
   /** Agents' messages in the log so far. */
   replies(): Promise<number>;
+  /** The log's head (PostgreSQL runs; 0 on SQLite). */
+  head(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ async function startCluster(adminUrl: string, modelUrl: string, count: number): 
       };
   return {
     nodes, api, rooms, replies,
+    head: async () => (db ? Number((await db.query('SELECT seq FROM chronicle.log_head')).rows[0].seq) : 0),
     stop: async () => {
       await db?.end();
       await Promise.all(nodes.map((n) => (n.child.exitCode === null && n.child.signalCode === null ? new Promise((r) => (n.child.once('exit', r), n.child.kill('SIGTERM'))) : undefined)));
@@ -104,12 +107,13 @@ async function startCluster(adminUrl: string, modelUrl: string, count: number): 
   };
 }
 
-async function repliesPerSecond(c: Cluster): Promise<{ replies: number; seconds: number; perS: number }> {
+async function repliesPerSecond(c: Cluster): Promise<{ replies: number; seconds: number; perS: number; eventsPerReply: number }> {
   // One warm-up exchange per agent (plugins, prompt caches), not counted.
   const warm = await c.replies();
   await Promise.all(c.rooms.map((r, i) => c.api.on(c.nodes[i % c.nodes.length].url).call('POST', '/api/v1/messages', { roomId: r.roomId, text: 'warm up' })));
   await until(async () => ((await c.replies()) >= warm + c.rooms.length ? true : undefined), 60_000, 'warm-up replies');
   const before = await c.replies();
+  const headBefore = await c.head();
   const t0 = performance.now();
   let next = 0;
   const worker = async () => {
@@ -123,7 +127,9 @@ async function repliesPerSecond(c: Cluster): Promise<{ replies: number; seconds:
   await Promise.all(Array.from({ length: 16 }, worker));
   await until(async () => ((await c.replies()) >= before + MESSAGES ? true : undefined), 300_000, 'every reply');
   const seconds = (performance.now() - t0) / 1000;
-  return { replies: MESSAGES, seconds, perS: MESSAGES / seconds };
+  // Embeddings may still be landing: settle a moment before counting the events of these exchanges.
+  await new Promise((r) => setTimeout(r, 1000));
+  return { replies: MESSAGES, seconds, perS: MESSAGES / seconds, eventsPerReply: ((await c.head()) - headBefore) / MESSAGES };
 }
 
 async function failover(c: Cluster): Promise<{ detectedMs: number; answeredMs: number }> {
@@ -161,7 +167,7 @@ try {
     const c = await startCluster(adminUrl, model.url, count);
     try {
       const r = await repliesPerSecond(c);
-      process.stdout.write(`${count === 0 ? '1 node, SQLite' : `${count} node(s), PostgreSQL`}: ${r.replies} replies in ${r.seconds.toFixed(1)} s = ${r.perS.toFixed(1)} replies/s (load ${loadavg()[0].toFixed(1)})\n`);
+      process.stdout.write(`${count === 0 ? '1 node, SQLite' : `${count} node(s), PostgreSQL`}: ${r.replies} replies in ${r.seconds.toFixed(1)} s = ${r.perS.toFixed(1)} replies/s (load ${loadavg()[0].toFixed(1)})${r.eventsPerReply ? `, ${r.eventsPerReply.toFixed(1)} events per exchange` : ''}\n`);
       if (count === 2) {
         for (let k = 0; k < 1; k++) {
           const f = await failover(c);
