@@ -26,7 +26,7 @@ for (const k of cases) {
 
 // Loads: replies/s of today's single node (bench/RESULTS-transport.md: 370-770 at 16 rooms, take 500),
 // times 100 and 10,000; EVENTS_PER_REPLY from bench/cluster.ts's run (printed there).
-const EVENTS_PER_REPLY = Number(process.env.EVENTS_PER_REPLY ?? 7);
+const EVENTS_PER_REPLY = Number(process.env.EVENTS_PER_REPLY ?? 6.5);
 const PER_HEAD = 1000 / 0.02 * 0.5; // a head row run at half its LAN ceiling
 process.stdout.write(`\nload (replies/s)  events/s  partitions at ${PER_HEAD.toLocaleString('en')} events/s each\n`);
 for (const x of [1, 100, 10_000]) {
