@@ -4,6 +4,7 @@ import { Membership } from '../../src/cluster/membership.ts';
 import { ownerOf } from '../../src/cluster/rendezvous.ts';
 import { LeaseLostError } from '../../src/events/errors.ts';
 import { PostgresEventStore } from '../../src/events/postgres/postgres-event-store.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 import { createTestDatabase, hasPostgres } from '../support/postgres.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -59,7 +60,7 @@ describe.runIf(hasPostgres())('leases in PostgreSQL', () => {
     const ofB = sample.find((id) => b.owns(id))!;
     expect(b.claim(ofA)).toBeUndefined();
 
-    const store = await PostgresEventStore.open(url, { fence: a.fence, poolSize: 2 });
+    const store = await PostgresEventStore.open(url, { registry: eventRegistry, fence: a.fence, poolSize: 2 });
     open.push({ stop: () => store.close() });
     const event = (id: string) => [{ id, type: 'agent.started' as const, data: { agentId: 'x' } }];
     await store.append('agent-x', event('e1'), { claim: a.claim(ofA) });
@@ -96,7 +97,7 @@ describe.runIf(hasPostgres())('leases in PostgreSQL', () => {
       open.push(other);
       // Past the paused node's lease, the other node is the only live one and owns the actor.
       await until(() => other.live.join() === 'other' && other.owns('agent-fenced'), 5000, 'the other node to take over');
-      const store = await PostgresEventStore.open(fenceUrl, { poolSize: 1 });
+      const store = await PostgresEventStore.open(fenceUrl, { registry: eventRegistry, poolSize: 1 });
       open.push({ stop: () => store.close() });
       const before = (await store.readStream('agent-test')).length;
 

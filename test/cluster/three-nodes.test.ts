@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { PostgresEventStore } from '../../src/events/postgres/postgres-event-store.ts';
+import { eventRegistry } from '../../src/domain/event-registry.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { startFakeOpenAI, type FakeServer } from '../support/fake-model-servers.ts';
 import { createTestDatabase, hasPostgres } from '../support/postgres.ts';
@@ -140,7 +141,7 @@ describe.runIf(hasPostgres())('a cluster of three nodes on one PostgreSQL log', 
     expect(chats).toBeLessThan(sent.length + rooms.length);
 
     // The log itself: one reply and one decision per message, and the chain intact.
-    const store = await PostgresEventStore.open(DATABASE_URL, { poolSize: 1 });
+    const store = await PostgresEventStore.open(DATABASE_URL, { registry: eventRegistry, poolSize: 1 });
     try {
       const events = await store.readAll({ limit: 100_000 });
       for (const s of sent) {
