@@ -154,18 +154,20 @@ export class ChronicleActorSystem implements ActorSystem {
   private ownershipChanged(): void {
     if (!this.live || this.stopped) return;
     for (const t of this.turns.values()) if (!this.owns(`agent-${t.agentId}`)) t.controller.abort();
-    for (const [agentId, { actor }] of this.table.agents) {
-      if (!this.owns(`agent-${agentId}`)) {
-        void this.contexts.forget(agentId);
-        continue;
-      }
-      const snap = actor.getSnapshot();
-      if (!snap.matches('running')) continue;
-      this.warm(agentId);
-      for (const room of Object.values(snap.context.rooms)) {
-        if (room.current) this.launchTurn(agentId, room.current);
-        for (const p of room.side) this.launchTurn(agentId, p);
-      }
+    for (const agentId of this.table.agents.keys()) {
+      if (this.owns(`agent-${agentId}`)) this.resumeOwned(agentId);
+      else void this.contexts.forget(agentId);
+    }
+  }
+
+  /** An agent this node (now) owns: its plugin services run and its mailboxes' pending messages are answered. */
+  private resumeOwned(agentId: string): void {
+    const snap = this.table.agents.get(agentId)?.actor.getSnapshot();
+    if (!snap?.matches('running')) return;
+    this.warm(agentId);
+    for (const room of Object.values(snap.context.rooms)) {
+      if (room.current) this.launchTurn(agentId, room.current);
+      for (const p of room.side) this.launchTurn(agentId, p);
     }
   }
 
@@ -370,6 +372,9 @@ export class ChronicleActorSystem implements ActorSystem {
       })
       .finally(() => {
         this.turns.delete(key);
+        // Cut short by a move of ownership that has already moved back (the lease flapped): resume here,
+        // since the relaunch at the move back found this turn still winding down.
+        if (this.deps.ownership && controller.signal.aborted && this.live && !this.stopped && this.owns(`agent-${agentId}`)) this.resumeOwned(agentId);
         this.notifyChange();
       });
     this.turns.set(key, { agentId, roomId: pending.roomId, controller, done });
