@@ -16,7 +16,7 @@ import { parseObject, schemaInstruction } from '../../src/models/json-object.ts'
 import { estimateUsage } from '../../src/models/usage.ts';
 import { composeReply } from './rules/generator.ts';
 import { objectFromSchema } from './rules/schema-object.ts';
-import { LocalEmbeddingWorker, LOCAL_EMBEDDING_MODEL } from './local-embedder.ts';
+import { EmbedderClosedError, LocalEmbeddingWorker, LOCAL_EMBEDDING_MODEL } from './local-embedder.ts';
 import { LlamaGenerator } from './llama-generator.ts';
 
 /**
@@ -30,6 +30,8 @@ export interface LocalProviderOptions {
   modelPath?: string;
   /** LOCAL_MODEL_THREADS (default 1). */
   threads?: number;
+  /** LOCAL_EMBEDDER_IDLE_MS: the embedding worker ends after this long without a request (0: never). */
+  embedderIdleMs?: number;
   timeoutMs?: number;
 }
 
@@ -41,11 +43,12 @@ export interface LocalProviderOptions {
 export class LocalProvider implements ModelProvider {
   readonly name = 'local';
   readonly capabilities = { text: true, embeddings: true };
-  private readonly embeddings = new LocalEmbeddingWorker();
+  private readonly embeddings: LocalEmbeddingWorker;
   private readonly llama: LlamaGenerator | undefined;
   private readonly timeoutMs: number;
 
   constructor(options: LocalProviderOptions = {}) {
+    this.embeddings = new LocalEmbeddingWorker({ idleMs: options.embedderIdleMs });
     this.llama = options.modelPath ? new LlamaGenerator({ modelPath: options.modelPath, threads: options.threads }) : undefined;
     this.timeoutMs = options.timeoutMs ?? 300_000;
   }
@@ -139,6 +142,8 @@ export class LocalProvider implements ModelProvider {
         new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
       ]).catch((err: unknown) => {
         if (signal.aborted) throw err;
+        // Closed means the server is stopping: a retry would only start a worker nobody waits for.
+        if (err instanceof EmbedderClosedError) throw new ModelError('unavailable', `local: ${err.message}`, this.name, false);
         throw new ModelError('unavailable', `local: embedding failed: ${String(err)}`, this.name, true);
       });
       return { vectors, model: LOCAL_EMBEDDING_MODEL, usage: { promptTokens: texts.reduce((n, t) => n + Math.ceil(t.length / 4), 0), completionTokens: 0 } };

@@ -31,6 +31,8 @@ export interface Settings {
   ollamaEmbeddingModel?: string;
   localModelPath?: string;
   localModelThreads?: number;
+  /** LOCAL_EMBEDDER_IDLE_MS: the local embedding worker ends after this long idle (0: never). */
+  localEmbedderIdleMs?: number;
   jwtSecret?: string;
   adminPassword?: string;
   /** The content of a data.key file (DATA_KEY); wins over DATA_DIR/data.key. */
@@ -126,6 +128,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ollamaEmbeddingModel: str('OLLAMA_EMBEDDING_MODEL'),
     localModelPath: str('LOCAL_MODEL_PATH'),
     localModelThreads: str('LOCAL_MODEL_THREADS') ? int('LOCAL_MODEL_THREADS', 1, 1, 256) : undefined,
+    localEmbedderIdleMs: str('LOCAL_EMBEDDER_IDLE_MS') ? int('LOCAL_EMBEDDER_IDLE_MS', 60_000, 0, 86_400_000) : undefined,
     jwtSecret: str('JWT_SECRET'),
     adminPassword: str('ADMIN_PASSWORD'),
     dataKey: str('DATA_KEY')?.trim(),

@@ -60,7 +60,7 @@ const BUILT_IN: Record<string, (s: Settings) => ModelProvider> = {
   openrouter: (s) => createOpenRouterProvider({ apiKey: s.openrouterApiKey, baseURL: s.openrouterBaseUrl }),
   anthropic: (s) => new AnthropicProvider({ apiKey: s.anthropicApiKey, baseURL: s.anthropicBaseUrl, model: s.anthropicModel }),
   ollama: (s) => new OllamaProvider({ host: s.ollamaHost, model: s.ollamaModel, embeddingModel: s.ollamaEmbeddingModel }),
-  local: (s) => new LocalProvider({ modelPath: s.localModelPath, threads: s.localModelThreads }),
+  local: (s) => new LocalProvider({ modelPath: s.localModelPath, threads: s.localModelThreads, embedderIdleMs: s.localEmbedderIdleMs }),
 };
 
 const KEY_SETTING: Record<string, keyof Settings> = { openai: 'openaiApiKey', anthropic: 'anthropicApiKey', openrouter: 'openrouterApiKey' };
