@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import { ModelError } from '../../src/models/provider.ts';
 import type {
   CallOptions,
@@ -15,6 +15,11 @@ import type {
 import { CallScope, DEFAULT_TIMEOUT_MS } from '../../src/models/call-scope.ts';
 import { parseObject, schemaInstruction } from '../../src/models/json-object.ts';
 
+// The SDK (~260 files) is imported on the first call, not with this module: a server whose agents use
+// another provider never loads it (start-up time and idle memory, bench/RESULTS-footprint.md).
+let sdk: Promise<typeof import('@anthropic-ai/sdk')> | undefined;
+const loadSdk = () => (sdk ??= import('@anthropic-ai/sdk'));
+
 export interface AnthropicProviderOptions {
   apiKey?: string;
   /** Without /v1 (the SDK adds it), e.g. http://127.0.0.1:8081. */
@@ -30,7 +35,8 @@ export interface AnthropicProviderOptions {
 export class AnthropicProvider implements ModelProvider {
   readonly name = 'anthropic';
   readonly capabilities = { text: true, embeddings: false };
-  readonly client: Anthropic;
+  private readonly clientOptions: ConstructorParameters<typeof Anthropic>[0];
+  private sdkClient: Promise<Anthropic> | undefined;
   private readonly models: Record<ModelType, string>;
   private readonly timeoutMs: number;
   private readonly defaultMaxTokens: number;
@@ -42,7 +48,7 @@ export class AnthropicProvider implements ModelProvider {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.defaultMaxTokens = options.defaultMaxTokens ?? 1024;
     const apiKey = options.apiKey ?? 'missing-api-key';
-    this.client = new Anthropic({
+    this.clientOptions = {
       apiKey,
       baseURL: options.baseURL,
       // This SDK version sends the key as a Bearer token; x-api-key is what the API has always
@@ -50,7 +56,12 @@ export class AnthropicProvider implements ModelProvider {
       defaultHeaders: { 'x-api-key': apiKey },
       maxRetries: 0,
       timeout: 24 * 3_600_000, // our CallScope owns the deadline
-    });
+    };
+  }
+
+  /** The SDK client, built (and the SDK imported) on the first call. */
+  private client(): Promise<Anthropic> {
+    return (this.sdkClient ??= loadSdk().then(({ default: AnthropicSdk }) => new AnthropicSdk(this.clientOptions)));
   }
 
   modelFor(type: ModelType): string {
@@ -60,7 +71,7 @@ export class AnthropicProvider implements ModelProvider {
   generateText(params: GenerateTextParams): Promise<GenerateTextResult> {
     const model = params.model ?? this.models[params.modelType ?? 'TEXT_LARGE'];
     return this.scope(params).run(async (signal) => {
-      const res = await this.client.messages.create({ ...this.body(params.messages, model, params), stream: false }, { signal });
+      const res = await (await this.client()).messages.create({ ...this.body(params.messages, model, params), stream: false }, { signal });
       return { text: textOf(res.content, this.name), model: res.model ?? model, usage: { promptTokens: res.usage.input_tokens, completionTokens: res.usage.output_tokens }, finishReason: res.stop_reason ?? undefined };
     });
   }
@@ -70,7 +81,7 @@ export class AnthropicProvider implements ModelProvider {
     const scope = this.scope(params);
     try {
       scope.throwIfCancelled();
-      const stream = await this.client.messages.create({ ...this.body(params.messages, model, params), stream: true }, { signal: scope.signal });
+      const stream = await (await this.client()).messages.create({ ...this.body(params.messages, model, params), stream: true }, { signal: scope.signal });
       let text = '';
       let served = model;
       let promptTokens = 0;
@@ -103,7 +114,7 @@ export class AnthropicProvider implements ModelProvider {
     const model = params.model ?? this.models[params.modelType ?? 'OBJECT_LARGE'];
     const messages: ChatMessage[] = [...params.messages, { role: 'system', content: schemaInstruction(params.schema) }];
     return this.scope(params).run(async (signal) => {
-      const res = await this.client.messages.create({ ...this.body(messages, model, {}), stream: false }, { signal });
+      const res = await (await this.client()).messages.create({ ...this.body(messages, model, {}), stream: false }, { signal });
       const text = textOf(res.content, this.name);
       return { object: parseObject(text, params.schema, this.name), model: res.model ?? model, usage: { promptTokens: res.usage.input_tokens, completionTokens: res.usage.output_tokens } };
     });

@@ -1,5 +1,4 @@
-import { Ollama } from 'ollama';
-import type { Message } from 'ollama';
+import type { Message, Ollama } from 'ollama';
 import { ModelError } from '../../src/models/provider.ts';
 import type {
   CallOptions,
@@ -15,6 +14,11 @@ import type {
 import { CallScope, DEFAULT_TIMEOUT_MS } from '../../src/models/call-scope.ts';
 import { parseObject } from '../../src/models/json-object.ts';
 import { errorForStatus, parseRetryAfter } from '../../src/models/errors.ts';
+
+// The package is imported on the first call, not with this module: a server whose agents use another
+// provider never loads it (start-up time and idle memory, bench/RESULTS-footprint.md).
+let sdk: Promise<typeof import('ollama')> | undefined;
+const loadSdk = () => (sdk ??= import('ollama'));
 
 export interface OllamaProviderOptions {
   /** e.g. http://127.0.0.1:11434 (the package's option is `host`). */
@@ -51,8 +55,10 @@ export class OllamaProvider implements ModelProvider {
     return this.models[type];
   }
 
-  private client(signal: AbortSignal): Ollama {
-    return new Ollama({
+  /** A client for one call (the package is imported on the first). */
+  private async client(signal: AbortSignal): Promise<Ollama> {
+    const { Ollama: OllamaClient } = await loadSdk();
+    return new OllamaClient({
       host: this.host,
       fetch: async (input, init) => {
         const res = await fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
@@ -75,7 +81,7 @@ export class OllamaProvider implements ModelProvider {
   generateText(params: GenerateTextParams): Promise<GenerateTextResult> {
     const model = params.model ?? this.models[params.modelType ?? 'TEXT_LARGE'];
     return this.scope(params).run(async (signal) => {
-      const res = await this.client(signal).chat({ model, messages: params.messages as Message[], stream: false, options: this.options(params) });
+      const res = await (await this.client(signal)).chat({ model, messages: params.messages as Message[], stream: false, options: this.options(params) });
       if (typeof res?.message?.content !== 'string') throw new ModelError('malformed', `${this.name}: response has no message content`, this.name, true);
       return { text: res.message.content, model: res.model ?? model, usage: { promptTokens: res.prompt_eval_count ?? 0, completionTokens: res.eval_count ?? 0 }, finishReason: res.done_reason };
     });
@@ -86,7 +92,7 @@ export class OllamaProvider implements ModelProvider {
     const scope = this.scope(params);
     try {
       scope.throwIfCancelled();
-      const stream = await this.client(scope.signal).chat({ model, messages: params.messages as Message[], stream: true, options: this.options(params) });
+      const stream = await (await this.client(scope.signal)).chat({ model, messages: params.messages as Message[], stream: true, options: this.options(params) });
       let text = '';
       let done = false;
       for await (const part of stream) {
@@ -113,7 +119,7 @@ export class OllamaProvider implements ModelProvider {
     const model = params.model ?? this.models[params.modelType ?? 'OBJECT_LARGE'];
     return this.scope(params).run(async (signal) => {
       // Ollama's `format` takes a JSON Schema and constrains decoding to it.
-      const res = await this.client(signal).chat({ model, messages: params.messages as Message[], stream: false, format: params.schema });
+      const res = await (await this.client(signal)).chat({ model, messages: params.messages as Message[], stream: false, format: params.schema });
       if (typeof res?.message?.content !== 'string') throw new ModelError('malformed', `${this.name}: response has no message content`, this.name, true);
       return { object: parseObject(res.message.content, params.schema, this.name), model: res.model ?? model, usage: { promptTokens: res.prompt_eval_count ?? 0, completionTokens: res.eval_count ?? 0 } };
     });
@@ -124,7 +130,7 @@ export class OllamaProvider implements ModelProvider {
     const model = this.models.TEXT_EMBEDDING;
     if (texts.length === 0) return Promise.resolve({ vectors: [], model });
     return this.scope(options).run(async (signal) => {
-      const res = await this.client(signal).embed({ model, input: texts });
+      const res = await (await this.client(signal)).embed({ model, input: texts });
       if (!Array.isArray(res?.embeddings) || res.embeddings.length !== texts.length) throw new ModelError('malformed', `${this.name}: expected ${texts.length} embeddings`, this.name, true);
       return { vectors: res.embeddings.map((v) => Float32Array.from(v)), model: res.model ?? model, usage: { promptTokens: res.prompt_eval_count ?? 0, completionTokens: 0 } };
     });

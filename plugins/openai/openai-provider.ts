@@ -14,9 +14,14 @@ import type {
 import { CallScope, DEFAULT_TIMEOUT_MS } from '../../src/models/call-scope.ts';
 import { parseObject } from '../../src/models/json-object.ts';
 import { estimateUsage } from '../../src/models/usage.ts';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { KeepAliveFetch } from './keep-alive.ts';
+
+// The SDK (~200 files) is imported on the first call, not with this module: a server whose agents use
+// another provider never loads it (start-up time and idle memory, bench/RESULTS-footprint.md).
+let sdk: Promise<typeof import('openai')> | undefined;
+const loadSdk = () => (sdk ??= import('openai'));
 
 export interface OpenAIProviderOptions {
   /** 'openai' by default; OpenRouter and other compatible servers reuse this class under their name. */
@@ -44,7 +49,8 @@ export interface OpenAIProviderOptions {
 export class OpenAIProvider implements ModelProvider {
   readonly name: string;
   readonly capabilities: { text: boolean; embeddings: boolean };
-  private readonly client: OpenAI;
+  private readonly clientOptions: ConstructorParameters<typeof OpenAI>[0];
+  private sdkClient: Promise<OpenAI> | undefined;
   private readonly pool: KeepAliveFetch;
   private readonly models: Record<ModelType, string>;
   private readonly timeoutMs: number;
@@ -60,7 +66,7 @@ export class OpenAIProvider implements ModelProvider {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.baseURL = options.baseURL ?? 'https://api.openai.com/v1';
     this.pool = new KeepAliveFetch();
-    this.client = new OpenAI({
+    this.clientOptions = {
       apiKey: options.apiKey ?? 'missing-api-key',
       baseURL: this.baseURL,
       defaultHeaders: options.defaultHeaders,
@@ -68,7 +74,12 @@ export class OpenAIProvider implements ModelProvider {
       // The call's deadline is CallScope's signal; the SDK's own timer is only a backstop.
       timeout: this.timeoutMs + 1_000,
       fetch: this.pool.fetch,
-    });
+    };
+  }
+
+  /** The SDK client, built (and the SDK imported) on the first call. */
+  private client(): Promise<OpenAI> {
+    return (this.sdkClient ??= loadSdk().then(({ default: OpenAISdk }) => new OpenAISdk(this.clientOptions)));
   }
 
   /** 'https:' or 'http:' — which scheme the base URL selected. */
@@ -83,7 +94,7 @@ export class OpenAIProvider implements ModelProvider {
   generateText(params: GenerateTextParams): Promise<GenerateTextResult> {
     const model = params.model ?? this.models[params.modelType ?? 'TEXT_LARGE'];
     return this.scope(params).run(async (signal) => {
-      const res = await this.client.chat.completions.create(this.chatBody(model, params), { signal });
+      const res = await (await this.client()).chat.completions.create(this.chatBody(model, params), { signal });
       const choice = res.choices?.[0];
       if (!choice || typeof choice.message?.content !== 'string') throw new ModelError('malformed', `${this.name}: response has no message content`, this.name, true);
       const text = choice.message.content;
@@ -96,7 +107,7 @@ export class OpenAIProvider implements ModelProvider {
     const scope = this.scope(params);
     try {
       scope.throwIfCancelled();
-      const stream = await this.client.chat.completions.create({ ...this.chatBody(model, params), stream: true, stream_options: { include_usage: true } }, { signal: scope.signal });
+      const stream = await (await this.client()).chat.completions.create({ ...this.chatBody(model, params), stream: true, stream_options: { include_usage: true } }, { signal: scope.signal });
       let text = '';
       let finishReason: string | undefined;
       let usage: TokenUsage | undefined;
@@ -126,7 +137,7 @@ export class OpenAIProvider implements ModelProvider {
   generateObject(params: GenerateObjectParams): Promise<GenerateObjectResult> {
     const model = params.model ?? this.models[params.modelType ?? 'OBJECT_LARGE'];
     return this.scope(params).run(async (signal) => {
-      const res = await this.client.chat.completions.create(
+      const res = await (await this.client()).chat.completions.create(
         { model, messages: params.messages, response_format: { type: 'json_schema', json_schema: { name: 'result', schema: params.schema, strict: false } } },
         { signal },
       );
@@ -143,7 +154,7 @@ export class OpenAIProvider implements ModelProvider {
     return this.scope(options).run(async (signal) => {
       // base64: decoded straight into a Float32Array (no number[] in between, a quarter of the JSON).
       // Asked for explicitly, the SDK hands base64 through undecoded: we decode it once, ourselves.
-      const res = await this.client.embeddings.create({ model, input: texts, encoding_format: 'base64' }, { signal });
+      const res = await (await this.client()).embeddings.create({ model, input: texts, encoding_format: 'base64' }, { signal });
       if (!Array.isArray(res.data) || res.data.length !== texts.length) throw new ModelError('malformed', `${this.name}: expected ${texts.length} embeddings`, this.name, true);
       const vectors = [...res.data].sort((a, b) => a.index - b.index).map((d) => decodeEmbedding(d.embedding as unknown, this.name));
       const usage = res.usage ? { promptTokens: res.usage.prompt_tokens, completionTokens: 0 } : undefined;

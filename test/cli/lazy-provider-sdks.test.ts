@@ -1,0 +1,39 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer } from './run-cli.ts';
+
+// The provider SDKs load on a provider's first call, not at start: a server on the local provider
+// never loads them. Before, `chronicle start` resolved 831 modules, 400 of them @anthropic-ai/sdk,
+// openai (and its @opentelemetry/api) and ollama. Seen through a module-loader hook that records every
+// module the server process resolves (fixtures/trace-imports.mjs).
+const dataDir = mkdtempSync(join(tmpdir(), 'chronicle-lazy-sdk-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+const tracer = fileURLToPath(new URL('./fixtures/trace-imports.mjs', import.meta.url));
+
+describe('chronicle start on the local provider', () => {
+  it('loads no remote provider SDK', async () => {
+    const traceFile = join(dataDir, 'imports.txt');
+    const server = await startServer({
+      DATA_DIR: dataDir,
+      ADMIN_PASSWORD: 'admin-password-1',
+      MODEL_PROVIDER: 'local',
+      NODE_OPTIONS: `--import=${tracer}`,
+      TRACE_IMPORTS_FILE: traceFile,
+    });
+    const health = await fetch(`${server.url}/api/v1/health`);
+    expect(health.status).toBe(200);
+    expect((await server.stop('SIGTERM')).code).toBe(0);
+
+    const loaded = readFileSync(traceFile, 'utf8').split('\n');
+    // The trace sees the server's own packages (so an SDK would show up too)…
+    expect(loaded.some((u) => u.includes('/node_modules/better-sqlite3/'))).toBe(true);
+    expect(loaded.some((u) => u.includes('/plugins/openai/openai-provider.js'))).toBe(true);
+    // …and none of the SDKs.
+    for (const sdk of ['openai', '@anthropic-ai/sdk', 'ollama', 'node-llama-cpp']) {
+      expect(loaded.filter((u) => u.includes(`/node_modules/${sdk}/`)), sdk).toEqual([]);
+    }
+  }, 90_000);
+});
