@@ -49,12 +49,16 @@ export class LocalEmbeddingWorker {
   private closed = false;
   private readonly idleMs: number;
   private readonly workerUrl: URL;
-  /** Workers started so far (tests and diagnostics). */
-  started = 0;
+  private startedCount = 0;
 
   constructor(options: LocalEmbeddingWorkerOptions = {}) {
     this.idleMs = options.idleMs ?? DEFAULT_EMBEDDER_IDLE_MS;
     this.workerUrl = options.workerUrl ?? new URL('./embedding-worker.mjs', import.meta.url);
+  }
+
+  /** Workers started so far (tests and diagnostics). */
+  get started(): number {
+    return this.startedCount;
   }
 
   /** True while a worker (and so the model) is alive. */
@@ -79,7 +83,7 @@ export class LocalEmbeddingWorker {
     if (this.running) return this.running;
     const worker = new Worker(this.workerUrl);
     const running: Running = { worker, pending: new Map() };
-    this.started++;
+    this.startedCount++;
     worker.on('message', (msg: { id: number; vectors?: Float32Array[]; error?: string }) => {
       const req = running.pending.get(msg.id);
       if (!req) return;
