@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { AppendClaim } from '../events/envelope.ts';
 import { LeaseLostError } from '../events/errors.ts';
+import { applySchemaExclusively } from '../events/postgres/apply-schema.ts';
 import type { AppendFence } from '../events/postgres/postgres-event-store.ts';
 import { silentLogger, type Logger } from '../shared/logger.ts';
 import { ownerOf } from './rendezvous.ts';
@@ -104,18 +105,7 @@ export class Membership {
     pool.on('error', (err) => options.logger?.warn('cluster connection', { error: String(err) }));
     const m = new Membership(pool, options);
     try {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`chronicle-schema:${(options.schema ?? 'chronicle')}`]);
-        await client.query(createClusterSchema(options.schema ?? 'chronicle'));
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      await applySchemaExclusively(pool, options.schema ?? 'chronicle', createClusterSchema(options.schema ?? 'chronicle'));
       await m.beat();
       if (m.tokenHeld === undefined) throw new Error('could not take a lease in the cluster table');
     } catch (err) {

@@ -9,6 +9,7 @@ import type { SchemaRegistry } from '../schema-registry.ts';
 import type { EventStore, ReadAllOptions, ReadStreamOptions, VerifyReport } from '../store.ts';
 import { catchUpThenLive } from '../subscribe.ts';
 import { ChainVerifier, type StoredRow } from '../verify.ts';
+import { applySchemaExclusively } from './apply-schema.ts';
 import { LiveTail } from './live-tail.ts';
 import { channelOf, createSchema, VALID_SCHEMA } from './schema.sql.ts';
 import { PostgresSnapshotStore } from './snapshots.ts';
@@ -134,19 +135,7 @@ export class PostgresEventStore implements EventStore {
     // An idle pooled connection dropped by the server must not crash the process; the next query reconnects.
     pool.on('error', (err) => options.onError?.(err));
     try {
-      const client = await pool.connect();
-      try {
-        // Several nodes may start at once: CREATE … IF NOT EXISTS is not safe against itself.
-        await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`chronicle-schema:${schema}`]);
-        await client.query(createSchema(schema));
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      await applySchemaExclusively(pool, schema, createSchema(schema));
       const { rows } = await pool.query<{ seq: number }>(`SELECT seq FROM "${schema}".log_head`);
       return new PostgresEventStore(pool, url, { ...options, schema }, rows[0].seq);
     } catch (err) {
