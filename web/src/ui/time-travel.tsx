@@ -23,7 +23,11 @@ export function TimeTravel({ position, onPosition, roomId }: { position: Positio
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   useEffect(() => {
-    api.health().then((h) => { setHead(h.seq); setValue(h.seq); }, () => undefined);
+    // Leaving live mode refreshes the slider's range only: the position the user moved to stays.
+    api.health().then((h) => {
+      setHead(h.seq);
+      if (position.live) setValue(h.seq);
+    }, () => undefined);
   }, [position.live]);
 
   const load = async (asOf: number) => {
