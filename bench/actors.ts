@@ -29,7 +29,13 @@ async function throughput(rooms: number, messages: number): Promise<{ perSecond:
   const store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
   const readModel = new FakeReadModel(store);
   readModel.start();
-  const system = createActorSystem({ store, readModel, waitFor: readModel.waitFor, models: fakeModels(new FakeModel('instant', () => 'ok, noted.')), secrets: box });
+  const system = createActorSystem({
+    store,
+    readModel,
+    waitFor: readModel.waitFor,
+    models: fakeModels(new FakeModel('instant', () => 'ok, noted.')),
+    secrets: box,
+  });
   await system.start();
   const agentId = newId();
   await store.append(`agent-${agentId}`, [
@@ -53,14 +59,18 @@ async function throughput(rooms: number, messages: number): Promise<{ perSecond:
     Array.from({ length: messages }, (_, i) => {
       const roomId = roomIds[i % rooms];
       const messageId = newId();
-      return store.append(`room-${roomId}`, [{ id: messageId, type: 'message.posted', data: { messageId, roomId, authorId: 'u', authorKind: 'user', text: `question number ${i}` } }]);
+      return store.append(`room-${roomId}`, [
+        { id: messageId, type: 'message.posted', data: { messageId, roomId, authorId: 'u', authorKind: 'user', text: `question number ${i}` } },
+      ]);
     }),
   );
   await system.idle();
   const ms = performance.now() - started;
   const cpu = process.cpuUsage(cpu0);
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  const replies = (await store.readAll({ types: ['message.posted'], limit: 1_000_000 })).filter((e) => e.type === 'message.posted' && e.data.authorKind === 'agent').length;
+  const replies = (await store.readAll({ types: ['message.posted'], limit: 1_000_000 })).filter(
+    (e) => e.type === 'message.posted' && e.data.authorKind === 'agent',
+  ).length;
   await system.stop();
   readModel.close();
   await store.close();
@@ -114,8 +124,14 @@ const messages = arg('messages', 1000);
 const agents = arg('agents', 10_000);
 if (!(globalThis as { gc?: unknown }).gc) console.warn('run with node --expose-gc for stable memory numbers');
 const one = await throughput(1, messages);
-console.log(`one agent, one room:   ${messages} messages in ${one.ms} ms → ${one.perSecond} messages/s wall, ${one.perCpuSecond} per CPU-second (${one.replies} replies)`);
+console.log(
+  `one agent, one room:   ${messages} messages in ${one.ms} ms → ${one.perSecond} messages/s wall, ${one.perCpuSecond} per CPU-second (${one.replies} replies)`,
+);
 const sixteen = await throughput(16, messages);
-console.log(`one agent, 16 rooms:   ${messages} messages in ${sixteen.ms} ms → ${sixteen.perSecond} messages/s wall, ${sixteen.perCpuSecond} per CPU-second (${sixteen.replies} replies)`);
+console.log(
+  `one agent, 16 rooms:   ${messages} messages in ${sixteen.ms} ms → ${sixteen.perSecond} messages/s wall, ${sixteen.perCpuSecond} per CPU-second (${sixteen.replies} replies)`,
+);
 const idle = await idleAgents(agents);
-console.log(`${agents} idle agents: RSS ${idle.baseRss} MB → ${idle.afterRss} MB (${idle.perAgentKb} KB RSS / ${idle.heapPerAgentKb} KB heap per agent), restored from the log in ${idle.startMs} ms`);
+console.log(
+  `${agents} idle agents: RSS ${idle.baseRss} MB → ${idle.afterRss} MB (${idle.perAgentKb} KB RSS / ${idle.heapPerAgentKb} KB heap per agent), restored from the log in ${idle.startMs} ms`,
+);

@@ -29,7 +29,10 @@ const PASSWORD = 'bench-admin-password';
 
 function instantModel(): Promise<{ url: string; close: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'instant-model-server.mjs')], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, EMBED_DIMS: '64' } });
+    const child = spawn(process.execPath, [join(import.meta.dirname, 'instant-model-server.mjs')], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, EMBED_DIMS: '64' },
+    });
     child.on('exit', () => reject(new Error('model server exited')));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.startsWith('URL ')) resolve({ url: line.slice(4), close: () => new Promise<void>((r) => (child.once('exit', () => r()), child.stdin!.end())) });
@@ -71,14 +74,28 @@ async function startCluster(adminUrl: string, modelUrl: string, count: number): 
   const url = sqlite ? '' : await freshDatabase(adminUrl);
   const root = mkdtempSync(join(tmpdir(), 'chronicle-bench-cluster-'));
   const env = {
-    ...(url ? { DATABASE_URL: url } : {}), JWT_SECRET: randomBytes(32).toString('hex'), DATA_KEY: randomBytes(32).toString('hex'), ADMIN_PASSWORD: PASSWORD,
-    MODEL_PROVIDER: 'openai', OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: modelUrl, RATE_LIMIT_PER_MIN: '0', CLUSTER_LEASE_MS: String(LEASE_MS), LOG_LEVEL: 'warn',
+    ...(url ? { DATABASE_URL: url } : {}),
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    DATA_KEY: randomBytes(32).toString('hex'),
+    ADMIN_PASSWORD: PASSWORD,
+    MODEL_PROVIDER: 'openai',
+    OPENAI_API_KEY: 'bench',
+    OPENAI_BASE_URL: modelUrl,
+    RATE_LIMIT_PER_MIN: '0',
+    CLUSTER_LEASE_MS: String(LEASE_MS),
+    LOG_LEVEL: 'warn',
   };
-  const start = (i: number) => startServer({ ...env, NODE_ID: `n${i}`, DATA_DIR: join(root, `n${i}`) }, 120_000).then((s) => ({ name: `n${i}`, url: s.url, child: s.child }));
+  const start = (i: number) =>
+    startServer({ ...env, NODE_ID: `n${i}`, DATA_DIR: join(root, `n${i}`) }, 120_000).then((s) => ({ name: `n${i}`, url: s.url, child: s.child }));
   const nodes = [await start(1)];
   for (let i = 2; i <= count; i++) nodes.push(await start(i));
   const api = await Api.login(nodes[0].url, PASSWORD);
-  if (!sqlite) await until(async () => (await Promise.all(nodes.map((n) => api.on(n.url).health()))).every((h) => h.node?.live?.length === count) || undefined, 20_000, 'all nodes live');
+  if (!sqlite)
+    await until(
+      async () => (await Promise.all(nodes.map((n) => api.on(n.url).health()))).every((h) => h.node?.live?.length === count) || undefined,
+      20_000,
+      'all nodes live',
+    );
   const rooms: Cluster['rooms'] = [];
   for (let i = 0; i < AGENTS; i++) {
     const via = api.on(nodes[i % count].url);
@@ -93,15 +110,23 @@ async function startCluster(adminUrl: string, modelUrl: string, count: number): 
     ? () => repliesInLog(db)
     : async () => {
         let n = 0;
-        for (const r of rooms) n += (await api.call('GET', `/api/v1/rooms/${r.roomId}/messages?limit=200`)).body.messages.filter((m: any) => m.authorKind === 'agent').length;
+        for (const r of rooms)
+          n += (await api.call('GET', `/api/v1/rooms/${r.roomId}/messages?limit=200`)).body.messages.filter((m: any) => m.authorKind === 'agent').length;
         return n;
       };
   return {
-    nodes, api, rooms, replies,
+    nodes,
+    api,
+    rooms,
+    replies,
     head: async () => (db ? Number((await db.query('SELECT seq FROM chronicle.log_head')).rows[0].seq) : 0),
     stop: async () => {
       await db?.end();
-      await Promise.all(nodes.map((n) => (n.child.exitCode === null && n.child.signalCode === null ? new Promise((r) => (n.child.once('exit', r), n.child.kill('SIGTERM'))) : undefined)));
+      await Promise.all(
+        nodes.map((n) =>
+          n.child.exitCode === null && n.child.signalCode === null ? new Promise((r) => (n.child.once('exit', r), n.child.kill('SIGTERM'))) : undefined,
+        ),
+      );
       rmSync(root, { recursive: true, force: true });
     },
   };
@@ -144,11 +169,15 @@ async function failover(c: Cluster): Promise<{ detectedMs: number; answeredMs: n
   // The instant model may have let n2 answer before it died: then there is nothing to take over. Say so.
   const already = (await c.replies()) > before;
   let detectedMs = 0;
-  await until(async () => {
-    const h = await c.api.on(a.url).health();
-    if (h.node.live.length === 1) return (detectedMs = performance.now() - t0);
-    return undefined;
-  }, 60_000, 'the survivor to see the death');
+  await until(
+    async () => {
+      const h = await c.api.on(a.url).health();
+      if (h.node.live.length === 1) return (detectedMs = performance.now() - t0);
+      return undefined;
+    },
+    60_000,
+    'the survivor to see the death',
+  );
   await until(async () => ((await c.replies()) > before ? true : undefined), 60_000, 'the reply');
   const answeredMs = performance.now() - t0;
   if (already) process.stdout.write(`  (n2 had answered before it died: answeredMs is not a takeover)\n`);
@@ -161,17 +190,25 @@ const pgServer = given ? undefined : await startThrowawayPostgres();
 const adminUrl = given ?? pgServer?.url;
 if (!adminUrl) throw new Error('no PostgreSQL: set BENCH_DATABASE_URL or install postgresql-15');
 const model = await instantModel();
-process.stdout.write(`cluster bench: ${AGENTS} agents, ${MESSAGES} messages, lease ${LEASE_MS} ms, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+process.stdout.write(
+  `cluster bench: ${AGENTS} agents, ${MESSAGES} messages, lease ${LEASE_MS} ms, load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}\n`,
+);
 try {
   for (const count of (process.env.BENCH_NODES ?? '0,1,2').split(',').map(Number)) {
     const c = await startCluster(adminUrl, model.url, count);
     try {
       const r = await repliesPerSecond(c);
-      process.stdout.write(`${count === 0 ? '1 node, SQLite' : `${count} node(s), PostgreSQL`}: ${r.replies} replies in ${r.seconds.toFixed(1)} s = ${r.perS.toFixed(1)} replies/s (load ${loadavg()[0].toFixed(1)})${r.eventsPerReply ? `, ${r.eventsPerReply.toFixed(1)} events per exchange` : ''}\n`);
+      process.stdout.write(
+        `${count === 0 ? '1 node, SQLite' : `${count} node(s), PostgreSQL`}: ${r.replies} replies in ${r.seconds.toFixed(1)} s = ${r.perS.toFixed(1)} replies/s (load ${loadavg()[0].toFixed(1)})${r.eventsPerReply ? `, ${r.eventsPerReply.toFixed(1)} events per exchange` : ''}\n`,
+      );
       if (count === 2) {
         for (let k = 0; k < 1; k++) {
           const f = await failover(c);
-          process.stdout.write(`failover after kill -9: survivor saw it in ${(f.detectedMs / 1000).toFixed(2)} s, reply in the log after ${(f.answeredMs / 1000).toFixed(2)} s (lease ${LEASE_MS} ms)\n`);
+          process.stdout.write(
+            `failover after kill -9: survivor saw it in ${(f.detectedMs / 1000).toFixed(2)} s, reply in the log after ${(f.answeredMs / 1000).toFixed(2)} s (lease ${LEASE_MS} ms)\n`,
+          );
         }
       }
     } finally {

@@ -36,7 +36,11 @@ const dir = mkdtempSync(join(tmpdir(), 'chronicle-bench-pg-'));
 let run = 0;
 
 const text = 'The quick brown fox jumps over the lazy dog; a typical chat message is about this long, give or take.';
-const message = (id: string): NewEvent => ({ id, type: 'message.posted', data: { messageId: id, roomId: 'room-1', authorId: 'user-1', authorKind: 'user', text } });
+const message = (id: string): NewEvent => ({
+  id,
+  type: 'message.posted',
+  data: { messageId: id, roomId: 'room-1', authorId: 'user-1', authorKind: 'user', text },
+});
 const freshIds = (n: number) => Array.from({ length: n }, () => randomUUID());
 
 interface Timing {
@@ -56,7 +60,8 @@ async function timed(fn: () => Promise<number>): Promise<Timing> {
   return { n, ms: Math.round(ms), perSec: Math.round((n / ms) * 1000), perCpuSec: Math.round((n / ((cpu.user + cpu.system) / 1000)) * 1000) };
 }
 
-const fmt = (t: Timing) => `${t.perSec.toLocaleString('en').padStart(8)} events/s wall, ${t.perCpuSec.toLocaleString('en').padStart(8)} per Node CPU-s  (${t.n} in ${t.ms} ms)`;
+const fmt = (t: Timing) =>
+  `${t.perSec.toLocaleString('en').padStart(8)} events/s wall, ${t.perCpuSec.toLocaleString('en').padStart(8)} per Node CPU-s  (${t.n} in ${t.ms} ms)`;
 
 async function single(store: EventStore): Promise<Timing> {
   const ids = freshIds(SINGLE);
@@ -121,9 +126,18 @@ try {
   const postgres = () => PostgresEventStore.open(url, { registry: eventRegistry, schema: `bench_${++schema}` });
   /** Several stores on ONE log: the group×3 path opens three stores on the same schema. */
   const postgresShared = () => PostgresEventStore.open(url, { registry: eventRegistry, schema: shared });
-  const machine = { date: new Date().toISOString(), node: process.version, cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`, memory: `${Math.round(totalmem() / 2 ** 30)} GiB` };
+  const machine = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+    memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+  };
   console.log(`event log on PostgreSQL vs SQLite — N=${N}, single=${SINGLE}, group size ${GROUP}, ${JSON.stringify(machine)}`);
-  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   // Warm-up: JIT, both code paths, the server's caches.
   await withStores(sqlite, 1, (s) => group(s));
   await withStores(postgres, 1, (s) => group(s));
@@ -138,9 +152,21 @@ try {
   console.log(`PostgreSQL group commit, 3 pools      ${fmt(await withStores(postgresShared, 3, (s) => group(s)))}`);
   const replayStore = `bench_${schema + 1}`;
   console.log(`PostgreSQL 1,000-event batches        ${fmt(await withStores(postgres, 1, ([s]) => batch(s)))}`);
-  console.log(`PostgreSQL replay, readAll pages      ${fmt(await withStores(() => PostgresEventStore.open(url, { registry: eventRegistry, schema: replayStore }), 1, ([s]) => replay(s)))}`);
+  console.log(
+    `PostgreSQL replay, readAll pages      ${fmt(
+      await withStores(
+        () => PostgresEventStore.open(url, { registry: eventRegistry, schema: replayStore }),
+        1,
+        ([s]) => replay(s),
+      ),
+    )}`,
+  );
 
-  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
 } finally {
   stopServer?.();
   rmSync(dir, { recursive: true, force: true });

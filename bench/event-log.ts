@@ -69,7 +69,8 @@ async function timed(fn: () => Promise<number> | number): Promise<Timing> {
   return { n, ms: Math.round(ms), perSec: rate(n, ms), perCpuSec: rate(n, (cpu.user + cpu.system) / 1000) };
 }
 
-const fmt = (t: Timing) => `${t.perSec.toLocaleString('en').padStart(9)} events/s wall, ${t.perCpuSec.toLocaleString('en').padStart(9)} per CPU-s  (${t.n} in ${t.ms} ms)`;
+const fmt = (t: Timing) =>
+  `${t.perSec.toLocaleString('en').padStart(9)} events/s wall, ${t.perCpuSec.toLocaleString('en').padStart(9)} per CPU-s  (${t.n} in ${t.ms} ms)`;
 
 /** The same rows the group phase writes (random ids, 20 interleaved streams), pre-encoded, no hashing. */
 function raw(rows = N, file = 'raw.db'): Promise<Timing> {
@@ -118,7 +119,11 @@ async function group() {
 async function batch() {
   const store = openStore();
   const r = await timed(async () => {
-    for (let i = 0; i < N; i += 1000) await store.append('room-room-1', Array.from({ length: 1000 }, (_, j) => message(i + j)));
+    for (let i = 0; i < N; i += 1000)
+      await store.append(
+        'room-room-1',
+        Array.from({ length: 1000 }, (_, j) => message(i + j)),
+      );
     return N;
   });
   await store.close();
@@ -166,7 +171,11 @@ try {
   console.log(`event log benchmark — N=${N}, group size ${GROUP}, ${JSON.stringify(machine)}`);
   // Warm-up (JIT, page cache, file growth) so the first measured path is not penalised for going first.
   await raw(N / 4, 'warm-up.db');
-  { const w = openStore(); for (let i = 0; i < N / 4; i += GROUP) await Promise.all(Array.from({ length: GROUP }, (_, j) => w.append(`room-${j % 20}`, [message(i + j)]))); await w.close(); }
+  {
+    const w = openStore();
+    for (let i = 0; i < N / 4; i += GROUP) await Promise.all(Array.from({ length: GROUP }, (_, j) => w.append(`room-${j % 20}`, [message(i + j)])));
+    await w.close();
+  }
   const r = await raw();
   console.log(`raw batched inserts       ${fmt(r)}`);
   const s = await single();
@@ -180,7 +189,9 @@ try {
   console.log(`replay, subscribe(0)      ${fmt(subscribed)}`);
   const ratio = g.perSec / r.perSec;
   const cpuRatio = g.perCpuSec / r.perCpuSec;
-  console.log(`group / raw = ${(ratio * 100).toFixed(0)}% wall, ${(cpuRatio * 100).toFixed(0)}% per CPU-s (goal ≥ 50%): ${ratio >= 0.5 ? 'met' : 'MISSED'} (wall)`);
+  console.log(
+    `group / raw = ${(ratio * 100).toFixed(0)}% wall, ${(cpuRatio * 100).toFixed(0)}% per CPU-s (goal ≥ 50%): ${ratio >= 0.5 ? 'met' : 'MISSED'} (wall)`,
+  );
   const replayRate = Math.min(pages.perSec, subscribed.perSec);
   console.log(`replay ≥ 250k events/s: ${replayRate >= 250_000 ? 'met' : 'MISSED'} (wall, slower of the two paths)`);
   // The same comparison with time-ordered ids: how much of the cost is the random-UUID id index.
@@ -189,8 +200,14 @@ try {
   const go = await group();
   console.log(`time-ordered ids: raw     ${fmt(ro)}`);
   console.log(`time-ordered ids: group   ${fmt(go)}`);
-  console.log(`time-ordered ids: group / raw = ${((go.perSec / ro.perSec) * 100).toFixed(0)}% wall, ${((go.perCpuSec / ro.perCpuSec) * 100).toFixed(0)}% per CPU-s`);
-  console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `time-ordered ids: group / raw = ${((go.perSec / ro.perSec) * 100).toFixed(0)}% wall, ${((go.perCpuSec / ro.perCpuSec) * 100).toFixed(0)}% per CPU-s`,
+  );
+  console.log(
+    `load average during the run: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -32,7 +32,7 @@ const url = await new Promise<string>((resolve, reject) => {
   server.stdout!.on('data', (d) => {
     out += d;
     const m = /listening on (http:\/\/\S+)/.exec(out);
-    if (m) (clearTimeout(timer), resolve(m[1]));
+    if (m) clearTimeout(timer), resolve(m[1]);
   });
   server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
 });
@@ -40,7 +40,11 @@ const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pi
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function api(method: string, path: string, body?: unknown, token?: string): Promise<any> {
-  const res = await fetch(url + path, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(url + path, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return res.json();
 }
@@ -53,25 +57,36 @@ try {
   const rooms: string[] = [];
   for (let i = 0; i < roomCount; i++) rooms.push((await api('POST', '/api/v1/rooms', { name: `room ${i}`, agentIds: [agents[0].id] }, token)).room.id);
 
-  const texts = ['What do you know about event sourcing?', 'Tell me something about yourself.', 'How are rooms and agents related here?', 'Can you summarise what we talked about?', 'Why is the log the only source of truth?'];
+  const texts = [
+    'What do you know about event sourcing?',
+    'Tell me something about yourself.',
+    'How are rooms and agents related here?',
+    'Can you summarise what we talked about?',
+    'Why is the log the only source of truth?',
+  ];
   const t0 = performance.now();
   const perRoom = Math.ceil(exchanges / roomCount);
   let done = 0;
-  await Promise.all(rooms.map((roomId, r) => new Promise<void>((resolve, reject) => {
-    const ws = new WebSocket(`${url.replace('http', 'ws')}/ws?token=${token}`);
-    let k = 0;
-    const send = () => {
-      if (k >= perRoom || done >= exchanges) return ws.close(), resolve();
-      ws.send(JSON.stringify({ type: 'message', roomId, text: `${texts[(r + k) % texts.length]} (${r}-${k})`, clientMessageId: `f-${r}-${k++}` }));
-    };
-    ws.on('message', (data) => {
-      const f = JSON.parse(String(data));
-      if (f.type === 'subscribed') send();
-      else if (f.type === 'message' && f.message.authorKind === 'agent') (done++, send());
-    });
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', roomId })));
-    ws.on('error', reject);
-  })));
+  await Promise.all(
+    rooms.map(
+      (roomId, r) =>
+        new Promise<void>((resolve, reject) => {
+          const ws = new WebSocket(`${url.replace('http', 'ws')}/ws?token=${token}`);
+          let k = 0;
+          const send = () => {
+            if (k >= perRoom || done >= exchanges) return ws.close(), resolve();
+            ws.send(JSON.stringify({ type: 'message', roomId, text: `${texts[(r + k) % texts.length]} (${r}-${k})`, clientMessageId: `f-${r}-${k++}` }));
+          };
+          ws.on('message', (data) => {
+            const f = JSON.parse(String(data));
+            if (f.type === 'subscribed') send();
+            else if (f.type === 'message' && f.message.authorKind === 'agent') done++, send();
+          });
+          ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', roomId })));
+          ws.on('error', reject);
+        }),
+    ),
+  );
   const seconds = (performance.now() - t0) / 1000;
   // Wait for the message embedder to catch up (two embeddings per exchange): the log head still for 5 s.
   let last = -1;
@@ -85,20 +100,42 @@ try {
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));
 
-  const size = (f: string) => { try { return statSync(join(dataDir, f)).size; } catch { return 0; } };
+  const size = (f: string) => {
+    try {
+      return statSync(join(dataDir, f)).size;
+    } catch {
+      return 0;
+    }
+  };
   const logBytes = size('events.db') + size('events.db-wal');
   const readBytes = size('read.db') + size('read.db-wal');
   const db = new Database(join(dataDir, 'events.db'), { readonly: true });
-  const byType = db.prepare('SELECT type, count(*) AS n, sum(length(data)) AS data, sum(length(meta)) AS meta, sum(length(hash) + length(id)) AS ids FROM events GROUP BY type ORDER BY data + meta DESC').all() as { type: string; n: number; data: number; meta: number; ids: number }[];
+  const byType = db
+    .prepare(
+      'SELECT type, count(*) AS n, sum(length(data)) AS data, sum(length(meta)) AS meta, sum(length(hash) + length(id)) AS ids FROM events GROUP BY type ORDER BY data + meta DESC',
+    )
+    .all() as { type: string; n: number; data: number; meta: number; ids: number }[];
   const total = db.prepare('SELECT count(*) AS n FROM events').get() as { n: number };
   db.close();
-  const per1k = (b: number) => ((b / done) * 1000 / 2 ** 20).toFixed(2);
+  const per1k = (b: number) => (((b / done) * 1000) / 2 ** 20).toFixed(2);
   const result = {
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-    exchanges: done, rooms: roomCount, seconds: +seconds.toFixed(1), events: total.n,
-    rssIdleStartMiB: +(rssIdleStart / 1024).toFixed(1), rssIdleEndMiB: +(rssIdleEnd / 1024).toFixed(1),
-    logMiBPer1k: per1k(logBytes), readModelMiBPer1k: per1k(readBytes), diskMiBPer1k: per1k(logBytes + readBytes),
-    byType: byType.map((t) => ({ type: t.type, n: t.n, dataBytesPerEvent: Math.round(t.data / t.n), metaBytesPerEvent: Math.round(t.meta / t.n), bytesPerExchange: Math.round((t.data + t.meta + t.ids) / done) })),
+    exchanges: done,
+    rooms: roomCount,
+    seconds: +seconds.toFixed(1),
+    events: total.n,
+    rssIdleStartMiB: +(rssIdleStart / 1024).toFixed(1),
+    rssIdleEndMiB: +(rssIdleEnd / 1024).toFixed(1),
+    logMiBPer1k: per1k(logBytes),
+    readModelMiBPer1k: per1k(readBytes),
+    diskMiBPer1k: per1k(logBytes + readBytes),
+    byType: byType.map((t) => ({
+      type: t.type,
+      n: t.n,
+      dataBytesPerEvent: Math.round(t.data / t.n),
+      metaBytesPerEvent: Math.round(t.meta / t.n),
+      bytesPerExchange: Math.round((t.data + t.meta + t.ids) / done),
+    })),
   };
   console.log(JSON.stringify(result, null, 2));
 } finally {

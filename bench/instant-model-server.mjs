@@ -17,7 +17,8 @@ const counts = { chat: 0, embeddings: 0 };
 /** The assistant's answer: `Echo: <last user message>`, like the test double. */
 function answer(body) {
   const msgs = Array.isArray(body.messages) ? body.messages : [];
-  for (let i = msgs.length - 1; i >= 0; i--) if (msgs[i].role === 'user') return `Echo: ${typeof msgs[i].content === 'string' ? msgs[i].content : JSON.stringify(msgs[i].content)}`;
+  for (let i = msgs.length - 1; i >= 0; i--)
+    if (msgs[i].role === 'user') return `Echo: ${typeof msgs[i].content === 'string' ? msgs[i].content : JSON.stringify(msgs[i].content)}`;
   return 'Echo: ';
 }
 
@@ -47,14 +48,23 @@ function chat(res, body) {
   const words = text.match(/\S+\s*/g) ?? [text];
   const usage = { prompt_tokens: 11, completion_tokens: words.length, total_tokens: 11 + words.length };
   if (!body.stream) {
-    const out = JSON.stringify({ id: 'chatcmpl-instant', object: 'chat.completion', created: 0, model, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage });
+    const out = JSON.stringify({
+      id: 'chatcmpl-instant',
+      object: 'chat.completion',
+      created: 0,
+      model,
+      choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+      usage,
+    });
     return res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end(out));
   }
-  const chunk = (delta, finish) => `data: ${JSON.stringify({ id: 'chatcmpl-instant', object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const chunk = (delta, finish) =>
+    `data: ${JSON.stringify({ id: 'chatcmpl-instant', object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
   let sse = '';
   for (let i = 0; i < words.length; i++) sse += chunk(i === 0 ? { role: 'assistant', content: words[i] } : { content: words[i] }, null);
   sse += chunk({}, 'stop');
-  if (body.stream_options?.include_usage) sse += `data: ${JSON.stringify({ id: 'chatcmpl-instant', object: 'chat.completion.chunk', created: 0, model, choices: [], usage })}\n\n`;
+  if (body.stream_options?.include_usage)
+    sse += `data: ${JSON.stringify({ id: 'chatcmpl-instant', object: 'chat.completion.chunk', created: 0, model, choices: [], usage })}\n\n`;
   sse += 'data: [DONE]\n\n';
   res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', 'text/event-stream').end(sse));
 }
@@ -67,7 +77,12 @@ function embeddings(res, body) {
     const v = vector(String(t));
     return { object: 'embedding', index, embedding: base64 ? Buffer.from(v.buffer).toString('base64') : Array.from(v) };
   });
-  const out = JSON.stringify({ object: 'list', model: String(body.model ?? 'instant-embedding'), data, usage: { prompt_tokens: input.length, total_tokens: input.length } });
+  const out = JSON.stringify({
+    object: 'list',
+    model: String(body.model ?? 'instant-embedding'),
+    data,
+    usage: { prompt_tokens: input.length, total_tokens: input.length },
+  });
   res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end(out));
 }
 
@@ -84,7 +99,9 @@ function post(handler) {
       try {
         body = JSON.parse(Buffer.concat(parts).toString('utf8'));
       } catch {
-        return res.cork(() => res.writeStatus('400 Bad Request').writeHeader('content-type', 'application/json').end('{"error":{"message":"body is not JSON"}}'));
+        return res.cork(() =>
+          res.writeStatus('400 Bad Request').writeHeader('content-type', 'application/json').end('{"error":{"message":"body is not JSON"}}'),
+        );
       }
       handler(res, body);
     });
@@ -102,7 +119,9 @@ app.listen('127.0.0.1', 0, (socket) => {
   process.stdin.resume();
   process.stdin.on('end', () => {
     const c = process.cpuUsage();
-    process.stderr.write(`instant model server: ${counts.chat} chat, ${counts.embeddings} embedding requests; its CPU: ${((c.user + c.system) / 1e6).toFixed(2)} s\n`);
+    process.stderr.write(
+      `instant model server: ${counts.chat} chat, ${counts.embeddings} embedding requests; its CPU: ${((c.user + c.system) / 1e6).toFixed(2)} s\n`,
+    );
     uws.us_listen_socket_close(socket);
     process.exit(0);
   });

@@ -14,7 +14,9 @@ const row = async (q: string, expected?: string) => {
   const hits = await fixture.search(q, 5, lexicalOnly);
   const top = hits[0];
   const best = Math.max(0, ...hits.map((h) => h.score));
-  console.log(`${best.toFixed(3)}  top=${top ? `${top.score.toFixed(3)} "${top.title}"` : '-'}${expected ? (top?.title === expected ? ' ok' : ` WRONG (want "${expected}")`) : ''}  ${q}`);
+  console.log(
+    `${best.toFixed(3)}  top=${top ? `${top.score.toFixed(3)} "${top.title}"` : '-'}${expected ? (top?.title === expected ? ' ok' : ` WRONG (want "${expected}")`) : ''}  ${q}`,
+  );
   return best;
 };
 console.log('related (best score, first hit):');

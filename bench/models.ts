@@ -13,7 +13,8 @@ import { BatchingEmbedder } from '../src/models/embedder.ts';
 import { ResilientProvider } from '../src/models/resilient.ts';
 import { startFakeOpenAI } from '../test/support/fake-model-servers.ts';
 
-const texts = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} sentence number ${i}: the agent remembers what the user said about topic ${i % 17}.`);
+const texts = (n: number, tag: string) =>
+  Array.from({ length: n }, (_, i) => `${tag} sentence number ${i}: the agent remembers what the user said about topic ${i % 17}.`);
 const ms = (t0: number) => performance.now() - t0;
 
 function stats(samples: number[]) {
@@ -70,13 +71,19 @@ async function overhead() {
     ['bare openai SDK, chat.completions.create', () => sdk.chat.completions.create({ model: 'm', messages })],
     ['OpenAIProvider.generateText', () => provider.generateText({ messages })],
     ['ResilientProvider(OpenAIProvider).generateText', () => resilient.generateText({ messages })],
-    ['bare openai SDK, streamed (iterate all chunks)', async () => {
-      const s = await sdk.chat.completions.create({ model: 'm', messages, stream: true, stream_options: { include_usage: true } });
-      for await (const _ of s) void _;
-    }],
-    ['ResilientProvider(OpenAIProvider).streamText', async () => {
-      for await (const _ of resilient.streamText({ messages })) void _;
-    }],
+    [
+      'bare openai SDK, streamed (iterate all chunks)',
+      async () => {
+        const s = await sdk.chat.completions.create({ model: 'm', messages, stream: true, stream_options: { include_usage: true } });
+        for await (const _ of s) void _;
+      },
+    ],
+    [
+      'ResilientProvider(OpenAIProvider).streamText',
+      async () => {
+        for await (const _ of resilient.streamText({ messages })) void _;
+      },
+    ],
   ];
   const samples = variants.map(() => [] as number[]);
   for (const [, fn] of variants) for (let i = 0; i < 50; i++) await fn(); // warm-up

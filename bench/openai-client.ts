@@ -36,7 +36,11 @@ const sdk = new OpenAI({ baseURL: fake.url, apiKey: 'k', maxRetries: 0 });
 const provider = new OpenAIProvider({ baseURL: fake.url, apiKey: 'k', model: 'gpt-4o' });
 type Streaming = Pick<OpenAIProvider, 'streamText' | 'close'>;
 const old: Streaming | undefined = process.env.BENCH_OLD_PROVIDER
-  ? new ((await import(process.env.BENCH_OLD_PROVIDER)) as { OpenAIProvider: new (o: object) => Streaming }).OpenAIProvider({ baseURL: fake.url, apiKey: 'k', model: 'gpt-4o' })
+  ? new ((await import(process.env.BENCH_OLD_PROVIDER)) as { OpenAIProvider: new (o: object) => Streaming }).OpenAIProvider({
+      baseURL: fake.url,
+      apiKey: 'k',
+      model: 'gpt-4o',
+    })
   : undefined;
 
 async function viaSdk(): Promise<string> {

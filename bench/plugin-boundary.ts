@@ -29,7 +29,11 @@ const runtime: PluginRuntime = {
   getSetting: (k) => (k === 'GREETING' ? 'Hello' : undefined),
   useModel: async () => '',
   getService: () => undefined,
-  queries: { recentMessages: async () => [{ id: 'm0', authorId: 'u', authorKind: 'user', authorName: 'U', text: 'earlier', seq: 1 }], knowledge: async () => [], facts: async () => [] },
+  queries: {
+    recentMessages: async () => [{ id: 'm0', authorId: 'u', authorKind: 'user', authorName: 'U', text: 'earlier', seq: 1 }],
+    knowledge: async () => [],
+    facts: async () => [],
+  },
   record: () => undefined,
 };
 const message: Memory = { id: 'msg-1', entityId: 'u', agentId: 'agent-1', roomId: 'room-1', content: { text: 'hello' } };
@@ -51,7 +55,14 @@ async function sequential(label: string, call: () => unknown, n = CALLS) {
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   times.sort((a, b) => a - b);
-  const row = { label, calls: n, perSecond: Math.round((n / ms) * 1000), p50us: us(pct(times, 50)), p99us: us(pct(times, 99)), mainCpuUsPerCall: Math.round((cpu.user + cpu.system) / n) };
+  const row = {
+    label,
+    calls: n,
+    perSecond: Math.round((n / ms) * 1000),
+    p50us: us(pct(times, 50)),
+    p99us: us(pct(times, 99)),
+    mainCpuUsPerCall: Math.round((cpu.user + cpu.system) / n),
+  };
   console.log(JSON.stringify(row));
   return row;
 }
@@ -59,9 +70,11 @@ async function sequential(label: string, call: () => unknown, n = CALLS) {
 async function concurrent(label: string, call: () => unknown, inFlight: number, n = CALLS) {
   let next = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next++ < n) await call();
-  }));
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next++ < n) await call();
+    }),
+  );
   const ms = performance.now() - t0;
   const row = { label, calls: n, inFlight, perSecond: Math.round((n / ms) * 1000) };
   console.log(JSON.stringify(row));
@@ -73,7 +86,12 @@ const goodMod = (await import(fixture('good.mjs'))).default as Plugin;
 const grants = () => ['settings:GREETING', 'events:read:message.posted', 'events:append:agent.fact_recorded'];
 
 const trivialIso = await startIsolatedPlugin({ entry: fixture('ts-plugin/index.ts'), kind: 'file' });
-const goodIso = await startIsolatedPlugin({ entry: fixture('good.mjs'), kind: 'file', grants, limits: { maxEffectsPerMinute: 1e9, maxMessagesPerSecond: 1e9 } });
+const goodIso = await startIsolatedPlugin({
+  entry: fixture('good.mjs'),
+  kind: 'file',
+  grants,
+  limits: { maxEffectsPerMinute: 1e9, maxMessagesPerSecond: 1e9 },
+});
 
 const s0 = state(0);
 await sequential('trivial provider, in process', async () => trivialMod.providers![0]!.get(runtime, message, s0));
@@ -96,4 +114,10 @@ for (let i = 0; i < 5; i++) {
   starts.push(performance.now() - t0);
   await p.stop();
 }
-console.log(JSON.stringify({ label: `isolated cold start (${[tools.bwrap ? 'bwrap' : tools.unshare ? 'unshare' : '', tools.prlimit ? 'prlimit' : ''].filter(Boolean).join(' + ') || 'no wrappers'} + node + module)`, meanMs: Math.round(starts.reduce((a, b) => a + b, 0) / starts.length), minMs: Math.round(Math.min(...starts)) }));
+console.log(
+  JSON.stringify({
+    label: `isolated cold start (${[tools.bwrap ? 'bwrap' : tools.unshare ? 'unshare' : '', tools.prlimit ? 'prlimit' : ''].filter(Boolean).join(' + ') || 'no wrappers'} + node + module)`,
+    meanMs: Math.round(starts.reduce((a, b) => a + b, 0) / starts.length),
+    minMs: Math.round(Math.min(...starts)),
+  }),
+);

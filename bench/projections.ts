@@ -49,24 +49,44 @@ try {
     add(`room-r${r}`, 'room.created', { roomId: `r${r}`, name: `Room ${r}`, createdBy: 'a0' });
     add(`room-r${r}`, 'room.participant_joined', { roomId: `r${r}`, participantId: `u${r}`, kind: 'user', name: `U${r}` });
   }
-  add('document-d0', 'knowledge.document_added', { documentId: 'd0', agentId: 'g0', title: 'Big', source: 'text', contentHash: sha256Hex('x'), chars: 1, totalChunks: 0 });
+  add('document-d0', 'knowledge.document_added', {
+    documentId: 'd0',
+    agentId: 'g0',
+    title: 'Big',
+    source: 'text',
+    contentHash: sha256Hex('x'),
+    chars: 1,
+    totalChunks: 0,
+  });
   let chunk = 0;
   while (n < EVENTS) {
     const r = n % ROOMS;
-    const roll = (n * 2654435761) % 1000 / 1000;
+    const roll = ((n * 2654435761) % 1000) / 1000;
     if (roll < VECTOR_SHARE / 2 && messages > 0) {
       const m = messages - 1;
       add(`room-r${m % ROOMS}`, 'message.embedded', { messageId: `m${m}`, roomId: `r${m % ROOMS}`, model: 'bench', vector: vec(m) });
       vectors++;
     } else if (roll < VECTOR_SHARE) {
       add('document-d0', 'knowledge.chunk_embedded', {
-        documentId: 'd0', agentId: 'g0', chunkId: `c${chunk}`, index: chunk, text: `chunk ${chunk} about topic ${chunk % 17}`,
-        contentHash: sha256Hex(`c${chunk}`), model: 'bench', vector: vec(chunk + 1e6),
+        documentId: 'd0',
+        agentId: 'g0',
+        chunkId: `c${chunk}`,
+        index: chunk,
+        text: `chunk ${chunk} about topic ${chunk % 17}`,
+        contentHash: sha256Hex(`c${chunk}`),
+        model: 'bench',
+        vector: vec(chunk + 1e6),
       });
       chunk++;
       vectors++;
     } else {
-      add(`room-r${r}`, 'message.posted', { messageId: `m${messages}`, roomId: `r${messages % ROOMS}`, authorId: `u${r}`, authorKind: 'user', text: `message ${messages} in room ${r} about topic ${messages % 31}` });
+      add(`room-r${r}`, 'message.posted', {
+        messageId: `m${messages}`,
+        roomId: `r${messages % ROOMS}`,
+        authorId: `u${r}`,
+        authorKind: 'user',
+        text: `message ${messages} in room ${r} about topic ${messages % 31}`,
+      });
       messages++;
     }
     if (pending.length >= 1000) await flush();
@@ -80,7 +100,9 @@ try {
   await projections.rebuild();
   const rebuildS = (performance.now() - t1) / 1000;
   const head = await store.head();
-  console.log(`rebuild: ${head} events in ${rebuildS.toFixed(2)} s = ${Math.round(head / rebuildS).toLocaleString('en')} events/s (${Math.round(vectors / rebuildS).toLocaleString('en')} vector rows/s)`);
+  console.log(
+    `rebuild: ${head} events in ${rebuildS.toFixed(2)} s = ${Math.round(head / rebuildS).toLocaleString('en')} events/s (${Math.round(vectors / rebuildS).toLocaleString('en')} vector rows/s)`,
+  );
 
   // Where the time goes: reading + decoding the log alone.
   const t2 = performance.now();

@@ -21,18 +21,28 @@ const cases = [
 process.stdout.write('events/s through one head row, by events per group commit (n)\n');
 process.stdout.write(`${'case'.padEnd(52)}${[1, 10, 100, 1000, 10000].map((n) => `n=${n}`.padStart(10)).join('')}   ceiling 1/c\n`);
 for (const k of cases) {
-  process.stdout.write(`${k.name.padEnd(52)}${[1, 10, 100, 1000, 10000].map((n) => Math.round(headRate(n, k.r, k.f, k.c)).toLocaleString('en').padStart(10)).join('')}   ${Math.round(1000 / k.c).toLocaleString('en')}\n`);
+  process.stdout.write(
+    `${k.name.padEnd(52)}${[1, 10, 100, 1000, 10000]
+      .map((n) =>
+        Math.round(headRate(n, k.r, k.f, k.c))
+          .toLocaleString('en')
+          .padStart(10),
+      )
+      .join('')}   ${Math.round(1000 / k.c).toLocaleString('en')}\n`,
+  );
 }
 
 // Loads: replies/s of today's single node (bench/RESULTS-transport.md: 370-770 at 16 rooms, take 500),
 // times 100 and 10,000; EVENTS_PER_REPLY from bench/cluster.ts's run (printed there).
 const EVENTS_PER_REPLY = Number(process.env.EVENTS_PER_REPLY ?? 6.5);
-const PER_HEAD = 1000 / 0.02 * 0.5; // a head row run at half its LAN ceiling
+const PER_HEAD = (1000 / 0.02) * 0.5; // a head row run at half its LAN ceiling
 process.stdout.write(`\nload (replies/s)  events/s  partitions at ${PER_HEAD.toLocaleString('en')} events/s each\n`);
 for (const x of [1, 100, 10_000]) {
   const replies = 500 * x;
   const events = replies * EVENTS_PER_REPLY;
-  process.stdout.write(`${`${x}x = ${replies.toLocaleString('en')}`.padEnd(18)}${events.toLocaleString('en').padStart(12)}  ${Math.max(1, Math.ceil(events / PER_HEAD)).toLocaleString('en')}\n`);
+  process.stdout.write(
+    `${`${x}x = ${replies.toLocaleString('en')}`.padEnd(18)}${events.toLocaleString('en').padStart(12)}  ${Math.max(1, Math.ceil(events / PER_HEAD)).toLocaleString('en')}\n`,
+  );
 }
 
 // Rendezvous: actors that move when one node joins an N-node cluster (ideal: 1/(N+1)).
@@ -51,5 +61,7 @@ for (const n of [2, 3, 10, 50]) {
       if (o2 !== `n${n}`) wrong += 1; // moved somewhere other than the new node: never, by construction
     }
   }
-  process.stdout.write(`${n} -> ${n + 1} nodes: ${((moved / actors.length) * 100).toFixed(2)} % moved (ideal ${(100 / (n + 1)).toFixed(2)} %), ${wrong} between old nodes\n`);
+  process.stdout.write(
+    `${n} -> ${n + 1} nodes: ${((moved / actors.length) * 100).toFixed(2)} % moved (ideal ${(100 / (n + 1)).toFixed(2)} %), ${wrong} between old nodes\n`,
+  );
 }

@@ -22,7 +22,9 @@ import { AsOfReads, type AsOfScope } from '../src/time-travel/as-of.ts';
 const EXCHANGES = Number(process.env.EXCHANGES ?? 40_000);
 const ROOMS = 50;
 const BIG_SHARE = 0.5;
-const DOCS = 20, CHUNKS = 50, FACTS = 2_000;
+const DOCS = 20,
+  CHUNKS = 50,
+  FACTS = 2_000;
 const DIMS = 384;
 
 const vec = (seed: number) => Float32Array.from({ length: DIMS }, (_, i) => Math.sin(seed * 1.3 + i));
@@ -42,8 +44,19 @@ async function build(store: SqliteEventStore): Promise<void> {
   for (let d = 0; d < DOCS; d++) {
     const documentId = `d${d}`;
     await store.append(`document-${documentId}`, [
-      { id: `da${d}`, type: 'knowledge.document_added', data: { documentId, agentId, title: `Doc ${d}`, source: 'text', contentHash: sha256Hex(`d${d}`), chars: 1000, totalChunks: CHUNKS } },
-      ...Array.from({ length: CHUNKS }, (_, c): NewEvent => ({ id: `dc${d}-${c}`, type: 'knowledge.chunk_embedded', data: { documentId, agentId, chunkId: `d${d}c${c}`, index: c, text: text(c), contentHash: sha256Hex(text(c)), model: 'x', vector: vec(c) } })),
+      {
+        id: `da${d}`,
+        type: 'knowledge.document_added',
+        data: { documentId, agentId, title: `Doc ${d}`, source: 'text', contentHash: sha256Hex(`d${d}`), chars: 1000, totalChunks: CHUNKS },
+      },
+      ...Array.from(
+        { length: CHUNKS },
+        (_, c): NewEvent => ({
+          id: `dc${d}-${c}`,
+          type: 'knowledge.chunk_embedded',
+          data: { documentId, agentId, chunkId: `d${d}c${c}`, index: c, text: text(c), contentHash: sha256Hex(text(c)), model: 'x', vector: vec(c) },
+        }),
+      ),
       { id: `dr${d}`, type: 'knowledge.document_ready', data: { documentId, agentId, chunks: CHUNKS } },
     ]);
   }
@@ -54,16 +67,38 @@ async function build(store: SqliteEventStore): Promise<void> {
   };
   for (let i = 0; i < EXCHANGES; i++) {
     const roomId = i % 2 === 0 || Math.random() < BIG_SHARE - 0.5 ? 'r0' : `r${1 + (i % (ROOMS - 1))}`;
-    const q = `q${i}`, a = `a${i}`;
+    const q = `q${i}`,
+      a = `a${i}`;
     const events: NewEvent[] = [
       { id: q, type: 'message.posted', data: { messageId: q, roomId, authorId: 'u0', authorKind: 'user', text: text(i) } },
       { id: `${q}e`, type: 'message.embedded', data: { messageId: q, roomId, model: 'x', vector: vec(i) } },
       { id: `${q}d`, type: 'reply.decided', data: { agentId, roomId, messageId: q, respond: true, reason: 'direct' } },
       { id: a, type: 'message.posted', data: { messageId: a, roomId, authorId: agentId, authorKind: 'agent', text: text(i + 1), inReplyTo: q } },
       { id: `${a}e`, type: 'message.embedded', data: { messageId: a, roomId, model: 'x', vector: vec(i + 1) } },
-      { id: `${a}t`, type: 'reply.traced', data: { agentId, roomId, messageId: q, replyId: a, provider: 'p', model: 'm', usage: { promptTokens: 10, completionTokens: 10 }, latencyMs: 5, sources: { messageIds: [], knowledgeChunkIds: [], factIds: [] }, providers: [], actions: [] } },
+      {
+        id: `${a}t`,
+        type: 'reply.traced',
+        data: {
+          agentId,
+          roomId,
+          messageId: q,
+          replyId: a,
+          provider: 'p',
+          model: 'm',
+          usage: { promptTokens: 10, completionTokens: 10 },
+          latencyMs: 5,
+          sources: { messageIds: [], knowledgeChunkIds: [], factIds: [] },
+          providers: [],
+          actions: [],
+        },
+      },
     ];
-    if (i < FACTS) events.push({ id: `f${i}`, type: 'agent.fact_recorded', data: { agentId, roomId, factId: `f${i}`, text: text(i), sourceMessageIds: [q], vector: vec(i) } } as NewEvent);
+    if (i < FACTS)
+      events.push({
+        id: `f${i}`,
+        type: 'agent.fact_recorded',
+        data: { agentId, roomId, factId: `f${i}`, text: text(i), sourceMessageIds: [q], vector: vec(i) },
+      } as NewEvent);
     const list = batch.get(`room-${roomId}`) ?? [];
     list.push(...events.filter((e) => e.type !== 'agent.fact_recorded'));
     batch.set(`room-${roomId}`, list);
@@ -87,7 +122,9 @@ try {
   const head = await store.head();
   const bigEvents = await store.streamVersion('room-r0');
   const smallEvents = await store.streamVersion('room-r1');
-  console.log(`log: ${head} events (built in ${(buildMs / 1000).toFixed(1)} s); room r0: ${bigEvents} events, r1: ${smallEvents}; agent: ${FACTS} facts, ${DOCS}×${CHUNKS} chunks`);
+  console.log(
+    `log: ${head} events (built in ${(buildMs / 1000).toFixed(1)} s); room r0: ${bigEvents} events, r1: ${smallEvents}; agent: ${FACTS} facts, ${DOCS}×${CHUNKS} chunks`,
+  );
   const rows: string[] = [];
   /** The best of `runs` (a loaded 2-core box adds noise, never speed); `reads` makes a fresh AsOfReads per run, or is shared. */
   const measure = async (label: string, scope: AsOfScope, seq: number, events: number, reads: AsOfReads | (() => AsOfReads), runs = 3) => {
@@ -118,7 +155,13 @@ try {
   await slider.at({ kind: 'room', roomId: 'r0' }, head);
   await measure('room r0, slider back to half after a fold at head (checkpoint restored)', { kind: 'room', roomId: 'r0' }, Math.floor(head / 2), 0, slider, 1);
   await measure('room r0, slider back to a quarter (another checkpoint)', { kind: 'room', roomId: 'r0' }, Math.floor(head / 4), 0, slider, 1);
-  await measure('agent (facts + documents), fresh fold at head', { kind: 'agent', agentId: 'agent-0' }, head, 1 + FACTS + DOCS * (CHUNKS + 2), () => new AsOfReads(store, { documentIdsOf }));
+  await measure(
+    'agent (facts + documents), fresh fold at head',
+    { kind: 'agent', agentId: 'agent-0' },
+    head,
+    1 + FACTS + DOCS * (CHUNKS + 2),
+    () => new AsOfReads(store, { documentIdsOf }),
+  );
   await measure('actors, first read (the log scanned once for lifecycle events)', { kind: 'actors' }, head, 1 + ROOMS * 3, fresh);
   const actors = fresh();
   await actors.at({ kind: 'actors' }, head);

@@ -35,9 +35,11 @@ async function httpLoad(url, conns, durationMs) {
       req.end();
     });
   const t0 = now();
-  await Promise.all(Array.from({ length: conns }, async () => {
-    while (Date.now() < end) await one();
-  }));
+  await Promise.all(
+    Array.from({ length: conns }, async () => {
+      while (Date.now() < end) await one();
+    }),
+  );
   const s = (now() - t0) / 1000;
   agent.destroy();
   out({ requests: n, errors, seconds: s, rps: n / s, p50ms: pct(lat, 50), p99ms: pct(lat, 99) });
@@ -73,7 +75,15 @@ async function fanout(wsUrl, token, roomId, sockets, messages) {
     const xs = [...arrivals.values()];
     const allDelivered = xs.map((a) => a.last - a.sent);
     const span = (Math.max(...xs.map((a) => a.last)) - Math.min(...xs.map((a) => a.sent))) / 1000;
-    out({ sockets, messages, deliveries: sockets * messages, seconds: span, deliveriesPerS: (sockets * messages) / span, allDeliveredP50ms: pct(allDelivered, 50), allDeliveredP99ms: pct(allDelivered, 99) });
+    out({
+      sockets,
+      messages,
+      deliveries: sockets * messages,
+      seconds: span,
+      deliveriesPerS: (sockets * messages) / span,
+      allDeliveredP50ms: pct(allDelivered, 50),
+      allDeliveredP99ms: pct(allDelivered, 99),
+    });
     for (const ws of all) ws.terminate();
     process.exit(0);
   }
@@ -88,33 +98,47 @@ async function chat(wsUrl, token, roomIdsCsv, durationMs, warmupMs) {
   setTimeout(() => (measuring = true), warmupMs);
   let t0 = 0;
   setTimeout(() => (t0 = now()), warmupMs);
-  await Promise.all(roomIds.map((roomId, r) => new Promise((resolve) => {
-    const ws = new WebSocket(`${wsUrl}?token=${token}`);
-    let sentAt = 0;
-    let k = 0;
-    const send = () => {
-      if (Date.now() >= end) return ws.close(), resolve();
-      sentAt = now();
-      ws.send(JSON.stringify({ type: 'message', roomId, text: `hello ${r}-${k}`, clientMessageId: `b-${r}-${k++}-${process.pid}` }));
-    };
-    ws.on('message', (data) => {
-      const f = JSON.parse(data);
-      if (f.type === 'subscribed') return send();
-      if (f.type === 'message' && f.message.authorKind === 'agent') {
-        if (measuring) {
-          lat.push(now() - sentAt);
-          replies++;
-        }
-        send();
-      }
-    });
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', roomId })));
-    ws.on('error', (e) => (out({ error: String(e) }), resolve()));
-  })));
+  await Promise.all(
+    roomIds.map(
+      (roomId, r) =>
+        new Promise((resolve) => {
+          const ws = new WebSocket(`${wsUrl}?token=${token}`);
+          let sentAt = 0;
+          let k = 0;
+          const send = () => {
+            if (Date.now() >= end) return ws.close(), resolve();
+            sentAt = now();
+            ws.send(JSON.stringify({ type: 'message', roomId, text: `hello ${r}-${k}`, clientMessageId: `b-${r}-${k++}-${process.pid}` }));
+          };
+          ws.on('message', (data) => {
+            const f = JSON.parse(data);
+            if (f.type === 'subscribed') return send();
+            if (f.type === 'message' && f.message.authorKind === 'agent') {
+              if (measuring) {
+                lat.push(now() - sentAt);
+                replies++;
+              }
+              send();
+            }
+          });
+          ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', roomId })));
+          ws.on('error', (e) => (out({ error: String(e) }), resolve()));
+        }),
+    ),
+  );
   const s = (now() - t0) / 1000;
   // The load generator's own CPU (warm-up included) per measured reply: it shares the 2 cores with the server.
   const c = process.cpuUsage();
-  out({ rooms: roomIds.length, replies, seconds: s, repliesPerS: replies / s, p50ms: pct(lat, 50), p95ms: pct(lat, 95), p99ms: pct(lat, 99), loadCpuUsPerReply: replies ? (c.user + c.system) / replies : null });
+  out({
+    rooms: roomIds.length,
+    replies,
+    seconds: s,
+    repliesPerS: replies / s,
+    p50ms: pct(lat, 50),
+    p95ms: pct(lat, 95),
+    p99ms: pct(lat, 99),
+    loadCpuUsPerReply: replies ? (c.user + c.system) / replies : null,
+  });
   process.exit(0);
 }
 

@@ -28,7 +28,13 @@ async function runLoad(args: string[], onReady?: () => Promise<void>): Promise<a
   const elu = performance.eventLoopUtilization(elu0);
   const units = r.requests ?? r.replies ?? r.deliveries;
   // cpuUsage counts every thread (GC helpers, SQLite, libuv); the event loop's busy share is the main thread's.
-  return { ...r, serverCpuS: (c.user + c.system) / 1e6, serverCpuUsPerUnit: units ? (c.user + c.system) / units : null, serverLoopBusy: elu.utilization, serverLoopUsPerUnit: units ? elu.active * 1000 / units : null };
+  return {
+    ...r,
+    serverCpuS: (c.user + c.system) / 1e6,
+    serverCpuUsPerUnit: units ? (c.user + c.system) / units : null,
+    serverLoopBusy: elu.utilization,
+    serverLoopUsPerUnit: units ? (elu.active * 1000) / units : null,
+  };
 }
 
 function runLoadRaw(args: string[], onReady?: () => Promise<void>): Promise<any> {
@@ -52,7 +58,10 @@ function runLoadRaw(args: string[], onReady?: () => Promise<void>): Promise<any>
  */
 function startFakeModelProcess(): Promise<{ url: string; close(): Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const args = process.env.BENCH_FAKE_MODEL === 'double' ? ['--import', 'tsx', join(import.meta.dirname, 'transport-fake-model.ts')] : [join(import.meta.dirname, 'instant-model-server.mjs')];
+    const args =
+      process.env.BENCH_FAKE_MODEL === 'double'
+        ? ['--import', 'tsx', join(import.meta.dirname, 'transport-fake-model.ts')]
+        : [join(import.meta.dirname, 'instant-model-server.mjs')];
     const env = { ...process.env, EMBED_DIMS: process.env.BENCH_EMBED_DIMS ?? '512' };
     const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'], env });
     const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error('fake model server did not start'))), 30_000);
@@ -92,13 +101,32 @@ async function api(url: string, method: string, path: string, token: string | un
 async function startTarget(): Promise<Target> {
   // BENCH_TARGET=chronicle (default when its parts exist) | actors (real actors on the harness) | harness (echo stand-in).
   const wanted = process.env.BENCH_TARGET;
-  const full = (wanted === undefined || wanted === 'chronicle') && ['src/projections/index.ts', 'src/actors/index.ts', 'src/models/registry.ts', 'src/knowledge/ingest.ts', 'src/app/bootstrap.ts'].every((p) => existsSync(p));
+  const full =
+    (wanted === undefined || wanted === 'chronicle') &&
+    ['src/projections/index.ts', 'src/actors/index.ts', 'src/models/registry.ts', 'src/knowledge/ingest.ts', 'src/app/bootstrap.ts'].every((p) =>
+      existsSync(p),
+    );
   if (full) {
     try {
       // BENCH_FAKE_MODEL=inprocess keeps the fake model server in Chronicle's process (the pre-23:00Z runs).
-      const fake = process.env.BENCH_FAKE_MODEL === 'inprocess' ? await (await import('../test/support/fake-model-servers.ts')).startFakeOpenAI() : await startFakeModelProcess();
+      const fake =
+        process.env.BENCH_FAKE_MODEL === 'inprocess'
+          ? await (await import('../test/support/fake-model-servers.ts')).startFakeOpenAI()
+          : await startFakeModelProcess();
       const dir = mkdtempSync(join(tmpdir(), 'chronicle-bench-'));
-      const settings = { ...readSettings({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'x', EMBEDDING_PROVIDER: 'openai', DATA_DIR: dir, PORT: '0', RATE_LIMIT_PER_MIN: '0', LOG_LEVEL: 'error', ADMIN_PASSWORD: 'bench-password' }) };
+      const settings = {
+        ...readSettings({
+          MODEL_PROVIDER: 'openai',
+          OPENAI_BASE_URL: fake.url,
+          OPENAI_API_KEY: 'x',
+          EMBEDDING_PROVIDER: 'openai',
+          DATA_DIR: dir,
+          PORT: '0',
+          RATE_LIMIT_PER_MIN: '0',
+          LOG_LEVEL: 'error',
+          ADMIN_PASSWORD: 'bench-password',
+        }),
+      };
       const { openChronicle } = await import('../src/app/chronicle.ts');
       const { bootstrap } = await import('../src/app/bootstrap.ts');
       const { startServer } = await import('../src/transport/server.ts');
@@ -169,35 +197,45 @@ const wsUrl = target.url.replace(/^http/, 'ws') + '/ws';
 const phases = new Set((process.env.BENCH_PHASES ?? 'http,fanout,chat').split(','));
 try {
   if (phases.has('http')) {
-  const bare = await bareUws();
-  results.httpBare = await runLoad(['http', `${bare.url}/api/v1/health`, '32', '4000']);
-  bare.close();
-  results.httpChronicle = await runLoad(['http', `${target.url}/api/v1/health`, '32', '4000']);
-  console.log('http', results.httpBare, results.httpChronicle);
+    const bare = await bareUws();
+    results.httpBare = await runLoad(['http', `${bare.url}/api/v1/health`, '32', '4000']);
+    bare.close();
+    results.httpChronicle = await runLoad(['http', `${target.url}/api/v1/health`, '32', '4000']);
+    console.log('http', results.httpBare, results.httpChronicle);
   }
 
   if (phases.has('fanout')) {
-  const fanRoom = await target.room('fanout', []);
-  const MESSAGES = 50;
-  results.fanout = await runLoad(['fanout', wsUrl, target.token, fanRoom, '1000', String(MESSAGES)], async () => {
-    for (let i = 0; i < MESSAGES; i++) {
-      await target.post(fanRoom, `t ${performance.timeOrigin + performance.now()}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  });
-  console.log('fanout', results.fanout);
+    const fanRoom = await target.room('fanout', []);
+    const MESSAGES = 50;
+    results.fanout = await runLoad(['fanout', wsUrl, target.token, fanRoom, '1000', String(MESSAGES)], async () => {
+      for (let i = 0; i < MESSAGES; i++) {
+        await target.post(fanRoom, `t ${performance.timeOrigin + performance.now()}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    });
+    console.log('fanout', results.fanout);
   }
 
   if (phases.has('chat') || phases.has('chat1') || phases.has('chat16')) {
-  const rooms: string[] = [];
-  for (let i = 0; i < 16; i++) rooms.push(await target.room(`chat-${i}`, [target.agentId]));
-  if (!phases.has('chat16') || phases.has('chat1')) results.chat1 = await runLoad(['chat', wsUrl, target.token, rooms[0], '4000', '1000']);
-  console.log('chat, 1 room', results.chat1);
-  if (!phases.has('chat1') || phases.has('chat16')) results.chat16 = await runLoad(['chat', wsUrl, target.token, rooms.join(','), '8000', '1500']);
-  console.log('chat, 16 rooms', results.chat16);
+    const rooms: string[] = [];
+    for (let i = 0; i < 16; i++) rooms.push(await target.room(`chat-${i}`, [target.agentId]));
+    if (!phases.has('chat16') || phases.has('chat1')) results.chat1 = await runLoad(['chat', wsUrl, target.token, rooms[0], '4000', '1000']);
+    console.log('chat, 1 room', results.chat1);
+    if (!phases.has('chat1') || phases.has('chat16')) results.chat16 = await runLoad(['chat', wsUrl, target.token, rooms.join(','), '8000', '1500']);
+    console.log('chat, 16 rooms', results.chat16);
   }
 } finally {
   await target.close();
 }
-console.log(JSON.stringify({ target: target.kind, machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() }, results }, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      target: target.kind,
+      machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() },
+      results,
+    },
+    null,
+    2,
+  ),
+);
 process.exit(0);

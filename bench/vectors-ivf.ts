@@ -17,7 +17,6 @@ const CLUSTERS = Number(process.env.BENCH_CLUSTERS ?? 200);
 const NOISE = Number(process.env.BENCH_NOISE ?? 1.0);
 const K = 10;
 
-
 const point = clusteredPoints({ dims: DIMS, clusters: CLUSTERS, sigma: NOISE / Math.sqrt(DIMS), random: seededRandom(0x9e3779b9) });
 const blob = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
@@ -60,7 +59,9 @@ const insI = db.prepare('INSERT INTO ivf(rowid, cell, embedding) VALUES (?, ?, ?
 const t1 = performance.now();
 db.transaction(() => data.forEach((v, i) => insI.run(BigInt(i + 1), BigInt(nearest.get(blob(v), 1) as number), blob(v))))();
 const assignS = (performance.now() - t1) / 1000;
-console.log(`IVF: ${N.toLocaleString('en')} × ${DIMS}d, ${CELLS} cells trained on ${sample.length} in ${trainS.toFixed(1)} s, assigned in ${assignS.toFixed(1)} s`);
+console.log(
+  `IVF: ${N.toLocaleString('en')} × ${DIMS}d, ${CELLS} cells trained on ${sample.length} in ${trainS.toFixed(1)} s, assigned in ${assignS.toFixed(1)} s`,
+);
 
 const queries = Array.from({ length: QUERIES }, point);
 const knnF = db.prepare('SELECT rowid FROM vf WHERE embedding MATCH ? AND k = ?').pluck();
@@ -77,10 +78,15 @@ for (const nprobe of [4, 8, 16, 32]) {
     const cells = nearest.all(b, nprobe) as number[];
     const hits: { rowid: number; distance: number }[] = [];
     for (const c of cells) hits.push(...(knnCell.all(b, K, BigInt(c)) as { rowid: number; distance: number }[]));
-    const top = hits.sort((x, y) => x.distance - y.distance).slice(0, K).map((h) => h.rowid);
+    const top = hits
+      .sort((x, y) => x.distance - y.distance)
+      .slice(0, K)
+      .map((h) => h.rowid);
     times.push(performance.now() - t);
     rec += top.filter((id) => truth[qi].includes(id)).length / K;
   });
-  console.log(`| ${N.toLocaleString('en')} | IVF ${CELLS} cells, nprobe ${nprobe} | ${pct(times, 50).toFixed(2)} | ${pct(times, 95).toFixed(2)} | ${(rec / QUERIES).toFixed(3)} |`);
+  console.log(
+    `| ${N.toLocaleString('en')} | IVF ${CELLS} cells, nprobe ${nprobe} | ${pct(times, 50).toFixed(2)} | ${pct(times, 95).toFixed(2)} | ${(rec / QUERIES).toFixed(3)} |`,
+  );
 }
 db.close();

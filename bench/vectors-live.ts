@@ -73,7 +73,9 @@ for (const N of SIZES) {
     recall += got.filter((id) => truth.includes(id)).length / K;
   }
   const memMb = process.memoryUsage().arrayBuffers / 1e6;
-  rows.push(`| ${N.toLocaleString('en')} | live VectorIndex.knn (in memory) | ${pct(liveMs, 50).toFixed(2)} | ${pct(liveMs, 95).toFixed(2)} | ${(recall / QUERIES).toFixed(3)} |`);
+  rows.push(
+    `| ${N.toLocaleString('en')} | live VectorIndex.knn (in memory) | ${pct(liveMs, 50).toFixed(2)} | ${pct(liveMs, 95).toFixed(2)} | ${(recall / QUERIES).toFixed(3)} |`,
+  );
   rows.push(`| ${N.toLocaleString('en')} | sqlite-vec brute force (float) | ${pct(exactMs, 50).toFixed(2)} | ${pct(exactMs, 95).toFixed(2)} | 1 |`);
   notes.push(
     `N=${N}: projector ${((pct(pageMs, 50) / PAGE) * 1000).toFixed(1)} us/put (median page of ${PAGE}), ${((Math.min(...mirrorPageMs) / PAGE) * 1000).toFixed(1)} us/put with the mirror loaded; ` +

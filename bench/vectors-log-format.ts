@@ -26,7 +26,14 @@ function markdown(dir: string, out: string[] = []): string[] {
   }
   return out;
 }
-const lines = [...new Set(markdown('.').flatMap((f) => readFileSync(f, 'utf8').split(/\n|(?<=\.) /)).map((l) => l.replace(/[|#*`>-]/g, ' ').trim()).filter((l) => l.length > 30 && /[a-z]{4}/.test(l)))];
+const lines = [
+  ...new Set(
+    markdown('.')
+      .flatMap((f) => readFileSync(f, 'utf8').split(/\n|(?<=\.) /))
+      .map((l) => l.replace(/[|#*`>-]/g, ' ').trim())
+      .filter((l) => l.length > 30 && /[a-z]{4}/.test(l)),
+  ),
+];
 const texts = lines.slice(0, N + QUERIES);
 
 const embedder = new LocalEmbeddingWorker();
@@ -55,11 +62,18 @@ function toFloat16(v: Float32Array): Float32Array {
 }
 
 const cosine = (a: Float32Array, b: Float32Array) => {
-  let d = 0, na = 0, nb = 0;
+  let d = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) (d += a[i] * b[i]), (na += a[i] * a[i]), (nb += b[i] * b[i]);
   return d / Math.sqrt(na * nb);
 };
-const topK = (q: Float32Array, set: Float32Array[]) => set.map((v, i) => [cosine(q, v), i] as const).sort((a, b) => b[0] - a[0]).slice(0, K).map(([, i]) => i);
+const topK = (q: Float32Array, set: Float32Array[]) =>
+  set
+    .map((v, i) => [cosine(q, v), i] as const)
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, K)
+    .map(([, i]) => i);
 
 function recall(form: (v: Float32Array) => Float32Array): number {
   const converted = stored.map(form);
@@ -71,12 +85,19 @@ function recall(form: (v: Float32Array) => Float32Array): number {
   return hit / (queries.length * K);
 }
 
-const payload = (v: Float32Array) => encodeData({ messageId: '01900000-0000-7000-8000-000000000000', roomId: '01900000-0000-7000-8000-000000000001', model: 'use-lite', vector: v }).length;
+const payload = (v: Float32Array) =>
+  encodeData({ messageId: '01900000-0000-7000-8000-000000000000', roomId: '01900000-0000-7000-8000-000000000001', model: 'use-lite', vector: v }).length;
 const result = {
   machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
-  stored: stored.length, queries: queries.length, dims: stored[0].length, k: K,
+  stored: stored.length,
+  queries: queries.length,
+  dims: stored[0].length,
+  k: K,
   float32: { recallAt10: 1, payloadBytes: payload(stored[0]) },
-  float16: { recallAt10: recall(toFloat16), payloadBytes: 'n/a (no codec form; 2 bytes per dimension ≈ payload of ' + Math.round(payload(stored[0]) / 2 + 60) + ')' },
+  float16: {
+    recallAt10: recall(toFloat16),
+    payloadBytes: 'n/a (no codec form; 2 bytes per dimension ≈ payload of ' + Math.round(payload(stored[0]) / 2 + 60) + ')',
+  },
   int8: { recallAt10: recall((v) => QuantizedVector.quantize(v)), payloadBytes: payload(QuantizedVector.quantize(stored[0])) },
 };
 console.log(JSON.stringify(result, null, 2));

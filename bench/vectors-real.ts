@@ -27,7 +27,15 @@ function markdown(dir: string, out: string[] = []): string[] {
   }
   return out;
 }
-const lines = [...new Set(['.', '../shared'].flatMap((d) => markdown(d)).flatMap((f) => readFileSync(f, 'utf8').split(/\n|(?<=\.) /)).map((l) => l.replace(/[|#*`>-]/g, ' ').trim()).filter((l) => l.length > 30 && /[a-z]{4}/.test(l)))];
+const lines = [
+  ...new Set(
+    ['.', '../shared']
+      .flatMap((d) => markdown(d))
+      .flatMap((f) => readFileSync(f, 'utf8').split(/\n|(?<=\.) /))
+      .map((l) => l.replace(/[|#*`>-]/g, ' ').trim())
+      .filter((l) => l.length > 30 && /[a-z]{4}/.test(l)),
+  ),
+];
 const texts = lines.filter((_, i) => i % Math.max(1, Math.floor(lines.length / (N + QUERIES))) === 0).slice(0, N + QUERIES);
 
 const embedder = new LocalEmbeddingWorker();
@@ -70,7 +78,9 @@ const timed = (qs: Float32Array[], fn: (q: Float32Array) => unknown) => {
 const live = (q: Float32Array) => vi.knn('chunk', 'agent', q, K).map((h) => h.rowid);
 live(queries[0]); // starts loading the mirror
 await vi.mirrorLoaded('chunk', 'agent', 512);
-console.log(`| real lines | ${stored.length} | in-memory int8 scan + re-rank | ${timed(queries, live).toFixed(2)} | ${recallOf(live, queries, truthOf).toFixed(3)} |`);
+console.log(
+  `| real lines | ${stored.length} | in-memory int8 scan + re-rank | ${timed(queries, live).toFixed(2)} | ${recallOf(live, queries, truthOf).toFixed(3)} |`,
+);
 
 /*
  * A 100k set shaped like real text: the embedder is too slow to embed 100k lines here (~60 texts/s),
@@ -105,5 +115,7 @@ const truthBig = (q: Float32Array) => (exactBig.all(bytes(q), K) as (number | bi
 const liveBig = (q: Float32Array) => vi.knn('chunk', 'big', q, K).map((h) => h.rowid);
 liveBig(queries[0]); // starts loading the mirror
 await vi.mirrorLoaded('chunk', 'big', 512);
-console.log(`| blends of real vectors | ${BIG.toLocaleString('en')} | in-memory int8 scan + re-rank | ${timed(queries, liveBig).toFixed(2)} | ${recallOf(liveBig, queries, truthBig).toFixed(3)} |`);
+console.log(
+  `| blends of real vectors | ${BIG.toLocaleString('en')} | in-memory int8 scan + re-rank | ${timed(queries, liveBig).toFixed(2)} | ${recallOf(liveBig, queries, truthBig).toFixed(3)} |`,
+);
 console.log(`| blends of real vectors | ${BIG.toLocaleString('en')} | sqlite-vec brute force (float) | ${timed(queries, truthBig).toFixed(2)} | 1 |`);

@@ -58,7 +58,10 @@ function jsRerank(q: Float32Array, ids: number[], load: (id: number) => Buffer):
     for (let i = 0; i < v.length; i++) dot += v[i] * q[i];
     return { id, dot };
   });
-  return scored.sort((a, b) => b.dot - a.dot).slice(0, K).map((x) => x.id);
+  return scored
+    .sort((a, b) => b.dot - a.dot)
+    .slice(0, K)
+    .map((x) => x.id);
 }
 
 const rows: string[] = [];
@@ -101,21 +104,23 @@ for (const N of SIZES) {
   const queries = Array.from({ length: QUERIES }, point);
   const knnF = db.prepare('SELECT rowid FROM vf WHERE embedding MATCH ? AND k = ?').pluck();
   const knnP = db.prepare('SELECT rowid FROM vp WHERE embedding MATCH ? AND k = ? AND scope = ?').pluck();
-  const truthP = db.prepare(
-    `SELECT id FROM fv WHERE id % ${SCOPES} = ? ORDER BY vec_distance_cosine(v, ?) LIMIT ?`,
-  ).pluck();
+  const truthP = db.prepare(`SELECT id FROM fv WHERE id % ${SCOPES} = ? ORDER BY vec_distance_cosine(v, ?) LIMIT ?`).pluck();
   const knnI = db.prepare(`SELECT rowid FROM vi WHERE embedding MATCH vec_quantize_int8(vec_f32(?), 'unit') AND k = ?`).pluck();
   const knnB = db.prepare('SELECT rowid FROM vb WHERE embedding MATCH vec_quantize_binary(vec_f32(?)) AND k = ?').pluck();
-  const rerank = db.prepare(
-    `SELECT id FROM fv WHERE id IN (SELECT value FROM json_each(?)) ORDER BY vec_distance_cosine(v, ?) LIMIT ?`,
-  ).pluck();
+  const rerank = db.prepare(`SELECT id FROM fv WHERE id IN (SELECT value FROM json_each(?)) ORDER BY vec_distance_cosine(v, ?) LIMIT ?`).pluck();
 
   const truth = timeQueries(queries, (q) => knnF.all(blob(q), K) as number[]);
   report(N, 'float brute force (vec0, one table)', truth, 1, 'ground truth');
 
   const scopeTruth = queries.map((q, i) => truthP.all(i % SCOPES, blob(q), K) as number[]);
   const part = timeQueries(queries, (q, i) => knnP.all(blob(q), K, `scope-${i % SCOPES}`) as number[]);
-  report(N, `partitioned float (${SCOPES} scopes, ${(N / SCOPES).toLocaleString('en')}/scope)`, part, recall(part.results, scopeTruth), 'exact within scope; live path');
+  report(
+    N,
+    `partitioned float (${SCOPES} scopes, ${(N / SCOPES).toLocaleString('en')}/scope)`,
+    part,
+    recall(part.results, scopeTruth),
+    'exact within scope; live path',
+  );
 
   for (const R of [50]) {
     const r = timeQueries(queries, (q) => rerank.all(JSON.stringify(knnI.all(blob(q), R)), blob(q), K) as number[]);
@@ -123,7 +128,15 @@ for (const N of SIZES) {
   }
   for (const R of [100, 400]) {
     const coarse = timeQueries(queries, (q) => knnB.all(blob(q), R) as number[]);
-    report(N, `bit top-${R} alone (coarse scan)`, coarse, recall(coarse.results.map((x) => x.slice(0, K)), truth.results));
+    report(
+      N,
+      `bit top-${R} alone (coarse scan)`,
+      coarse,
+      recall(
+        coarse.results.map((x) => x.slice(0, K)),
+        truth.results,
+      ),
+    );
     const r = timeQueries(queries, (q) => rerank.all(JSON.stringify(knnB.all(blob(q), R)), blob(q), K) as number[]);
     report(N, `bit top-${R} + float re-rank (SQL)`, r, recall(r.results, truth.results));
   }

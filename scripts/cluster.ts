@@ -25,7 +25,14 @@ mkdirSync(dir, { recursive: true, mode: 0o700 });
 /** JWT_SECRET and DATA_KEY shared by every node: given, or made once and kept beside the nodes. */
 function sharedSecrets(): { JWT_SECRET: string; DATA_KEY: string } {
   const file = join(dir, 'cluster.env');
-  const saved = existsSync(file) ? Object.fromEntries(readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split('=', 2) as [string, string])) : {};
+  const saved = existsSync(file)
+    ? Object.fromEntries(
+        readFileSync(file, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => l.split('=', 2) as [string, string]),
+      )
+    : {};
   const secrets = {
     JWT_SECRET: process.env.JWT_SECRET ?? saved.JWT_SECRET ?? randomBytes(32).toString('hex'),
     DATA_KEY: process.env.DATA_KEY ?? saved.DATA_KEY ?? randomBytes(32).toString('hex'),
@@ -72,7 +79,10 @@ process.on('SIGTERM', () => void stopAll());
 try {
   children.push(await startNode(1, env));
   for (const c of await Promise.all(Array.from({ length: count - 1 }, (_, k) => startNode(k + 2, env)))) children.push(c);
-  process.stdout.write(`${count} nodes up: ${Array.from({ length: count }, (_, k) => `http://127.0.0.1:${basePort + k}`).join(' ')}\n` + `status: DATABASE_URL=${url} npx chronicle cluster status\n`);
+  process.stdout.write(
+    `${count} nodes up: ${Array.from({ length: count }, (_, k) => `http://127.0.0.1:${basePort + k}`).join(' ')}\n` +
+      `status: DATABASE_URL=${url} npx chronicle cluster status\n`,
+  );
 } catch (err) {
   process.stderr.write(`${(err as Error).message}\n`);
   await stopAll();

@@ -72,7 +72,12 @@ export class AnthropicProvider implements ModelProvider {
     const model = params.model ?? this.models[params.modelType ?? 'TEXT_LARGE'];
     return this.scope(params).run(async (signal) => {
       const res = await (await this.client()).messages.create({ ...this.body(params.messages, model, params), stream: false }, { signal });
-      return { text: textOf(res.content, this.name), model: res.model ?? model, usage: { promptTokens: res.usage.input_tokens, completionTokens: res.usage.output_tokens }, finishReason: res.stop_reason ?? undefined };
+      return {
+        text: textOf(res.content, this.name),
+        model: res.model ?? model,
+        usage: { promptTokens: res.usage.input_tokens, completionTokens: res.usage.output_tokens },
+        finishReason: res.stop_reason ?? undefined,
+      };
     });
   }
 
@@ -116,7 +121,11 @@ export class AnthropicProvider implements ModelProvider {
     return this.scope(params).run(async (signal) => {
       const res = await (await this.client()).messages.create({ ...this.body(messages, model, {}), stream: false }, { signal });
       const text = textOf(res.content, this.name);
-      return { object: parseObject(text, params.schema, this.name), model: res.model ?? model, usage: { promptTokens: res.usage.input_tokens, completionTokens: res.usage.output_tokens } };
+      return {
+        object: parseObject(text, params.schema, this.name),
+        model: res.model ?? model,
+        usage: { promptTokens: res.usage.input_tokens, completionTokens: res.usage.output_tokens },
+      };
     });
   }
 
@@ -130,7 +139,10 @@ export class AnthropicProvider implements ModelProvider {
 
   /** Anthropic takes system text apart from the turns, and the turns must start with the user. */
   private body(messages: ChatMessage[], model: string, params: { maxTokens?: number; temperature?: number; stopSequences?: string[] }) {
-    const system = messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
+    const system = messages
+      .filter((m) => m.role === 'system')
+      .map((m) => m.content)
+      .join('\n\n');
     const turns = messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role as 'user' | 'assistant', content: m.content || ' ' }));
     if (turns.length === 0 || turns[0].role !== 'user') turns.unshift({ role: 'user', content: '(conversation start)' });
     return {
@@ -146,5 +158,8 @@ export class AnthropicProvider implements ModelProvider {
 
 function textOf(content: unknown, provider: string): string {
   if (!Array.isArray(content)) throw new ModelError('malformed', `${provider}: response has no content`, provider, true);
-  return content.filter((b: { type?: string }) => b.type === 'text').map((b: { text?: string }) => b.text ?? '').join('');
+  return content
+    .filter((b: { type?: string }) => b.type === 'text')
+    .map((b: { text?: string }) => b.text ?? '')
+    .join('');
 }

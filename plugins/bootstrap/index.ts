@@ -7,7 +7,8 @@ import { reflectionEvaluator } from './reflection.ts';
 export const bootstrapPlugin: Plugin = {
   name: 'bootstrap',
   version: '1.0.0',
-  description: 'Core actions (REPLY, IGNORE, NONE, FOLLOW/UNFOLLOW/MUTE/UNMUTE_ROOM), providers (TIME, CHARACTER, RECENT_MESSAGES, KNOWLEDGE, FACTS) and reflection',
+  description:
+    'Core actions (REPLY, IGNORE, NONE, FOLLOW/UNFOLLOW/MUTE/UNMUTE_ROOM), providers (TIME, CHARACTER, RECENT_MESSAGES, KNOWLEDGE, FACTS) and reflection',
   actions: bootstrapActions,
   providers: bootstrapProviders,
   evaluators: [reflectionEvaluator],

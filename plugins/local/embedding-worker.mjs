@@ -19,7 +19,10 @@ parentPort.on('message', async (msg) => {
     const texts = msg.texts.map((t) => (t.trim() === '' ? ' ' : t.length > MAX_CHARS ? t.slice(0, MAX_CHARS) : t));
     const out = await m.embed(texts);
     const vectors = out.map((v) => Float32Array.from(v));
-    parentPort.postMessage({ id: msg.id, vectors }, vectors.map((v) => v.buffer));
+    parentPort.postMessage(
+      { id: msg.id, vectors },
+      vectors.map((v) => v.buffer),
+    );
   } catch (err) {
     parentPort.postMessage({ id: msg.id, error: String(err && err.stack ? err.stack : err) });
   }

@@ -43,7 +43,14 @@ export class LlamaGenerator {
   private load(): Promise<Loaded> {
     this.loading ??= (async () => {
       const mod = await import('node-llama-cpp');
-      const llama = await mod.getLlama({ gpu: false, build: 'never', usePrebuiltBinaries: true, skipDownload: true, progressLogs: false, logLevel: mod.LlamaLogLevel.error });
+      const llama = await mod.getLlama({
+        gpu: false,
+        build: 'never',
+        usePrebuiltBinaries: true,
+        skipDownload: true,
+        progressLogs: false,
+        logLevel: mod.LlamaLogLevel.error,
+      });
       const model = await llama.loadModel({ modelPath: this.options.modelPath });
       const context = await model.createContext({ threads: this.options.threads ?? 1, contextSize: this.options.contextSize ?? 2048 });
       return { mod, llama, model, context };
@@ -67,7 +74,10 @@ export class LlamaGenerator {
     const session = new mod.LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
     try {
       const turns = params.messages.filter((m) => m.role !== 'system');
-      const system = params.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
+      const system = params.messages
+        .filter((m) => m.role === 'system')
+        .map((m) => m.content)
+        .join('\n\n');
       const last = turns.at(-1);
       const prompt = last?.role === 'user' ? last.content : '';
       const history = (last?.role === 'user' ? turns.slice(0, -1) : turns).map((m) =>

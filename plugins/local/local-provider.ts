@@ -98,13 +98,23 @@ export class LocalProvider implements ModelProvider {
     const queue: string[] = [];
     let wake: (() => void) | undefined;
     let finished = false;
-    const run = llama.generate({ ...params, signal, onTextChunk: (t) => {
-      queue.push(t);
-      wake?.();
-    } });
+    const run = llama.generate({
+      ...params,
+      signal,
+      onTextChunk: (t) => {
+        queue.push(t);
+        wake?.();
+      },
+    });
     run.then(
-      () => { finished = true; wake?.(); },
-      () => { finished = true; wake?.(); },
+      () => {
+        finished = true;
+        wake?.();
+      },
+      () => {
+        finished = true;
+        wake?.();
+      },
     );
     let text = '';
     while (!finished || queue.length > 0) {

@@ -83,7 +83,12 @@ export class OllamaProvider implements ModelProvider {
     return this.scope(params).run(async (signal) => {
       const res = await (await this.client(signal)).chat({ model, messages: params.messages as Message[], stream: false, options: this.options(params) });
       if (typeof res?.message?.content !== 'string') throw new ModelError('malformed', `${this.name}: response has no message content`, this.name, true);
-      return { text: res.message.content, model: res.model ?? model, usage: { promptTokens: res.prompt_eval_count ?? 0, completionTokens: res.eval_count ?? 0 }, finishReason: res.done_reason };
+      return {
+        text: res.message.content,
+        model: res.model ?? model,
+        usage: { promptTokens: res.prompt_eval_count ?? 0, completionTokens: res.eval_count ?? 0 },
+        finishReason: res.done_reason,
+      };
     });
   }
 
@@ -92,7 +97,12 @@ export class OllamaProvider implements ModelProvider {
     const scope = this.scope(params);
     try {
       scope.throwIfCancelled();
-      const stream = await (await this.client(scope.signal)).chat({ model, messages: params.messages as Message[], stream: true, options: this.options(params) });
+      const stream = await (await this.client(scope.signal)).chat({
+        model,
+        messages: params.messages as Message[],
+        stream: true,
+        options: this.options(params),
+      });
       let text = '';
       let done = false;
       for await (const part of stream) {
@@ -103,7 +113,15 @@ export class OllamaProvider implements ModelProvider {
         }
         if (part.done) {
           done = true;
-          yield { type: 'done', result: { text, model: part.model ?? model, usage: { promptTokens: part.prompt_eval_count ?? 0, completionTokens: part.eval_count ?? 0 }, finishReason: part.done_reason } };
+          yield {
+            type: 'done',
+            result: {
+              text,
+              model: part.model ?? model,
+              usage: { promptTokens: part.prompt_eval_count ?? 0, completionTokens: part.eval_count ?? 0 },
+              finishReason: part.done_reason,
+            },
+          };
           break;
         }
       }
@@ -121,7 +139,11 @@ export class OllamaProvider implements ModelProvider {
       // Ollama's `format` takes a JSON Schema and constrains decoding to it.
       const res = await (await this.client(signal)).chat({ model, messages: params.messages as Message[], stream: false, format: params.schema });
       if (typeof res?.message?.content !== 'string') throw new ModelError('malformed', `${this.name}: response has no message content`, this.name, true);
-      return { object: parseObject(res.message.content, params.schema, this.name), model: res.model ?? model, usage: { promptTokens: res.prompt_eval_count ?? 0, completionTokens: res.eval_count ?? 0 } };
+      return {
+        object: parseObject(res.message.content, params.schema, this.name),
+        model: res.model ?? model,
+        usage: { promptTokens: res.prompt_eval_count ?? 0, completionTokens: res.eval_count ?? 0 },
+      };
     });
   }
 
@@ -131,8 +153,13 @@ export class OllamaProvider implements ModelProvider {
     if (texts.length === 0) return Promise.resolve({ vectors: [], model });
     return this.scope(options).run(async (signal) => {
       const res = await (await this.client(signal)).embed({ model, input: texts });
-      if (!Array.isArray(res?.embeddings) || res.embeddings.length !== texts.length) throw new ModelError('malformed', `${this.name}: expected ${texts.length} embeddings`, this.name, true);
-      return { vectors: res.embeddings.map((v) => Float32Array.from(v)), model: res.model ?? model, usage: { promptTokens: res.prompt_eval_count ?? 0, completionTokens: 0 } };
+      if (!Array.isArray(res?.embeddings) || res.embeddings.length !== texts.length)
+        throw new ModelError('malformed', `${this.name}: expected ${texts.length} embeddings`, this.name, true);
+      return {
+        vectors: res.embeddings.map((v) => Float32Array.from(v)),
+        model: res.model ?? model,
+        usage: { promptTokens: res.prompt_eval_count ?? 0, completionTokens: 0 },
+      };
     });
   }
 

@@ -96,7 +96,8 @@ export class OpenAIProvider implements ModelProvider {
     return this.scope(params).run(async (signal) => {
       const res = await (await this.client()).chat.completions.create(this.chatBody(model, params), { signal });
       const choice = res.choices?.[0];
-      if (!choice || typeof choice.message?.content !== 'string') throw new ModelError('malformed', `${this.name}: response has no message content`, this.name, true);
+      if (!choice || typeof choice.message?.content !== 'string')
+        throw new ModelError('malformed', `${this.name}: response has no message content`, this.name, true);
       const text = choice.message.content;
       return { text, model: res.model ?? model, usage: this.usage(res.usage, params, text), finishReason: choice.finish_reason ?? undefined };
     });
@@ -107,7 +108,10 @@ export class OpenAIProvider implements ModelProvider {
     const scope = this.scope(params);
     try {
       scope.throwIfCancelled();
-      const stream = await (await this.client()).chat.completions.create({ ...this.chatBody(model, params), stream: true, stream_options: { include_usage: true } }, { signal: scope.signal });
+      const stream = await (await this.client()).chat.completions.create(
+        { ...this.chatBody(model, params), stream: true, stream_options: { include_usage: true } },
+        { signal: scope.signal },
+      );
       let text = '';
       let finishReason: string | undefined;
       let usage: TokenUsage | undefined;
@@ -155,7 +159,8 @@ export class OpenAIProvider implements ModelProvider {
       // base64: decoded straight into a Float32Array (no number[] in between, a quarter of the JSON).
       // Asked for explicitly, the SDK hands base64 through undecoded: we decode it once, ourselves.
       const res = await (await this.client()).embeddings.create({ model, input: texts, encoding_format: 'base64' }, { signal });
-      if (!Array.isArray(res.data) || res.data.length !== texts.length) throw new ModelError('malformed', `${this.name}: expected ${texts.length} embeddings`, this.name, true);
+      if (!Array.isArray(res.data) || res.data.length !== texts.length)
+        throw new ModelError('malformed', `${this.name}: expected ${texts.length} embeddings`, this.name, true);
       const vectors = [...res.data].sort((a, b) => a.index - b.index).map((d) => decodeEmbedding(d.embedding as unknown, this.name));
       const usage = res.usage ? { promptTokens: res.usage.prompt_tokens, completionTokens: 0 } : undefined;
       return { vectors, model: res.model ?? model, usage };
@@ -181,7 +186,11 @@ export class OpenAIProvider implements ModelProvider {
     return new CallScope(this.name, options, this.timeoutMs);
   }
 
-  private usage(u: { prompt_tokens: number; completion_tokens: number } | undefined | null, params: { messages: GenerateTextParams['messages'] }, text: string): TokenUsage {
+  private usage(
+    u: { prompt_tokens: number; completion_tokens: number } | undefined | null,
+    params: { messages: GenerateTextParams['messages'] },
+    text: string,
+  ): TokenUsage {
     return u ? { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens } : estimateUsage(params.messages, text);
   }
 }

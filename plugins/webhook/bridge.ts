@@ -35,13 +35,21 @@ export async function startWebhookBridge(o: BridgeOptions): Promise<WebhookBridg
   const base = o.chronicleUrl.replace(/\/$/, '');
   let token = '';
   const login = async () => {
-    const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: o.username, password: o.password }) });
+    const res = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: o.username, password: o.password }),
+    });
     if (!res.ok) throw new Error(`webhook: login as ${o.username} failed (${res.status})`);
     token = ((await res.json()) as { accessToken: string }).accessToken;
   };
   const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
     for (let attempt = 0; ; attempt++) {
-      const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      const res = await fetch(base + path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
       // Access tokens expire: log in again once.
       if (res.status === 401 && attempt === 0) {
         await login();
@@ -60,7 +68,8 @@ export async function startWebhookBridge(o: BridgeOptions): Promise<WebhookBridg
   let ws: WebSocket | undefined;
   let closed = false;
 
-  const subscribe = (roomId: string) => ws?.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ type: 'subscribe', roomId, ...(rooms.get(roomId) ? { afterSeq: rooms.get(roomId) } : {}) }));
+  const subscribe = (roomId: string) =>
+    ws?.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ type: 'subscribe', roomId, ...(rooms.get(roomId) ? { afterSeq: rooms.get(roomId) } : {}) }));
   const connect = () => {
     if (closed) return;
     const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(token)}`);

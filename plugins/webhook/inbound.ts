@@ -61,7 +61,12 @@ export async function startInbound(o: InboundOptions): Promise<InboundServer> {
       }
       if (typeof body.text !== 'string' || !body.text.trim()) return reply(400, { error: 'text: a non-empty string is required' });
       try {
-        const out = await o.onMessage({ roomId: match[1]!, text: body.text, id: typeof body.id === 'string' ? body.id : undefined, sender: typeof body.sender === 'string' ? body.sender : undefined });
+        const out = await o.onMessage({
+          roomId: match[1]!,
+          text: body.text,
+          id: typeof body.id === 'string' ? body.id : undefined,
+          sender: typeof body.sender === 'string' ? body.sender : undefined,
+        });
         reply(out.status, out.body ?? {});
       } catch (err) {
         reply(502, { error: (err as Error).message });

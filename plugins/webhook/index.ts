@@ -22,7 +22,8 @@ class WebhookService {
   static serviceType = 'webhook';
   static async start(): Promise<ServiceInstance> {
     const env = process.env;
-    if (!env.WEBHOOK_SECRET || !env.WEBHOOK_PASSWORD) return { capabilityDescription: 'webhook client (disabled: set WEBHOOK_SECRET and WEBHOOK_PASSWORD)', stop: () => undefined };
+    if (!env.WEBHOOK_SECRET || !env.WEBHOOK_PASSWORD)
+      return { capabilityDescription: 'webhook client (disabled: set WEBHOOK_SECRET and WEBHOOK_PASSWORD)', stop: () => undefined };
     let bridge: WebhookBridge | undefined;
     let stopped = false;
     const options = {

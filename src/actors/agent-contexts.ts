@@ -82,7 +82,7 @@ export class AgentContexts {
         for (const [type, service] of ctx?.registeredServices ?? [])
           await Promise.resolve(service.stop()).catch((err) => this.deps.logger.warn('service did not stop', { agentId, type, error: String(err) }));
       })
-      .catch((err) => this.deps.logger.warn('stopping an agent\'s services failed', { agentId, error: String(err) }))
+      .catch((err) => this.deps.logger.warn("stopping an agent's services failed", { agentId, error: String(err) }))
       .finally(() => this.stopping.get(agentId) === done && this.stopping.delete(agentId));
     this.stopping.set(agentId, done);
     return done;

@@ -69,7 +69,8 @@ export class ConnectorBridge {
   constructor(private readonly deps: ConnectorDeps) {}
 
   registerSendHandler(source: string, handler: SendHandler): void {
-    if (typeof source !== 'string' || !source || typeof handler !== 'function') throw new TypeError('registerSendHandler(source, handler) needs a source name and a function');
+    if (typeof source !== 'string' || !source || typeof handler !== 'function')
+      throw new TypeError('registerSendHandler(source, handler) needs a source name and a function');
     this.sendHandlers.set(source, handler);
     void this.follow();
   }
@@ -81,13 +82,28 @@ export class ConnectorBridge {
     const source = typeof message.content.source === 'string' && message.content.source ? message.content.source : 'connector';
     const outsideRoom = String(message.roomId ?? message.content.channelId ?? 'default');
     await this.follow();
-    const { roomId, events } = this.roomEvents(source, outsideRoom, { source, roomId: outsideRoom, channelId: str(message.content.channelId), serverId: str(message.content.serverId) });
+    const { roomId, events } = this.roomEvents(source, outsideRoom, {
+      source,
+      roomId: outsideRoom,
+      channelId: str(message.content.channelId),
+      serverId: str(message.content.serverId),
+    });
     const { agentId } = this.deps;
     const authorId = derivedId('external-participant', source, String(message.entityId ?? 'unknown'));
-    const authorName = str((message as { metadata?: { entityName?: string } }).metadata?.entityName) ?? str(message.entityName) ?? str(message.content.userName) ?? str(message.content.name) ?? `${source} user`;
+    const authorName =
+      str((message as { metadata?: { entityName?: string } }).metadata?.entityName) ??
+      str(message.entityName) ??
+      str(message.content.userName) ??
+      str(message.content.name) ??
+      `${source} user`;
     if (!this.isParticipant(roomId, authorId)) events.push(joined(roomId, authorId, 'user', authorName));
     const messageId = derivedId('connector-message', agentId, source, String(message.id ?? newId()));
-    events.push({ id: messageId, type: 'message.posted', data: { messageId, roomId, authorId, authorKind: 'user', text }, meta: { author: { kind: 'user', id: authorId }, correlationId: messageId } });
+    events.push({
+      id: messageId,
+      type: 'message.posted',
+      data: { messageId, roomId, authorId, authorKind: 'user', text },
+      meta: { author: { kind: 'user', id: authorId }, correlationId: messageId },
+    });
     const reply = new Promise<{ content: Content | null; reply?: Memory }>((resolve) => this.pending.set(messageId, { callback, resolve }));
     const timeout = setTimeout(() => this.settle(messageId, { content: null }), this.deps.replyTimeoutMs ?? 120_000);
     try {
@@ -99,17 +115,30 @@ export class ConnectorBridge {
     }
     const outcome = await reply;
     clearTimeout(timeout);
-    return { didRespond: !!outcome.content, responseContent: outcome.content, responseMessages: outcome.reply ? [outcome.reply] : [], mode: outcome.content ? 'simple' : 'none', roomId, messageId };
+    return {
+      didRespond: !!outcome.content,
+      responseContent: outcome.content,
+      responseMessages: outcome.reply ? [outcome.reply] : [],
+      mode: outcome.content ? 'simple' : 'none',
+      roomId,
+      messageId,
+    };
   }
 
   /** ElizaOS sendMessageToTarget: the agent says something in the linked room; the send handler gets it from the log. */
   async sendMessageToTarget(target: TargetInfo, content: Content): Promise<void> {
-    if (!target?.source || typeof content?.text !== 'string' || !content.text.trim()) throw new TypeError('sendMessageToTarget(target, content) needs target.source and content.text');
+    if (!target?.source || typeof content?.text !== 'string' || !content.text.trim())
+      throw new TypeError('sendMessageToTarget(target, content) needs target.source and content.text');
     await this.follow();
     const outsideRoom = String(target.roomId ?? target.channelId ?? target.entityId ?? 'default');
     const { roomId, events } = this.roomEvents(target.source, outsideRoom, target);
     const messageId = newId();
-    events.push({ id: messageId, type: 'message.posted', data: { messageId, roomId, authorId: this.deps.agentId, authorKind: 'agent', text: content.text }, meta: { author: { kind: 'agent', id: this.deps.agentId } } });
+    events.push({
+      id: messageId,
+      type: 'message.posted',
+      data: { messageId, roomId, authorId: this.deps.agentId, authorKind: 'agent', text: content.text },
+      meta: { author: { kind: 'agent', id: this.deps.agentId } },
+    });
     await this.deps.store.append(streams.room(roomId), events);
   }
 
@@ -127,7 +156,13 @@ export class ConnectorBridge {
     const roomId = existing && existing.participants.some((p) => p.id === agentId) ? outsideRoom : derivedId('connector-room', agentId, source, outsideRoom);
     this.links.set(roomId, { source, target: { ...target, source, roomId: outsideRoom } });
     const events: NewEvent[] = [];
-    if (!readModel.roomById(roomId)) events.push({ id: derivedId('connector-room-created', roomId), type: 'room.created', data: { roomId, name: `${source}: ${outsideRoom}`.slice(0, 200), createdBy: agentId }, meta: { author: { kind: 'agent', id: agentId } } });
+    if (!readModel.roomById(roomId))
+      events.push({
+        id: derivedId('connector-room-created', roomId),
+        type: 'room.created',
+        data: { roomId, name: `${source}: ${outsideRoom}`.slice(0, 200), createdBy: agentId },
+        meta: { author: { kind: 'agent', id: agentId } },
+      });
     if (!this.isParticipant(roomId, agentId)) events.push(joined(roomId, agentId, 'agent', readModel.agentById(agentId)?.name ?? 'agent'));
     return { roomId, events };
   }
@@ -145,7 +180,8 @@ export class ConnectorBridge {
       logger: this.deps.logger,
       handle: (events) => {
         for (const e of events) {
-          if (e.type === 'message.posted' && e.data.authorKind === 'agent' && e.data.authorId === this.deps.agentId) this.onAgentMessage(e.data, e.meta.timestamp);
+          if (e.type === 'message.posted' && e.data.authorKind === 'agent' && e.data.authorId === this.deps.agentId)
+            this.onAgentMessage(e.data, e.meta.timestamp);
           else if (e.type === 'reply.decided' && e.data.agentId === this.deps.agentId && !e.data.respond) this.settle(e.data.messageId, { content: null });
         }
       },
@@ -159,18 +195,37 @@ export class ConnectorBridge {
     this.delivered.add(m.messageId);
     if (this.delivered.size > 10_000) this.delivered.delete(this.delivered.values().next().value!);
     const content: Content = { text: m.text, source: link.source, ...(m.inReplyTo ? { inReplyTo: m.inReplyTo } : {}) };
-    const reply: Memory = { id: m.messageId, entityId: this.deps.agentId, agentId: this.deps.agentId, roomId: m.roomId, content, createdAt: new Date(timestamp).getTime() };
+    const reply: Memory = {
+      id: m.messageId,
+      entityId: this.deps.agentId,
+      agentId: this.deps.agentId,
+      roomId: m.roomId,
+      content,
+      createdAt: new Date(timestamp).getTime(),
+    };
     const pending = m.inReplyTo ? this.pending.get(m.inReplyTo) : undefined;
     const deliver = async () => {
       if (pending?.callback) await pending.callback(content);
       else {
         const handler = this.sendHandlers.get(link.source);
-        if (!handler) return this.deps.logger.warn('agent message for a connector with no send handler; not delivered', { agentId: this.deps.agentId, source: link.source, messageId: m.messageId });
+        if (!handler)
+          return this.deps.logger.warn('agent message for a connector with no send handler; not delivered', {
+            agentId: this.deps.agentId,
+            source: link.source,
+            messageId: m.messageId,
+          });
         await handler(this.deps.runtime(), link.target, content);
       }
     };
     deliver()
-      .catch((err) => this.deps.logger.warn('connector could not deliver the agent message', { agentId: this.deps.agentId, source: link.source, messageId: m.messageId, error: String(err) }))
+      .catch((err) =>
+        this.deps.logger.warn('connector could not deliver the agent message', {
+          agentId: this.deps.agentId,
+          source: link.source,
+          messageId: m.messageId,
+          error: String(err),
+        }),
+      )
       .finally(() => m.inReplyTo && this.settle(m.inReplyTo, { content, reply }));
   }
 

@@ -33,7 +33,11 @@ export function createInspectionHub(): { inspect: Inspector; add(observer: Inspe
  * `createWebSocketReceiver({ server: 'ws://127.0.0.1:<port>' })` from @statelyai/inspect — sees every
  * actor event. Only when INSPECT=true: it is a developer tool.
  */
-export async function startStatelyInspector(port: number, logger: Logger, host = '127.0.0.1'): Promise<{ inspect: Inspector; stop(): Promise<void>; port: number }> {
+export async function startStatelyInspector(
+  port: number,
+  logger: Logger,
+  host = '127.0.0.1',
+): Promise<{ inspect: Inspector; stop(): Promise<void>; port: number }> {
   const { WebSocketServer, WebSocket } = await import('ws');
   const { createWebSocketInspector } = await import('@statelyai/inspect');
   const wss = new WebSocketServer({ host, port });

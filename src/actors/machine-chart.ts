@@ -29,7 +29,8 @@ interface DefinitionNode {
 }
 
 const targetId = (t: string | { id: string }) => (typeof t === 'string' ? t : t.id);
-const guardName = (g: unknown) => (typeof g === 'string' ? g : g && typeof g === 'object' && 'type' in g ? String((g as { type: unknown }).type) : g ? 'guard' : undefined);
+const guardName = (g: unknown) =>
+  typeof g === 'string' ? g : g && typeof g === 'object' && 'type' in g ? String((g as { type: unknown }).type) : g ? 'guard' : undefined;
 
 function chartOf(node: DefinitionNode): ChartState {
   const transitions = Object.entries(node.on ?? {}).flatMap(([event, list]) =>

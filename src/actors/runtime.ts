@@ -69,6 +69,11 @@ export function persistSnapshot(actor: Actor<AnyStateMachine>, snapshot: unknown
 /** "running", "stopped", or "a.b" for nested states. */
 export function stateName(actor: Actor<AnyStateMachine>): string {
   const value = actor.getSnapshot().value as unknown;
-  const flat = (v: unknown): string => (typeof v === 'string' ? v : Object.entries(v as Record<string, unknown>).map(([k, c]) => `${k}.${flat(c)}`).join(','));
+  const flat = (v: unknown): string =>
+    typeof v === 'string'
+      ? v
+      : Object.entries(v as Record<string, unknown>)
+          .map(([k, c]) => `${k}.${flat(c)}`)
+          .join(',');
   return flat(value);
 }

@@ -20,7 +20,8 @@ export function startOrder(services: readonly { plugin: string; service: Service
   }
   for (const s of byType.values())
     for (const dep of s.service.dependencies ?? [])
-      if (!byType.has(dep)) throw new ServiceStartError(`service "${s.service.serviceType}" (plugin ${s.plugin}) depends on "${dep}", which no plugin provides`);
+      if (!byType.has(dep))
+        throw new ServiceStartError(`service "${s.service.serviceType}" (plugin ${s.plugin}) depends on "${dep}", which no plugin provides`);
   const order: { plugin: string; service: ServiceClass }[] = [];
   const mark = new Map<string, 'visiting' | 'done'>();
   const visit = (type: string, path: string[]) => {
@@ -54,7 +55,11 @@ export function startableServices(services: readonly { plugin: string; service: 
     if (missing.length === 0) return { startable, dropped };
     for (const s of missing) {
       const dep = (s.service.dependencies ?? []).find((d) => !types.has(d));
-      dropped.push({ plugin: s.plugin, serviceType: s.service.serviceType, reason: `service "${s.service.serviceType}" depends on "${dep}", which no plugin of this agent provides (or it could not start)` });
+      dropped.push({
+        plugin: s.plugin,
+        serviceType: s.service.serviceType,
+        reason: `service "${s.service.serviceType}" depends on "${dep}", which no plugin of this agent provides (or it could not start)`,
+      });
     }
     startable = startable.filter((s) => !missing.includes(s));
   }
@@ -110,7 +115,12 @@ export class ServiceManager {
           },
         },
       });
-      const { actor } = spawnActor({ machine, input: { serviceType: type, baseMs: this.options.restartBaseMs, maxMs: this.options.restartMaxMs }, inspect: this.options.inspect, id: `${this.options.idPrefix ?? ''}service-${type}` });
+      const { actor } = spawnActor({
+        machine,
+        input: { serviceType: type, baseMs: this.options.restartBaseMs, maxMs: this.options.restartMaxMs },
+        inspect: this.options.inspect,
+        id: `${this.options.idPrefix ?? ''}service-${type}`,
+      });
       this.actors.set(type, { actor, plugin });
       actor.send({ type: 'START' });
       // Dependents wait until this one is up (or has failed once: it then retries on its own).
@@ -166,7 +176,8 @@ export class ServiceManager {
   loadPromise(type: string): Promise<ServiceInstance> {
     const running = this.instances.get(type);
     if (running) return Promise.resolve(running);
-    if (!this.actors.has(type) && !this.order.some((s) => s.service.serviceType === type)) return Promise.reject(new Error(`no service "${type}" is registered`));
+    if (!this.actors.has(type) && !this.order.some((s) => s.service.serviceType === type))
+      return Promise.reject(new Error(`no service "${type}" is registered`));
     return new Promise((resolve) => this.waiting.set(type, [...(this.waiting.get(type) ?? []), resolve]));
   }
 

@@ -20,7 +20,9 @@ export function shouldRespondByRules(input: {
   const { agentId, agentName, message, participants, mode } = input;
   const named = mentions(message.text, agentName);
   if (message.authorKind === 'agent') {
-    return named ? { kind: 'respond', reason: `addressed by name by another agent (depth ${message.depth})` } : { kind: 'ignore', reason: 'agents answer agents only when addressed by name' };
+    return named
+      ? { kind: 'respond', reason: `addressed by name by another agent (depth ${message.depth})` }
+      : { kind: 'ignore', reason: 'agents answer agents only when addressed by name' };
   }
   if (mode === 'muted') return named ? { kind: 'respond', reason: 'room is muted but the agent was named' } : { kind: 'ignore', reason: 'room is muted' };
   if (named) return { kind: 'respond', reason: 'addressed by name' };

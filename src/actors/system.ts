@@ -68,7 +68,12 @@ export class ChronicleActorSystem implements ActorSystem {
 
   constructor(private readonly deps: ActorSystemDeps & { inspect?: Inspector }) {
     const s = deps.settings ?? {};
-    this.settings = { ...DEFAULT_ACTOR_SETTINGS, ...(Object.fromEntries(Object.entries(s).filter(([k, v]) => k in DEFAULT_ACTOR_SETTINGS || ((k === 'pluginsDir' || k === 'pluginsPreferInstalled') && v))) as Partial<ActorSettings>) };
+    this.settings = {
+      ...DEFAULT_ACTOR_SETTINGS,
+      ...(Object.fromEntries(
+        Object.entries(s).filter(([k, v]) => k in DEFAULT_ACTOR_SETTINGS || ((k === 'pluginsDir' || k === 'pluginsPreferInstalled') && v)),
+      ) as Partial<ActorSettings>),
+    };
     this.logger = deps.logger ?? silentLogger;
     this.inspect = deps.inspect;
     this.supervisor = new Supervisor({
@@ -271,12 +276,30 @@ export class ChronicleActorSystem implements ActorSystem {
     const agentIds = [...agents.keys()].map((id) => `agent-${id}`);
     const roomIds = [...rooms.keys()].map((id) => `room-${id}`);
     const services = this.services.nodes();
-    const nodes: ActorNode[] = [{ id: 'system', kind: 'system', state: stateName(this.supervisor.system), value: this.supervisor.system.getSnapshot().value, children: [...roomIds, ...agentIds, ...services.map((s) => s.id)] }];
+    const nodes: ActorNode[] = [
+      {
+        id: 'system',
+        kind: 'system',
+        state: stateName(this.supervisor.system),
+        value: this.supervisor.system.getSnapshot().value,
+        children: [...roomIds, ...agentIds, ...services.map((s) => s.id)],
+      },
+    ];
     const owner = (actorId: string) => this.deps.ownership?.ownerOf(actorId);
     for (const [id, { actor }] of rooms) {
       const snapshot = actor.getSnapshot();
       const participants = snapshot.context.participants.map((p) => ({ id: p.id, kind: p.kind, name: p.name }));
-      nodes.push({ id: `room-${id}`, kind: 'room', state: stateName(actor), value: snapshot.value, name: this.deps.readModel.roomById(id)?.name, participants, parent: 'system', children: [], owner: owner(`room-${id}`) });
+      nodes.push({
+        id: `room-${id}`,
+        kind: 'room',
+        state: stateName(actor),
+        value: snapshot.value,
+        name: this.deps.readModel.roomById(id)?.name,
+        participants,
+        parent: 'system',
+        children: [],
+        owner: owner(`room-${id}`),
+      });
     }
     for (const [id, { actor }] of agents) {
       const snapshot = actor.getSnapshot();
@@ -284,7 +307,17 @@ export class ChronicleActorSystem implements ActorSystem {
       const busy = held.filter((r) => r.current).length;
       // Mailbox depth: every message the agent holds (the one in hand, the queued, the refused being recorded).
       const mailbox = held.reduce((n, r) => n + (r.current ? 1 : 0) + r.queue.length + r.side.length, 0);
-      nodes.push({ id: `agent-${id}`, kind: 'agent', state: stateName(actor) + (busy ? `(busy in ${busy} room${busy > 1 ? 's' : ''})` : ''), value: snapshot.value, name: snapshot.context.name, mailbox, parent: 'system', children: [], owner: owner(`agent-${id}`) });
+      nodes.push({
+        id: `agent-${id}`,
+        kind: 'agent',
+        state: stateName(actor) + (busy ? `(busy in ${busy} room${busy > 1 ? 's' : ''})` : ''),
+        value: snapshot.value,
+        name: snapshot.context.name,
+        mailbox,
+        parent: 'system',
+        children: [],
+        owner: owner(`agent-${id}`),
+      });
     }
     for (const s of services) nodes.push({ id: s.id, kind: 'service', state: s.state, parent: 'system', children: [] });
     // An agent's own plugin services are its children.
@@ -365,7 +398,8 @@ export class ChronicleActorSystem implements ActorSystem {
       .catch((err) => {
         if (controller.signal.aborted || this.stopped) return;
         // Fenced: another node owns the agent now and answers; nothing of this turn was written.
-        if (err instanceof LeaseLostError) return this.logger.warn('turn dropped: this node lost the agent', { agentId, messageId: pending.messageId, error: err.message });
+        if (err instanceof LeaseLostError)
+          return this.logger.warn('turn dropped: this node lost the agent', { agentId, messageId: pending.messageId, error: err.message });
         // The turn itself crashed (e.g. the log refused a write): supervise it like a crashed child.
         this.logger.warn('turn crashed', { agentId, messageId: pending.messageId, error: String(err) });
         this.supervisor.turnCrashed(agentId, pending, String((err as Error)?.message ?? err));
@@ -408,7 +442,9 @@ export class ChronicleActorSystem implements ActorSystem {
 function claimingStore(store: EventStore, claim: NonNullable<ReturnType<NonNullable<ActorSystemDeps['ownership']>['claim']>>): EventStore {
   return new Proxy(store, {
     get(target, key) {
-      if (key === 'append') return (stream: string, events: Parameters<EventStore['append']>[1], options?: Parameters<EventStore['append']>[2]) => target.append(stream, events, { ...options, claim });
+      if (key === 'append')
+        return (stream: string, events: Parameters<EventStore['append']>[1], options?: Parameters<EventStore['append']>[2]) =>
+          target.append(stream, events, { ...options, claim });
       const value = Reflect.get(target, key, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },

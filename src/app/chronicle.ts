@@ -64,13 +64,22 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
   // SQLite in DATA_DIR, or PostgreSQL when DATABASE_URL is set; nothing else depends on which.
   // A node with actors on a shared PostgreSQL log is a node of the cluster: it takes a lease before it
   // can append for any agent, and the store checks that lease inside every agent's append (fencing).
-  const cluster = settings.databaseUrl && options.actors !== false
-    ? await ClusterNode.join({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, nodeId: settings.nodeId, leaseMs: settings.clusterLeaseMs, logger: logger.child({ component: 'cluster' }) })
-    : undefined;
-  const store = await openEventLog(settings, paths, { logger: logger.child({ component: 'event-log' }), fence: cluster?.membership.fence }).catch(async (err) => {
-    await cluster?.stop();
-    throw err;
-  });
+  const cluster =
+    settings.databaseUrl && options.actors !== false
+      ? await ClusterNode.join({
+          databaseUrl: settings.databaseUrl,
+          dataDir: settings.dataDir,
+          nodeId: settings.nodeId,
+          leaseMs: settings.clusterLeaseMs,
+          logger: logger.child({ component: 'cluster' }),
+        })
+      : undefined;
+  const store = await openEventLog(settings, paths, { logger: logger.child({ component: 'event-log' }), fence: cluster?.membership.fence }).catch(
+    async (err) => {
+      await cluster?.stop();
+      throw err;
+    },
+  );
   const closers: (() => Promise<void>)[] = [() => store.close()];
   if (cluster) closers.push(() => cluster.stop());
   const closeAll = async () => {
@@ -86,7 +95,12 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
   try {
     // A broken chain is refused before anything reads or extends it (ALLOW_BROKEN_LOG overrides).
     await checkLogAtOpen(store, paths, { allowBroken: settings.allowBrokenLog, logger, logName: eventLogName(settings, paths) });
-    const projections = openProjections({ path: paths.read, store, logger: logger.child({ component: 'projections' }), vectorMemoryBytes: settings.vectorMemoryMb * 1024 * 1024 });
+    const projections = openProjections({
+      path: paths.read,
+      store,
+      logger: logger.child({ component: 'projections' }),
+      vectorMemoryBytes: settings.vectorMemoryMb * 1024 * 1024,
+    });
     closers.push(() => projections.close());
     await projections.start();
     if (options.checkDataKey !== false) {
@@ -122,7 +136,10 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
     );
     if (options.actors !== false) {
       // Before any agent loads a plugin: which npm plugins are trusted, and what the sandbox can enforce here.
-      configureIsolation({ trusted: settings.pluginsTrusted, allowWeak: settings.pluginSandboxAllowWeak, dataDir: settings.dataDir }, logger.child({ component: 'plugins' }));
+      configureIsolation(
+        { trusted: settings.pluginsTrusted, allowWeak: settings.pluginSandboxAllowWeak, dataDir: settings.dataDir },
+        logger.child({ component: 'plugins' }),
+      );
       // Background message embedding asks as a background caller of the one batching point (it waits
       // 25 ms for company): fewer, larger embeddings requests instead of one per message, off the reply's path.
       const embedding = startMessageEmbedding({ store, embedder, logger: logger.child({ component: 'message-embedding' }) });

@@ -39,8 +39,7 @@ export class AppError extends Error {
 
 export const badRequest = (message: string, code: ErrorCode = 'validation_error', details?: Record<string, unknown>) =>
   new AppError(400, code, message, {}, details);
-export const unauthorized = (message = 'a valid bearer token is required', code: ErrorCode = 'unauthorized') =>
-  new AppError(401, code, message);
+export const unauthorized = (message = 'a valid bearer token is required', code: ErrorCode = 'unauthorized') => new AppError(401, code, message);
 export const forbidden = (message: string, code: ErrorCode = 'forbidden') => new AppError(403, code, message);
 export const notFound = (what: string) => new AppError(404, 'not_found', `${what} not found`);
 export const conflict = (message: string) => new AppError(409, 'conflict', message);

@@ -22,7 +22,11 @@ export async function openEventLog(
 ): Promise<EventLog> {
   if (settings.databaseUrl) {
     const logger = options.logger;
-    return PostgresEventStore.open(settings.databaseUrl, { registry: eventRegistry, fence: options.fence, onError: (err) => logger?.warn('event log connection', { error: String(err) }) });
+    return PostgresEventStore.open(settings.databaseUrl, {
+      registry: eventRegistry,
+      fence: options.fence,
+      onError: (err) => logger?.warn('event log connection', { error: String(err) }),
+    });
   }
   return new SqliteEventStore({ registry: eventRegistry, path: paths.events, durability: settings.durability, readonly: options.readonly });
 }

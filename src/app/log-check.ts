@@ -12,7 +12,10 @@ interface VerifiedHead {
 
 export class BrokenLogError extends Error {
   override readonly name = 'BrokenLogError';
-  constructor(message: string, readonly problem: VerifyProblem) {
+  constructor(
+    message: string,
+    readonly problem: VerifyProblem,
+  ) {
     super(message);
   }
 }
@@ -40,11 +43,19 @@ export async function checkLogAtOpen(
   let last = mark;
   let checked = 0;
   if (mark && head < mark.seq) {
-    problem = { seq: head + 1, kind: 'seq_gap', detail: `the log ends at seq ${head}, but seq ${mark.seq} was verified at an earlier start: events were removed (if you replaced the log on purpose, delete ${paths.verifiedHead})` };
+    problem = {
+      seq: head + 1,
+      kind: 'seq_gap',
+      detail: `the log ends at seq ${head}, but seq ${mark.seq} was verified at an earlier start: events were removed (if you replaced the log on purpose, delete ${paths.verifiedHead})`,
+    };
   } else if (mark) {
     const [row] = await store.readRaw(mark.seq - 1, 1);
     if (!row || row.seq !== mark.seq || row.hash !== mark.hash) {
-      problem = { seq: mark.seq, kind: 'hash_mismatch', detail: `the event verified at an earlier start is no longer the same (if you replaced the log on purpose, delete ${paths.verifiedHead})` };
+      problem = {
+        seq: mark.seq,
+        kind: 'hash_mismatch',
+        detail: `the event verified at an earlier start is no longer the same (if you replaced the log on purpose, delete ${paths.verifiedHead})`,
+      };
     }
   }
   if (!problem) {

@@ -139,7 +139,10 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     maxMessageChars: int('MAX_MESSAGE_CHARS', 16_000, 1, 1_000_000),
     maxBodyBytes: int('MAX_BODY_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     maxUploadBytes: int('MAX_UPLOAD_BYTES', 32 * 1_048_576, 1024, 512 * 1_048_576),
-    knowledgeUrlAllow: (str('KNOWLEDGE_URL_ALLOW') ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    knowledgeUrlAllow: (str('KNOWLEDGE_URL_ALLOW') ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean),
     corsOrigins: corsOrigins(str('CORS_ORIGINS')),
     metricsToken: metricsToken(str('METRICS_TOKEN')),
     documents: {
@@ -157,15 +160,24 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     logLevel: oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], 'info'),
     inspect: bool('INSPECT', false),
     vectorMemoryMb: int('VECTOR_MEMORY_MB', 1024, 0, 1_048_576),
-    pluginsTrusted: (str('PLUGINS_TRUSTED') ?? '').split(',').map((p) => p.trim()).filter(Boolean),
+    pluginsTrusted: (str('PLUGINS_TRUSTED') ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
     pluginSandboxAllowWeak: bool('PLUGIN_SANDBOX_ALLOW_WEAK', false),
     pluginsDir: str('PLUGINS_DIR') ? resolve(str('PLUGINS_DIR')!) : undefined,
-    pluginsPreferInstalled: (str('PLUGINS_PREFER_INSTALLED') ?? '').split(',').map((n) => n.trim()).filter(Boolean),
+    pluginsPreferInstalled: (str('PLUGINS_PREFER_INSTALLED') ?? '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean),
   };
 }
 
 function corsOrigins(raw: string | undefined): string[] {
-  const origins = (raw ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  const origins = (raw ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   const problems = corsOriginProblems(origins);
   if (problems.length) throw new SettingsError(`CORS_ORIGINS: ${problems.join('; ')}`);
   return origins;

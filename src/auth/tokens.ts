@@ -57,10 +57,19 @@ export class TokenService {
       });
       const tv = payload.tv ?? 0;
       const fam = payload.fam;
-      if (typeof payload.sub !== 'string' || !isRole(payload.role) || typeof payload.jti !== 'string' || !Number.isSafeInteger(tv) || (fam !== undefined && typeof fam !== 'string')) {
+      if (
+        typeof payload.sub !== 'string' ||
+        !isRole(payload.role) ||
+        typeof payload.jti !== 'string' ||
+        !Number.isSafeInteger(tv) ||
+        (fam !== undefined && typeof fam !== 'string')
+      ) {
         return { ok: false, reason: 'invalid' };
       }
-      return { ok: true, principal: { accountId: payload.sub, role: payload.role, jti: payload.jti, exp: payload.exp!, tokenVersion: tv as number, familyId: fam } };
+      return {
+        ok: true,
+        principal: { accountId: payload.sub, role: payload.role, jti: payload.jti, exp: payload.exp!, tokenVersion: tv as number, familyId: fam },
+      };
     } catch (err) {
       return { ok: false, reason: err instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' };
     }

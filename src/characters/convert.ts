@@ -47,7 +47,24 @@ const V0_ONLY_DROPPED: Record<string, string> = {
 const V0_MARKER_FIELDS = ['modelProvider', 'clients', ...Object.keys(V0_ONLY_DROPPED)];
 
 /** The top-level fields of a 1.x character (what CharacterSchema accepts). */
-export const V1_FIELDS = ['id', 'name', 'username', 'system', 'bio', 'lore', 'messageExamples', 'postExamples', 'topics', 'adjectives', 'knowledge', 'plugins', 'settings', 'secrets', 'style', 'templates'];
+export const V1_FIELDS = [
+  'id',
+  'name',
+  'username',
+  'system',
+  'bio',
+  'lore',
+  'messageExamples',
+  'postExamples',
+  'topics',
+  'adjectives',
+  'knowledge',
+  'plugins',
+  'settings',
+  'secrets',
+  'style',
+  'templates',
+];
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -76,7 +93,10 @@ export function v0Markers(json: Record<string, unknown>): string[] {
  * Converts a v0.x character to the 1.x form; a 1.x character comes back unchanged (same object). The
  * result is not validated here: loadCharacter validates it, so type problems keep their field paths.
  */
-export function convertCharacter(json: Record<string, unknown>, options: ConvertOptions = {}): { character: Record<string, unknown>; report: ConversionReport } {
+export function convertCharacter(
+  json: Record<string, unknown>,
+  options: ConvertOptions = {},
+): { character: Record<string, unknown>; report: ConversionReport } {
   const markers = v0Markers(json);
   const report: ConversionReport = { generation: markers.length ? 'v0' : 'v1', markers, converted: [], dropped: [], warnings: [] };
   if (!markers.length) return { character: json, report };
@@ -130,7 +150,12 @@ function convertMessageExamples(out: Record<string, unknown>, report: Conversion
         }),
   );
   if (users) report.converted.push({ path: 'messageExamples.*.*.user', to: 'messageExamples.*.*.name', note: `${users} message${users === 1 ? '' : 's'}` });
-  if (actions) report.converted.push({ path: 'messageExamples.*.*.content.action', to: 'messageExamples.*.*.content.actions', note: `${actions} message${actions === 1 ? '' : 's'}` });
+  if (actions)
+    report.converted.push({
+      path: 'messageExamples.*.*.content.action',
+      to: 'messageExamples.*.*.content.actions',
+      note: `${actions} message${actions === 1 ? '' : 's'}`,
+    });
 }
 
 /** `modelProvider` → settings.MODEL_PROVIDER, in Chronicle's provider names. */
@@ -215,7 +240,11 @@ export const changeCount = (r: ConversionReport): number => r.converted.length +
  * stored ones, so the fields a v0.x conversion writes into start from the stored values when the patch
  * does not give them: `modelProvider` replaces only settings.MODEL_PROVIDER, `clients` adds to plugins.
  */
-export function convertPatch(stored: Record<string, unknown>, patch: Record<string, unknown>, options: ConvertOptions = {}): { patch: Record<string, unknown>; report: ConversionReport } {
+export function convertPatch(
+  stored: Record<string, unknown>,
+  patch: Record<string, unknown>,
+  options: ConvertOptions = {},
+): { patch: Record<string, unknown>; report: ConversionReport } {
   const seeded = { ...patch };
   if ('modelProvider' in patch && !('settings' in patch) && isObject(stored.settings)) {
     const { MODEL_PROVIDER: _a, modelProvider: _b, ...settings } = stored.settings;

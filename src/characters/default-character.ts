@@ -23,7 +23,10 @@ export const defaultCharacter: Character = {
   messageExamples: [
     [
       { name: '{{name1}}', content: { text: 'Hello! What can you do?' } },
-      { name: 'Chronicle', content: { text: 'Hi! I answer questions, and I can use the documents my operator gave me. What would you like to know?', actions: ['REPLY'] } },
+      {
+        name: 'Chronicle',
+        content: { text: 'Hi! I answer questions, and I can use the documents my operator gave me. What would you like to know?', actions: ['REPLY'] },
+      },
     ],
   ],
   postExamples: [],

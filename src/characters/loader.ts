@@ -13,7 +13,10 @@ export type LoadResult =
  */
 export function loadCharacter(json: unknown, options?: ConvertOptions): LoadResult {
   if (json === null || typeof json !== 'object' || Array.isArray(json))
-    return { ok: false, problems: [{ path: '(root)', message: 'a character must be a JSON object', hint: 'a character is one JSON object, e.g. {"name": "Ada", "bio": ["…"]}' }] };
+    return {
+      ok: false,
+      problems: [{ path: '(root)', message: 'a character must be a JSON object', hint: 'a character is one JSON object, e.g. {"name": "Ada", "bio": ["…"]}' }],
+    };
   const { character, report } = convertCharacter(json as Record<string, unknown>, options);
   const parsed = CharacterSchema.safeParse(character);
   if (parsed.success) return { ok: true, character: parsed.data, conversion: report };
@@ -26,7 +29,12 @@ export function loadCharacterText(text: string, options?: ConvertOptions): LoadR
   try {
     json = JSON.parse(text);
   } catch (err) {
-    return { ok: false, problems: [{ path: '(root)', message: `not valid JSON: ${(err as Error).message}`, hint: 'fix the JSON syntax at the position given (a JSON linter shows it)' }] };
+    return {
+      ok: false,
+      problems: [
+        { path: '(root)', message: `not valid JSON: ${(err as Error).message}`, hint: 'fix the JSON syntax at the position given (a JSON linter shows it)' },
+      ],
+    };
   }
   return loadCharacter(json, options);
 }

@@ -93,7 +93,10 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): CharacterPr
   const all = allProblems(issues);
   if (all.length <= MAX_PROBLEMS) return all;
   const rest = all.length - MAX_PROBLEMS;
-  return [...all.slice(0, MAX_PROBLEMS), { path: '(root)', message: `and ${rest} more problem${rest === 1 ? '' : 's'}`, hint: 'fix the ones above first: the rest are usually of the same kinds' }];
+  return [
+    ...all.slice(0, MAX_PROBLEMS),
+    { path: '(root)', message: `and ${rest} more problem${rest === 1 ? '' : 's'}`, hint: 'fix the ones above first: the rest are usually of the same kinds' },
+  ];
 }
 
 function allProblems(issues: readonly z.core.$ZodIssue[]): CharacterProblem[] {
@@ -106,11 +109,18 @@ function allProblems(issues: readonly z.core.$ZodIssue[]): CharacterProblem[] {
   for (const issue of issues) {
     const path = dotted(issue.path);
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) add({ path: path === '(root)' ? key : `${path}.${key}`, message: 'unknown field', hint: unknownKeyHint(pattern(issue.path), key) });
+      for (const key of issue.keys)
+        add({ path: path === '(root)' ? key : `${path}.${key}`, message: 'unknown field', hint: unknownKeyHint(pattern(issue.path), key) });
       continue;
     }
     const message = issue.code === 'invalid_union' && issue.message === 'Invalid input' ? 'has the wrong type' : issue.message;
-    add({ path, message, hint: fieldHint(issue.path) ?? (issue.code === 'invalid_type' ? `use ${issue.expected === 'array' ? 'an' : 'a'} ${issue.expected}` : 'see the ElizaOS character format') });
+    add({
+      path,
+      message,
+      hint:
+        fieldHint(issue.path) ??
+        (issue.code === 'invalid_type' ? `use ${issue.expected === 'array' ? 'an' : 'a'} ${issue.expected}` : 'see the ElizaOS character format'),
+    });
   }
   return out;
 }

@@ -27,14 +27,7 @@ const KnowledgeItem = z.union([
   z.object({ directory: z.string(), shared: z.boolean().optional() }).strict(),
 ]);
 
-const SettingValue: z.ZodType<unknown> = z.union([
-  z.string(),
-  z.boolean(),
-  z.number(),
-  z.null(),
-  z.array(z.unknown()),
-  z.record(z.string(), z.unknown()),
-]);
+const SettingValue: z.ZodType<unknown> = z.union([z.string(), z.boolean(), z.number(), z.null(), z.array(z.unknown()), z.record(z.string(), z.unknown())]);
 
 export const CharacterSchema = z
   .object({

@@ -70,7 +70,14 @@ export class ClusterNode implements Ownership {
 
   health(head: number): ClusterHealth {
     const position = this.position();
-    return { nodeId: this.nodeId, token: this.membership.token ?? null, position, lag: Math.max(0, head - position), live: [...this.membership.live], owned: this.owned() };
+    return {
+      nodeId: this.nodeId,
+      token: this.membership.token ?? null,
+      position,
+      lag: Math.max(0, head - position),
+      live: [...this.membership.live],
+      owned: this.owned(),
+    };
   }
 
   stop(): Promise<void> {

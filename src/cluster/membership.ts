@@ -161,11 +161,14 @@ export class Membership {
    * set now, on PostgreSQL's clock, still makes this node the actor's owner.
    */
   readonly fence: AppendFence = async (tx, claims) => {
-    const { rows } = await tx.query<{ node_id: string; token: string }>(`SELECT node_id, token FROM ${this.t}.cluster_nodes WHERE expires_at > clock_timestamp()`);
+    const { rows } = await tx.query<{ node_id: string; token: string }>(
+      `SELECT node_id, token FROM ${this.t}.cluster_nodes WHERE expires_at > clock_timestamp()`,
+    );
     const live = rows.map((r) => r.node_id);
     const mine = rows.find((r) => r.node_id === this.nodeId);
     return claims.map((c) => {
-      if (!mine || Number(mine.token) !== c.token) return new LeaseLostError(c.actorId, `the lease of node ${this.nodeId} under token ${c.token} has expired or been replaced`);
+      if (!mine || Number(mine.token) !== c.token)
+        return new LeaseLostError(c.actorId, `the lease of node ${this.nodeId} under token ${c.token} has expired or been replaced`);
       const owner = ownerOf(c.actorId, live);
       return owner === this.nodeId ? undefined : new LeaseLostError(c.actorId, `it is now owned by node ${owner}`);
     });
@@ -256,7 +259,8 @@ export class Membership {
   }
 
   private checkLocalExpiry(): void {
-    if (this.tokenHeld !== undefined && performance.now() >= this.renewedSentAt + this.leaseMs) this.drop(`no renewal for ${this.leaseMs} ms (was the process paused?)`);
+    if (this.tokenHeld !== undefined && performance.now() >= this.renewedSentAt + this.leaseMs)
+      this.drop(`no renewal for ${this.leaseMs} ms (was the process paused?)`);
   }
 
   /** Gives the lease up locally: nothing is owned until the next join. */

@@ -86,7 +86,14 @@ export const eventSchemas = {
    * A branch of sourceRoomId: its history is the source's messages with seq ≤ atSeq, by reference (no
    * copied rows). atMessageId: the message it was branched at (absent for a re-ask, branched just before the question).
    */
-  'room.forked': z.object({ roomId: id, name: z.string().min(1).max(200), createdBy: id, sourceRoomId: id, atMessageId: id.optional(), atSeq: z.number().int().nonnegative() }),
+  'room.forked': z.object({
+    roomId: id,
+    name: z.string().min(1).max(200),
+    createdBy: id,
+    sourceRoomId: id,
+    atMessageId: id.optional(),
+    atSeq: z.number().int().nonnegative(),
+  }),
   'message.posted': z.object({
     messageId: id,
     roomId: id,
@@ -104,7 +111,10 @@ export const eventSchemas = {
     request: z
       .object({
         system: z.string().optional(),
-        history: z.array(z.object({ role: z.enum(['user', 'assistant']), content: z.string() })).max(200).optional(),
+        history: z
+          .array(z.object({ role: z.enum(['user', 'assistant']), content: z.string() }))
+          .max(200)
+          .optional(),
         maxTokens: z.number().int().positive().optional(),
         temperature: z.number().min(0).max(2).optional(),
         responseFormat: z

@@ -43,7 +43,9 @@ export function prepareEvents(registry: SchemaRegistry, now: () => number, strea
 
 export function checkExpectationShape(expected: ExpectedVersion): void {
   const ok =
-    expected === 'any' || expected === 'no_stream' || expected === 'stream_exists' ||
+    expected === 'any' ||
+    expected === 'no_stream' ||
+    expected === 'stream_exists' ||
     (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 0);
   if (!ok) throw new InvalidEventError('(envelope)', [`expectedVersion ${String(expected)} is not 'any', 'no_stream', 'stream_exists' or a version >= 0`]);
 }

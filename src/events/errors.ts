@@ -35,7 +35,9 @@ export class StoreClosedError extends Error {
 export class WriterLockedError extends Error {
   override readonly name = 'WriterLockedError';
   constructor(readonly path: string) {
-    super(`the event log ${path} already has a writer (another process, or another store in this one, holds its writer lock): stop it first, or open the log read-only`);
+    super(
+      `the event log ${path} already has a writer (another process, or another store in this one, holds its writer lock): stop it first, or open the log read-only`,
+    );
   }
 }
 

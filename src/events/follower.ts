@@ -233,7 +233,12 @@ export class LogFollower {
     this.failures++;
     const base = this.opts.retryBaseMs ?? 100;
     const delay = Math.min(this.opts.retryMaxMs ?? 30_000, base * 2 ** (this.failures - 1));
-    this.logger?.error('log follower failed; resuming from its checkpoint', { follower: this.opts.name, position: this.position, retryInMs: delay, error: String((err as Error)?.message ?? err) });
+    this.logger?.error('log follower failed; resuming from its checkpoint', {
+      follower: this.opts.name,
+      position: this.position,
+      retryInMs: delay,
+      error: String((err as Error)?.message ?? err),
+    });
     clearTimeout(this.retry);
     this.retry = setTimeout(() => void this.follow(), delay);
     this.retry.unref?.();

@@ -122,7 +122,8 @@ function parseLine(line: string, lineNo: number): StoredRow {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) problems.push('not an object');
   else {
     for (const k of ['seq', 'version'] as const) if (!Number.isSafeInteger(v[k]) || (v[k] as number) < 1) problems.push(`${k} must be an integer >= 1`);
-    for (const k of ['id', 'stream', 'type', 'data', 'meta', 'hash'] as const) if (typeof v[k] !== 'string' || v[k] === '') problems.push(`${k} must be a non-empty string`);
+    for (const k of ['id', 'stream', 'type', 'data', 'meta', 'hash'] as const)
+      if (typeof v[k] !== 'string' || v[k] === '') problems.push(`${k} must be a non-empty string`);
   }
   if (problems.length > 0) {
     const seq = Number.isSafeInteger(v?.seq) ? (v.seq as number) : undefined;

@@ -50,7 +50,13 @@ export class ChainVerifier {
       return { seq: row.seq, kind: 'version_gap', detail: `stream ${row.stream}: expected version ${expectedVersion}, found ${row.version}` };
     }
     const hash = chainHash(this.prevHash, {
-      seq: row.seq, id: row.id, stream: row.stream, version: row.version, type: row.type, dataJson: row.data, metaJson: row.meta,
+      seq: row.seq,
+      id: row.id,
+      stream: row.stream,
+      version: row.version,
+      type: row.type,
+      dataJson: row.data,
+      metaJson: row.meta,
     });
     if (hash !== row.hash) {
       return { seq: row.seq, kind: 'hash_mismatch', detail: `event ${row.id} does not match its hash: edited, or its predecessor was` };

@@ -36,7 +36,8 @@ export const MAX_KNOWLEDGE_DIRECTORY_FILES = 1000;
  */
 export const characterDocumentId = (agentId: string, text: string): string => derivedId('character-knowledge', agentId, sha256Hex(text));
 
-const FILES_ONLY_FROM_CLI = 'files are only read by `chronicle agent create --character FILE` (relative to that file); over the API send their text to POST /api/v1/agents/:id/knowledge';
+const FILES_ONLY_FROM_CLI =
+  'files are only read by `chronicle agent create --character FILE` (relative to that file); over the API send their text to POST /api/v1/agents/:id/knowledge';
 
 /**
  * ElizaOS reads a string item as knowledge text, but characters in the wild also list files that way
@@ -50,14 +51,22 @@ function namedFile(item: string): string | undefined {
 
 /** Whether something is there (a file, or a link to one: readDocument decides whether it may be read). */
 async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(() => true, () => false);
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
-const describe = (item: KnowledgeItem): string => (typeof item === 'string' ? item.slice(0, 80) : 'path' in item ? `{path: ${item.path}}` : `{directory: ${item.directory}}`);
+const describe = (item: KnowledgeItem): string =>
+  typeof item === 'string' ? item.slice(0, 80) : 'path' in item ? `{path: ${item.path}}` : `{directory: ${item.directory}}`;
 
 /** A title for a text item: its first line, shortened. */
 function titleOf(text: string): string {
-  const first = text.trim().split('\n', 1)[0].replace(/^#+\s*/, '').trim();
+  const first = text
+    .trim()
+    .split('\n', 1)[0]
+    .replace(/^#+\s*/, '')
+    .trim();
   return first.length > 80 ? `${first.slice(0, 77)}…` : first || 'Character knowledge';
 }
 

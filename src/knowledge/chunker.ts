@@ -70,7 +70,10 @@ export function chunkText(text: string, options: ChunkOptions = {}): Chunk[] {
   const seen = new Set<string>();
   const out: Chunk[] = [];
   for (const c of chunks) {
-    const body = c.map((p, k) => (k ? p.sep : '') + p.text).join('').trim();
+    const body = c
+      .map((p, k) => (k ? p.sep : '') + p.text)
+      .join('')
+      .trim();
     if (!body) continue;
     const contentHash = sha256Hex(body.replace(/\s+/g, ' ').toLowerCase());
     if (seen.has(contentHash)) continue;

@@ -42,7 +42,10 @@ export class DocumentRefusedError extends Error {
 /** Every worker busy and the queue full: retry later. */
 export class DocumentPoolBusyError extends Error {
   override readonly name = 'DocumentPoolBusyError';
-  constructor(readonly retryAfterS: number, limits: DocumentLimits) {
+  constructor(
+    readonly retryAfterS: number,
+    limits: DocumentLimits,
+  ) {
     super(`the server is reading too many documents at once (${limits.workers} at a time, ${limits.queue} waiting); retry in ${retryAfterS} s`);
   }
 }
@@ -77,7 +80,8 @@ export class DocumentPool {
    * the reason), DocumentPoolBusyError, or a plain Error when the parser cannot read it.
    */
   async read(kind: 'pdf' | 'html', bytes: Uint8Array): Promise<string> {
-    if (kind === 'html' && bytes.byteLength > this.limits.maxHtmlBytes) throw new DocumentRefusedError(`HTML page larger than ${mb(this.limits.maxHtmlBytes)} MB`);
+    if (kind === 'html' && bytes.byteLength > this.limits.maxHtmlBytes)
+      throw new DocumentRefusedError(`HTML page larger than ${mb(this.limits.maxHtmlBytes)} MB`);
     await this.slot();
     try {
       return await this.inWorker(kind, bytes);
@@ -128,10 +132,14 @@ export class DocumentPool {
       this.watch(stop);
       const timer = setTimeout(() => stop(`document took longer than ${timeoutMs / 1000} s to read`), timeoutMs);
       worker.once('message', (m: { text?: string; refused?: string; error?: string }) =>
-        settle(() => (typeof m.text === 'string' ? resolve(m.text) : reject(m.refused ? new DocumentRefusedError(m.refused) : new Error(m.error ?? 'no text came back')))),
+        settle(() =>
+          typeof m.text === 'string' ? resolve(m.text) : reject(m.refused ? new DocumentRefusedError(m.refused) : new Error(m.error ?? 'no text came back')),
+        ),
       );
       worker.once('error', (err: Error & { code?: string }) =>
-        settle(() => reject(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new DocumentRefusedError(`document needed more than ${memoryMb} MB of memory to read`) : err)),
+        settle(() =>
+          reject(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new DocumentRefusedError(`document needed more than ${memoryMb} MB of memory to read`) : err),
+        ),
       );
       worker.once('exit', (code) => settle(() => reject(new Error(`the reader stopped (exit code ${code})`))));
     });

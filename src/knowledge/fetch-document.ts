@@ -55,9 +55,15 @@ export async function fetchDocument(url: string, options: FetchDocumentOptions):
     if (!urlAllowed(current, options.allow)) throw new DocumentRefusedError(`${current.origin} is not in KNOWLEDGE_URL_ALLOW`);
     let res: Response;
     try {
-      res = await fetch(current, { redirect: 'manual', signal: deadline, headers: { accept: 'text/markdown, text/plain, application/pdf, text/html;q=0.9, */*;q=0.1', 'user-agent': 'chronicle' } });
+      res = await fetch(current, {
+        redirect: 'manual',
+        signal: deadline,
+        headers: { accept: 'text/markdown, text/plain, application/pdf, text/html;q=0.9, */*;q=0.1', 'user-agent': 'chronicle' },
+      });
     } catch (err) {
-      throw new DocumentUnavailableError(deadline.aborted ? `no answer within ${(options.timeoutMs ?? 30_000) / 1000} s` : `cannot reach ${current.origin}: ${(err as Error).message}`);
+      throw new DocumentUnavailableError(
+        deadline.aborted ? `no answer within ${(options.timeoutMs ?? 30_000) / 1000} s` : `cannot reach ${current.origin}: ${(err as Error).message}`,
+      );
     }
     if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
       await res.body?.cancel();

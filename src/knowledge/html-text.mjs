@@ -67,7 +67,7 @@ function dropBlocks(html) {
     const close = m[0] === '<!--' ? '-->' : `</${m[1].toLowerCase()}`;
     const end = lower.indexOf(close, m.index + m[0].length);
     if (end < 0) return out;
-    at = m[0] === '<!--' ? end + 3 : (lower.indexOf('>', end) + 1 || html.length);
+    at = m[0] === '<!--' ? end + 3 : lower.indexOf('>', end) + 1 || html.length;
     HIDDEN.lastIndex = at;
   }
   return out + html.slice(at);
@@ -75,10 +75,38 @@ function dropBlocks(html) {
 
 /** @type {Record<string, string>} */
 const NAMED = {
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0', mdash: '—', ndash: '–', hellip: '…',
-  lsquo: '‘', rsquo: '’', ldquo: '“', rdquo: '”', laquo: '«', raquo: '»', copy: '©', reg: '®', trade: '™',
-  deg: '°', middot: '·', bull: '•', times: '×', euro: '€', pound: '£', eacute: 'é', egrave: 'è', agrave: 'à',
-  ccedil: 'ç', uuml: 'ü', ouml: 'ö', auml: 'ä', szlig: 'ß',
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: '\u00a0',
+  mdash: '—',
+  ndash: '–',
+  hellip: '…',
+  lsquo: '‘',
+  rsquo: '’',
+  ldquo: '“',
+  rdquo: '”',
+  laquo: '«',
+  raquo: '»',
+  copy: '©',
+  reg: '®',
+  trade: '™',
+  deg: '°',
+  middot: '·',
+  bull: '•',
+  times: '×',
+  euro: '€',
+  pound: '£',
+  eacute: 'é',
+  egrave: 'è',
+  agrave: 'à',
+  ccedil: 'ç',
+  uuml: 'ü',
+  ouml: 'ö',
+  auml: 'ä',
+  szlig: 'ß',
 };
 
 /** @param {string} s */

@@ -54,7 +54,16 @@ export async function ingestDocument(deps: KnowledgeDeps, input: IngestInput): P
   const added: NewEvent<'knowledge.document_added'> = {
     id: derivedId('knowledge.document_added', documentId, contentHash),
     type: 'knowledge.document_added',
-    data: { documentId, agentId: input.agentId, title, source: input.source ?? 'text', ...(input.url ? { url: input.url } : {}), contentHash, chars: input.text.length, totalChunks: chunks.length },
+    data: {
+      documentId,
+      agentId: input.agentId,
+      title,
+      source: input.source ?? 'text',
+      ...(input.url ? { url: input.url } : {}),
+      contentHash,
+      chars: input.text.length,
+      totalChunks: chunks.length,
+    },
     meta: { ...meta, correlationId: documentId },
   };
   await deps.store.append(stream, [added]);
@@ -65,14 +74,26 @@ export async function ingestDocument(deps: KnowledgeDeps, input: IngestInput): P
   try {
     for (let i = 0; i < chunks.length; i += batchSize) {
       const batch = chunks.slice(i, i + batchSize);
-      const vectors = await deps.embedder.embed(batch.map((c) => c.text), input.signal ? { signal: input.signal } : undefined);
+      const vectors = await deps.embedder.embed(
+        batch.map((c) => c.text),
+        input.signal ? { signal: input.signal } : undefined,
+      );
       if (vectors.length !== batch.length) throw new Error(`embedder returned ${vectors.length} vectors for ${batch.length} texts`);
       const events: NewEvent<'knowledge.chunk_embedded'>[] = batch.map((c, j) => {
         const chunkId = chunkIdFor(documentId, c.index);
         return {
           id: derivedId('knowledge.chunk_embedded', chunkId, c.contentHash, model),
           type: 'knowledge.chunk_embedded',
-          data: { documentId, agentId: input.agentId, chunkId, index: c.index, text: c.text, contentHash: c.contentHash, model, vector: QuantizedVector.quantize(new Float32Array(vectors[j])) },
+          data: {
+            documentId,
+            agentId: input.agentId,
+            chunkId,
+            index: c.index,
+            text: c.text,
+            contentHash: c.contentHash,
+            model,
+            vector: QuantizedVector.quantize(new Float32Array(vectors[j])),
+          },
           meta: { ...meta, causationId, correlationId: documentId },
         };
       });
@@ -103,7 +124,10 @@ export async function ingestDocument(deps: KnowledgeDeps, input: IngestInput): P
 }
 
 /** Removes a document from the agent's knowledge (by event: the log keeps it; search no longer sees it). */
-export async function removeDocument(deps: KnowledgeDeps | { store: EventStore }, input: { agentId: string; documentId: string; author?: Author }): Promise<void> {
+export async function removeDocument(
+  deps: KnowledgeDeps | { store: EventStore },
+  input: { agentId: string; documentId: string; author?: Author },
+): Promise<void> {
   await deps.store.append(documentStream(input.documentId), [
     {
       id: newId(),

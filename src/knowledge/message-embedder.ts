@@ -35,7 +35,15 @@ const embeddingCallEvents = (records: ModelCallRecord[], batchKey: string): NewE
   records.map((r, i) => ({
     id: derivedId('embed-call', batchKey, String(i)),
     type: 'model.called',
-    data: { provider: r.provider, model: r.model, kind: 'embedding', ok: r.ok, ...(r.usage ? { usage: r.usage } : {}), latencyMs: Math.round(r.latencyMs), ...(r.error ? { error: `${r.error.code}: ${r.error.message}`.slice(0, 500) } : {}) },
+    data: {
+      provider: r.provider,
+      model: r.model,
+      kind: 'embedding',
+      ok: r.ok,
+      ...(r.usage ? { usage: r.usage } : {}),
+      latencyMs: Math.round(r.latencyMs),
+      ...(r.error ? { error: `${r.error.code}: ${r.error.message}`.slice(0, 500) } : {}),
+    },
     meta: { author: { kind: 'system', id: 'message-embedder' } },
   }));
 
@@ -70,7 +78,10 @@ export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmb
       vectors = await embedder.embed(texts, { signal: abort.signal, background: true, record: (r) => void records.push(r) });
     } catch (err) {
       // The failed attempts are still calls that were made: recorded with the batch's first message.
-      if (records.length > 0 && !stopped) await store.append(`room-${batch[0].data.roomId}`, embeddingCallEvents(records, `${batch[0].id}/failed/${attempts.get(batch[0].data.messageId) ?? 0}`)).catch(() => {});
+      if (records.length > 0 && !stopped)
+        await store
+          .append(`room-${batch[0].data.roomId}`, embeddingCallEvents(records, `${batch[0].id}/failed/${attempts.get(batch[0].data.messageId) ?? 0}`))
+          .catch(() => {});
       throw err;
     }
     // One append per room stream, in log order; the batch's model.called go with the first.
@@ -83,7 +94,11 @@ export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmb
         id: embeddedEventId(e.data.messageId),
         type: 'message.embedded',
         data: { messageId: e.data.messageId, roomId: e.data.roomId, model: embedder.model, vector: QuantizedVector.quantize(new Float32Array(vector)) },
-        meta: { causationId: e.id, ...(e.meta.correlationId ? { correlationId: e.meta.correlationId } : {}), author: { kind: 'system', id: 'message-embedder' } },
+        meta: {
+          causationId: e.id,
+          ...(e.meta.correlationId ? { correlationId: e.meta.correlationId } : {}),
+          author: { kind: 'system', id: 'message-embedder' },
+        },
       });
       byRoom.set(e.data.roomId, list);
     }
@@ -124,12 +139,15 @@ export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmb
       error: err instanceof Error ? err.message : String(err),
     });
     if (again.length === 0) return;
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (stopped) return;
-      queue.push(...again);
-      kick();
-    }, retryDelayMs * 2 ** (attempt - 1));
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        if (stopped) return;
+        queue.push(...again);
+        kick();
+      },
+      retryDelayMs * 2 ** (attempt - 1),
+    );
     timers.add(timer);
   }
 

@@ -101,12 +101,13 @@ export class BatchingEmbedder implements Embedder {
         cleanup();
         reject(new ModelError('aborted', `${this.provider}: embed aborted`, this.provider, false));
       };
-      const timer = options.timeoutMs !== undefined
-        ? setTimeout(() => {
-            cleanup();
-            reject(new ModelError('timeout', `${this.provider}: embed timed out after ${options.timeoutMs} ms`, this.provider, true));
-          }, options.timeoutMs)
-        : undefined;
+      const timer =
+        options.timeoutMs !== undefined
+          ? setTimeout(() => {
+              cleanup();
+              reject(new ModelError('timeout', `${this.provider}: embed timed out after ${options.timeoutMs} ms`, this.provider, true));
+            }, options.timeoutMs)
+          : undefined;
       options.signal?.addEventListener('abort', onAbort, { once: true });
       all.then(
         (v) => {
@@ -158,8 +159,12 @@ export class BatchingEmbedder implements Embedder {
     this.providerCalls += 1;
     try {
       const record = batch.find((p) => p.record)?.record;
-      const { vectors } = await this.source.embed(batch.map((p) => p.text), { timeoutMs: this.batchTimeoutMs, ...(record ? { record } : {}) });
-      if (vectors.length !== batch.length) throw new ModelError('malformed', `${this.provider}: ${vectors.length} vectors for ${batch.length} texts`, this.provider, true);
+      const { vectors } = await this.source.embed(
+        batch.map((p) => p.text),
+        { timeoutMs: this.batchTimeoutMs, ...(record ? { record } : {}) },
+      );
+      if (vectors.length !== batch.length)
+        throw new ModelError('malformed', `${this.provider}: ${vectors.length} vectors for ${batch.length} texts`, this.provider, true);
       batch.forEach((p, i) => {
         this.cache.set(p.key, vectors[i]);
         this.inflight.delete(p.key);

@@ -47,7 +47,12 @@ export function parseObject(text: string, schema: Record<string, unknown>, provi
   if (!validator) return value;
   const result = validator.safeParse(value);
   if (!result.success) {
-    throw new ModelError('malformed', `${provider}: JSON does not match the schema: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`, provider, true);
+    throw new ModelError(
+      'malformed',
+      `${provider}: JSON does not match the schema: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`,
+      provider,
+      true,
+    );
   }
   return result.data;
 }

@@ -56,7 +56,14 @@ export interface ModelRegistry {
 }
 
 const BUILT_IN: Record<string, (s: Settings) => ModelProvider> = {
-  openai: (s) => new OpenAIProvider({ apiKey: s.openaiApiKey, baseURL: s.openaiBaseUrl, model: s.openaiModel, smallModel: s.openaiSmallModel, embeddingModel: s.openaiEmbeddingModel }),
+  openai: (s) =>
+    new OpenAIProvider({
+      apiKey: s.openaiApiKey,
+      baseURL: s.openaiBaseUrl,
+      model: s.openaiModel,
+      smallModel: s.openaiSmallModel,
+      embeddingModel: s.openaiEmbeddingModel,
+    }),
   openrouter: (s) => createOpenRouterProvider({ apiKey: s.openrouterApiKey, baseURL: s.openrouterBaseUrl }),
   anthropic: (s) => new AnthropicProvider({ apiKey: s.anthropicApiKey, baseURL: s.anthropicBaseUrl, model: s.anthropicModel }),
   ollama: (s) => new OllamaProvider({ host: s.ollamaHost, model: s.ollamaModel, embeddingModel: s.ollamaEmbeddingModel }),
@@ -85,7 +92,8 @@ export function createModelRegistry(settings: Settings, options: ModelRegistryOp
       retries: 2,
       ...options.resilience,
       onCall: options.onCall,
-      onRetry: (info) => logger.debug('model call retry', { provider: info.provider, attempt: info.attempt, delayMs: Math.round(info.delayMs), code: info.error.code }),
+      onRetry: (info) =>
+        logger.debug('model call retry', { provider: info.provider, attempt: info.attempt, delayMs: Math.round(info.delayMs), code: info.error.code }),
     });
     providers.set(key, p);
     logger.info('model provider ready', { provider: key, large: p.modelFor('TEXT_LARGE'), embeddings: p.capabilities.embeddings });
@@ -102,7 +110,8 @@ export function createModelRegistry(settings: Settings, options: ModelRegistryOp
     let source: ResilientProvider;
     if (settings.embeddingProvider) {
       source = provider(settings.embeddingProvider);
-      if (!source.capabilities.embeddings) throw new ModelError('unsupported', `EMBEDDING_PROVIDER=${settings.embeddingProvider} has no embeddings`, source.name, false);
+      if (!source.capabilities.embeddings)
+        throw new ModelError('unsupported', `EMBEDDING_PROVIDER=${settings.embeddingProvider} has no embeddings`, source.name, false);
     } else {
       const main = provider(settings.modelProvider);
       source = main.capabilities.embeddings ? main : provider('local');
@@ -131,7 +140,16 @@ export function createModelRegistry(settings: Settings, options: ModelRegistryOp
       if (type === 'OBJECT_SMALL' || type === 'OBJECT_LARGE') {
         return (await p.generateObject({ ...call, modelType: type, messages, schema: params.schema ?? { type: 'object' } })).object;
       }
-      return (await p.generateText({ ...call, modelType: type, messages, maxTokens: params.maxTokens, temperature: params.temperature, stopSequences: params.stopSequences })).text;
+      return (
+        await p.generateText({
+          ...call,
+          modelType: type,
+          messages,
+          maxTokens: params.maxTokens,
+          temperature: params.temperature,
+          stopSequences: params.stopSequences,
+        })
+      ).text;
     },
     async close() {
       await embedder?.close();

@@ -81,16 +81,34 @@ export class ResilientProvider implements ModelProvider {
 
   generateText(params: GenerateTextParams): Promise<GenerateTextResult> {
     const model = params.model ?? this.modelFor(params.modelType ?? 'TEXT_LARGE');
-    return this.call('text', model, params, (o) => this.inner.generateText({ ...params, ...o }), (r) => r.usage);
+    return this.call(
+      'text',
+      model,
+      params,
+      (o) => this.inner.generateText({ ...params, ...o }),
+      (r) => r.usage,
+    );
   }
 
   generateObject(params: GenerateObjectParams): Promise<GenerateObjectResult> {
     const model = params.model ?? this.modelFor(params.modelType ?? 'OBJECT_LARGE');
-    return this.call('object', model, params, (o) => this.inner.generateObject({ ...params, ...o }), (r) => r.usage);
+    return this.call(
+      'object',
+      model,
+      params,
+      (o) => this.inner.generateObject({ ...params, ...o }),
+      (r) => r.usage,
+    );
   }
 
   embed(texts: string[], options: CallOptions = {}): Promise<EmbedResult> {
-    return this.call('embedding', this.modelFor('TEXT_EMBEDDING'), options, (o) => this.inner.embed(texts, o), (r) => r.usage);
+    return this.call(
+      'embedding',
+      this.modelFor('TEXT_EMBEDDING'),
+      options,
+      (o) => this.inner.embed(texts, o),
+      (r) => r.usage,
+    );
   }
 
   async *streamText(params: GenerateTextParams): AsyncIterable<TextStreamChunk> {
@@ -147,7 +165,11 @@ export class ResilientProvider implements ModelProvider {
         // The reader stopped before 'done' (break/return): still one call to account for.
         if (!settled && !retrying) {
           settled = true;
-          this.observe({ kind: 'text', model, ok: false, error: new ModelError('aborted', `${this.name}: stream abandoned by its reader`, this.name, false) }, attempts, started);
+          this.observe(
+            { kind: 'text', model, ok: false, error: new ModelError('aborted', `${this.name}: stream abandoned by its reader`, this.name, false) },
+            attempts,
+            started,
+          );
         }
       }
     }
@@ -198,7 +220,8 @@ export class ResilientProvider implements ModelProvider {
   /** One attempt's cancellation: the caller's signal, and the nearer of the call's and the attempt's deadlines. */
   private attemptScope(options: CallOptions, deadline: number | undefined): CallScope & { timeoutMs?: number } {
     const left = deadline !== undefined ? Math.max(1, deadline - this.now()) : undefined;
-    const timeoutMs = left !== undefined && options.attemptTimeoutMs !== undefined ? Math.min(left, options.attemptTimeoutMs) : (left ?? options.attemptTimeoutMs);
+    const timeoutMs =
+      left !== undefined && options.attemptTimeoutMs !== undefined ? Math.min(left, options.attemptTimeoutMs) : (left ?? options.attemptTimeoutMs);
     const scope = new CallScope(this.name, { signal: options.signal, timeoutMs }, Number.POSITIVE_INFINITY) as CallScope & { timeoutMs?: number };
     scope.timeoutMs = timeoutMs;
     return scope;

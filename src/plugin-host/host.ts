@@ -23,7 +23,15 @@ export interface PluginHost {
    * ElizaOS runtime.register*: components a plugin adds while running (in its init, its service). They
    * join this agent's lists as if the plugin had declared them, until the agent's context is rebuilt.
    */
-  register(plugin: string, component: { action: Action } | { provider: Provider } | { evaluator: Evaluator } | { event: string; handler: PluginEventHandler } | { model: string; handler: ModelHandler; priority?: number }): void;
+  register(
+    plugin: string,
+    component:
+      | { action: Action }
+      | { provider: Provider }
+      | { evaluator: Evaluator }
+      | { event: string; handler: PluginEventHandler }
+      | { model: string; handler: ModelHandler; priority?: number },
+  ): void;
 }
 
 const norm = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '');
@@ -69,9 +77,9 @@ export function createPluginHost(plugins: readonly Plugin[]): PluginHost {
   };
   for (const p of unique) {
     for (const [name, handlers] of Object.entries(p.events ?? {})) for (const handler of handlers ?? []) addEvent(p.name, name, handler);
-    for (const a of p.actions ?? []) (actions.push(a), owner.set(a, p.name));
+    for (const a of p.actions ?? []) actions.push(a), owner.set(a, p.name);
     for (const pr of p.providers ?? []) addProvider(p.name, pr);
-    for (const e of p.evaluators ?? []) (evaluators.push(e), owner.set(e, p.name));
+    for (const e of p.evaluators ?? []) evaluators.push(e), owner.set(e, p.name);
     for (const s of p.services ?? []) services.push({ plugin: p.name, service: s });
     for (const [type, handler] of Object.entries(p.models ?? {})) if (handler) addModel(p.name, type, handler, p.priority ?? 0);
   }
@@ -101,11 +109,11 @@ export function createPluginHost(plugins: readonly Plugin[]): PluginHost {
     register(plugin, c) {
       // A component registered twice (an init run again) is kept once, like ElizaOS's name check.
       if ('action' in c) {
-        if (!actions.some((a) => a.name === c.action.name)) (actions.push(c.action), owner.set(c.action, plugin));
+        if (!actions.some((a) => a.name === c.action.name)) actions.push(c.action), owner.set(c.action, plugin);
       } else if ('provider' in c) {
-        if (!providers.includes(c.provider)) (addProvider(plugin, c.provider), byPosition());
+        if (!providers.includes(c.provider)) addProvider(plugin, c.provider), byPosition();
       } else if ('evaluator' in c) {
-        if (!evaluators.some((e) => e.name === c.evaluator.name)) (evaluators.push(c.evaluator), owner.set(c.evaluator, plugin));
+        if (!evaluators.some((e) => e.name === c.evaluator.name)) evaluators.push(c.evaluator), owner.set(c.evaluator, plugin);
       } else if ('event' in c) {
         if (!(events.get(c.event) ?? []).some((h) => h.handler === c.handler)) addEvent(plugin, c.event, c.handler);
       } else if (!(models.get(c.model) ?? []).some((h) => h.handler === c.handler)) addModel(plugin, c.model, c.handler, c.priority ?? 0);
@@ -128,15 +136,32 @@ export function checkPluginShape(value: unknown): { ok: true; plugin: Plugin } |
       if (why) problems.push(`${key}[${i}]: ${why}`);
     });
   };
-  list('actions', (a) => (typeof a.name !== 'string' ? 'name missing' : typeof a.handler !== 'function' ? 'handler must be a function' : typeof a.validate !== 'function' ? 'validate must be a function' : undefined));
+  list('actions', (a) =>
+    typeof a.name !== 'string'
+      ? 'name missing'
+      : typeof a.handler !== 'function'
+        ? 'handler must be a function'
+        : typeof a.validate !== 'function'
+          ? 'validate must be a function'
+          : undefined,
+  );
   list('providers', (a) => (typeof a.name !== 'string' ? 'name missing' : typeof a.get !== 'function' ? 'get must be a function' : undefined));
-  list('evaluators', (a) => (typeof a.name !== 'string' ? 'name missing' : typeof a.handler !== 'function' ? 'handler must be a function' : typeof a.validate !== 'function' ? 'validate must be a function' : undefined));
+  list('evaluators', (a) =>
+    typeof a.name !== 'string'
+      ? 'name missing'
+      : typeof a.handler !== 'function'
+        ? 'handler must be a function'
+        : typeof a.validate !== 'function'
+          ? 'validate must be a function'
+          : undefined,
+  );
   if (p.services !== undefined) {
     if (!Array.isArray(p.services)) problems.push('services: must be an array');
     else
       (p.services as unknown[]).forEach((s, i) => {
         const svc = s as Record<string, unknown> | undefined;
-        if (!svc || typeof svc.serviceType !== 'string' || typeof svc.start !== 'function') problems.push(`services[${i}]: needs static serviceType and start()`);
+        if (!svc || typeof svc.serviceType !== 'string' || typeof svc.start !== 'function')
+          problems.push(`services[${i}]: needs static serviceType and start()`);
       });
   }
   if (problems.length) return { ok: false, problems };

@@ -79,13 +79,19 @@ export const prefersInstalled = (name: string, prefer: readonly string[] = []) =
  *   package           the npm package (sandboxed, or in process when PLUGINS_TRUSTED names it), e.g. an installed @elizaos/plugin-x the
  *                     operator prefers (PLUGINS_PREFER_INSTALLED), or any other package name
  */
-export function pluginSource(name: string, dir = PLUGINS_DIR, prefer: readonly string[] = []): { kind: 'stand-in' | 'provided-by-core' | 'package'; dir?: string; why: string } {
+export function pluginSource(
+  name: string,
+  dir = PLUGINS_DIR,
+  prefer: readonly string[] = [],
+): { kind: 'stand-in' | 'provided-by-core' | 'package'; dir?: string; why: string } {
   const local = localPluginDir(name, dir);
   const installed = installedPackageDir(name);
-  if (installed && (local || PROVIDED_BY_CORE.has(name)) && prefersInstalled(name, prefer)) return { kind: 'package', dir: installed, why: 'the installed package, preferred over the stand-in (PLUGINS_PREFER_INSTALLED)' };
+  if (installed && (local || PROVIDED_BY_CORE.has(name)) && prefersInstalled(name, prefer))
+    return { kind: 'package', dir: installed, why: 'the installed package, preferred over the stand-in (PLUGINS_PREFER_INSTALLED)' };
   const hint = installed ? `; set PLUGINS_PREFER_INSTALLED=${name} to run the installed package instead` : '';
   if (local) return { kind: 'stand-in', dir: local, why: `${name.startsWith('@') ? "Chronicle's stand-in" : 'a trusted local plugin'} in ${local}${hint}` };
-  if (PROVIDED_BY_CORE.has(name)) return { kind: 'provided-by-core', why: `Chronicle's core does this job (the log, the model registry, knowledge), nothing to load${hint}` };
+  if (PROVIDED_BY_CORE.has(name))
+    return { kind: 'provided-by-core', why: `Chronicle's core does this job (the log, the model registry, knowledge), nothing to load${hint}` };
   return { kind: 'package', dir: installed, why: installed ? `the npm package in ${installed}` : 'an npm package' };
 }
 
@@ -187,7 +193,7 @@ export async function loadPlugins(
     const source = pluginSource(name, dir, prefer);
     try {
       const p = await loadPlugin(name, dir, prefer);
-      if (p) (plugins.push(p), sources.set(p, name));
+      if (p) plugins.push(p), sources.set(p, name);
       report.push({ name, status: source.kind === 'package' ? 'loaded' : source.kind, detail: source.why });
     } catch (err) {
       const error = (err as Error).message;

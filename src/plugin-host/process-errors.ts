@@ -56,7 +56,8 @@ export function attributeError(error: unknown): ErrorOrigin {
   if (owner) return { kind: 'plugin', owner, by: 'scope' };
   const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack : '';
   const frames = framePaths(stack);
-  for (const frame of frames) for (const [folder, plugin] of pluginFolders) if (frame.startsWith(folder)) return { kind: 'plugin', owner: { plugin }, by: 'stack' };
+  for (const frame of frames)
+    for (const [folder, plugin] of pluginFolders) if (frame.startsWith(folder)) return { kind: 'plugin', owner: { plugin }, by: 'stack' };
   const first = frames.find((f) => !f.includes(`${sep}node_modules${sep}`));
   if (first && first.startsWith(SRC_DIR + sep)) return { kind: 'core' };
   return { kind: 'unknown' };
@@ -86,7 +87,13 @@ export function installProcessErrorHandlers(options: ProcessErrorOptions): () =>
     if (origin.kind === 'plugin') {
       const key = `${origin.owner.agentId ?? ''}\u0000${origin.owner.plugin}\u0000${message}`;
       const now = Date.now();
-      options.logger.warn('plugin error caught at process level; the server keeps serving', { plugin: origin.owner.plugin, agentId: origin.owner.agentId, component, error: message, attributedBy: origin.by });
+      options.logger.warn('plugin error caught at process level; the server keeps serving', {
+        plugin: origin.owner.plugin,
+        agentId: origin.owner.agentId,
+        component,
+        error: message,
+        attributedBy: origin.by,
+      });
       if ((lastRecorded.get(key) ?? -Infinity) > now - 60_000) return;
       lastRecorded.set(key, now);
       if (lastRecorded.size > 1000) lastRecorded.delete(lastRecorded.keys().next().value!);
@@ -138,7 +145,9 @@ export function scopedPlugin(plugin: Plugin, agentId?: string): Plugin {
     ...(plugin.providers ? { providers: plugin.providers.map((p) => methods(p, ['get'])) } : {}),
     ...(plugin.evaluators ? { evaluators: plugin.evaluators.map((e) => methods(e, ['validate', 'handler'])) } : {}),
     ...(plugin.models ? { models: Object.fromEntries(Object.entries(plugin.models).map(([k, h]) => [k, h && wrap(h)])) } : {}),
-    ...(plugin.events ? { events: Object.fromEntries(Object.entries(plugin.events).map(([k, hs]) => [k, (hs ?? []).map((h) => (typeof h === 'function' ? wrap(h) : h))])) } : {}),
+    ...(plugin.events
+      ? { events: Object.fromEntries(Object.entries(plugin.events).map(([k, hs]) => [k, (hs ?? []).map((h) => (typeof h === 'function' ? wrap(h) : h))])) }
+      : {}),
     ...(plugin.services ? { services: plugin.services.map((s) => scopedService(s, owner)) } : {}),
   };
 }

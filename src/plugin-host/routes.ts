@@ -41,7 +41,7 @@ export function classifyRoutes(plugin: string, routes: unknown): { mounted: Moun
     const path = typeof r.path === 'string' ? r.path : '?';
     const refuse = (reason: string) => void refused.push({ plugin, method, path, reason });
     if (method === 'STATIC') refuse('static file routes are not served (Chronicle serves only its own web client)');
-    else if (method === 'WEBSOCKET' || method === 'WS') refuse('websocket routes are not supported (use Chronicle\'s /ws)');
+    else if (method === 'WEBSOCKET' || method === 'WS') refuse("websocket routes are not supported (use Chronicle's /ws)");
     else if (!METHODS.has(method)) refuse(`method "${String(r.type)}" is not one of GET, POST, PUT, PATCH, DELETE`);
     else if (typeof r.handler !== 'function') refuse('handler is not a function');
     else if (path === '?' || !path.startsWith('/')) refuse('path must be a string starting with "/"');
@@ -53,15 +53,29 @@ export function classifyRoutes(plugin: string, routes: unknown): { mounted: Moun
       if (parts.length === 0) refuse('an empty path would shadow the plugin status route');
       else if (parts.length > MAX_ROUTE_SEGMENTS) refuse(`paths longer than ${MAX_ROUTE_SEGMENTS} segments are not served`);
       else if (parts.some((p) => !/^:?[\w.~-]+$/.test(p))) refuse('path segments must be plain names or ":param" (no regular expressions)');
-      else if (mounted.some((m) => m.method === method && m.parts.join('/') === parts.join('/'))) refuse('an earlier route of this plugin has the same method and path');
-      else mounted.push({ plugin, method: method as MountedRoute['method'], path, parts, handler: r.handler as RouteHandler, public: r.public === true, ...(typeof r.name === 'string' ? { name: r.name } : {}) });
+      else if (mounted.some((m) => m.method === method && m.parts.join('/') === parts.join('/')))
+        refuse('an earlier route of this plugin has the same method and path');
+      else
+        mounted.push({
+          plugin,
+          method: method as MountedRoute['method'],
+          path,
+          parts,
+          handler: r.handler as RouteHandler,
+          public: r.public === true,
+          ...(typeof r.name === 'string' ? { name: r.name } : {}),
+        });
     }
   }
   return { mounted, refused };
 }
 
 /** The mounted route matching a request path (segments after /plugins/:plugin/), with its params. */
-export function matchRoute(routes: readonly MountedRoute[], method: string, parts: readonly string[]): { route: MountedRoute; params: Record<string, string> } | { allowed: string[] } | undefined {
+export function matchRoute(
+  routes: readonly MountedRoute[],
+  method: string,
+  parts: readonly string[],
+): { route: MountedRoute; params: Record<string, string> } | { allowed: string[] } | undefined {
   const allowed: string[] = [];
   for (const route of routes) {
     if (route.parts.length !== parts.length) continue;

@@ -95,7 +95,14 @@ export interface Evaluator {
   /** Runs even when the agent did not respond. */
   alwaysRun?: boolean;
   validate(runtime: PluginRuntime, message: Memory, state?: State): Promise<boolean> | boolean;
-  handler(runtime: PluginRuntime, message: Memory, state: State | undefined, options?: Record<string, unknown>, callback?: HandlerCallback, responses?: Memory[]): Promise<unknown> | unknown;
+  handler(
+    runtime: PluginRuntime,
+    message: Memory,
+    state: State | undefined,
+    options?: Record<string, unknown>,
+    callback?: HandlerCallback,
+    responses?: Memory[],
+  ): Promise<unknown> | unknown;
 }
 
 /** An instance of a running service. */
@@ -171,7 +178,13 @@ export interface PluginRuntime {
   registerSendHandler?(source: string, handler: (runtime: PluginRuntime, target: ConnectorTarget, content: Content) => Promise<void> | void): void;
   sendMessageToTarget?(target: ConnectorTarget, content: Content): Promise<void>;
   /** A connector's inbound path: the outside message becomes events; resolves with the agent's reply. */
-  messageService?: { handleMessage(runtime: PluginRuntime, message: Memory, callback?: HandlerCallback): Promise<{ didRespond: boolean; responseContent: Content | null; responseMessages: Memory[] }> };
+  messageService?: {
+    handleMessage(
+      runtime: PluginRuntime,
+      message: Memory,
+      callback?: HandlerCallback,
+    ): Promise<{ didRespond: boolean; responseContent: Content | null; responseMessages: Memory[] }>;
+  };
   /** Read-only queries for providers (recent messages, knowledge, facts). */
   readonly queries: PluginQueries;
   record(effect: PluginEffect): void;
@@ -192,7 +205,11 @@ export interface ConnectorTarget {
  * in a worker thread reaches them over a message port.
  */
 export interface PluginQueries {
-  recentMessages(roomId: string, limit: number, beforeSeq?: number): Promise<{ id: string; authorId: string; authorKind: 'user' | 'agent'; authorName: string; text: string; seq: number }[]>;
+  recentMessages(
+    roomId: string,
+    limit: number,
+    beforeSeq?: number,
+  ): Promise<{ id: string; authorId: string; authorKind: 'user' | 'agent'; authorName: string; text: string; seq: number }[]>;
   knowledge(text: string, k: number): Promise<{ chunkId: string; documentId: string; title: string; text: string; score: number }[]>;
   facts(roomId: string | undefined, text: string | undefined, limit: number): Promise<{ id: string; text: string }[]>;
 }

@@ -52,10 +52,12 @@ export async function findAgent(store: LogReader, idOrName: string): Promise<{ a
  */
 async function agentStreams(store: LogReader, agentId: string, withRooms: boolean): Promise<string[]> {
   const streams = [`agent-${agentId}`];
-  for (const e of await eventsOfTypes(store, ['knowledge.document_added'])) if (e.type === 'knowledge.document_added' && e.data.agentId === agentId) streams.push(e.stream);
+  for (const e of await eventsOfTypes(store, ['knowledge.document_added']))
+    if (e.type === 'knowledge.document_added' && e.data.agentId === agentId) streams.push(e.stream);
   if (withRooms) {
     const rooms = new Set<string>();
-    for (const e of await eventsOfTypes(store, ['room.participant_joined'])) if (e.type === 'room.participant_joined' && e.data.participantId === agentId) rooms.add(e.stream);
+    for (const e of await eventsOfTypes(store, ['room.participant_joined']))
+      if (e.type === 'room.participant_joined' && e.data.participantId === agentId) rooms.add(e.stream);
     streams.push(...rooms);
   }
   return [...new Set(streams)];
@@ -83,7 +85,17 @@ export async function exportAgent(store: LogReader, idOrName: string, out: Writa
   events.sort((a, b) => a.seq - b.seq);
 
   const writer = new ExportWriter(options.key);
-  const header: ExportHeader = { kind: 'header', format: FORMAT, version: FORMAT_VERSION, agentId, name, exportedAt: new Date().toISOString(), withRooms, secrets: passphrase ? 'passphrase' : 'none', ...(passphrase ? { passphrase } : {}) };
+  const header: ExportHeader = {
+    kind: 'header',
+    format: FORMAT,
+    version: FORMAT_VERSION,
+    agentId,
+    name,
+    exportedAt: new Date().toISOString(),
+    withRooms,
+    secrets: passphrase ? 'passphrase' : 'none',
+    ...(passphrase ? { passphrase } : {}),
+  };
   const write = async (text: string) => {
     if (!out.write(text)) await once(out, 'drain');
   };

@@ -76,7 +76,10 @@ export class ExportWriter {
   }
 
   end(): string {
-    const auth = 'hmacKey' in this.key ? { auth: 'hmac-sha256', mac: hmac(this.key.hmacKey, this.chain) } : { auth: 'ed25519', signature: sign(null, Buffer.from(this.chain), createPrivateKey(this.key.privateKeyPem)).toString('base64') };
+    const auth =
+      'hmacKey' in this.key
+        ? { auth: 'hmac-sha256', mac: hmac(this.key.hmacKey, this.chain) }
+        : { auth: 'ed25519', signature: sign(null, Buffer.from(this.chain), createPrivateKey(this.key.privateKeyPem)).toString('base64') };
     const text = JSON.stringify({ n: this.n, kind: 'end', lines: this.n, ...auth });
     return withChain(text, chainOf(this.chain, text)) + '\n';
   }
@@ -109,7 +112,8 @@ export function verifyExport(text: string, trust: TrustKey): VerifiedExport {
     } catch {
       throw new ExportRefusedError('not JSON (the file is damaged)', line);
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value) || typeof value.chain !== 'string') throw new ExportRefusedError('not an export line', line);
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || typeof value.chain !== 'string')
+      throw new ExportRefusedError('not an export line', line);
     const { chain: claimed, ...body } = value;
     const bodyText = JSON.stringify(body);
     if (withChain(bodyText, claimed as string) !== raw) throw new ExportRefusedError('not in canonical form (the file was edited)', line);
@@ -118,10 +122,12 @@ export function verifyExport(text: string, trust: TrustKey): VerifiedExport {
     if (claimed !== expected) throw new ExportRefusedError('hash chain broken (the file was edited)', line);
     if (i === 0) {
       if (body.kind !== 'header' || body.format !== FORMAT) throw new ExportRefusedError(`not a Chronicle agent export (format ${FORMAT} expected)`, line);
-      if (body.version !== FORMAT_VERSION) throw new ExportRefusedError(`export format version ${String(body.version)} is not supported (${FORMAT_VERSION} is)`, line);
+      if (body.version !== FORMAT_VERSION)
+        throw new ExportRefusedError(`export format version ${String(body.version)} is not supported (${FORMAT_VERSION} is)`, line);
       header = body as unknown as ExportHeader;
     } else if (body.kind === 'event') {
-      for (const k of ['id', 'stream', 'type', 'data', 'meta'] as const) if (typeof body[k] !== 'string' || body[k] === '') throw new ExportRefusedError(`${k} must be a non-empty string`, line);
+      for (const k of ['id', 'stream', 'type', 'data', 'meta'] as const)
+        if (typeof body[k] !== 'string' || body[k] === '') throw new ExportRefusedError(`${k} must be a non-empty string`, line);
       events.push(body as unknown as ExportedEvent);
     } else if (body.kind === 'end') {
       if (line !== lines.length) throw new ExportRefusedError('lines after the end line', line);
@@ -136,13 +142,16 @@ export function verifyExport(text: string, trust: TrustKey): VerifiedExport {
 
 function checkAuth(end: Record<string, unknown>, chain: string, trust: TrustKey, line: number): void {
   if ('hmacKey' in trust) {
-    if (end.auth !== 'hmac-sha256' || typeof end.mac !== 'string') throw new ExportRefusedError(`the file is authenticated with ${String(end.auth)}, not an HMAC key`, line);
+    if (end.auth !== 'hmac-sha256' || typeof end.mac !== 'string')
+      throw new ExportRefusedError(`the file is authenticated with ${String(end.auth)}, not an HMAC key`, line);
     const want = Buffer.from(hmac(trust.hmacKey, chain), 'hex');
     const got = Buffer.from(end.mac, 'hex');
-    if (got.length !== want.length || !timingSafeEqual(got, want)) throw new ExportRefusedError('the HMAC does not match: wrong key, or the file was altered', line);
+    if (got.length !== want.length || !timingSafeEqual(got, want))
+      throw new ExportRefusedError('the HMAC does not match: wrong key, or the file was altered', line);
     return;
   }
-  if (end.auth !== 'ed25519' || typeof end.signature !== 'string') throw new ExportRefusedError(`the file is authenticated with ${String(end.auth)}, not an Ed25519 signature`, line);
+  if (end.auth !== 'ed25519' || typeof end.signature !== 'string')
+    throw new ExportRefusedError(`the file is authenticated with ${String(end.auth)}, not an Ed25519 signature`, line);
   let ok = false;
   try {
     ok = verify(null, Buffer.from(chain), createPublicKey(trust.publicKeyPem), Buffer.from(end.signature, 'base64'));

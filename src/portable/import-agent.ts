@@ -50,7 +50,7 @@ export async function importAgent(store: EventStore, text: string, options: Impo
   const { header } = file;
   let secrets: (c: Character) => Character = (c) => c;
   if (header.secrets === 'passphrase') {
-    if (options.passphrase === undefined || !header.passphrase) throw new ExportRefusedError('this export carries the agent\'s secrets: give its passphrase');
+    if (options.passphrase === undefined || !header.passphrase) throw new ExportRefusedError("this export carries the agent's secrets: give its passphrase");
     const box = openPassphraseBox(options.passphrase, header.passphrase);
     secrets = (c) => sealCharacterSecrets(openCharacterSecrets(c, box), options.targetSecrets);
   }
@@ -70,10 +70,15 @@ export async function importAgent(store: EventStore, text: string, options: Impo
       appendable += 1;
       if (p.event.type === 'agent.created') newAgent = true;
     } else if (existing.stream !== p.stream || existing.type !== p.event.type)
-      throw new ExportRefusedError(`event id ${p.event.id} is already in this log as a ${existing.type} of ${existing.stream}: import with remap (--remap) to give the agent new ids`, i + 2, true);
+      throw new ExportRefusedError(
+        `event id ${p.event.id} is already in this log as a ${existing.type} of ${existing.stream}: import with remap (--remap) to give the agent new ids`,
+        i + 2,
+        true,
+      );
   }
   const sameName = options.agentByName?.(name);
-  if (sameName && !sameName.deleted && sameName.id !== agentId) throw new ExportRefusedError(`an agent named "${name}" already exists here: import under another name (--name)`, undefined, true);
+  if (sameName && !sameName.deleted && sameName.id !== agentId)
+    throw new ExportRefusedError(`an agent named "${name}" already exists here: import under another name (--name)`, undefined, true);
 
   const batches = newAgent ? holdStoppedForRooms(prepared, agentId, file.chain) : prepared;
 
@@ -81,7 +86,10 @@ export async function importAgent(store: EventStore, text: string, options: Impo
   for (let i = 0; i < batches.length; ) {
     let j = i;
     while (j < batches.length && batches[j].stream === batches[i].stream) j += 1;
-    await store.append(batches[i].stream, batches.slice(i, j).map((p) => p.event));
+    await store.append(
+      batches[i].stream,
+      batches.slice(i, j).map((p) => p.event),
+    );
     i = j;
   }
   return { agentId, name, events: prepared.length, appended: appendable };
@@ -100,14 +108,21 @@ function holdStoppedForRooms(prepared: Prepared[], agentId: string, chain: strin
   const own = prepared.filter((p) => !p.stream.startsWith('room-'));
   const stream = `agent-${agentId}`;
   let running = true;
-  for (const p of own) if (p.stream === stream && (p.event.type === 'agent.started' || p.event.type === 'agent.stopped')) running = p.event.type === 'agent.started';
+  for (const p of own)
+    if (p.stream === stream && (p.event.type === 'agent.started' || p.event.type === 'agent.stopped')) running = p.event.type === 'agent.started';
   const meta = { author: { kind: 'system' as const, id: 'chronicle-import' } };
   const hold: Prepared = { stream, event: { id: derivedId('chronicle-import', chain, 'hold'), type: 'agent.stopped', data: { agentId }, meta } };
   const release: Prepared = { stream, event: { id: derivedId('chronicle-import', chain, 'release'), type: 'agent.started', data: { agentId }, meta } };
   return [...own, hold, ...rooms, ...(running ? [release] : [])];
 }
 
-function prepare(e: ExportedEvent, line: number, mapped: (id: string) => string, secrets: (c: Character) => Character, rename: { agentId: string; name: string } | undefined): Prepared {
+function prepare(
+  e: ExportedEvent,
+  line: number,
+  mapped: (id: string) => string,
+  secrets: (c: Character) => Character,
+  rename: { agentId: string; name: string } | undefined,
+): Prepared {
   if (!eventRegistry.has(e.type)) throw new ExportRefusedError(`unknown event type ${e.type}`, line);
   let data: unknown;
   let meta: Partial<EventMeta>;
@@ -123,7 +138,8 @@ function prepare(e: ExportedEvent, line: number, mapped: (id: string) => string,
     if (rename) d.name = rename.name;
   }
   // The rooms know their members by name too (agents address each other by it).
-  if (rename && e.type === 'room.participant_joined' && (data as { participantId: string }).participantId === rename.agentId) (data as { name: string }).name = rename.name;
+  if (rename && e.type === 'room.participant_joined' && (data as { participantId: string }).participantId === rename.agentId)
+    (data as { name: string }).name = rename.name;
   let valid: unknown;
   try {
     valid = eventRegistry.validate(e.type, data);
@@ -132,7 +148,12 @@ function prepare(e: ExportedEvent, line: number, mapped: (id: string) => string,
   }
   const dash = e.stream.indexOf('-');
   const stream = dash > 0 ? `${e.stream.slice(0, dash)}-${mapped(e.stream.slice(dash + 1))}` : e.stream;
-  const keptMeta: Partial<EventMeta> = { timestamp: meta.timestamp, author: meta.author, correlationId: meta.correlationId && mapped(meta.correlationId), causationId: meta.causationId && mapped(meta.causationId) };
+  const keptMeta: Partial<EventMeta> = {
+    timestamp: meta.timestamp,
+    author: meta.author,
+    correlationId: meta.correlationId && mapped(meta.correlationId),
+    causationId: meta.causationId && mapped(meta.causationId),
+  };
   return { stream, event: { id: mapped(e.id), type: e.type, data: valid, meta: keptMeta } as NewEvent };
 }
 
@@ -141,7 +162,8 @@ function remapTable(events: ExportedEvent[], chain: string): Map<string, string>
   const ids = new Set<string>();
   const collect = (value: unknown, key?: string): void => {
     if (typeof value === 'string' && key && ID_FIELDS.includes(key)) ids.add(value);
-    else if (value && typeof value === 'object' && !(value instanceof Float32Array)) for (const [k, v] of Object.entries(value)) collect(v, Array.isArray(value) ? key : k);
+    else if (value && typeof value === 'object' && !(value instanceof Float32Array))
+      for (const [k, v] of Object.entries(value)) collect(v, Array.isArray(value) ? key : k);
   };
   for (const e of events) {
     ids.add(e.id);
@@ -154,6 +176,7 @@ function remapTable(events: ExportedEvent[], chain: string): Map<string, string>
 function remapValue(value: unknown, mapped: (id: string) => string): unknown {
   if (typeof value === 'string') return mapped(value);
   if (Array.isArray(value)) return value.map((v) => remapValue(v, mapped));
-  if (value && typeof value === 'object' && !(value instanceof Float32Array)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, remapValue(v, mapped)]));
+  if (value && typeof value === 'object' && !(value instanceof Float32Array))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, remapValue(v, mapped)]));
   return value;
 }

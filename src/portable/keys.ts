@@ -36,7 +36,8 @@ export function sealKeyFrom(o: KeyOptions): SealKey {
 export function trustKeyFrom(o: KeyOptions): TrustKey {
   if (o.verifyKey !== undefined) return { publicKeyPem: read(o.verifyKey, 'public key') };
   const key = hmacKey(o);
-  if (key === undefined) throw new Error('no export key: give --key-file FILE or set EXPORT_KEY (the HMAC key it was exported with), or --verify-key PEM (Ed25519)');
+  if (key === undefined)
+    throw new Error('no export key: give --key-file FILE or set EXPORT_KEY (the HMAC key it was exported with), or --verify-key PEM (Ed25519)');
   return { hmacKey: key };
 }
 

@@ -30,5 +30,5 @@ export function openPassphraseBox(passphrase: string, header: { salt: string; ch
   } catch {
     // falls through to the refusal
   }
-  throw new ExportRefusedError('the passphrase does not open this export\'s secrets');
+  throw new ExportRefusedError("the passphrase does not open this export's secrets");
 }

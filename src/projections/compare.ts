@@ -20,7 +20,10 @@ function dumpTable(db: Database.Database, table: string): Map<string, string> {
   const cols = db.prepare(`SELECT name, pk FROM pragma_table_info(?)`).all(table) as { name: string; pk: number }[];
   const rows = new Map<string, string>();
   if (cols.length === 0) return rows;
-  const pk = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+  const pk = cols
+    .filter((c) => c.pk > 0)
+    .sort((a, b) => a.pk - b.pk)
+    .map((c) => c.name);
   // FTS and vec0 tables have no declared key: their rowid is the key (a message seq, a chunk rid…).
   const keyCols = pk.length > 0 ? pk : ['rowid'];
   const select = (pk.length > 0 ? [] : ['rowid']).concat(cols.map((c) => `"${c.name}"`)).join(', ');

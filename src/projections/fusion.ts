@@ -39,8 +39,14 @@ export function reciprocalRankFusion(rankings: readonly (readonly number[])[], k
 }
 
 /** A vector hit (cosine distance, 0 = same direction) and a lexical hit (FTS5 bm25(), lower = better). */
-export interface VectorCandidate { id: number; distance: number }
-export interface LexicalCandidate { id: number; bm25: number }
+export interface VectorCandidate {
+  id: number;
+  distance: number;
+}
+export interface LexicalCandidate {
+  id: number;
+  bm25: number;
+}
 
 /**
  * Hybrid results in RRF order (vector ranking first, as before), each scored in [0, 1]:
@@ -48,7 +54,11 @@ export interface LexicalCandidate { id: number; bm25: number }
  * (1 − VECTOR_WEIGHT) × saturated BM25 (b / (b + BM25_HALF)). With no vector side the score is the
  * lexical part alone. The order is unchanged by the score; the score says how good each match is.
  */
-export function fuseHybrid(vector: readonly VectorCandidate[] | undefined, lexical: readonly LexicalCandidate[] | undefined, k: number): { id: number; score: number }[] {
+export function fuseHybrid(
+  vector: readonly VectorCandidate[] | undefined,
+  lexical: readonly LexicalCandidate[] | undefined,
+  k: number,
+): { id: number; score: number }[] {
   const rankings: number[][] = [];
   if (vector) rankings.push(vector.map((h) => h.id));
   if (lexical) rankings.push(lexical.map((h) => h.id));

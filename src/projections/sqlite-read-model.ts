@@ -1,8 +1,20 @@
 import type Database from 'better-sqlite3';
 import type { Character } from '../characters/schema.ts';
 import type {
-  AccountCredentials, AccountView, AgentView, FactView, KnowledgeDocumentView, KnowledgeHit, MessageView, ParticipantView,
-  ReadModel, RefreshTokenView, RetrievalQuery, Role, RoomView, ScoredMessage,
+  AccountCredentials,
+  AccountView,
+  AgentView,
+  FactView,
+  KnowledgeDocumentView,
+  KnowledgeHit,
+  MessageView,
+  ParticipantView,
+  ReadModel,
+  RefreshTokenView,
+  RetrievalQuery,
+  Role,
+  RoomView,
+  ScoredMessage,
 } from './read-model.ts';
 import { isoTime, type Projection } from './projection.ts';
 import { ftsQuery, fuseHybrid, type LexicalCandidate } from './fusion.ts';
@@ -13,15 +25,66 @@ import { ReadCache } from './read-cache.ts';
 import { allProjections } from './tables/index.ts';
 import { createMemoryReadModel, type MemoryReadModel } from './tables/memories.ts';
 
-interface AccountRow { id: string; username: string; name: string; role: Role; created_at: number; password_hash: string; token_version: number }
-interface AgentRow { id: string; name: string; status: 'running' | 'stopped'; character: string; created_at: number; deleted: number }
-interface RoomRow { id: string; name: string; created_by: string; created_at: number; fork_of: string | null; fork_seq: number | null; fork_message_id: string | null }
-interface MessageRow {
-  seq: number; id: string; room_id: string; author_id: string; author_kind: 'user' | 'agent'; text: string; in_reply_to: string | null; created_at: number;
+interface AccountRow {
+  id: string;
+  username: string;
+  name: string;
+  role: Role;
+  created_at: number;
+  password_hash: string;
+  token_version: number;
 }
-interface DocumentRow { id: string; agent_id: string; title: string; total_chunks: number; embedded: number; status: 'ingesting' | 'ready' | 'failed'; created_at: number }
-interface ChunkRow { rid: number; id: string; document_id: string; text: string; title: string }
-interface FactRow { rid: number; id: string; agent_id: string; room_id: string; text: string; created_at: number }
+interface AgentRow {
+  id: string;
+  name: string;
+  status: 'running' | 'stopped';
+  character: string;
+  created_at: number;
+  deleted: number;
+}
+interface RoomRow {
+  id: string;
+  name: string;
+  created_by: string;
+  created_at: number;
+  fork_of: string | null;
+  fork_seq: number | null;
+  fork_message_id: string | null;
+}
+interface MessageRow {
+  seq: number;
+  id: string;
+  room_id: string;
+  author_id: string;
+  author_kind: 'user' | 'agent';
+  text: string;
+  in_reply_to: string | null;
+  created_at: number;
+}
+interface DocumentRow {
+  id: string;
+  agent_id: string;
+  title: string;
+  total_chunks: number;
+  embedded: number;
+  status: 'ingesting' | 'ready' | 'failed';
+  created_at: number;
+}
+interface ChunkRow {
+  rid: number;
+  id: string;
+  document_id: string;
+  text: string;
+  title: string;
+}
+interface FactRow {
+  rid: number;
+  id: string;
+  agent_id: string;
+  room_id: string;
+  text: string;
+  created_at: number;
+}
 
 const MESSAGE_COLS = 'seq, id, room_id, author_id, author_kind, text, in_reply_to, created_at';
 
@@ -91,7 +154,9 @@ export class SqliteReadModel implements ReadModel {
          WHERE facts_fts MATCH ? AND x.agent_id = ? AND x.room_id = ? AND x.rid <= ? ORDER BY bm25(facts_fts) LIMIT ?`,
       ),
       forkOf: p('SELECT fork_of AS sourceRoomId, fork_seq AS atSeq FROM rooms WHERE id = ? AND fork_of IS NOT NULL'),
-      documents: p(`SELECT *, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS embedded FROM documents d WHERE agent_id = ? AND removed = 0 ORDER BY seq`),
+      documents: p(
+        `SELECT *, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS embedded FROM documents d WHERE agent_id = ? AND removed = 0 ORDER BY seq`,
+      ),
       document: p(`SELECT *, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS embedded FROM documents d WHERE id = ? AND removed = 0`),
       documentIds: p('SELECT id FROM documents WHERE agent_id = ? AND seq <= ? ORDER BY seq').pluck(),
       chunk: p('SELECT c.rid, c.id, c.document_id, c.text, d.title FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.rid = ? AND c.agent_id = ?'),
@@ -193,14 +258,17 @@ export class SqliteReadModel implements ReadModel {
       createdAt: isoTime(r.created_at),
       createdBy: r.created_by,
       participants: this.q.participants.all(r.id) as ParticipantView[],
-      ...(r.fork_of !== null ? { forkOf: { roomId: r.fork_of, atSeq: r.fork_seq!, ...(r.fork_message_id !== null ? { atMessageId: r.fork_message_id } : {}) } } : {}),
+      ...(r.fork_of !== null
+        ? { forkOf: { roomId: r.fork_of, atSeq: r.fork_seq!, ...(r.fork_message_id !== null ? { atMessageId: r.fork_message_id } : {}) } }
+        : {}),
     };
   }
 
   /** The room's history segments (room-lineage.ts): one for a room, more for a branch. */
   lineage(roomId: string): readonly LineageSegment[] {
     return this.cache.get('rooms', `lineage\u0000${roomId}`, () =>
-      roomLineage(roomId, (id) => this.q.forkOf.get(id) as { sourceRoomId: string; atSeq: number } | undefined));
+      roomLineage(roomId, (id) => this.q.forkOf.get(id) as { sourceRoomId: string; atSeq: number } | undefined),
+    );
   }
 
   // ── messages ──────────────────────────────────────────────────────────────────────────────────
@@ -221,9 +289,12 @@ export class SqliteReadModel implements ReadModel {
     const lineage = this.lineage(roomId);
     if (lineage.length > 1) {
       // A branch: its own messages after the source's up to the fork (no recent-window cache: it is per room).
-      const rows = lineageWindow(lineage, { beforeSeq: before, afterSeq: after, limit, ascending: o.afterSeq !== undefined },
+      const rows = lineageWindow(
+        lineage,
+        { beforeSeq: before, afterSeq: after, limit, ascending: o.afterSeq !== undefined },
         (room, b, a, n) => this.q.after.all(room, b, a, n) as MessageRow[],
-        (room, b, a, n) => this.q.latest.all(room, b, a, n) as MessageRow[]);
+        (room, b, a, n) => this.q.latest.all(room, b, a, n) as MessageRow[],
+      );
       return rows.map(messageView);
     }
     if (o.afterSeq !== undefined) return (this.q.after.all(roomId, before, after, limit) as MessageRow[]).map(messageView);
@@ -235,12 +306,21 @@ export class SqliteReadModel implements ReadModel {
   searchMessages(roomId: string, query: RetrievalQuery): ScoredMessage[] {
     const lineage = this.lineage(roomId);
     // A branch: each segment searched in its own room's scope, the source's only up to the fork; best scores first.
-    const fused = lineage.length === 1
-      ? this.hybrid('message', roomId, query, (fts, n) => this.q.messageFts.all(fts, roomId, n) as LexicalCandidate[])
-      : lineage
-          .flatMap((s) => this.hybrid('message', s.roomId, query, (fts, n) => this.q.messageFtsUpTo.all(fts, s.roomId, s.upTo, n) as LexicalCandidate[], (rowid) => rowid <= s.upTo))
-          .sort((a, b) => b.score - a.score)
-          .slice(0, Math.max(0, Math.floor(query.k)));
+    const fused =
+      lineage.length === 1
+        ? this.hybrid('message', roomId, query, (fts, n) => this.q.messageFts.all(fts, roomId, n) as LexicalCandidate[])
+        : lineage
+            .flatMap((s) =>
+              this.hybrid(
+                'message',
+                s.roomId,
+                query,
+                (fts, n) => this.q.messageFtsUpTo.all(fts, s.roomId, s.upTo, n) as LexicalCandidate[],
+                (rowid) => rowid <= s.upTo,
+              ),
+            )
+            .sort((a, b) => b.score - a.score)
+            .slice(0, Math.max(0, Math.floor(query.k)));
     return fused.flatMap(({ id, score }) => {
       const r = this.q.messageBySeq.get(id) as MessageRow | undefined;
       return r ? [{ message: messageView(r), score }] : [];
@@ -276,14 +356,22 @@ export class SqliteReadModel implements ReadModel {
     if (lineage && lineage.length > 1) return this.branchFacts(agentId, lineage, o);
     if (!o.query) {
       const limit = Math.max(0, o.limit);
-      return this.cache.get('facts', `${agentId}\u0000${room ?? ''}\u0000${limit}`, () => (this.q.factsLatest.all(agentId, room, room, limit) as FactRow[]).reverse().map(factView));
+      return this.cache.get('facts', `${agentId}\u0000${room ?? ''}\u0000${limit}`, () =>
+        (this.q.factsLatest.all(agentId, room, room, limit) as FactRow[]).reverse().map(factView),
+      );
     }
     const query = { ...o.query, k: Math.min(o.query.k, o.limit) };
     // Facts are partitioned by agent; a room filter is applied to the vector candidates afterwards.
-    const fused = this.hybrid('fact', agentId, query, (fts, n) => this.q.factFts.all(fts, agentId, room, room, n) as LexicalCandidate[], (rid) => {
-      if (room === null) return true;
-      return (this.q.fact.get(rid) as FactRow | undefined)?.room_id === room;
-    });
+    const fused = this.hybrid(
+      'fact',
+      agentId,
+      query,
+      (fts, n) => this.q.factFts.all(fts, agentId, room, room, n) as LexicalCandidate[],
+      (rid) => {
+        if (room === null) return true;
+        return (this.q.fact.get(rid) as FactRow | undefined)?.room_id === room;
+      },
+    );
     return fused.flatMap(({ id }) => {
       const r = this.q.fact.get(id) as FactRow | undefined;
       return r ? [factView(r)] : [];
@@ -298,14 +386,26 @@ export class SqliteReadModel implements ReadModel {
     const limit = Math.max(0, Math.floor(o.limit));
     if (!o.query) {
       const rows = lineage.flatMap((s) => this.q.factsLatestUpTo.all(agentId, s.roomId, s.upTo, limit) as FactRow[]);
-      return rows.sort((a, b) => b.rid - a.rid).slice(0, limit).reverse().map(factView);
+      return rows
+        .sort((a, b) => b.rid - a.rid)
+        .slice(0, limit)
+        .reverse()
+        .map(factView);
     }
     const query = { ...o.query, k: Math.min(o.query.k, limit) };
     const fused = lineage
-      .flatMap((s) => this.hybrid('fact', agentId, query, (fts, n) => this.q.factFtsUpTo.all(fts, agentId, s.roomId, s.upTo, n) as LexicalCandidate[], (rid) => {
-        const r = this.q.fact.get(rid) as FactRow | undefined;
-        return r?.room_id === s.roomId && rid <= s.upTo;
-      }))
+      .flatMap((s) =>
+        this.hybrid(
+          'fact',
+          agentId,
+          query,
+          (fts, n) => this.q.factFtsUpTo.all(fts, agentId, s.roomId, s.upTo, n) as LexicalCandidate[],
+          (rid) => {
+            const r = this.q.fact.get(rid) as FactRow | undefined;
+            return r?.room_id === s.roomId && rid <= s.upTo;
+          },
+        ),
+      )
       .sort((a, b) => b.score - a.score)
       .slice(0, query.k);
     return fused.flatMap(({ id }) => {
@@ -329,15 +429,26 @@ export class SqliteReadModel implements ReadModel {
     const k = Math.max(0, Math.floor(query.k));
     if (k === 0) return [];
     const n = CANDIDATES(k);
-    const vector = query.vector && query.vector.length > 0
-      ? this.vectors.knn(kind, scope, query.vector, n).filter((h) => keep(h.rowid)).map((h) => ({ id: h.rowid, distance: h.distance }))
-      : undefined;
+    const vector =
+      query.vector && query.vector.length > 0
+        ? this.vectors
+            .knn(kind, scope, query.vector, n)
+            .filter((h) => keep(h.rowid))
+            .map((h) => ({ id: h.rowid, distance: h.distance }))
+        : undefined;
     const fts = ftsQuery(query.text);
     return fuseHybrid(vector, fts ? lexical(fts, n) : undefined, k);
   }
 }
 
-const accountView = (r: AccountRow): AccountView => ({ id: r.id, username: r.username, name: r.name, role: r.role, createdAt: isoTime(r.created_at), tokenVersion: r.token_version });
+const accountView = (r: AccountRow): AccountView => ({
+  id: r.id,
+  username: r.username,
+  name: r.name,
+  role: r.role,
+  createdAt: isoTime(r.created_at),
+  tokenVersion: r.token_version,
+});
 
 const agentView = (r: AgentRow): AgentView => ({
   id: r.id,

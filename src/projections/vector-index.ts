@@ -87,7 +87,9 @@ export class VectorIndex {
     db.exec(`CREATE TABLE IF NOT EXISTS vector_scope_puts (name TEXT NOT NULL, scope TEXT NOT NULL, puts INTEGER NOT NULL, PRIMARY KEY (name, scope))`);
     db.exec(`DROP TABLE IF EXISTS vector_cells`); // the k-means cells of projection version 3
     this.getPuts = db.prepare('SELECT puts FROM vector_scope_puts WHERE name = ? AND scope = ?').pluck();
-    this.savePuts = db.prepare('INSERT INTO vector_scope_puts (name, scope, puts) VALUES (?, ?, ?) ON CONFLICT (name, scope) DO UPDATE SET puts = excluded.puts');
+    this.savePuts = db.prepare(
+      'INSERT INTO vector_scope_puts (name, scope, puts) VALUES (?, ?, ?) ON CONFLICT (name, scope) DO UPDATE SET puts = excluded.puts',
+    );
     for (const r of db.prepare('SELECT name, kind, dims FROM vector_tables').all() as { name: string; kind: VectorKind; dims: number }[]) {
       this.known.set(r.name, { kind: r.kind, dims: r.dims });
     }
@@ -141,7 +143,8 @@ export class VectorIndex {
         const rowsNew = ordinary ? [] : rows.filter((r) => !written.has(r.rowid));
         if (rowsNew.length) fresh.push({ scope, rows: rowsNew });
         for (const r of rows) {
-          if (ordinary || written.has(r.rowid)) this.pending.set(`${name}\u0000${r.rowid}`, { kind: kind as VectorKind, rowid: r.rowid, scope, vector: r.vector });
+          if (ordinary || written.has(r.rowid))
+            this.pending.set(`${name}\u0000${r.rowid}`, { kind: kind as VectorKind, rowid: r.rowid, scope, vector: r.vector });
           else written.add(r.rowid);
         }
       }
@@ -171,7 +174,9 @@ export class VectorIndex {
     let s = this.stmts.get(name);
     if (s) return s;
     if (!this.known.has(name)) {
-      this.db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS ${name} USING vec0(scope text partition key, embedding float[${dims}] distance_metric=cosine, chunk_size=${CHUNK_SIZE})`);
+      this.db.exec(
+        `CREATE VIRTUAL TABLE IF NOT EXISTS ${name} USING vec0(scope text partition key, embedding float[${dims}] distance_metric=cosine, chunk_size=${CHUNK_SIZE})`,
+      );
       this.db.prepare('INSERT OR IGNORE INTO vector_tables (name, kind, dims) VALUES (?, ?, ?)').run(name, kind, dims);
       this.known.set(name, { kind, dims });
     }
@@ -227,7 +232,9 @@ export class VectorIndex {
       if (this.stage.bytes > this.opts.bulkBytes) this.writeStage();
       return;
     }
-    items.sort((a, b) => a.vector.length - b.vector.length || a.kind.localeCompare(b.kind) || (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0) || a.rowid - b.rowid);
+    items.sort(
+      (a, b) => a.vector.length - b.vector.length || a.kind.localeCompare(b.kind) || (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0) || a.rowid - b.rowid,
+    );
     for (const it of items) {
       const s = this.ensure(it.kind, it.vector.length);
       const id = BigInt(it.rowid); // vec0 refuses REAL rowids; better-sqlite3 binds JS numbers as REAL
@@ -264,7 +271,10 @@ export class VectorIndex {
     const inMemory = puts >= this.opts.mirrorAt ? this.mirrors.search(name, scope, vector.length, puts, vector, n) : undefined;
     if (inMemory) return inMemory;
     const s = this.ensure(kind, vector.length);
-    return (s.knn.all(bytes(vector), n, scope) as { rowid: number | bigint; distance: number }[]).map((r) => ({ rowid: Number(r.rowid), distance: r.distance }));
+    return (s.knn.all(bytes(vector), n, scope) as { rowid: number | bigint; distance: number }[]).map((r) => ({
+      rowid: Number(r.rowid),
+      distance: r.distance,
+    }));
   }
 
   /** Resolves once the scope's in-memory copy is loaded (or cannot be): for benchmarks and tests. */
@@ -282,7 +292,11 @@ export class VectorIndex {
    * that the first searches after a restart do not all go to vec0. Returns the scopes started.
    */
   warm(): { name: string; scope: string }[] {
-    const big = this.db.prepare('SELECT name, scope, puts FROM vector_scope_puts WHERE puts >= ? ORDER BY puts DESC, name, scope').all(this.opts.mirrorAt) as { name: string; scope: string; puts: number }[];
+    const big = this.db.prepare('SELECT name, scope, puts FROM vector_scope_puts WHERE puts >= ? ORDER BY puts DESC, name, scope').all(this.opts.mirrorAt) as {
+      name: string;
+      scope: string;
+      puts: number;
+    }[];
     const known = big.flatMap(({ name, scope, puts }) => {
       const t = this.known.get(name);
       return t ? [{ table: name, scope, dims: t.dims, puts }] : [];

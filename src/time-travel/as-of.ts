@@ -57,8 +57,15 @@ interface Checkpoint {
 /** Events the as-of views never show and that would only cost (vectors of messages: search is not offered as-of). */
 const SKIPPED: ReadonlySet<string> = new Set(['message.embedded']);
 const ACTOR_TYPES: readonly EventType[] = [
-  'agent.created', 'agent.updated', 'agent.started', 'agent.stopped', 'agent.deleted',
-  'room.created', 'room.forked', 'room.participant_joined', 'room.participant_left',
+  'agent.created',
+  'agent.updated',
+  'agent.started',
+  'agent.stopped',
+  'agent.deleted',
+  'room.created',
+  'room.forked',
+  'room.participant_joined',
+  'room.participant_left',
 ];
 const PAGE = 1000;
 
@@ -303,7 +310,13 @@ function foldOn(key: string, db: Database.Database, seq: number, versions: Map<s
   const readModel = new SqliteReadModel(projector.db, projector.vectors, () => fold.seq, allProjections);
   const roomIds = projector.db.prepare('SELECT id FROM rooms ORDER BY seq').pluck();
   const fold: Fold = {
-    key, seq, projector, readModel, versions, scannedTo: 0, sinceCheckpoint: 0,
+    key,
+    seq,
+    projector,
+    readModel,
+    versions,
+    scannedTo: 0,
+    sinceCheckpoint: 0,
     rooms: () => (roomIds.all() as string[]).flatMap((id) => readModel.roomById(id) ?? []),
   };
   return fold;

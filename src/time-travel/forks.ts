@@ -34,8 +34,18 @@ export async function forkRoom(ctx: CommandContext, caller: Caller, sourceRoomId
   const result = await ctx.store.append(
     streams.room(roomId),
     [
-      { id: newId(), type: 'room.forked', data: { roomId, name, createdBy: caller.accountId, sourceRoomId: source.id, atMessageId: at.id, atSeq: at.seq }, meta },
-      ...source.participants.map((p) => ({ id: newId(), type: 'room.participant_joined' as const, data: { roomId, participantId: p.id, kind: p.kind, name: p.name }, meta })),
+      {
+        id: newId(),
+        type: 'room.forked',
+        data: { roomId, name, createdBy: caller.accountId, sourceRoomId: source.id, atMessageId: at.id, atSeq: at.seq },
+        meta,
+      },
+      ...source.participants.map((p) => ({
+        id: newId(),
+        type: 'room.participant_joined' as const,
+        data: { roomId, participantId: p.id, kind: p.kind, name: p.name },
+        meta,
+      })),
     ],
     { expectedVersion: 'no_stream' },
   );
@@ -93,10 +103,19 @@ export async function forkAgentAt(
         ? [{ id: copyId(e.id), type: 'agent.fact_recorded', data: { ...e.data, agentId, factId: copyId(e.data.factId) }, meta }]
         : [],
     );
-    await ctx.store.append(streams.agent(agentId), [
-      { id: copyId('created'), type: 'agent.created', data: { agentId, name: data.name, character: { ...(data.character?.(then.character) ?? then.character), name: data.name } }, meta },
-      ...facts,
-    ], { expectedVersion: 'no_stream' });
+    await ctx.store.append(
+      streams.agent(agentId),
+      [
+        {
+          id: copyId('created'),
+          type: 'agent.created',
+          data: { agentId, name: data.name, character: { ...(data.character?.(then.character) ?? then.character), name: data.name } },
+          meta,
+        },
+        ...facts,
+      ],
+      { expectedVersion: 'no_stream' },
+    );
     let chunks = 0;
     const documents = past.listDocuments(sourceId);
     for (const doc of documents) {
@@ -116,8 +135,13 @@ export async function forkAgentAt(
  * latest version of each; a removal empties it, as the knowledge projection does), then ready/failed.
  */
 async function copyDocument(
-  ctx: CommandContext, documentId: string, status: 'ingesting' | 'ready' | 'failed', atSeq: number, agentId: string,
-  copyId: (id: string) => string, meta: NewEvent['meta'],
+  ctx: CommandContext,
+  documentId: string,
+  status: 'ingesting' | 'ready' | 'failed',
+  atSeq: number,
+  agentId: string,
+  copyId: (id: string) => string,
+  meta: NewEvent['meta'],
 ): Promise<NewEvent[]> {
   let added: RecordedEvent<'knowledge.document_added'> | undefined;
   let ended: RecordedEvent<'knowledge.document_ready'> | RecordedEvent<'knowledge.document_failed'> | undefined;
@@ -126,8 +150,7 @@ async function copyDocument(
     if (e.type === 'knowledge.document_added') {
       added = e as RecordedEvent<'knowledge.document_added'>;
       ended = undefined;
-    }
-    else if (e.type === 'knowledge.chunk_embedded') chunks.set(e.data.chunkId, e as RecordedEvent<'knowledge.chunk_embedded'>);
+    } else if (e.type === 'knowledge.chunk_embedded') chunks.set(e.data.chunkId, e as RecordedEvent<'knowledge.chunk_embedded'>);
     else if (e.type === 'knowledge.document_removed') chunks.clear();
     else if (e.type === 'knowledge.document_ready') ended = e as RecordedEvent<'knowledge.document_ready'>;
     else if (e.type === 'knowledge.document_failed') ended = e as RecordedEvent<'knowledge.document_failed'>;
@@ -136,8 +159,17 @@ async function copyDocument(
   const docId = copyId(documentId);
   return [
     { id: copyId(added.id), type: 'knowledge.document_added', data: { ...added.data, documentId: docId, agentId }, meta },
-    ...[...chunks.values()].map((c): NewEvent => ({ id: copyId(c.id), type: 'knowledge.chunk_embedded', data: { ...c.data, documentId: docId, agentId, chunkId: copyId(c.data.chunkId) }, meta })),
-    ...(ended && status !== 'ingesting' ? [{ id: copyId(ended.id), type: ended.type, data: { ...ended.data, documentId: docId, agentId }, meta } as NewEvent] : []),
+    ...[...chunks.values()].map(
+      (c): NewEvent => ({
+        id: copyId(c.id),
+        type: 'knowledge.chunk_embedded',
+        data: { ...c.data, documentId: docId, agentId, chunkId: copyId(c.data.chunkId) },
+        meta,
+      }),
+    ),
+    ...(ended && status !== 'ingesting'
+      ? [{ id: copyId(ended.id), type: ended.type, data: { ...ended.data, documentId: docId, agentId }, meta } as NewEvent]
+      : []),
   ];
 }
 

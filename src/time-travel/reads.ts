@@ -103,11 +103,23 @@ export async function actorsAsOf(ctx: CommandContext, seq: number) {
   const rooms = state.rooms();
   const agents = state.readModel.listAgents().filter((a) => !a.deleted);
   const roomNodes = rooms.map((r) => ({
-    id: `room-${r.id}`, kind: 'room' as const, name: r.name, state: 'open', parent: 'system', children: [] as string[],
+    id: `room-${r.id}`,
+    kind: 'room' as const,
+    name: r.name,
+    state: 'open',
+    parent: 'system',
+    children: [] as string[],
     participants: r.participants.map((p) => ({ id: p.id, kind: p.kind, name: p.name })),
     ...(r.forkOf ? { forkOf: r.forkOf } : {}),
   }));
-  const agentNodes = agents.map((a) => ({ id: `agent-${a.id}`, kind: 'agent' as const, name: a.name, state: a.status, parent: 'system', children: [] as string[] }));
+  const agentNodes = agents.map((a) => ({
+    id: `agent-${a.id}`,
+    kind: 'agent' as const,
+    name: a.name,
+    state: a.status,
+    parent: 'system',
+    children: [] as string[],
+  }));
   return [
     { id: 'system', kind: 'system' as const, state: 'running', children: [...roomNodes.map((n) => n.id), ...agentNodes.map((n) => n.id)] },
     ...roomNodes,

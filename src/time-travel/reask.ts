@@ -56,7 +56,11 @@ export async function reask(ctx: CommandContext, caller: Caller, replyId: string
     const merged = {
       ...then,
       ...(data.character ?? {}),
-      settings: { ...(then.settings ?? {}), ...((data.character?.settings as object | undefined) ?? {}), ...(data.model ? { TEXT_LARGE_MODEL: data.model } : {}) },
+      settings: {
+        ...(then.settings ?? {}),
+        ...((data.character?.settings as object | undefined) ?? {}),
+        ...(data.model ? { TEXT_LARGE_MODEL: data.model } : {}),
+      },
     };
     const parsed = CharacterSchema.safeParse(merged);
     if (!parsed.success) throw badRequest(`character: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
@@ -76,14 +80,29 @@ export async function reask(ctx: CommandContext, caller: Caller, replyId: string
   const result = await ctx.store.append(
     streams.room(roomId),
     [
-      { id: newId(), type: 'room.forked', data: { roomId, name: `${room.name} (re-ask)`.slice(0, 200), createdBy: caller.accountId, sourceRoomId: room.id, atSeq: question.seq - 1 }, meta },
-      ...[...users, { id: agent.id, kind: 'agent' as const, name: agent.name }].map((p) => ({ id: newId(), type: 'room.participant_joined' as const, data: { roomId, participantId: p.id, kind: p.kind, name: p.name }, meta })),
+      {
+        id: newId(),
+        type: 'room.forked',
+        data: { roomId, name: `${room.name} (re-ask)`.slice(0, 200), createdBy: caller.accountId, sourceRoomId: room.id, atSeq: question.seq - 1 },
+        meta,
+      },
+      ...[...users, { id: agent.id, kind: 'agent' as const, name: agent.name }].map((p) => ({
+        id: newId(),
+        type: 'room.participant_joined' as const,
+        data: { roomId, participantId: p.id, kind: p.kind, name: p.name },
+        meta,
+      })),
       {
         id: questionId,
         type: 'message.posted',
         data: {
-          messageId: questionId, roomId, authorId: question.authorId, authorKind: question.authorKind, text: question.text,
-          ...(question.inReplyTo ? { inReplyTo: question.inReplyTo } : {}), ...(request ? { request } : {}),
+          messageId: questionId,
+          roomId,
+          authorId: question.authorId,
+          authorKind: question.authorKind,
+          text: question.text,
+          ...(question.inReplyTo ? { inReplyTo: question.inReplyTo } : {}),
+          ...(request ? { request } : {}),
         },
         meta,
       },

@@ -20,7 +20,13 @@ export async function authenticate(chronicle: TransportChronicle, token: string 
   if ((account.tokenVersion ?? 0) !== principal.tokenVersion) {
     throw new AppError(401, 'token_expired', 'access token was revoked (sign-out, password or role change); refresh it or log in again');
   }
-  return { accountId: principal.accountId, role: principal.role, expiresAt: principal.exp * 1000, familyId: principal.familyId, tokenVersion: principal.tokenVersion };
+  return {
+    accountId: principal.accountId,
+    role: principal.role,
+    expiresAt: principal.exp * 1000,
+    familyId: principal.familyId,
+    tokenVersion: principal.tokenVersion,
+  };
 }
 
 export function bearerToken(header: string): string | undefined {

@@ -32,7 +32,12 @@ export class CorsPolicy {
   responseHeaders(origin: string): Record<string, string> {
     if (!this.allows(origin)) return {};
     if (this.origins.has(origin))
-      return { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', 'access-control-expose-headers': EXPOSED_HEADERS.join(', '), vary: 'Origin' };
+      return {
+        'access-control-allow-origin': origin,
+        'access-control-allow-credentials': 'true',
+        'access-control-expose-headers': EXPOSED_HEADERS.join(', '),
+        vary: 'Origin',
+      };
     return { 'access-control-allow-origin': '*', 'access-control-expose-headers': EXPOSED_HEADERS.join(', ') };
   }
 
@@ -40,8 +45,17 @@ export class CorsPolicy {
    * The answer to a preflight (OPTIONS with Access-Control-Request-Method) for a path whose methods
    * are `methods`: the headers to send, or the reason it is refused.
    */
-  preflight(origin: string, requestedMethod: string, requestedHeaders: string, methods: readonly string[]): { ok: true; headers: Record<string, string> } | { ok: false; reason: string } {
-    if (!this.allows(origin)) return { ok: false, reason: `origin ${origin || '(none)'} may not call this API from a browser${this.enabled ? '' : ' (CORS_ORIGINS is empty: same origin only)'}` };
+  preflight(
+    origin: string,
+    requestedMethod: string,
+    requestedHeaders: string,
+    methods: readonly string[],
+  ): { ok: true; headers: Record<string, string> } | { ok: false; reason: string } {
+    if (!this.allows(origin))
+      return {
+        ok: false,
+        reason: `origin ${origin || '(none)'} may not call this API from a browser${this.enabled ? '' : ' (CORS_ORIGINS is empty: same origin only)'}`,
+      };
     const method = requestedMethod.toUpperCase();
     if (!methods.includes(method)) return { ok: false, reason: `${method} is not allowed here; use ${methods.join(', ')}` };
     const asked = requestedHeaders

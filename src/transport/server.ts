@@ -106,7 +106,9 @@ export async function startServer(chronicle: TransportChronicle, options: Server
         return void staticFiles.serve(info.path, reply);
       }
       const err = match
-        ? new AppError(405, 'method_not_allowed', `${info.method} is not allowed on ${info.path}; use ${match.allowed.join(', ')}`, { allow: match.allowed.join(', ') })
+        ? new AppError(405, 'method_not_allowed', `${info.method} is not allowed on ${info.path}; use ${match.allowed.join(', ')}`, {
+            allow: match.allowed.join(', '),
+          })
         : new AppError(404, 'not_found', `no route ${info.method} ${info.path}`);
       reply.error(err, openaiShape ? 'openai' : 'chronicle');
       metrics.countRequest('(unmatched)', info.method, reply.status);
@@ -127,12 +129,28 @@ export async function startServer(chronicle: TransportChronicle, options: Server
     }
     inFlight++;
     const started = performance.now();
-    void handle({ info, params, reply, body, handler: route.handler, access: route.options.access, unlimited: route.options.unlimited === true, scraper: route.options.scraper === true, shape: openaiShape || route.options.openai ? 'openai' : 'chronicle', pattern: route.pattern, needsBody: !!route.options.body })
-      .finally(() => {
-        inFlight--;
-        metrics.countRequest(route.pattern, info.method, reply.status || 499);
-        logger.debug('http', { method: info.method, route: route.pattern, status: reply.status || 499, ms: Math.round((performance.now() - started) * 100) / 100 });
+    void handle({
+      info,
+      params,
+      reply,
+      body,
+      handler: route.handler,
+      access: route.options.access,
+      unlimited: route.options.unlimited === true,
+      scraper: route.options.scraper === true,
+      shape: openaiShape || route.options.openai ? 'openai' : 'chronicle',
+      pattern: route.pattern,
+      needsBody: !!route.options.body,
+    }).finally(() => {
+      inFlight--;
+      metrics.countRequest(route.pattern, info.method, reply.status || 499);
+      logger.debug('http', {
+        method: info.method,
+        route: route.pattern,
+        status: reply.status || 499,
+        ms: Math.round((performance.now() - started) * 100) / 100,
       });
+    });
   });
 
   /** OPTIONS on a known path: a CORS preflight is answered or refused; a plain OPTIONS lists the methods. */
@@ -175,7 +193,11 @@ export async function startServer(chronicle: TransportChronicle, options: Server
       let parsed: unknown;
       if (r.needsBody) {
         if (!isJsonContentType(info.contentType)) {
-          throw new AppError(415, 'unsupported_media_type', `content-type must be application/json${info.contentType ? `, got ${info.contentType.slice(0, 100)}` : ''}`);
+          throw new AppError(
+            415,
+            'unsupported_media_type',
+            `content-type must be application/json${info.contentType ? `, got ${info.contentType.slice(0, 100)}` : ''}`,
+          );
         }
         parsed = parseJsonBody(await r.body!);
       }
@@ -183,7 +205,8 @@ export async function startServer(chronicle: TransportChronicle, options: Server
       if (result) sendResult(reply, result);
     } catch (err) {
       const appErr = toAppError(err);
-      if (appErr.status >= 500) logger.error('request failed', { method: info.method, route: r.pattern, error: err instanceof Error ? err.stack : String(err) });
+      if (appErr.status >= 500)
+        logger.error('request failed', { method: info.method, route: r.pattern, error: err instanceof Error ? err.stack : String(err) });
       // A 413 mid-upload: close the connection rather than read the rest of a body we refused.
       // A 408: the rest of a slow body is not waited for. A 413 keeps the connection: uWS reads and
       // drops the rest of the body, so the client, still sending, gets to read the answer (closing
@@ -199,7 +222,11 @@ export async function startServer(chronicle: TransportChronicle, options: Server
     listenExclusive.call(app, settings.host, settings.port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) =>
       socket
         ? resolveListen(socket)
-        : reject(new Error(`cannot listen on ${settings.host}:${settings.port}: the port is already in use (another Chronicle?) or not permitted; stop the other server or set PORT`)),
+        : reject(
+            new Error(
+              `cannot listen on ${settings.host}:${settings.port}: the port is already in use (another Chronicle?) or not permitted; stop the other server or set PORT`,
+            ),
+          ),
     ),
   );
   const port = uws.us_socket_local_port(listenSocket);

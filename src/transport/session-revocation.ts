@@ -24,7 +24,9 @@ export function revocationEffect(e: AnyRecordedEvent, caller: Caller): undefined
       // A token without a family cannot tell which session it belongs to: it ends with any of them.
       return caller.familyId === undefined || e.data.familyId === caller.familyId ? { ended: `session ended (${e.data.reason}); log in again` } : 'goes-on';
     case 'account.password_changed':
-      return caller.familyId !== undefined && e.data.keepFamilyId === caller.familyId ? 'goes-on' : { ended: `session ended (password ${e.data.reason}); log in again` };
+      return caller.familyId !== undefined && e.data.keepFamilyId === caller.familyId
+        ? 'goes-on'
+        : { ended: `session ended (password ${e.data.reason}); log in again` };
     case 'account.role_changed':
       return e.data.role === caller.role ? 'goes-on' : { ended: 'role changed; reconnect with a refreshed token' };
     default:

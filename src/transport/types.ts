@@ -22,7 +22,15 @@ export interface TransportChronicle extends CommandContext {
   actors: { graph(): ActorNode[]; ephemeral$: Observable<Ephemeral> };
   models: { embedder(): { embed(texts: string[]): Promise<Float32Array[]> } };
   knowledge: {
-    ingest(input: { agentId: string; documentId?: string; title: string; text: string; source?: 'text' | 'url' | 'file' | 'character'; url?: string; author?: Author }): Promise<{ documentId: string; chunks: number }>;
+    ingest(input: {
+      agentId: string;
+      documentId?: string;
+      title: string;
+      text: string;
+      source?: 'text' | 'url' | 'file' | 'character';
+      url?: string;
+      author?: Author;
+    }): Promise<{ documentId: string; chunks: number }>;
     remove(input: { agentId: string; documentId: string; author?: Author }): Promise<void>;
   };
   startedAt: number;

@@ -126,13 +126,27 @@ export class WsHub {
         const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
         const limited = this.limiter.take(`ip:${ip}`);
         if (!limited.ok) {
-          res.writeStatus(statusLine(429)).writeHeader('retry-after', String(limited.retryAfterS)).writeHeader('content-type', 'application/json')
+          res
+            .writeStatus(statusLine(429))
+            .writeHeader('retry-after', String(limited.retryAfterS))
+            .writeHeader('content-type', 'application/json')
             .end(JSON.stringify({ error: { code: 'rate_limited', message: 'too many requests' } }));
           return;
         }
         let aborted = false;
         res.onAborted(() => (aborted = true));
-        const data: SocketData = { id: this.nextId++, ip, authFailed: false, closed: false, rooms: new Map(), queue: Promise.resolve(), queuedFrames: 0, queuedBytes: 0, drainWaiters: [], outbox: [] };
+        const data: SocketData = {
+          id: this.nextId++,
+          ip,
+          authFailed: false,
+          closed: false,
+          rooms: new Map(),
+          queue: Promise.resolve(),
+          queuedFrames: 0,
+          queuedBytes: 0,
+          drainWaiters: [],
+          outbox: [],
+        };
         const finish = () => {
           if (aborted) return;
           res.cork(() => res.upgrade(data, key, protocol, extensions, context));
@@ -171,7 +185,11 @@ export class WsHub {
         const size = message.byteLength; // read now: uWS detaches the ArrayBuffer when this handler returns
         if (d.queuedFrames + 1 > wsMaxQueuedFrames || d.queuedBytes + size > wsMaxQueuedBytes) {
           this.server.metrics.wsDisconnectsBackpressure++;
-          return this.close(ws, CLOSE_POLICY, `too many frames waiting to be handled (at most ${wsMaxQueuedFrames} frames or ${wsMaxQueuedBytes} bytes); wait for answers before sending more`);
+          return this.close(
+            ws,
+            CLOSE_POLICY,
+            `too many frames waiting to be handled (at most ${wsMaxQueuedFrames} frames or ${wsMaxQueuedBytes} bytes); wait for answers before sending more`,
+          );
         }
         const text = Buffer.from(message).toString('utf8');
         d.queuedFrames++;
@@ -353,7 +371,12 @@ export class WsHub {
     // Checked before every frame that reads or writes, whether or not this socket heard the revocation.
     const stale = staleSessionReason(this.server.chronicle.readModel, d.caller);
     if (stale) {
-      this.sendError(ws, 'unauthorized', `refused: ${stale}`, frame.type === 'message' ? { clientMessageId: frame.clientMessageId ?? null } : { roomId: frame.roomId });
+      this.sendError(
+        ws,
+        'unauthorized',
+        `refused: ${stale}`,
+        frame.type === 'message' ? { clientMessageId: frame.clientMessageId ?? null } : { roomId: frame.roomId },
+      );
       return this.close(ws, CLOSE_UNAUTHORIZED, stale);
     }
     const limited = this.limiter.take(`acct:${d.caller.accountId}`);
@@ -365,7 +388,13 @@ export class WsHub {
         this.unsubscribe(ws, frame.roomId);
       } else if (frame.type === 'message') await this.post(ws, d.caller, frame);
     } catch (err) {
-      if (err instanceof AppError) return this.sendError(ws, err.code, err.message, frame.type === 'message' ? { clientMessageId: frame.clientMessageId ?? null } : { roomId: frame.roomId });
+      if (err instanceof AppError)
+        return this.sendError(
+          ws,
+          err.code,
+          err.message,
+          frame.type === 'message' ? { clientMessageId: frame.clientMessageId ?? null } : { roomId: frame.roomId },
+        );
       if (err instanceof WrongExpectedVersionError) return this.sendError(ws, 'conflict', 'concurrent change; retry');
       throw err;
     }
@@ -454,7 +483,14 @@ export class WsHub {
    * before the next page (the client's reading pace), and ends 'limited' when a budget is used up
    * while messages up to `target` remain.
    */
-  private replayStep(ws: Ws, sub: RoomSub, roomId: string, target: number, current: () => boolean, done: (outcome: 'complete' | 'limited' | 'cancelled') => void): void {
+  private replayStep(
+    ws: Ws,
+    sub: RoomSub,
+    roomId: string,
+    target: number,
+    current: () => boolean,
+    done: (outcome: 'complete' | 'limited' | 'cancelled') => void,
+  ): void {
     if (!current()) return done('cancelled');
     const d = ws.getUserData();
     const { wsMaxBufferedBytes, wsReplayPageSize } = this.server.options;
@@ -533,7 +569,11 @@ export class WsHub {
   private onEphemeral(e: Ephemeral): void {
     const set = this.byRoom.get(e.roomId);
     if (!set) return;
-    const frame = toJson(e.type === 'typing' ? { type: 'typing', roomId: e.roomId, agentId: e.agentId } : { type: 'reply.delta', roomId: e.roomId, agentId: e.agentId, replyTo: e.replyTo, delta: e.delta });
+    const frame = toJson(
+      e.type === 'typing'
+        ? { type: 'typing', roomId: e.roomId, agentId: e.agentId }
+        : { type: 'reply.delta', roomId: e.roomId, agentId: e.agentId, replyTo: e.replyTo, delta: e.delta },
+    );
     for (const ws of set) if (ws.getUserData().rooms.get(e.roomId)?.live) this.send(ws, frame);
   }
 }

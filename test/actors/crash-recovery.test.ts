@@ -13,7 +13,10 @@ const CHILD = join(import.meta.dirname, 'support', 'crash-child.ts');
 
 function runChild(db: string, mode: 'slow' | 'fast', killOn?: (line: string) => boolean): Promise<{ lines: string[]; killed: boolean }> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CHILD, db, mode], { stdio: ['ignore', 'pipe', 'pipe'], cwd: join(import.meta.dirname, '../..') });
+    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CHILD, db, mode], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: join(import.meta.dirname, '../..'),
+    });
     const lines: string[] = [];
     let buf = '';
     let killed = false;
@@ -59,7 +62,9 @@ async function setup(db: string, messages: number): Promise<string[]> {
   for (let i = 0; i < messages; i++) {
     const messageId = newId();
     ids.push(messageId);
-    await store.append(`room-${roomId}`, [{ id: messageId, type: 'message.posted', data: { messageId, roomId, authorId: 'u', authorKind: 'user', text: `question ${i}` } }]);
+    await store.append(`room-${roomId}`, [
+      { id: messageId, type: 'message.posted', data: { messageId, roomId, authorId: 'u', authorKind: 'user', text: `question ${i}` } },
+    ]);
   }
   await store.close();
   return ids;

@@ -65,7 +65,11 @@ async function setup(options: { holdProjections?: boolean } = {}) {
     await store.append(`room-${roomId}`, [
       { id: newId(), type: 'room.created', data: { roomId, name: 'r', createdBy: 'u' } },
       { id: newId(), type: 'room.participant_joined', data: { roomId, participantId: 'u', kind: 'user', name: 'Alice' } },
-      ...members.map((m) => ({ id: newId(), type: 'room.participant_joined' as const, data: { roomId, participantId: m.id, kind: 'agent' as const, name: m.name } })),
+      ...members.map((m) => ({
+        id: newId(),
+        type: 'room.participant_joined' as const,
+        data: { roomId, participantId: m.id, kind: 'agent' as const, name: m.name },
+      })),
     ]);
     return roomId;
   };
@@ -85,12 +89,16 @@ describe('a turn decides from events', () => {
     const roomId = await t.room([{ id: ada, name: 'Ada' }]);
     await t.post(roomId, 'hello there');
     await t.system.idle();
-    await t.store.append(`agent-${ada}`, [{ id: newId(), type: 'agent.updated', data: { agentId: ada, name: 'Grace', character: { name: 'Grace', bio: ['Grace knows compilers.'] } } }]);
+    await t.store.append(`agent-${ada}`, [
+      { id: newId(), type: 'agent.updated', data: { agentId: ada, name: 'Grace', character: { name: 'Grace', bio: ['Grace knows compilers.'] } } },
+    ]);
     await t.post(roomId, 'and now?');
     await t.system.idle();
 
     expect(t.readModel.asked).toEqual([]);
-    const replies = (await t.events()).filter((e) => e.type === 'message.posted' && e.data.authorKind === 'agent').map((e) => (e.data as { text: string }).text);
+    const replies = (await t.events())
+      .filter((e) => e.type === 'message.posted' && e.data.authorKind === 'agent')
+      .map((e) => (e.data as { text: string }).text);
     expect(replies).toEqual(['You said: hello there', 'You said: and now?']);
     const system = (i: number) => t.model.calls[i].messages.find((m) => m.role === 'system')?.content ?? '';
     expect(system(0)).toContain('Ada knows tides.');

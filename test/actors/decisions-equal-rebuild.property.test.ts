@@ -32,10 +32,24 @@ type Op =
   | { kind: 'restart' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('post' as const), room: fc.nat(ROOMS - 1), named: fc.option(fc.nat(AGENTS - 1), { nil: undefined }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('agentPost' as const), room: fc.nat(ROOMS - 1), author: fc.nat(AGENTS - 1), named: fc.nat(AGENTS - 1) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({ kind: fc.constant('post' as const), room: fc.nat(ROOMS - 1), named: fc.option(fc.nat(AGENTS - 1), { nil: undefined }) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('agentPost' as const), room: fc.nat(ROOMS - 1), author: fc.nat(AGENTS - 1), named: fc.nat(AGENTS - 1) }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('join' as const), room: fc.nat(ROOMS - 1), agent: fc.nat(AGENTS - 1) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('rename' as const), agent: fc.nat(AGENTS - 1), name: fc.nat(NAMES.length - 1), mailbox: fc.nat(MAILBOX.length - 1) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('rename' as const),
+      agent: fc.nat(AGENTS - 1),
+      name: fc.nat(NAMES.length - 1),
+      mailbox: fc.nat(MAILBOX.length - 1),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: 'settle' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
 );
@@ -102,7 +116,9 @@ async function runScenario(mailboxes: number[], initial: boolean[][], ops: Op[])
       await store.append(`room-${roomId}`, [
         { id: newId(), type: 'room.created', data: { roomId, name: `room ${r}`, createdBy: 'u' } },
         { id: newId(), type: 'room.participant_joined', data: { roomId, participantId: 'u', kind: 'user', name: 'Alice' } },
-        ...agents.filter((_, i) => initial[r][i]).map((a) => ({ id: newId(), type: 'room.participant_joined' as const, data: { roomId, participantId: a.id, kind: 'agent' as const, name: a.name } })),
+        ...agents
+          .filter((_, i) => initial[r][i])
+          .map((a) => ({ id: newId(), type: 'room.participant_joined' as const, data: { roomId, participantId: a.id, kind: 'agent' as const, name: a.name } })),
       ]);
     const post = (roomId: string, authorId: string, authorKind: 'user' | 'agent', text: string) => {
       const messageId = newId();
@@ -113,11 +129,15 @@ async function runScenario(mailboxes: number[], initial: boolean[][], ops: Op[])
       else if (op.kind === 'agentPost') await post(rooms[op.room], agents[op.author].id, 'agent', `${agents[op.named].name}, over to you`);
       else if (op.kind === 'join') {
         const a = agents[op.agent];
-        await store.append(`room-${rooms[op.room]}`, [{ id: newId(), type: 'room.participant_joined', data: { roomId: rooms[op.room], participantId: a.id, kind: 'agent', name: a.name } }]);
+        await store.append(`room-${rooms[op.room]}`, [
+          { id: newId(), type: 'room.participant_joined', data: { roomId: rooms[op.room], participantId: a.id, kind: 'agent', name: a.name } },
+        ]);
       } else if (op.kind === 'rename') {
         const a = agents[op.agent];
         a.name = NAMES[op.name];
-        await store.append(`agent-${a.id}`, [{ id: newId(), type: 'agent.updated', data: { agentId: a.id, name: a.name, character: character(a.name, MAILBOX[op.mailbox]) } }]);
+        await store.append(`agent-${a.id}`, [
+          { id: newId(), type: 'agent.updated', data: { agentId: a.id, name: a.name, character: character(a.name, MAILBOX[op.mailbox]) } },
+        ]);
       } else if (op.kind === 'settle') await system.idle();
       else {
         await system.stop();

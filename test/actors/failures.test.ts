@@ -63,7 +63,22 @@ describe('when the model fails', () => {
     const model = new FakeModel('fake', () => '<response><thought>t</thought><actions>EXPLODE</actions><text></text></response>');
     h = await createHarness({
       models: fakeModels(model),
-      plugins: [{ name: 'boom', description: 'x', actions: [{ name: 'EXPLODE', description: 'x', validate: () => true, handler: () => { throw new Error('kaboom'); } }] }],
+      plugins: [
+        {
+          name: 'boom',
+          description: 'x',
+          actions: [
+            {
+              name: 'EXPLODE',
+              description: 'x',
+              validate: () => true,
+              handler: () => {
+                throw new Error('kaboom');
+              },
+            },
+          ],
+        },
+      ],
     });
     const agentId = await h.createAgent('Ada');
     const roomId = await h.createRoom('u', [agentId]);
@@ -81,8 +96,25 @@ describe('when the model fails', () => {
         {
           name: 'flaky',
           description: 'x',
-          providers: [{ name: 'BROKEN', get: () => { throw new Error('no data'); } }],
-          evaluators: [{ name: 'BAD_EVAL', description: 'x', alwaysRun: true, validate: () => true, handler: () => { throw new Error('eval broke'); } }],
+          providers: [
+            {
+              name: 'BROKEN',
+              get: () => {
+                throw new Error('no data');
+              },
+            },
+          ],
+          evaluators: [
+            {
+              name: 'BAD_EVAL',
+              description: 'x',
+              alwaysRun: true,
+              validate: () => true,
+              handler: () => {
+                throw new Error('eval broke');
+              },
+            },
+          ],
         },
       ],
     });

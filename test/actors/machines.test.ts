@@ -13,10 +13,23 @@ function leafStates(machine: AnyStateMachine): string[] {
     .map((n) => n.path.join('.'))
     .sort();
 }
-const flat = (v: unknown): string => (typeof v === 'string' ? v : Object.entries(v as object).map(([k, c]) => `${k}.${flat(c)}`).join(','));
+const flat = (v: unknown): string =>
+  typeof v === 'string'
+    ? v
+    : Object.entries(v as object)
+        .map(([k, c]) => `${k}.${flat(c)}`)
+        .join(',');
 
 describe('agent machine (pure)', () => {
-  const msg = (id: string, roomId = 'r1', seq = 1): Omit<Pending, 'disposition'> => ({ messageId: id, roomId, seq, depth: 0, text: `text of ${id}`, authorId: 'u', authorKind: 'user' });
+  const msg = (id: string, roomId = 'r1', seq = 1): Omit<Pending, 'disposition'> => ({
+    messageId: id,
+    roomId,
+    seq,
+    depth: 0,
+    text: `text of ${id}`,
+    authorId: 'u',
+    authorKind: 'user',
+  });
   const events: AgentEvent[] = [
     { type: 'STARTED' },
     { type: 'STOPPED' },
@@ -31,7 +44,12 @@ describe('agent machine (pure)', () => {
 
   for (const mailbox of ['enqueue', 'reject', 'interrupt'] as const) {
     it(`path coverage (${mailbox}): every state is reachable and the mailbox invariants hold on the path to every distinct state`, () => {
-      const paths = getShortestPaths(agentMachine, { events, input: { agentId: 'a', name: 'Ada', mailbox }, serializeState: serializeState as never, limit: 5000 });
+      const paths = getShortestPaths(agentMachine, {
+        events,
+        input: { agentId: 'a', name: 'Ada', mailbox },
+        serializeState: serializeState as never,
+        limit: 5000,
+      });
       expect(paths.length).toBeGreaterThan(10);
       const reached = new Set(paths.map((p) => flat(p.state.value)));
       expect([...reached].sort()).toEqual(leafStates(agentMachine));
@@ -76,7 +94,12 @@ describe('agent machine (pure)', () => {
     const run = (mailbox: 'interrupt' | 'reject') => {
       const log: string[] = [];
       const actor = createActor(
-        agentMachine.provide({ actions: { startTurns: (_, p) => p.pendings.forEach((x) => log.push(`${x.messageId}:${x.disposition}`)), abortTurn: (_, p) => log.push(`abort ${p.messageId}`) } }),
+        agentMachine.provide({
+          actions: {
+            startTurns: (_, p) => p.pendings.forEach((x) => log.push(`${x.messageId}:${x.disposition}`)),
+            abortTurn: (_, p) => log.push(`abort ${p.messageId}`),
+          },
+        }),
         { input: { agentId: 'a', name: 'Ada', mailbox } },
       ).start();
       actor.send({ type: 'STARTED' });
@@ -139,7 +162,10 @@ describe('room machine (pure) and routing', () => {
     a.send({ type: 'POSTED', messageId: 'b1', authorKind: 'agent', inReplyTo: 'a1' });
     const ctx = a.getSnapshot().context;
     expect(depthOf(ctx, 'agent', 'u1')).toBe(1);
-    expect(ctx.depths).toEqual([['a1', 1], ['b1', 2]]);
+    expect(ctx.depths).toEqual([
+      ['a1', 1],
+      ['b1', 2],
+    ]);
     expect(depthOf(ctx, 'agent', 'b1')).toBe(3);
   });
 
@@ -166,7 +192,13 @@ describe('room machine (pure) and routing', () => {
 
 describe('system machine (pure)', () => {
   it('path coverage: every state is reachable', () => {
-    const events: SystemEvent[] = [{ type: 'START' }, { type: 'RESTORED' }, { type: 'STOP' }, { type: 'STOPPED' }, { type: 'CHILD_FAILED', actorId: 'agent-1', kind: 'agent', error: 'x' }];
+    const events: SystemEvent[] = [
+      { type: 'START' },
+      { type: 'RESTORED' },
+      { type: 'STOP' },
+      { type: 'STOPPED' },
+      { type: 'CHILD_FAILED', actorId: 'agent-1', kind: 'agent', error: 'x' },
+    ];
     // Failure counts are unbounded: states are compared by value only.
     const paths = getShortestPaths(systemMachine, { events, input: {}, serializeState: ((s: { value: unknown }) => flat(s.value)) as never });
     expect([...new Set(paths.map((p) => flat(p.state.value)))].sort()).toEqual(leafStates(systemMachine));
@@ -174,7 +206,9 @@ describe('system machine (pure)', () => {
 
   it('supervision: each failure schedules a restart with doubling backoff, reset on recovery', () => {
     const delays: number[] = [];
-    const a = createActor(systemMachine.provide({ actions: { scheduleRestart: (_, p) => delays.push(p.restartInMs) } }), { input: { baseMs: 100, maxMs: 1000 } }).start();
+    const a = createActor(systemMachine.provide({ actions: { scheduleRestart: (_, p) => delays.push(p.restartInMs) } }), {
+      input: { baseMs: 100, maxMs: 1000 },
+    }).start();
     a.send({ type: 'START' });
     a.send({ type: 'RESTORED' });
     for (let i = 0; i < 6; i++) a.send({ type: 'CHILD_FAILED', actorId: 'agent-1', kind: 'agent', error: 'boom' });
@@ -188,7 +222,10 @@ describe('system machine (pure)', () => {
 describe('service machine', () => {
   it('path coverage with instant effects: stopped → starting → running → stopping → stopped; failures back off then give up', () => {
     const machine = serviceMachine.provide({ actors: { startService: fromPromise(async () => {}), stopService: fromPromise(async () => {}) } });
-    const states = getStateNodes(machine.root).map((n) => n.path.join('.')).filter(Boolean).sort();
+    const states = getStateNodes(machine.root)
+      .map((n) => n.path.join('.'))
+      .filter(Boolean)
+      .sort();
     expect(states).toEqual(['failed', 'gaveUp', 'running', 'starting', 'stopped', 'stopping']);
     const paths = getShortestPaths(machine, { events: [{ type: 'START' }, { type: 'STOP' }, { type: 'FAILED', error: 'x' }], input: { serviceType: 's' } });
     // Invoked effects complete asynchronously, so the pure traversal sees the synchronous part.
@@ -216,9 +253,19 @@ describe('service machine', () => {
     await new Promise<void>((resolve) => a.subscribe((s) => s.matches('running') && resolve()));
     expect(starts).toBe(4);
 
-    const never = createActor(serviceMachine.provide({ actors: { startService: fromPromise<void, { serviceType: string }>(async () => { throw new Error('nope'); }) }, actions: { reportFailure: (_, p) => reports.push(p.error) } }), {
-      input: { serviceType: 't', baseMs: 1, maxMs: 2, maxFailures: 3 },
-    }).start();
+    const never = createActor(
+      serviceMachine.provide({
+        actors: {
+          startService: fromPromise<void, { serviceType: string }>(async () => {
+            throw new Error('nope');
+          }),
+        },
+        actions: { reportFailure: (_, p) => reports.push(p.error) },
+      }),
+      {
+        input: { serviceType: 't', baseMs: 1, maxMs: 2, maxFailures: 3 },
+      },
+    ).start();
     never.send({ type: 'START' });
     await new Promise<void>((resolve) => never.subscribe((s) => s.matches('gaveUp') && resolve()));
     expect(reports.at(-1)).toMatch(/gave up after 3 failures: nope/);

@@ -30,7 +30,7 @@ const asking: Plugin = {
 };
 
 describe('model.called for every caller of a turn', () => {
-  it('a plugin\'s runtime.useModel (text and embedding) is recorded with the turn\'s events, beside the reply\'s own call', async () => {
+  it("a plugin's runtime.useModel (text and embedding) is recorded with the turn's events, beside the reply's own call", async () => {
     const model = new FakeModel();
     const models = { ...fakeModels(model), embedder: () => embedder };
     const embedder = new BatchingEmbedder(new ResilientProvider(model), { windowMs: 0 });
@@ -63,7 +63,7 @@ describe('model.called for every caller of a turn', () => {
     expect((await called(h)).map((c) => c.ok)).toEqual([false]);
   });
 
-  it('a plugin\'s TEXT_LARGE handler answers through the layer: recorded under the plugin\'s name, and a throw is not retried', async () => {
+  it("a plugin's TEXT_LARGE handler answers through the layer: recorded under the plugin's name, and a throw is not retried", async () => {
     let calls = 0;
     const own: Plugin = {
       name: 'own-model',

@@ -89,7 +89,12 @@ describe('restart', () => {
     expect((await agentReplies(c)).map((r) => r.data.text)).toEqual(['You said: one', 'You said: two', 'You said: three']);
     await shut(c);
 
-    await store.snapshots.save({ actorId: `agent-${ada}`, seq: (await store.snapshots.load('system'))!.seq, machineVersion: 'agent-v1', state: { garbage: true } });
+    await store.snapshots.save({
+      actorId: `agent-${ada}`,
+      seq: (await store.snapshots.load('system'))!.seq,
+      machineVersion: 'agent-v1',
+      state: { garbage: true },
+    });
     const d = await boot(store);
     await d.post(roomId, 'u', 'four');
     await d.system.idle();

@@ -41,8 +41,25 @@ describe('a turn skips retrieval the agent has nothing for', () => {
     const roomId = await h.createRoom('u', [ada]);
     const documentId = newId();
     await h.store.append(`document-${documentId}`, [
-      { id: newId(), type: 'knowledge.document_added', data: { documentId, agentId: ada, title: 'Tides', source: 'text', contentHash: 'a'.repeat(64), chars: 40, totalChunks: 1 } },
-      { id: newId(), type: 'knowledge.chunk_embedded', data: { documentId, agentId: ada, chunkId: 'chunk-1', index: 0, text: 'Spring tides happen at full and new moon.', contentHash: 'b'.repeat(64), model: 'm', vector: new Float32Array([1, 0, 0]) } },
+      {
+        id: newId(),
+        type: 'knowledge.document_added',
+        data: { documentId, agentId: ada, title: 'Tides', source: 'text', contentHash: 'a'.repeat(64), chars: 40, totalChunks: 1 },
+      },
+      {
+        id: newId(),
+        type: 'knowledge.chunk_embedded',
+        data: {
+          documentId,
+          agentId: ada,
+          chunkId: 'chunk-1',
+          index: 0,
+          text: 'Spring tides happen at full and new moon.',
+          contentHash: 'b'.repeat(64),
+          model: 'm',
+          vector: new Float32Array([1, 0, 0]),
+        },
+      },
     ]);
     await h.post(roomId, 'u', 'My name is Sam.');
     await h.system.idle();

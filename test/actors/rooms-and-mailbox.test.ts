@@ -20,7 +20,12 @@ describe('rooms with several agents', () => {
     const replies = await agentReplies(h);
     expect(replies.map((r) => r.data.authorId)).toEqual([bob]);
     const decisions = (await h.events('reply.decided')).map((e) => e.data as { agentId: string; respond: boolean; messageId: string });
-    expect(decisions).toEqual(expect.arrayContaining([expect.objectContaining({ agentId: ada, respond: false, messageId: m }), expect.objectContaining({ agentId: bob, respond: true, messageId: m })]));
+    expect(decisions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ agentId: ada, respond: false, messageId: m }),
+        expect.objectContaining({ agentId: bob, respond: true, messageId: m }),
+      ]),
+    );
   });
 
   it('an unaddressed message is answered by exactly one agent (the first one)', async () => {
@@ -105,7 +110,9 @@ describe('room modes (bootstrap MUTE_ROOM / UNMUTE_ROOM / FOLLOW_ROOM)', () => {
   });
 
   it('a following agent answers unaddressed messages in a room with several agents', async () => {
-    const model = new FakeModel('fake', (p) => (/follow/.test(p.context?.userText ?? '') ? '<response><actions>FOLLOW_ROOM</actions><text>Following.</text></response>' : `re: ${p.context?.userText}`));
+    const model = new FakeModel('fake', (p) =>
+      /follow/.test(p.context?.userText ?? '') ? '<response><actions>FOLLOW_ROOM</actions><text>Following.</text></response>' : `re: ${p.context?.userText}`,
+    );
     h = await createHarness({ models: fakeModels(model) });
     const ada = await h.createAgent('Ada');
     const bob = await h.createAgent('Bob');
@@ -162,7 +169,9 @@ describe('mailbox policy (character.settings.MAILBOX)', () => {
     await h.post(roomId, 'u', 'never mind');
     await h.system.idle();
     expect((await agentReplies(h)).map((r) => r.data.text)).toEqual(['You said: never mind']);
-    expect((await h.events('reply.decided')).map((e) => e.data)).toEqual(expect.arrayContaining([expect.objectContaining({ messageId: first, respond: false, reason: expect.stringMatching(/superseded/) })]));
+    expect((await h.events('reply.decided')).map((e) => e.data)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ messageId: first, respond: false, reason: expect.stringMatching(/superseded/) })]),
+    );
   });
 });
 
@@ -183,7 +192,12 @@ describe('should-respond with the small model (character.settings.SHOULD_RESPOND
     await h.system.idle();
     expect((await agentReplies(h)).map((r) => r.data.authorId)).toEqual([bob]);
     const reasons = (await h.events('reply.decided')).map((e) => [e.data.agentId, e.data.reason]);
-    expect(reasons).toEqual(expect.arrayContaining([[ada, 'the small model chose IGNORE'], [bob, 'the small model chose RESPOND']]));
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        [ada, 'the small model chose IGNORE'],
+        [bob, 'the small model chose RESPOND'],
+      ]),
+    );
   });
 });
 
@@ -193,7 +207,9 @@ describe('agent updates', () => {
     const ada = await h.createAgent('Ada');
     const bob = await h.createAgent('Bob');
     const roomId = await h.createRoom('u', [ada, bob]);
-    await h.store.append(`agent-${bob}`, [{ id: newId(), type: 'agent.updated', data: { agentId: bob, name: 'Robert', character: { name: 'Robert', bio: ['renamed'] } } }]);
+    await h.store.append(`agent-${bob}`, [
+      { id: newId(), type: 'agent.updated', data: { agentId: bob, name: 'Robert', character: { name: 'Robert', bio: ['renamed'] } } },
+    ]);
     await h.post(roomId, 'u', 'Robert, are you there?');
     await h.system.idle();
     expect((await agentReplies(h)).map((r) => r.data.authorId)).toEqual([bob]);

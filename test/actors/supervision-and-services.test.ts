@@ -86,7 +86,9 @@ describe('services', () => {
   });
 
   it('a missing dependency or a cycle is a clear start-up error', async () => {
-    expect(() => startOrder([{ plugin: 'p', service: service('a', ['b']) }])).toThrow(new ServiceStartError('service "a" (plugin p) depends on "b", which no plugin provides'));
+    expect(() => startOrder([{ plugin: 'p', service: service('a', ['b']) }])).toThrow(
+      new ServiceStartError('service "a" (plugin p) depends on "b", which no plugin provides'),
+    );
     expect(() =>
       startOrder([
         { plugin: 'p', service: service('a', ['b']) },
@@ -101,7 +103,10 @@ describe('services', () => {
 
   it('a service that fails to start is restarted with backoff, each failure an actor.failed event', async () => {
     log.length = 0;
-    h = await createHarness({ plugins: [{ name: 'p', description: 'x', services: [service('flaky', [], { failStarts: 2 })] }], settings: { restartBaseMs: 2 } });
+    h = await createHarness({
+      plugins: [{ name: 'p', description: 'x', services: [service('flaky', [], { failStarts: 2 })] }],
+      settings: { restartBaseMs: 2 },
+    });
     for (let i = 0; i < 100 && !log.includes('start flaky'); i++) await new Promise((r) => setTimeout(r, 5));
     expect(log).toEqual(['start flaky']);
     await h.system.idle();

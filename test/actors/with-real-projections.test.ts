@@ -20,7 +20,15 @@ async function setup(model = new FakeModel(), plugins: Plugin[] = []) {
   const store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
   const projections: Projections = openProjections({ path: ':memory:', store });
   await projections.start();
-  const system: ActorSystemWithInspection = createActorSystem({ store, readModel: projections.readModel, waitFor: (s) => projections.waitFor(s), models: fakeModels(model), secrets: box, settings: { snapshotDelayMs: 20 }, plugins });
+  const system: ActorSystemWithInspection = createActorSystem({
+    store,
+    readModel: projections.readModel,
+    waitFor: (s) => projections.waitFor(s),
+    models: fakeModels(model),
+    secrets: box,
+    settings: { snapshotDelayMs: 20 },
+    plugins,
+  });
   await system.start();
   cleanup = async () => {
     await system.stop();
@@ -61,11 +69,11 @@ describe('with the real projections', () => {
     expect(last.context?.recentMessages.map((m) => m.text)).toEqual(['Hello, my name is Sam.', 'You said: Hello, my name is Sam.']);
   });
 
-  it('a plugin may write to runtime.character: the read model\'s shared (frozen) agent view is not handed to it', async () => {
+  it("a plugin may write to runtime.character: the read model's shared (frozen) agent view is not handed to it", async () => {
     const writer: Plugin = {
       name: 'writer',
       description: 'writes to the character',
-      providers: [{ name: 'WRITER', get: (runtime) => ((runtime.character.settings ??= {}).seen = 'yes', { text: 'wrote' }) }],
+      providers: [{ name: 'WRITER', get: (runtime) => (((runtime.character.settings ??= {}).seen = 'yes'), { text: 'wrote' }) }],
     };
     const { store, system } = await setup(new FakeModel(), [writer]);
     const agentId = newId();
@@ -79,7 +87,9 @@ describe('with the real projections', () => {
       { id: newId(), type: 'room.participant_joined', data: { roomId, participantId: agentId, kind: 'agent', name: 'Ada' } },
     ]);
     const messageId = newId();
-    await store.append(`room-${roomId}`, [{ id: messageId, type: 'message.posted', data: { messageId, roomId, authorId: 'u', authorKind: 'user', text: 'hi' } }]);
+    await store.append(`room-${roomId}`, [
+      { id: messageId, type: 'message.posted', data: { messageId, roomId, authorId: 'u', authorKind: 'user', text: 'hi' } },
+    ]);
     await system.idle();
     const all = await store.readAll({ limit: 1000 });
     expect(all.filter((e) => e.type === 'plugin.failed')).toEqual([]);

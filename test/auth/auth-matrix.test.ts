@@ -11,7 +11,13 @@ let bob: { accessToken: string; refreshToken: string; account: { id: string } };
 let aliceRoom: string;
 
 const sign = (secret: string, claims: Record<string, unknown>, exp: number) =>
-  new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(String(claims.sub)).setIssuedAt(exp - 900).setExpirationTime(exp).setJti('j').sign(new TextEncoder().encode(secret));
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(String(claims.sub))
+    .setIssuedAt(exp - 900)
+    .setExpirationTime(exp)
+    .setJti('j')
+    .sign(new TextEncoder().encode(secret));
 
 beforeAll(async () => {
   t = await startTestServer();
@@ -25,7 +31,14 @@ afterAll(async () => t?.close());
 
 describe('access token checks', () => {
   it('no token → 401 on every protected route', async () => {
-    for (const [m, p] of [['GET', '/api/v1/agents'], ['GET', '/api/v1/accounts/me'], ['GET', '/api/v1/rooms'], ['GET', '/api/v1/events'], ['GET', '/v1/models'], ['GET', '/api/v1/metrics']]) {
+    for (const [m, p] of [
+      ['GET', '/api/v1/agents'],
+      ['GET', '/api/v1/accounts/me'],
+      ['GET', '/api/v1/rooms'],
+      ['GET', '/api/v1/events'],
+      ['GET', '/v1/models'],
+      ['GET', '/api/v1/metrics'],
+    ]) {
       const r = await api.request(m, p);
       expect(r.status, p).toBe(401);
     }
@@ -49,9 +62,20 @@ describe('access token checks', () => {
   });
 
   it('the access token is HS256 with sub, role, iat, exp (= iat + ACCESS_TOKEN_TTL), jti, tv (token version) and fam (refresh family)', () => {
-    const [h, p] = alice.accessToken.split('.').slice(0, 2).map((s) => JSON.parse(Buffer.from(s, 'base64url').toString()));
+    const [h, p] = alice.accessToken
+      .split('.')
+      .slice(0, 2)
+      .map((s) => JSON.parse(Buffer.from(s, 'base64url').toString()));
     expect(h.alg).toBe('HS256');
-    expect(p).toEqual({ sub: alice.account.id, role: 'user', iat: expect.any(Number), exp: expect.any(Number), jti: expect.any(String), tv: 0, fam: expect.any(String) });
+    expect(p).toEqual({
+      sub: alice.account.id,
+      role: 'user',
+      iat: expect.any(Number),
+      exp: expect.any(Number),
+      jti: expect.any(String),
+      tv: 0,
+      fam: expect.any(String),
+    });
     expect(p.exp - p.iat).toBe(900);
   });
 });

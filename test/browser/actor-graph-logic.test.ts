@@ -5,13 +5,30 @@ import type { ActorNode, LogEvent } from '../../web/src/api/types.ts';
 // The pure part of the web client's actor graph: layout and edges, which event concerns which actor.
 const actors: ActorNode[] = [
   { id: 'system', kind: 'system', state: 'running', children: ['room-r', 'agent-a', 'agent-b', 'service-s'] },
-  { id: 'room-r', kind: 'room', state: 'active', parent: 'system', children: [], participants: [{ id: 'u', kind: 'user', name: 'U' }, { id: 'a', kind: 'agent', name: 'A' }] },
+  {
+    id: 'room-r',
+    kind: 'room',
+    state: 'active',
+    parent: 'system',
+    children: [],
+    participants: [
+      { id: 'u', kind: 'user', name: 'U' },
+      { id: 'a', kind: 'agent', name: 'A' },
+    ],
+  },
   { id: 'agent-a', kind: 'agent', state: 'running', parent: 'system', children: [] },
   { id: 'agent-b', kind: 'agent', state: 'stopped', parent: 'system', children: [] },
   { id: 'service-s', kind: 'service', state: 'running', parent: 'agent-a', children: [] },
 ];
-const posted = (roomId: string, authorId: string, authorKind: string, timestamp: number): LogEvent =>
-  ({ seq: 1, id: 'e', stream: `room-${roomId}`, version: 1, type: 'message.posted', data: { roomId, authorId, authorKind }, meta: { timestamp } });
+const posted = (roomId: string, authorId: string, authorKind: string, timestamp: number): LogEvent => ({
+  seq: 1,
+  id: 'e',
+  stream: `room-${roomId}`,
+  version: 1,
+  type: 'message.posted',
+  data: { roomId, authorId, authorKind },
+  meta: { timestamp },
+});
 
 describe('actor graph layout', () => {
   it('puts system, rooms, agents and services in columns, with supervision, ownership and membership edges', () => {

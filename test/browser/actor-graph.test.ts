@@ -72,14 +72,18 @@ describe.skipIf(browserMissing)('actor graph', () => {
     await agentNode.click();
     const chart = page.getByTestId('statechart');
     await chart.locator('[data-state-id="agent.running"][aria-current="true"]').waitFor();
-    expect(await chart.locator('[data-testid="chart-state"][aria-current="true"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-state-id')))).toEqual(['agent', 'agent.running']);
+    expect(
+      await chart.locator('[data-testid="chart-state"][aria-current="true"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-state-id'))),
+    ).toEqual(['agent', 'agent.running']);
     expect(await chart.locator('[data-state-id="agent.stopped"]').getAttribute('aria-current')).toBeNull();
     expect(await chart.locator('[data-state-id="agent.stopped"]').textContent()).toContain('STARTED');
     await chart.getByTestId('actor-event').first().waitFor();
     await shot(page, 'statechart');
 
     // Stopping the agent moves the lit state.
-    await page.evaluate(`fetch('/api/v1/agents/${agentId}/stop', { method: 'POST', headers: { authorization: 'Bearer ' + JSON.parse(sessionStorage.getItem('chronicle.session')).accessToken } })`);
+    await page.evaluate(
+      `fetch('/api/v1/agents/${agentId}/stop', { method: 'POST', headers: { authorization: 'Bearer ' + JSON.parse(sessionStorage.getItem('chronicle.session')).accessToken } })`,
+    );
     await chart.locator('[data-state-id="agent.stopped"][aria-current="true"]').waitFor({ timeout: 10_000 });
 
     // The time slider on this server: it works when the server echoes asOf, else it says it is not available.
@@ -93,10 +97,12 @@ describe.skipIf(browserMissing)('actor graph', () => {
     await page.getByTestId('event').filter({ hasText: 'reply.traced' }).first().waitFor();
     const traced = page.getByTestId('event').filter({ hasText: 'reply.traced' }).first();
     await traced.getByTestId('event-correlation').click();
-    await expect.poll(async () => {
-      const types = await page.getByTestId('event').locator('td:nth-child(3)').allTextContents();
-      return types.includes('reply.traced') && types.includes('message.posted') && !types.includes('room.created');
-    }).toBe(true);
+    await expect
+      .poll(async () => {
+        const types = await page.getByTestId('event').locator('td:nth-child(3)').allTextContents();
+        return types.includes('reply.traced') && types.includes('message.posted') && !types.includes('room.created');
+      })
+      .toBe(true);
     await traced.getByTestId('event-actor').click();
     await page.locator(`[data-testid="actor"][data-actor-id="room-${roomId}"][aria-pressed="true"]`).waitFor();
     await page.close();

@@ -4,10 +4,24 @@ import type { Message, Room } from '../../web/src/api/types.ts';
 
 // The web client's branching logic without a browser: where "edit and resend" branches, and what a re-ask sends.
 const room: Room = {
-  id: 'r1', name: 'Harbour', createdAt: '2026-01-01T00:00:00Z',
-  participants: [{ id: 'u1', kind: 'user', name: 'Ada' }, { id: 'a1', kind: 'agent', name: 'Eliza' }, { id: 'a2', kind: 'agent', name: 'Sam' }],
+  id: 'r1',
+  name: 'Harbour',
+  createdAt: '2026-01-01T00:00:00Z',
+  participants: [
+    { id: 'u1', kind: 'user', name: 'Ada' },
+    { id: 'a1', kind: 'agent', name: 'Eliza' },
+    { id: 'a2', kind: 'agent', name: 'Sam' },
+  ],
 };
-const msg = (seq: number): Message => ({ id: `m${seq}`, seq, roomId: 'r1', authorId: 'u1', authorKind: 'user', text: `text ${seq}`, createdAt: '2026-01-01T00:00:00Z' });
+const msg = (seq: number): Message => ({
+  id: `m${seq}`,
+  seq,
+  roomId: 'r1',
+  authorId: 'u1',
+  authorKind: 'user',
+  text: `text ${seq}`,
+  createdAt: '2026-01-01T00:00:00Z',
+});
 
 /** An ApiClient that records the calls "edit and resend" makes; `history` is the room's messages. */
 function fakeApi(history: Message[]) {
@@ -40,7 +54,10 @@ describe('edit and resend', () => {
     const { api, calls } = fakeApi([msg(3), msg(7)]);
     const out = await editAndResend(api, room, msg(3), 'first, edited', 'c2');
     expect(out).toMatchObject({ room: { id: 'new' }, branched: false });
-    expect(calls.slice(1)).toEqual([['create', 'Harbour (edited)', ['a1', 'a2']], ['post', 'new', 'first, edited', 'c2']]);
+    expect(calls.slice(1)).toEqual([
+      ['create', 'Harbour (edited)', ['a1', 'a2']],
+      ['post', 'new', 'first, edited', 'c2'],
+    ]);
   });
 });
 
@@ -48,7 +65,8 @@ describe('re-ask body', () => {
   it('leaves blank fields out and sends the bio one paragraph a line', () => {
     expect(reaskBody({ model: ' ', system: '', bio: '\n' })).toEqual({});
     expect(reaskBody({ model: ' big-model ', system: ' Be brief. ', bio: 'A keeper.\n\n Of lights. ' })).toEqual({
-      model: 'big-model', character: { system: 'Be brief.', bio: ['A keeper.', 'Of lights.'] },
+      model: 'big-model',
+      character: { system: 'Be brief.', bio: ['A keeper.', 'Of lights.'] },
     });
   });
 });

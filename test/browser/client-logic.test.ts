@@ -7,7 +7,14 @@ import type { Agent } from '../../web/src/api/types.ts';
 
 // The client's pure timeline logic (no browser needed): what the chat shows after replays and streams.
 const msg = (seq: number, extra: Partial<Message> = {}): Message => ({
-  id: `m${seq}`, seq, roomId: 'r', authorId: 'u', authorKind: 'user', text: `text ${seq}`, createdAt: '2026-01-01T00:00:00Z', ...extra,
+  id: `m${seq}`,
+  seq,
+  roomId: 'r',
+  authorId: 'u',
+  authorKind: 'user',
+  text: `text ${seq}`,
+  createdAt: '2026-01-01T00:00:00Z',
+  ...extra,
 });
 
 describe('room timeline', () => {
@@ -27,7 +34,11 @@ describe('room timeline', () => {
     let d = appendDelta({}, 'agent1', 'm1', 'Hel');
     d = appendDelta(d, 'agent1', 'm1', 'lo');
     d = appendDelta(d, 'agent2', 'm1', 'Hi');
-    expect(Object.values(d).map((x) => x.text).sort()).toEqual(['Hello', 'Hi']);
+    expect(
+      Object.values(d)
+        .map((x) => x.text)
+        .sort(),
+    ).toEqual(['Hello', 'Hi']);
     d = settleDraft(d, msg(5, { authorId: 'agent1', authorKind: 'agent', inReplyTo: 'm1', text: 'Hello' }));
     expect(Object.values(d).map((x) => x.agentId)).toEqual(['agent2']);
   });
@@ -44,7 +55,7 @@ describe('room timeline', () => {
     expect(Object.keys(pruneDrafts(d, 70_000, 60_000))).toEqual(['agent2:m2']);
   });
 
-  it("shows a socket error in the room it concerns or in every room when it names none, never in another room", () => {
+  it('shows a socket error in the room it concerns or in every room when it names none, never in another room', () => {
     expect(errorConcernsRoom({ roomId: 'r1' }, 'r1')).toBe(true);
     expect(errorConcernsRoom({}, 'r1')).toBe(true);
     expect(errorConcernsRoom({ roomId: 'r2' }, 'r1')).toBe(false);
@@ -62,7 +73,12 @@ describe('who answers in a room', () => {
   const p = (id: string, kind: 'user' | 'agent' = 'agent') => ({ id, kind, name: id });
 
   it('follows the server rules: first agent always, SHOULD_RESPOND_MODEL decides, others when named, stopped never', () => {
-    const agents = [agent('a'), agent('b', { character: { name: 'b', settings: { SHOULD_RESPOND_MODEL: true } } }), agent('c'), agent('d', { status: 'stopped' })];
+    const agents = [
+      agent('a'),
+      agent('b', { character: { name: 'b', settings: { SHOULD_RESPOND_MODEL: true } } }),
+      agent('c'),
+      agent('d', { status: 'stopped' }),
+    ];
     expect(answerRules([p('u', 'user'), p('a'), p('b'), p('c'), p('d')], agents)?.map((r) => r.rule)).toEqual(['always', 'decides', 'named', 'stopped']);
   });
 

@@ -21,7 +21,8 @@ describe.skipIf(browserMissing)('web client: branches and re-asks (mock API)', (
   });
 
   const texts = (page: Page) => page.locator('[data-testid="message"] .text').allTextContents();
-  const message = (page: Page, text: string) => page.getByTestId('message').filter({ has: page.locator('.text', { hasText: new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) });
+  const message = (page: Page, text: string) =>
+    page.getByTestId('message').filter({ has: page.locator('.text', { hasText: new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) });
 
   /** A new operator with a room "name" holding two questions and their replies. */
   async function roomWithTwoTurns(name: string, user: string): Promise<Page> {
@@ -54,14 +55,19 @@ describe.skipIf(browserMissing)('web client: branches and re-asks (mock API)', (
     await expect.poll(() => texts(page)).toEqual(['Where is the harbour?', 'You said: Where is the harbour?']);
     // The fork point is marked, and the branch is in the room list.
     expect(await page.locator('.msg-fork-point .text').textContent()).toBe('You said: Where is the harbour?');
-    await page.getByRole('complementary', { name: 'Rooms' }).getByRole('link', { name: /Harbour \(branch\)/ }).waitFor();
+    await page
+      .getByRole('complementary', { name: 'Rooms' })
+      .getByRole('link', { name: /Harbour \(branch\)/ })
+      .waitFor();
     // The branch goes its own way; the agent answers there.
     await page.getByLabel('Message', { exact: true }).fill('Is there a ferry?');
     await page.keyboard.press('Enter');
     await message(page, 'You said: Is there a ferry?').waitFor({ timeout: 10_000 });
     await page.getByTestId('branch-of').getByRole('link', { name: 'Harbour' }).click();
     await page.getByRole('heading', { name: 'Harbour', exact: true }).waitFor();
-    await expect.poll(() => texts(page)).toEqual(['Where is the harbour?', 'You said: Where is the harbour?', 'And the lighthouse?', 'You said: And the lighthouse?']);
+    await expect
+      .poll(() => texts(page))
+      .toEqual(['Where is the harbour?', 'You said: Where is the harbour?', 'And the lighthouse?', 'You said: And the lighthouse?']);
     expect(await page.getByTestId('branch-of').count()).toBe(0);
     await page.close();
   });
@@ -111,7 +117,9 @@ describe.skipIf(browserMissing)('web client: branches and re-asks (mock API)', (
     // The branch of the re-ask holds the history before the question, then the question again.
     await reasked.getByRole('link', { name: 'The branch' }).click();
     await expect.poll(() => page.getByTestId('branch-of').textContent()).toContain('Branch of Lighthouse, from just before a question');
-    await expect.poll(() => texts(page)).toEqual(['Where is the harbour?', 'You said: Where is the harbour?', 'And the lighthouse?', '[bigger-model] You said: And the lighthouse?']);
+    await expect
+      .poll(() => texts(page))
+      .toEqual(['Where is the harbour?', 'You said: Where is the harbour?', 'And the lighthouse?', '[bigger-model] You said: And the lighthouse?']);
     await page.close();
   });
 
@@ -121,10 +129,18 @@ describe.skipIf(browserMissing)('web client: branches and re-asks (mock API)', (
     await reply.getByRole('button', { name: 'Re-ask' }).click();
     await reply.getByLabel('Model').fill('m'.repeat(201));
     await reply.getByRole('form', { name: 'Re-ask this reply' }).getByRole('button', { name: 'Re-ask' }).click();
-    await reply.getByRole('alert').filter({ hasText: /model: must be 1 to 200 characters.*validation_error, 400/ }).waitFor();
+    await reply
+      .getByRole('alert')
+      .filter({ hasText: /model: must be 1 to 200 characters.*validation_error, 400/ })
+      .waitFor();
     // A refusal of the fork itself (as a server would answer for a message no longer in the room).
     await page.route('**/api/v1/rooms/*/fork', (route) =>
-      route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ error: { code: 'validation_error', message: 'atMessageId: m1 is not a message of room r1' } }) }));
+      route.fulfill({
+        status: 400,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'validation_error', message: 'atMessageId: m1 is not a message of room r1' } }),
+      }),
+    );
     const question = message(page, 'And the lighthouse?');
     await question.getByRole('button', { name: 'Branch from here' }).click();
     await question.getByRole('alert').filter({ hasText: 'atMessageId: m1 is not a message of room r1 (validation_error, 400)' }).waitFor();

@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface RealServer { url: string; adminPassword: string; output(): string; stop(): Promise<void> }
+export interface RealServer {
+  url: string;
+  adminPassword: string;
+  output(): string;
+  stop(): Promise<void>;
+}
 
 /**
  * Starts the real Chronicle (`chronicle start`, the same entry as `npm start`) on a free port of
@@ -13,7 +18,17 @@ export async function startRealServer(env: Record<string, string> = {}): Promise
   const dataDir = mkdtempSync(join(tmpdir(), 'chronicle-web-e2e-'));
   const adminPassword = 'admin-password-e2e';
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ADMIN_PASSWORD: adminPassword, LOG_LEVEL: 'warn', MODEL_PROVIDER: 'local', RATE_LIMIT_PER_MIN: '0', ...env },
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: dataDir,
+      ADMIN_PASSWORD: adminPassword,
+      LOG_LEVEL: 'warn',
+      MODEL_PROVIDER: 'local',
+      RATE_LIMIT_PER_MIN: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -41,9 +41,11 @@ describe.skipIf(browserMissing)('web client on the real server', () => {
   /** Counts the reply.delta frames the page receives: proof the reply was streamed, not just posted. */
   function countDeltas(page: Page): () => number {
     let n = 0;
-    page.on('websocket', (ws) => ws.on('framereceived', (f) => {
-      if (typeof f.payload === 'string' && f.payload.includes('"reply.delta"')) n++;
-    }));
+    page.on('websocket', (ws) =>
+      ws.on('framereceived', (f) => {
+        if (typeof f.payload === 'string' && f.payload.includes('"reply.delta"')) n++;
+      }),
+    );
     return () => n;
   }
 
@@ -73,7 +75,10 @@ describe.skipIf(browserMissing)('web client on the real server', () => {
 
     await page.reload();
     await page.getByTestId('message').filter({ hasText: 'Hello! What do you do?' }).waitFor();
-    await page.locator('[data-testid="message"].msg-agent').filter({ hasText: replyText.slice(0, 40) }).waitFor();
+    await page
+      .locator('[data-testid="message"].msg-agent')
+      .filter({ hasText: replyText.slice(0, 40) })
+      .waitFor();
     expect(await page.getByTestId('message').count()).toBe(2);
     await page.close();
   });
@@ -137,7 +142,13 @@ describe.skipIf(browserMissing)('web client on the real server', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Knowledge', exact: true }).click();
     // KNOWLEDGE_URL_ALLOW is not set here: the server says so, and the URL field is not offered.
     await page.getByRole('heading', { name: 'Documents' }).waitFor();
-    const list = JSON.parse(String(await page.evaluate(`${authedGet}('/api/v1/agents').then((r) => r.json()).then((a) => ${authedGet}('/api/v1/agents/' + a.agents[0].id + '/knowledge')).then((r) => r.text())`)));
+    const list = JSON.parse(
+      String(
+        await page.evaluate(
+          `${authedGet}('/api/v1/agents').then((r) => r.json()).then((a) => ${authedGet}('/api/v1/agents/' + a.agents[0].id + '/knowledge')).then((r) => r.text())`,
+        ),
+      ),
+    );
     expect(list.urlAllowed).toBe(false);
     expect(await page.getByLabel('Or fetch it from a URL').count()).toBe(0);
     // A refused document: the server's 400 problems, listed by field.
@@ -156,7 +167,9 @@ describe.skipIf(browserMissing)('web client on the real server', () => {
     await shot(page, 'knowledge');
 
     // A PDF goes to the server as bytes; the server reads its text.
-    await page.getByLabel('Or load a file (.txt, .md, .pdf)').setInputFiles({ name: 'kettles.pdf', mimeType: 'application/pdf', buffer: Buffer.from(minimalPdf([['Kettles switch off at 100 degrees.']])) });
+    await page
+      .getByLabel('Or load a file (.txt, .md, .pdf)')
+      .setInputFiles({ name: 'kettles.pdf', mimeType: 'application/pdf', buffer: Buffer.from(minimalPdf([['Kettles switch off at 100 degrees.']])) });
     await page.getByText('PDF: kettles.pdf').waitFor();
     await expect.poll(() => page.getByLabel('Title').inputValue()).toBe('kettles');
     await page.getByRole('button', { name: 'Add document' }).click();

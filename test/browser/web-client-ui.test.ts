@@ -124,7 +124,9 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
     const page = await browser.newPage();
     await signUp(page, 'barbara');
     // Spoil both tokens in storage, as a revoked family would look to the client.
-    await page.evaluate(`(() => { const k = 'chronicle.session'; const s = JSON.parse(sessionStorage.getItem(k)); s.accessToken = 'x'; s.refreshToken = 'y'; sessionStorage.setItem(k, JSON.stringify(s)); })()`);
+    await page.evaluate(
+      `(() => { const k = 'chronicle.session'; const s = JSON.parse(sessionStorage.getItem(k)); s.accessToken = 'x'; s.refreshToken = 'y'; sessionStorage.setItem(k, JSON.stringify(s)); })()`,
+    );
     await page.reload();
     await page.getByRole('heading', { name: 'Sign in to Chronicle' }).waitFor({ timeout: 10_000 });
     await page.close();
@@ -221,10 +223,12 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
     expect(await page.getByTestId('event').first().textContent()).not.toContain('account.registered');
     await page.getByLabel('Stream').fill(`room-${roomId}`);
     await page.getByRole('button', { name: 'Apply' }).click();
-    await expect.poll(async () => {
-      const streams = await page.getByTestId('event').locator('td:nth-child(4)').allTextContents();
-      return streams.length > 0 && streams.every((x) => x === `room-${roomId}`);
-    }).toBe(true);
+    await expect
+      .poll(async () => {
+        const streams = await page.getByTestId('event').locator('td:nth-child(4)').allTextContents();
+        return streams.length > 0 && streams.every((x) => x === `room-${roomId}`);
+      })
+      .toBe(true);
     await page.close();
   });
 
@@ -243,7 +247,11 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
   });
 
   it('puts "Create an agent" above the list, and shows bio and lore as paragraphs', async () => {
-    server.addAgent({ name: 'Sage', bio: 'Sage grew up by the sea.\n\nLater Sage taught sailing.', lore: ['Once crossed the Atlantic alone.', 'Keeps a logbook of every storm.'] });
+    server.addAgent({
+      name: 'Sage',
+      bio: 'Sage grew up by the sea.\n\nLater Sage taught sailing.',
+      lore: ['Once crossed the Atlantic alone.', 'Keeps a logbook of every storm.'],
+    });
     const page = await browser.newPage();
     await signUp(page, 'rosalind');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Agents', exact: true }).click();
@@ -272,17 +280,26 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
     await form.getByLabel('Secret value').fill('sk-test-123');
     await form.getByRole('button', { name: 'Save settings' }).click();
     const problems = form.getByTestId('problems').locator('li');
-    await expect.poll(() => problems.allTextContents()).toEqual([
-      'settings.TEXT_LARGE_TEMPERATURE: must be a number from 0 to 2 — e.g. 0.7; leave empty for the default',
-      'secrets.0: a secret value needs a name — e.g. OPENAI_API_KEY',
-    ]);
+    await expect
+      .poll(() => problems.allTextContents())
+      .toEqual([
+        'settings.TEXT_LARGE_TEMPERATURE: must be a number from 0 to 2 — e.g. 0.7; leave empty for the default',
+        'secrets.0: a secret value needs a name — e.g. OPENAI_API_KEY',
+      ]);
     expect(server.storedCharacter('Tuner')!.settings).toMatchObject({ MODEL_PROVIDER: 'ollama' });
     await form.getByLabel('Temperature of replies (0–2)').fill('0.4');
     await form.getByLabel('Secret name').fill('OPENAI_API_KEY');
     await form.getByRole('button', { name: 'Save settings' }).click();
     await page.getByText('Tuner: settings saved').waitFor();
     const stored = server.storedCharacter('Tuner')!;
-    expect(stored.settings).toEqual({ MODEL_PROVIDER: 'openai', TEXT_LARGE_MODEL: 'gpt-4o', TEXT_SMALL_MODEL: 'gpt-4o-mini', TEXT_LARGE_TEMPERATURE: 0.4, voice: 'alto', secrets: { FILE_SECRET: 'from-the-file' } });
+    expect(stored.settings).toEqual({
+      MODEL_PROVIDER: 'openai',
+      TEXT_LARGE_MODEL: 'gpt-4o',
+      TEXT_SMALL_MODEL: 'gpt-4o-mini',
+      TEXT_LARGE_TEMPERATURE: 0.4,
+      voice: 'alto',
+      secrets: { FILE_SECRET: 'from-the-file' },
+    });
     expect(stored.secrets).toEqual({ OPENAI_API_KEY: 'sk-test-123' });
     // Reopened: the settings read back, the secret never (its input starts empty, the page holds no copy).
     await page.getByRole('button', { name: 'Settings of Tuner' }).click();
@@ -328,8 +345,8 @@ describe.skipIf(browserMissing)('web client (mock API)', () => {
     const header = page.getByTestId('who-answers');
     await header.waitFor();
     expect(await header.textContent()).toBe(
-      'Who answers: an agent named in a message answers it. Otherwise Eliza always (every message that names no other agent; the room’s first agent); '
-      + 'Bob decides (its small model chooses whether to answer); Cleo when named. Agents answer each other only when named.',
+      'Who answers: an agent named in a message answers it. Otherwise Eliza always (every message that names no other agent; the room’s first agent); ' +
+        'Bob decides (its small model chooses whether to answer); Cleo when named. Agents answer each other only when named.',
     );
     // A room with one agent needs no such line: that agent answers everything.
     // (Chat without a room open shows the new-room form unfolded.)

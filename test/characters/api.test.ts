@@ -26,8 +26,14 @@ describe('characters through the API', () => {
     fake = await startFakeOpenAI();
     dir = mkdtempSync(join(tmpdir(), 'chronicle-characters-'));
     const settings = readSettings({
-      MODEL_PROVIDER: 'local', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'x', EMBEDDING_PROVIDER: 'openai',
-      DATA_DIR: dir, PORT: '0', RATE_LIMIT_PER_MIN: '0', LOG_LEVEL: 'silent',
+      MODEL_PROVIDER: 'local',
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: 'x',
+      EMBEDDING_PROVIDER: 'openai',
+      DATA_DIR: dir,
+      PORT: '0',
+      RATE_LIMIT_PER_MIN: '0',
+      LOG_LEVEL: 'silent',
     });
     chronicle = await openChronicle(settings);
     await ensureAdmin(chronicle, 'admin-password-1');

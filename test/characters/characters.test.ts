@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { defaultCharacter, loadCharacter, loadCharacterText, openCharacterSecrets, sealCharacterSecrets, stripSecrets, characterSetting } from '../../src/characters/index.ts';
+import {
+  defaultCharacter,
+  loadCharacter,
+  loadCharacterText,
+  openCharacterSecrets,
+  sealCharacterSecrets,
+  stripSecrets,
+  characterSetting,
+} from '../../src/characters/index.ts';
 import { SecretBox } from '../../src/shared/secrets.ts';
 
 /** The example character of shared/ELIZAOS-REFERENCE.md §3, unchanged. */
@@ -36,7 +44,17 @@ describe('loadCharacter', () => {
   });
 
   it('lists every problem of an invalid character (more than five), each with its path and a hint', () => {
-    const r = loadCharacter({ name: '', bio: 42, bios: ['x'], style: { all: 'loud', tone: [] }, plugins: [1], topics: 'x', knowledge: [{ file: 'a.md' }], messageExamples: [[{ content: {} }]], settings: { secrets: { K: {} } } });
+    const r = loadCharacter({
+      name: '',
+      bio: 42,
+      bios: ['x'],
+      style: { all: 'loud', tone: [] },
+      plugins: [1],
+      topics: 'x',
+      knowledge: [{ file: 'a.md' }],
+      messageExamples: [[{ content: {} }]],
+      settings: { secrets: { K: {} } },
+    });
     expect(r.ok).toBe(false);
     const problems = (r as { problems: { path: string; message: string; hint: string }[] }).problems;
     expect(problems.map((p) => p.path).sort()).toEqual(
@@ -92,7 +110,17 @@ describe('character secrets', () => {
   });
 
   it('are looked up in ElizaOS order: secrets → settings[key] → settings.secrets', () => {
-    const c = { name: 'S', bio: 'b', secrets: { A: 'from-secrets' }, settings: { A: 'from-settings', B: 'from-settings', secrets: { B: 'nested', C: 'nested' } } };
-    expect([characterSetting(c, 'A'), characterSetting(c, 'B'), characterSetting(c, 'C'), characterSetting(c, 'D')]).toEqual(['from-secrets', 'from-settings', 'nested', undefined]);
+    const c = {
+      name: 'S',
+      bio: 'b',
+      secrets: { A: 'from-secrets' },
+      settings: { A: 'from-settings', B: 'from-settings', secrets: { B: 'nested', C: 'nested' } },
+    };
+    expect([characterSetting(c, 'A'), characterSetting(c, 'B'), characterSetting(c, 'C'), characterSetting(c, 'D')]).toEqual([
+      'from-secrets',
+      'from-settings',
+      'nested',
+      undefined,
+    ]);
   });
 });

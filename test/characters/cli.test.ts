@@ -39,10 +39,25 @@ const runCli = (argv: string[], _env: Record<string, string>) => runInProcess(ch
 
 describe('chronicle character check / convert', () => {
   it('check: one verdict line per file, then the details; exit 1 when any is invalid', async () => {
-    const r = await runCli(['character', 'check', f('quill.v1.character.json'), f('mayor-gale.v0.character.json'), f('reef.v0-unknown-provider.character.json'), f('broken.v0.character.json')], {});
+    const r = await runCli(
+      [
+        'character',
+        'check',
+        f('quill.v1.character.json'),
+        f('mayor-gale.v0.character.json'),
+        f('reef.v0-unknown-provider.character.json'),
+        f('broken.v0.character.json'),
+      ],
+      {},
+    );
     expect(r.code).toBe(1);
     const lines = r.stdout.split('\n');
-    expect(lines.slice(0, 4).map((l) => l.replace(/^\S+\s+/, ''))).toEqual(['ok', 'converted (8 changes)', 'converted (1 change, 1 warning)', 'invalid (11 problems)']);
+    expect(lines.slice(0, 4).map((l) => l.replace(/^\S+\s+/, ''))).toEqual([
+      'ok',
+      'converted (8 changes)',
+      'converted (1 change, 1 warning)',
+      'invalid (11 problems)',
+    ]);
     expect(r.stdout).toContain('converted modelProvider → settings.MODEL_PROVIDER ("openai" → "openai")');
     expect(r.stdout).toMatch(/dropped {3}clients\.0: client "discord" is not available/);
     expect(r.stdout).toMatch(/warning {3}modelProvider: "groq" is not a provider/);
@@ -98,10 +113,17 @@ describe('chronicle start --character', () => {
       const api = apiClient(server.url);
       const token = (await api.login('admin', 'admin-password-1')).accessToken;
       const agents = (await api.get('/api/v1/agents', { token })).body.agents as { id: string; name: string; status: string }[];
-      expect(agents.map((a) => [a.name, a.status]).sort()).toEqual([['BOLT-7', 'running'], ['Mayor Gale', 'running']]);
+      expect(agents.map((a) => [a.name, a.status]).sort()).toEqual([
+        ['BOLT-7', 'running'],
+        ['Mayor Gale', 'running'],
+      ]);
       agentId = agents.find((a) => a.name === 'Mayor Gale')!.id;
       const docs = (await api.get(`/api/v1/agents/${agentId}/knowledge`, { token })).body.documents as { title: string }[];
-      expect(docs.map((d) => d.title).sort()).toEqual(['Saltmere\'s pier was rebuilt in the mayor\'s second term.', 'mayor-knowledge/budget.md', 'mayor-knowledge/town-records/ferry.md']);
+      expect(docs.map((d) => d.title).sort()).toEqual([
+        "Saltmere's pier was rebuilt in the mayor's second term.",
+        'mayor-knowledge/budget.md',
+        'mayor-knowledge/town-records/ferry.md',
+      ]);
       expect(server.output().stderr).toMatch(/agent "Mayor Gale" created from .*mayor-gale\.v0\.character\.json \(converted \(8 changes\)\)/);
 
       const room = (await api.post('/api/v1/rooms', { name: 'harbour', agentIds: [agentId] }, { token })).body.room;
@@ -129,7 +151,6 @@ describe('chronicle start --character', () => {
     } finally {
       await again.stop();
     }
-
   }, 120_000);
 
   it('the file is the truth: an edit is one agent.updated and a field removed from the file is gone', async () => {
@@ -156,7 +177,6 @@ describe('chronicle start --character', () => {
       await chronicle.close();
     }
   }, 30_000);
-
 
   it('an invalid file: every problem printed, nothing written, the server does not start', async () => {
     const dataDir = join(dir, 'data-invalid');

@@ -66,7 +66,9 @@ describe('v0.x characters are converted on the way in', () => {
     const groq = loadCharacter(fixture('reef.v0-unknown-provider.character.json'), nothingInstalled);
     if (!groq.ok) throw new Error('invalid');
     expect(groq.character.settings).toEqual({ secrets: {} });
-    expect(groq.conversion.warnings).toEqual([{ path: 'modelProvider', message: expect.stringMatching(/^"groq" is not a provider Chronicle has .*settings\.MODEL_PROVIDER/) }]);
+    expect(groq.conversion.warnings).toEqual([
+      { path: 'modelProvider', message: expect.stringMatching(/^"groq" is not a provider Chronicle has .*settings\.MODEL_PROVIDER/) },
+    ]);
     const set = convertCharacter({ name: 'P', bio: 'b', modelProvider: 'openai', settings: { MODEL_PROVIDER: 'ollama' } }, nothingInstalled);
     expect(set.character.settings).toEqual({ MODEL_PROVIDER: 'ollama' });
     expect(set.report.dropped).toEqual([{ path: 'modelProvider', reason: expect.stringMatching(/already set \("ollama"\)/) }]);
@@ -84,7 +86,17 @@ describe('v0.x characters are converted on the way in', () => {
     const r = loadCharacter(fixture('broken.v0.character.json'), nothingInstalled);
     if (r.ok) throw new Error('valid?');
     expect(r.problems.map((p) => p.path)).toEqual([
-      'name', 'bio', 'lore', 'messageExamples.0.0.name', 'topics', 'adjectives.0', 'adjectives.1', 'knowledge.0', 'settings.secrets.TOKEN', 'style.all', 'style.tone',
+      'name',
+      'bio',
+      'lore',
+      'messageExamples.0.0.name',
+      'topics',
+      'adjectives.0',
+      'adjectives.1',
+      'knowledge.0',
+      'settings.secrets.TOKEN',
+      'style.all',
+      'style.tone',
     ]);
     expect(r.conversion!.generation).toBe('v0');
   });
@@ -101,13 +113,19 @@ describe('v0.x characters are converted on the way in', () => {
 
 /** v0.x characters in the shapes the public files use, with arbitrary text. */
 const text = fc.string({ minLength: 1, maxLength: 20 });
-const v0Message = fc.record({ user: text, content: fc.record({ text }, { requiredKeys: [] }).chain((c) => fc.option(text).map((a) => (a ? { ...c, action: a } : c))) });
+const v0Message = fc.record({
+  user: text,
+  content: fc.record({ text }, { requiredKeys: [] }).chain((c) => fc.option(text).map((a) => (a ? { ...c, action: a } : c))),
+});
 const v0Character = fc.record(
   {
     name: text.filter((s) => s.trim().length > 0),
     clients: fc.array(fc.constantFrom('discord', 'twitter', 'telegram', 'direct', 'slack', 'auto')),
     modelProvider: fc.constantFrom('openai', 'anthropic', 'llama_local', 'ollama', 'groq', 'grok', 'openrouter'),
-    settings: fc.record({ secrets: fc.dictionary(fc.constantFrom('A_KEY', 'B_TOKEN'), text), voice: fc.record({ model: text }), model: text }, { requiredKeys: [] }),
+    settings: fc.record(
+      { secrets: fc.dictionary(fc.constantFrom('A_KEY', 'B_TOKEN'), text), voice: fc.record({ model: text }), model: text },
+      { requiredKeys: [] },
+    ),
     plugins: fc.array(fc.oneof(text, fc.record({ name: text.filter((s) => s.trim().length > 0), description: text }))),
     bio: fc.oneof(text, fc.array(text)),
     lore: fc.array(text),

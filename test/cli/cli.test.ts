@@ -153,7 +153,9 @@ describe('chronicle verify, replay, events export/import', () => {
     const copy = tempDir();
     for (const f of ['events.db', 'read.db', 'data.key', 'jwt.secret']) writeFileSync(join(copy, f), readFileSync(join(dataDir, f)));
     const db = new Database(join(copy, 'read.db'));
-    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%message%' AND name NOT LIKE '%fts%' AND name NOT LIKE '%vec%'`).all() as { name: string }[];
+    const tables = db
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%message%' AND name NOT LIKE '%fts%' AND name NOT LIKE '%vec%'`)
+      .all() as { name: string }[];
     const table = tables.find((t) => (db.prepare(`SELECT count(*) AS n FROM "${t.name}"`).get() as { n: number }).n > 0)!;
     db.prepare(`DELETE FROM "${table.name}" WHERE rowid = (SELECT max(rowid) FROM "${table.name}")`).run();
     db.close();
@@ -238,7 +240,14 @@ describe('chronicle agent create and usage errors', () => {
     writeFileSync(join(dataDir, 'docs', 'faq', 'refunds.txt'), 'Refunds take five working days.');
     writeFileSync(join(dataDir, 'docs', 'faq', 'photo.jpg'), 'not a document');
     const file = join(dataDir, 'quill.json');
-    writeFileSync(file, JSON.stringify({ name: 'Quill', bio: 'docs', knowledge: ['Quill was a technical writer.', 'docs/api-guide.md', { path: 'docs/api-guide.md' }, { directory: 'docs/faq', shared: false }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'Quill',
+        bio: 'docs',
+        knowledge: ['Quill was a technical writer.', 'docs/api-guide.md', { path: 'docs/api-guide.md' }, { directory: 'docs/faq', shared: false }],
+      }),
+    );
     const created = await runCli(['agent', 'create', '--character', file], { DATA_DIR: dataDir, ADMIN_PASSWORD: 'x-password-1' });
     expect(created.code).toBe(0);
     expect(created.stderr).toMatch(/knowledge 4\/4/);
@@ -246,7 +255,9 @@ describe('chronicle agent create and usage errors', () => {
     expect(created.stderr).toMatch(/knowledge skipped: docs\/faq\/photo\.jpg: unsupported file type/);
     const db = new Database(join(dataDir, 'events.db'), { readonly: true });
     try {
-      const titles = (db.prepare(`SELECT data FROM events WHERE type = 'knowledge.document_added' ORDER BY seq`).pluck().all() as string[]).map((d) => JSON.parse(d).title);
+      const titles = (db.prepare(`SELECT data FROM events WHERE type = 'knowledge.document_added' ORDER BY seq`).pluck().all() as string[]).map(
+        (d) => JSON.parse(d).title,
+      );
       // The file named twice (as a string and as {path}) is one document.
       expect(titles).toEqual(['Quill was a technical writer.', 'docs/api-guide.md', 'docs/faq/refunds.txt']);
       expect(db.prepare(`SELECT count(*) FROM events WHERE type = 'knowledge.document_ready'`).pluck().get()).toBe(3);
@@ -256,7 +267,7 @@ describe('chronicle agent create and usage errors', () => {
     }
   });
 
-  it("through a running server (--url): the server takes the text items, the command uploads the files it read", async () => {
+  it('through a running server (--url): the server takes the text items, the command uploads the files it read', async () => {
     const dataDir = tempDir();
     const env = { DATA_DIR: dataDir, ADMIN_PASSWORD: 'admin-password-2' };
     writeFileSync(join(dataDir, 'guide.md'), '# Guide\n\nKettles switch off at 100 degrees.');
@@ -293,9 +304,15 @@ describe('chronicle agent create and usage errors', () => {
       const out = JSON.parse(r.stdout);
       expect(out.documents.map((d: { title: string }) => d.title)).toEqual(['faq', 'manual']);
       const token = (await json(await post(`${server.url}/api/v1/auth/login`, { username: 'admin', password: 'admin-password-3' }))).accessToken as string;
-      const hits = await json(await fetch(`${server.url}/api/v1/agents/${out.agent.id}/knowledge/search?q=restart%20the%20router&k=1`, { headers: { authorization: `Bearer ${token}` } }));
+      const hits = await json(
+        await fetch(`${server.url}/api/v1/agents/${out.agent.id}/knowledge/search?q=restart%20the%20router&k=1`, {
+          headers: { authorization: `Bearer ${token}` },
+        }),
+      );
       expect(hits.results[0]).toMatchObject({ title: 'manual', text: expect.stringContaining('blue button') });
-      expect((await runCli(['knowledge', 'add', '--agent', 'nobody', files[0], '--url', server.url, '--password', 'admin-password-3'], {})).stderr).toMatch(/no agent "nobody" \(there are: Chronicle\)/);
+      expect((await runCli(['knowledge', 'add', '--agent', 'nobody', files[0], '--url', server.url, '--password', 'admin-password-3'], {})).stderr).toMatch(
+        /no agent "nobody" \(there are: Chronicle\)/,
+      );
     } finally {
       await server.stop();
     }

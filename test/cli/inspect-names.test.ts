@@ -6,7 +6,11 @@ import { runCli } from './run-cli.ts';
 let mock: MockServer;
 beforeAll(async () => {
   mock = await startMockApiServer({ registerRole: 'operator' });
-  const r = await fetch(`${mock.url}/api/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ivy', password: 'ivy-password-1' }) });
+  const r = await fetch(`${mock.url}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'ivy', password: 'ivy-password-1' }),
+  });
   expect(r.status).toBe(201);
 });
 afterAll(async () => mock?.close());

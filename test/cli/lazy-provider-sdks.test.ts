@@ -33,7 +33,10 @@ describe('chronicle start on the local provider', () => {
     expect(loaded.some((u) => u.includes('/plugins/openai/openai-provider.js'))).toBe(true);
     // …and none of the SDKs.
     for (const sdk of ['openai', '@anthropic-ai/sdk', 'ollama', 'node-llama-cpp']) {
-      expect(loaded.filter((u) => u.includes(`/node_modules/${sdk}/`)), sdk).toEqual([]);
+      expect(
+        loaded.filter((u) => u.includes(`/node_modules/${sdk}/`)),
+        sdk,
+      ).toEqual([]);
     }
   }, 90_000);
 });

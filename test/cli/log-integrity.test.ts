@@ -75,7 +75,17 @@ describe('chronicle start refuses a tampered log', () => {
     try {
       const p = dataPaths(dataDir);
       expect(mode(dataDir)).toBe(0o700);
-      const files = [p.events, `${p.events}-wal`, `${p.events}-shm`, p.read, `${p.read}-wal`, `${p.read}-shm`, `${p.events}-writer.lock`, p.jwtSecret, p.dataKey];
+      const files = [
+        p.events,
+        `${p.events}-wal`,
+        `${p.events}-shm`,
+        p.read,
+        `${p.read}-wal`,
+        `${p.read}-shm`,
+        `${p.events}-writer.lock`,
+        p.jwtSecret,
+        p.dataKey,
+      ];
       for (const f of files) expect(existsSync(f), f).toBe(true);
       expect(Object.fromEntries(files.map((f) => [f, mode(f).toString(8)]))).toEqual(Object.fromEntries(files.map((f) => [f, '600'])));
     } finally {

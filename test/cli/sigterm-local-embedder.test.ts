@@ -12,7 +12,11 @@ const dataDir = mkdtempSync(join(tmpdir(), 'chronicle-sigterm-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 const post = (url: string, body: unknown, token?: string) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
 
 describe('chronicle start with the local embedder', () => {
   it('exits 0 promptly on SIGTERM while a message is being embedded, retrying nothing', async () => {

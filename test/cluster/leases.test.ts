@@ -79,7 +79,9 @@ describe.runIf(hasPostgres())('leases in PostgreSQL', () => {
 
   it('a node paused past its lease (SIGSTOP) is fenced when it resumes (SIGCONT), notices, and joins again under a new token', async () => {
     const fenceUrl = await createTestDatabase('fence');
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/cluster/fixtures/lease-node.ts', fenceUrl, 'paused', 'agent-fenced', '600'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/cluster/fixtures/lease-node.ts', fenceUrl, 'paused', 'agent-fenced', '600'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const lines: string[] = [];
     let buffered = '';
     child.stdout!.on('data', (d: Buffer) => {

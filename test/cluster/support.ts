@@ -52,7 +52,11 @@ export class Api {
     private readonly token = '',
   ) {}
   static async login(url: string, password: string): Promise<Api> {
-    const r = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
+    const r = await fetch(`${url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    });
     const body = (await r.json()) as { accessToken: string };
     if (!body.accessToken) throw new Error(`login failed: ${r.status}`);
     return new Api(url, body.accessToken);

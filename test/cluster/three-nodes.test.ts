@@ -44,10 +44,14 @@ describe.runIf(hasPostgres())('a cluster of three nodes on one PostgreSQL log', 
     nodes.push(await cluster.start('n1'));
     nodes.push(...(await Promise.all([cluster.start('n2'), cluster.start('n3')])));
     api = await Api.login(nodes[0].url, PASSWORD);
-    await until(async () => {
-      const hs = await Promise.all(nodes.map((n) => api.on(n.url).health()));
-      return hs.every((h) => h.node?.live?.length === 3) || undefined;
-    }, 15_000, 'every node to see three live nodes');
+    await until(
+      async () => {
+        const hs = await Promise.all(nodes.map((n) => api.on(n.url).health()));
+        return hs.every((h) => h.node?.live?.length === 3) || undefined;
+      },
+      15_000,
+      'every node to see three live nodes',
+    );
     // Six agents, each in its own room, created through different nodes.
     for (let i = 0; i < 6; i++) {
       const via = api.on(nodes[i % 3].url);
@@ -58,15 +62,19 @@ describe.runIf(hasPostgres())('a cluster of three nodes on one PostgreSQL log', 
       rooms.push({ roomId: room.body.room.id, agentId: agent.body.agent.id, owner: '' });
     }
     // Who owns which agent, as each node's health says (they must agree).
-    await until(async () => {
-      const owned = await Promise.all(nodes.map(async (n) => ({ node: n.name, owned: new Set<string>((await api.on(n.url).health()).node.owned) })));
-      for (const r of rooms) {
-        const owners = owned.filter((o) => o.owned.has(`agent-${r.agentId}`)).map((o) => o.node);
-        if (owners.length !== 1) return undefined;
-        r.owner = owners[0];
-      }
-      return true;
-    }, 10_000, 'every agent to have exactly one owner');
+    await until(
+      async () => {
+        const owned = await Promise.all(nodes.map(async (n) => ({ node: n.name, owned: new Set<string>((await api.on(n.url).health()).node.owned) })));
+        for (const r of rooms) {
+          const owners = owned.filter((o) => o.owned.has(`agent-${r.agentId}`)).map((o) => o.node);
+          if (owners.length !== 1) return undefined;
+          r.owner = owners[0];
+        }
+        return true;
+      },
+      10_000,
+      'every agent to have exactly one owner',
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -124,14 +132,18 @@ describe.runIf(hasPostgres())('a cluster of three nodes on one PostgreSQL log', 
     for (const r of rooms.filter((x) => x.owner === victim.name)) left += await unanswered(r.roomId);
     expect(left).toBeGreaterThan(0);
 
-    const replies = await until(async () => {
-      const byMessage = new Map<string, number>();
-      for (const r of rooms) {
-        const { body } = await survivor.call('GET', `/api/v1/rooms/${r.roomId}/messages?limit=200`);
-        for (const m of body.messages) if (m.authorKind === 'agent') byMessage.set(m.inReplyTo, (byMessage.get(m.inReplyTo) ?? 0) + 1);
-      }
-      return sent.every((s) => byMessage.has(s.messageId)) ? byMessage : undefined;
-    }, 30_000, 'every message to be answered after the kill');
+    const replies = await until(
+      async () => {
+        const byMessage = new Map<string, number>();
+        for (const r of rooms) {
+          const { body } = await survivor.call('GET', `/api/v1/rooms/${r.roomId}/messages?limit=200`);
+          for (const m of body.messages) if (m.authorKind === 'agent') byMessage.set(m.inReplyTo, (byMessage.get(m.inReplyTo) ?? 0) + 1);
+        }
+        return sent.every((s) => byMessage.has(s.messageId)) ? byMessage : undefined;
+      },
+      30_000,
+      'every message to be answered after the kill',
+    );
     for (const s of sent) expect(replies.get(s.messageId)).toBe(1);
 
     // Only the owner of an agent calls the model for it: not every node (about one call per message,

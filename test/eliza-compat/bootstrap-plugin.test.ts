@@ -21,7 +21,10 @@ afterEach(async () => {
  */
 describe('@elizaos/plugin-bootstrap, unchanged', () => {
   it('its providers compose the prompt, its REPLY action answers, and nothing of it fails', async () => {
-    const model = new FakeModel('fake', () => '<response><thought>greet</thought><actions>REPLY</actions><providers></providers><text>Hello Alice!</text></response>');
+    const model = new FakeModel(
+      'fake',
+      () => '<response><thought>greet</thought><actions>REPLY</actions><providers></providers><text>Hello Alice!</text></response>',
+    );
     world = await elizaWorld({ plugins: [bootstrapPlugin], model });
     expect(await world.chat('Hello there, who are you?')).toBe('Hello Alice!');
 
@@ -31,7 +34,8 @@ describe('@elizaos/plugin-bootstrap, unchanged', () => {
     // Its providers built the prompt: ANXIETY, PROVIDERS, ACTION_STATE exist only in the real plugin.
     const providers = (await world.events('reply.traced')).at(-1)!.data.providers;
     const names = providers.map((p) => p.name);
-    for (const name of ['ACTIONS', 'ANXIETY', 'TIME', 'PROVIDERS', 'CHARACTER', 'RECENT_MESSAGES', 'ACTION_STATE', 'ROLES', 'SETTINGS']) expect(names).toContain(name);
+    for (const name of ['ACTIONS', 'ANXIETY', 'TIME', 'PROVIDERS', 'CHARACTER', 'RECENT_MESSAGES', 'ACTION_STATE', 'ROLES', 'SETTINGS'])
+      expect(names).toContain(name);
     expect(providers.find((p) => p.name === 'RECENT_MESSAGES')!.chars).toBeGreaterThan(0);
     const prompt = JSON.stringify(model.calls.at(-1)!.messages);
     expect(prompt).toContain('Hello there, who are you?');

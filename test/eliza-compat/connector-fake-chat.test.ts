@@ -9,7 +9,16 @@ import { createHarness, type Harness } from '../actors/support/harness.ts';
  * author are events, and what the connector sends out is the agent's message as the log has it.
  */
 const PLUGINS = join(import.meta.dirname, '..', 'fixtures', 'eliza-connector', 'plugins');
-type Chat = { outbox: { channel: string; text: string; via: string }[]; userSays(user: { id: string; name: string }, channel: string, text: string, o?: { withCallback?: boolean; messageId?: string }): Promise<{ didRespond: boolean; roomId: string; messageId: string; responseContent: { text: string } | null }>; runtime: { sendMessageToTarget(t: object, c: object): Promise<void> } };
+type Chat = {
+  outbox: { channel: string; text: string; via: string }[];
+  userSays(
+    user: { id: string; name: string },
+    channel: string,
+    text: string,
+    o?: { withCallback?: boolean; messageId?: string },
+  ): Promise<{ didRespond: boolean; roomId: string; messageId: string; responseContent: { text: string } | null }>;
+  runtime: { sendMessageToTarget(t: object, c: object): Promise<void> };
+};
 const chats = () => (globalThis as { __fakeChats?: Record<string, Chat> }).__fakeChats ?? {};
 const until = async (what: () => boolean, ms = 5000) => {
   for (const end = Date.now() + ms; !what(); await new Promise((r) => setTimeout(r, 10))) if (Date.now() > end) throw new Error('timed out');
@@ -33,9 +42,15 @@ describe('a connector talks to an agent through the log', () => {
     const room = ((await h.events('room.created')) as RecordedEvent<'room.created'>[]).find((e) => e.data.roomId === result.roomId)!;
     expect(room.data.name).toBe('fakechat: general');
     const joined = ((await h.events('room.participant_joined')) as RecordedEvent<'room.participant_joined'>[]).filter((e) => e.data.roomId === result.roomId);
-    expect(joined.map((e) => [e.data.kind, e.data.name])).toEqual([['agent', 'Ada'], ['user', 'Robin']]);
+    expect(joined.map((e) => [e.data.kind, e.data.name])).toEqual([
+      ['agent', 'Ada'],
+      ['user', 'Robin'],
+    ]);
     const posted = ((await h.events('message.posted')) as RecordedEvent<'message.posted'>[]).filter((e) => e.data.roomId === result.roomId);
-    expect(posted.map((e) => [e.data.authorKind, e.data.text])).toEqual([['user', 'hello from outside'], ['agent', 'You said: hello from outside']]);
+    expect(posted.map((e) => [e.data.authorKind, e.data.text])).toEqual([
+      ['user', 'hello from outside'],
+      ['agent', 'You said: hello from outside'],
+    ]);
     expect(posted[0].data.authorId).toBe(joined[1].data.participantId);
     expect(posted[1].data.authorId).toBe(ada);
     expect(posted[1].data.inReplyTo).toBe(result.messageId);
@@ -43,7 +58,9 @@ describe('a connector talks to an agent through the log', () => {
     // The same person again is the same participant, in the same room; no second join.
     const again = await chat.userSays({ id: 'u-42', name: 'Robin' }, 'general', 'me again');
     expect(again.roomId).toBe(result.roomId);
-    expect(((await h.events('room.participant_joined')) as RecordedEvent<'room.participant_joined'>[]).filter((e) => e.data.roomId === result.roomId)).toHaveLength(2);
+    expect(
+      ((await h.events('room.participant_joined')) as RecordedEvent<'room.participant_joined'>[]).filter((e) => e.data.roomId === result.roomId),
+    ).toHaveLength(2);
     expect(chat.outbox.at(-1)).toEqual({ channel: 'general', text: 'You said: me again', via: 'send-handler' });
   });
 

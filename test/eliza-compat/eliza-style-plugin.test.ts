@@ -16,7 +16,9 @@ const model = () =>
   new FakeModel('fake', (p) => {
     if (p.modelType === 'TEXT_SMALL') return 'Oat milk';
     const last = String(p.messages.at(-1)?.content ?? '');
-    return /note:/i.test(last) ? '<response><thought>a note</thought><actions>TAKE_NOTE</actions><text>Will do.</text></response>' : `You said: ${p.context?.userText ?? last}`;
+    return /note:/i.test(last)
+      ? '<response><thought>a note</thought><actions>TAKE_NOTE</actions><text>Will do.</text></response>'
+      : `You said: ${p.context?.userText ?? last}`;
   });
 
 describe('a plugin written as ElizaOS documents it (test/fixtures/eliza-style-plugin)', () => {
@@ -92,7 +94,9 @@ describe('a plugin written as ElizaOS documents it (test/fixtures/eliza-style-pl
       await rebuilt.waitFor(await world.store.head());
       const id = notes[0].data.memoryId;
       expect(rebuilt.readModel.memories!.byId(id)).toEqual(world.projections.readModel.memories!.byId(id));
-      expect(rebuilt.readModel.memories!.search({ agentId: world.agentId, table: 'notes', vector: notes[0].data.vector!, count: 1 }).map((m) => m.id)).toEqual([id]);
+      expect(rebuilt.readModel.memories!.search({ agentId: world.agentId, table: 'notes', vector: notes[0].data.vector!, count: 1 }).map((m) => m.id)).toEqual([
+        id,
+      ]);
     } finally {
       await rebuilt.close();
     }

@@ -36,7 +36,14 @@ describe('@elizaos/plugin-knowledge, unchanged', () => {
       plugins: [knowledgePlugin as unknown as Plugin, p.plugin],
       model,
       embedder: denseEmbedder,
-      settings: { LOAD_DOCS_ON_STARTUP: 'false', CTX_KNOWLEDGE_ENABLED: 'false', EMBEDDING_PROVIDER: 'openai', OPENAI_API_KEY: 'unused', TEXT_EMBEDDING_MODEL: 'fake-bow-32', EMBEDDING_DIMENSION: '384' },
+      settings: {
+        LOAD_DOCS_ON_STARTUP: 'false',
+        CTX_KNOWLEDGE_ENABLED: 'false',
+        EMBEDDING_PROVIDER: 'openai',
+        OPENAI_API_KEY: 'unused',
+        TEXT_EMBEDDING_MODEL: 'fake-bow-32',
+        EMBEDDING_DIMENSION: '384',
+      },
     });
     await world.chat('hello'); // the agent's plugins are loaded and initialised on its first turn
     const runtime = p.seen.runtime!;
@@ -44,7 +51,15 @@ describe('@elizaos/plugin-knowledge, unchanged', () => {
     expect(service).not.toBeNull();
 
     const doc = 'The lab wifi network is called Orchard and its password is plum-tree-42. Visitors sign in at the front desk.';
-    const result = await service!.addKnowledge({ clientDocumentId: '3f1e4f9a-8c1e-4a52-9d3c-1b2a3c4d5e6f', contentType: 'text/plain', originalFilename: 'lab.txt', worldId: runtime.agentId, roomId: runtime.agentId, entityId: runtime.agentId, content: doc });
+    const result = await service!.addKnowledge({
+      clientDocumentId: '3f1e4f9a-8c1e-4a52-9d3c-1b2a3c4d5e6f',
+      contentType: 'text/plain',
+      originalFilename: 'lab.txt',
+      worldId: runtime.agentId,
+      roomId: runtime.agentId,
+      entityId: runtime.agentId,
+      content: doc,
+    });
     expect(result.fragmentCount).toBeGreaterThan(0);
 
     // Stored the Chronicle way: memory.created events (document + fragments with vectors) on the agent's stream.
@@ -64,7 +79,9 @@ describe('@elizaos/plugin-knowledge, unchanged', () => {
     // The plugin's KNOWLEDGE provider, run by the runtime's composeState, retrieves it too.
     const message = { id: 'q', entityId: world.userId, agentId: runtime.agentId, roomId: world.roomId, content: { text: 'wifi password of the lab' } };
     const state = await runtime.composeState(message, ['KNOWLEDGE'], true);
-    const knowledge = Object.values(state.data.providers).map((r) => String((r as { text: string }).text)).join('\n');
+    const knowledge = Object.values(state.data.providers)
+      .map((r) => String((r as { text: string }).text))
+      .join('\n');
     expect(knowledge).toContain('plum-tree-42');
     expect(await world.events('plugin.failed')).toEqual([]);
   });

@@ -25,7 +25,11 @@ afterEach(async () => {
 // The fake model's answer: TAKE_NOTE for "note:" prompts (the notebook fixture's action), else a fixed line.
 const reply = (vendor: string) => (last: string) =>
   // The whole prompt arrives as one user message (ElizaOS handlers take a prompt): match this test's own words.
-  /call the plumber/.test(last) && !/Give a title/.test(last) ? '<response><thought>t</thought><actions>TAKE_NOTE</actions><text>ok</text></response>' : /Give a title/.test(last) ? 'Title' : `${vendor} says hi`;
+  /call the plumber/.test(last) && !/Give a title/.test(last)
+    ? '<response><thought>t</thought><actions>TAKE_NOTE</actions><text>ok</text></response>'
+    : /Give a title/.test(last)
+      ? 'Title'
+      : `${vendor} says hi`;
 
 const paths = (s: FakeServer) => s.requests.map((r) => r.path);
 
@@ -54,7 +58,7 @@ describe('real model plugins, in-process, against local fake servers', () => {
     expect(await world.events('plugin.failed')).toEqual([]);
   });
 
-  it('@elizaos/plugin-anthropic answers TEXT_LARGE; embeddings stay with the agent\'s embedder', async () => {
+  it("@elizaos/plugin-anthropic answers TEXT_LARGE; embeddings stay with the agent's embedder", async () => {
     server = await startFakeAnthropic({ reply: reply('anthropic') });
     world = await elizaWorld({
       plugins: [anthropicPlugin as unknown as Plugin, notebookPlugin as unknown as Plugin],
@@ -75,7 +79,12 @@ describe('real model plugins, in-process, against local fake servers', () => {
     server = await startFakeOllama({ dims: 16, reply: reply('ollama') });
     world = await elizaWorld({
       plugins: [ollamaPlugin as unknown as Plugin, notebookPlugin as unknown as Plugin],
-      settings: { OLLAMA_API_ENDPOINT: `${server.origin}/api`, OLLAMA_LARGE_MODEL: 'fake-llama', OLLAMA_SMALL_MODEL: 'fake-llama', OLLAMA_EMBEDDING_MODEL: 'fake-embed' },
+      settings: {
+        OLLAMA_API_ENDPOINT: `${server.origin}/api`,
+        OLLAMA_LARGE_MODEL: 'fake-llama',
+        OLLAMA_SMALL_MODEL: 'fake-llama',
+        OLLAMA_EMBEDDING_MODEL: 'fake-embed',
+      },
     });
     expect(await world.chat('hello there')).toBe('ollama says hi');
     expect(world.model.calls).toHaveLength(0);

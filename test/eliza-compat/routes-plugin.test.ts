@@ -14,7 +14,11 @@ let server: Awaited<ReturnType<typeof startRealServer>>;
 let admin: string;
 let agentId: string;
 const call = async (method: string, path: string, token?: string, body?: unknown) => {
-  const res = await fetch(server.url + path, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(server.url + path, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await res.text();
   let json: any;
   try {
@@ -24,7 +28,8 @@ const call = async (method: string, path: string, token?: string, body?: unknown
   }
   return { status: res.status, text, json, headers: res.headers };
 };
-const tokenOf = async (username: string, password: string) => (await call('POST', '/api/v1/auth/login', undefined, { username, password })).json.accessToken as string;
+const tokenOf = async (username: string, password: string) =>
+  (await call('POST', '/api/v1/auth/login', undefined, { username, password })).json.accessToken as string;
 
 beforeAll(async () => {
   server = await startRealServer({ PLUGINS_DIR: PLUGINS });
@@ -38,7 +43,14 @@ describe('plugin routes', () => {
   it('lists what is mounted and what is refused, with reasons', async () => {
     const r = await call('GET', `/api/v1/agents/${agentId}/plugins`, admin);
     expect(r.status).toBe(200);
-    expect(r.json.routes.mounted.map((m: any) => `${m.method} ${m.path}`)).toEqual(['GET /notes', 'POST /notes', 'GET /notes/:noteId', 'GET /panel', 'GET /later', 'GET /boom']);
+    expect(r.json.routes.mounted.map((m: any) => `${m.method} ${m.path}`)).toEqual([
+      'GET /notes',
+      'POST /notes',
+      'GET /notes/:noteId',
+      'GET /panel',
+      'GET /later',
+      'GET /boom',
+    ]);
     expect(r.json.routes.mounted[0].url).toBe(`/api/v1/agents/${agentId}/plugins/notebook/notes`);
     expect(r.json.routes.refused).toEqual([
       { plugin: 'notebook', method: 'POST', path: '/attachments', reason: expect.stringMatching(/^file uploads \(multipart, multer\) are not supported/) },
@@ -57,10 +69,17 @@ describe('plugin routes', () => {
     expect((await call('GET', `${base}/notes/9`, admin)).status).toBe(404);
     expect((await call('POST', `${base}/notes`, admin, { nope: 1 })).json).toEqual({ error: 'text is required' });
     const panel = await call('GET', `${base}/panel`, admin);
-    expect([panel.status, panel.text, panel.headers.get('x-panel'), panel.headers.get('content-type')]).toEqual([200, '<h1>Notebook</h1>', 'yes', 'text/html; charset=utf-8']);
+    expect([panel.status, panel.text, panel.headers.get('x-panel'), panel.headers.get('content-type')]).toEqual([
+      200,
+      '<h1>Notebook</h1>',
+      'yes',
+      'text/html; charset=utf-8',
+    ]);
     expect((await call('GET', `${base}/later`, admin)).json).toEqual({ late: true });
     // The full package name works as well as the short one.
-    expect((await call('GET', `/api/v1/agents/${agentId}/plugins/${encodeURIComponent('@elizaos/plugin-notebook')}/notes/1`, admin)).json.text).toBe('buy rope');
+    expect((await call('GET', `/api/v1/agents/${agentId}/plugins/${encodeURIComponent('@elizaos/plugin-notebook')}/notes/1`, admin)).json.text).toBe(
+      'buy rope',
+    );
   });
 
   it('answers errors clearly: a throwing handler, a refused route, an unknown one, a wrong method', async () => {
@@ -75,7 +94,7 @@ describe('plugin routes', () => {
     expect((await call('GET', `/api/v1/agents/${agentId}/plugins/other/notes`, admin)).status).toBe(404);
   });
 
-  it("needs a token, public routes included; a user needs to share a room with the agent", async () => {
+  it('needs a token, public routes included; a user needs to share a room with the agent', async () => {
     const base = `/api/v1/agents/${agentId}/plugins/notebook`;
     expect((await call('GET', `${base}/panel`)).status).toBe(401);
     expect((await call('POST', '/api/v1/auth/register', undefined, { username: 'reader', password: 'reader-password-1', name: 'Reader' })).status).toBe(201);

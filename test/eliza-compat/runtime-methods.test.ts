@@ -34,7 +34,13 @@ async function setup(plugins: Plugin[] = [], provider: ModelProvider = new FakeM
     agentId,
     character: { name: 'Ada', bio: ['x'], settings: { COLOR: 'blue' } },
     getSetting: (k) => (k === 'COLOR' ? 'blue' : undefined),
-    useModel: async (type, params) => (await provider.generateText({ modelType: type === 'TEXT_SMALL' ? 'TEXT_SMALL' : 'TEXT_LARGE', messages: [{ role: 'user', content: params.prompt ?? '' }] })).text,
+    useModel: async (type, params) =>
+      (
+        await provider.generateText({
+          modelType: type === 'TEXT_SMALL' ? 'TEXT_SMALL' : 'TEXT_LARGE',
+          messages: [{ role: 'user', content: params.prompt ?? '' }],
+        })
+      ).text,
     getService: () => undefined,
     queries: { recentMessages: async () => [], knowledge: async () => [], facts: async () => [] },
     record: (e) => void effects.push(e),
@@ -104,14 +110,32 @@ describe('the ElizaOS runtime, method by method', () => {
     expect(await runtime.countMemories(roomId, false, 'facts')).toBe(1);
     await runtime.deleteMemory(id);
     expect(await runtime.getMemoryById(id)).toBeNull();
-    expect((await store.readAll({ limit: 100 })).map((e) => e.type).filter((t) => t.startsWith('memory.'))).toEqual(['memory.created', 'memory.updated', 'memory.deleted']);
+    expect((await store.readAll({ limit: 100 })).map((e) => e.type).filter((t) => t.startsWith('memory.'))).toEqual([
+      'memory.created',
+      'memory.updated',
+      'memory.deleted',
+    ]);
     await expect(runtime.searchMemories({ tableName: 'facts', embedding: [] })).rejects.toThrow(/embedding must be a non-empty array/);
   });
 
-  it('events reach every plugin\'s handlers with the runtime; a throwing handler is a plugin failure', async () => {
+  it("events reach every plugin's handlers with the runtime; a throwing handler is a plugin failure", async () => {
     const heard: string[] = [];
-    const a: Plugin = { name: 'a', description: '', events: { PING: [async (p) => void heard.push(`a:${(p.runtime as ElizaRuntime).agentId === p.agentId}`)] } };
-    const b: Plugin = { name: 'b', description: '', events: { PING: [() => { throw new Error('b broke'); }] } };
+    const a: Plugin = {
+      name: 'a',
+      description: '',
+      events: { PING: [async (p) => void heard.push(`a:${(p.runtime as ElizaRuntime).agentId === p.agentId}`)] },
+    };
+    const b: Plugin = {
+      name: 'b',
+      description: '',
+      events: {
+        PING: [
+          () => {
+            throw new Error('b broke');
+          },
+        ],
+      },
+    };
     const { runtime, agentId, failures } = await setup([a, b]);
     runtime.forPlugin('c').registerEvent('PING', async (p: { value: number }) => void heard.push(`c:${p.value}`));
     await runtime.emitEvent('PING', { agentId, value: 7 });

@@ -87,4 +87,9 @@ type Assignable<T extends ImplementedRuntime> = T;
 export type RuntimeIsAssignable = Assignable<ElizaRuntime>;
 
 // The component lists are read-only views in Chronicle (ElizaOS exposes mutable arrays; plugins only read them).
-export type ListsAreReadable = [ElizaRuntime['actions'][number], ElizaRuntime['providers'][number], ElizaRuntime['evaluators'][number], ElizaRuntime['plugins'][number]];
+export type ListsAreReadable = [
+  ElizaRuntime['actions'][number],
+  ElizaRuntime['providers'][number],
+  ElizaRuntime['evaluators'][number],
+  ElizaRuntime['plugins'][number],
+];

@@ -12,7 +12,8 @@ import { createHarness, type Harness } from '../actors/support/harness.ts';
  */
 const PLUGINS = join(import.meta.dirname, '..', 'fixtures', 'eliza-services', 'plugins');
 const g = globalThis as { __serviceJournal?: string[]; __flakyStarts?: number };
-const actionModel = (action: string) => new FakeModel('fake', () => `<response><thought>t</thought><actions>${action}</actions><text>checking</text></response>`);
+const actionModel = (action: string) =>
+  new FakeModel('fake', () => `<response><thought>t</thought><actions>${action}</actions><text>checking</text></response>`);
 const until = async (what: () => boolean | Promise<boolean>, ms = 5000) => {
   const end = Date.now() + ms;
   while (!(await what())) {
@@ -41,7 +42,9 @@ describe('services of the plugins a character names', () => {
     const replies = (await h.agentReplies()).map((r) => r.data.text);
     expect(replies).toHaveLength(2);
     // Each agent has its own clock instance, found by getService in the action's runtime.
-    expect(replies.find((t) => t.includes('of Ada'))).toMatch(/^It is noon \(clock #\d+ of Ada\); has bell: true; has ghost: false; by type: 1; all: bell,clock; loaded: rings the hour$/);
+    expect(replies.find((t) => t.includes('of Ada'))).toMatch(
+      /^It is noon \(clock #\d+ of Ada\); has bell: true; has ghost: false; by type: 1; all: bell,clock; loaded: rings the hour$/,
+    );
     expect(replies.find((t) => t.includes('of Bo'))).toMatch(/clock #\d+ of Bo/);
     // The bell (declared first) started after the clock it depends on, for each agent.
     for (const name of ['Ada', 'Bo']) {
@@ -93,14 +96,31 @@ describe('services of the plugins a character names', () => {
     await h.system.idle();
     expect((await h.agentReplies())[0].data.text).toMatch(/^It is noon .*all: bell,clock;/);
     const failed = (await h.events('plugin.failed')) as RecordedEvent<'plugin.failed'>[];
-    expect(failed.map((e) => [e.data.plugin, e.data.component, e.data.error])).toEqual([['lonely', 'service', 'service "lonely" depends on "nowhere", which no plugin of this agent provides (or it could not start)']]);
+    expect(failed.map((e) => [e.data.plugin, e.data.component, e.data.error])).toEqual([
+      ['lonely', 'service', 'service "lonely" depends on "nowhere", which no plugin of this agent provides (or it could not start)'],
+    ]);
   });
 
   it("a system-level plugin's service runs once for the whole server, not once per agent, and agents find it", async () => {
     let starts = 0;
-    const systemPlugin = { name: 'town-hall', description: 'system-wide', services: [{ serviceType: 'hall', start: () => (starts++, { capabilityDescription: 'the hall', stop() {} }) }] };
+    const systemPlugin = {
+      name: 'town-hall',
+      description: 'system-wide',
+      services: [{ serviceType: 'hall', start: () => (starts++, { capabilityDescription: 'the hall', stop() {} }) }],
+    };
     const seen: unknown[] = [];
-    const probe = { name: 'probe', description: 'looks for the hall', actions: [{ name: 'ASK_CLOCK', description: 'x', validate: async () => true, handler: async (rt: { getService(t: string): unknown }) => void seen.push(rt.getService('hall')) }] };
+    const probe = {
+      name: 'probe',
+      description: 'looks for the hall',
+      actions: [
+        {
+          name: 'ASK_CLOCK',
+          description: 'x',
+          validate: async () => true,
+          handler: async (rt: { getService(t: string): unknown }) => void seen.push(rt.getService('hall')),
+        },
+      ],
+    };
     h = await createHarness({ models: fakeModels(actionModel('ASK_CLOCK')), plugins: [systemPlugin, probe], settings: { pluginsDir: PLUGINS } });
     const ada = await h.createAgent('Ada', { plugins: ['town-clock'] });
     const bo = await h.createAgent('Bo', { plugins: ['town-clock'] });
@@ -108,6 +128,9 @@ describe('services of the plugins a character names', () => {
     await h.post(await h.createRoom('u', [bo]), 'u', 'hi');
     await h.system.idle();
     expect(starts).toBe(1);
-    expect(seen).toEqual([{ capabilityDescription: 'the hall', stop: expect.any(Function) }, { capabilityDescription: 'the hall', stop: expect.any(Function) }]);
+    expect(seen).toEqual([
+      { capabilityDescription: 'the hall', stop: expect.any(Function) },
+      { capabilityDescription: 'the hall', stop: expect.any(Function) },
+    ]);
   });
 });

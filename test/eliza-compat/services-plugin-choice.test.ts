@@ -40,10 +40,14 @@ describe('which plugin runs', () => {
   });
 
   it('naming a model plugin selects its provider, unless settings.MODEL_PROVIDER says otherwise', () => {
-    expect(characterModelSettings({ name: 'a', bio: [], plugins: ['@elizaos/plugin-sql', '@elizaos/plugin-anthropic', '@elizaos/plugin-openai'] }).provider).toBe('anthropic');
+    expect(
+      characterModelSettings({ name: 'a', bio: [], plugins: ['@elizaos/plugin-sql', '@elizaos/plugin-anthropic', '@elizaos/plugin-openai'] }).provider,
+    ).toBe('anthropic');
     expect(characterModelSettings({ name: 'a', bio: [], plugins: ['@elizaos/plugin-ollama'] }).provider).toBe('ollama');
     expect(characterModelSettings({ name: 'a', bio: [], plugins: ['@elizaos/plugin-openrouter'] }).provider).toBe('openrouter');
-    expect(characterModelSettings({ name: 'a', bio: [], plugins: ['@elizaos/plugin-anthropic'], settings: { MODEL_PROVIDER: 'openai' } }).provider).toBe('openai');
+    expect(characterModelSettings({ name: 'a', bio: [], plugins: ['@elizaos/plugin-anthropic'], settings: { MODEL_PROVIDER: 'openai' } }).provider).toBe(
+      'openai',
+    );
     expect(characterModelSettings({ name: 'a', bio: [], plugins: ['@elizaos/plugin-bootstrap'] }).provider).toBeUndefined();
   });
 });
@@ -52,18 +56,30 @@ describe("the agent's create and update answers", () => {
   let server: Awaited<ReturnType<typeof startRealServer>>;
   let token: string;
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(server.url + path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const res = await fetch(server.url + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     return { status: res.status, json: (await res.json()) as any };
   };
   beforeAll(async () => {
     server = await startRealServer({ PLUGINS_DIR: join(import.meta.dirname, '..', 'fixtures', 'eliza-routes-plugin', 'plugins') });
-    const res = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
+    const res = await fetch(`${server.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    });
     token = ((await res.json()) as { accessToken: string }).accessToken;
   }, 60_000);
   afterAll(async () => server?.close());
 
   it('say, per plugin, what runs — loaded, stand-in, provided by core, not installed, dropped — and failures are plugin.failed events', async () => {
-    const created = await call('POST', '/api/v1/agents', { name: 'Picky', bio: ['names many plugins'], plugins: ['notebook', '@elizaos/plugin-sql', '@elizaos/plugin-openai', '@acme/plugin-nowhere', 'notebook-twin'] });
+    const created = await call('POST', '/api/v1/agents', {
+      name: 'Picky',
+      bio: ['names many plugins'],
+      plugins: ['notebook', '@elizaos/plugin-sql', '@elizaos/plugin-openai', '@acme/plugin-nowhere', 'notebook-twin'],
+    });
     expect(created.status).toBe(201);
     const lines = created.json.plugins.map((p: { name: string; status: string }) => [p.name, p.status]);
     expect(lines).toEqual([
@@ -77,8 +93,13 @@ describe("the agent's create and update answers", () => {
     expect(byName['@acme/plugin-nowhere']).toMatch(/is not installed/);
     expect(byName['notebook-twin']).toBe('another plugin named "notebook" was registered first (ElizaOS keeps the first of a name)');
     const agentId = created.json.agent.id;
-    const events = (await call('GET', `/api/v1/events?type=plugin.failed&stream=agent-${agentId}`)).json.events.map((e: { data: { plugin: string; component: string } }) => [e.data.plugin, e.data.component]);
-    expect(events).toEqual([['@acme/plugin-nowhere', 'load'], ['notebook-twin', 'load']]);
+    const events = (await call('GET', `/api/v1/events?type=plugin.failed&stream=agent-${agentId}`)).json.events.map(
+      (e: { data: { plugin: string; component: string } }) => [e.data.plugin, e.data.component],
+    );
+    expect(events).toEqual([
+      ['@acme/plugin-nowhere', 'load'],
+      ['notebook-twin', 'load'],
+    ]);
 
     const updated = await call('PATCH', `/api/v1/agents/${agentId}`, { plugins: ['notebook'] });
     expect(updated.status).toBe(200);

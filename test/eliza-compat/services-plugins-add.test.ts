@@ -16,7 +16,11 @@ const PACKAGE = join(import.meta.dirname, '..', 'fixtures', 'eliza-routes-plugin
 
 function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'chronicle.js'), ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'warn', npm_config_offline: 'true', npm_config_update_notifier: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'chronicle.js'), ...args], {
+      cwd,
+      env: { ...process.env, LOG_LEVEL: 'warn', npm_config_offline: 'true', npm_config_update_notifier: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -40,17 +44,45 @@ afterAll(async () => {
 
 describe('chronicle plugins add', () => {
   it('installs the package with npm --save and records the grant for the agent as an event', async () => {
-    const r = await cli(['plugins', 'add', PACKAGE, '--agent', 'Chronicle', '--grant', 'models:use,events:read:message.posted', '--url', server.url, '--username', 'admin', '--password', ADMIN_PASSWORD], project);
+    const r = await cli(
+      [
+        'plugins',
+        'add',
+        PACKAGE,
+        '--agent',
+        'Chronicle',
+        '--grant',
+        'models:use,events:read:message.posted',
+        '--url',
+        server.url,
+        '--username',
+        'admin',
+        '--password',
+        ADMIN_PASSWORD,
+      ],
+      project,
+    );
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ installed: { name: 'chronicle-fixture-plugin-greeter', version: expect.stringMatching(/^file:/) }, granted: { agent: 'Chronicle', permissions: ['models:use', 'events:read:message.posted'] } });
+    expect(JSON.parse(r.stdout)).toEqual({
+      installed: { name: 'chronicle-fixture-plugin-greeter', version: expect.stringMatching(/^file:/) },
+      granted: { agent: 'Chronicle', permissions: ['models:use', 'events:read:message.posted'] },
+    });
     expect(r.stderr).toMatch(/next: add "chronicle-fixture-plugin-greeter" to the character's plugins/);
     expect(JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')).dependencies).toHaveProperty('chronicle-fixture-plugin-greeter');
     expect(existsSync(join(project, 'node_modules', 'chronicle-fixture-plugin-greeter', 'index.js'))).toBe(true);
 
-    const login = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
+    const login = await fetch(`${server.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    });
     const token = ((await login.json()) as { accessToken: string }).accessToken;
-    const events = (await (await fetch(`${server.url}/api/v1/events?type=plugin.permissions_granted`, { headers: { authorization: `Bearer ${token}` } })).json()) as { events: { data: { plugin: string; permissions: string[] } }[] };
-    expect(events.events.map((e) => [e.data.plugin, e.data.permissions])).toEqual([['chronicle-fixture-plugin-greeter', ['models:use', 'events:read:message.posted']]]);
+    const events = (await (
+      await fetch(`${server.url}/api/v1/events?type=plugin.permissions_granted`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as { events: { data: { plugin: string; permissions: string[] } }[] };
+    expect(events.events.map((e) => [e.data.plugin, e.data.permissions])).toEqual([
+      ['chronicle-fixture-plugin-greeter', ['models:use', 'events:read:message.posted']],
+    ]);
   }, 90_000);
 
   it('refuses a malformed grant, or a grant without an agent, before installing anything', async () => {

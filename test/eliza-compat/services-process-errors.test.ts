@@ -28,17 +28,39 @@ afterAll(async () => {
 });
 
 const env = () => ({
-  DATA_DIR: dir, HOST: '127.0.0.1', MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'x', EMBEDDING_PROVIDER: 'openai',
-  ADMIN_PASSWORD: PASSWORD, PLUGINS_DIR: PLUGINS, RATE_LIMIT_PER_MIN: '0', LOG_LEVEL: 'warn', STRAY_ERRORS_DELAY_MS: '30',
+  DATA_DIR: dir,
+  HOST: '127.0.0.1',
+  MODEL_PROVIDER: 'openai',
+  OPENAI_BASE_URL: fake.url,
+  OPENAI_API_KEY: 'x',
+  EMBEDDING_PROVIDER: 'openai',
+  ADMIN_PASSWORD: PASSWORD,
+  PLUGINS_DIR: PLUGINS,
+  RATE_LIMIT_PER_MIN: '0',
+  LOG_LEVEL: 'warn',
+  STRAY_ERRORS_DELAY_MS: '30',
 });
 
 async function api(url: string, token: string, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(url + path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return text ? JSON.parse(text) : {};
 }
-const login = async (url: string) => ((await (await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) })).json()) as { accessToken: string }).accessToken;
+const login = async (url: string) =>
+  (
+    (await (
+      await fetch(`${url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+      })
+    ).json()) as { accessToken: string }
+  ).accessToken;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until<T>(probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) {
@@ -80,7 +102,10 @@ describe('errors nobody catches, from a plugin', () => {
       ['stray-errors', agent.id, 'uncaughtException'],
       ['stray-errors', agent.id, 'unhandledRejection'],
     ]);
-    expect(failures.map((f) => f.error).sort()).toEqual(['uncaughtException: Error: thrown inside a timer', 'unhandledRejection: Error: stray rejection nobody awaits']);
+    expect(failures.map((f) => f.error).sort()).toEqual([
+      'uncaughtException: Error: thrown inside a timer',
+      'unhandledRejection: Error: stray rejection nobody awaits',
+    ]);
     expect(await askAndWait(server.url, token, room.id, 'still there?')).toMatch(/^Echo: .*still there\?$/);
 
     // The restart meets the same errors at the agent's start: no crash loop.

@@ -53,7 +53,14 @@ export function withAgentServices(plugin: Plugin, stopped: (() => Promise<void> 
   };
 }
 
-export async function elizaWorld(options: { plugins: Plugin[]; settings?: Record<string, unknown>; model?: FakeModel; provider?: ModelProvider; embedder?: { model: string; embed(texts: string[]): Promise<Float32Array[]> }; name?: string }): Promise<ElizaWorld> {
+export async function elizaWorld(options: {
+  plugins: Plugin[];
+  settings?: Record<string, unknown>;
+  model?: FakeModel;
+  provider?: ModelProvider;
+  embedder?: { model: string; embed(texts: string[]): Promise<Float32Array[]> };
+  name?: string;
+}): Promise<ElizaWorld> {
   const store = new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
   const projections = openProjections({ path: ':memory:', store });
   await projections.start();
@@ -61,16 +68,27 @@ export async function elizaWorld(options: { plugins: Plugin[]; settings?: Record
   const embedder = options.embedder ?? new FakeEmbedder(32);
   const models: ModelSource = { forCharacter: () => options.provider ?? model, embedder: () => embedder };
   const logs: Record<string, unknown>[] = [];
-  const logger: Logger = createLogger("debug", {}, (line) => (logs.push(JSON.parse(line)), true));
+  const logger: Logger = createLogger('debug', {}, (line) => (logs.push(JSON.parse(line)), true));
   const stops: (() => Promise<void> | void)[] = [];
   const plugins = options.plugins.map((p) => withAgentServices(p, stops));
-  const system = createActorSystem({ store, readModel: projections.readModel, waitFor: (s) => projections.waitFor(s), models, secrets: box, logger, plugins, settings: { snapshotDelayMs: 20, modelTimeoutMs: 5_000 } });
+  const system = createActorSystem({
+    store,
+    readModel: projections.readModel,
+    waitFor: (s) => projections.waitFor(s),
+    models,
+    secrets: box,
+    logger,
+    plugins,
+    settings: { snapshotDelayMs: 20, modelTimeoutMs: 5_000 },
+  });
   await system.start();
   const agentId = newId();
   const roomId = newId();
   const userId = newId();
   const name = options.name ?? 'Ada';
-  await store.append(`account-${userId}`, [{ id: newId(), type: 'account.registered', data: { accountId: userId, username: 'alice', name: 'Alice', role: 'user', passwordHash: 'enc:v1:x:y:z' } }]);
+  await store.append(`account-${userId}`, [
+    { id: newId(), type: 'account.registered', data: { accountId: userId, username: 'alice', name: 'Alice', role: 'user', passwordHash: 'enc:v1:x:y:z' } },
+  ]);
   await store.append(`agent-${agentId}`, [
     { id: newId(), type: 'agent.created', data: { agentId, name, character: { name, bio: [`${name} keeps notes`], settings: options.settings ?? {} } } },
     { id: newId(), type: 'agent.started', data: { agentId } },
@@ -95,7 +113,9 @@ export async function elizaWorld(options: { plugins: Plugin[]; settings?: Record
     logs,
     async chat(text) {
       const messageId = newId();
-      await store.append(`room-${roomId}`, [{ id: messageId, type: 'message.posted', data: { messageId, roomId, authorId: userId, authorKind: 'user', text } }]);
+      await store.append(`room-${roomId}`, [
+        { id: messageId, type: 'message.posted', data: { messageId, roomId, authorId: userId, authorKind: 'user', text } },
+      ]);
       await system.idle();
       await projections.waitFor(await store.head());
       const replies = (await readEvents('message.posted')).filter((e) => e.data.inReplyTo === messageId);

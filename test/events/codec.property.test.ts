@@ -4,7 +4,9 @@ import { decodeData, encodeData } from '../../src/events/codec.ts';
 import { QuantizedVector } from '../../src/events/quantized-vector.ts';
 
 const vector = fc.array(fc.float({ noNaN: true }), { maxLength: 40 }).map((xs) => Float32Array.from(xs));
-const embedding = fc.array(fc.float({ noNaN: true, noDefaultInfinity: true, min: -4, max: 4 }), { minLength: 1, maxLength: 64 }).map((xs) => QuantizedVector.quantize(Float32Array.from(xs)));
+const embedding = fc
+  .array(fc.float({ noNaN: true, noDefaultInfinity: true, min: -4, max: 4 }), { minLength: 1, maxLength: 64 })
+  .map((xs) => QuantizedVector.quantize(Float32Array.from(xs)));
 // JSON-shaped payloads with vectors anywhere, including under awkward keys and the codec's own tags.
 const key = fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'vector', '$f32', '$i8', '$esc'));
 const { payload } = fc.letrec((tie) => ({

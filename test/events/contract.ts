@@ -46,10 +46,21 @@ export function eventStoreContract(name: string, makeStore: () => Promise<EventS
         const s = await fresh();
         const a = await s.append('room-a', [roomCreated('e1'), started('e2')]);
         const b = await s.append('room-b', [started('e3')]);
-        expect(a).toEqual({ lastSeq: 2, version: 2, positions: [{ id: 'e1', seq: 1, duplicate: false }, { id: 'e2', seq: 2, duplicate: false }] });
+        expect(a).toEqual({
+          lastSeq: 2,
+          version: 2,
+          positions: [
+            { id: 'e1', seq: 1, duplicate: false },
+            { id: 'e2', seq: 2, duplicate: false },
+          ],
+        });
         expect(b).toEqual({ lastSeq: 3, version: 1, positions: [{ id: 'e3', seq: 3, duplicate: false }] });
         const all = await s.readAll();
-        expect(all.map((e) => [e.seq, e.stream, e.version])).toEqual([[1, 'room-a', 1], [2, 'room-a', 2], [3, 'room-b', 1]]);
+        expect(all.map((e) => [e.seq, e.stream, e.version])).toEqual([
+          [1, 'room-a', 1],
+          [2, 'room-a', 2],
+          [3, 'room-b', 1],
+        ]);
         expect(all[0].hash).toMatch(/^[0-9a-f]{64}$/);
         expect(new Set(all.map((e) => e.hash)).size).toBe(3);
         expect(typeof all[0].meta.timestamp).toBe('number');
@@ -87,13 +98,19 @@ export function eventStoreContract(name: string, makeStore: () => Promise<EventS
           it(`${JSON.stringify(c.expected)}: ${c.onMissing ? 'accepts' : 'refuses'} a missing stream, ${c.onExisting ? 'accepts' : 'refuses'} one at version 2`, async () => {
             const s = await fresh();
             await s.append('room-existing', [started('x1'), started('x2')]);
-            for (const [stream, accepted, actual] of [['room-missing', c.onMissing, 0], ['room-existing', c.onExisting, 2]] as const) {
+            for (const [stream, accepted, actual] of [
+              ['room-missing', c.onMissing, 0],
+              ['room-existing', c.onExisting, 2],
+            ] as const) {
               const headBefore = await s.head();
               const attempt = s.append(stream, [started(`new-${stream}`)], { expectedVersion: c.expected });
               if (accepted) {
                 await expect(attempt).resolves.toMatchObject({ version: actual + 1 });
               } else {
-                const err = await attempt.then(() => undefined, (e: unknown) => e);
+                const err = await attempt.then(
+                  () => undefined,
+                  (e: unknown) => e,
+                );
                 expect(err).toBeInstanceOf(WrongExpectedVersionError);
                 expect(err).toMatchObject({ stream, expected: c.expected, actual });
                 expect(await s.head()).toBe(headBefore);
@@ -136,7 +153,10 @@ export function eventStoreContract(name: string, makeStore: () => Promise<EventS
           await s.append('room-a', [started('e1')]);
           await expect(s.append('room-a', [started('e1'), started('e2')], { expectedVersion: 0 })).rejects.toBeInstanceOf(WrongExpectedVersionError);
           const r = await s.append('room-a', [started('e1'), started('e2')], { expectedVersion: 1 });
-          expect(r.positions).toEqual([{ id: 'e1', seq: 1, duplicate: true }, { id: 'e2', seq: 2, duplicate: false }]);
+          expect(r.positions).toEqual([
+            { id: 'e1', seq: 1, duplicate: true },
+            { id: 'e2', seq: 2, duplicate: false },
+          ]);
           expect((await s.readAll()).map((e) => e.id)).toEqual(['e1', 'e2']);
         });
 
@@ -200,7 +220,10 @@ export function eventStoreContract(name: string, makeStore: () => Promise<EventS
             s.append('room-d', [started('e4')]),
           ]);
           expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
-          expect((await s.readAll()).map((e) => [e.seq, e.id])).toEqual([[1, 'e1'], [2, 'e4']]);
+          expect((await s.readAll()).map((e) => [e.seq, e.id])).toEqual([
+            [1, 'e1'],
+            [2, 'e4'],
+          ]);
           expect((await s.verify()).ok).toBe(true);
         });
       });
@@ -221,7 +244,13 @@ export function eventStoreContract(name: string, makeStore: () => Promise<EventS
       it('readStream returns a stream in version order, from a version, limited', async () => {
         const s = await fresh();
         await seed(s);
-        expect((await s.readStream('room-odd')).map((e) => [e.version, e.id])).toEqual([[1, 'e1'], [2, 'e3'], [3, 'e5'], [4, 'e7'], [5, 'e9']]);
+        expect((await s.readStream('room-odd')).map((e) => [e.version, e.id])).toEqual([
+          [1, 'e1'],
+          [2, 'e3'],
+          [3, 'e5'],
+          [4, 'e7'],
+          [5, 'e9'],
+        ]);
         expect((await s.readStream('room-odd', { fromVersion: 3 })).map((e) => e.id)).toEqual(['e5', 'e7', 'e9']);
         expect((await s.readStream('room-odd', { fromVersion: 2, limit: 2 })).map((e) => e.id)).toEqual(['e3', 'e5']);
         expect(await s.readStream('room-none')).toEqual([]);
@@ -328,7 +357,11 @@ export function eventStoreContract(name: string, makeStore: () => Promise<EventS
 
       it('completes when the store closes (live or still catching up)', async () => {
         const s = await makeStore();
-        for (let i = 0; i < 30; i++) await s.append('room-a', Array.from({ length: 100 }, (_, j) => started(`e${i}-${j}`)));
+        for (let i = 0; i < 30; i++)
+          await s.append(
+            'room-a',
+            Array.from({ length: 100 }, (_, j) => started(`e${i}-${j}`)),
+          );
         const live = collect(s);
         await until(() => live.got.length === 3000, 'catch-up');
         const catchingUp = collect(s);

@@ -26,8 +26,14 @@ afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
 beforeAll(() => {
   execFileSync(join(root, 'node_modules/.bin/esbuild'), [
-    join(root, 'test/events/support/crash-writer.ts'), '--bundle', '--platform=node', '--format=esm', '--target=node20',
-    '--external:better-sqlite3', '--log-level=warning', `--outfile=${childJs}`,
+    join(root, 'test/events/support/crash-writer.ts'),
+    '--bundle',
+    '--platform=node',
+    '--format=esm',
+    '--target=node20',
+    '--external:better-sqlite3',
+    '--log-level=warning',
+    `--outfile=${childJs}`,
   ]);
 });
 
@@ -77,39 +83,46 @@ function prepareRun(path: string): Run {
 }
 
 describe('crash safety (SIGKILL of a writing process)', () => {
-  it(`after each of ${KILLS} kills: the log verifies, every acknowledged event is there, each writer has a prefix`, { timeout: 60_000 + KILLS * 2_000 }, async () => {
-    const path = join(dir, 'crash.db');
-    const allAcked = new Set<string>();
-    let lastHead = 0;
-    let grewAfterRestart = 0;
-    let next = prepareRun(path);
-    onTestFinished(() => next.discard());
-    for (let i = 0; i < KILLS; i++) {
-      const acked = await next.go(10 + Math.floor(Math.random() * 140));
-      for (const id of acked) allAcked.add(id);
-      // The next child loads while we check; it touches the log only after "go".
-      if (i + 1 < KILLS) next = prepareRun(path);
+  it(
+    `after each of ${KILLS} kills: the log verifies, every acknowledged event is there, each writer has a prefix`,
+    { timeout: 60_000 + KILLS * 2_000 },
+    async () => {
+      const path = join(dir, 'crash.db');
+      const allAcked = new Set<string>();
+      let lastHead = 0;
+      let grewAfterRestart = 0;
+      let next = prepareRun(path);
+      onTestFinished(() => next.discard());
+      for (let i = 0; i < KILLS; i++) {
+        const acked = await next.go(10 + Math.floor(Math.random() * 140));
+        for (const id of acked) allAcked.add(id);
+        // The next child loads while we check; it touches the log only after "go".
+        if (i + 1 < KILLS) next = prepareRun(path);
 
-      const store = new SqliteEventStore({ registry: eventRegistry, path });
-      const report = await store.verify();
-      expect(report, `after kill ${i + 1}`).toMatchObject({ ok: true });
-      const head = await store.head();
-      expect(report.checked).toBe(head);
-      if (head > lastHead) grewAfterRestart++;
-      lastHead = head;
-      await store.close();
+        const store = new SqliteEventStore({ registry: eventRegistry, path });
+        const report = await store.verify();
+        expect(report, `after kill ${i + 1}`).toMatchObject({ ok: true });
+        const head = await store.head();
+        expect(report.checked).toBe(head);
+        if (head > lastHead) grewAfterRestart++;
+        lastHead = head;
+        await store.close();
 
-      const db = new Database(path, { readonly: true });
-      const rows = db.prepare('SELECT e.id, s.name AS stream, e.version FROM events e JOIN streams s USING (stream_key) ORDER BY e.seq').all() as
-        { id: string; stream: string; version: number }[];
-      db.close();
-      const present = new Set(rows.map((r) => r.id));
-      const lost = [...allAcked].filter((id) => !present.has(id));
-      expect(lost, `acknowledged but lost after kill ${i + 1}`).toEqual([]);
-      // Ids are attempted in order writer-k-1, writer-k-2, …: what survived must be exactly the first v of them.
-      for (const r of rows) expect(r.id).toBe(`${r.stream}-${r.version}`);
-    }
-    expect(allAcked.size).toBeGreaterThan(0);
-    expect(grewAfterRestart).toBeGreaterThan(KILLS / 2); // restarts really wrote more, not one run then idle children
-  });
+        const db = new Database(path, { readonly: true });
+        const rows = db.prepare('SELECT e.id, s.name AS stream, e.version FROM events e JOIN streams s USING (stream_key) ORDER BY e.seq').all() as {
+          id: string;
+          stream: string;
+          version: number;
+        }[];
+        db.close();
+        const present = new Set(rows.map((r) => r.id));
+        const lost = [...allAcked].filter((id) => !present.has(id));
+        expect(lost, `acknowledged but lost after kill ${i + 1}`).toEqual([]);
+        // Ids are attempted in order writer-k-1, writer-k-2, …: what survived must be exactly the first v of them.
+        for (const r of rows) expect(r.id).toBe(`${r.stream}-${r.version}`);
+      }
+      expect(allAcked.size).toBeGreaterThan(0);
+      expect(grewAfterRestart).toBeGreaterThan(KILLS / 2); // restarts really wrote more, not one run then idle children
+    },
+  );
 });

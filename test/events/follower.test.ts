@@ -21,7 +21,13 @@ describe('LogFollower', () => {
     await fill(store, 25);
     const seen: AnyRecordedEvent[] = [];
     const order: string[] = [];
-    const f = new LogFollower(store, { name: 't', from: 5, pageSize: 7, handle: (b) => (seen.push(...b), order.push(`batch:${b.length}`)), onLive: () => order.push('live') });
+    const f = new LogFollower(store, {
+      name: 't',
+      from: 5,
+      pageSize: 7,
+      handle: (b) => (seen.push(...b), order.push(`batch:${b.length}`)),
+      onLive: () => order.push('live'),
+    });
     await f.start();
     expect(seqs(seen)).toEqual(range(6, 25));
     expect(order.at(-1)).toBe('live');
@@ -220,7 +226,11 @@ describe('LogFollower', () => {
     await fill(store, 4);
     let checkpoint = 0;
     const seen: number[] = [];
-    const f = new LogFollower(store, { name: 't', from: () => checkpoint, handle: (b) => (seen.push(...b.map((e) => e.seq)), (checkpoint = b[b.length - 1].seq)) });
+    const f = new LogFollower(store, {
+      name: 't',
+      from: () => checkpoint,
+      handle: (b) => (seen.push(...b.map((e) => e.seq)), (checkpoint = b[b.length - 1].seq)),
+    });
     await f.start();
     const later = f.waitFor(5);
     checkpoint = 0; // the state was reset (a rebuild)

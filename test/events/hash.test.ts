@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { chainHash, GENESIS_HASH } from '../../src/events/hash.ts';
 
-const content = { seq: 7, id: 'ïd-é', stream: 'room-ü', version: 3, type: 'message.posted', dataJson: '{"text":"héllo 👋"}', metaJson: '{"timestamp":1,"schemaVersion":1}' };
+const content = {
+  seq: 7,
+  id: 'ïd-é',
+  stream: 'room-ü',
+  version: 3,
+  type: 'message.posted',
+  dataJson: '{"text":"héllo 👋"}',
+  metaJson: '{"timestamp":1,"schemaVersion":1}',
+};
 
 describe('chain hash', () => {
   it('is stable: existing logs keep verifying (pinned vector, multi-byte text included)', () => {

@@ -71,7 +71,10 @@ interface Real {
 
 const spec = fc.record({
   stream: fc.constantFrom('room-a', 'room-b', 'room-c'),
-  ids: fc.array(fc.integer({ min: 0, max: 14 }).map((i) => `e${i}`), { minLength: 1, maxLength: 3 }),
+  ids: fc.array(
+    fc.integer({ min: 0, max: 14 }).map((i) => `e${i}`),
+    { minLength: 1, maxLength: 3 },
+  ),
   expected: fc.oneof(fc.constantFrom<ExpectedVersion>('any', 'no_stream', 'stream_exists'), fc.integer({ min: 0, max: 5 })),
 });
 
@@ -89,7 +92,15 @@ class AppendGroup implements fc.AsyncCommand<Model, Real> {
   check = () => true;
   async run(m: Model, r: Real): Promise<void> {
     // All issued in the same tick: one group commit.
-    const pending = this.specs.map((s) => outcomeOf(r.store.append(s.stream, s.ids.map((id) => started(id)), { expectedVersion: s.expected })));
+    const pending = this.specs.map((s) =>
+      outcomeOf(
+        r.store.append(
+          s.stream,
+          s.ids.map((id) => started(id)),
+          { expectedVersion: s.expected },
+        ),
+      ),
+    );
     const actual = await Promise.all(pending);
     const expected = this.specs.map((s) => m.apply(s));
     expect(actual).toEqual(expected);
@@ -155,7 +166,11 @@ const stores: [string, () => Promise<EventStore>, number][] = [
   ['SQLite file', async () => new SqliteEventStore({ registry: eventRegistry, path: join(dir, `model-${++files}.db`) }), 40],
 ];
 if (hasPostgres()) {
-  stores.push(['PostgreSQL', async () => PostgresEventStore.open(await (pgUrl ??= createTestDatabase('model')), { registry: eventRegistry, schema: `model_${++schemas}` }), 40]);
+  stores.push([
+    'PostgreSQL',
+    async () => PostgresEventStore.open(await (pgUrl ??= createTestDatabase('model')), { registry: eventRegistry, schema: `model_${++schemas}` }),
+    40,
+  ]);
 }
 
 describe.each(stores)('%s store against a model (fast-check)', (_kind, open, numRuns) => {

@@ -34,7 +34,10 @@ beforeAll(async () => {
 
 const lines = () => exported.trimEnd().split('\n');
 const refusal = async (text: string, into = new SqliteEventStore({ registry: eventRegistry, path: newPath() })) => {
-  const err = await importLog(into, Readable.from([text])).then(() => undefined, (e: unknown) => e);
+  const err = await importLog(into, Readable.from([text])).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(await into.head()).toBe(0); // nothing written
   expect(await into.readAll()).toEqual([]);
   await into.close();
@@ -96,7 +99,10 @@ describe('NDJSON import', () => {
   it('refuses a log that is not empty', async () => {
     const store = new SqliteEventStore({ registry: eventRegistry, path: newPath() });
     await store.append('room-z', [started('z1')]);
-    const err = await importLog(store, Readable.from([exported])).then(() => undefined, (e: unknown) => e);
+    const err = await importLog(store, Readable.from([exported])).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ImportRefusedError);
     expect(err).toMatchObject({ reason: 'not_empty' });
     expect(await store.head()).toBe(1);

@@ -171,14 +171,20 @@ describe.runIf(hasPostgres())('PostgreSQL store under concurrency', () => {
     } finally {
       await admin.end();
     }
-    const stores = await Promise.all([1, 2].map(async () => {
-      const s = await PostgresEventStore.open(strict, { registry: eventRegistry, schema: 'strict', poolSize: 4 });
-      opened.push(s);
-      return s;
-    }));
-    await Promise.all(stores.flatMap((s, si) => Array.from({ length: 6 }, async (_, ci) => {
-      for (let r = 0; r < 5; r++) await s.append(`room-${ci % 3}`, [started(`s${si}-c${ci}-r${r}`)]);
-    })));
+    const stores = await Promise.all(
+      [1, 2].map(async () => {
+        const s = await PostgresEventStore.open(strict, { registry: eventRegistry, schema: 'strict', poolSize: 4 });
+        opened.push(s);
+        return s;
+      }),
+    );
+    await Promise.all(
+      stores.flatMap((s, si) =>
+        Array.from({ length: 6 }, async (_, ci) => {
+          for (let r = 0; r < 5; r++) await s.append(`room-${ci % 3}`, [started(`s${si}-c${ci}-r${r}`)]);
+        }),
+      ),
+    );
     expect(await stores[0].verify()).toEqual({ ok: true, checked: 60 });
   });
 });

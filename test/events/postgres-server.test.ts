@@ -2,7 +2,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase, hasPostgres } from '../support/postgres.ts';
 
-describe.runIf(hasPostgres())('the test run\'s PostgreSQL server', () => {
+describe.runIf(hasPostgres())("the test run's PostgreSQL server", () => {
   it('gives each suite its own empty database', async () => {
     const [a, b] = [await createTestDatabase(), await createTestDatabase()];
     expect(a).not.toBe(b);

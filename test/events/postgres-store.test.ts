@@ -28,32 +28,28 @@ describe.runIf(hasPostgres())('PostgreSQL event store', () => {
   /** psql, synchronously: the contract's rewriteRow hook expects a throw, not a rejection. */
   const psql = (sql: string) => execFileSync('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql], { stdio: 'pipe', encoding: 'utf8' });
 
-  eventStoreContract(
-    'PostgreSQL',
-    () => PostgresEventStore.open(url, { registry: eventRegistry, schema: `contract_${++n}` }),
-    {
-      reopen: async (store) => {
-        const schema = (store as PostgresEventStore).schema;
-        await store.close();
-        return PostgresEventStore.open(url, { registry: eventRegistry, schema });
-      },
-      rewriteRow: (store: EventStore, seq: number) => {
-        const t = `"${(store as PostgresEventStore).schema}".events`;
-        return {
-          update: () => psql(`UPDATE ${t} SET data = '{"agentId":"forged"}' WHERE seq = ${seq}`),
-          remove: () => psql(`DELETE FROM ${t} WHERE seq = ${seq}`),
-        };
-      },
-      corruptSnapshot: async (store, actorId) => {
-        await admin.client!.query(`UPDATE "${(store as PostgresEventStore).schema}".snapshots SET state = '{"value":"forged"}' WHERE actor_id = $1`, [actorId]);
-      },
+  eventStoreContract('PostgreSQL', () => PostgresEventStore.open(url, { registry: eventRegistry, schema: `contract_${++n}` }), {
+    reopen: async (store) => {
+      const schema = (store as PostgresEventStore).schema;
+      await store.close();
+      return PostgresEventStore.open(url, { registry: eventRegistry, schema });
     },
-  );
+    rewriteRow: (store: EventStore, seq: number) => {
+      const t = `"${(store as PostgresEventStore).schema}".events`;
+      return {
+        update: () => psql(`UPDATE ${t} SET data = '{"agentId":"forged"}' WHERE seq = ${seq}`),
+        remove: () => psql(`DELETE FROM ${t} WHERE seq = ${seq}`),
+      };
+    },
+    corruptSnapshot: async (store, actorId) => {
+      await admin.client!.query(`UPDATE "${(store as PostgresEventStore).schema}".snapshots SET state = '{"value":"forged"}' WHERE actor_id = $1`, [actorId]);
+    },
+  });
 
   it('quotes, backslashes and SQL in ids and payloads are data, written and read back exactly', async () => {
     const store = await PostgresEventStore.open(url, { registry: eventRegistry, schema: `contract_${++n}` });
     try {
-      const ids = [`it's`, 'back\\slash', `x'); DROP TABLE events; --`, 'ünï €', '$1 $$ E\'\\x00\''];
+      const ids = [`it's`, 'back\\slash', `x'); DROP TABLE events; --`, 'ünï €', "$1 $$ E'\\x00'"];
       for (const id of ids) await store.append('room-a', [{ ...started(id), data: { agentId: id } }]);
       const all = await store.readAll();
       expect(all.map((e) => e.id)).toEqual(ids);
@@ -65,7 +61,10 @@ describe.runIf(hasPostgres())('PostgreSQL event store', () => {
   });
 
   it('an id with a NUL character is refused on both stores (PostgreSQL text cannot hold it)', async () => {
-    const stores: EventStore[] = [await PostgresEventStore.open(url, { registry: eventRegistry, schema: `contract_${++n}` }), new SqliteEventStore({ registry: eventRegistry, path: ':memory:' })];
+    const stores: EventStore[] = [
+      await PostgresEventStore.open(url, { registry: eventRegistry, schema: `contract_${++n}` }),
+      new SqliteEventStore({ registry: eventRegistry, path: ':memory:' }),
+    ];
     for (const store of stores) {
       await expect(store.append('room-a', [started('a\0b')])).rejects.toBeInstanceOf(InvalidEventError);
       expect(await store.head()).toBe(0);
@@ -79,7 +78,9 @@ describe.runIf(hasPostgres())('PostgreSQL event store', () => {
     try {
       for (let i = 1; i <= 5; i++) await store.append('room-a', [started(`e${i}`)]);
       const t = `"${schema}".events`;
-      await admin.client!.query(`ALTER TABLE ${t} DISABLE TRIGGER USER; UPDATE ${t} SET data = '{"agentId":"forged"}' WHERE seq = 3; ALTER TABLE ${t} ENABLE TRIGGER USER`);
+      await admin.client!.query(
+        `ALTER TABLE ${t} DISABLE TRIGGER USER; UPDATE ${t} SET data = '{"agentId":"forged"}' WHERE seq = 3; ALTER TABLE ${t} ENABLE TRIGGER USER`,
+      );
       expect(await store.verify()).toMatchObject({ ok: false, checked: 2, problem: { seq: 3, kind: 'hash_mismatch' } });
       await admin.client!.query(`ALTER TABLE ${t} DISABLE TRIGGER USER; DELETE FROM ${t} WHERE seq >= 3 AND seq < 5; ALTER TABLE ${t} ENABLE TRIGGER USER`);
       expect(await store.verify()).toMatchObject({ ok: false, checked: 2, problem: { seq: 5, kind: 'seq_gap' } });

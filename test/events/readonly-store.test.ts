@@ -21,7 +21,11 @@ const newPath = () => join(dir, `ro-${++n}.db`);
 
 async function logWith(path: string, ids: string[]): Promise<void> {
   const store = new SqliteEventStore({ registry: eventRegistry, path });
-  if (ids.length > 0) await store.append('room-a', ids.map((id, i) => started(id, i)));
+  if (ids.length > 0)
+    await store.append(
+      'room-a',
+      ids.map((id, i) => started(id, i)),
+    );
   await store.close();
 }
 
@@ -41,7 +45,12 @@ describe('read-only store', () => {
     let text = '';
     out.on('data', (d: Buffer) => (text += d.toString()));
     expect(await exportLog(reader, out)).toBe(3);
-    expect(text.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual(['e1', 'e2', 'e3']);
+    expect(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).id),
+    ).toEqual(['e1', 'e2', 'e3']);
     await reader.close();
     await writer.close();
   });
@@ -84,7 +93,10 @@ describe('read-only store', () => {
   it('opened after its writer was SIGKILLed, sees every committed event still in the WAL', { timeout: 30_000 }, async () => {
     const path = newPath();
     const root = resolve(import.meta.dirname, '../..');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/events/support/hold-writer.ts'), path], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/events/support/hold-writer.ts'), path], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -132,7 +144,9 @@ describe('writer lock at open', () => {
     const path = newPath();
     const a = new SqliteEventStore({ registry: eventRegistry, path });
     expect(() => new SqliteEventStore({ registry: eventRegistry, path })).toThrow(WriterLockedError);
-    expect(() => new SqliteEventStore({ registry: eventRegistry, path })).toThrow(new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} already has a writer`));
+    expect(() => new SqliteEventStore({ registry: eventRegistry, path })).toThrow(
+      new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} already has a writer`),
+    );
     await a.close();
     const b = new SqliteEventStore({ registry: eventRegistry, path });
     await b.append('room-a', [started('e1')]);

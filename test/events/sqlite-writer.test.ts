@@ -41,7 +41,10 @@ describe('one writer per file, across processes', () => {
   it('refuses a second process while the writer lives, and lets it take over once the writer is SIGKILLed', { timeout: 30_000 }, async () => {
     const path = newPath();
     const root = resolve(import.meta.dirname, '../..');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/events/support/hold-writer.ts'), path], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/events/support/hold-writer.ts'), path], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -105,7 +108,10 @@ describe('group commit failures', () => {
       store.append('room-a', [started('a2')], { expectedVersion: 1 }),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect((await store.readAll()).map((e) => [e.seq, e.id])).toEqual([[1, 'a1'], [2, 'a2']]);
+    expect((await store.readAll()).map((e) => [e.seq, e.id])).toEqual([
+      [1, 'a1'],
+      [2, 'a2'],
+    ]);
     expect(await store.streamVersion('room-b')).toBe(0);
     expect((await store.verify()).ok).toBe(true);
     // Alone in its transaction, the failing append is rolled back just the same.

@@ -21,7 +21,14 @@ function hostileCharacter() {
   symlinkSync(join(root, 'outside', 'secret.md'), join(dir, 'docs', 'link.md'));
   symlinkSync(join(root, 'outside'), join(dir, 'docs', 'linked-dir'));
   const file = join(dir, 'kettle.json');
-  writeFileSync(file, JSON.stringify({ name: 'Kettle', bio: 'boils', knowledge: [{ path: '../outside/secret.md' }, { path: join(root, 'outside', 'secret.md') }, { directory: 'docs' }] }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'Kettle',
+      bio: 'boils',
+      knowledge: [{ path: '../outside/secret.md' }, { path: join(root, 'outside', 'secret.md') }, { directory: 'docs' }],
+    }),
+  );
   return { file, dataDir };
 }
 

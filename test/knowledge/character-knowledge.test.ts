@@ -22,7 +22,9 @@ function folder(): string {
 describe('a character’s knowledge', () => {
   it('makes each text item a document of its own, titled by its first line', async () => {
     const r = await resolveCharacterKnowledge(['Quill was a technical writer.\nSecond line.', '   '], undefined);
-    expect(r.documents).toEqual([{ title: 'Quill was a technical writer.', text: 'Quill was a technical writer.\nSecond line.', origin: 'knowledge[0]', fromFile: false }]);
+    expect(r.documents).toEqual([
+      { title: 'Quill was a technical writer.', text: 'Quill was a technical writer.\nSecond line.', origin: 'knowledge[0]', fromFile: false },
+    ]);
     expect(r.skipped).toEqual([{ item: 'knowledge[1]', reason: 'empty text' }]);
   });
 
@@ -38,7 +40,11 @@ describe('a character’s knowledge', () => {
   it('reads a one-word string naming a document beside the character as that file (characters in the wild do), as text otherwise', async () => {
     const dir = folder();
     const r = await resolveCharacterKnowledge(['guide.md', 'nope.md', 'See guide.md'], dir);
-    expect(r.documents.map((d) => [d.origin, d.text.slice(0, 11)])).toEqual([['guide.md', '# API guide'], ['knowledge[1]', 'nope.md'], ['knowledge[2]', 'See guide.m']]);
+    expect(r.documents.map((d) => [d.origin, d.text.slice(0, 11)])).toEqual([
+      ['guide.md', '# API guide'],
+      ['knowledge[1]', 'nope.md'],
+      ['knowledge[2]', 'See guide.m'],
+    ]);
     const api = await resolveCharacterKnowledge(['guide.md', 'See guide.md'], undefined);
     expect(api.documents.map((d) => d.text)).toEqual(['See guide.md']);
     expect(api.skipped).toEqual([{ item: 'guide.md', reason: expect.stringMatching(/looks like a file name/) }]);
@@ -68,7 +74,15 @@ describe('a character’s knowledge', () => {
         async ingest(input: { agentId: string; documentId?: string; title: string; text: string }) {
           if (input.text === 'broken') throw new Error('embedder down');
           ingested.push(input.text);
-          have.set(input.documentId!, { id: input.documentId!, agentId: input.agentId, title: input.title, chunks: 1, embeddedChunks: 1, status: 'ready', createdAt: '' });
+          have.set(input.documentId!, {
+            id: input.documentId!,
+            agentId: input.agentId,
+            title: input.title,
+            chunks: 1,
+            embeddedChunks: 1,
+            status: 'ready',
+            createdAt: '',
+          });
           return { documentId: input.documentId!, chunks: 1 };
         },
       },
@@ -76,7 +90,11 @@ describe('a character’s knowledge', () => {
     const caller = { accountId: 'op', role: 'operator' as const };
     const resolved = await resolveCharacterKnowledge(['alpha', 'broken', 'beta', 'alpha'], undefined);
     const first = await addCharacterKnowledge(ctx, caller, 'agent-1', resolved);
-    expect(first.documents.map((d) => [d.title, d.alreadyKnown])).toEqual([['alpha', false], ['beta', false], ['alpha', true]]);
+    expect(first.documents.map((d) => [d.title, d.alreadyKnown])).toEqual([
+      ['alpha', false],
+      ['beta', false],
+      ['alpha', true],
+    ]);
     expect(first.failed).toEqual([{ title: 'broken', origin: 'knowledge[1]', error: 'embedder down' }]);
     expect(first.documents[0].id).toBe(characterDocumentId('agent-1', 'alpha'));
 
@@ -105,12 +123,27 @@ describe('a character’s knowledge stays inside the character’s folder', () =
   it('refuses `../` items and absolute paths elsewhere, each reported with the reason', async () => {
     const { dir, outside } = tree();
     const r = await resolveCharacterKnowledge(
-      [{ path: '../outside/secret.md' }, { path: join(outside, 'secret.md') }, { path: '/etc/passwd' }, { directory: '..' }, { directory: '/etc' }, '../outside/secret.md', { path: 'docs/real.md' }],
+      [
+        { path: '../outside/secret.md' },
+        { path: join(outside, 'secret.md') },
+        { path: '/etc/passwd' },
+        { directory: '..' },
+        { directory: '/etc' },
+        '../outside/secret.md',
+        { path: 'docs/real.md' },
+      ],
       dir,
     );
     expect(texts(r)).not.toMatch(/TOP SECRET|root:/);
     expect(r.documents.map((d) => d.origin)).toEqual(['docs/real.md']);
-    expect(r.skipped.map((s) => s.item)).toEqual(['{path: ../outside/secret.md}', `{path: ${join(outside, 'secret.md')}}`, '{path: /etc/passwd}', '{directory: ..}', '{directory: /etc}', '../outside/secret.md']);
+    expect(r.skipped.map((s) => s.item)).toEqual([
+      '{path: ../outside/secret.md}',
+      `{path: ${join(outside, 'secret.md')}}`,
+      '{path: /etc/passwd}',
+      '{directory: ..}',
+      '{directory: /etc}',
+      '../outside/secret.md',
+    ]);
     for (const s of r.skipped) expect(s.reason).toMatch(/outside the character's folder/);
   });
 
@@ -119,7 +152,10 @@ describe('a character’s knowledge stays inside the character’s folder', () =
     symlinkSync(join(outside, 'secret.md'), join(dir, 'docs', 'link.md'));
     symlinkSync(outside, join(dir, 'docs', 'linked-dir'));
     symlinkSync('../outside/secret.md', join(dir, 'relative-link.md'));
-    const r = await resolveCharacterKnowledge([{ path: 'docs/link.md' }, { directory: 'docs/linked-dir' }, { path: 'docs/linked-dir/secret.md' }, 'relative-link.md', { directory: 'docs' }], dir);
+    const r = await resolveCharacterKnowledge(
+      [{ path: 'docs/link.md' }, { directory: 'docs/linked-dir' }, { path: 'docs/linked-dir/secret.md' }, 'relative-link.md', { directory: 'docs' }],
+      dir,
+    );
     expect(texts(r)).not.toMatch(/TOP SECRET/);
     expect(r.documents.map((d) => d.origin)).toEqual(['docs/real.md']);
     expect(r.skipped).toEqual([

@@ -58,7 +58,10 @@ describe('chunkText', () => {
         const chunks = chunkText(text, { maxChars: max, overlapChars: 0 });
         for (const c of chunks) expect(c.text.length).toBeLessThanOrEqual(max);
         // Without overlap or duplicates, the chunks joined give back the words in order.
-        const joined = chunks.map((c) => c.text).join(' ').split(/\s+/);
+        const joined = chunks
+          .map((c) => c.text)
+          .join(' ')
+          .split(/\s+/);
         const unique = new Set(chunks.map((c) => c.text)).size === chunks.length;
         if (unique) expect(joined.join(' ').length).toBeLessThanOrEqual(text.length);
         for (const w of new Set(words)) expect(joined.join(' ')).toContain(w);
@@ -67,9 +70,15 @@ describe('chunkText', () => {
     );
   });
 
-  it('every chunk is the document\'s own text: dots inside words, versions and URLs are not sentence ends (property)', () => {
-    expect(chunkText('Copy .env.example to .env. Version 1.2.3 is at example.com/a.html today.')[0].text).toBe('Copy .env.example to .env. Version 1.2.3 is at example.com/a.html today.');
-    const token = fc.oneof(fc.stringMatching(/^[a-z]{1,12}$/), fc.stringMatching(/^[a-z0-9]{1,6}(\.[a-z0-9]{1,6}){1,3}$/), fc.stringMatching(/^[a-z]{1,10}[.!?]$/));
+  it("every chunk is the document's own text: dots inside words, versions and URLs are not sentence ends (property)", () => {
+    expect(chunkText('Copy .env.example to .env. Version 1.2.3 is at example.com/a.html today.')[0].text).toBe(
+      'Copy .env.example to .env. Version 1.2.3 is at example.com/a.html today.',
+    );
+    const token = fc.oneof(
+      fc.stringMatching(/^[a-z]{1,12}$/),
+      fc.stringMatching(/^[a-z0-9]{1,6}(\.[a-z0-9]{1,6}){1,3}$/),
+      fc.stringMatching(/^[a-z]{1,10}[.!?]$/),
+    );
     fc.assert(
       fc.property(fc.array(token, { minLength: 1, maxLength: 200 }), fc.integer({ min: 100, max: 400 }), (tokens, max) => {
         const text = tokens.join(' ');

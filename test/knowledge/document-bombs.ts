@@ -133,7 +133,7 @@ function lzwSpaces(repeats: number): Buffer {
   codes.forEach((code, i) => {
     for (let b = width - 1; b >= 0; b--) {
       acc = (acc << 1) | ((code >> b) & 1);
-      if (++bits === 8) (out.push(acc), (acc = 0), (bits = 0));
+      if (++bits === 8) out.push(acc), (acc = 0), (bits = 0);
     }
     if (i > 0) {
       nextCode++;

@@ -38,7 +38,9 @@ describe('PDF bombs are refused within bounds', () => {
     expect(await extractText(pdf, 'application/pdf', pool())).toBe('First page of the manual.\n\nSecond page.\n\nThird page.');
     await expect(extractText(pdf, 'application/pdf', pool({ maxPages: 2 }))).rejects.toThrow('PDF has more than 2 pages (3)');
     await expect(extractText(pdf, 'application/pdf', pool({ maxChars: 20 }))).rejects.toThrow('extracted text exceeds 20 characters');
-    await expect(extractText(new TextEncoder().encode('x'.repeat(30)), 'text/plain', pool({ maxChars: 20 }))).rejects.toThrow('extracted text exceeds 20 characters');
+    await expect(extractText(new TextEncoder().encode('x'.repeat(30)), 'text/plain', pool({ maxChars: 20 }))).rejects.toThrow(
+      'extracted text exceeds 20 characters',
+    );
   });
 });
 

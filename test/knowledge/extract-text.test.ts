@@ -4,10 +4,7 @@ import { minimalPdf } from '../support/minimal-pdf.ts';
 
 describe('extractText', () => {
   it('reads the text of every page of a PDF, pages separated by a blank line', async () => {
-    const pdf = minimalPdf([
-      ['Chronicle keeps every fact in the log.', 'Projections can be rebuilt (by replay).'],
-      ['Second page: vectors live in events.'],
-    ]);
+    const pdf = minimalPdf([['Chronicle keeps every fact in the log.', 'Projections can be rebuilt (by replay).'], ['Second page: vectors live in events.']]);
     const text = await extractText(pdf, 'application/pdf');
     expect(text).toContain('Chronicle keeps every fact in the log.');
     expect(text).toContain('Projections can be rebuilt (by replay).');

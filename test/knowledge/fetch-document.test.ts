@@ -12,7 +12,9 @@ describe('htmlToText', () => {
       <h1>Kettles</h1><p>A kettle switches off at <b>100&nbsp;&deg;C</b> &amp; clicks.</p>
       <script>var x = "<p>not text</p>";</script><ul><li>Fill it</li><li>Boil &#8211; wait</li></ul>
       <h2 class="x">Care</h2><p>Descale&#x21;<br>Monthly.</p></body></html>`;
-    expect(htmlToText(html)).toBe('Home\n\n# Kettles\n\nA kettle switches off at 100 °C & clicks.\n\n- Fill it\n- Boil – wait\n\n## Care\n\nDescale!\nMonthly.');
+    expect(htmlToText(html)).toBe(
+      'Home\n\n# Kettles\n\nA kettle switches off at 100 °C & clicks.\n\n- Fill it\n- Boil – wait\n\n## Care\n\nDescale!\nMonthly.',
+    );
   });
 
   it('stays linear on a page of unclosed script tags, dropping the rest of the page (a lazy regex would run past the test timeout)', () => {
@@ -44,22 +46,33 @@ describe('fetchDocument', () => {
     server = createServer((req, res) => {
       const send = (type: string, body: string | Uint8Array, status = 200) => (res.writeHead(status, { 'content-type': type }), res.end(body));
       switch (req.url) {
-        case '/guide.md': return send('text/markdown; charset=utf-8', '# Guide\n\nUse cursors.');
-        case '/raw/notes.md': return send('text/plain', '# Notes\n\nPlain-served Markdown.');
-        case '/page.html': return send('text/html', '<h1>Page</h1><p>Hello &amp; welcome.</p>');
-        case '/doc.pdf': return send('application/pdf', minimalPdf([['PDF by URL.']]));
-        case '/image.png': return send('image/png', 'x');
-        case '/missing': return send('text/plain', 'nope', 404);
-        case '/moved': return (res.writeHead(302, { location: '/guide.md' }), res.end());
-        case '/away': return (res.writeHead(302, { location: 'http://localhost:1/secret' }), res.end());
-        case '/loop': return (res.writeHead(302, { location: '/loop' }), res.end());
+        case '/guide.md':
+          return send('text/markdown; charset=utf-8', '# Guide\n\nUse cursors.');
+        case '/raw/notes.md':
+          return send('text/plain', '# Notes\n\nPlain-served Markdown.');
+        case '/page.html':
+          return send('text/html', '<h1>Page</h1><p>Hello &amp; welcome.</p>');
+        case '/doc.pdf':
+          return send('application/pdf', minimalPdf([['PDF by URL.']]));
+        case '/image.png':
+          return send('image/png', 'x');
+        case '/missing':
+          return send('text/plain', 'nope', 404);
+        case '/moved':
+          return res.writeHead(302, { location: '/guide.md' }), res.end();
+        case '/away':
+          return res.writeHead(302, { location: 'http://localhost:1/secret' }), res.end();
+        case '/loop':
+          return res.writeHead(302, { location: '/loop' }), res.end();
         case '/big': {
           res.writeHead(200, { 'content-type': 'text/plain' });
           for (let i = 0; i < 40; i++) res.write('x'.repeat(1024));
           return res.end();
         }
-        case '/slow': return void setTimeout(() => send('text/plain', 'late'), 2_000);
-        default: return send('text/plain', '', 404);
+        case '/slow':
+          return void setTimeout(() => send('text/plain', 'late'), 2_000);
+        default:
+          return send('text/plain', '', 404);
       }
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

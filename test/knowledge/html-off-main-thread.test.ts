@@ -23,7 +23,12 @@ describe('HTML is reduced off the main thread', () => {
 
   it('a 24 MB page fetched by URL: read in full while the main thread stays mostly idle and a 20 ms timer keeps ticking', async () => {
     // The page's text is 20 M characters: past the default cap, so this pool takes more.
-    const opts = { allow: ['127.0.0.1'], maxBytes: 32 * 1_048_576, timeoutMs: 60_000, pool: new DocumentPool({ ...DEFAULT_DOCUMENT_LIMITS, maxChars: 32_000_000 }) };
+    const opts = {
+      allow: ['127.0.0.1'],
+      maxBytes: 32 * 1_048_576,
+      timeoutMs: 60_000,
+      pool: new DocumentPool({ ...DEFAULT_DOCUMENT_LIMITS, maxChars: 32_000_000 }),
+    };
     let last = Date.now();
     let worstGap = 0;
     const tick = setInterval(() => {
@@ -47,7 +52,27 @@ describe('HTML is reduced off the main thread', () => {
   });
 
   it('reducing in slices gives exactly the text of reducing in one piece', () => {
-    const token = fc.constantFrom('<p>', '</p>', '<h2 id="x">', '</h2>', '<li>', '<br/>', '<td>', '<script>x<y</script>', '<!-- c -->', '&amp;', '&#x21;', ' ', '  ', '\n', '\t', 'a', 'word', '>', 'é');
+    const token = fc.constantFrom(
+      '<p>',
+      '</p>',
+      '<h2 id="x">',
+      '</h2>',
+      '<li>',
+      '<br/>',
+      '<td>',
+      '<script>x<y</script>',
+      '<!-- c -->',
+      '&amp;',
+      '&#x21;',
+      ' ',
+      '  ',
+      '\n',
+      '\t',
+      'a',
+      'word',
+      '>',
+      'é',
+    );
     fc.assert(
       fc.property(fc.array(token, { maxLength: 60 }), fc.integer({ min: 1, max: 12 }), (parts, slice) => {
         const html = parts.join('');

@@ -5,7 +5,12 @@ import type { SqliteEventStore } from '../../src/events/sqlite/sqlite-event-stor
 import { FakeEmbedder, fakeVector } from '../support/fake-embedder.ts';
 import { memoryStore } from '../support/projection-fixtures.ts';
 
-const topics = ['volcanoes erupt molten lava and ash', 'penguins live in antarctica and swim', 'sqlite stores tables in one file', 'violins have four strings and a bow'];
+const topics = [
+  'volcanoes erupt molten lava and ash',
+  'penguins live in antarctica and swim',
+  'sqlite stores tables in one file',
+  'violins have four strings and a bow',
+];
 const doc = Array.from({ length: 40 }, (_, i) => `Fact ${i}: ${topics[i % 4]} number ${i}.`).join(' ');
 
 describe('knowledge ingestion', () => {
@@ -28,7 +33,15 @@ describe('knowledge ingestion', () => {
     const progress: [number, number][] = [];
     const r = await ingestDocument(
       { store, embedder },
-      { agentId: 'g1', documentId: 'd1', title: 'Facts', text: doc, chunking: { maxChars: 200, overlapChars: 40 }, batchSize: 4, onProgress: (d, t) => progress.push([d, t]) },
+      {
+        agentId: 'g1',
+        documentId: 'd1',
+        title: 'Facts',
+        text: doc,
+        chunking: { maxChars: 200, overlapChars: 40 },
+        batchSize: 4,
+        onProgress: (d, t) => progress.push([d, t]),
+      },
     );
     expect(r.documentId).toBe('d1');
     expect(r.chunks).toBeGreaterThan(8);
@@ -64,7 +77,10 @@ describe('knowledge ingestion', () => {
         return embedder.embed(texts);
       },
     };
-    const r = await ingestDocument({ store, embedder: observing }, { agentId: 'g1', documentId: 'd2', title: 'Facts', text: doc, chunking: { maxChars: 200, overlapChars: 40 }, batchSize: 4 });
+    const r = await ingestDocument(
+      { store, embedder: observing },
+      { agentId: 'g1', documentId: 'd2', title: 'Facts', text: doc, chunking: { maxChars: 200, overlapChars: 40 }, batchSize: 4 },
+    );
     expect(seen).toEqual(Array.from({ length: Math.ceil(r.chunks / 4) }, (_, i) => [4 * i, 'ingesting']));
     await p.waitFor(await store.head());
     expect(p.readModel.listDocuments('g1')[0]).toMatchObject({ id: 'd2', status: 'ready', chunks: r.chunks, embeddedChunks: r.chunks });
@@ -118,7 +134,9 @@ describe('knowledge ingestion', () => {
 
   it('records document_failed when the embedder fails, and the document shows failed', async () => {
     const failing = { model: 'broken', embed: async () => Promise.reject(new Error('model down')) };
-    await expect(ingestDocument({ store, embedder: failing }, { agentId: 'g1', documentId: 'd9', title: 'X', text: 'Some text.' })).rejects.toThrow('model down');
+    await expect(ingestDocument({ store, embedder: failing }, { agentId: 'g1', documentId: 'd9', title: 'X', text: 'Some text.' })).rejects.toThrow(
+      'model down',
+    );
     await p.waitFor(await store.head());
     expect(p.readModel.documentById('d9')?.status).toBe('failed');
   });

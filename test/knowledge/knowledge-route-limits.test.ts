@@ -16,7 +16,12 @@ async function serverWithAgent(overrides: Parameters<typeof startTestServer>[0] 
   const api = apiClient(t.url);
   const token = (await api.login('admin', t.adminPassword)).accessToken as string;
   const agent = (await api.post('/api/v1/agents', { name: 'Reader', bio: 'reads' }, { token })).body.agent.id as string;
-  const upload = (pdf: Uint8Array) => api.post(`/api/v1/agents/${agent}/knowledge`, { title: 'Doc', file: { contentType: 'application/pdf', base64: Buffer.from(pdf).toString('base64') } }, { token });
+  const upload = (pdf: Uint8Array) =>
+    api.post(
+      `/api/v1/agents/${agent}/knowledge`,
+      { title: 'Doc', file: { contentType: 'application/pdf', base64: Buffer.from(pdf).toString('base64') } },
+      { token },
+    );
   return { t, api, token, agent, upload };
 }
 
@@ -46,7 +51,10 @@ describe('knowledge documents past the reading limits', () => {
       const busy = a.status === 503 ? a : b;
       expect([a.status, b.status].sort()).toEqual([400, 503]);
       expect(busy.headers.get('retry-after')).toMatch(/^\d+$/);
-      expect(busy.body.error).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/reading too many documents at once \(1 at a time, 0 waiting\); retry in \d+ s/) });
+      expect(busy.body.error).toMatchObject({
+        code: 'unavailable',
+        message: expect.stringMatching(/reading too many documents at once \(1 at a time, 0 waiting\); retry in \d+ s/),
+      });
       expect(await t.store.head()).toBe(head);
     } finally {
       await t.close();

@@ -4,7 +4,10 @@ import { DEFAULT_DOCUMENT_LIMITS, DocumentPool, type DocumentLimits } from '../.
 export const pool = (over: Partial<DocumentLimits> = {}) => new DocumentPool({ ...DEFAULT_DOCUMENT_LIMITS, ...over });
 
 /** Runs `work`, sampling RSS and the pool's load every 10 ms; returns the peak RSS growth in MB and the most running at once. */
-export async function watched<T>(p: DocumentPool, work: () => Promise<T>): Promise<{ result: PromiseSettledResult<T>; rssGrowthMb: number; mostRunning: number }> {
+export async function watched<T>(
+  p: DocumentPool,
+  work: () => Promise<T>,
+): Promise<{ result: PromiseSettledResult<T>; rssGrowthMb: number; mostRunning: number }> {
   const before = process.memoryUsage.rss();
   let peak = before;
   let mostRunning = 0;
@@ -18,4 +21,5 @@ export async function watched<T>(p: DocumentPool, work: () => Promise<T>): Promi
 }
 
 /** What a read came to: the refusal's message, or the start of the text. */
-export const reason = (r: PromiseSettledResult<unknown>) => (r.status === 'rejected' ? String((r.reason as Error).message) : `resolved: ${String(r.value).slice(0, 60)}`);
+export const reason = (r: PromiseSettledResult<unknown>) =>
+  r.status === 'rejected' ? String((r.reason as Error).message) : `resolved: ${String(r.value).slice(0, 60)}`;

@@ -3,7 +3,7 @@ import { BatchingEmbedder } from '../../src/models/embedder.ts';
 import { ScriptedProvider, err } from './scripted-provider.ts';
 
 describe('batching embedder', () => {
-  it('collects concurrent requests into one provider call and keeps each caller\'s order', async () => {
+  it("collects concurrent requests into one provider call and keeps each caller's order", async () => {
     const inner = new ScriptedProvider();
     const e = new BatchingEmbedder(inner, { windowMs: 5 });
     const [a, b, c] = await Promise.all([e.embed(['one', 'three']), e.embed(['fifty']), e.embed(['x'])]);

@@ -81,7 +81,10 @@ describe('local provider once closed', () => {
     const p = new LocalProvider();
     await p.close();
     const started = Date.now();
-    const err = await p.embed(['after close']).then(() => undefined, (e: unknown) => e);
+    const err = await p.embed(['after close']).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ModelError);
     expect((err as ModelError).retryable).toBe(false);
     expect(Date.now() - started).toBeLessThan(1_000);

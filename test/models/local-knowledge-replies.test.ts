@@ -20,12 +20,28 @@ afterAll(async () => {
 });
 
 const context = (userText: string, knowledge: PromptContext['knowledge']): PromptContext => ({
-  agentName: 'Quill', bio: ['A former technical writer'], style: [], adjectives: ['patient'], topics: [], messageExamples: [],
-  knowledge, memories: [], facts: [], recentMessages: [], userText, userName: 'Sam',
+  agentName: 'Quill',
+  bio: ['A former technical writer'],
+  style: [],
+  adjectives: ['patient'],
+  topics: [],
+  messageExamples: [],
+  knowledge,
+  memories: [],
+  facts: [],
+  recentMessages: [],
+  userText,
+  userName: 'Sam',
 });
 const reply = async (question: string) => {
   const hits = await fixture.search(question);
-  return composeReply([{ role: 'user', content: question }], context(question, hits.map((h) => ({ text: h.text, title: h.title, score: h.score }))));
+  return composeReply(
+    [{ role: 'user', content: question }],
+    context(
+      question,
+      hits.map((h) => ({ text: h.text, title: h.title, score: h.score })),
+    ),
+  );
 };
 
 describe('local default on Markdown knowledge', () => {

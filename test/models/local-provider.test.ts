@@ -12,12 +12,22 @@ describe('local provider', () => {
   afterAll(() => p.close());
 
   it('embeds with USE lite: 512 dimensions, similar sentences closer than unrelated ones', async () => {
-    const { vectors, model } = await p.embed(['How do I reset my password?', 'I forgot my password and need to change it', 'The giraffe is the tallest land animal']);
+    const { vectors, model } = await p.embed([
+      'How do I reset my password?',
+      'I forgot my password and need to change it',
+      'The giraffe is the tallest land animal',
+    ]);
     expect(model).toBe(LOCAL_EMBEDDING_MODEL);
     expect(vectors.map((v) => v.length)).toEqual([512, 512, 512]);
     const cos = (a: Float32Array, b: Float32Array) => {
-      let d = 0, na = 0, nb = 0;
-      for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+      let d = 0,
+        na = 0,
+        nb = 0;
+      for (let i = 0; i < a.length; i++) {
+        d += a[i] * b[i];
+        na += a[i] * a[i];
+        nb += b[i] * b[i];
+      }
       return d / Math.sqrt(na * nb);
     };
     expect(cos(vectors[0], vectors[1])).toBeGreaterThan(cos(vectors[0], vectors[2]) + 0.1);
@@ -48,7 +58,10 @@ describe('local provider', () => {
     const chunks: string[] = [];
     let error: unknown;
     try {
-      for await (const c of p.streamText({ messages: [{ role: 'user', content: 'I need a very long holiday somewhere warm and quiet with friends' }], signal: ac.signal })) {
+      for await (const c of p.streamText({
+        messages: [{ role: 'user', content: 'I need a very long holiday somewhere warm and quiet with friends' }],
+        signal: ac.signal,
+      })) {
         if (c.type === 'delta') chunks.push(c.text);
         if (chunks.length === 2) ac.abort();
       }
@@ -62,7 +75,16 @@ describe('local provider', () => {
   it('generateObject returns a schema-shaped object holding the reply', async () => {
     const r = await p.generateObject({
       messages: [{ role: 'user', content: 'hi' }],
-      schema: { type: 'object', properties: { text: { type: 'string' }, respond: { type: 'boolean' }, mood: { enum: ['calm', 'busy'] }, tags: { type: 'array', items: { type: 'string' } } }, required: ['text'] },
+      schema: {
+        type: 'object',
+        properties: {
+          text: { type: 'string' },
+          respond: { type: 'boolean' },
+          mood: { enum: ['calm', 'busy'] },
+          tags: { type: 'array', items: { type: 'string' } },
+        },
+        required: ['text'],
+      },
     });
     expect(r.object).toMatchObject({ respond: false, mood: 'calm', tags: [] });
     expect(typeof (r.object as { text: string }).text).toBe('string');

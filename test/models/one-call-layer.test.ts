@@ -19,7 +19,7 @@ describe('the one model-call layer', () => {
     expect(inner.calls).toBe(2);
   });
 
-  it('the registry\'s providers, seen through a character, are already behind the layer: the turn does not wrap them again', () => {
+  it("the registry's providers, seen through a character, are already behind the layer: the turn does not wrap them again", () => {
     const registry = createModelRegistry(readSettings({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' }));
     const p = registry.forCharacter({ name: 'Ada', bio: [], settings: { TEXT_LARGE_MODEL: 'x' } } as never);
     expect(p.resilient).toBe(true);
@@ -27,7 +27,7 @@ describe('the one model-call layer', () => {
     void registry.close();
   });
 
-  it('tells the caller\'s record of every attempt, and the observer once per call', async () => {
+  it("tells the caller's record of every attempt, and the observer once per call", async () => {
     const inner = new ScriptedProvider();
     inner.script = [err('rate_limited', true)];
     const observed: ModelCallRecord[] = [];
@@ -47,7 +47,8 @@ describe('the one model-call layer', () => {
       ...new ScriptedProvider('deaf'),
       name: 'deaf',
       capabilities: { text: true, embeddings: false },
-      generateText: () => (++calls === 1 ? new Promise(() => {}) : Promise.resolve({ text: 'late but fine', model: 'm', usage: { promptTokens: 1, completionTokens: 1 } })),
+      generateText: () =>
+        ++calls === 1 ? new Promise(() => {}) : Promise.resolve({ text: 'late but fine', model: 'm', usage: { promptTokens: 1, completionTokens: 1 } }),
     } as unknown as ModelProvider;
     const records: ModelCallRecord[] = [];
     const p = new ResilientProvider(deaf, { baseDelayMs: 1 });
@@ -100,7 +101,7 @@ describe('the one batching point', () => {
     expect(inner.embedCalls).toEqual([['bg', 'fg']]);
   });
 
-  it('a batch\'s provider attempts are recorded once, by the first request that asked, whoever shares the batch', async () => {
+  it("a batch's provider attempts are recorded once, by the first request that asked, whoever shares the batch", async () => {
     const inner = new ScriptedProvider();
     inner.script = [err('unavailable', true)];
     const e = new BatchingEmbedder(new ResilientProvider(inner, { baseDelayMs: 1 }), { windowMs: 5 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { OpenAIProvider } from '../../plugins/openai/index.ts';
 
 describe('OpenAI provider on the official SDK', () => {
-  it('keeps the base URL\'s scheme (https stays https; no network needed to tell)', () => {
+  it("keeps the base URL's scheme (https stays https; no network needed to tell)", () => {
     expect(new OpenAIProvider({ baseURL: 'https://api.example.invalid/v1' }).protocol).toBe('https:');
     expect(new OpenAIProvider({ baseURL: 'http://127.0.0.1:1/v1' }).protocol).toBe('http:');
   });
@@ -20,7 +20,7 @@ describe('OpenAI provider on the official SDK', () => {
       const chunk = (delta: object, finish: string | null) => `data: ${JSON.stringify({ choices: [{ delta, finish_reason: finish }] })}\n\n`;
       const timer = setInterval(() => {
         if (i < 6) res.write(chunk({ content: `w${i++} ` }, null));
-        else (clearInterval(timer), res.end(chunk({}, 'stop') + 'data: [DONE]\n\n'), outcomes.push('finished'));
+        else clearInterval(timer), res.end(chunk({}, 'stop') + 'data: [DONE]\n\n'), outcomes.push('finished');
       }, 20);
       res.on('close', () => {
         clearInterval(timer);
@@ -62,11 +62,15 @@ describe('OpenAI provider on the official SDK', () => {
     }
   });
 
-  it('keeps its connection alive past undici\'s 4 s default idle time (the SDK\'s fetch is tuned for keep-alive)', async () => {
+  it("keeps its connection alive past undici's 4 s default idle time (the SDK's fetch is tuned for keep-alive)", async () => {
     // Raw HTTP/1.1 without a Keep-Alive header (as many API front ends answer): no hint for the client's
     // idle timeout, so only its own setting decides whether the socket is still there 5 s later.
     let connections = 0;
-    const body = JSON.stringify({ model: 'm', choices: [{ message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1 } });
+    const body = JSON.stringify({
+      model: 'm',
+      choices: [{ message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 1, completion_tokens: 1 },
+    });
     const server = createNetServer((socket) => {
       connections++;
       let buffered = '';

@@ -22,7 +22,15 @@ describe('model registry', () => {
     const oa = await startFakeOpenAI();
     const an = await startFakeAnthropic();
     servers.push(oa, an);
-    const settings = readSettings({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: oa.url, OPENAI_API_KEY: 'k', OPENAI_MODEL: 'env-large', OPENAI_SMALL_MODEL: 'env-small', ANTHROPIC_BASE_URL: an.url, ANTHROPIC_API_KEY: 'k' });
+    const settings = readSettings({
+      MODEL_PROVIDER: 'openai',
+      OPENAI_BASE_URL: oa.url,
+      OPENAI_API_KEY: 'k',
+      OPENAI_MODEL: 'env-large',
+      OPENAI_SMALL_MODEL: 'env-small',
+      ANTHROPIC_BASE_URL: an.url,
+      ANTHROPIC_API_KEY: 'k',
+    });
     registry = createModelRegistry(settings);
 
     const def = registry.forCharacter();
@@ -70,7 +78,9 @@ describe('model registry', () => {
     const oa = await startFakeOpenAI({ dims: 3 });
     servers.push(oa);
     const calls: ModelCallRecord[] = [];
-    registry = createModelRegistry(readSettings({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: oa.url, OPENAI_SMALL_MODEL: 's' }), { onCall: (r) => calls.push(r) });
+    registry = createModelRegistry(readSettings({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: oa.url, OPENAI_SMALL_MODEL: 's' }), {
+      onCall: (r) => calls.push(r),
+    });
     expect(await registry.useModel('TEXT_SMALL', { prompt: 'ping' })).toBe('Echo: ping');
     expect(oa.requests.at(-1)!.body.model).toBe('s');
     expect(await registry.useModel('OBJECT_LARGE', { prompt: 'who', schema: { type: 'object' } })).toEqual({ name: 'Ada', age: 36 });
@@ -85,7 +95,10 @@ describe('model registry', () => {
     const oa = await startFakeOpenAI({ faults: [{ kind: 'server_error' }, { kind: 'server_error' }, { kind: 'server_error' }] });
     servers.push(oa);
     const calls: ModelCallRecord[] = [];
-    registry = createModelRegistry(readSettings({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: oa.url }), { onCall: (r) => calls.push(r), resilience: { baseDelayMs: 1, maxDelayMs: 2 } });
+    registry = createModelRegistry(readSettings({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: oa.url }), {
+      onCall: (r) => calls.push(r),
+      resilience: { baseDelayMs: 1, maxDelayMs: 2 },
+    });
     await expect(registry.forCharacter().generateText({ messages: msgs })).rejects.toMatchObject({ name: 'ModelError', code: 'unavailable' });
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ ok: false, attempts: 3 });

@@ -9,7 +9,12 @@ const expectedObject = { name: 'Ada', age: 36 };
 
 runProviderContract('openai', async () => {
   const server = await startFakeOpenAI();
-  return { provider: new OpenAIProvider({ baseURL: server.url, apiKey: 'sk-test', model: 'gpt-test', embeddingModel: 'embed-test' }), server, expectedObject, close: server.close };
+  return {
+    provider: new OpenAIProvider({ baseURL: server.url, apiKey: 'sk-test', model: 'gpt-test', embeddingModel: 'embed-test' }),
+    server,
+    expectedObject,
+    close: server.close,
+  };
 });
 
 runProviderContract('openrouter', async () => {

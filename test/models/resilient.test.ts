@@ -12,7 +12,15 @@ function setup(opts: ConstructorParameters<typeof ResilientProvider>[1] = {}) {
   const inner = new ScriptedProvider();
   const records: ModelCallRecord[] = [];
   const delays: number[] = [];
-  const p = new ResilientProvider(inner, { retries: 3, baseDelayMs: 1, maxDelayMs: 4, random: () => 0.5, onCall: (r) => records.push(r), onRetry: (i) => delays.push(i.delayMs), ...opts });
+  const p = new ResilientProvider(inner, {
+    retries: 3,
+    baseDelayMs: 1,
+    maxDelayMs: 4,
+    random: () => 0.5,
+    onCall: (r) => records.push(r),
+    onRetry: (i) => delays.push(i.delayMs),
+    ...opts,
+  });
   return { inner, p, records, delays };
 }
 
@@ -25,7 +33,14 @@ describe('resilient provider: retries', () => {
     expect(inner.calls).toBe(4);
     expect(typeof r.latencyMs).toBe('number');
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ provider: 'scripted', model: 'scripted-model', kind: 'text', ok: true, attempts: 4, usage: { promptTokens: 3, completionTokens: 1 } });
+    expect(records[0]).toMatchObject({
+      provider: 'scripted',
+      model: 'scripted-model',
+      kind: 'text',
+      ok: true,
+      attempts: 4,
+      usage: { promptTokens: 3, completionTokens: 1 },
+    });
   });
 
   it('uses exponential backoff with jitter, and retry-after when the server gives one', async () => {
@@ -156,7 +171,11 @@ describe('circuit breaker', () => {
 
 describe('error mapping', () => {
   it('maps statuses and headers', () => {
-    expect(toModelError('p', { status: 429, headers: new Headers({ 'retry-after': '3' }), message: 'x' }, { aborted: false, timedOut: false })).toMatchObject({ code: 'rate_limited', retryable: true, retryAfterMs: 3000 });
+    expect(toModelError('p', { status: 429, headers: new Headers({ 'retry-after': '3' }), message: 'x' }, { aborted: false, timedOut: false })).toMatchObject({
+      code: 'rate_limited',
+      retryable: true,
+      retryAfterMs: 3000,
+    });
     expect(toModelError('p', { status: 503, message: 'x' }, { aborted: false, timedOut: false })).toMatchObject({ code: 'unavailable', retryable: true });
     expect(toModelError('p', { status: 404, message: 'x' }, { aborted: false, timedOut: false })).toMatchObject({ code: 'bad_request', retryable: false });
     expect(toModelError('p', { status: 401, message: 'x' }, { aborted: false, timedOut: false })).toMatchObject({ code: 'auth', retryable: false });

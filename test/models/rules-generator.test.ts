@@ -10,11 +10,13 @@ const quill: PromptContext = {
   style: ['brief'],
   adjectives: ['patient'],
   topics: ['documentation', 'REST APIs'],
-  messageExamples: [
-    { user: 'Can you help me write a README?', agent: 'Gladly, {{user}}! Start with what the project does in one sentence.' },
-  ],
+  messageExamples: [{ user: 'Can you help me write a README?', agent: 'Gladly, {{user}}! Start with what the project does in one sentence.' }],
   knowledge: [
-    { title: 'tokens.md', score: 0.82, text: 'Chronicle issues JWT access tokens. Access tokens expire after 15 minutes. Refresh tokens last 30 days and rotate on every use.' },
+    {
+      title: 'tokens.md',
+      score: 0.82,
+      text: 'Chronicle issues JWT access tokens. Access tokens expire after 15 minutes. Refresh tokens last 30 days and rotate on every use.',
+    },
     { title: 'install.md', score: 0.2, text: 'Install Node 20 and run npm ci. Then start the server with npm start.' },
   ],
   memories: [],
@@ -73,7 +75,7 @@ describe('rules generator', () => {
     expect(list.text).not.toMatch(/(^|\s)- |\*/);
   });
 
-  it('quotes the best sentences by overlap with the question, not the chunk\'s first line', () => {
+  it("quotes the best sentences by overlap with the question, not the chunk's first line", () => {
     const r = ask('Where do logs go?', { knowledge: [guide], adjectives: [] });
     expect(r.text).toContain('Logs go to stderr');
     expect(r.text).not.toContain('Start the server');
@@ -84,12 +86,17 @@ describe('rules generator', () => {
     const r = ask('Which port?', { knowledge: [{ title: 'Long', score: 0.9, text }], adjectives: [] });
     expect(r.text.length).toBeLessThan(800);
     const words = r.text.replace(/\(from "Long"\)|According to "Long",|The document "Long" says that|I found this in "Long"\./g, ' ').match(/[\p{L}]+/gu)!;
-    for (const w of words) expect(['The', 'the', 'port', 'alpha', 'beta', 'gamma', 'delta', 'end', 'Good', 'question', 'Let', 'me', 'help', 'with', 'that']).toContain(w);
+    for (const w of words)
+      expect(['The', 'the', 'port', 'alpha', 'beta', 'gamma', 'delta', 'end', 'Good', 'question', 'Let', 'me', 'help', 'with', 'that']).toContain(w);
   });
 
-  it('opens in the character\'s voice, from its adjectives; a brief style gets straight to the point', () => {
-    expect(ask('What port does the server listen on?', { knowledge: [guide], adjectives: ['cheerful'], style: [] }).text).toMatch(/^(Happy to help|Glad you asked)! /);
-    expect(ask('What port does the server listen on?', { knowledge: [guide], adjectives: [], style: ['be brief'] }).text).toMatch(/^(According to|The document|It listens|I found)/);
+  it("opens in the character's voice, from its adjectives; a brief style gets straight to the point", () => {
+    expect(ask('What port does the server listen on?', { knowledge: [guide], adjectives: ['cheerful'], style: [] }).text).toMatch(
+      /^(Happy to help|Glad you asked)! /,
+    );
+    expect(ask('What port does the server listen on?', { knowledge: [guide], adjectives: [], style: ['be brief'] }).text).toMatch(
+      /^(According to|The document|It listens|I found)/,
+    );
   });
 
   it('does not quote a chunk scored below the threshold: a question gets "I don\'t know"', () => {
@@ -122,7 +129,10 @@ describe('rules generator', () => {
   });
 
   it('works with no context at all (only messages)', () => {
-    const r = composeReply([{ role: 'system', content: 'You are Zed, a helper.' }, { role: 'user', content: 'who are you' }]);
+    const r = composeReply([
+      { role: 'system', content: 'You are Zed, a helper.' },
+      { role: 'user', content: 'who are you' },
+    ]);
     expect(r.text).toBe("I'm Zed.");
   });
 
@@ -151,10 +161,22 @@ describe('rules generator on arbitrary Markdown knowledge', () => {
   // Block syntax starts a line (as the chunker keeps it); inline syntax can sit anywhere in a line.
   const block = fc.constantFrom('# Port', '## The port', '### Notes', '- ', '* ', '1. ', '> ', '```sh', '```', '---', '| port | 3000 |', '|---|---|', '');
   const inline = fc.constantFrom(
-    '**bold port**', '__port__', '*port*', '`npm start`', '[port docs](https://x.y/port)', '![port](p.png)', 'The port is set by PORT.',
-    'It listens on the port', 'e.g. the port 3.5', 'Port 80? No!', 'the port is 3000', ' ',
+    '**bold port**',
+    '__port__',
+    '*port*',
+    '`npm start`',
+    '[port docs](https://x.y/port)',
+    '![port](p.png)',
+    'The port is set by PORT.',
+    'It listens on the port',
+    'e.g. the port 3.5',
+    'Port 80? No!',
+    'the port is 3000',
+    ' ',
   );
-  const line = fc.tuple(block, fc.array(inline, { maxLength: 4 })).map(([b, xs]) => (b.endsWith(' ') || !xs.length ? b + xs.join(' ') : `${b}\n${xs.join(' ')}`));
+  const line = fc
+    .tuple(block, fc.array(inline, { maxLength: 4 }))
+    .map(([b, xs]) => (b.endsWith(' ') || !xs.length ? b + xs.join(' ') : `${b}\n${xs.join(' ')}`));
   const markdown = fc.array(line, { minLength: 1, maxLength: 20 }).chain((ls) => fc.constantFrom('\n', '\n\n').map((sep) => ls.join(sep)));
 
   it('a quoted chunk never carries Markdown syntax or a "From X:" fragment, and ends a sentence', () => {

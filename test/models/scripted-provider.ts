@@ -1,5 +1,14 @@
 import { ModelError } from '../../src/models/provider.ts';
-import type { CallOptions, EmbedResult, GenerateObjectParams, GenerateObjectResult, GenerateTextParams, GenerateTextResult, ModelProvider, TextStreamChunk } from '../../src/models/provider.ts';
+import type {
+  CallOptions,
+  EmbedResult,
+  GenerateObjectParams,
+  GenerateObjectResult,
+  GenerateTextParams,
+  GenerateTextResult,
+  ModelProvider,
+  TextStreamChunk,
+} from '../../src/models/provider.ts';
 
 /** An in-memory provider whose next outcomes are scripted: errors to throw, or success. */
 export class ScriptedProvider implements ModelProvider {
@@ -49,4 +58,5 @@ export class ScriptedProvider implements ModelProvider {
   }
 }
 
-export const err = (code: ModelError['code'], retryable: boolean, retryAfterMs?: number, message: string = code) => new ModelError(code, message, 'scripted', retryable, retryAfterMs);
+export const err = (code: ModelError['code'], retryable: boolean, retryAfterMs?: number, message: string = code) =>
+  new ModelError(code, message, 'scripted', retryable, retryAfterMs);

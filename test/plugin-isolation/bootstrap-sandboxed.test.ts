@@ -24,14 +24,18 @@ describe('@elizaos/plugin-bootstrap, sandboxed', () => {
   it('its providers compose the prompt and its REPLY action answers, nothing failing', async () => {
     const failures: PluginFailure[] = [];
     isolated = await startIsolatedPlugin({ entry: '@elizaos/plugin-bootstrap', kind: 'package', grants: () => GRANTS, onFailure: (f) => failures.push(f) });
-    const model = new FakeModel('fake', () => '<response><thought>greet</thought><actions>REPLY</actions><providers></providers><text>Hello Alice!</text></response>');
+    const model = new FakeModel(
+      'fake',
+      () => '<response><thought>greet</thought><actions>REPLY</actions><providers></providers><text>Hello Alice!</text></response>',
+    );
     world = await elizaWorld({ plugins: [isolated.plugin], model });
     expect(await world.chat('Hello there, who are you?')).toBe('Hello Alice!');
     const [reply] = (await world.events('action.completed')).filter((e) => e.data.action === 'REPLY');
     expect(reply.data).toMatchObject({ success: true, text: 'Generated reply: Hello Alice!' });
     const providers = (await world.events('reply.traced')).at(-1)!.data.providers;
     const names = providers.map((p) => p.name);
-    for (const name of ['ACTIONS', 'ANXIETY', 'TIME', 'PROVIDERS', 'CHARACTER', 'RECENT_MESSAGES', 'ACTION_STATE', 'ROLES', 'SETTINGS']) expect(names).toContain(name);
+    for (const name of ['ACTIONS', 'ANXIETY', 'TIME', 'PROVIDERS', 'CHARACTER', 'RECENT_MESSAGES', 'ACTION_STATE', 'ROLES', 'SETTINGS'])
+      expect(names).toContain(name);
     expect(providers.find((p) => p.name === 'RECENT_MESSAGES')!.chars).toBeGreaterThan(0);
     expect(JSON.stringify(model.calls.at(-1)!.messages)).toContain('Hello there, who are you?');
     expect(await world.events('plugin.failed')).toEqual([]);

@@ -50,8 +50,24 @@ describe('chronicle chat', () => {
   }, 40_000);
 
   it('names the agents when the one asked for does not exist', async () => {
-    expect(() => pickAgent([{ id: '1', name: 'Ada', status: 'running' }, { id: '2', name: 'Bob', status: 'running' }], 'Zed')).toThrow('no agent "Zed" (agents: Ada, Bob)');
-    expect(() => pickAgent([{ id: '1', name: 'Ada', status: 'running' }, { id: '2', name: 'Bob', status: 'running' }], undefined)).toThrow(/choose one with --agent \(Ada, Bob\)/);
+    expect(() =>
+      pickAgent(
+        [
+          { id: '1', name: 'Ada', status: 'running' },
+          { id: '2', name: 'Bob', status: 'running' },
+        ],
+        'Zed',
+      ),
+    ).toThrow('no agent "Zed" (agents: Ada, Bob)');
+    expect(() =>
+      pickAgent(
+        [
+          { id: '1', name: 'Ada', status: 'running' },
+          { id: '2', name: 'Bob', status: 'running' },
+        ],
+        undefined,
+      ),
+    ).toThrow(/choose one with --agent \(Ada, Bob\)/);
     expect(pickAgent([{ id: '1', name: 'Ada', status: 'running' }], 'ada').id).toBe('1');
   });
 });

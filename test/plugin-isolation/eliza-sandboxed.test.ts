@@ -35,7 +35,9 @@ const model = () =>
   new FakeModel('fake', (p) => {
     if (p.modelType === 'TEXT_SMALL') return 'Oat milk';
     const last = String(p.messages.at(-1)?.content ?? '');
-    return /note:/i.test(last) ? '<response><thought>a note</thought><actions>TAKE_NOTE</actions><text>Will do.</text></response>' : `You said: ${p.context?.userText ?? last}`;
+    return /note:/i.test(last)
+      ? '<response><thought>a note</thought><actions>TAKE_NOTE</actions><text>Will do.</text></response>'
+      : `You said: ${p.context?.userText ?? last}`;
   });
 
 let world: ElizaWorld | undefined;

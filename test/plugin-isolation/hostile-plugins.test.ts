@@ -50,7 +50,9 @@ describe('isolated plugins: hostile behaviour is contained and reported', () => 
   });
 
   it('a plugin that allocates until its heap limit is stopped, reported, and can be restarted', async () => {
-    const { p, failures } = await start('heap-hog.mjs', { limits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4, callTimeoutMs: 20_000, maxRestarts: 0 } });
+    const { p, failures } = await start('heap-hog.mjs', {
+      limits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4, callTimeoutMs: 20_000, maxRestarts: 0 },
+    });
     const { runtime } = fakeRuntime('agent-1');
     await expect(p.plugin.providers![0]!.get(runtime, message('hi'), emptyState)).rejects.toThrow('exhausted its heap limit (16 MB)');
     expect(p.status).toBe('failed');
@@ -64,7 +66,9 @@ describe('isolated plugins: hostile behaviour is contained and reported', () => 
   it('a secret that was declared but not granted is refused by name; the worker sees no environment and no secrets', async () => {
     const { p } = await start('secret-reader.mjs');
     const { runtime } = fakeRuntime('agent-1', {}, { OPENAI_API_KEY: 'sk-very-secret' });
-    await expect(p.plugin.providers![0]!.get(runtime, message('hi'), emptyState)).rejects.toThrow('plugin "secret-reader" needs permission "secrets:OPENAI_API_KEY", which is not granted for agent agent-1');
+    await expect(p.plugin.providers![0]!.get(runtime, message('hi'), emptyState)).rejects.toThrow(
+      'plugin "secret-reader" needs permission "secrets:OPENAI_API_KEY", which is not granted for agent agent-1',
+    );
     // Granted for this agent: the value crosses, and only that one.
     const granted = await start('secret-reader.mjs', { grants: (agentId) => (agentId === 'agent-1' ? ['secrets:OPENAI_API_KEY'] : []) });
     const out = await granted.p.plugin.providers![0]!.get(runtime, message('hi'), emptyState);
@@ -72,13 +76,17 @@ describe('isolated plugins: hostile behaviour is contained and reported', () => 
     expect(out.text).toContain('env={}');
     expect(out.text!.slice(out.text!.indexOf('character='), out.text!.indexOf(' key='))).not.toContain('sk-very-secret');
     // Another agent was not granted it.
-    await expect(granted.p.plugin.providers![0]!.get(fakeRuntime('agent-2', {}, { OPENAI_API_KEY: 'sk-other' }).runtime, message('hi'), emptyState)).rejects.toThrow('not granted for agent agent-2');
+    await expect(
+      granted.p.plugin.providers![0]!.get(fakeRuntime('agent-2', {}, { OPENAI_API_KEY: 'sk-other' }).runtime, message('hi'), emptyState),
+    ).rejects.toThrow('not granted for agent agent-2');
   });
 
   it('an undeclared setting is refused with a message naming the permission', async () => {
     const { p } = await start('net-reacher.mjs', { grants: () => ['net:localhost'] });
     const { runtime } = fakeRuntime('agent-1', { TARGET: `http://127.0.0.1:${port}/x` });
-    await expect(p.plugin.actions![0]!.handler(runtime, message('go'), emptyState, {}, undefined)).rejects.toThrow('needs permission "settings:TARGET", which is not granted');
+    await expect(p.plugin.actions![0]!.handler(runtime, message('go'), emptyState, {}, undefined)).rejects.toThrow(
+      'needs permission "settings:TARGET", which is not granted',
+    );
   });
 
   it('fetch reaches a granted host and is refused for a host the manifest does not declare; raw sockets reach nothing (network namespace)', async () => {
@@ -86,7 +94,9 @@ describe('isolated plugins: hostile behaviour is contained and reported', () => 
     const allowed = fakeRuntime('agent-1', { TARGET: `http://localhost:${port}/ok` }).runtime;
     expect(await p.plugin.actions![0]!.handler(allowed, message('go'), emptyState, {}, undefined)).toMatchObject({ success: true, text: 'hello from /ok' });
     const other = fakeRuntime('agent-1', { TARGET: `http://127.0.0.1:${port}/no` }).runtime;
-    await expect(p.plugin.actions![0]!.handler(other, message('go'), emptyState, {}, undefined)).rejects.toThrow('needs permission "net:127.0.0.1", which its manifest does not declare');
+    await expect(p.plugin.actions![0]!.handler(other, message('go'), emptyState, {}, undefined)).rejects.toThrow(
+      'needs permission "net:127.0.0.1", which its manifest does not declare',
+    );
     // Even to the granted host: the child's network namespace has nothing listening.
     await expect(p.plugin.actions![1]!.handler(allowed, message('go'), emptyState, {}, undefined)).rejects.toThrow(/ECONNREFUSED/);
     expect(p.status).toBe('running');
@@ -95,11 +105,16 @@ describe('isolated plugins: hostile behaviour is contained and reported', () => 
   it('a declared host that is not granted is refused', async () => {
     const { p } = await start('net-reacher.mjs', { grants: () => ['settings:TARGET'] });
     const rt = fakeRuntime('agent-1', { TARGET: `http://localhost:${port}/ok` }).runtime;
-    await expect(p.plugin.actions![0]!.handler(rt, message('go'), emptyState, {}, undefined)).rejects.toThrow('needs permission "net:localhost", which is not granted for agent agent-1');
+    await expect(p.plugin.actions![0]!.handler(rt, message('go'), emptyState, {}, undefined)).rejects.toThrow(
+      'needs permission "net:localhost", which is not granted for agent agent-1',
+    );
   });
 
   it('a plugin that floods events is stopped after its quota; what it recorded within the quota is kept', async () => {
-    const { p, failures } = await start('flooder.mjs', { grants: () => ['events:append:agent.fact_recorded'], limits: { maxEffectsPerMinute: 50, maxRestarts: 0 } });
+    const { p, failures } = await start('flooder.mjs', {
+      grants: () => ['events:append:agent.fact_recorded'],
+      limits: { maxEffectsPerMinute: 50, maxRestarts: 0 },
+    });
     const { runtime, effects } = fakeRuntime('agent-1');
     await expect(p.plugin.providers![0]!.get(runtime, message('hi'), emptyState)).rejects.toThrow('flooded events (more than 50 records a minute)');
     expect(p.status).toBe('failed');
@@ -167,7 +182,9 @@ describe('isolated plugins: hostile behaviour is contained and reported', () => 
     try {
       const { p } = await start('bridge-user.mjs', { grants: (agentId) => (agentId === 'agent-1' ? ['models:use'] : []) });
       expect(await p.plugin.providers![0]!.get(fakeRuntime('agent-1').runtime, message('x'), emptyState)).toEqual({ text: 'agent-1 echoes hi undefined' });
-      await expect(p.plugin.providers![0]!.get(fakeRuntime('agent-2').runtime, message('x'), emptyState)).rejects.toThrow('needs permission "models:use", which is not granted for agent agent-2');
+      await expect(p.plugin.providers![0]!.get(fakeRuntime('agent-2').runtime, message('x'), emptyState)).rejects.toThrow(
+        'needs permission "models:use", which is not granted for agent agent-2',
+      );
     } finally {
       delete BRIDGED_METHODS['test.echo'];
     }

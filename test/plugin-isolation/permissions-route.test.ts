@@ -9,19 +9,31 @@ describe('plugin permission grants over REST', () => {
   let admin: string;
   let agentId: string;
   const call = async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await fetch(real.url + path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const res = await fetch(real.url + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     return { status: res.status, body: (await res.json().catch(() => ({}))) as any };
   };
   beforeAll(async () => {
     real = await startRealServer();
-    const login = await fetch(`${real.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
+    const login = await fetch(`${real.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    });
     admin = ((await login.json()) as { accessToken: string }).accessToken;
     agentId = (await call('GET', '/api/v1/agents', admin)).body.agents[0].id;
   }, 60_000);
   afterAll(async () => real?.close());
 
   it('records a grant and a revocation with who made them', async () => {
-    const r = await call('POST', `/api/v1/agents/${agentId}/plugin-permissions`, admin, { plugin: '@acme/plugin-weather', grant: ['net:api.weather.test', 'settings:CITY'], revoke: ['models:use'] });
+    const r = await call('POST', `/api/v1/agents/${agentId}/plugin-permissions`, admin, {
+      plugin: '@acme/plugin-weather',
+      grant: ['net:api.weather.test', 'settings:CITY'],
+      revoke: ['models:use'],
+    });
     expect(r.status).toBe(200);
     expect(r.body.events.map((e: { type: string }) => e.type)).toEqual(['plugin.permissions_granted', 'plugin.permissions_revoked']);
     const log = await call('GET', `/api/v1/events?stream=agent-${agentId}&limit=1000`, admin);
@@ -35,10 +47,20 @@ describe('plugin permission grants over REST', () => {
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain('grant[0]: \\"root\\" is not a permission');
     expect((await call('POST', `/api/v1/agents/${agentId}/plugin-permissions`, admin, { plugin: 'x' })).status).toBe(400);
-    expect((await call('POST', '/api/v1/agents/00000000-0000-4000-8000-000000000000/plugin-permissions', admin, { plugin: 'x', grant: ['models:use'] })).status).toBe(404);
-    const reg = await fetch(`${real.url}/api/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'plainuser', password: 'plain-password-1' }) });
+    expect(
+      (await call('POST', '/api/v1/agents/00000000-0000-4000-8000-000000000000/plugin-permissions', admin, { plugin: 'x', grant: ['models:use'] })).status,
+    ).toBe(404);
+    const reg = await fetch(`${real.url}/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'plainuser', password: 'plain-password-1' }),
+    });
     expect(reg.status).toBe(201);
-    const login = await fetch(`${real.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'plainuser', password: 'plain-password-1' }) });
+    const login = await fetch(`${real.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'plainuser', password: 'plain-password-1' }),
+    });
     const user = ((await login.json()) as { accessToken: string }).accessToken;
     expect((await call('POST', `/api/v1/agents/${agentId}/plugin-permissions`, user, { plugin: 'x', grant: ['models:use'] })).status).toBe(403);
   });
@@ -57,7 +79,9 @@ describe('plugin permission grants over REST', () => {
       process.stdout.write = write;
     }
     const log = await call('GET', `/api/v1/events?stream=agent-${agentId}&limit=1000`, admin);
-    const changes = log.body.events.filter((e: { type: string; data: { plugin: string } }) => e.type.startsWith('plugin.permissions_') && e.data.plugin === 'hostile');
+    const changes = log.body.events.filter(
+      (e: { type: string; data: { plugin: string } }) => e.type.startsWith('plugin.permissions_') && e.data.plugin === 'hostile',
+    );
     expect(changes.map((e: { type: string; data: { permissions: string[] } }) => [e.type, e.data.permissions])).toEqual([
       ['plugin.permissions_granted', ['settings:*', 'net:api.example.com']],
       ['plugin.permissions_revoked', ['net:api.example.com']],

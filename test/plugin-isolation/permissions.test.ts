@@ -1,12 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.ts';
-import { checkPermissionList, covers, grantEvent, needs, PermissionDeniedError, PermissionLedger, PermissionSet, revokeEvent } from '../../src/plugin-host/permissions.ts';
+import {
+  checkPermissionList,
+  covers,
+  grantEvent,
+  needs,
+  PermissionDeniedError,
+  PermissionLedger,
+  PermissionSet,
+  revokeEvent,
+} from '../../src/plugin-host/permissions.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { eventRegistry } from '../../src/domain/event-registry.ts';
 
 describe('permissions', () => {
   it('parses the manifest grammar and names what is wrong', () => {
-    expect(checkPermissionList(['events:read:message.posted', 'events:append:*', 'net:api.example.com', 'net:*.example.com', 'net:127.0.0.1:8080', 'settings:GREETING', 'secrets:OPENAI_API_KEY', 'models:use', 'services:register'])).toEqual([]);
+    expect(
+      checkPermissionList([
+        'events:read:message.posted',
+        'events:append:*',
+        'net:api.example.com',
+        'net:*.example.com',
+        'net:127.0.0.1:8080',
+        'settings:GREETING',
+        'secrets:OPENAI_API_KEY',
+        'models:use',
+        'services:register',
+      ]),
+    ).toEqual([]);
     expect(checkPermissionList(['net:', 'secrets:*', 'root', 3])).toEqual([
       expect.stringContaining('permissions[0]: "net:" is not a permission'),
       expect.stringContaining('permissions[1]: "secrets:*" is not a permission'),
@@ -54,7 +75,10 @@ describe('permissions', () => {
       const a1 = newId();
       const a2 = newId();
       const op = newId();
-      await store.append(`agent-${a1}`, [grantEvent(a1, 'weather', ['net:api.weather.test', 'settings:CITY'], op), revokeEvent(a1, 'weather', ['settings:CITY'], op)]);
+      await store.append(`agent-${a1}`, [
+        grantEvent(a1, 'weather', ['net:api.weather.test', 'settings:CITY'], op),
+        revokeEvent(a1, 'weather', ['settings:CITY'], op),
+      ]);
       await store.append(`agent-${a2}`, [grantEvent(a2, 'weather', ['settings:CITY'], op)]);
       const ledger = new PermissionLedger();
       const sub = ledger.follow(store);

@@ -18,7 +18,11 @@ let dataDir: string;
 let admin: string;
 let agentId: string;
 const call = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(server.url + path, { method, headers: { authorization: `Bearer ${admin}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(server.url + path, {
+    method,
+    headers: { authorization: `Bearer ${admin}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers };
 };
@@ -27,8 +31,21 @@ beforeAll(async () => {
   // A server process of its own: NODE_PATH is read at start (the fixture package is found through it).
   fake = await startFakeOpenAI({ reply: (text) => `Echo: ${text}`, chunkDelayMs: 1 });
   dataDir = mkdtempSync(join(tmpdir(), 'chronicle-routes-sandboxed-'));
-  server = await startServer({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'x', EMBEDDING_PROVIDER: 'openai', DATA_DIR: dataDir, ADMIN_PASSWORD, NODE_PATH: fixture('packages'), RATE_LIMIT_PER_MIN: '0' });
-  const login = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
+  server = await startServer({
+    MODEL_PROVIDER: 'openai',
+    OPENAI_BASE_URL: fake.url,
+    OPENAI_API_KEY: 'x',
+    EMBEDDING_PROVIDER: 'openai',
+    DATA_DIR: dataDir,
+    ADMIN_PASSWORD,
+    NODE_PATH: fixture('packages'),
+    RATE_LIMIT_PER_MIN: '0',
+  });
+  const login = await fetch(`${server.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+  });
   admin = ((await login.json()) as { accessToken: string }).accessToken;
   agentId = (await call('POST', '/api/v1/agents', { name: 'Router', bio: ['serves routes'], plugins: ['chronicle-routes-fixture'] })).json.agent.id;
 }, 60_000);
@@ -48,10 +65,13 @@ describe('routes of a sandboxed npm plugin, through the server', () => {
     expect(refused.status).toBe(500);
     expect(refused.json.error.message).toContain('needs permission "routes:register", which is not granted');
 
-    expect((await call('POST', `/api/v1/agents/${agentId}/plugin-permissions`, { plugin: 'route-fixture', grant: ['routes:register'] })).status).toBeLessThan(300);
+    expect((await call('POST', `/api/v1/agents/${agentId}/plugin-permissions`, { plugin: 'route-fixture', grant: ['routes:register'] })).status).toBeLessThan(
+      300,
+    );
     let hello = await call('GET', `${base}/hello/ada?shout=yes`);
     // The grant is followed from the log: allow it a moment to arrive.
-    for (let i = 0; i < 20 && hello.status !== 200; i++) hello = (await new Promise((r) => setTimeout(r, 100)), await call('GET', `${base}/hello/ada?shout=yes`));
+    for (let i = 0; i < 20 && hello.status !== 200; i++)
+      hello = (await new Promise((r) => setTimeout(r, 100)), await call('GET', `${base}/hello/ada?shout=yes`));
     expect([hello.status, hello.json]).toEqual([200, { agent: 'Router', who: 'ada', shout: true, caller: 'admin' }]);
     // It ran in the sandbox: no server environment there.
     expect(hello.headers.get('x-sandboxed')).toBe('undefined');

@@ -36,7 +36,17 @@ async function request(agentId: string, method: string, path: string, body?: unk
   const match = matchRoute(mounted, method, path.split('/').filter(Boolean));
   if (!match || !('route' in match)) throw new Error(`no route ${method} ${path}`);
   const { res, out } = response();
-  const req = { method, path: match.route.path, url: path, originalUrl: path, params: match.params, query, body: body ?? {}, headers: { 'content-type': 'application/json' }, caller: { accountId: 'acc', role: 'admin' } };
+  const req = {
+    method,
+    path: match.route.path,
+    url: path,
+    originalUrl: path,
+    params: match.params,
+    query,
+    body: body ?? {},
+    headers: { 'content-type': 'application/json' },
+    caller: { accountId: 'acc', role: 'admin' },
+  };
   await match.route.handler(req, res, fakeRuntime(agentId).runtime);
   return out;
 }
@@ -61,6 +71,8 @@ describe('routes of a sandboxed plugin', () => {
   });
 
   it('answer only for agents that granted routes:register, naming the permission', async () => {
-    await expect(request('agent-2', 'GET', '/notes')).rejects.toThrow('plugin "notebook" needs permission "routes:register", which is not granted for agent agent-2');
+    await expect(request('agent-2', 'GET', '/notes')).rejects.toThrow(
+      'plugin "notebook" needs permission "routes:register", which is not granted for agent agent-2',
+    );
   });
 });

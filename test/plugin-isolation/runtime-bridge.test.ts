@@ -78,7 +78,8 @@ describe('a connector inside the sandbox', () => {
     const received: unknown[] = [];
     const runtime = {
       ...fakeRuntime(agentId).runtime,
-      registerSendHandler: (source: string, handler: (rt: unknown, target: unknown, content: unknown) => Promise<unknown>) => void handlers.set(source, handler),
+      registerSendHandler: (source: string, handler: (rt: unknown, target: unknown, content: unknown) => Promise<unknown>) =>
+        void handlers.set(source, handler),
       messageService: {
         handleMessage: async (_rt: unknown, message: { content: { text: string } }, callback?: (c: { text: string }) => Promise<unknown>) => {
           received.push(message);
@@ -91,18 +92,26 @@ describe('a connector inside the sandbox', () => {
   }
 
   it('hands an outside message in and gets the reply through its callback; its send handler is called back in the sandbox', async () => {
-    started = await startIsolatedPlugin({ entry: fixture('connector-probe.mjs'), kind: 'file', grants: () => ['events:append:message.posted', 'events:read:message.posted'] });
+    started = await startIsolatedPlugin({
+      entry: fixture('connector-probe.mjs'),
+      kind: 'file',
+      grants: () => ['events:append:message.posted', 'events:read:message.posted'],
+    });
     const host = connectorRuntime('agent-1');
     const r = await started.plugin.providers![0]!.get(host.runtime, message('x'), emptyState);
     expect(JSON.parse(String(r.text))).toEqual({ result: { didRespond: true }, replied: 'You said: hi from outside' });
     expect(host.received).toEqual([{ content: { text: 'hi from outside', source: 'probe-chat' } }]);
-    expect(await host.handlers.get('probe-chat')!(host.runtime, { source: 'probe-chat', channelId: 'general' }, { text: 'hello' })).toBe('agent-1 sends "hello" to general');
+    expect(await host.handlers.get('probe-chat')!(host.runtime, { source: 'probe-chat', channelId: 'general' }, { text: 'hello' })).toBe(
+      'agent-1 sends "hello" to general',
+    );
   });
 
   it('without events:append:message.posted, handleMessage is refused by name', async () => {
     started = await startIsolatedPlugin({ entry: fixture('connector-probe.mjs'), kind: 'file', grants: () => ['events:read:message.posted'] });
     const host = connectorRuntime('agent-1');
-    await expect(started.plugin.providers![0]!.get(host.runtime, message('x'), emptyState)).rejects.toThrow('needs permission "events:append:message.posted", which is not granted for agent agent-1');
+    await expect(started.plugin.providers![0]!.get(host.runtime, message('x'), emptyState)).rejects.toThrow(
+      'needs permission "events:append:message.posted", which is not granted for agent agent-1',
+    );
     expect(host.received).toEqual([]);
   });
 });

@@ -55,7 +55,14 @@ describe.each(sandboxes)('a hostile plugin in the $name sandbox', ({ tools }) =>
     const p = await start({ tools });
     const { runtime } = fakeRuntime('agent-1');
     const act = (name: string, text = '') => p.plugin.actions!.find((a) => a.name === name)!.handler(runtime, message(text), emptyState, {}, undefined);
-    for (const file of [join(dataDir, 'jwt.secret'), join(dataDir, 'data.key'), '/proc/self/environ', `/proc/${process.pid}/environ`, '/proc/1/environ', '/etc/shadow'])
+    for (const file of [
+      join(dataDir, 'jwt.secret'),
+      join(dataDir, 'data.key'),
+      '/proc/self/environ',
+      `/proc/${process.pid}/environ`,
+      '/proc/1/environ',
+      '/etc/shadow',
+    ])
       await expect(act('READ_FILE', file), file).rejects.toThrow(/ERR_ACCESS_DENIED|Access to this API has been restricted|ENOENT/);
     await expect(act('EXEC')).rejects.toThrow(/Access to this API has been restricted|ERR_ACCESS_DENIED/);
     await expect(act('WORKER')).rejects.toThrow(/Access to this API has been restricted|ERR_ACCESS_DENIED/);
@@ -72,27 +79,37 @@ describe.each(sandboxes)('a hostile plugin in the $name sandbox', ({ tools }) =>
 });
 
 describe('a hostile plugin and memory', () => {
-  it.skipIf(!host.prlimit)('20 × 100 MB of Buffers are refused by the memory limit; the server does not grow; the plugin still answers', async () => {
-    const p = await start();
-    const { runtime } = fakeRuntime('agent-1');
-    const act = (name: string, text = '') => p.plugin.actions!.find((a) => a.name === name)!.handler(runtime, message(text), emptyState, {}, undefined);
-    const before = process.memoryUsage().rss;
-    await expect(act('BUFFERS')).rejects.toThrow(/Array buffer allocation failed|allocation failed|memory/i);
-    expect(process.memoryUsage().rss - before).toBeLessThan(100 * 1024 * 1024);
-    expect(await act('PING')).toEqual({ success: true, text: 'pong' });
-  }, 30_000);
+  it.skipIf(!host.prlimit)(
+    '20 × 100 MB of Buffers are refused by the memory limit; the server does not grow; the plugin still answers',
+    async () => {
+      const p = await start();
+      const { runtime } = fakeRuntime('agent-1');
+      const act = (name: string, text = '') => p.plugin.actions!.find((a) => a.name === name)!.handler(runtime, message(text), emptyState, {}, undefined);
+      const before = process.memoryUsage().rss;
+      await expect(act('BUFFERS')).rejects.toThrow(/Array buffer allocation failed|allocation failed|memory/i);
+      expect(process.memoryUsage().rss - before).toBeLessThan(100 * 1024 * 1024);
+      expect(await act('PING')).toEqual({ success: true, text: 'pong' });
+    },
+    30_000,
+  );
 
-  it.skipIf(!host.prlimit)('a 400 MB result cannot even be built inside the memory limit', async () => {
-    const p = await start();
-    const act = (name: string, text = '') => p.plugin.actions!.find((a) => a.name === name)!.handler(fakeRuntime('agent-1').runtime, message(text), emptyState, {}, undefined);
-    await expect(act('BIG_RESULT', String(400 * 1024 * 1024))).rejects.toThrow(/allocation failed|Invalid typed array length|memory/i);
-    expect(await act('PING')).toEqual({ success: true, text: 'pong' });
-  }, 30_000);
+  it.skipIf(!host.prlimit)(
+    'a 400 MB result cannot even be built inside the memory limit',
+    async () => {
+      const p = await start();
+      const act = (name: string, text = '') =>
+        p.plugin.actions!.find((a) => a.name === name)!.handler(fakeRuntime('agent-1').runtime, message(text), emptyState, {}, undefined);
+      await expect(act('BIG_RESULT', String(400 * 1024 * 1024))).rejects.toThrow(/allocation failed|Invalid typed array length|memory/i);
+      expect(await act('PING')).toEqual({ success: true, text: 'pong' });
+    },
+    30_000,
+  );
 
   it('a result over the message limit stops the plugin with a clear error, without the server ever holding it', async () => {
     const failures: string[] = [];
     const p = await start({ limits: { maxRestarts: 0, maxMessageBytes: 1024 * 1024 }, onFailure: (f) => failures.push(f.error) });
-    const act = (name: string, text = '') => p.plugin.actions!.find((a) => a.name === name)!.handler(fakeRuntime('agent-1').runtime, message(text), emptyState, {}, undefined);
+    const act = (name: string, text = '') =>
+      p.plugin.actions!.find((a) => a.name === name)!.handler(fakeRuntime('agent-1').runtime, message(text), emptyState, {}, undefined);
     const before = process.memoryUsage().rss;
     await expect(act('BIG_RESULT', String(40 * 1024 * 1024))).rejects.toThrow(/sent a message of \d+ bytes \(limit 1048576\)/);
     expect(process.memoryUsage().rss - before).toBeLessThan(30 * 1024 * 1024);
@@ -102,22 +119,34 @@ describe('a hostile plugin and memory', () => {
 });
 
 describe('a hostile plugin and CPU', () => {
-  it.skipIf(!host.prlimit)('a plugin that spins between calls is killed at its CPU budget and reported', async () => {
-    const failures: string[] = [];
-    const p = await startIsolatedPlugin({ entry: fixture('cpu-burner.mjs'), kind: 'file', limits: { maxRestarts: 0, cpuSeconds: 1 }, onFailure: (f) => failures.push(f.error) });
-    started.push(p);
-    expect(await p.plugin.actions![0]!.handler(fakeRuntime('agent-1').runtime, message('go'), emptyState, {}, undefined)).toEqual({ success: true });
-    for (let i = 0; i < 100 && failures.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(failures).toEqual(['used up its CPU time budget (1 s)']);
-    expect(p.status).toBe('failed');
-  }, 20_000);
+  it.skipIf(!host.prlimit)(
+    'a plugin that spins between calls is killed at its CPU budget and reported',
+    async () => {
+      const failures: string[] = [];
+      const p = await startIsolatedPlugin({
+        entry: fixture('cpu-burner.mjs'),
+        kind: 'file',
+        limits: { maxRestarts: 0, cpuSeconds: 1 },
+        onFailure: (f) => failures.push(f.error),
+      });
+      started.push(p);
+      expect(await p.plugin.actions![0]!.handler(fakeRuntime('agent-1').runtime, message('go'), emptyState, {}, undefined)).toEqual({ success: true });
+      for (let i = 0; i < 100 && failures.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(failures).toEqual(['used up its CPU time budget (1 s)']);
+      expect(p.status).toBe('failed');
+    },
+    20_000,
+  );
 });
 
 describe('a host that cannot cut the network', () => {
   it('refuses to start an isolated plugin unless the operator opts into the weaker sandbox', async () => {
-    await expect(start({ tools: { bwrap: false, unshare: false } })).rejects.toThrow(/cannot cut an isolated plugin off the network.*PLUGIN_SANDBOX_ALLOW_WEAK=true/);
+    await expect(start({ tools: { bwrap: false, unshare: false } })).rejects.toThrow(
+      /cannot cut an isolated plugin off the network.*PLUGIN_SANDBOX_ALLOW_WEAK=true/,
+    );
     const weak = await start({ tools: { bwrap: false, unshare: false }, allowWeak: true });
-    const act = (name: string, text = '') => weak.plugin.actions!.find((a) => a.name === name)!.handler(fakeRuntime('agent-1').runtime, message(text), emptyState, {}, undefined);
+    const act = (name: string, text = '') =>
+      weak.plugin.actions!.find((a) => a.name === name)!.handler(fakeRuntime('agent-1').runtime, message(text), emptyState, {}, undefined);
     // Files and processes are still guarded by Node's permission model; signals by the patch.
     await expect(act('READ_FILE', join(dataDir, 'data.key'))).rejects.toThrow(/ERR_ACCESS_DENIED|Access to this API has been restricted/);
     await expect(act('EXEC')).rejects.toThrow(/Access to this API has been restricted|ERR_ACCESS_DENIED/);

@@ -26,7 +26,13 @@ function pluginProcesses(): number[] {
 }
 
 const post = async (url: string, body: unknown, token?: string) =>
-  (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) })).json() as Promise<any>;
+  (
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    })
+  ).json() as Promise<any>;
 
 describe('SIGTERM with an isolated plugin loaded', () => {
   it('exits within 5 s and leaves no plugin process behind', async () => {
@@ -36,16 +42,28 @@ describe('SIGTERM with an isolated plugin loaded', () => {
     // (see the report of issue 15), which is not what this test is about.
     const fake = await startFakeOpenAI({ reply: (text) => `Echo: ${text}`, chunkDelayMs: 1 });
     const env = { MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'x', EMBEDDING_PROVIDER: 'openai' };
-    const server = await startServer({ ...env, DATA_DIR: dataDir, ADMIN_PASSWORD: 'admin-password-1', NODE_PATH: fixture('packages'), RATE_LIMIT_PER_MIN: '0' });
+    const server = await startServer({
+      ...env,
+      DATA_DIR: dataDir,
+      ADMIN_PASSWORD: 'admin-password-1',
+      NODE_PATH: fixture('packages'),
+      RATE_LIMIT_PER_MIN: '0',
+    });
     let exited = false;
     try {
       const { accessToken } = await post(`${server.url}/api/v1/auth/login`, { username: 'admin', password: 'admin-password-1' });
-      const { agent } = await post(`${server.url}/api/v1/agents`, { name: 'Plugged', bio: ['has a third-party plugin'], plugins: ['chronicle-fixture-plugin'] }, accessToken);
+      const { agent } = await post(
+        `${server.url}/api/v1/agents`,
+        { name: 'Plugged', bio: ['has a third-party plugin'], plugins: ['chronicle-fixture-plugin'] },
+        accessToken,
+      );
       const { room } = await post(`${server.url}/api/v1/rooms`, { name: 'r', agentIds: [agent.id] }, accessToken);
       await post(`${server.url}/api/v1/messages`, { roomId: room.id, text: 'hello' }, accessToken);
       // The agent's first turn loads its plugins: wait for its reply, then for the child to be there.
       for (let i = 0; i < 200; i++) {
-        const { messages } = (await (await fetch(`${server.url}/api/v1/rooms/${room.id}/messages`, { headers: { authorization: `Bearer ${accessToken}` } })).json()) as any;
+        const { messages } = (await (
+          await fetch(`${server.url}/api/v1/rooms/${room.id}/messages`, { headers: { authorization: `Bearer ${accessToken}` } })
+        ).json()) as any;
         if (messages.some((m: { authorKind: string }) => m.authorKind === 'agent')) break;
         await new Promise((r) => setTimeout(r, 50));
       }

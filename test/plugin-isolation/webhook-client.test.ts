@@ -66,7 +66,10 @@ describe('outbound delivery', () => {
     q1.deliver('m1', { text: 'a' });
     q2.deliver('m2', { text: 'b' });
     await Promise.all([q1.idle(), q2.idle()]);
-    const dead = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const dead = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const byId = Object.fromEntries(dead.map((d) => [d.id, d]));
     expect(byId.m1.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(['HTTP 500', 'HTTP 500', 'HTTP 500']);
     expect(byId.m2.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(['HTTP 400']);
@@ -95,12 +98,29 @@ describe('webhook bridge against a real server', () => {
     const out = await receiver([200]);
     closers.push(out.close);
     // A room with the default agent, made by the account the bridge posts as.
-    const login = (await (await fetch(`${real.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) })).json()) as { accessToken: string };
+    const login = (await (
+      await fetch(`${real.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+      })
+    ).json()) as { accessToken: string };
     const auth = { authorization: `Bearer ${login.accessToken}`, 'content-type': 'application/json' };
     const agents = ((await (await fetch(`${real.url}/api/v1/agents`, { headers: auth })).json()) as any).agents;
-    const room = ((await (await fetch(`${real.url}/api/v1/rooms`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'hooks', agentIds: [agents[0].id] }) })).json()) as any).room;
+    const room = (
+      (await (
+        await fetch(`${real.url}/api/v1/rooms`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'hooks', agentIds: [agents[0].id] }) })
+      ).json()) as any
+    ).room;
 
-    const bridge: WebhookBridge = await startWebhookBridge({ chronicleUrl: real.url, username: 'admin', password: ADMIN_PASSWORD, secret: 'shared', outboundUrl: out.url, delivery: { baseDelayMs: 5 } });
+    const bridge: WebhookBridge = await startWebhookBridge({
+      chronicleUrl: real.url,
+      username: 'admin',
+      password: ADMIN_PASSWORD,
+      secret: 'shared',
+      outboundUrl: out.url,
+      delivery: { baseDelayMs: 5 },
+    });
     closers.push(() => bridge.close());
 
     const body = JSON.stringify({ text: 'ping from outside', id: 'ext-1' });
@@ -110,7 +130,11 @@ describe('webhook bridge against a real server', () => {
     expect(ok.status).toBe(202);
     const { messageId } = (await ok.json()) as { messageId: string };
     // A retried request (same id) posts nothing new.
-    const again = await fetch(`${bridge.inbound.url}/webhook/rooms/${room.id}`, { method: 'POST', headers: { [SIGNATURE_HEADER]: sign('shared', body) }, body });
+    const again = await fetch(`${bridge.inbound.url}/webhook/rooms/${room.id}`, {
+      method: 'POST',
+      headers: { [SIGNATURE_HEADER]: sign('shared', body) },
+      body,
+    });
     expect(((await again.json()) as { messageId: string }).messageId).toBe(messageId);
 
     for (let i = 0; i < 200 && out.got.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
@@ -121,7 +145,11 @@ describe('webhook bridge against a real server', () => {
     expect(delivered.message.text).toContain('ping from outside');
 
     const other = JSON.stringify({ text: 'to nowhere', id: 'ext-2' });
-    const unknown = await fetch(`${bridge.inbound.url}/webhook/rooms/00000000-0000-4000-8000-000000000000`, { method: 'POST', headers: { [SIGNATURE_HEADER]: sign('shared', other) }, body: other });
+    const unknown = await fetch(`${bridge.inbound.url}/webhook/rooms/00000000-0000-4000-8000-000000000000`, {
+      method: 'POST',
+      headers: { [SIGNATURE_HEADER]: sign('shared', other) },
+      body: other,
+    });
     expect(unknown.status).toBe(404);
   }, 40_000);
 });

@@ -34,15 +34,32 @@ describe('bootstrap in a running agent', () => {
     expect(trace.data.sources.factIds).toEqual(facts.map((f) => f.data.factId));
   });
 
-  it('KNOWLEDGE retrieves the agent\'s chunks (with the message embedding) and the trace names them', async () => {
+  it("KNOWLEDGE retrieves the agent's chunks (with the message embedding) and the trace names them", async () => {
     const model = new FakeModel();
     h = await createHarness({ models: fakeModels(model) });
     const ada = await h.createAgent('Ada');
     const roomId = await h.createRoom('u', [ada]);
     const documentId = newId();
     await h.store.append(`document-${documentId}`, [
-      { id: newId(), type: 'knowledge.document_added', data: { documentId, agentId: ada, title: 'Tides', source: 'text', contentHash: 'a'.repeat(64), chars: 40, totalChunks: 1 } },
-      { id: newId(), type: 'knowledge.chunk_embedded', data: { documentId, agentId: ada, chunkId: 'chunk-1', index: 0, text: 'Spring tides happen at full and new moon.', contentHash: 'b'.repeat(64), model: 'm', vector: new Float32Array([1, 0, 0]) } },
+      {
+        id: newId(),
+        type: 'knowledge.document_added',
+        data: { documentId, agentId: ada, title: 'Tides', source: 'text', contentHash: 'a'.repeat(64), chars: 40, totalChunks: 1 },
+      },
+      {
+        id: newId(),
+        type: 'knowledge.chunk_embedded',
+        data: {
+          documentId,
+          agentId: ada,
+          chunkId: 'chunk-1',
+          index: 0,
+          text: 'Spring tides happen at full and new moon.',
+          contentHash: 'b'.repeat(64),
+          model: 'm',
+          vector: new Float32Array([1, 0, 0]),
+        },
+      },
     ]);
     await h.post(roomId, 'u', 'When do spring tides happen?');
     await h.system.idle();
@@ -85,7 +102,11 @@ describe('bootstrap in a running agent', () => {
 
 describe('response parsing', () => {
   it('reads the ElizaOS XML envelope; plain text is a REPLY', () => {
-    expect(parseResponse('<response><thought>hm</thought><actions>REPLY, mute_room</actions><providers>FACTS</providers><text>a &lt;b&gt; &amp; c</text></response>')).toEqual({
+    expect(
+      parseResponse(
+        '<response><thought>hm</thought><actions>REPLY, mute_room</actions><providers>FACTS</providers><text>a &lt;b&gt; &amp; c</text></response>',
+      ),
+    ).toEqual({
       thought: 'hm',
       actions: ['REPLY', 'MUTE_ROOM'],
       providers: ['FACTS'],

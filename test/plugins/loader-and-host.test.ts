@@ -5,7 +5,13 @@ import { loadPlugin, loadPlugins, PluginLoadError } from '../../src/plugin-host/
 import type { Action, Plugin } from '../../src/plugin-host/types.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'plugins');
-const action = (name: string, similes: string[] = []): Action => ({ name, similes, description: name, validate: () => true, handler: () => ({ success: true }) });
+const action = (name: string, similes: string[] = []): Action => ({
+  name,
+  similes,
+  description: name,
+  validate: () => true,
+  handler: () => ({ success: true }),
+});
 
 describe('plugin loader', () => {
   it('resolves @elizaos/plugin-bootstrap and "bootstrap" to plugins/bootstrap', async () => {
@@ -28,9 +34,16 @@ describe('plugin loader', () => {
   });
 
   it('reports an unknown package, an invalid name and a module that is not a plugin — each with a reason', async () => {
-    await expect(loadPlugin('@acme/plugin-does-not-exist', FIXTURES)).rejects.toThrow(new PluginLoadError('@acme/plugin-does-not-exist', 'plugin "@acme/plugin-does-not-exist" is not installed (no plugins/@acme/plugin-does-not-exist folder and no npm package of that name)'));
+    await expect(loadPlugin('@acme/plugin-does-not-exist', FIXTURES)).rejects.toThrow(
+      new PluginLoadError(
+        '@acme/plugin-does-not-exist',
+        'plugin "@acme/plugin-does-not-exist" is not installed (no plugins/@acme/plugin-does-not-exist folder and no npm package of that name)',
+      ),
+    );
     await expect(loadPlugin('../../etc/passwd', FIXTURES)).rejects.toThrow(/not a valid plugin or npm package name/);
-    await expect(loadPlugin('not-a-plugin', FIXTURES)).rejects.toThrow(/does not export an ElizaOS plugin: name: must be a non-empty string; actions: must be an array/);
+    await expect(loadPlugin('not-a-plugin', FIXTURES)).rejects.toThrow(
+      /does not export an ElizaOS plugin: name: must be a non-empty string; actions: must be an array/,
+    );
     const { plugins, failures } = await loadPlugins(['echo-provider', 'nope-nope-nope', '@elizaos/plugin-sql'], FIXTURES);
     expect(plugins.map((p) => p.name)).toEqual(['echo-provider']);
     expect(failures.map((f) => f.name)).toEqual(['nope-nope-nope']);

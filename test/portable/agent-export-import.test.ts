@@ -45,7 +45,12 @@ let source: Chronicle;
 let sourceDir: string;
 let agentId: string;
 let roomId: string;
-const texts = ['The lighthouse keeper logs every ship at dusk.', 'Saffron is harvested by hand from crocus flowers.', 'The tide table for the harbour changes each month.', 'Copper roofs turn green as they weather.'];
+const texts = [
+  'The lighthouse keeper logs every ship at dusk.',
+  'Saffron is harvested by hand from crocus flowers.',
+  'The tide table for the harbour changes each month.',
+  'Copper roofs turn green as they weather.',
+];
 
 async function toText(opts: Partial<ExportOptions> = {}, who = agentId): Promise<string> {
   const out = new PassThrough();
@@ -83,8 +88,25 @@ beforeAll(async () => {
   // Knowledge with its vectors, as ingest writes them (int8 codes and a scale).
   const documentId = derivedId('doc', agentId);
   await source.store.append(`document-${documentId}`, [
-    { id: derivedId('ev-doc', documentId), type: 'knowledge.document_added', data: { documentId, agentId, title: 'Harbour notes', source: 'text', contentHash: sha256Hex(texts.join()), chars: 200, totalChunks: texts.length } },
-    ...texts.map((text, index) => ({ id: derivedId('ev-chunk', documentId, String(index)), type: 'knowledge.chunk_embedded' as const, data: { documentId, agentId, chunkId: derivedId('chunk', documentId, String(index)), index, text, contentHash: sha256Hex(text), model: 'fake', vector: QuantizedVector.quantize(vec(index)) } })),
+    {
+      id: derivedId('ev-doc', documentId),
+      type: 'knowledge.document_added',
+      data: { documentId, agentId, title: 'Harbour notes', source: 'text', contentHash: sha256Hex(texts.join()), chars: 200, totalChunks: texts.length },
+    },
+    ...texts.map((text, index) => ({
+      id: derivedId('ev-chunk', documentId, String(index)),
+      type: 'knowledge.chunk_embedded' as const,
+      data: {
+        documentId,
+        agentId,
+        chunkId: derivedId('chunk', documentId, String(index)),
+        index,
+        text,
+        contentHash: sha256Hex(text),
+        model: 'fake',
+        vector: QuantizedVector.quantize(vec(index)),
+      },
+    })),
     { id: derivedId('ev-ready', documentId), type: 'knowledge.document_ready', data: { documentId, agentId, chunks: texts.length } },
   ]);
   // A room with messages and their embeddings, and facts the agent learned there.
@@ -94,13 +116,32 @@ beforeAll(async () => {
     { id: derivedId('ev-room'), type: 'room.created', data: { roomId, name: 'harbour', createdBy: admin.accountId } },
     { id: derivedId('ev-join'), type: 'room.participant_joined', data: { roomId, participantId: agentId, kind: 'agent', name: 'Ada' } },
     ...messages.flatMap((m, i) => [
-      { id: derivedId('ev-msg', m.messageId), type: 'message.posted', data: { messageId: m.messageId, roomId, authorId: admin.accountId, authorKind: 'user', text: m.text } } as NewEvent,
-      { id: derivedId('ev-emb', m.messageId), type: 'message.embedded', data: { messageId: m.messageId, roomId, model: 'fake', vector: vec(i + 0.25) } } as NewEvent,
+      {
+        id: derivedId('ev-msg', m.messageId),
+        type: 'message.posted',
+        data: { messageId: m.messageId, roomId, authorId: admin.accountId, authorKind: 'user', text: m.text },
+      } as NewEvent,
+      {
+        id: derivedId('ev-emb', m.messageId),
+        type: 'message.embedded',
+        data: { messageId: m.messageId, roomId, model: 'fake', vector: vec(i + 0.25) },
+      } as NewEvent,
     ]),
   ]);
   await source.store.append(
     `agent-${agentId}`,
-    texts.map((text, i) => ({ id: derivedId('ev-fact', String(i)), type: 'agent.fact_recorded' as const, data: { agentId, roomId, factId: derivedId('fact', String(i)), text: `Ada learned: ${text}`, sourceMessageIds: [messages[i].messageId], vector: vec(i + 0.75) } })),
+    texts.map((text, i) => ({
+      id: derivedId('ev-fact', String(i)),
+      type: 'agent.fact_recorded' as const,
+      data: {
+        agentId,
+        roomId,
+        factId: derivedId('fact', String(i)),
+        text: `Ada learned: ${text}`,
+        sourceMessageIds: [messages[i].messageId],
+        vector: vec(i + 0.75),
+      },
+    })),
   );
   await source.projections.waitFor(await source.store.head());
 }, 60_000);

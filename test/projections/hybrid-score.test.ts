@@ -26,11 +26,25 @@ describe('hybrid relevance score', () => {
   });
 
   it('is the cosine similarity blended with saturated BM25: a close, word-matching hit near 1, a far one near 0', () => {
-    const [near, far] = fuseHybrid([{ id: 1, distance: 0.05 }, { id: 2, distance: 0.95 }], [{ id: 1, bm25: -9 }], 2);
+    const [near, far] = fuseHybrid(
+      [
+        { id: 1, distance: 0.05 },
+        { id: 2, distance: 0.95 },
+      ],
+      [{ id: 1, bm25: -9 }],
+      2,
+    );
     expect(near.score).toBeGreaterThan(0.85);
     expect(far.score).toBeLessThan(0.1);
     // No vector side: the lexical part alone; words matching nothing rare score ~0.
-    const [strong, weak] = fuseHybrid(undefined, [{ id: 1, bm25: -4 }, { id: 2, bm25: -0.000001 }], 2);
+    const [strong, weak] = fuseHybrid(
+      undefined,
+      [
+        { id: 1, bm25: -4 },
+        { id: 2, bm25: -0.000001 },
+      ],
+      2,
+    );
     expect(strong.score).toBeCloseTo(0.8, 5);
     expect(weak.score).toBeLessThan(0.001);
   });
@@ -43,7 +57,11 @@ describe('hybrid relevance score', () => {
       p = openProjections({ path: ':memory:', store });
       await p.start();
       const embedder = new FakeEmbedder(64);
-      const docs = ['Penguins live in Antarctica and swim in cold seas.', 'Violins have four strings and are played with a bow.', 'SQLite stores a whole database in one file.'];
+      const docs = [
+        'Penguins live in Antarctica and swim in cold seas.',
+        'Violins have four strings and are played with a bow.',
+        'SQLite stores a whole database in one file.',
+      ];
       for (const [i, text] of docs.entries()) await ingestDocument({ store, embedder }, { agentId: 'g1', documentId: `d${i}`, title: `Doc ${i}`, text });
       await p.waitFor(await store.head());
     });

@@ -93,7 +93,16 @@ describe('projections (property): incremental = rebuild, crash-safe', () => {
           let crashed = false;
           for (let i = 0; i < batches.length && !crashed; i++) {
             try {
-              p.applyBatch(batches[i], i === crashBatch ? { beforeEvent: (_e, j) => { if (j === crashAt) throw new Error('killed'); } } : undefined);
+              p.applyBatch(
+                batches[i],
+                i === crashBatch
+                  ? {
+                      beforeEvent: (_e, j) => {
+                        if (j === crashAt) throw new Error('killed');
+                      },
+                    }
+                  : undefined,
+              );
             } catch (err) {
               expect((err as Error).message).toBe('killed');
               crashed = true;
@@ -122,7 +131,15 @@ describe('projections (property): incremental = rebuild, crash-safe', () => {
   });
 
   it('re-applying an already applied batch changes nothing (checkpoint guard)', async () => {
-    const events = await logOf([[9, 0, 0, 1], [10, 0, 1, 2], [12, 0, 1, 3], [14, 0, 1, 0], [15, 0, 0, 5], [16, 0, 0, 6], [19, 0, 0, 7]]);
+    const events = await logOf([
+      [9, 0, 0, 1],
+      [10, 0, 1, 2],
+      [12, 0, 1, 3],
+      [14, 0, 1, 0],
+      [15, 0, 0, 5],
+      [16, 0, 0, 6],
+      [19, 0, 0, 7],
+    ]);
     const p = fullRebuild(events);
     const before = dumpTables(p);
     // The comparison covers the vec0 and FTS tables too, not only the plain ones.

@@ -23,7 +23,15 @@ describe('read model caches', () => {
     await put(store, 'room-r', 'room.participant_joined', { roomId: 'r', participantId: 'g', kind: 'agent', name: 'Ada' });
     await put(store, 'agent-g', 'agent.updated', { agentId: 'g', name: 'Adaline', character: character('Adaline') });
     await put(store, 'agent-g', 'agent.fact_recorded', { agentId: 'g', roomId: 'r', factId: 'f1', text: 'likes tea', sourceMessageIds: [] });
-    await put(store, 'document-d', 'knowledge.document_added', { documentId: 'd', agentId: 'g', title: 'Doc', source: 'text', contentHash: sha256Hex('x'), chars: 1, totalChunks: 0 });
+    await put(store, 'document-d', 'knowledge.document_added', {
+      documentId: 'd',
+      agentId: 'g',
+      title: 'Doc',
+      source: 'text',
+      contentHash: sha256Hex('x'),
+      chars: 1,
+      totalChunks: 0,
+    });
     seq = await put(store, 'room-n', 'room.created', { roomId: 'nope', name: 'Now it exists', createdBy: 'u' });
     await p.waitFor(seq);
 
@@ -35,7 +43,7 @@ describe('read model caches', () => {
     await p.close();
   });
 
-  it('hands out frozen values (shared by every caller) and drops a group only for its projection\'s events', () => {
+  it("hands out frozen values (shared by every caller) and drops a group only for its projection's events", () => {
     const cache = new ReadCache(allProjections, ['rooms', 'agents']);
     let loads = 0;
     const load = () => (loads++, { name: 'x', list: [{ a: 1 }] });

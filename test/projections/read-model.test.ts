@@ -88,8 +88,13 @@ describe('projections: accounts, agents, rooms, messages', () => {
     for (let i = 0; i < 10; i++) {
       seqs.push(
         await put(store, 'room-r1', 'message.posted', {
-          messageId: `m${i}`, roomId: 'r1', authorId: 'a1', authorKind: 'user', text: `message ${i}`,
-          ...(i === 3 ? { clientMessageId: 'c-3' } : {}), ...(i === 4 ? { inReplyTo: 'm3' } : {}),
+          messageId: `m${i}`,
+          roomId: 'r1',
+          authorId: 'a1',
+          authorKind: 'user',
+          text: `message ${i}`,
+          ...(i === 3 ? { clientMessageId: 'c-3' } : {}),
+          ...(i === 4 ? { inReplyTo: 'm3' } : {}),
         }),
       );
     }

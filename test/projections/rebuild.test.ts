@@ -59,7 +59,9 @@ describe('rebuild and verify', () => {
     const db = new Database(path);
     db.prepare(`UPDATE rooms SET name = 'Hacked' WHERE id = 'r1'`).run();
     db.prepare(`DELETE FROM participants WHERE rowid = (SELECT min(rowid) FROM participants)`).run();
-    db.prepare(`INSERT INTO accounts (id, username, name, role, password_hash, created_at, seq) VALUES ('ghost', 'ghost', 'G', 'admin', 'enc:v1:x', 0, 0)`).run();
+    db.prepare(
+      `INSERT INTO accounts (id, username, name, role, password_hash, created_at, seq) VALUES ('ghost', 'ghost', 'G', 'admin', 'enc:v1:x', 0, 0)`,
+    ).run();
     db.close();
     const v = await p.verifyRebuild();
     expect(v.ok).toBe(false);
@@ -140,9 +142,17 @@ describe('facts', () => {
       ['f4', 'r1', 'Alice is allergic to peanuts'],
     ];
     for (const [factId, roomId, text] of facts) {
-      await store.append('agent-g1', [{ id: factId, type: 'agent.fact_recorded', data: { agentId: 'g1', roomId, factId, text, sourceMessageIds: [], model: 'fake', vector: fakeVector(text, 32) } }]);
+      await store.append('agent-g1', [
+        {
+          id: factId,
+          type: 'agent.fact_recorded',
+          data: { agentId: 'g1', roomId, factId, text, sourceMessageIds: [], model: 'fake', vector: fakeVector(text, 32) },
+        },
+      ]);
     }
-    await store.append('agent-g2', [{ id: 'other', type: 'agent.fact_recorded', data: { agentId: 'g2', roomId: 'r1', factId: 'f9', text: 'Alice likes tea too', sourceMessageIds: [] } }]);
+    await store.append('agent-g2', [
+      { id: 'other', type: 'agent.fact_recorded', data: { agentId: 'g2', roomId: 'r1', factId: 'f9', text: 'Alice likes tea too', sourceMessageIds: [] } },
+    ]);
     await p.waitFor(await store.head());
     const rm = p.readModel;
     expect(rm.facts('g1', { limit: 2 }).map((f) => f.id)).toEqual(['f3', 'f4']);

@@ -22,7 +22,9 @@ class TableModel {
       calls,
       checkpoint,
       newest: (roomId: string, limit: number) => (calls.newest++, this.sqlBefore(roomId, Infinity, limit)),
-      after: (roomId: string, afterSeq: number, limit: number) => (calls.after++, this.rows.filter((r) => r.roomId === roomId && r.seq > afterSeq).slice(0, limit)),
+      after: (roomId: string, afterSeq: number, limit: number) => (
+        calls.after++, this.rows.filter((r) => r.roomId === roomId && r.seq > afterSeq).slice(0, limit)
+      ),
       postedThrough: (roomId: string) => this.rows.filter((r) => r.roomId === roomId).at(-1)?.seq ?? 0,
     };
   }
@@ -36,7 +38,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'rebuild' as const }) },
 );
 
-describe('RecentMessages (the in-memory window of a room\'s newest messages)', () => {
+describe("RecentMessages (the in-memory window of a room's newest messages)", () => {
   it('answers exactly what the table answers, or declines, for any interleaving of posts, queries and rebuilds', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
@@ -63,7 +65,7 @@ describe('RecentMessages (the in-memory window of a room\'s newest messages)', (
     );
   });
 
-  it('serves the newest messages of a room it has seen (the turn\'s RECENT_MESSAGES) without declining', () => {
+  it("serves the newest messages of a room it has seen (the turn's RECENT_MESSAGES) without declining", () => {
     const table = new TableModel();
     const recent = new RecentMessages(table.source(), 8, 4);
     for (let i = 0; i < 20; i++) {

@@ -36,7 +36,12 @@ describe('projection runner', () => {
   it('an event a projection cannot apply is logged and skipped; the rest of its batch still applies', async () => {
     const store = memoryStore();
     const lines: string[] = [];
-    const p = openProjections({ path: ':memory:', store, projections: [...allProjections, fragile], logger: createLogger("error", {}, (l) => lines.push(l) > 0) });
+    const p = openProjections({
+      path: ':memory:',
+      store,
+      projections: [...allProjections, fragile],
+      logger: createLogger('error', {}, (l) => lines.push(l) > 0),
+    });
     await store.append('room-a', [{ id: 'a', type: 'room.created', data: { roomId: 'a', name: 'fine', createdBy: 'u' } }]);
     await store.append('room-b', [{ id: 'b', type: 'room.created', data: { roomId: 'b', name: 'poison', createdBy: 'u' } }]);
     await store.append('room-c', [{ id: 'c', type: 'room.created', data: { roomId: 'c', name: 'fine too', createdBy: 'u' } }]);

@@ -27,7 +27,13 @@ const shadow = (db: Database.Database) =>
 describe('Vec0BulkWriter', () => {
   const vec = clusteredPoints({ dims: DIMS, clusters: 5, sigma: 0.2, random: seededRandom(9) });
   // Partitions of 0, 1, 7, 8, 9 and 30 rows: empty, partial, exactly full and several chunks.
-  const partitions = [['a', 1], ['b', 7], ['c', 8], ['d', 9], ['e', 30]].map(([scope, n], p) => ({
+  const partitions = [
+    ['a', 1],
+    ['b', 7],
+    ['c', 8],
+    ['d', 9],
+    ['e', 30],
+  ].map(([scope, n], p) => ({
     scope: scope as string,
     rows: Array.from({ length: n as number }, (_, i) => ({ rowid: 1000 * (p + 1) + 3 * i, vector: vec() })),
   }));
@@ -104,7 +110,10 @@ describe('Vec0BulkWriter', () => {
   it('a bulk replay over a table that already has rows (a projection only catching up) replaces them the ordinary way', () => {
     const more = clusteredPoints({ dims: DIMS, clusters: 3, sigma: 0.2, random: seededRandom(14) });
     const before = Array.from({ length: 30 }, (_, i) => ({ rowid: i + 1, scope: `s${i % 3}`, vector: more() }));
-    const during = [...before.slice(0, 10).map((r) => ({ ...r, vector: more() })), ...Array.from({ length: 10 }, (_, i) => ({ rowid: 100 + i, scope: 's1', vector: more() }))];
+    const during = [
+      ...before.slice(0, 10).map((r) => ({ ...r, vector: more() })),
+      ...Array.from({ length: 10 }, (_, i) => ({ rowid: 100 + i, scope: 's1', vector: more() })),
+    ];
     const run = (bulk: boolean) => {
       const db = new Database(':memory:');
       sqliteVec.load(db);

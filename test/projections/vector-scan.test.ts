@@ -10,14 +10,20 @@ import { clusteredPoints, seededRandom, unit } from '../support/clustered-vector
 /** Exact cosine ranking by brute force in float64: the reference for the mirror. */
 function exactTop(rows: Map<number, Float32Array>, q: Float32Array, n: number): { id: number; d: number }[] {
   const cos = (a: Float32Array, b: Float32Array) => {
-    let d = 0, na = 0, nb = 0;
+    let d = 0,
+      na = 0,
+      nb = 0;
     for (let i = 0; i < a.length; i++) (d += a[i] * b[i]), (na += a[i] * a[i]), (nb += b[i] * b[i]);
     return na && nb ? d / Math.sqrt(na * nb) : 0;
   };
-  return [...rows].map(([id, v]) => ({ id, d: 1 - cos(q, v) })).sort((a, b) => a.d - b.d || a.id - b.id).slice(0, n);
+  return [...rows]
+    .map(([id, v]) => ({ id, d: 1 - cos(q, v) }))
+    .sort((a, b) => a.d - b.d || a.id - b.id)
+    .slice(0, n);
 }
 
-const vectorOf = (dims: number) => fc.array(fc.float({ min: -1, max: 1, noNaN: true }), { minLength: dims, maxLength: dims }).map((xs) => Float32Array.from(xs));
+const vectorOf = (dims: number) =>
+  fc.array(fc.float({ min: -1, max: 1, noNaN: true }), { minLength: dims, maxLength: dims }).map((xs) => Float32Array.from(xs));
 
 describe('ScopeMirror', () => {
   it('ranks exactly when every row is a candidate, through any sequence of sets, replacements and deletes', () => {
@@ -31,8 +37,8 @@ describe('ScopeMirror', () => {
         const mirror = new ScopeMirror(dims, 4); // tiny capacity: every run grows it several times
         const truth = new Map<number, Float32Array>();
         for (const o of ops) {
-          if ('set' in o) (mirror.set(o.set, o.vector), truth.set(o.set, o.vector));
-          else (mirror.delete(o.del), truth.delete(o.del));
+          if ('set' in o) mirror.set(o.set, o.vector), truth.set(o.set, o.vector);
+          else mirror.delete(o.del), truth.delete(o.del);
         }
         expect(mirror.size).toBe(truth.size);
         const got = mirror.search(q, 10, Infinity);
@@ -71,7 +77,10 @@ describe('ScopeMirror', () => {
     const mirror = new ScopeMirror(4);
     mirror.set(1, new Float32Array(4));
     mirror.set(2, Float32Array.of(1, 0, 0, 0));
-    expect(mirror.search(Float32Array.of(1, 0, 0, 0), 2).map((h) => [h.rowid, Math.round(h.distance * 1e6) / 1e6])).toEqual([[2, 0], [1, 1]]);
+    expect(mirror.search(Float32Array.of(1, 0, 0, 0), 2).map((h) => [h.rowid, Math.round(h.distance * 1e6) / 1e6])).toEqual([
+      [2, 0],
+      [1, 1],
+    ]);
     expect(mirror.search(new Float32Array(4), 2).every((h) => h.distance === 1)).toBe(true);
   });
 });
@@ -199,12 +208,15 @@ describe('VectorIndex in-memory scopes', () => {
       vi.flush();
     })();
     for (const scope of ['big', 'small']) {
-      const viaVec0 = (db.prepare(`SELECT rowid, hex(embedding) AS e FROM vec_chunk_${DIMS} WHERE scope = ?`).all(scope) as { rowid: number; e: string }[]).map((r) => `${r.rowid}:${r.e}`).sort();
+      const viaVec0 = (db.prepare(`SELECT rowid, hex(embedding) AS e FROM vec_chunk_${DIMS} WHERE scope = ?`).all(scope) as { rowid: number; e: string }[])
+        .map((r) => `${r.rowid}:${r.e}`)
+        .sort();
       const reader = new Vec0ChunkReader(db, `vec_chunk_${DIMS}`, DIMS);
       const viaChunks: string[] = [];
       for (let after: number | undefined = 0; after !== undefined; ) {
         const { rows, next }: ReturnType<Vec0ChunkReader['read']> = reader.read(scope, after, 3);
-        for (const r of rows) viaChunks.push(`${r.rowid}:${Buffer.from(r.vector.buffer, r.vector.byteOffset, r.vector.byteLength).toString('hex').toUpperCase()}`);
+        for (const r of rows)
+          viaChunks.push(`${r.rowid}:${Buffer.from(r.vector.buffer, r.vector.byteOffset, r.vector.byteLength).toString('hex').toUpperCase()}`);
         after = next;
       }
       expect(viaChunks.sort()).toEqual(viaVec0);

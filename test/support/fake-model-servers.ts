@@ -189,7 +189,8 @@ export function startFakeOpenAI(options: FakeServerOptions = {}): Promise<FakeSe
     if (path === '/v1/chat/completions') return openaiChat;
     if (path === '/v1/embeddings') return openaiEmbeddings;
     if (path === '/v1/responses') return openaiResponses;
-    if (path === '/v1/models') return ({ res }) => json(res, 200, { object: 'list', data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }] });
+    if (path === '/v1/models')
+      return ({ res }) => json(res, 200, { object: 'list', data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }] });
     return undefined;
   });
 
@@ -211,7 +212,13 @@ export function startFakeOpenAI(options: FakeServerOptions = {}): Promise<FakeSe
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const send = (v: unknown) => res.write(`data: ${JSON.stringify(v)}\n\n`);
-    const chunk = (delta: Record<string, unknown>, finish: string | null) => ({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta, finish_reason: finish }] });
+    const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
+      id: 'chatcmpl-fake',
+      object: 'chat.completion.chunk',
+      created: 0,
+      model,
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
     const parts = words(text);
     for (let i = 0; i < parts.length; i++) {
       if (ctx.fault?.kind === 'cut' && i >= (ctx.fault.afterDeltas ?? 1)) return cut(res);
@@ -231,7 +238,13 @@ export function startFakeOpenAI(options: FakeServerOptions = {}): Promise<FakeSe
     const { res, body } = ctx;
     const text = answerText(ctx);
     const output = [{ type: 'message', id: 'msg_fake', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] }];
-    const usage = { input_tokens: 11, output_tokens: words(text).length, total_tokens: 11 + words(text).length, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } };
+    const usage = {
+      input_tokens: 11,
+      output_tokens: words(text).length,
+      total_tokens: 11 + words(text).length,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens_details: { reasoning_tokens: 0 },
+    };
     json(res, 200, { id: 'resp_fake', object: 'response', created_at: 0, status: 'completed', model: String(body.model ?? 'fake-model'), output, usage });
   }
 
@@ -279,7 +292,19 @@ export function startFakeAnthropic(options: FakeServerOptions = {}): Promise<Fak
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const send = (v: { type: string }) => res.write(`event: ${v.type}\ndata: ${JSON.stringify(v)}\n\n`);
-    send({ type: 'message_start', message: { id: 'msg_fake', type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 13, output_tokens: 1 } } } as { type: string });
+    send({
+      type: 'message_start',
+      message: {
+        id: 'msg_fake',
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 13, output_tokens: 1 },
+      },
+    } as { type: string });
     send({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } } as { type: string });
     for (let i = 0; i < parts.length; i++) {
       if (ctx.fault?.kind === 'cut' && i >= (ctx.fault.afterDeltas ?? 1)) return cut(res);
@@ -307,7 +332,19 @@ export function startFakeOllama(options: FakeServerOptions = {}): Promise<FakeSe
     const text = answerText(ctx);
     const parts = words(text);
     // Durations in ns, as Ollama reports them (clients such as ollama-ai-provider require them).
-    const final = { model, created_at: new Date(0).toISOString(), message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', prompt_eval_count: 17, eval_count: parts.length, total_duration: 1_000_000, load_duration: 0, prompt_eval_duration: 500_000, eval_duration: 500_000 };
+    const final = {
+      model,
+      created_at: new Date(0).toISOString(),
+      message: { role: 'assistant', content: '' },
+      done: true,
+      done_reason: 'stop',
+      prompt_eval_count: 17,
+      eval_count: parts.length,
+      total_duration: 1_000_000,
+      load_duration: 0,
+      prompt_eval_duration: 500_000,
+      eval_duration: 500_000,
+    };
     if (body.stream === false) return json(res, 200, { ...final, message: { role: 'assistant', content: text } });
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     for (let i = 0; i < parts.length; i++) {
@@ -323,6 +360,10 @@ export function startFakeOllama(options: FakeServerOptions = {}): Promise<FakeSe
     if (commonFault(ctx, ollamaError)) return;
     const { res, body } = ctx;
     const input = Array.isArray(body.input) ? (body.input as string[]) : [String(body.input)];
-    json(res, 200, { model: String(body.model ?? 'fake-embed'), embeddings: input.map((t) => Array.from(fakeVector(t, options.dims ?? 8))), prompt_eval_count: input.length });
+    json(res, 200, {
+      model: String(body.model ?? 'fake-embed'),
+      embeddings: input.map((t) => Array.from(fakeVector(t, options.dims ?? 8))),
+      prompt_eval_count: input.length,
+    });
   }
 }

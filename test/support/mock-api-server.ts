@@ -13,12 +13,56 @@ import { WebSocketServer, type WebSocket } from 'ws';
  * It is NOT the real server: the e2e test against src/app/chronicle.ts covers that.
  */
 
-interface Account { id: string; username: string; name: string; role: 'user' | 'operator' | 'admin'; createdAt: string; password: string }
-interface Agent { id: string; name: string; status: 'running' | 'stopped'; character: Record<string, unknown>; createdAt: string }
-interface Room { id: string; name: string; createdAt: string; members: Set<string>; agents: Set<string>; forkOf?: { roomId: string; atMessageId?: string; atSeq: number } }
-interface Message { id: string; seq: number; roomId: string; authorId: string; authorKind: 'user' | 'agent'; text: string; inReplyTo?: string; createdAt: string }
-interface Doc { id: string; agentId: string; title: string; text: string; chunks: number; /** Chunks embedded so far while ingesting; undefined once ready. */ embedded?: number }
-interface Ev { seq: number; id: string; stream: string; version: number; type: string; data: Record<string, unknown>; meta: Record<string, unknown> }
+interface Account {
+  id: string;
+  username: string;
+  name: string;
+  role: 'user' | 'operator' | 'admin';
+  createdAt: string;
+  password: string;
+}
+interface Agent {
+  id: string;
+  name: string;
+  status: 'running' | 'stopped';
+  character: Record<string, unknown>;
+  createdAt: string;
+}
+interface Room {
+  id: string;
+  name: string;
+  createdAt: string;
+  members: Set<string>;
+  agents: Set<string>;
+  forkOf?: { roomId: string; atMessageId?: string; atSeq: number };
+}
+interface Message {
+  id: string;
+  seq: number;
+  roomId: string;
+  authorId: string;
+  authorKind: 'user' | 'agent';
+  text: string;
+  inReplyTo?: string;
+  createdAt: string;
+}
+interface Doc {
+  id: string;
+  agentId: string;
+  title: string;
+  text: string;
+  chunks: number /** Chunks embedded so far while ingesting; undefined once ready. */;
+  embedded?: number;
+}
+interface Ev {
+  seq: number;
+  id: string;
+  stream: string;
+  version: number;
+  type: string;
+  data: Record<string, unknown>;
+  meta: Record<string, unknown>;
+}
 
 export interface MockOptions {
   /** Access-token lifetime in ms (short to exercise refresh). */
@@ -48,10 +92,23 @@ export interface MockServer {
   close(): Promise<void>;
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly problems?: { path: string; message: string }[]) { super(message); }
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly problems?: { path: string; message: string }[],
+  ) {
+    super(message);
+  }
 }
 
 /** A 400 naming every offending field, as the server's parseInput does. */
@@ -95,7 +152,10 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
     return e;
   };
   const later = (ms: number, fn: () => void) => {
-    const t = setTimeout(() => { timers.delete(t); fn(); }, ms);
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
     timers.add(t);
   };
 
@@ -123,7 +183,9 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
     return { account: pub(a), accessToken, refreshToken, expiresIn: Math.round(accessTtl / 1000) };
   };
   const roomView = (r: Room) => ({
-    id: r.id, name: r.name, createdAt: r.createdAt,
+    id: r.id,
+    name: r.name,
+    createdAt: r.createdAt,
     participants: [
       ...[...r.members].map((id) => ({ id, kind: 'user', name: accounts.get(id)?.name ?? id })),
       ...[...r.agents].map((id) => ({ id, kind: 'agent', name: agents.get(id)?.name ?? id })),
@@ -163,10 +225,17 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
     later(delay * (words.length + 3), () => {
       const r = post(m.roomId, agentId, 'agent', text, m.id);
       append(`room-${m.roomId}`, 'reply.traced', {
-        agentId, roomId: m.roomId, messageId: m.id, replyId: r.id, provider: 'mock', model: model ?? 'echo-1',
-        usage: { promptTokens: 12, completionTokens: words.length }, latencyMs: 42,
+        agentId,
+        roomId: m.roomId,
+        messageId: m.id,
+        replyId: r.id,
+        provider: 'mock',
+        model: model ?? 'echo-1',
+        usage: { promptTokens: 12, completionTokens: words.length },
+        latencyMs: 42,
         sources: { messageIds: [m.id], knowledgeChunkIds: [], factIds: [] },
-        providers: [{ name: 'TIME', sha256: 'a'.repeat(64), chars: 30 }], actions: ['REPLY'],
+        providers: [{ name: 'TIME', sha256: 'a'.repeat(64), chars: 30 }],
+        actions: ['REPLY'],
       });
     });
   }
@@ -197,7 +266,8 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
     let g: RegExpExecArray | null;
     if (m === 'GET' && p === '/api/v1/health') return [200, { status: 'ok', seq: events.length, uptimeS: 1 }];
     if (m === 'POST' && p === '/api/v1/auth/register') {
-      if (typeof body?.username !== 'string' || !/^[a-z0-9_.-]{3,40}$/i.test(body.username)) throw new HttpError(400, 'bad_request', 'username must be 3 to 40 letters, digits, _ . or -');
+      if (typeof body?.username !== 'string' || !/^[a-z0-9_.-]{3,40}$/i.test(body.username))
+        throw new HttpError(400, 'bad_request', 'username must be 3 to 40 letters, digits, _ . or -');
       if (typeof body.password !== 'string' || body.password.length < 8) throw new HttpError(400, 'bad_request', 'password must be at least 8 characters');
       if ([...accounts.values()].some((a) => a.username === body.username)) throw new HttpError(409, 'conflict', 'username taken');
       return [201, pair(addAccount(body.username, body.password, opts.registerRole ?? 'user', body.name))];
@@ -223,8 +293,15 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
       const agent = agentOut(addAgent(body));
       if (!Array.isArray(body.knowledge) || body.knowledge.length === 0) return [201, { agent }];
       // As the server does: text items become documents, file items are listed as skipped.
-      const documents = body.knowledge.filter((k: unknown) => typeof k === 'string').map((text: string, i: number) => ({ id: randomUUID(), title: text.slice(0, 80), origin: `knowledge[${i}]`, chunks: 1, alreadyKnown: false }));
-      const skipped = body.knowledge.filter((k: unknown) => typeof k !== 'string').map((k: { path?: string; directory?: string }) => ({ item: k.path ? `{path: ${k.path}}` : `{directory: ${k.directory}}`, reason: 'files are only read by `chronicle agent create --character FILE`' }));
+      const documents = body.knowledge
+        .filter((k: unknown) => typeof k === 'string')
+        .map((text: string, i: number) => ({ id: randomUUID(), title: text.slice(0, 80), origin: `knowledge[${i}]`, chunks: 1, alreadyKnown: false }));
+      const skipped = body.knowledge
+        .filter((k: unknown) => typeof k !== 'string')
+        .map((k: { path?: string; directory?: string }) => ({
+          item: k.path ? `{path: ${k.path}}` : `{directory: ${k.directory}}`,
+          reason: 'files are only read by `chronicle agent create --character FILE`',
+        }));
       return [201, { agent, knowledge: { documents, skipped, failed: [] } }];
     }
     if ((g = /^\/api\/v1\/agents\/([^/]+)$/.exec(p))) {
@@ -234,7 +311,8 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
       if (m === 'PATCH') {
         // As the server merges: top-level fields replace; settings sent without secrets keep the stored ones.
         const kept = (a.character.settings as Record<string, unknown> | undefined)?.secrets;
-        const settings = body?.settings && typeof body.settings === 'object' && !('secrets' in body.settings) && kept ? { ...body.settings, secrets: kept } : body?.settings;
+        const settings =
+          body?.settings && typeof body.settings === 'object' && !('secrets' in body.settings) && kept ? { ...body.settings, secrets: kept } : body?.settings;
         const before = JSON.stringify(a.character);
         a.character = { ...a.character, ...body, ...(settings ? { settings } : {}) };
         a.name = String(a.character.name);
@@ -260,21 +338,38 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
       const a = agentOr404(g[1]);
       if (m === 'GET' && g[2] === 'search') {
         const q = (url.searchParams.get('q') ?? '').toLowerCase();
-        const results = [...docs.values()].filter((d) => d.agentId === a.id && q.split(/\s+/).some((w) => w && d.text.toLowerCase().includes(w)))
+        const results = [...docs.values()]
+          .filter((d) => d.agentId === a.id && q.split(/\s+/).some((w) => w && d.text.toLowerCase().includes(w)))
           .map((d) => ({ documentId: d.id, title: d.title, text: d.text.slice(0, 200), score: 0.9 }));
         return [200, { results }];
       }
       if (m === 'GET' && !g[2]) {
         const listed = [...docs.values()].filter((d) => d.agentId === a.id);
-        return [200, { documents: listed.map(({ id, title, chunks, embedded }) => ({ id, title, chunks, embeddedChunks: embedded ?? chunks, status: embedded === undefined ? 'ready' : 'ingesting' })), urlAllowed: urlAllow.length > 0 }];
+        return [
+          200,
+          {
+            documents: listed.map(({ id, title, chunks, embedded }) => ({
+              id,
+              title,
+              chunks,
+              embeddedChunks: embedded ?? chunks,
+              status: embedded === undefined ? 'ready' : 'ingesting',
+            })),
+            urlAllowed: urlAllow.length > 0,
+          },
+        ];
       }
       if (m === 'POST' && !g[2]) {
         if (typeof body?.url === 'string') {
           // As a server with KNOWLEDGE_URL_ALLOW=docs.example.com would answer.
-          if (!urlAllow.includes(new URL(body.url).hostname)) throw new HttpError(400, 'validation_error', `url: ${new URL(body.url).origin} is not in KNOWLEDGE_URL_ALLOW`);
+          if (!urlAllow.includes(new URL(body.url).hostname))
+            throw new HttpError(400, 'validation_error', `url: ${new URL(body.url).origin} is not in KNOWLEDGE_URL_ALLOW`);
           body.text = `Fetched from ${body.url}`;
         }
-        refuse([...(blank(body?.title) ? [{ path: 'title', message: 'must not be empty' }] : []), ...(blank(body?.text) ? [{ path: 'text', message: 'must not be empty' }] : [])]);
+        refuse([
+          ...(blank(body?.title) ? [{ path: 'title', message: 'must not be empty' }] : []),
+          ...(blank(body?.text) ? [{ path: 'text', message: 'must not be empty' }] : []),
+        ]);
         const d: Doc = { id: randomUUID(), agentId: a.id, title: body.title, text: body.text, chunks: Math.max(1, Math.ceil(body.text.length / 500)) };
         docs.set(d.id, d);
         // A title starting with "Slow" ingests over ~3 s, 3 of its chunks embedded after the first second.
@@ -313,7 +408,8 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
       const limit = Number(url.searchParams.get('limit') ?? 50);
       // As-of reads (docs/API.md, "Time travel"): the room's messages as the log stood at asOf, echoed.
       const asOf = url.searchParams.has('asOf') ? Number(url.searchParams.get('asOf')) : undefined;
-      if (asOf !== undefined && !(Number.isInteger(asOf) && asOf >= 0 && asOf <= events.length)) throw new HttpError(400, 'validation_error', 'asOf must be an integer from 0 to the head');
+      if (asOf !== undefined && !(Number.isInteger(asOf) && asOf >= 0 && asOf <= events.length))
+        throw new HttpError(400, 'validation_error', 'asOf must be an integer from 0 to the head');
       const list = historyOf(r).filter((x) => x.seq < before && (asOf === undefined || x.seq <= asOf));
       return [200, { messages: list.slice(-limit), ...(asOf !== undefined ? { asOf } : {}) }];
     }
@@ -322,14 +418,22 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
       const src = member(me, g[1]);
       const at = historyOf(src).find((x) => x.id === body?.atMessageId);
       if (!at) throw new HttpError(400, 'validation_error', `atMessageId: ${String(body?.atMessageId)} is not a message of room ${src.id}`);
-      const r: Room = { id: randomUUID(), name: body.name ?? `${src.name} (branch)`, createdAt: now(), members: new Set(src.members), agents: new Set(src.agents), forkOf: { roomId: src.id, atMessageId: at.id, atSeq: at.seq } };
+      const r: Room = {
+        id: randomUUID(),
+        name: body.name ?? `${src.name} (branch)`,
+        createdAt: now(),
+        members: new Set(src.members),
+        agents: new Set(src.agents),
+        forkOf: { roomId: src.id, atMessageId: at.id, atSeq: at.seq },
+      };
       rooms.set(r.id, r);
       append(`room-${r.id}`, 'room.forked', { roomId: r.id, name: r.name, sourceRoomId: src.id, atMessageId: at.id, atSeq: at.seq });
       return [201, { room: roomView(r) }];
     }
     if (m === 'POST' && (g = /^\/api\/v1\/replies\/([^/]+)\/reask$/.exec(p))) {
       operator(me);
-      if (body?.model !== undefined && (typeof body.model !== 'string' || !body.model.trim() || body.model.length > 200)) refuse([{ path: 'model', message: 'must be 1 to 200 characters' }]);
+      if (body?.model !== undefined && (typeof body.model !== 'string' || !body.model.trim() || body.model.length > 200))
+        refuse([{ path: 'model', message: 'must be 1 to 200 characters' }]);
       const reply = messages.find((x) => x.id === g![1] && x.authorKind === 'agent');
       const question = reply && messages.find((x) => x.id === reply.inReplyTo);
       if (!reply || !question) throw new HttpError(404, 'not_found', 'reply not found');
@@ -339,7 +443,14 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
       const from = agentOr404(reply.authorId);
       const settings = { ...(from.character.settings as object), ...(body.model ? { TEXT_LARGE_MODEL: body.model } : {}) };
       const fork = addAgent({ ...from.character, ...(body.character ?? {}), name: `${from.name} (re-ask)`, settings });
-      const r: Room = { id: randomUUID(), name: `${src.name} (re-ask)`, createdAt: now(), members: new Set(src.members), agents: new Set([fork.id]), forkOf: { roomId: src.id, atSeq: question.seq - 1 } };
+      const r: Room = {
+        id: randomUUID(),
+        name: `${src.name} (re-ask)`,
+        createdAt: now(),
+        members: new Set(src.members),
+        agents: new Set([fork.id]),
+        forkOf: { roomId: src.id, atSeq: question.seq - 1 },
+      };
       rooms.set(r.id, r);
       append(`room-${r.id}`, 'room.forked', { roomId: r.id, name: r.name, sourceRoomId: src.id, atSeq: question.seq - 1 });
       const copy = post(r.id, question.authorId, 'user', question.text);
@@ -361,18 +472,50 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
     }
     if (m === 'GET' && p === '/api/v1/actors') {
       operator(me);
-      const kids = [...agents.values()].map((a) => ({ id: `agent-${a.id}`, kind: 'agent', name: a.name, mailbox: 0, state: a.status === 'running' ? { running: 'idle' } : 'stopped', parent: 'system', children: [] as string[] }));
-      const rs = [...rooms.values()].map((r) => ({ id: `room-${r.id}`, kind: 'room', name: r.name, state: 'open', parent: 'system', children: [] as string[], participants: roomView(r).participants }));
+      const kids = [...agents.values()].map((a) => ({
+        id: `agent-${a.id}`,
+        kind: 'agent',
+        name: a.name,
+        mailbox: 0,
+        state: a.status === 'running' ? { running: 'idle' } : 'stopped',
+        parent: 'system',
+        children: [] as string[],
+      }));
+      const rs = [...rooms.values()].map((r) => ({
+        id: `room-${r.id}`,
+        kind: 'room',
+        name: r.name,
+        state: 'open',
+        parent: 'system',
+        children: [] as string[],
+        participants: roomView(r).participants,
+      }));
       // ?asOf echoes the position (a server with as-of reads); the mock keeps no history of its graph.
       const asOf = url.searchParams.has('asOf') ? Number(url.searchParams.get('asOf')) : undefined;
-      return [200, { actors: [{ id: 'system', kind: 'system', state: 'running', children: [...kids, ...rs].map((k) => k.id) }, ...kids, ...rs], ...(asOf !== undefined ? { asOf } : {}) }];
+      return [
+        200,
+        {
+          actors: [{ id: 'system', kind: 'system', state: 'running', children: [...kids, ...rs].map((k) => k.id) }, ...kids, ...rs],
+          ...(asOf !== undefined ? { asOf } : {}),
+        },
+      ];
     }
     if (m === 'GET' && (g = /^\/api\/v1\/actors\/(room-[^/]+)\/machine$/.exec(p))) {
       operator(me);
       // A room's statechart, shaped as the real route answers (src/actors/machine-chart.ts), with its own events.
       const state = (key: string) => ({ id: `room.${key}`, key, type: 'atomic', transitions: [], states: [] });
-      const machine = { id: 'room', key: 'room', type: 'compound', initial: 'room.open', transitions: [{ event: 'POSTED', targets: [] }], states: [state('open'), state('closed')] };
-      const lastEvents = events.filter((e) => e.stream === g![1]).slice(-10).reverse();
+      const machine = {
+        id: 'room',
+        key: 'room',
+        type: 'compound',
+        initial: 'room.open',
+        transitions: [{ event: 'POSTED', targets: [] }],
+        states: [state('open'), state('closed')],
+      };
+      const lastEvents = events
+        .filter((e) => e.stream === g![1])
+        .slice(-10)
+        .reverse();
       return [200, { actor: { id: g[1], kind: 'room', state: 'open', value: 'open' }, machine, active: ['room', 'room.open'], lastEvents }];
     }
     throw new HttpError(404, 'not_found', `no route ${m} ${p}`);
@@ -446,8 +589,12 @@ export async function startMockApiServer(opts: MockOptions = {}): Promise<MockSe
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    dropSockets: () => { for (const s of sockets) s.ws.terminate(); },
-    setRefuseSockets: (v) => { refuseSockets = v; },
+    dropSockets: () => {
+      for (const s of sockets) s.ws.terminate();
+    },
+    setRefuseSockets: (v) => {
+      refuseSockets = v;
+    },
     postAs(username, roomId, text) {
       const a = [...accounts.values()].find((x) => x.username === username)!;
       rooms.get(roomId)!.members.add(a.id);

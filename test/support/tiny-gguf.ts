@@ -64,7 +64,14 @@ class Writer {
   }
 }
 
-type Kv = [string, T.UINT32, number] | [string, T.FLOAT32, number] | [string, T.STRING, string] | [string, T.BOOL, boolean] | [string, 'strings', string[]] | [string, 'floats', number[]] | [string, 'ints', number[]];
+type Kv =
+  | [string, T.UINT32, number]
+  | [string, T.FLOAT32, number]
+  | [string, T.STRING, string]
+  | [string, T.BOOL, boolean]
+  | [string, 'strings', string[]]
+  | [string, 'floats', number[]]
+  | [string, 'ints', number[]];
 
 function mulberry32(seed: number) {
   return () => {
@@ -82,7 +89,20 @@ export function tinyVocabulary(): { tokens: string[]; types: number[]; scores: n
     tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
     types.push(6);
   }
-  const normal = ['▁', ...'abcdefghijklmnopqrstuvwxyz'.split(''), ...'abcdefghijklmnopqrstuvwxyz'.split('').map((c) => `▁${c}`), '▁the', '▁hello', '▁world', '▁and', '▁is', '.', ',', '!', '?'];
+  const normal = [
+    '▁',
+    ...'abcdefghijklmnopqrstuvwxyz'.split(''),
+    ...'abcdefghijklmnopqrstuvwxyz'.split('').map((c) => `▁${c}`),
+    '▁the',
+    '▁hello',
+    '▁world',
+    '▁and',
+    '▁is',
+    '.',
+    ',',
+    '!',
+    '?',
+  ];
   for (const t of normal) {
     tokens.push(t);
     types.push(1);

@@ -1,8 +1,18 @@
 import type { AnyRecordedEvent } from '../../src/events/envelope.ts';
 import type { EventStore } from '../../src/events/store.ts';
 import type {
-  AccountCredentials, AccountView, AgentView, FactView, KnowledgeDocumentView, KnowledgeHit, MessageView, ReadModel,
-  RefreshTokenView, RetrievalQuery, RoomView, ScoredMessage,
+  AccountCredentials,
+  AccountView,
+  AgentView,
+  FactView,
+  KnowledgeDocumentView,
+  KnowledgeHit,
+  MessageView,
+  ReadModel,
+  RefreshTokenView,
+  RetrievalQuery,
+  RoomView,
+  ScoredMessage,
 } from '../../src/projections/read-model.ts';
 
 /**
@@ -62,7 +72,14 @@ export class FakeReadModel implements ReadModel {
         this.revoked.add(e.data.familyId);
         break;
       case 'agent.created':
-        this.agents.set(e.data.agentId, { id: e.data.agentId, name: e.data.name, status: 'stopped', character: e.data.character, createdAt: at, deleted: false });
+        this.agents.set(e.data.agentId, {
+          id: e.data.agentId,
+          name: e.data.name,
+          status: 'stopped',
+          character: e.data.character,
+          createdAt: at,
+          deleted: false,
+        });
         break;
       case 'agent.updated': {
         const a = this.agents.get(e.data.agentId);
@@ -85,7 +102,8 @@ export class FakeReadModel implements ReadModel {
         break;
       case 'room.participant_joined': {
         const r = this.rooms.get(e.data.roomId);
-        if (r && !r.participants.some((p) => p.id === e.data.participantId)) r.participants.push({ id: e.data.participantId, kind: e.data.kind, name: e.data.name });
+        if (r && !r.participants.some((p) => p.id === e.data.participantId))
+          r.participants.push({ id: e.data.participantId, kind: e.data.kind, name: e.data.name });
         break;
       }
       case 'room.participant_left': {
@@ -95,8 +113,14 @@ export class FakeReadModel implements ReadModel {
       }
       case 'message.posted':
         this.messages.set(e.data.messageId, {
-          id: e.data.messageId, seq: e.seq, roomId: e.data.roomId, authorId: e.data.authorId, authorKind: e.data.authorKind, text: e.data.text,
-          ...(e.data.inReplyTo ? { inReplyTo: e.data.inReplyTo } : {}), createdAt: at,
+          id: e.data.messageId,
+          seq: e.seq,
+          roomId: e.data.roomId,
+          authorId: e.data.authorId,
+          authorKind: e.data.authorKind,
+          text: e.data.text,
+          ...(e.data.inReplyTo ? { inReplyTo: e.data.inReplyTo } : {}),
+          createdAt: at,
         });
         {
           let list = this.roomMessages.get(e.data.roomId);
@@ -106,7 +130,15 @@ export class FakeReadModel implements ReadModel {
         if (e.data.clientMessageId) this.byClient.set(`${e.data.authorId}\u0000${e.data.clientMessageId}`, e.data.messageId);
         break;
       case 'knowledge.document_added':
-        this.docs.set(e.data.documentId, { id: e.data.documentId, agentId: e.data.agentId, title: e.data.title, chunks: e.data.totalChunks, embeddedChunks: 0, status: 'ingesting', createdAt: at });
+        this.docs.set(e.data.documentId, {
+          id: e.data.documentId,
+          agentId: e.data.agentId,
+          title: e.data.title,
+          chunks: e.data.totalChunks,
+          embeddedChunks: 0,
+          status: 'ingesting',
+          createdAt: at,
+        });
         break;
       case 'knowledge.chunk_embedded':
         this.chunks.push({ chunkId: e.data.chunkId, documentId: e.data.documentId, text: e.data.text });
@@ -202,7 +234,13 @@ export class FakeReadModel implements ReadModel {
     const words = q.text.toLowerCase().split(/\W+/).filter(Boolean);
     return this.chunks
       .filter((c) => this.docs.get(c.documentId)?.agentId === agentId)
-      .map((c) => ({ chunkId: c.chunkId, documentId: c.documentId, title: this.docs.get(c.documentId)!.title, text: c.text, score: words.filter((w) => c.text.toLowerCase().includes(w)).length / Math.max(1, words.length) }))
+      .map((c) => ({
+        chunkId: c.chunkId,
+        documentId: c.documentId,
+        title: this.docs.get(c.documentId)!.title,
+        text: c.text,
+        score: words.filter((w) => c.text.toLowerCase().includes(w)).length / Math.max(1, words.length),
+      }))
       .filter((h) => h.score > 0)
       .sort((a, b) => b.score - a.score)
       .slice(0, q.k);

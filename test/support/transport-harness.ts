@@ -35,11 +35,21 @@ function fakeActors(store: SqliteEventStore, readModel: FakeReadModel, opts: { s
         if (!agent || agent.status !== 'running' || agent.deleted || opts.silentAgents?.includes(agent.name)) continue;
         const text = `echo: ${e.data.text}`;
         ephemeral$.next({ type: 'typing', roomId: e.data.roomId, agentId: p.id });
-        for (const word of text.split(/(?<= )/)) ephemeral$.next({ type: 'reply.delta', roomId: e.data.roomId, agentId: p.id, replyTo: e.data.messageId, delta: word });
+        for (const word of text.split(/(?<= )/))
+          ephemeral$.next({ type: 'reply.delta', roomId: e.data.roomId, agentId: p.id, replyTo: e.data.messageId, delta: word });
         const replyId = derivedId(p.id, e.data.messageId, 'reply');
         await store.append(`room-${e.data.roomId}`, [
-          { id: derivedId(replyId, 'model'), type: 'model.called', data: { agentId: p.id, provider: 'fake', model: 'echo', kind: 'text', ok: true, latencyMs: 3 } },
-          { id: replyId, type: 'message.posted', data: { messageId: replyId, roomId: e.data.roomId, authorId: p.id, authorKind: 'agent', text, inReplyTo: e.data.messageId }, meta: { author: { kind: 'agent', id: p.id } } },
+          {
+            id: derivedId(replyId, 'model'),
+            type: 'model.called',
+            data: { agentId: p.id, provider: 'fake', model: 'echo', kind: 'text', ok: true, latencyMs: 3 },
+          },
+          {
+            id: replyId,
+            type: 'message.posted',
+            data: { messageId: replyId, roomId: e.data.roomId, authorId: p.id, authorKind: 'agent', text, inReplyTo: e.data.messageId },
+            meta: { author: { kind: 'agent', id: p.id } },
+          },
         ]);
       }
     });
@@ -104,8 +114,14 @@ async function startOnChronicle(overrides: Partial<Settings>, options: ServerOpt
   const dir = mkdtempSync(join(tmpdir(), 'chronicle-transport-'));
   const settings: Settings = {
     ...readSettings({ DATA_DIR: dir }),
-    host: '127.0.0.1', port: 0, rateLimitPerMin: 0, logLevel: 'silent',
-    modelProvider: 'openai', openaiBaseUrl: fake.url, openaiApiKey: 'x', embeddingProvider: 'openai',
+    host: '127.0.0.1',
+    port: 0,
+    rateLimitPerMin: 0,
+    logLevel: 'silent',
+    modelProvider: 'openai',
+    openaiBaseUrl: fake.url,
+    openaiApiKey: 'x',
+    embeddingProvider: 'openai',
     ...overrides,
   };
   const chronicle = await openChronicle(settings);
@@ -139,7 +155,10 @@ export async function startTestServer(
   const readModel = new FakeReadModel();
   readModel.start(store);
   const secrets = new SecretBox('test-data-key-0123456789abcdef0123456789');
-  const actors = options.actors === 'real' ? await realActors(store, readModel, settings, secrets) : { ...fakeActors(store, readModel, options), embedder: undefined, modelServer: undefined };
+  const actors =
+    options.actors === 'real'
+      ? await realActors(store, readModel, settings, secrets)
+      : { ...fakeActors(store, readModel, options), embedder: undefined, modelServer: undefined };
   const chronicle: TransportChronicle = {
     settings,
     logger: silentLogger,
@@ -157,14 +176,42 @@ export async function startTestServer(
         const stream = `document-${documentId}`;
         const contentHash = sha256Hex(input.text);
         await store.append(stream, [
-          { id: newId(), type: 'knowledge.document_added', data: { documentId, agentId: input.agentId, title: input.title, source: input.source ?? 'text', ...(input.url ? { url: input.url } : {}), contentHash, chars: input.text.length, totalChunks: chunks.length } },
-          ...chunks.map((text, index) => ({ id: derivedId(documentId, String(index)), type: 'knowledge.chunk_embedded' as const, data: { documentId, agentId: input.agentId, chunkId: derivedId(documentId, String(index)), index, text, contentHash: sha256Hex(text), model: 'fake', vector: fakeEmbed(text) } })),
+          {
+            id: newId(),
+            type: 'knowledge.document_added',
+            data: {
+              documentId,
+              agentId: input.agentId,
+              title: input.title,
+              source: input.source ?? 'text',
+              ...(input.url ? { url: input.url } : {}),
+              contentHash,
+              chars: input.text.length,
+              totalChunks: chunks.length,
+            },
+          },
+          ...chunks.map((text, index) => ({
+            id: derivedId(documentId, String(index)),
+            type: 'knowledge.chunk_embedded' as const,
+            data: {
+              documentId,
+              agentId: input.agentId,
+              chunkId: derivedId(documentId, String(index)),
+              index,
+              text,
+              contentHash: sha256Hex(text),
+              model: 'fake',
+              vector: fakeEmbed(text),
+            },
+          })),
           { id: newId(), type: 'knowledge.document_ready', data: { documentId, agentId: input.agentId, chunks: chunks.length } },
         ]);
         return { documentId, chunks: chunks.length };
       },
       async remove(input) {
-        await store.append(`document-${input.documentId}`, [{ id: newId(), type: 'knowledge.document_removed', data: { documentId: input.documentId, agentId: input.agentId } }]);
+        await store.append(`document-${input.documentId}`, [
+          { id: newId(), type: 'knowledge.document_removed', data: { documentId: input.documentId, agentId: input.agentId } },
+        ]);
       },
     },
     startedAt: Date.now(),

@@ -26,10 +26,10 @@ const AGENTS = ['g0', 'g1', 'g2'];
 const forkArb = fc.tuple(fc.constant(-1), fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 1023 }));
 /** Messages (kind 12 of random-events.ts) weighed up, so that branches have histories to take. */
 const postArb = fc.tuple(fc.constant(12), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 1023 }));
-const logArb = fc.array(
-  fc.oneof({ weight: 5, arbitrary: stepArb }, { weight: 3, arbitrary: postArb }, { weight: 2, arbitrary: forkArb }),
-  { minLength: 10, maxLength: 35 },
-);
+const logArb = fc.array(fc.oneof({ weight: 5, arbitrary: stepArb }, { weight: 3, arbitrary: postArb }, { weight: 2, arbitrary: forkArb }), {
+  minLength: 10,
+  maxLength: 35,
+});
 
 async function buildLog(steps: [number, number, number, number][]): Promise<SqliteEventStore> {
   const store = memoryStore();
@@ -50,11 +50,17 @@ async function buildLog(steps: [number, number, number, number][]): Promise<Sqli
     const m = messages[which % messages.length];
     const roomId = `f${forks++}`;
     await store.append(`room-${roomId}`, [
-      { id: `fork-${roomId}`, type: 'room.forked', data: { roomId, name: `Fork ${roomId}`, createdBy: 'a0', sourceRoomId: m.roomId, atMessageId: m.id, atSeq: m.seq } },
+      {
+        id: `fork-${roomId}`,
+        type: 'room.forked',
+        data: { roomId, name: `Fork ${roomId}`, createdBy: 'a0', sourceRoomId: m.roomId, atMessageId: m.id, atSeq: m.seq },
+      },
       { id: `join-${roomId}`, type: 'room.participant_joined', data: { roomId, participantId: 'p0', kind: 'user', name: 'P0' } },
     ]);
     const messageId = `fm-${roomId}`;
-    const r = await store.append(`room-${roomId}`, [{ id: messageId, type: 'message.posted', data: { messageId, roomId, authorId: 'p0', authorKind: 'user', text: `branch ${seed}` } }]);
+    const r = await store.append(`room-${roomId}`, [
+      { id: messageId, type: 'message.posted', data: { messageId, roomId, authorId: 'p0', authorKind: 'user', text: `branch ${seed}` } },
+    ]);
     messages.push({ id: messageId, roomId, seq: r.lastSeq });
   }
   return store;
@@ -73,15 +79,27 @@ async function compareAt(reads: AsOfReads, all: readonly AnyRecordedEvent[], roo
       const past = (await reads.at({ kind: 'room', roomId }, p)).readModel;
       expect(past.roomById(roomId), `room ${roomId} at ${p}`).toEqual(truth.roomById(roomId));
       expect(past.listMessages(roomId, { limit: 1000 }), `messages of ${roomId} at ${p}`).toEqual(truth.listMessages(roomId, { limit: 1000 }));
-      expect(past.listMessages(roomId, { afterSeq: 0, limit: 1000 }), `messages of ${roomId} at ${p} (forwards)`).toEqual(truth.listMessages(roomId, { afterSeq: 0, limit: 1000 }));
+      expect(past.listMessages(roomId, { afterSeq: 0, limit: 1000 }), `messages of ${roomId} at ${p} (forwards)`).toEqual(
+        truth.listMessages(roomId, { afterSeq: 0, limit: 1000 }),
+      );
     }
     for (const agentId of AGENTS) {
       const past = (await reads.at({ kind: 'agent', agentId }, p)).readModel;
       expect(past.agentById(agentId), `agent ${agentId} at ${p}`).toEqual(truth.agentById(agentId));
       expect(past.listDocuments(agentId), `documents of ${agentId} at ${p}`).toEqual(truth.listDocuments(agentId));
       expect(past.facts(agentId, { limit: 1000 }), `facts of ${agentId} at ${p}`).toEqual(truth.facts(agentId, { limit: 1000 }));
-      expect(past.searchKnowledge(agentId, { text: 'lava penguin sqlite violin river cloud garden rocket coffee piano', k: 50 }).map((h) => h.chunkId).sort(),
-        `chunks of ${agentId} at ${p}`).toEqual(truth.searchKnowledge(agentId, { text: 'lava penguin sqlite violin river cloud garden rocket coffee piano', k: 50 }).map((h) => h.chunkId).sort());
+      expect(
+        past
+          .searchKnowledge(agentId, { text: 'lava penguin sqlite violin river cloud garden rocket coffee piano', k: 50 })
+          .map((h) => h.chunkId)
+          .sort(),
+        `chunks of ${agentId} at ${p}`,
+      ).toEqual(
+        truth
+          .searchKnowledge(agentId, { text: 'lava penguin sqlite violin river cloud garden rocket coffee piano', k: 50 })
+          .map((h) => h.chunkId)
+          .sort(),
+      );
     }
     const actors: AsOfState = await reads.at({ kind: 'actors' }, p);
     expect(actors.readModel.listAgents(), `agents at ${p}`).toEqual(truth.listAgents());

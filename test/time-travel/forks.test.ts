@@ -49,8 +49,14 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'chronicle-forks-'));
   chronicle = await openChronicle({
     ...readSettings({ DATA_DIR: dir }),
-    host: '127.0.0.1', port: 0, rateLimitPerMin: 0, logLevel: 'silent',
-    modelProvider: 'openai', openaiBaseUrl: fake.url, openaiApiKey: 'x', embeddingProvider: 'openai',
+    host: '127.0.0.1',
+    port: 0,
+    rateLimitPerMin: 0,
+    logLevel: 'silent',
+    modelProvider: 'openai',
+    openaiBaseUrl: fake.url,
+    openaiApiKey: 'x',
+    embeddingProvider: 'openai',
   });
   await ensureAdmin(chronicle, 'admin-password-123');
   server = await startServer(chronicle, { webRoot: false });
@@ -89,10 +95,17 @@ describe('branching a room', () => {
         expect(await messagesOf(fork.id)).toEqual([...source.slice(0, i + 1), question, answer]);
         // What the model was shown for the branch's turn holds no message after m. (Embedding requests are
         // left out: the message embedder may still be embedding the source room's later messages.)
-        const prompts = JSON.stringify(fake.requests.slice(requestsBefore).filter((q) => q.path.endsWith('/chat/completions')).map((q) => q.body));
+        const prompts = JSON.stringify(
+          fake.requests
+            .slice(requestsBefore)
+            .filter((q) => q.path.endsWith('/chat/completions'))
+            .map((q) => q.body),
+        );
         for (const later of source.slice(i + 1)) if (!source.slice(0, i + 1).some((e) => e.text === later.text)) expect(prompts).not.toContain(later.text);
         // And the trace references only the branch's history.
-        const traces = (await api.get(`/api/v1/events?type=reply.traced&limit=1000`, { token: admin })).body.events.filter((e: any) => e.data.roomId === fork.id);
+        const traces = (await api.get(`/api/v1/events?type=reply.traced&limit=1000`, { token: admin })).body.events.filter(
+          (e: any) => e.data.roomId === fork.id,
+        );
         expect(traces).toHaveLength(1);
         const allowed = new Set([...source.slice(0, i + 1), question].map((x) => x.id));
         for (const id of traces[0].data.sources.messageIds) expect(allowed.has(id), `trace references ${id}`).toBe(true);
@@ -135,7 +148,8 @@ describe('facts in a branch', () => {
     const branch = (await api.post(`/api/v1/rooms/${room.id}/fork`, { atMessageId: answer.id }, { token: admin })).body.room;
     await fact('fact-own', branch.id, 'the user asked in the branch');
     await catchUp(chronicle);
-    const texts = async (roomId: string, q = '') => (await api.get(`/api/v1/agents/${agentId}/facts?roomId=${roomId}${q}`, { token: admin })).body.facts.map((f: any) => f.text);
+    const texts = async (roomId: string, q = '') =>
+      (await api.get(`/api/v1/agents/${agentId}/facts?roomId=${roomId}${q}`, { token: admin })).body.facts.map((f: any) => f.text);
     expect(await texts(room.id)).toEqual(['the user likes tea', 'the user now likes coffee']);
     expect(await texts(branch.id)).toEqual(['the user likes tea', 'the user asked in the branch']);
     expect(await texts(branch.id, '&limit=1')).toEqual(['the user asked in the branch']);
@@ -204,11 +218,18 @@ describe('forking an agent', () => {
 describe('re-asking a recorded turn', () => {
   it('answers the same question in a branch with another model, from the same retrieved inputs', async () => {
     const src = (await api.post('/api/v1/agents', { name: 'Librarian', bio: 'knows books' }, { token: admin })).body.agent.id;
-    await api.post(`/api/v1/agents/${src}/knowledge`, { title: 'Violins', text: 'Violins have four strings. Stradivari made violins in Cremona.' }, { token: admin });
+    await api.post(
+      `/api/v1/agents/${src}/knowledge`,
+      { title: 'Violins', text: 'Violins have four strings. Stradivari made violins in Cremona.' },
+      { token: admin },
+    );
     const room = (await api.post('/api/v1/rooms', { name: 'library', agentIds: [src] }, { token: admin })).body.room;
     await exchange(room.id, 'hello there');
     const { question, answer } = await exchange(room.id, 'who made violins in Cremona?');
-    const traces = async (roomId: string) => (await api.get('/api/v1/events?type=reply.traced&limit=1000', { token: admin })).body.events.filter((e: any) => e.data.roomId === roomId).map((e: any) => e.data);
+    const traces = async (roomId: string) =>
+      (await api.get('/api/v1/events?type=reply.traced&limit=1000', { token: admin })).body.events
+        .filter((e: any) => e.data.roomId === roomId)
+        .map((e: any) => e.data);
     const [, original] = await traces(room.id);
     expect(original.replyId).toBe(answer.id);
     expect(original.sources.knowledgeChunkIds.length).toBeGreaterThan(0);

@@ -103,7 +103,8 @@ describe('POST /api/v1/admin/agents/import', () => {
   it('an agent imported with its rooms into a live server does not answer their past messages again', async () => {
     const posted = await api.post('/api/v1/messages', { roomId, text: 'a question before the export' }, { token: admin });
     expect(posted.status).toBe(202);
-    const replied = async (room: string) => ((await api.get(`/api/v1/rooms/${room}/messages`, { token: admin })).body.messages as any[]).filter((m) => m.authorKind === 'agent').length;
+    const replied = async (room: string) =>
+      ((await api.get(`/api/v1/rooms/${room}/messages`, { token: admin })).body.messages as any[]).filter((m) => m.authorKind === 'agent').length;
     for (let i = 0; i < 200 && (await replied(roomId)) === 0; i++) await new Promise((r) => setTimeout(r, 25));
     const source = (await api.get(`/api/v1/rooms/${roomId}/messages`, { token: admin })).body.messages;
     const calls = t.modelServer!.requests.length;

@@ -152,9 +152,7 @@ describe('per-account login back-off', () => {
     const statuses = new Map<number, number>();
     let retryAfter: string | null = null;
     for (let sent = 0; sent < 1500; sent += 50) {
-      const batch = await Promise.all(
-        Array.from({ length: 50 }, () => api.post('/api/v1/auth/login', { username: 'victim', password: 'guess-guess' })),
-      );
+      const batch = await Promise.all(Array.from({ length: 50 }, () => api.post('/api/v1/auth/login', { username: 'victim', password: 'guess-guess' })));
       for (const r of batch) {
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
         if (r.status === 429) retryAfter ??= r.headers.get('retry-after');

@@ -21,7 +21,10 @@ describe('CORS and the scraper token', () => {
   });
 
   const preflight = (base: string, origin: string, method = 'POST', headers = 'authorization, content-type') =>
-    fetch(`${base}/api/v1/rooms`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': headers } });
+    fetch(`${base}/api/v1/rooms`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': headers },
+    });
 
   it('answers the preflight of a listed origin with that origin, the path’s methods and the headers asked for', async () => {
     const r = await preflight(t.url, FRONTEND);

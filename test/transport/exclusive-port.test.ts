@@ -34,8 +34,15 @@ afterAll(async () => {
 it('a second server on a port in use exits non-zero with a clear message, and the first keeps serving', async () => {
   const port = String(t.server.port);
   const env = {
-    DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: port, ADMIN_PASSWORD: 'second-admin-password', LOG_LEVEL: 'warn',
-    MODEL_PROVIDER: 'openai', OPENAI_API_KEY: 'x', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', EMBEDDING_PROVIDER: 'openai',
+    DATA_DIR: dataDir,
+    HOST: '127.0.0.1',
+    PORT: port,
+    ADMIN_PASSWORD: 'second-admin-password',
+    LOG_LEVEL: 'warn',
+    MODEL_PROVIDER: 'openai',
+    OPENAI_API_KEY: 'x',
+    OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+    EMBEDDING_PROVIDER: 'openai',
   };
   // On the old code the second server listens and never exits: the run is cut at 20 s and fails.
   const second = await runCli(['start'], env, undefined, 20_000);

@@ -20,44 +20,66 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-const bodyRoutes = () => [
-  ['POST', '/api/v1/auth/register'],
-  ['POST', '/api/v1/auth/login'],
-  ['POST', '/api/v1/auth/refresh'],
-  ['POST', '/api/v1/accounts'],
-  ['PATCH', '/api/v1/accounts/nobody'],
-  ['POST', '/api/v1/agents'],
-  ['PATCH', `/api/v1/agents/${agentId}`],
-  ['POST', `/api/v1/agents/${agentId}/knowledge`],
-  ['POST', '/api/v1/rooms'],
-  ['POST', `/api/v1/rooms/${roomId}/participants`],
-  ['POST', '/api/v1/messages'],
-  ['POST', '/v1/chat/completions'],
-] as const;
+const bodyRoutes = () =>
+  [
+    ['POST', '/api/v1/auth/register'],
+    ['POST', '/api/v1/auth/login'],
+    ['POST', '/api/v1/auth/refresh'],
+    ['POST', '/api/v1/accounts'],
+    ['PATCH', '/api/v1/accounts/nobody'],
+    ['POST', '/api/v1/agents'],
+    ['PATCH', `/api/v1/agents/${agentId}`],
+    ['POST', `/api/v1/agents/${agentId}/knowledge`],
+    ['POST', '/api/v1/rooms'],
+    ['POST', `/api/v1/rooms/${roomId}/participants`],
+    ['POST', '/api/v1/messages'],
+    ['POST', '/v1/chat/completions'],
+  ] as const;
 
 /** Values shaped like the real bodies, with wrong types, extremes and junk mixed in. */
-const field = () => fc.oneof(
-  fc.string({ maxLength: 30 }),
-  fc.constant(''),
-  fc.integer(),
-  fc.double(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }),
-  fc.constant(roomId),
-  fc.constant('x'.repeat(20_000)),
-  fc.string({ unit: 'binary', maxLength: 20 }),
-);
-const shapedBody = () => fc.record(
-  { username: field(), password: field(), name: field(), role: field(), roomId: field(), text: field(), clientMessageId: field(), agentIds: field(), accountId: field(), agentId: field(), title: field(), url: field(), refreshToken: field(), model: field(), messages: field(), bio: field(), stream: field() },
-  { requiredKeys: [] },
-);
-const anyBody = () => fc.oneof(
-  shapedBody().map((b) => JSON.stringify(b)),
-  fc.jsonValue().map((v) => JSON.stringify(v)),
-  fc.string({ maxLength: 200 }),
-  fc.string({ unit: 'binary', maxLength: 200 }),
-);
+const field = () =>
+  fc.oneof(
+    fc.string({ maxLength: 30 }),
+    fc.constant(''),
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }),
+    fc.constant(roomId),
+    fc.constant('x'.repeat(20_000)),
+    fc.string({ unit: 'binary', maxLength: 20 }),
+  );
+const shapedBody = () =>
+  fc.record(
+    {
+      username: field(),
+      password: field(),
+      name: field(),
+      role: field(),
+      roomId: field(),
+      text: field(),
+      clientMessageId: field(),
+      agentIds: field(),
+      accountId: field(),
+      agentId: field(),
+      title: field(),
+      url: field(),
+      refreshToken: field(),
+      model: field(),
+      messages: field(),
+      bio: field(),
+      stream: field(),
+    },
+    { requiredKeys: [] },
+  );
+const anyBody = () =>
+  fc.oneof(
+    shapedBody().map((b) => JSON.stringify(b)),
+    fc.jsonValue().map((v) => JSON.stringify(v)),
+    fc.string({ maxLength: 200 }),
+    fc.string({ unit: 'binary', maxLength: 200 }),
+  );
 
 describe('fuzzing', () => {
   it('random bodies on every body route: never a 5xx, never a hang, and a rejected request leaves the log unchanged', async () => {
@@ -84,7 +106,11 @@ describe('fuzzing', () => {
   });
 
   it('random query strings on GET routes: never a 5xx', async () => {
-    const q = fc.dictionary(fc.constantFrom('limit', 'before', 'after', 'k', 'q', 'roomId', 'stream'), fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String), fc.constant(roomId)), { maxKeys: 4 });
+    const q = fc.dictionary(
+      fc.constantFrom('limit', 'before', 'after', 'k', 'q', 'roomId', 'stream'),
+      fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String), fc.constant(roomId)),
+      { maxKeys: 4 },
+    );
     const paths = [`/api/v1/rooms/${roomId}/messages`, '/api/v1/events', '/api/v1/messages/search', `/api/v1/agents/${agentId}/knowledge/search`];
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...paths), q, async (path, query) => {
@@ -102,7 +128,14 @@ describe('fuzzing', () => {
       fc.jsonValue().map((v) => JSON.stringify(v)),
       fc
         .record(
-          { type: fc.constantFrom('subscribe', 'unsubscribe', 'message', 'ping', 'auth', 'bogus', ''), roomId: field(), afterSeq: fc.oneof(fc.integer(), fc.double(), field()), text: field(), clientMessageId: field(), token: field() },
+          {
+            type: fc.constantFrom('subscribe', 'unsubscribe', 'message', 'ping', 'auth', 'bogus', ''),
+            roomId: field(),
+            afterSeq: fc.oneof(fc.integer(), fc.double(), field()),
+            text: field(),
+            clientMessageId: field(),
+            token: field(),
+          },
           { requiredKeys: ['type'] },
         )
         .map((f) => JSON.stringify(f)),

@@ -83,7 +83,9 @@ describe('a room’s messages by position', () => {
     const db = new Database(':memory:');
     db.exec(messagesProjection.ddl);
     for (const sql of [ROOM_MESSAGES_AFTER_SQL, ROOM_MESSAGES_BEFORE_SQL]) {
-      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('room', Number.MAX_SAFE_INTEGER, 0, 100) as { detail: string }[]).map((r) => r.detail).join('\n');
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('room', Number.MAX_SAFE_INTEGER, 0, 100) as { detail: string }[])
+        .map((r) => r.detail)
+        .join('\n');
       expect(plan).not.toMatch(/TEMP B-TREE/);
       expect(plan).toMatch(/USING (COVERING )?INDEX messages_by_room/);
     }
@@ -122,7 +124,11 @@ describe('history replay of a 5,000-message room to many sockets', () => {
         `room-${roomId}`,
         Array.from({ length: 250 }, (_, i) => {
           const n = b * 250 + i;
-          return { id: `hist-${n}`, type: 'message.posted' as const, data: { messageId: `hist-${n}`, roomId, authorId: admin.account.id, authorKind: 'user' as const, text: `message ${n} ${'x'.repeat(190)}` } };
+          return {
+            id: `hist-${n}`,
+            type: 'message.posted' as const,
+            data: { messageId: `hist-${n}`, roomId, authorId: admin.account.id, authorKind: 'user' as const, text: `message ${n} ${'x'.repeat(190)}` },
+          };
         }),
       );
     }
@@ -142,7 +148,11 @@ describe('history replay of a 5,000-message room to many sockets', () => {
   it('keeps /health answering within 200 ms, stays within the budgets, and says where REST takes over', async () => {
     await (await fetch(`${t.url}/api/v1/health`)).text(); // the first request's own set-up is not the server's latency
     const started = Date.now();
-    const clients = replayClients(t.wsUrl, roomId, tokens.flatMap((token, account) => new Array(SOCKETS_PER_ACCOUNT).fill(0).map(() => ({ token, account }))));
+    const clients = replayClients(
+      t.wsUrl,
+      roomId,
+      tokens.flatMap((token, account) => new Array(SOCKETS_PER_ACCOUNT).fill(0).map(() => ({ token, account }))),
+    );
     let allDone = false;
     const report = clients.subscribed.finally(() => (allDone = true));
 
@@ -226,7 +236,11 @@ describe('history replay of big messages to a slow reader', () => {
     for (let b = 0; b < 3; b++) {
       await t.store.append(
         `room-${roomId}`,
-        Array.from({ length: 100 }, (_, i) => ({ id: `big-${b}-${i}`, type: 'message.posted' as const, data: { messageId: `big-${b}-${i}`, roomId, authorId: admin.account.id, authorKind: 'user' as const, text } })),
+        Array.from({ length: 100 }, (_, i) => ({
+          id: `big-${b}-${i}`,
+          type: 'message.posted' as const,
+          data: { messageId: `big-${b}-${i}`, roomId, authorId: admin.account.id, authorKind: 'user' as const, text },
+        })),
       );
     }
     await t.chronicle.projections.waitFor(await t.store.head());

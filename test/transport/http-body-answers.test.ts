@@ -16,15 +16,27 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 /** A POST whose body is written as the client likes; resolves with the status it read, or how the connection failed. */
-function post(headers: Record<string, string>, write: (req: ReturnType<typeof httpRequest>) => void): Promise<{ status: number; code?: string; failure?: string }> {
+function post(
+  headers: Record<string, string>,
+  write: (req: ReturnType<typeof httpRequest>) => void,
+): Promise<{ status: number; code?: string; failure?: string }> {
   return new Promise((resolve) => {
     const u = new URL(t.url);
-    const req = httpRequest({ host: u.hostname, port: u.port, path: '/api/v1/messages', method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers } }, (res) => {
-      let data = '';
-      res.on('data', (c) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode!, code: JSON.parse(data).error?.code }));
-      res.on('error', (e) => resolve({ status: res.statusCode!, failure: e.message }));
-    });
+    const req = httpRequest(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: '/api/v1/messages',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+      },
+      (res) => {
+        let data = '';
+        res.on('data', (c) => (data += c));
+        res.on('end', () => resolve({ status: res.statusCode!, code: JSON.parse(data).error?.code }));
+        res.on('error', (e) => resolve({ status: res.statusCode!, failure: e.message }));
+      },
+    );
     req.on('error', (e) => resolve({ status: -1, failure: e.message }));
     req.setTimeout(10_000, () => req.destroy(new Error('no answer in 10 s')));
     write(req);

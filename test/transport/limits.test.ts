@@ -40,7 +40,11 @@ describe('limits and input validation', () => {
   it('a body over 1 MB declared by content-length → 413 before reading it, nothing appended', async () => {
     const head = await t.store.head();
     const big = Buffer.alloc(1_048_577, 'a');
-    const r = await rawPost('/api/v1/messages', { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': String(big.length) }, big);
+    const r = await rawPost(
+      '/api/v1/messages',
+      { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': String(big.length) },
+      big,
+    );
     expect(r.status).toBe(413);
     expect(JSON.parse(r.body).error.code).toBe('payload_too_large');
     expect(await t.store.head()).toBe(head);
@@ -48,9 +52,12 @@ describe('limits and input validation', () => {
 
   it('a chunked body that grows past 1 MB → 413', async () => {
     const big = Buffer.alloc(2 * 1_048_576, 'b');
-    const r = await rawPost('/api/v1/messages', { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'transfer-encoding': 'chunked' }, big, true).catch(
-      (err) => ({ status: -1, body: String(err) }),
-    );
+    const r = await rawPost(
+      '/api/v1/messages',
+      { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'transfer-encoding': 'chunked' },
+      big,
+      true,
+    ).catch((err) => ({ status: -1, body: String(err) }));
     // The 413 reaches the client (the server reads and drops the rest rather than cut the connection).
     expect(r.status).toBe(413);
   });
@@ -61,7 +68,10 @@ describe('limits and input validation', () => {
       const c = apiClient(small.url);
       const admin = (await c.login('admin', small.adminPassword)).accessToken;
       const agentId = (await c.post('/api/v1/agents', { name: 'Uploads', bio: 'x' }, { token: admin })).body.agent.id;
-      const file = (bytes: number) => ({ title: 'Notes', file: { contentType: 'text/plain', base64: Buffer.from('note '.repeat(bytes / 5)).toString('base64') } });
+      const file = (bytes: number) => ({
+        title: 'Notes',
+        file: { contentType: 'text/plain', base64: Buffer.from('note '.repeat(bytes / 5)).toString('base64') },
+      });
       expect((await c.post('/api/v1/messages', { roomId: 'x', text: 'y'.repeat(6000) }, { token: admin })).status).toBe(413);
       const ok = await c.post(`/api/v1/agents/${agentId}/knowledge`, file(6000), { token: admin });
       expect(ok.status).toBe(201);

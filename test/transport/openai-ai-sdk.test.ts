@@ -25,7 +25,13 @@ afterAll(async () => t?.close());
 describe('Vercel AI SDK with the default OpenAI provider', () => {
   it('generateText with a system prompt and maxOutputTokens', async () => {
     const from = t.modelServer!.requests.length;
-    const r = await generateText({ model: openai('Eliza'), system: 'Answer like a pirate.', prompt: 'hello from the AI SDK', maxOutputTokens: 64, maxRetries: 0 });
+    const r = await generateText({
+      model: openai('Eliza'),
+      system: 'Answer like a pirate.',
+      prompt: 'hello from the AI SDK',
+      maxOutputTokens: 64,
+      maxRetries: 0,
+    });
     expect(r.text).toContain('hello from the AI SDK');
     expect(r.finishReason).toBe('stop');
     const sent = t.modelServer!.requests.slice(from).find((q) => q.path.endsWith('/chat/completions'))!;

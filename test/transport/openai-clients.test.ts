@@ -62,13 +62,26 @@ describe('chat completions: the conversation the agent sees', () => {
     const posted = await userMessagesIn(room.id);
     expect(posted.at(-1)!.data).toMatchObject({
       text: 'what is my cat called?',
-      request: { system: 'Always answer in French.', history: [{ role: 'user', content: 'my cat is called Tom' }, { role: 'assistant', content: 'Nice name!' }], maxTokens: 42, temperature: 0.3 },
+      request: {
+        system: 'Always answer in French.',
+        history: [
+          { role: 'user', content: 'my cat is called Tom' },
+          { role: 'assistant', content: 'Nice name!' },
+        ],
+        maxTokens: 42,
+        temperature: 0.3,
+      },
     });
   });
 
   it('response_format json_schema is answered with structured output: parseable JSON that matches the schema', async () => {
     const from = t.modelServer!.requests.length;
-    const schema = { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' } }, required: ['name', 'age'], additionalProperties: false };
+    const schema = {
+      type: 'object',
+      properties: { name: { type: 'string' }, age: { type: 'integer' } },
+      required: ['name', 'age'],
+      additionalProperties: false,
+    };
     const r = await client.chat.completions.create({
       model: 'Eliza',
       messages: [{ role: 'user', content: 'who wrote the first program?' }],
@@ -89,7 +102,12 @@ describe('chat completions: the conversation the agent sees', () => {
   });
 
   it('response_format json_object gives a JSON object, streamed too', async () => {
-    const stream = await client.chat.completions.create({ model: 'Eliza', stream: true, messages: [{ role: 'user', content: 'as JSON please' }], response_format: { type: 'json_object' } });
+    const stream = await client.chat.completions.create({
+      model: 'Eliza',
+      stream: true,
+      messages: [{ role: 'user', content: 'as JSON please' }],
+      response_format: { type: 'json_object' },
+    });
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
     expect(typeof JSON.parse(text)).toBe('object');
@@ -104,7 +122,10 @@ describe('chat completions: the conversation the agent sees', () => {
     expect(tools.error.message).toMatch(/^tools are not supported: .*tools/);
     expect((await ask({ tool_choice: 'required' })).error.message).toMatch(/^tools are not supported: .*tool_choice/);
     expect((await ask({ functions: [{ name: 'f', parameters: {} }] })).error.message).toMatch(/^tools are not supported/);
-    const toolResult = await ask({}, [{ role: 'user', content: 'hi' }, { role: 'tool', tool_call_id: 'x', content: '42' }]);
+    const toolResult = await ask({}, [
+      { role: 'user', content: 'hi' },
+      { role: 'tool', tool_call_id: 'x', content: '42' },
+    ]);
     expect(toolResult.error.message).toMatch(/^tools are not supported/);
     const n2 = await ask({ n: 2 });
     expect(n2).toBeInstanceOf(OpenAI.BadRequestError);
@@ -151,7 +172,9 @@ describe('conversations and retries', () => {
     const replies = (await t.store.readStream(`room-${room.id}`)).filter((e) => e.type === 'message.posted' && e.data.authorKind === 'agent');
     expect(replies).toHaveLength(1);
     // The same key for another request is a conflict, not a wrong answer.
-    const reused = await client.chat.completions.create({ ...body, messages: [{ role: 'user', content: 'something else' }] }, { headers: { 'Idempotency-Key': 'order-17' } }).catch((e) => e);
+    const reused = await client.chat.completions
+      .create({ ...body, messages: [{ role: 'user', content: 'something else' }] }, { headers: { 'Idempotency-Key': 'order-17' } })
+      .catch((e) => e);
     expect(reused.status).toBe(409);
   });
 
@@ -175,7 +198,11 @@ describe('responses', () => {
     expect(first.output_text).toContain('my dog is called Rex');
     expect(first.usage?.input_tokens).toBeGreaterThan(0);
     const from = t.modelServer!.requests.length;
-    const second = await client.responses.create({ model: 'Eliza', input: [{ role: 'user', content: 'what is my dog called?' }], previous_response_id: first.id });
+    const second = await client.responses.create({
+      model: 'Eliza',
+      input: [{ role: 'user', content: 'what is my dog called?' }],
+      previous_response_id: first.id,
+    });
     expect(second.output_text).toContain('what is my dog called?');
     expect(second.previous_response_id).toBe(first.id);
     const [sent] = chatRequestsSince(from);
@@ -205,7 +232,15 @@ describe('responses', () => {
       if (e.type === 'response.completed') completed = e.response;
     }
     expect(types[0]).toBe('response.created');
-    expect(types).toEqual(expect.arrayContaining(['response.output_item.added', 'response.content_part.added', 'response.output_text.delta', 'response.output_text.done', 'response.output_item.done']));
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'response.output_item.added',
+        'response.content_part.added',
+        'response.output_text.delta',
+        'response.output_text.done',
+        'response.output_item.done',
+      ]),
+    );
     expect(types.at(-1)).toBe('response.completed');
     expect(deltas).toBe(done);
     expect(done).toContain('stream a response');
@@ -219,10 +254,18 @@ describe('responses', () => {
     const r = await client.responses.create({
       model: 'Eliza',
       input: 'who?',
-      text: { format: { type: 'json_schema', name: 'person', schema: { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' } }, required: ['name', 'age'] } } },
+      text: {
+        format: {
+          type: 'json_schema',
+          name: 'person',
+          schema: { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' } }, required: ['name', 'age'] },
+        },
+      },
     });
     expect(JSON.parse(r.output_text)).toEqual({ name: 'Ada', age: 36 });
-    const err = await client.responses.create({ model: 'Eliza', input: 'weather?', tools: [{ type: 'function', name: 'w', parameters: {}, strict: false }] }).catch((e) => e);
+    const err = await client.responses
+      .create({ model: 'Eliza', input: 'weather?', tools: [{ type: 'function', name: 'w', parameters: {}, strict: false }] })
+      .catch((e) => e);
     expect(err.status).toBe(400);
     expect(err.error.message).toMatch(/^tools are not supported/);
   });

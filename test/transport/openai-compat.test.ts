@@ -90,7 +90,17 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
   });
 
   it.skipIf(onChronicle)('a client retrying after a timeout (as LangChain does) posts its question once', async () => {
-    const ask = () => client.chat.completions.create({ model: 'Mute', user: 'retrying', messages: [{ role: 'system', content: 'JSON only' }, { role: 'user', content: 'are you there?' }] }).catch((e) => e);
+    const ask = () =>
+      client.chat.completions
+        .create({
+          model: 'Mute',
+          user: 'retrying',
+          messages: [
+            { role: 'system', content: 'JSON only' },
+            { role: 'user', content: 'are you there?' },
+          ],
+        })
+        .catch((e) => e);
     for (let i = 0; i < 3; i++) expect((await ask()).status).toBe(504);
     const posted = (await t.store.readAll({ limit: 10_000 })).filter((e) => e.type === 'message.posted' && e.data.text === 'are you there?');
     expect(posted).toHaveLength(1);

@@ -19,14 +19,49 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-const junk = () => fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(''), fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }), fc.jsonValue({ maxDepth: 2 }));
+const junk = () =>
+  fc.oneof(
+    fc.string({ maxLength: 20 }),
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant(''),
+    fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }),
+    fc.jsonValue({ maxDepth: 2 }),
+  );
 const role = () => fc.oneof(fc.constantFrom('system', 'developer', 'user', 'assistant', 'tool', 'function', 'narrator'), junk());
-const content = () => fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.constant('x'.repeat(16_001)), fc.array(fc.record({ type: fc.constantFrom('text', 'input_text', 'image_url', 'input_image'), text: fc.oneof(fc.string({ maxLength: 10 }), junk()) }, { requiredKeys: ['type'] }), { maxLength: 3 }), junk());
-const message = () => fc.record({ role: role(), content: content(), tool_calls: junk(), type: fc.oneof(fc.constantFrom('message', 'function_call_output', 'reasoning'), junk()) }, { requiredKeys: ['role'] });
-const format = () => fc.oneof(
-  fc.record({ type: fc.constantFrom('text', 'json_object', 'json_schema', 'yaml'), json_schema: fc.oneof(fc.record({ name: junk(), schema: fc.oneof(fc.constant({ type: 'object' }), junk()) }), junk()), name: junk(), schema: fc.oneof(fc.constant({ type: 'object' }), junk()) }, { requiredKeys: ['type'] }),
-  junk(),
-);
+const content = () =>
+  fc.oneof(
+    fc.string({ minLength: 1, maxLength: 40 }),
+    fc.constant('x'.repeat(16_001)),
+    fc.array(
+      fc.record(
+        { type: fc.constantFrom('text', 'input_text', 'image_url', 'input_image'), text: fc.oneof(fc.string({ maxLength: 10 }), junk()) },
+        { requiredKeys: ['type'] },
+      ),
+      { maxLength: 3 },
+    ),
+    junk(),
+  );
+const message = () =>
+  fc.record(
+    { role: role(), content: content(), tool_calls: junk(), type: fc.oneof(fc.constantFrom('message', 'function_call_output', 'reasoning'), junk()) },
+    { requiredKeys: ['role'] },
+  );
+const format = () =>
+  fc.oneof(
+    fc.record(
+      {
+        type: fc.constantFrom('text', 'json_object', 'json_schema', 'yaml'),
+        json_schema: fc.oneof(fc.record({ name: junk(), schema: fc.oneof(fc.constant({ type: 'object' }), junk()) }), junk()),
+        name: junk(),
+        schema: fc.oneof(fc.constant({ type: 'object' }), junk()),
+      },
+      { requiredKeys: ['type'] },
+    ),
+    junk(),
+  );
 const body = () =>
   fc.record(
     {
@@ -55,16 +90,28 @@ const body = () =>
 describe('the OpenAI-compatible routes under bad input', () => {
   it('answer 4xx and append nothing, or 200 — never 5xx', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('/v1/chat/completions', '/v1/responses', '/v1/embeddings'), fc.oneof(body().map((b) => JSON.stringify(b)), fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 50 })), async (path, raw) => {
-        const head = await t.store.head();
-        const res = await fetch(`${t.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: raw });
-        const text = await res.text();
-        expect(res.status, `${path} ${raw.slice(0, 300)} → ${text.slice(0, 300)}`).toBeLessThan(500);
-        if (res.status >= 400) {
-          expect(JSON.parse(text).error.message).toEqual(expect.any(String));
-          expect(await t.store.head(), `${path} ${raw.slice(0, 300)} appended on ${res.status}`).toBe(head);
-        }
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('/v1/chat/completions', '/v1/responses', '/v1/embeddings'),
+        fc.oneof(
+          body().map((b) => JSON.stringify(b)),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+          fc.string({ maxLength: 50 }),
+        ),
+        async (path, raw) => {
+          const head = await t.store.head();
+          const res = await fetch(`${t.url}${path}`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body: raw,
+          });
+          const text = await res.text();
+          expect(res.status, `${path} ${raw.slice(0, 300)} → ${text.slice(0, 300)}`).toBeLessThan(500);
+          if (res.status >= 400) {
+            expect(JSON.parse(text).error.message).toEqual(expect.any(String));
+            expect(await t.store.head(), `${path} ${raw.slice(0, 300)} appended on ${res.status}`).toBe(head);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   }, 60_000);

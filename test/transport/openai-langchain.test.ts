@@ -14,7 +14,8 @@ import { apiClient } from '../support/http-client.ts';
 let t: TestServer;
 let token: string;
 let api: ReturnType<typeof apiClient>;
-const chat = (options: Record<string, unknown> = {}) => new ChatOpenAI({ model: 'Eliza', apiKey: token, configuration: { baseURL: `${t.url}/v1` }, maxRetries: 0, ...options });
+const chat = (options: Record<string, unknown> = {}) =>
+  new ChatOpenAI({ model: 'Eliza', apiKey: token, configuration: { baseURL: `${t.url}/v1` }, maxRetries: 0, ...options });
 
 beforeAll(async () => {
   t = await startTestServer({}, { actors: 'real' });
@@ -66,7 +67,9 @@ describe('LangChain ChatOpenAI', () => {
   });
 
   it('tool binding is refused with a 400 naming `tools`, without retries, and nothing lands in a room', async () => {
-    const llm = chat({ maxRetries: 6 }).bindTools([{ type: 'function', function: { name: 'lookup', description: 'look up', parameters: { type: 'object', properties: {} } } }]);
+    const llm = chat({ maxRetries: 6 }).bindTools([
+      { type: 'function', function: { name: 'lookup', description: 'look up', parameters: { type: 'object', properties: {} } } },
+    ]);
     await expect(llm.invoke('please call the lookup tool')).rejects.toThrow(/tools/);
     expect(await questionsInRooms('please call the lookup tool')).toBe(0);
   });

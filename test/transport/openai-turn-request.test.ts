@@ -21,7 +21,9 @@ type CallerRequest = NonNullable<EventData<'message.posted'>['request']>;
 
 async function postWithRequest(roomId: string, text: string, request?: CallerRequest): Promise<string> {
   const messageId = newId();
-  await h.store.append(`room-${roomId}`, [{ id: messageId, type: 'message.posted', data: { messageId, roomId, authorId: 'user-1', authorKind: 'user', text, ...(request ? { request } : {}) } }]);
+  await h.store.append(`room-${roomId}`, [
+    { id: messageId, type: 'message.posted', data: { messageId, roomId, authorId: 'user-1', authorKind: 'user', text, ...(request ? { request } : {}) } },
+  ]);
   return messageId;
 }
 
@@ -33,14 +35,25 @@ describe('the turn with a caller request', () => {
     const roomId = await h.createRoom('user-1', [agentId]);
     await h.post(roomId, 'user-1', 'something said in the room earlier');
     await h.system.idle();
-    const asked = await postWithRequest(roomId, 'and now?', { system: 'Answer in one word.', history: [{ role: 'user', content: 'first' }, { role: 'assistant', content: 'second' }], maxTokens: 7, temperature: 0.1 });
+    const asked = await postWithRequest(roomId, 'and now?', {
+      system: 'Answer in one word.',
+      history: [
+        { role: 'user', content: 'first' },
+        { role: 'assistant', content: 'second' },
+      ],
+      maxTokens: 7,
+      temperature: 0.1,
+    });
     await h.system.idle();
     const call = model.calls.at(-1)!;
     expect(call).toMatchObject({ maxTokens: 7, temperature: 0.1 });
     expect(call.messages[0].content).toContain('# Instructions from the caller\nAnswer in one word.');
     expect(call.messages[0].content).not.toContain('something said in the room earlier');
     expect(call.messages.slice(1).map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
-    expect(call.context?.recentMessages).toEqual([{ author: 'Alice', text: 'first' }, { author: 'Ada', text: 'second' }]);
+    expect(call.context?.recentMessages).toEqual([
+      { author: 'Alice', text: 'first' },
+      { author: 'Ada', text: 'second' },
+    ]);
     // The trace names what the prompt was built from: not the room's messages the history replaced.
     const trace = (await h.events('reply.traced')).at(-1)!;
     expect((trace.data as { sources: { messageIds: string[] } }).sources.messageIds).toEqual([asked]);
@@ -59,7 +72,11 @@ describe('the turn with a caller request', () => {
     h = await createHarness({ models: fakeModels(local) });
     const agentId = await h.createAgent('Ada');
     const roomId = await h.createRoom('user-1', [agentId]);
-    const schema = { type: 'object', properties: { answer: { type: 'string' }, confidence: { type: 'number', minimum: 0 }, tags: { type: 'array', items: { type: 'string' }, minItems: 1 } }, required: ['answer', 'confidence', 'tags'] };
+    const schema = {
+      type: 'object',
+      properties: { answer: { type: 'string' }, confidence: { type: 'number', minimum: 0 }, tags: { type: 'array', items: { type: 'string' }, minItems: 1 } },
+      required: ['answer', 'confidence', 'tags'],
+    };
     const messageId = await postWithRequest(roomId, 'what is a barn owl?', { responseFormat: { type: 'json_schema', name: 'answer', schema } });
     await h.system.idle();
     const reply = (await h.agentReplies()).find((e) => e.data.inReplyTo === messageId)!;

@@ -58,10 +58,17 @@ describe('transport with the real actor system', () => {
     expect(r.usage!.completion_tokens).toBeGreaterThan(0);
     expect(r.usage!.total_tokens).toBe(r.usage!.prompt_tokens + r.usage!.completion_tokens);
     const chunks: any[] = [];
-    for await (const c of await client.chat.completions.create({ model: 'Eliza', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'and now streamed' }] })) chunks.push(c);
+    for await (const c of await client.chat.completions.create({
+      model: 'Eliza',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'and now streamed' }],
+    }))
+      chunks.push(c);
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 11 } });
     const plain: any[] = [];
-    for await (const c of await client.chat.completions.create({ model: 'Eliza', stream: true, messages: [{ role: 'user', content: 'no usage' }] })) plain.push(c);
+    for await (const c of await client.chat.completions.create({ model: 'Eliza', stream: true, messages: [{ role: 'user', content: 'no usage' }] }))
+      plain.push(c);
     expect(plain.some((c) => c.usage)).toBe(false);
   });
 });

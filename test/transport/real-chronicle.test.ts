@@ -11,7 +11,14 @@ import { connectWs } from '../support/ws-client.ts';
  * instant fake OpenAI-compatible model. Skipped, with this reason, while those parts are not in the
  * tree yet — the rest of the transport suite runs on test/support/transport-harness.ts meanwhile.
  */
-const parts = ['src/projections/index.ts', 'src/actors/index.ts', 'src/models/registry.ts', 'src/knowledge/ingest.ts', 'src/knowledge/message-embedder.ts', 'src/characters/index.ts'];
+const parts = [
+  'src/projections/index.ts',
+  'src/actors/index.ts',
+  'src/models/registry.ts',
+  'src/knowledge/ingest.ts',
+  'src/knowledge/message-embedder.ts',
+  'src/characters/index.ts',
+];
 const ready = parts.every((p) => existsSync(p));
 // Variable specifiers: this file must type-check before those modules exist.
 const load = (p: string): Promise<any> => import(/* @vite-ignore */ p);
@@ -28,8 +35,15 @@ describe.skipIf(!ready)('transport on the real Chronicle (skipped until projecti
     fake = await startFakeOpenAI();
     dir = mkdtempSync(join(tmpdir(), 'chronicle-transport-'));
     const settings = readSettings({
-      MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'x', EMBEDDING_PROVIDER: 'openai',
-      DATA_DIR: dir, PORT: '0', RATE_LIMIT_PER_MIN: '0', LOG_LEVEL: 'silent', ADMIN_PASSWORD: 'admin-password-1',
+      MODEL_PROVIDER: 'openai',
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: 'x',
+      EMBEDDING_PROVIDER: 'openai',
+      DATA_DIR: dir,
+      PORT: '0',
+      RATE_LIMIT_PER_MIN: '0',
+      LOG_LEVEL: 'silent',
+      ADMIN_PASSWORD: 'admin-password-1',
     });
     chronicle = await (await load('../../src/app/chronicle.ts')).openChronicle(settings);
     await (await load('../../src/app/bootstrap.ts')).bootstrap(chronicle);

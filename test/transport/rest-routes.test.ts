@@ -131,7 +131,11 @@ describe('agents routes', () => {
   it('knowledge: add (201), list, search, delete (204)', async () => {
     const a = await api.post('/api/v1/agents', { name: 'Librarian', bio: 'books' }, { token: operator });
     const id = a.body.agent.id;
-    const doc = await api.post(`/api/v1/agents/${id}/knowledge`, { title: 'Owls', text: 'Owls hunt at night.\n\nThey have silent feathers.' }, { token: operator });
+    const doc = await api.post(
+      `/api/v1/agents/${id}/knowledge`,
+      { title: 'Owls', text: 'Owls hunt at night.\n\nThey have silent feathers.' },
+      { token: operator },
+    );
     expect(doc.status).toBe(201);
     expect(doc.body.document).toEqual({ id: expect.any(String), title: 'Owls', chunks: expect.any(Number) });
     expect(doc.body.document.chunks).toBeGreaterThan(0);
@@ -139,7 +143,12 @@ describe('agents routes', () => {
     expect(list.body.documents).toEqual([expect.objectContaining({ id: doc.body.document.id, title: 'Owls', chunks: doc.body.document.chunks })]);
     const search = await api.get(`/api/v1/agents/${id}/knowledge/search?q=silent%20feathers&k=5`, { token: operator });
     expect(search.status).toBe(200);
-    expect(search.body.results[0]).toEqual({ documentId: doc.body.document.id, title: 'Owls', text: expect.stringContaining('silent feathers'), score: expect.any(Number) });
+    expect(search.body.results[0]).toEqual({
+      documentId: doc.body.document.id,
+      title: 'Owls',
+      text: expect.stringContaining('silent feathers'),
+      score: expect.any(Number),
+    });
     expect((await api.get(`/api/v1/agents/${id}/knowledge/search?q=x&k=0`, { token: operator })).status).toBe(400);
     expect((await api.get(`/api/v1/agents/${id}/knowledge/search?k=3`, { token: operator })).status).toBe(400);
     expect((await api.post(`/api/v1/agents/${id}/knowledge`, { title: 'Web', url: 'https://example.com' }, { token: operator })).status).toBe(400);
@@ -151,12 +160,20 @@ describe('agents routes', () => {
   it('knowledge from a file: PDF and Markdown as base64 are read on the server; an unreadable one is a 400 that appends nothing', async () => {
     const id = (await api.post('/api/v1/agents', { name: 'Reader', bio: 'reads' }, { token: operator })).body.agent.id;
     const pdf = minimalPdf([['Owls swallow their prey whole.'], ['Then they cough up pellets.']]);
-    const fromPdf = await api.post(`/api/v1/agents/${id}/knowledge`, { title: 'Owl diet', file: { contentType: 'application/pdf', base64: Buffer.from(pdf).toString('base64') } }, { token: operator });
+    const fromPdf = await api.post(
+      `/api/v1/agents/${id}/knowledge`,
+      { title: 'Owl diet', file: { contentType: 'application/pdf', base64: Buffer.from(pdf).toString('base64') } },
+      { token: operator },
+    );
     expect(fromPdf.status).toBe(201);
     expect(fromPdf.body.document.chunks).toBeGreaterThan(0);
     const search = await api.get(`/api/v1/agents/${id}/knowledge/search?q=pellets&k=3`, { token: operator });
     expect(search.body.results[0]).toMatchObject({ documentId: fromPdf.body.document.id, text: expect.stringContaining('cough up pellets') });
-    const md = await api.post(`/api/v1/agents/${id}/knowledge`, { title: 'Notes', file: { contentType: 'text/markdown', base64: Buffer.from('# Owls\n\nBarn owls nest in barns.').toString('base64') } }, { token: operator });
+    const md = await api.post(
+      `/api/v1/agents/${id}/knowledge`,
+      { title: 'Notes', file: { contentType: 'text/markdown', base64: Buffer.from('# Owls\n\nBarn owls nest in barns.').toString('base64') } },
+      { token: operator },
+    );
     expect(md.status).toBe(201);
 
     const head = await t.store.head();
@@ -165,7 +182,9 @@ describe('agents routes', () => {
       expect(r.status).toBe(400);
       return r.body.error.message as string;
     };
-    expect(await refused({ contentType: 'application/pdf', base64: Buffer.from('not a pdf at all').toString('base64') })).toMatch(/file: cannot read it as application\/pdf/);
+    expect(await refused({ contentType: 'application/pdf', base64: Buffer.from('not a pdf at all').toString('base64') })).toMatch(
+      /file: cannot read it as application\/pdf/,
+    );
     expect(await refused({ contentType: 'application/pdf', base64: Buffer.from(minimalPdf([[' ']])).toString('base64') })).toMatch(/no text in it/);
     expect(await refused({ contentType: 'text/plain', base64: 'not base64!' })).toMatch(/base64/);
     expect(await refused({ contentType: 'image/png', base64: 'AAAA' })).toMatch(/contentType/);
@@ -174,7 +193,8 @@ describe('agents routes', () => {
 
   it('knowledge by URL: refused while KNOWLEDGE_URL_ALLOW is empty; from an allowed host fetched, kept with its address; failures append nothing', async () => {
     const docs = createServer((req, res) => {
-      if (req.url === '/owls.md') return void (res.writeHead(200, { 'content-type': 'text/markdown' }), res.end('# Owls\n\nOwls can turn their heads 270 degrees.'));
+      if (req.url === '/owls.md')
+        return void (res.writeHead(200, { 'content-type': 'text/markdown' }), res.end('# Owls\n\nOwls can turn their heads 270 degrees.'));
       res.writeHead(503, { 'content-type': 'text/plain' }).end('down');
     });
     await new Promise<void>((r) => docs.listen(0, '127.0.0.1', r));
@@ -215,7 +235,9 @@ describe('agents routes', () => {
     const a = await api.post('/api/v1/agents', character, { token: operator });
     expect(a.status).toBe(201);
     const id = a.body.agent.id;
-    expect(a.body.knowledge.documents).toEqual([{ id: expect.any(String), title: 'Quill answers from the API guide.', origin: 'knowledge[0]', chunks: 1, alreadyKnown: false }]);
+    expect(a.body.knowledge.documents).toEqual([
+      { id: expect.any(String), title: 'Quill answers from the API guide.', origin: 'knowledge[0]', chunks: 1, alreadyKnown: false },
+    ]);
     expect(a.body.knowledge.skipped).toEqual([{ item: '{path: /etc/passwd}', reason: expect.stringMatching(/agent create --character/) }]);
     expect(a.body.knowledge.failed).toEqual([]);
     const list = await api.get(`/api/v1/agents/${id}/knowledge`, { token: operator });
@@ -266,7 +288,15 @@ describe('rooms and messages routes', () => {
   it('posts a message (202), the agent replies, and messages come back oldest first', async () => {
     const m = await api.post('/api/v1/messages', { roomId, text: 'hello there' }, { token: user.token });
     expect(m.status).toBe(202);
-    expect(m.body.message).toEqual({ id: expect.any(String), seq: expect.any(Number), roomId, authorId: user.id, authorKind: 'user', text: 'hello there', createdAt: expect.any(String) });
+    expect(m.body.message).toEqual({
+      id: expect.any(String),
+      seq: expect.any(Number),
+      roomId,
+      authorId: user.id,
+      authorKind: 'user',
+      text: 'hello there',
+      createdAt: expect.any(String),
+    });
     const messages = await until(async () => {
       const r = await api.get(`/api/v1/rooms/${roomId}/messages`, { token: user.token });
       return r.body.messages.length === 2 ? r.body.messages : undefined;
@@ -352,7 +382,8 @@ describe('operator routes', () => {
     const r = await api.get('/api/v1/actors', { token: operator });
     expect(r.status).toBe(200);
     expect(r.body.actors.length).toBeGreaterThan(0);
-    for (const a of r.body.actors) expect(a).toMatchObject({ id: expect.any(String), kind: expect.any(String), state: expect.any(String), children: expect.any(Array) });
+    for (const a of r.body.actors)
+      expect(a).toMatchObject({ id: expect.any(String), kind: expect.any(String), state: expect.any(String), children: expect.any(Array) });
   });
 
   it('metrics is Prometheus text with requests, events, replies, model latency, lag and sockets', async () => {

@@ -47,6 +47,10 @@ describe('client frames', () => {
     expect(parseClientFrame('{"type":"subscribe","roomId":"r","afterSeq":3}')).toEqual({ ok: true, frame: { type: 'subscribe', roomId: 'r', afterSeq: 3 } });
     expect(parseClientFrame('nope')).toMatchObject({ ok: false, code: 'invalid_frame' });
     expect(parseClientFrame('{"type":"jump"}')).toMatchObject({ ok: false, code: 'unknown_type' });
-    expect(parseClientFrame('{"type":"subscribe","roomId":"r","afterSeq":-1}')).toMatchObject({ ok: false, code: 'validation_error', message: expect.stringContaining('afterSeq') });
+    expect(parseClientFrame('{"type":"subscribe","roomId":"r","afterSeq":-1}')).toMatchObject({
+      ok: false,
+      code: 'validation_error',
+      message: expect.stringContaining('afterSeq'),
+    });
   });
 });

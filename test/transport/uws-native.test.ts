@@ -9,7 +9,11 @@ describe('uWebSockets.js: native only', () => {
   });
 
   it('recognises the JS fallback: App is not native and dist/index.js was loaded', () => {
-    const fake = { App: function App() { return {}; } };
+    const fake = {
+      App: function App() {
+        return {};
+      },
+    };
     const v = describeUws(fake, ['/pkg/src/uws.js', '/pkg/dist/index.js'], '/pkg');
     expect(v.native).toBe(false);
     expect(v.reason).toContain('fallback');

@@ -185,7 +185,9 @@ describe('WebSocket protocol', () => {
     let done = false;
     void closed.then(() => (done = true));
     for (let i = 0; i < 400 && !done; i++) {
-      await t.store.append(`room-${roomId}`, [{ id: `bulk-${i}`, type: 'message.posted', data: { messageId: `bulk-${i}`, roomId, authorId: userId, authorKind: 'agent', text } }]);
+      await t.store.append(`room-${roomId}`, [
+        { id: `bulk-${i}`, type: 'message.posted', data: { messageId: `bulk-${i}`, roomId, authorId: userId, authorKind: 'agent', text } },
+      ]);
       if (i % 20 === 0) await new Promise((r) => setTimeout(r, 5));
     }
     (slow as any)._socket.resume();

@@ -23,7 +23,15 @@ it('every alteration of the signature’s last character closes a ?token= socket
     alterations.map(async (alt) => {
       const s = await connectWs(t.wsUrl, alt);
       s.send({ type: 'ping' });
-      const first = await Promise.race([s.closed.then((c) => `close ${c.code}`), s.next(() => true, 3000).then((f) => `frame ${f.type}`, () => 'nothing')]);
+      const first = await Promise.race([
+        s.closed.then((c) => `close ${c.code}`),
+        s
+          .next(() => true, 3000)
+          .then(
+            (f) => `frame ${f.type}`,
+            () => 'nothing',
+          ),
+      ]);
       s.close();
       return first;
     }),

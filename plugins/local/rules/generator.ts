@@ -31,7 +31,7 @@ export function composeReply(messages: ChatMessage[], context?: PromptContext): 
   try {
     return compose(normalise(messages, context));
   } catch {
-    return { text: 'I\'m not sure what to say to that. Could you put it another way?', source: 'fallback' };
+    return { text: "I'm not sure what to say to that. Could you put it another way?", source: 'fallback' };
   }
 }
 
@@ -73,7 +73,7 @@ function compose(c: PromptContext): RuleReply {
     return { text: `${pick(['Goodbye', 'Take care', 'See you soon'], text)}${who}!`, source: 'farewell' };
   }
   if (short && /\b(thanks|thank you|thx|cheers)\b/.test(lower)) {
-    return { text: pick(['You\'re welcome!', 'Glad to help.', 'Any time!'], text), source: 'thanks' };
+    return { text: pick(["You're welcome!", 'Glad to help.', 'Any time!'], text), source: 'thanks' };
   }
   if (/\b(what('?s| is) your name|who are you|what are you|introduce yourself|tell me about yourself|your name\?)/.test(lower)) {
     const about = c.bio.slice(0, 2).map(endSentence).join(' ');
@@ -103,7 +103,10 @@ function compose(c: PromptContext): RuleReply {
 
   const query = contentTerms(text);
   const relevant = c.knowledge.filter((k) => (Number.isFinite(k.score) ? k.score : 0) >= KNOWLEDGE_MIN_SCORE);
-  const knowledge = bestPassage(query, relevant.map((k) => ({ text: k.text, title: k.title, score: k.score })));
+  const knowledge = bestPassage(
+    query,
+    relevant.map((k) => ({ text: k.text, title: k.title, score: k.score })),
+  );
   if (knowledge && knowledge.coverage >= KNOWLEDGE_MIN_COVERAGE) {
     return { text: `${leadIn(c, text)}${quoteKnowledge(knowledge.sentences, knowledge.title, text)}`, source: 'knowledge' };
   }
@@ -113,7 +116,6 @@ function compose(c: PromptContext): RuleReply {
     return { text: quoteMemory(remembered.sentences, text), source: 'memory' };
   }
 
-
   if (bestExample && bestExample.score >= 0.4 && bestExample.agent.trim()) {
     return { text: fillNames(bestExample.agent, c), source: 'example' };
   }
@@ -122,7 +124,10 @@ function compose(c: PromptContext): RuleReply {
   const eliza = elizaReply(text);
   if (topic) return { text: `${capitalise(topic)} is one of my favourite subjects. ${eliza}`, source: 'topic' };
 
-  const bio = bestPassage(query, c.bio.map((b) => ({ text: b, score: 0 })));
+  const bio = bestPassage(
+    query,
+    c.bio.map((b) => ({ text: b, score: 0 })),
+  );
   if (bio && bio.coverage >= 0.5) {
     return { text: `A little about me: ${bio.sentences.join(' ')}`, source: 'bio' };
   }
@@ -146,7 +151,8 @@ function bestPassage(query: Set<string>, items: { text: string; title?: string; 
   for (const item of items) {
     if (!item.text?.trim()) continue;
     const cov = coverage(query, contentTerms(item.text.slice(0, 20_000)));
-    if (!best || cov + 0.25 * clamp(item.score) > best.coverage + 0.25 * clamp(best.score)) best = { text: item.text, title: item.title, score: item.score, coverage: cov };
+    if (!best || cov + 0.25 * clamp(item.score) > best.coverage + 0.25 * clamp(best.score))
+      best = { text: item.text, title: item.title, score: item.score, coverage: cov };
   }
   if (!best) return undefined;
   const all = readableSentences(best.text.slice(0, 20_000)).map((s, i) => ({ s, i, cov: coverage(query, contentTerms(s)) }));
@@ -160,16 +166,15 @@ function bestPassage(query: Set<string>, items: { text: string; title?: string; 
   return { ...best, sentences: chosen };
 }
 
-const QUESTION_START = /^(what|whats|what's|how|when|where|why|who|whom|whose|which|is|are|was|were|do|does|did|can|could|should|would|will|shall|may|might|have|has)\b/i;
+const QUESTION_START =
+  /^(what|whats|what's|how|when|where|why|who|whom|whose|which|is|are|was|were|do|does|did|can|could|should|would|will|shall|may|might|have|has)\b/i;
 
 function isQuestion(text: string): boolean {
   return /\?\s*$/.test(text) || QUESTION_START.test(text.trim());
 }
 
 function fillNames(text: string, c: PromptContext): string {
-  return text
-    .replace(/\{\{\s*(user|user1|name1)\s*\}\}/gi, c.userName ?? 'friend')
-    .replace(/\{\{\s*(agentName|name2|user2)\s*\}\}/gi, c.agentName);
+  return text.replace(/\{\{\s*(user|user1|name1)\s*\}\}/gi, c.userName ?? 'friend').replace(/\{\{\s*(agentName|name2|user2)\s*\}\}/gi, c.agentName);
 }
 
 function listOf(items: string[]): string {

@@ -60,7 +60,13 @@ export function plainBlocks(markdown: string): string[] {
     }
     if (/^\s*\|.*\|\s*$/.test(line)) {
       end();
-      line = line.trim().replace(/^\||\|$/g, '').split('|').map((c) => c.trim()).filter(Boolean).join(', ');
+      line = line
+        .trim()
+        .replace(/^\||\|$/g, '')
+        .split('|')
+        .map((c) => c.trim())
+        .filter(Boolean)
+        .join(', ');
     }
     const text = inlineText(line);
     if (text) paragraph.push(text);

@@ -2,11 +2,18 @@
 import { createHash } from 'node:crypto';
 
 const STOP = new Set(
-  'a an the and or but if of to in on at by for with from as is are was were be been being am do does did have has had i me my mine you your yours he she it its we our they them their this that these those what which who whom whose when where why how can could would should will shall may might must not no yes so than then there here about into over under up down out just also very too please tell know like get got'.split(' '),
+  'a an the and or but if of to in on at by for with from as is are was were be been being am do does did have has had i me my mine you your yours he she it its we our they them their this that these those what which who whom whose when where why how can could would should will shall may might must not no yes so than then there here about into over under up down out just also very too please tell know like get got'.split(
+    ' ',
+  ),
 );
 
 export function words(text: string): string[] {
-  return text.toLowerCase().normalize('NFKC').match(/[\p{L}\p{N}']+/gu) ?? [];
+  return (
+    text
+      .toLowerCase()
+      .normalize('NFKC')
+      .match(/[\p{L}\p{N}']+/gu) ?? []
+  );
 }
 
 /** Crude suffix stripping: enough for "writers" ≈ "writer", "explains" ≈ "explain". */
@@ -15,7 +22,11 @@ export function stem(w: string): string {
 }
 
 export function contentTerms(text: string): Set<string> {
-  return new Set(words(text).filter((w) => !STOP.has(w) && w.length > 1).map(stem));
+  return new Set(
+    words(text)
+      .filter((w) => !STOP.has(w) && w.length > 1)
+      .map(stem),
+  );
 }
 
 /** Share of the query's content terms found in the candidate (0..1). */

@@ -11,11 +11,20 @@ import { pick, words } from './text.ts';
 const LEAD_INS: { words: string[]; phrases: string[] }[] = [
   // A brief or terse character gets straight to the point.
   { words: ['brief', 'concise', 'terse', 'laconic', 'blunt', 'direct', 'succinct', 'short'], phrases: [''] },
-  { words: ['cheerful', 'friendly', 'warm', 'enthusiastic', 'upbeat', 'bubbly', 'happy', 'kind', 'helpful', 'eager'], phrases: ['Happy to help! ', 'Glad you asked! '] },
+  {
+    words: ['cheerful', 'friendly', 'warm', 'enthusiastic', 'upbeat', 'bubbly', 'happy', 'kind', 'helpful', 'eager'],
+    phrases: ['Happy to help! ', 'Glad you asked! '],
+  },
   { words: ['patient', 'calm', 'gentle', 'thoughtful', 'caring', 'supportive', 'encouraging'], phrases: ['Good question. ', 'Let me help with that. '] },
   { words: ['formal', 'professional', 'precise', 'polite', 'courteous', 'serious', 'dignified'], phrases: ['Certainly. ', 'Of course. '] },
-  { words: ['witty', 'playful', 'humorous', 'funny', 'sarcastic', 'cheeky', 'mischievous'], phrases: ['Ah, that one I can answer. ', 'Now there is a question I like. '] },
-  { words: ['curious', 'nerdy', 'scholarly', 'knowledgeable', 'wise', 'academic', 'analytical', 'studious'], phrases: ['Interesting question. ', 'Here is what I know. '] },
+  {
+    words: ['witty', 'playful', 'humorous', 'funny', 'sarcastic', 'cheeky', 'mischievous'],
+    phrases: ['Ah, that one I can answer. ', 'Now there is a question I like. '],
+  },
+  {
+    words: ['curious', 'nerdy', 'scholarly', 'knowledgeable', 'wise', 'academic', 'analytical', 'studious'],
+    phrases: ['Interesting question. ', 'Here is what I know. '],
+  },
 ];
 
 /** A short opening drawn from the character's adjectives and style words; empty when none fits or it is brief. */
@@ -46,13 +55,15 @@ export function quoteMemory(sentences: string[], seed: string): string {
 /** The answer to a question that nothing the agent was given answers. */
 export function dontKnow(c: Pick<PromptContext, 'userName'>, seed: string): string {
   const who = c.userName ? `, ${c.userName}` : '';
-  return pick([
-    `I'm afraid I don't know${who}. Nothing in my documents covers that.`,
-    `I don't know, I'm sorry${who}. My documents don't say anything about that.`,
-  ], seed);
+  return pick(
+    [`I'm afraid I don't know${who}. Nothing in my documents covers that.`, `I don't know, I'm sorry${who}. My documents don't say anything about that.`],
+    seed,
+  );
 }
 
-const COMMON_STARTS = new Set('a an the this that these those it its there here you your we our they their he she his her my some most many each every all any no one two half'.split(' '));
+const COMMON_STARTS = new Set(
+  'a an the this that these those it its there here you your we our they their he she his her my some most many each every all any no one two half'.split(' '),
+);
 
 /**
  * Whether the passage's first word may be lowercased to follow "According to …,": a common word, or

@@ -19,7 +19,13 @@ import { agentRuntime, serviceApi } from './runtimes.ts';
  * initialised (ElizaOS registerPlugin), name clashes resolved, its plugins' services started in
  * dependency order (waited for a bounded time), its routes classified. Failures are plugin.failed.
  */
-export async function buildAgentContext(deps: AgentContextDeps, failures: PluginFailureLog, agentId: string, key: string, stored: Character): Promise<AgentContext> {
+export async function buildAgentContext(
+  deps: AgentContextDeps,
+  failures: PluginFailureLog,
+  agentId: string,
+  key: string,
+  stored: Character,
+): Promise<AgentContext> {
   // A copy: the actor's character is shared (and snapshotted), and plugins may write to runtime.character.
   const character = openCharacterSecrets(structuredClone(stored), deps.secrets);
   const prefer = deps.preferInstalled ?? [];
@@ -41,7 +47,12 @@ export async function buildAgentContext(deps: AgentContextDeps, failures: Plugin
     if (line) Object.assign(line, { status: 'dropped', detail: d.why });
     else report.push({ name, status: 'dropped', detail: d.why });
   }
-  await failures.recordFailures(agentId, key, 'load', clashes.map((d) => ({ name: sources.get(d.plugin) ?? d.plugin.name, error: `dropped: ${d.why}` })));
+  await failures.recordFailures(
+    agentId,
+    key,
+    'load',
+    clashes.map((d) => ({ name: sources.get(d.plugin) ?? d.plugin.name, error: `dropped: ${d.why}` })),
+  );
 
   const services = new ServiceManager({
     runtime: () => runtime,
@@ -59,7 +70,8 @@ export async function buildAgentContext(deps: AgentContextDeps, failures: Plugin
   // Chronicle's own plugins (the bootstrap stand-in, plugins/*) are core code and are not scoped: an
   // error of theirs nobody caught is Chronicle's (process-errors.ts policy), and without a scoped
   // plugin Node never turns on the promise hooks AsyncLocalStorage needs (~5 % of a reply's CPU).
-  const shipped = (p: Plugin) => p === bootstrapPlugin || (sources.has(p) && pluginSource(sources.get(p)!, deps.pluginsDir, prefer).dir?.startsWith(PLUGINS_DIR + sep) === true);
+  const shipped = (p: Plugin) =>
+    p === bootstrapPlugin || (sources.has(p) && pluginSource(sources.get(p)!, deps.pluginsDir, prefer).dir?.startsWith(PLUGINS_DIR + sep) === true);
   const scoped = kept.map((original) => ({ original, plugin: shipped(original) ? original : scopedPlugin(original, agentId) }));
   // What inits register (registerProvider, registerEvent …) is replayed onto the final host for the
   // plugins that are kept.
@@ -107,7 +119,12 @@ export async function buildAgentContext(deps: AgentContextDeps, failures: Plugin
   // run once, system-wide (ServiceManager in system.ts), and are found by getService as a fallback.
   const own = new Set(kept.filter((p) => sources.has(p)).map((p) => p.name));
   const { startable, dropped: noDeps } = startableServices(host.services().filter((s) => own.has(s.plugin)));
-  await failures.recordFailures(agentId, key, 'service', noDeps.map((d) => ({ name: d.plugin, error: d.reason })));
+  await failures.recordFailures(
+    agentId,
+    key,
+    'service',
+    noDeps.map((d) => ({ name: d.plugin, error: d.reason })),
+  );
   const started = services.start(startable).catch(async (err) => {
     // A dependency cycle: nothing of this agent's services starts; the agent still answers.
     await failures.recordFailures(agentId, key, 'service', [{ name: startable.map((s) => s.plugin).join(', '), error: (err as Error).message }]);

@@ -6,7 +6,10 @@ import type { Plugin } from '../../plugin-host/types.ts';
  * built-in of that name (e.g. the real @elizaos/plugin-bootstrap over Chronicle's bootstrap). The
  * same object twice is no clash (a character naming the built-in bootstrap).
  */
-export function resolveNameClashes(candidates: readonly Plugin[], preferred: (p: Plugin) => boolean): { kept: Plugin[]; dropped: { plugin: Plugin; why: string }[] } {
+export function resolveNameClashes(
+  candidates: readonly Plugin[],
+  preferred: (p: Plugin) => boolean,
+): { kept: Plugin[]; dropped: { plugin: Plugin; why: string }[] } {
   const kept: Plugin[] = [];
   const dropped: { plugin: Plugin; why: string }[] = [];
   for (const p of candidates) {

@@ -24,7 +24,12 @@ export class PluginFailureLog {
   }
 
   /** plugin.failed events, with ids derived from the character version so a retry does not repeat them. */
-  async recordFailures(agentId: string, characterKey: string, component: 'load' | 'init' | 'service', failures: { name: string; error: string }[]): Promise<void> {
+  async recordFailures(
+    agentId: string,
+    characterKey: string,
+    component: 'load' | 'init' | 'service',
+    failures: { name: string; error: string }[],
+  ): Promise<void> {
     if (failures.length === 0) return;
     await this.deps.store
       .append(
@@ -41,7 +46,12 @@ export class PluginFailureLog {
 
   async recordServiceFailure(agentId: string, services: ServiceManager, type: string, error: string, restartInMs?: number): Promise<void> {
     const plugin = services.states().find((s) => s.type === type)?.plugin ?? 'unknown';
-    await this.recordPluginError(agentId, plugin, `service:${type}`, restartInMs !== undefined ? `${error} (restarting in ${Math.round(restartInMs)} ms)` : error);
+    await this.recordPluginError(
+      agentId,
+      plugin,
+      `service:${type}`,
+      restartInMs !== undefined ? `${error} (restarting in ${Math.round(restartInMs)} ms)` : error,
+    );
   }
 
   /** A plugin failure outside a turn (an event handler, a provider of composeState): plugin.failed. */

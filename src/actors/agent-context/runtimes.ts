@@ -11,7 +11,14 @@ import type { PluginFailureLog } from './plugin-failures.ts';
 /** The ElizaOS service and connector methods of an agent's runtime (IAgentRuntime names). */
 export type AgentServiceApi = Pick<
   Required<PluginRuntime>,
-  'getService' | 'getServicesByType' | 'getAllServices' | 'hasService' | 'getServiceLoadPromise' | 'registerSendHandler' | 'sendMessageToTarget' | 'messageService'
+  | 'getService'
+  | 'getServicesByType'
+  | 'getAllServices'
+  | 'hasService'
+  | 'getServiceLoadPromise'
+  | 'registerSendHandler'
+  | 'sendMessageToTarget'
+  | 'messageService'
 >;
 
 /** getService & co: the agent's own services first, then system-level ones (ElizaOS 1.7 names). */
@@ -43,7 +50,14 @@ export function serviceApi(deps: AgentContextDeps, services: ServiceManager, con
 export function agentRuntime(
   deps: AgentContextDeps,
   failures: PluginFailureLog,
-  agent: { agentId: string; character: Character; host: PluginHost; cache: Map<string, unknown>; registeredServices: Map<string, ServiceInstance>; api: AgentServiceApi },
+  agent: {
+    agentId: string;
+    character: Character;
+    host: PluginHost;
+    cache: Map<string, unknown>;
+    registeredServices: Map<string, ServiceInstance>;
+    api: AgentServiceApi;
+  },
 ): ElizaRuntime {
   const { agentId, character } = agent;
   const base: PluginRuntime = {
@@ -52,7 +66,8 @@ export function agentRuntime(
     agentId,
     character,
     getSetting: (key) => characterSetting(character, key),
-    useModel: async (_type, params) => (await deps.models.forCharacter(character).generateText({ messages: params.messages ?? [{ role: 'user', content: params.prompt ?? '' }] })).text,
+    useModel: async (_type, params) =>
+      (await deps.models.forCharacter(character).generateText({ messages: params.messages ?? [{ role: 'user', content: params.prompt ?? '' }] })).text,
   };
   return createElizaRuntime({
     base,
@@ -77,11 +92,15 @@ export function systemRuntime(deps: AgentContextDeps): PluginRuntime {
     agentId: 'system',
     character: { name: 'system', bio: [] },
     getSetting: () => undefined,
-    useModel: async (_type, params) => (await deps.models.forCharacter().generateText({ messages: params.messages ?? [{ role: 'user', content: params.prompt ?? '' }] })).text,
+    useModel: async (_type, params) =>
+      (await deps.models.forCharacter().generateText({ messages: params.messages ?? [{ role: 'user', content: params.prompt ?? '' }] })).text,
     getService: <T>(type: string) => deps.service(type) as T | undefined,
     record: (effect) => deps.logger.warn('a service tried to record an effect outside a turn; ignored', { effect: effect.kind }),
     queries: {
-      recentMessages: async (roomId, limit, beforeSeq) => rm.listMessages(roomId, { beforeSeq, limit }).map((m) => ({ id: m.id, authorId: m.authorId, authorKind: m.authorKind, authorName: m.authorKind, text: m.text, seq: m.seq })),
+      recentMessages: async (roomId, limit, beforeSeq) =>
+        rm
+          .listMessages(roomId, { beforeSeq, limit })
+          .map((m) => ({ id: m.id, authorId: m.authorId, authorKind: m.authorKind, authorName: m.authorKind, text: m.text, seq: m.seq })),
       knowledge: async () => [],
       facts: async () => [],
     },

@@ -74,11 +74,13 @@ export interface AgentInput {
 
 const room = (ctx: AgentContext, roomId: string): AgentRoom => ctx.rooms[roomId] ?? { queue: [], side: [] };
 const withRoom = (ctx: AgentContext, roomId: string, r: AgentRoom) => ({ ...ctx.rooms, [roomId]: r });
-const isTracked = (r: AgentRoom, id: string) => r.current?.messageId === id || r.queue.some((p) => p.messageId === id) || r.side.some((p) => p.messageId === id);
+const isTracked = (r: AgentRoom, id: string) =>
+  r.current?.messageId === id || r.queue.some((p) => p.messageId === id) || r.side.some((p) => p.messageId === id);
 /** Rooms with nothing pending and no mode are dropped, so an idle agent's context stays tiny. */
 const compact = (rooms: Record<string, AgentRoom>) => {
   const out: Record<string, AgentRoom> = {};
-  for (const [id, r] of Object.entries(rooms)) if (r.current || r.queue.length || r.side.length || (r.mode && r.mode !== 'unfollowed' && r.mode !== 'unmuted')) out[id] = r;
+  for (const [id, r] of Object.entries(rooms))
+    if (r.current || r.queue.length || r.side.length || (r.mode && r.mode !== 'unfollowed' && r.mode !== 'unmuted')) out[id] = r;
   return out;
 };
 
@@ -103,11 +105,19 @@ export const agentMachine = setup({
   },
 }).createMachine({
   id: 'agent',
-  context: ({ input }) => ({ agentId: input.agentId, name: input.name, character: input.character ?? { name: input.name, bio: [] }, mailbox: input.mailbox ?? 'enqueue', rooms: {} }),
+  context: ({ input }) => ({
+    agentId: input.agentId,
+    name: input.name,
+    character: input.character ?? { name: input.name, bio: [] },
+    mailbox: input.mailbox ?? 'enqueue',
+    rooms: {},
+  }),
   initial: 'stopped',
   on: {
     CONFIGURED: { actions: assign(({ event }) => ({ name: event.name, character: event.character, mailbox: event.mailbox })) },
-    MODE: { actions: assign({ rooms: ({ context, event }) => compact(withRoom(context, event.roomId, { ...room(context, event.roomId), mode: event.mode })) }) },
+    MODE: {
+      actions: assign({ rooms: ({ context, event }) => compact(withRoom(context, event.roomId, { ...room(context, event.roomId), mode: event.mode })) }),
+    },
     DELETED: { target: '.deleted' },
   },
   states: {
@@ -147,7 +157,10 @@ export const agentMachine = setup({
           {
             guard: 'policyInterrupt',
             actions: [
-              { type: 'abortTurn', params: ({ context, event }) => ({ roomId: event.message.roomId, messageId: room(context, event.message.roomId).current!.messageId }) },
+              {
+                type: 'abortTurn',
+                params: ({ context, event }) => ({ roomId: event.message.roomId, messageId: room(context, event.message.roomId).current!.messageId }),
+              },
               // The queue is superseded too: only the newest message is answered.
               assign({
                 rooms: ({ context, event }) => {
@@ -190,7 +203,10 @@ export const agentMachine = setup({
                   return compact(withRoom(context, event.roomId, { ...r, current: next, queue: rest }));
                 },
               }),
-              { type: 'startTurns', params: ({ context, event }) => ({ pendings: room(context, event.roomId).current ? [room(context, event.roomId).current!] : [] }) },
+              {
+                type: 'startTurns',
+                params: ({ context, event }) => ({ pendings: room(context, event.roomId).current ? [room(context, event.roomId).current!] : [] }),
+              },
             ],
           },
           {
@@ -210,7 +226,12 @@ export const agentMachine = setup({
         ],
       },
       // Leaving `running` (stop or delete) abandons the mailbox: a stopped agent answers nothing.
-      exit: ['abortAll', assign({ rooms: ({ context }) => compact(Object.fromEntries(Object.entries(context.rooms).map(([id, r]) => [id, { queue: [], side: [], mode: r.mode }]))) })],
+      exit: [
+        'abortAll',
+        assign({
+          rooms: ({ context }) => compact(Object.fromEntries(Object.entries(context.rooms).map(([id, r]) => [id, { queue: [], side: [], mode: r.mode }]))),
+        }),
+      ],
     },
     deleted: { type: 'final' },
   },

@@ -58,7 +58,11 @@ export const roomMachine = setup({
       }),
     },
     LEFT: { target: '.check', actions: assign({ participants: ({ context, event }) => context.participants.filter((p) => p.id !== event.participantId) }) },
-    RENAMED: { actions: assign({ participants: ({ context, event }) => context.participants.map((p) => (p.id === event.participantId ? { ...p, name: event.name } : p)) }) },
+    RENAMED: {
+      actions: assign({
+        participants: ({ context, event }) => context.participants.map((p) => (p.id === event.participantId ? { ...p, name: event.name } : p)),
+      }),
+    },
   },
   states: {
     check: { always: [{ guard: 'hasAgents', target: 'active' }, { target: 'empty' }] },
@@ -104,7 +108,11 @@ export function mentions(text: string, name: string): boolean {
  * for itself); an agent's message goes only to the agents it names, and not past `maxDepth` — agents
  * answer agents only when addressed, so two agents cannot talk to each other forever.
  */
-export function recipients(ctx: RoomContext, msg: { authorId: string; authorKind: 'user' | 'agent'; text: string; depth: number }, maxDepth: number): Participant[] {
+export function recipients(
+  ctx: RoomContext,
+  msg: { authorId: string; authorKind: 'user' | 'agent'; text: string; depth: number },
+  maxDepth: number,
+): Participant[] {
   const agents = ctx.participants.filter((p) => p.kind === 'agent' && p.id !== msg.authorId);
   if (msg.authorKind === 'user') return agents;
   if (msg.depth >= maxDepth) return [];

@@ -40,7 +40,13 @@ export const serviceMachine = setup({
   },
 }).createMachine({
   id: 'service',
-  context: ({ input }) => ({ serviceType: input.serviceType, failures: 0, baseMs: input.baseMs ?? 200, maxMs: input.maxMs ?? 30_000, maxFailures: input.maxFailures ?? 10 }),
+  context: ({ input }) => ({
+    serviceType: input.serviceType,
+    failures: 0,
+    baseMs: input.baseMs ?? 200,
+    maxMs: input.maxMs ?? 30_000,
+    maxFailures: input.maxFailures ?? 10,
+  }),
   initial: 'stopped',
   states: {
     stopped: { on: { START: 'starting' } },
@@ -49,7 +55,13 @@ export const serviceMachine = setup({
         src: 'startService',
         input: ({ context }) => ({ serviceType: context.serviceType }),
         onDone: { target: 'running' },
-        onError: { target: 'failed', actions: assign({ failures: ({ context }) => context.failures + 1, lastError: ({ event }) => String((event.error as Error)?.message ?? event.error) }) },
+        onError: {
+          target: 'failed',
+          actions: assign({
+            failures: ({ context }) => context.failures + 1,
+            lastError: ({ event }) => String((event.error as Error)?.message ?? event.error),
+          }),
+        },
       },
       on: { STOP: 'stopping' },
     },
@@ -61,7 +73,13 @@ export const serviceMachine = setup({
       },
     },
     failed: {
-      entry: { type: 'reportFailure', params: ({ context }) => ({ error: context.lastError ?? 'unknown', restartInMs: Math.min(context.maxMs, context.baseMs * 2 ** Math.max(0, context.failures - 1)) }) },
+      entry: {
+        type: 'reportFailure',
+        params: ({ context }) => ({
+          error: context.lastError ?? 'unknown',
+          restartInMs: Math.min(context.maxMs, context.baseMs * 2 ** Math.max(0, context.failures - 1)),
+        }),
+      },
       after: { backoff: [{ guard: 'givenUp', target: 'gaveUp' }, { target: 'starting' }] },
       on: { STOP: 'stopped' },
     },

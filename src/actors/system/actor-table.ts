@@ -39,7 +39,13 @@ export class ActorTable {
 
   spawnAgent(agentId: string, name: string, character: Character | undefined, mailbox: MailboxPolicy, snapshot?: unknown): boolean {
     const machine = this.deps.agentLogic;
-    const { actor, restored } = spawnActor({ machine, input: { agentId, name, character, mailbox }, snapshot, inspect: this.deps.inspect, id: `agent-${agentId}` });
+    const { actor, restored } = spawnActor({
+      machine,
+      input: { agentId, name, character, mailbox },
+      snapshot,
+      inspect: this.deps.inspect,
+      id: `agent-${agentId}`,
+    });
     this.watch(`agent-${agentId}`, 'agent', actor);
     this.agents.set(agentId, { actor, good: actor.getSnapshot() });
     this.dirty.add(`agent-${agentId}`);

@@ -41,7 +41,8 @@ export function routeEvent(e: AnyRecordedEvent, fx: RoutingEffects): void {
       if (!table.running(e.data.agentId)) fx.forget(e.data.agentId);
       // Agents address each other by name: the rooms learn the new one.
       for (const [roomId, { actor }] of table.rooms)
-        if (actor.getSnapshot().context.participants.some((p) => p.id === e.data.agentId && p.name !== e.data.name)) table.sendRoom(roomId, { type: 'RENAMED', participantId: e.data.agentId, name: e.data.name });
+        if (actor.getSnapshot().context.participants.some((p) => p.id === e.data.agentId && p.name !== e.data.name))
+          table.sendRoom(roomId, { type: 'RENAMED', participantId: e.data.agentId, name: e.data.name });
       table.sendAgent(e.data.agentId, { type: 'CONFIGURED', name: e.data.name, character: e.data.character, mailbox: mailboxOf(e.data.character) });
       if (fx.live()) fx.warm(e.data.agentId);
       return;
@@ -81,7 +82,17 @@ export function routeEvent(e: AnyRecordedEvent, fx: RoutingEffects): void {
       // Only agents' messages change the room's context (their reply depth).
       if (d.authorKind === 'agent') table.sendRoom(d.roomId, { type: 'POSTED', messageId: d.messageId, authorKind: d.authorKind, inReplyTo: d.inReplyTo });
       // The mailbox entry carries what the turn needs from the message: it never reads it back.
-      const message = { messageId: d.messageId, roomId: d.roomId, seq: e.seq, depth, text: d.text, authorId: d.authorId, authorKind: d.authorKind, ...(d.inReplyTo ? { inReplyTo: d.inReplyTo } : {}), ...(d.request ? { request: d.request } : {}) };
+      const message = {
+        messageId: d.messageId,
+        roomId: d.roomId,
+        seq: e.seq,
+        depth,
+        text: d.text,
+        authorId: d.authorId,
+        authorKind: d.authorKind,
+        ...(d.inReplyTo ? { inReplyTo: d.inReplyTo } : {}),
+        ...(d.request ? { request: d.request } : {}),
+      };
       for (const agent of told) table.sendAgent(agent.id, { type: 'TOLD', message });
       return;
     }

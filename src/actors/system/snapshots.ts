@@ -57,7 +57,10 @@ export class SnapshotKeeper {
     }
     for (const a of loaded) {
       const id = a.id.slice(a.kind.length + 1);
-      const ok = a.kind === 'agent' ? table.spawnAgent(id, (a.state as { context?: { name?: string } })?.context?.name ?? id, undefined, 'enqueue', a.state) : table.spawnRoom(id, a.state);
+      const ok =
+        a.kind === 'agent'
+          ? table.spawnAgent(id, (a.state as { context?: { name?: string } })?.context?.name ?? id, undefined, 'enqueue', a.state)
+          : table.spawnRoom(id, a.state);
       if (!ok) {
         logger.info('snapshot refused by the machine; replaying the log from the start', { actorId: a.id });
         table.clear();
@@ -92,7 +95,8 @@ export class SnapshotKeeper {
       for (const id of table.dirty) {
         const [kind, ...rest] = id.split('-');
         const entry = kind === 'agent' ? table.agents.get(rest.join('-')) : table.rooms.get(rest.join('-'));
-        if (entry && entry.actor.getSnapshot().status === 'active') writes.push({ actorId: id, state: persist(entry.actor), version: kind === 'agent' ? AGENT_MACHINE_VERSION : ROOM_MACHINE_VERSION });
+        if (entry && entry.actor.getSnapshot().status === 'active')
+          writes.push({ actorId: id, state: persist(entry.actor), version: kind === 'agent' ? AGENT_MACHINE_VERSION : ROOM_MACHINE_VERSION });
         else if (!entry) gone.push(id);
       }
       table.dirty.clear();

@@ -27,7 +27,10 @@ function formatSchema(format: NonNullable<CallerRequest['responseFormat']>): Rec
  * streamed: a half-written JSON value is of no use to the caller, who gets the whole text at once.
  * Retries, deadline and the model.called record come from the turn's model (model-call.ts).
  */
-export async function structuredReply(provider: ModelProvider, input: { messages: ChatMessage[]; request: CallerRequest; timeoutMs: number }): Promise<GenerateTextResult> {
+export async function structuredReply(
+  provider: ModelProvider,
+  input: { messages: ChatMessage[]; request: CallerRequest; timeoutMs: number },
+): Promise<GenerateTextResult> {
   const schema = formatSchema(input.request.responseFormat!);
   const r = await provider.generateObject({ modelType: 'OBJECT_LARGE', messages: input.messages, schema, attemptTimeoutMs: input.timeoutMs });
   return { text: JSON.stringify(r.object), model: r.model, usage: r.usage };

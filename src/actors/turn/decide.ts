@@ -24,13 +24,24 @@ export async function decide(turn: AgentTurn): Promise<Decision | undefined> {
   if (decision.kind !== 'ask_model') return decision;
   try {
     await turn.indexesAtMessage();
-    const recent = deps.readModel.listMessages(roomId, { beforeSeq: message.seq, limit: 8 }).map((m) => `${m.authorId === agentId ? character.name : m.authorKind}: ${m.text}`).join('\n');
-    const r = await provider.generateText({ modelType: 'TEXT_SMALL', messages: shouldRespondMessages(character.name, turn.senderName, message.text, recent, character.templates?.shouldRespondTemplate), maxTokens: 20 });
-    return parseShouldRespond(r.text) ? { kind: 'respond', reason: 'the small model chose RESPOND' } : { kind: 'ignore', reason: 'the small model chose IGNORE' };
+    const recent = deps.readModel
+      .listMessages(roomId, { beforeSeq: message.seq, limit: 8 })
+      .map((m) => `${m.authorId === agentId ? character.name : m.authorKind}: ${m.text}`)
+      .join('\n');
+    const r = await provider.generateText({
+      modelType: 'TEXT_SMALL',
+      messages: shouldRespondMessages(character.name, turn.senderName, message.text, recent, character.templates?.shouldRespondTemplate),
+      maxTokens: 20,
+    });
+    return parseShouldRespond(r.text)
+      ? { kind: 'respond', reason: 'the small model chose RESPOND' }
+      : { kind: 'ignore', reason: 'the small model chose IGNORE' };
   } catch (err) {
     if (signal.aborted) return undefined;
     const me = asModelError(err, provider.name);
     const first = participants.find((p) => p.kind === 'agent')?.id === agentId;
-    return first ? { kind: 'respond', reason: `should-respond model failed (${me.code}); the room's first agent answers` } : { kind: 'ignore', reason: `should-respond model failed (${me.code})` };
+    return first
+      ? { kind: 'respond', reason: `should-respond model failed (${me.code}); the room's first agent answers` }
+      : { kind: 'ignore', reason: `should-respond model failed (${me.code})` };
   }
 }

@@ -19,7 +19,8 @@ export async function runEvaluators(
   responses: Memory[] = [],
 ): Promise<void> {
   // The reply is already in the log when evaluators run: what they pass to the callback is logged only.
-  const callback = async (content: Content) => void logger.debug('evaluator callback after the reply (not posted)', { text: String(content?.text ?? '').slice(0, 200) });
+  const callback = async (content: Content) =>
+    void logger.debug('evaluator callback after the reply (not posted)', { text: String(content?.text ?? '').slice(0, 200) });
   for (const ev of host.evaluators()) {
     if (!responded && !ev.alwaysRun) continue;
     try {

@@ -31,7 +31,15 @@ export async function generate(turn: AgentTurn, outputs: readonly ProviderOutput
     let sent = '';
     let attemptText = '';
     const xml = !request?.responseFormat && String(characterSetting(character, 'RESPONSE_FORMAT') ?? 'xml') !== 'text';
-    const messages = buildMessages({ character, providers: outputs, actions: host.actions(), senderName: turn.senderName, text: turn.message.text, xml, request });
+    const messages = buildMessages({
+      character,
+      providers: outputs,
+      actions: host.actions(),
+      senderName: turn.senderName,
+      text: turn.message.text,
+      xml,
+      request,
+    });
     const timeoutMs = Number(characterSetting(character, 'MODEL_TIMEOUT_MS')) || deps.settings.modelTimeoutMs;
     // response_format: the provider's structured output, its JSON as the reply (not streamed).
     const result = request?.responseFormat
@@ -42,7 +50,9 @@ export async function generate(turn: AgentTurn, outputs: readonly ProviderOutput
             modelType: 'TEXT_LARGE',
             messages,
             context: buildPromptContext({ character, providers: outputs, senderName: turn.senderName, text: turn.message.text, request }),
-            ...(typeof characterSetting(character, 'TEXT_LARGE_TEMPERATURE') === 'number' ? { temperature: characterSetting(character, 'TEXT_LARGE_TEMPERATURE') as number } : {}),
+            ...(typeof characterSetting(character, 'TEXT_LARGE_TEMPERATURE') === 'number'
+              ? { temperature: characterSetting(character, 'TEXT_LARGE_TEMPERATURE') as number }
+              : {}),
             ...callerModelParams(request),
             attemptTimeoutMs: timeoutMs,
             // A stream that fails after some text is retried from the start: the visible text restarts.

@@ -31,7 +31,16 @@ export function modelEvents(turn: Turn): NewEvent[] {
     (a, i): NewEvent => ({
       id: turnIds.modelCall(agentId, messageId, i),
       type: 'model.called',
-      data: { agentId, provider: a.provider, model: a.model, kind: a.kind, ok: a.ok, ...(a.usage ? { usage: a.usage } : {}), latencyMs: Math.round(a.latencyMs), ...(a.error ? { error: `${a.error.code}: ${a.error.message}`.slice(0, 1000) } : {}) },
+      data: {
+        agentId,
+        provider: a.provider,
+        model: a.model,
+        kind: a.kind,
+        ok: a.ok,
+        ...(a.usage ? { usage: a.usage } : {}),
+        latencyMs: Math.round(a.latencyMs),
+        ...(a.error ? { error: `${a.error.code}: ${a.error.message}`.slice(0, 1000) } : {}),
+      },
     }),
   );
 }
@@ -46,8 +55,16 @@ export async function appendFailure(turn: Turn, code: string, detail: string, ex
   const { agentId, roomId, messageId, replyId } = turn;
   await turn.appendRoom([
     ...extra,
-    { id: turnIds.failure(agentId, messageId), type: 'reply.failed', data: { agentId, roomId, messageId, code, message: detail.slice(0, 1000), attempts: turn.calls.length } },
-    { id: replyId, type: 'message.posted', data: { messageId: replyId, roomId, authorId: agentId, authorKind: 'agent', text: visibleFailure(turn.input.agent.name, code), inReplyTo: messageId } },
+    {
+      id: turnIds.failure(agentId, messageId),
+      type: 'reply.failed',
+      data: { agentId, roomId, messageId, code, message: detail.slice(0, 1000), attempts: turn.calls.length },
+    },
+    {
+      id: replyId,
+      type: 'message.posted',
+      data: { messageId: replyId, roomId, authorId: agentId, authorKind: 'agent', text: visibleFailure(turn.input.agent.name, code), inReplyTo: messageId },
+    },
   ]);
 }
 
@@ -57,21 +74,44 @@ export async function appendAgentEffects(turn: Turn, failures: PluginFailure[] =
   const events: NewEvent[] = [];
   let modeN = 0;
   for (const e of turn.effects.splice(0)) {
-    if (e.kind === 'room_mode') events.push({ id: turnIds.roomMode(agentId, messageId, modeN++), type: 'agent.room_mode_changed', data: { agentId, roomId: e.roomId, mode: e.mode, messageId } });
+    if (e.kind === 'room_mode')
+      events.push({
+        id: turnIds.roomMode(agentId, messageId, modeN++),
+        type: 'agent.room_mode_changed',
+        data: { agentId, roomId: e.roomId, mode: e.mode, messageId },
+      });
     else {
       const factId = turnIds.fact(agentId, messageId, e.text);
       events.push({ id: factId, type: 'agent.fact_recorded', data: { agentId, roomId: e.roomId, factId, text: e.text, sourceMessageIds: e.sourceMessageIds } });
     }
   }
   for (const f of failures.splice(0))
-    events.push({ id: turnIds.pluginFailed(agentId, messageId, f.component), type: 'plugin.failed', data: { plugin: f.plugin, agentId, component: f.component, error: f.error } });
-  if (events.length) await turn.deps.store.append(streams.agent(agentId), events.map((e) => ({ ...e, meta: turn.meta })));
+    events.push({
+      id: turnIds.pluginFailed(agentId, messageId, f.component),
+      type: 'plugin.failed',
+      data: { plugin: f.plugin, agentId, component: f.component, error: f.error },
+    });
+  if (events.length)
+    await turn.deps.store.append(
+      streams.agent(agentId),
+      events.map((e) => ({ ...e, meta: turn.meta })),
+    );
 }
 
 /** The answer as one atomic batch: model calls, the decision, the actions, the reply and its trace. */
 export function replyEvents(
   turn: AgentTurn,
-  reply: { text: string; reason: string; model: string; usage: { promptTokens: number; completionTokens: number }; parsed: ParsedResponse; outputs: readonly ProviderOutput[]; state: State; performed: string[]; actionEvents: NewEvent[] },
+  reply: {
+    text: string;
+    reason: string;
+    model: string;
+    usage: { promptTokens: number; completionTokens: number };
+    parsed: ParsedResponse;
+    outputs: readonly ProviderOutput[];
+    state: State;
+    performed: string[];
+    actionEvents: NewEvent[];
+  },
 ): NewEvent[] {
   const { agentId, roomId, messageId, replyId, request } = turn;
   const data = (name: string) => reply.state.data[name] as Record<string, unknown> | undefined;
@@ -80,7 +120,11 @@ export function replyEvents(
     ...modelEvents(turn),
     decidedEvent(turn, true, reply.reason),
     ...reply.actionEvents,
-    { id: replyId, type: 'message.posted', data: { messageId: replyId, roomId, authorId: agentId, authorKind: 'agent', text: reply.text, inReplyTo: messageId } },
+    {
+      id: replyId,
+      type: 'message.posted',
+      data: { messageId: replyId, roomId, authorId: agentId, authorKind: 'agent', text: reply.text, inReplyTo: messageId },
+    },
     {
       id: turnIds.trace(agentId, messageId),
       type: 'reply.traced',

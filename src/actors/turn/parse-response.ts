@@ -17,7 +17,12 @@ const tag = (xml: string, name: string): string | undefined => {
 };
 
 const decodeEntities = (s: string) =>
-  s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;|&apos;/g, "'").replace(/&amp;/g, '&');
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;|&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 
 const list = (s: string | undefined) =>
   (s ?? '')
@@ -26,7 +31,10 @@ const list = (s: string | undefined) =>
     .filter(Boolean);
 
 export function parseResponse(raw: string): ParsedResponse {
-  const trimmed = raw.trim().replace(/^```(?:xml)?\s*/i, '').replace(/\s*```$/, '');
+  const trimmed = raw
+    .trim()
+    .replace(/^```(?:xml)?\s*/i, '')
+    .replace(/\s*```$/, '');
   const hasEnvelope = /<response>/i.test(trimmed) || /<text>/i.test(trimmed);
   if (!hasEnvelope) return { actions: ['REPLY'], providers: [], text: raw.trim(), structured: false };
   const body = /<response>([\s\S]*?)(?:<\/response>|$)/i.exec(trimmed)?.[1] ?? trimmed;

@@ -39,7 +39,15 @@ export function turnRuntime(
   });
 }
 
-function facade(deps: TurnDeps, agentId: string, character: AgentTurn['character'], provider: ModelProvider, retrieval: Retrieval, turn: Turn, host: PluginHost): PluginRuntime {
+function facade(
+  deps: TurnDeps,
+  agentId: string,
+  character: AgentTurn['character'],
+  provider: ModelProvider,
+  retrieval: Retrieval,
+  turn: Turn,
+  host: PluginHost,
+): PluginRuntime {
   const services = deps.serviceApi?.(agentId);
   const self: PluginRuntime = {
     getServicesByType: services?.getServicesByType,
@@ -85,10 +93,21 @@ export function pluginModelProvider(host: PluginHost, runtime: () => ElizaRuntim
     const handler = host.modelHandler(type) ?? large;
     const prompt = params.messages.map((m) => (m.role === 'system' ? m.content : `${m.role}: ${m.content}`)).join('\n\n');
     // A plugin's own error is its code failing, not a flaky network: the model-call layer does not retry it.
-    const text = await Promise.resolve(handler.handler(runtime().forPlugin(handler.plugin), { prompt, messages: params.messages, maxTokens: params.maxTokens, temperature: params.temperature, stopSequences: params.stopSequences })).catch((err: unknown) => {
-      throw err instanceof ModelError ? err : new ModelError('unavailable', `model handler of plugin ${handler.plugin} failed: ${errText(err)}`, handler.plugin, false);
+    const text = await Promise.resolve(
+      handler.handler(runtime().forPlugin(handler.plugin), {
+        prompt,
+        messages: params.messages,
+        maxTokens: params.maxTokens,
+        temperature: params.temperature,
+        stopSequences: params.stopSequences,
+      }),
+    ).catch((err: unknown) => {
+      throw err instanceof ModelError
+        ? err
+        : new ModelError('unavailable', `model handler of plugin ${handler.plugin} failed: ${errText(err)}`, handler.plugin, false);
     });
-    if (typeof text !== 'string') throw new ModelError('malformed', `model handler of plugin ${handler.plugin} returned ${typeof text}, not text`, handler.plugin, false);
+    if (typeof text !== 'string')
+      throw new ModelError('malformed', `model handler of plugin ${handler.plugin} returned ${typeof text}, not text`, handler.plugin, false);
     return { text, model: `${handler.plugin}:${type}`, usage: { promptTokens: 0, completionTokens: 0 } };
   };
   return {

@@ -66,19 +66,11 @@ export function buildMessages(input: {
       actionNames: input.actions.map((a) => a.name).join(', '),
       recentMessages: request?.history ? '' : (input.providers.find((p) => p.name === 'RECENT_MESSAGES')?.text ?? ''),
     });
-    return [
-      { role: 'system', content: [system, ...callerSystem].join('\n\n') },
-      ...history,
-      { role: 'user', content: `${input.senderName}: ${input.text}` },
-    ];
+    return [{ role: 'system', content: [system, ...callerSystem].join('\n\n') }, ...history, { role: 'user', content: `${input.senderName}: ${input.text}` }];
   }
   const system = [character.system ?? `You are ${character.name}.`, ...callerSystem, ...providerText];
   if (input.xml) system.push(`# Available actions\n${actions}`, RESPONSE_INSTRUCTIONS);
-  return [
-    { role: 'system', content: system.join('\n\n') },
-    ...history,
-    { role: 'user', content: `${input.senderName}: ${input.text}` },
-  ];
+  return [{ role: 'system', content: system.join('\n\n') }, ...history, { role: 'user', content: `${input.senderName}: ${input.text}` }];
 }
 
 /** The structured view the local default generator answers from (it has no language model). */
@@ -99,7 +91,8 @@ export function buildPromptContext(input: {
     for (let i = 0; i + 1 < convo.length; i++) {
       const a = convo[i];
       const b = convo[i + 1];
-      if (a.name !== character.name && b.name === character.name && a.content.text && b.content.text) examples.push({ user: a.content.text, agent: b.content.text });
+      if (a.name !== character.name && b.name === character.name && a.content.text && b.content.text)
+        examples.push({ user: a.content.text, agent: b.content.text });
     }
   }
   return {

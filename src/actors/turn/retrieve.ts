@@ -45,19 +45,24 @@ export function turnQueries(
   const rm = deps.readModel;
   const names = new Map<string, string>();
   const nameOf = (id: string, kind: string) => {
-    if (!names.has(id)) names.set(id, id === agentId ? agentName : (participants.find((p) => p.id === id)?.name ?? rm.accountById(id)?.name ?? rm.agentById(id)?.name ?? kind));
+    if (!names.has(id))
+      names.set(id, id === agentId ? agentName : (participants.find((p) => p.id === id)?.name ?? rm.accountById(id)?.name ?? rm.agentById(id)?.name ?? kind));
     return names.get(id)!;
   };
   return {
     async recentMessages(roomId, limit, beforeSeq) {
       await indexesAtMessage();
-      return rm.listMessages(roomId, { beforeSeq, limit }).map((m) => ({ id: m.id, authorId: m.authorId, authorKind: m.authorKind, authorName: nameOf(m.authorId, m.authorKind), text: m.text, seq: m.seq }));
+      return rm
+        .listMessages(roomId, { beforeSeq, limit })
+        .map((m) => ({ id: m.id, authorId: m.authorId, authorKind: m.authorKind, authorName: nameOf(m.authorId, m.authorKind), text: m.text, seq: m.seq }));
     },
     async knowledge(text, k) {
       if (!retrieval.hasKnowledge) return [];
       await indexesAtMessage();
       const { vector } = retrieval;
-      return rm.searchKnowledge(agentId, { text, k, ...(vector ? { vector } : {}) }).map((h) => ({ chunkId: h.chunkId, documentId: h.documentId, title: h.title, text: h.text, score: h.score }));
+      return rm
+        .searchKnowledge(agentId, { text, k, ...(vector ? { vector } : {}) })
+        .map((h) => ({ chunkId: h.chunkId, documentId: h.documentId, title: h.title, text: h.text, score: h.score }));
     },
     async facts(roomId, text, limit) {
       // The facts most relevant to the message first, then the latest ones: a question like "what do
@@ -80,7 +85,13 @@ export function turnQueries(
  * ElizaOS composeState: by default every provider that is neither dynamic nor private, in parallel,
  * in `position` order; with `only`, just the named ones (how dynamic and private providers run).
  */
-export async function composeProviders(host: PluginHost, runtime: ElizaRuntime, memory: Memory, failures: PluginFailure[], only?: readonly string[]): Promise<ProviderOutput[]> {
+export async function composeProviders(
+  host: PluginHost,
+  runtime: ElizaRuntime,
+  memory: Memory,
+  failures: PluginFailure[],
+  only?: readonly string[],
+): Promise<ProviderOutput[]> {
   const wanted = only && new Set(only.map((n) => n.toUpperCase()));
   const selected = host.providers().filter((p) => (wanted ? wanted.has(p.name.toUpperCase()) : !p.dynamic && !p.private));
   const empty: State = { values: {}, data: {}, text: '' };
@@ -103,7 +114,10 @@ export function stateOf(outputs: readonly ProviderOutput[]): State {
   return {
     values: Object.assign({}, ...outputs.map((o) => o.values)),
     data: Object.fromEntries(outputs.map((o) => [o.name, o.data])),
-    text: outputs.map((o) => o.text).filter(Boolean).join('\n\n'),
+    text: outputs
+      .map((o) => o.text)
+      .filter(Boolean)
+      .join('\n\n'),
   };
 }
 

@@ -60,7 +60,15 @@ export async function runTurn(deps: TurnDeps, input: TurnInput, signal: AbortSig
   });
   const embedder = (): Embedder => embedderWithDefaults(deps.models.embedder(), { signal, record });
   runtime = turnRuntime(base, ctx, provider, embedder, retrieval);
-  const memory: Memory = { id: message.id, entityId: message.authorId, agentId, roomId: base.roomId, content: { text: message.text, inReplyTo: message.inReplyTo }, seq: message.seq, entityName: senderName };
+  const memory: Memory = {
+    id: message.id,
+    entityId: message.authorId,
+    agentId,
+    roomId: base.roomId,
+    content: { text: message.text, inReplyTo: message.inReplyTo },
+    seq: message.seq,
+    entityName: senderName,
+  };
   // An OpenAI-compatible caller's system message, history and parameters travel in the mailbox entry.
   const turn: AgentTurn = { ...base, character, host, provider, embedder, runtime, retrieval, memory, senderName, request: input.pending.request };
 
@@ -85,7 +93,12 @@ export async function runTurn(deps: TurnDeps, input: TurnInput, signal: AbortSig
   // ElizaOS payloads ({ runtime, message, source, callback, … }) with Chronicle's ids alongside.
   const startTime = Date.now();
   const run = { runId: messageId, messageId, roomId: turn.roomId, entityId: message.authorId, agentId, source: 'chronicle' };
-  await emitIfHeard(host, runtime, 'MESSAGE_RECEIVED', () => withLiveParts({ message: memory, source: 'chronicle', agentId, roomId: turn.roomId, messageId, text: message.text, authorId: message.authorId }, { callback }));
+  await emitIfHeard(host, runtime, 'MESSAGE_RECEIVED', () =>
+    withLiveParts(
+      { message: memory, source: 'chronicle', agentId, roomId: turn.roomId, messageId, text: message.text, authorId: message.authorId },
+      { callback },
+    ),
+  );
   await emitIfHeard(host, runtime, 'RUN_STARTED', () => ({ ...run, startTime, status: 'started' }));
   const outputs = await composeProviders(host, runtime, memory, turn.pluginFailures);
   const state = stateOf(outputs);
@@ -108,7 +121,15 @@ export async function runTurn(deps: TurnDeps, input: TurnInput, signal: AbortSig
   const parsed = turn.request?.responseFormat ? { actions: ['REPLY'], providers: [], text: answer.text, structured: false } : parseResponse(answer.text);
   await addAskedProviders(turn, parsed.providers, outputs, state);
   // ElizaOS `responses`: the agent's parsed answer as a Memory (what actions and evaluators are told it said).
-  const responses: Memory[] = [{ id: turn.replyId, entityId: agentId, agentId, roomId: turn.roomId, content: { text: parsed.text, thought: parsed.thought, actions: parsed.actions, providers: parsed.providers, inReplyTo: messageId } }];
+  const responses: Memory[] = [
+    {
+      id: turn.replyId,
+      entityId: agentId,
+      agentId,
+      roomId: turn.roomId,
+      content: { text: parsed.text, thought: parsed.thought, actions: parsed.actions, providers: parsed.providers, inReplyTo: messageId },
+    },
+  ];
   const acted = await act(turn, parsed, state, responses, callback);
   if (!acted) return 'abandoned';
   const { actionEvents, performed, actionFailure, ignored } = acted;
@@ -127,12 +148,23 @@ export async function runTurn(deps: TurnDeps, input: TurnInput, signal: AbortSig
     await appendFailure(turn, actionFailure ? 'action_failed' : 'empty', actionFailure ?? 'no reply text', [...modelEvents(turn), ...actionEvents]);
     return 'failed';
   }
-  await turn.appendRoom(replyEvents(turn, { text, reason: decision.reason, model: answer.model, usage: answer.usage, parsed, outputs, state, performed, actionEvents }));
+  await turn.appendRoom(
+    replyEvents(turn, { text, reason: decision.reason, model: answer.model, usage: answer.usage, parsed, outputs, state, performed, actionEvents }),
+  );
 
   // ── evaluators, after the reply is visible ──
   await runEvaluators(deps.logger, host, runtime, memory, state, true, turn.pluginFailures, responses);
   const endTime = Date.now();
-  await emitIfHeard(host, runtime, 'RUN_ENDED', () => ({ ...run, replyId: turn.replyId, actions: performed, startTime, endTime, duration: endTime - startTime, durationMs: Math.round(turn.now() - turn.started), status: 'completed' }));
+  await emitIfHeard(host, runtime, 'RUN_ENDED', () => ({
+    ...run,
+    replyId: turn.replyId,
+    actions: performed,
+    startTime,
+    endTime,
+    duration: endTime - startTime,
+    durationMs: Math.round(turn.now() - turn.started),
+    status: 'completed',
+  }));
   await appendAgentEffects(turn).catch((err) => deps.logger.warn('evaluator effects not recorded', { agentId, messageId, error: String(err) }));
   return 'answered';
 }

@@ -42,6 +42,11 @@ export class VisibleTextStream {
       if (amp >= 0 && body.length - amp < 6 && !body.slice(amp).includes(';')) body = body.slice(0, amp);
     }
     body = body.replace(/^\s+/, '');
-    return body.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;|&apos;/g, "'").replace(/&amp;/g, '&');
+    return body
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;|&apos;/g, "'")
+      .replace(/&amp;/g, '&');
   }
 }

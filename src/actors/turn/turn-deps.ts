@@ -19,7 +19,10 @@ export interface TurnDeps {
   logger: Logger;
   ephemeral: Subject<EphemeralEvent>;
   /** The agent's plugin host for this character (from its events), with the secrets opened (in memory only). */
-  agentContext(agentId: string, character: Character): Promise<{ character: Character; host: PluginHost; cache?: Map<string, unknown>; registeredServices?: Map<string, ServiceInstance> } | undefined>;
+  agentContext(
+    agentId: string,
+    character: Character,
+  ): Promise<{ character: Character; host: PluginHost; cache?: Map<string, unknown>; registeredServices?: Map<string, ServiceInstance> } | undefined>;
   /** A service by type: the agent's own (its plugins' services) first, then system-level ones. */
   service(type: string, agentId?: string): ServiceInstance | undefined;
   /** The agent's service and connector methods (getServicesByType, registerSendHandler, …), once built. */

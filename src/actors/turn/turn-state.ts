@@ -96,7 +96,10 @@ export function startTurn(deps: TurnDeps, input: TurnInput, signal: AbortSignal)
     pluginFailures: [],
     async appendRoom(events) {
       if (signal.aborted) throw new TurnAbortedError('aborted');
-      await deps.store.append(streams.room(roomId), events.map((e) => ({ ...e, meta: { ...meta, ...e.meta } })));
+      await deps.store.append(
+        streams.room(roomId),
+        events.map((e) => ({ ...e, meta: { ...meta, ...e.meta } })),
+      );
     },
     indexesAtMessage: () => (indexed ??= deps.waitFor(pending.seq)),
   };

@@ -62,10 +62,7 @@ export async function createAccount(ctx: CommandContext, input: unknown, by?: Ca
  * Makes sure the bootstrap account `admin` exists. With no password given, a random one is generated and
  * returned (once) so the caller can print it.
  */
-export async function ensureAdmin(
-  ctx: CommandContext,
-  password?: string,
-): Promise<{ account: AccountView; created: boolean; generatedPassword?: string }> {
+export async function ensureAdmin(ctx: CommandContext, password?: string): Promise<{ account: AccountView; created: boolean; generatedPassword?: string }> {
   await catchUp(ctx);
   const existing = ctx.readModel.accountById(accountIdFor('admin'));
   if (existing) return { account: existing, created: false };
@@ -99,7 +96,14 @@ export async function setPassword(
   const passwordHash = ctx.secrets.seal(await hashPassword(password));
   const result = await ctx.store.append(
     streams.account(accountId),
-    [{ id: newId(), type: 'account.password_changed', data: { accountId, passwordHash, reason: input.reason, ...(input.keepFamilyId ? { keepFamilyId: input.keepFamilyId } : {}) }, meta: { author: by ? authorOf(by) : systemAuthor } }],
+    [
+      {
+        id: newId(),
+        type: 'account.password_changed',
+        data: { accountId, passwordHash, reason: input.reason, ...(input.keepFamilyId ? { keepFamilyId: input.keepFamilyId } : {}) },
+        meta: { author: by ? authorOf(by) : systemAuthor },
+      },
+    ],
     { expectedVersion: 'stream_exists' },
   );
   await ctx.projections.waitFor(result.lastSeq);

@@ -121,7 +121,14 @@ export async function updateAgentFromCharacter(
     const version = await ctx.store.streamVersion(streams.agent(agentId));
     const result = await ctx.store.append(
       streams.agent(agentId),
-      [{ id: newId(), type: 'agent.updated', data: { agentId, name: merged.name, character: sealCharacterSecrets(merged, ctx.secrets) }, meta: { author: authorOf(caller) } }],
+      [
+        {
+          id: newId(),
+          type: 'agent.updated',
+          data: { agentId, name: merged.name, character: sealCharacterSecrets(merged, ctx.secrets) },
+          meta: { author: authorOf(caller) },
+        },
+      ],
       { expectedVersion: version },
     );
     await ctx.projections.waitFor(result.lastSeq);

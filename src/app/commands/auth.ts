@@ -19,14 +19,31 @@ export interface Session {
 }
 
 /** Issues an access token and a refresh token of `familyId` (a new family at login). */
-async function issueSession(ctx: CommandContext, account: AccountView, familyId = newId(), extra: 'used' | undefined = undefined, usedHash?: string, expectedVersion?: number): Promise<Session> {
+async function issueSession(
+  ctx: CommandContext,
+  account: AccountView,
+  familyId = newId(),
+  extra: 'used' | undefined = undefined,
+  usedHash?: string,
+  expectedVersion?: number,
+): Promise<Session> {
   const tokens = tokensOf(ctx);
   const refresh = tokens.newRefreshToken();
   const events = [];
   if (extra === 'used' && usedHash) {
-    events.push({ id: newId(), type: 'auth.refresh_used' as const, data: { accountId: account.id, familyId, tokenHash: usedHash }, meta: { author: systemAuthor } });
+    events.push({
+      id: newId(),
+      type: 'auth.refresh_used' as const,
+      data: { accountId: account.id, familyId, tokenHash: usedHash },
+      meta: { author: systemAuthor },
+    });
   }
-  events.push({ id: newId(), type: 'auth.refresh_issued' as const, data: { accountId: account.id, familyId, tokenHash: refresh.hash }, meta: { author: systemAuthor } });
+  events.push({
+    id: newId(),
+    type: 'auth.refresh_issued' as const,
+    data: { accountId: account.id, familyId, tokenHash: refresh.hash },
+    meta: { author: systemAuthor },
+  });
   const result = await ctx.store.append(streams.account(account.id), events, expectedVersion === undefined ? {} : { expectedVersion });
   await ctx.projections.waitFor(result.lastSeq);
   return {
@@ -55,7 +72,9 @@ function throttleOf(ctx: CommandContext): LoginThrottle {
 async function checkPassword(ctx: CommandContext, username: string, password: string): Promise<AccountCredentials> {
   const admission = throttleOf(ctx).admit(username);
   if (!admission.ok) {
-    throw new AppError(429, 'rate_limited', `too many failed logins for this account; retry in ${admission.retryAfterS} s`, { 'retry-after': String(admission.retryAfterS) });
+    throw new AppError(429, 'rate_limited', `too many failed logins for this account; retry in ${admission.retryAfterS} s`, {
+      'retry-after': String(admission.retryAfterS),
+    });
   }
   let creds: AccountCredentials | undefined;
   try {
@@ -161,7 +180,12 @@ export async function refresh(ctx: CommandContext, input: unknown): Promise<Sess
     if (view.used || view.familyRevoked) {
       if (!view.familyRevoked) {
         const result = await ctx.store.append(stream, [
-          { id: newId(), type: 'auth.family_revoked', data: { accountId: view.accountId, familyId: view.familyId, reason: 'refresh token reused' }, meta: { author: systemAuthor } },
+          {
+            id: newId(),
+            type: 'auth.family_revoked',
+            data: { accountId: view.accountId, familyId: view.familyId, reason: 'refresh token reused' },
+            meta: { author: systemAuthor },
+          },
         ]);
         await ctx.projections.waitFor(result.lastSeq);
       }

@@ -39,7 +39,14 @@ export async function addCharacterKnowledge(
       report.documents.push({ id, title: known.title, origin: doc.origin, chunks: known.chunks, alreadyKnown: true });
     } else {
       try {
-        const { chunks } = await ctx.knowledge.ingest({ agentId, documentId: id, title: doc.title, text: doc.text, source: doc.fromFile ? 'file' : 'character', author: authorOf(caller) });
+        const { chunks } = await ctx.knowledge.ingest({
+          agentId,
+          documentId: id,
+          title: doc.title,
+          text: doc.text,
+          source: doc.fromFile ? 'file' : 'character',
+          author: authorOf(caller),
+        });
         report.documents.push({ id, title: doc.title, origin: doc.origin, chunks, alreadyKnown: false });
         done.set(id, chunks);
       } catch (err) {

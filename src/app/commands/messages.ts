@@ -64,8 +64,7 @@ export async function postMessage(
   if (!room.participants.some((p) => p.id === caller.accountId)) {
     throw new AppError(403, 'forbidden', 'only participants of a room can post in it');
   }
-  const messageId =
-    data.clientMessageId !== undefined ? derivedId('message', caller.accountId, data.clientMessageId) : options.messageId ?? newId();
+  const messageId = data.clientMessageId !== undefined ? derivedId('message', caller.accountId, data.clientMessageId) : (options.messageId ?? newId());
   // The time is set here, not by the store, so the answer can be built from what was appended.
   const timestamp = Date.now();
   const result = await ctx.store.append(streams.room(room.id), [
@@ -88,7 +87,15 @@ export async function postMessage(
   if (options.waitForProjection !== false) await ctx.projections.waitFor(result.lastSeq);
   if (!duplicate) {
     // The answer is what was committed: the append result's position and the event as written.
-    const message: MessageView = { id: messageId, seq, roomId: room.id, authorId: caller.accountId, authorKind: 'user', text: data.text, createdAt: new Date(timestamp).toISOString() };
+    const message: MessageView = {
+      id: messageId,
+      seq,
+      roomId: room.id,
+      authorId: caller.accountId,
+      authorKind: 'user',
+      text: data.text,
+      createdAt: new Date(timestamp).toISOString(),
+    };
     return { message, duplicate };
   }
   // A repeat appended nothing: the answer is the first message, committed earlier (its text may differ).
@@ -112,12 +119,7 @@ export function parseSeq(raw: string | undefined, name: string): number | undefi
   return Number(raw);
 }
 
-export async function listMessages(
-  ctx: CommandContext,
-  caller: Caller,
-  roomId: string,
-  query: { before?: string; limit?: string },
-): Promise<MessageView[]> {
+export async function listMessages(ctx: CommandContext, caller: Caller, roomId: string, query: { before?: string; limit?: string }): Promise<MessageView[]> {
   const limit = parseLimit(query.limit, 50, 200);
   const before = parseSeq(query.before, 'before');
   await accessibleRoom(ctx, caller, roomId);

@@ -58,7 +58,12 @@ export async function createRoom(ctx: CommandContext, caller: Caller, input: unk
     [
       { id: newId(), type: 'room.created', data: { roomId, name: data.name, createdBy: caller.accountId }, meta },
       { id: newId(), type: 'room.participant_joined', data: { roomId, participantId: caller.accountId, kind: 'user', name: callerName(ctx, caller) }, meta },
-      ...agents.map((a) => ({ id: newId(), type: 'room.participant_joined' as const, data: { roomId, participantId: a.id, kind: 'agent' as const, name: a.name }, meta })),
+      ...agents.map((a) => ({
+        id: newId(),
+        type: 'room.participant_joined' as const,
+        data: { roomId, participantId: a.id, kind: 'agent' as const, name: a.name },
+        meta,
+      })),
     ],
     { expectedVersion: 'no_stream' },
   );
@@ -89,7 +94,12 @@ export async function addParticipant(ctx: CommandContext, caller: Caller, roomId
   }
   if (room.participants.some((p) => p.id === participant.id)) return room;
   const result = await ctx.store.append(streams.room(roomId), [
-    { id: newId(), type: 'room.participant_joined', data: { roomId, participantId: participant.id, kind: participant.kind, name: participant.name }, meta: { author: authorOf(caller) } },
+    {
+      id: newId(),
+      type: 'room.participant_joined',
+      data: { roomId, participantId: participant.id, kind: participant.kind, name: participant.name },
+      meta: { author: authorOf(caller) },
+    },
   ]);
   await ctx.projections.waitFor(result.lastSeq);
   return ctx.readModel.roomById(roomId)!;
@@ -134,9 +144,29 @@ async function ensureAgentRoom(ctx: CommandContext, caller: Caller, agent: Agent
   // Re-joining after a leave needs a fresh event id; a first join uses a derived one.
   const joinId = (pid: string) => (room ? newId() : derivedId(roomId, 'joined', pid));
   const events = [
-    ...(room ? [] : [{ id: derivedId(roomId, 'created'), type: 'room.created' as const, data: { roomId, name: name.slice(0, 200), createdBy: caller.accountId }, meta }]),
-    ...(has(caller.accountId) ? [] : [{ id: joinId(caller.accountId), type: 'room.participant_joined' as const, data: { roomId, participantId: caller.accountId, kind: 'user' as const, name: callerName(ctx, caller) }, meta }]),
-    ...(has(agent.id) ? [] : [{ id: joinId(agent.id), type: 'room.participant_joined' as const, data: { roomId, participantId: agent.id, kind: 'agent' as const, name: agent.name }, meta }]),
+    ...(room
+      ? []
+      : [{ id: derivedId(roomId, 'created'), type: 'room.created' as const, data: { roomId, name: name.slice(0, 200), createdBy: caller.accountId }, meta }]),
+    ...(has(caller.accountId)
+      ? []
+      : [
+          {
+            id: joinId(caller.accountId),
+            type: 'room.participant_joined' as const,
+            data: { roomId, participantId: caller.accountId, kind: 'user' as const, name: callerName(ctx, caller) },
+            meta,
+          },
+        ]),
+    ...(has(agent.id)
+      ? []
+      : [
+          {
+            id: joinId(agent.id),
+            type: 'room.participant_joined' as const,
+            data: { roomId, participantId: agent.id, kind: 'agent' as const, name: agent.name },
+            meta,
+          },
+        ]),
   ];
   const result = await ctx.store.append(streams.room(roomId), events);
   await ctx.projections.waitFor(result.lastSeq);

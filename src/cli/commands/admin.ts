@@ -29,12 +29,17 @@ reset-password  gives the account NAME a new password and ends all of its sessio
     if (action !== 'reset-password') throw new UsageError(action ? `unknown action "${action}" (reset-password)` : 'missing action: reset-password');
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
     const user = typeof values.user === 'string' ? values.user : named;
-    if (!user || (named !== undefined && typeof values.user === 'string' && named !== values.user)) throw new UsageError('give the account: NAME (or --user NAME)');
+    if (!user || (named !== undefined && typeof values.user === 'string' && named !== values.user))
+      throw new UsageError('give the account: NAME (or --user NAME)');
     const generated = values['password-stdin'] ? undefined : randomBytes(12).toString('base64url');
     const password = generated ?? (await readStdin()).replace(/\r?\n$/, '');
 
     const settings = cliSettings(values);
-    const chronicle = await openChronicle(settings, { actors: false, checkDataKey: false, logger: createLogger(settings.logLevel === 'debug' ? 'debug' : 'warn') });
+    const chronicle = await openChronicle(settings, {
+      actors: false,
+      checkDataKey: false,
+      logger: createLogger(settings.logLevel === 'debug' ? 'debug' : 'warn'),
+    });
     try {
       await resetPassword(chronicle, user, password);
     } finally {

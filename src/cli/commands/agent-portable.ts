@@ -93,7 +93,14 @@ export async function runAgentImport(values: Values, args: string[]): Promise<nu
   } else {
     const chronicle = await openChronicle(cliSettings(values), { actors: false });
     try {
-      report = await importAgent(chronicle.store, text, { trust, targetSecrets: chronicle.secrets, passphrase, remap, name, agentByName: (n) => chronicle.readModel.agentByName(n) });
+      report = await importAgent(chronicle.store, text, {
+        trust,
+        targetSecrets: chronicle.secrets,
+        passphrase,
+        remap,
+        name,
+        agentByName: (n) => chronicle.readModel.agentByName(n),
+      });
     } finally {
       await chronicle.close();
     }

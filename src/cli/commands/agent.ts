@@ -61,7 +61,11 @@ ${agentForkUsage}`,
 
     // Files first: an unreadable one is reported before anything is written.
     // PDFs are read within the DOCUMENT_* limits of the environment, as the server would.
-    const knowledge = await resolveCharacterKnowledge(loaded.character.knowledge, dirname(resolve(values.character)), documentPool(cliSettings(values).documents));
+    const knowledge = await resolveCharacterKnowledge(
+      loaded.character.knowledge,
+      dirname(resolve(values.character)),
+      documentPool(cliSettings(values).documents),
+    );
     const progress = (done: number, total: number, title: string) => say(`knowledge ${done}/${total}: ${title}`);
 
     if (typeof values.url === 'string') {

@@ -38,7 +38,9 @@ function check(files: string[]): number {
   const width = Math.max(...results.map((r) => r.file.length));
   for (const { file, result } of results) process.stdout.write(`${file.padEnd(width)}  ${verdict(result)}\n`);
   for (const { file, result } of results) {
-    const lines = result.ok ? describeConversion(result.conversion) : [...result.problems.map(formatProblem), ...(result.conversion ? describeConversion(result.conversion) : [])];
+    const lines = result.ok
+      ? describeConversion(result.conversion)
+      : [...result.problems.map(formatProblem), ...(result.conversion ? describeConversion(result.conversion) : [])];
     if (!lines.length) continue;
     process.stdout.write(`\n${file}:\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
   }

@@ -85,7 +85,7 @@ export async function runChat(o: ChatOptions): Promise<number> {
       waiting.delete(f.clientMessageId);
       waiting.add(f.messageId);
     } else if (f.type === 'reply.delta' && f.roomId === roomId) {
-      if (!streamed.has(f.replyTo)) (streamed.add(f.replyTo), write(`${agent.name}: `));
+      if (!streamed.has(f.replyTo)) streamed.add(f.replyTo), write(`${agent.name}: `);
       write(String(f.delta));
     } else if (f.type === 'message' && f.message?.roomId === roomId && f.message.authorKind === 'agent') {
       const replyTo = f.message.inReplyTo as string | undefined;
@@ -102,16 +102,19 @@ export async function runChat(o: ChatOptions): Promise<number> {
   let refreshTimer: NodeJS.Timeout | undefined;
   const keepFresh = (token: string) => {
     const left = tokenExpiresAt(token) - Date.now();
-    refreshTimer = setTimeout(async () => {
-      try {
-        const pair = await http(base, 'POST', '/api/v1/auth/refresh', undefined, { refreshToken });
-        refreshToken = pair.refreshToken;
-        ws.send(JSON.stringify({ type: 'auth', token: pair.accessToken }));
-        keepFresh(pair.accessToken);
-      } catch (err) {
-        say(`could not refresh the session (${(err as Error).message}); the server will close it when the token expires`);
-      }
-    }, Math.max(0, left - Math.min(30_000, left / 4)));
+    refreshTimer = setTimeout(
+      async () => {
+        try {
+          const pair = await http(base, 'POST', '/api/v1/auth/refresh', undefined, { refreshToken });
+          refreshToken = pair.refreshToken;
+          ws.send(JSON.stringify({ type: 'auth', token: pair.accessToken }));
+          keepFresh(pair.accessToken);
+        } catch (err) {
+          say(`could not refresh the session (${(err as Error).message}); the server will close it when the token expires`);
+        }
+      },
+      Math.max(0, left - Math.min(30_000, left / 4)),
+    );
     refreshTimer.unref();
   };
   keepFresh(accessToken);

@@ -50,17 +50,26 @@ URL, fencing token, how far its read models are behind the log's head, and which
         return 0;
       }
       say(`log head: seq ${head}; ${live.length} live node(s) of ${rows.length}`);
-      const table = [['node', 'state', 'url', 'token', 'lag', 'owned', 'heartbeat'], ...rows.map((r) => [
-        r.nodeId,
-        r.live ? `live (${Math.round(r.expiresInMs / 100) / 10} s left)` : 'expired',
-        r.url ?? '-',
-        String(r.token),
-        r.live ? String(Math.max(0, head - r.position)) : '-',
-        String(r.owned),
-        `${Math.round(r.heartbeatAgoMs / 100) / 10} s ago`,
-      ])];
+      const table = [
+        ['node', 'state', 'url', 'token', 'lag', 'owned', 'heartbeat'],
+        ...rows.map((r) => [
+          r.nodeId,
+          r.live ? `live (${Math.round(r.expiresInMs / 100) / 10} s left)` : 'expired',
+          r.url ?? '-',
+          String(r.token),
+          r.live ? String(Math.max(0, head - r.position)) : '-',
+          String(r.owned),
+          `${Math.round(r.heartbeatAgoMs / 100) / 10} s ago`,
+        ]),
+      ];
       const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
-      for (const row of table) process.stdout.write(row.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd() + '\n');
+      for (const row of table)
+        process.stdout.write(
+          row
+            .map((cell, c) => cell.padEnd(widths[c]))
+            .join('  ')
+            .trimEnd() + '\n',
+        );
       if (owners.length) process.stdout.write('\n' + owners.map((o) => `${o.owner ?? '(no live node)'}  ${o.name}  agent-${o.agentId}`).join('\n') + '\n');
       return 0;
     } finally {

@@ -107,7 +107,11 @@ function checkingFirstSealedValue(input: Readable, box: SecretBox, keySource: st
           try {
             box.open(match[0]);
           } catch {
-            done(new Error(`this log's sealed data (passwords, secrets) cannot be opened with ${keySource}: it was sealed with another data.key. Copy the source's data.key there (or set DATA_KEY), or import with --without-key (nobody could log in)`));
+            done(
+              new Error(
+                `this log's sealed data (passwords, secrets) cannot be opened with ${keySource}: it was sealed with another data.key. Copy the source's data.key there (or set DATA_KEY), or import with --without-key (nobody could log in)`,
+              ),
+            );
             return;
           }
         } else {

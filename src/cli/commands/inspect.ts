@@ -14,7 +14,13 @@ interface ActorNode {
 
 /** A state as the API gives it: a string, or an XState value object ({running: 'idle'} → running.idle). */
 const stateText = (state: unknown): string =>
-  typeof state === 'string' ? state : state && typeof state === 'object' ? Object.entries(state).map(([k, v]) => `${k}.${stateText(v)}`).join(',') : String(state);
+  typeof state === 'string'
+    ? state
+    : state && typeof state === 'object'
+      ? Object.entries(state)
+          .map(([k, v]) => `${k}.${stateText(v)}`)
+          .join(',')
+      : String(state);
 
 export const inspectCommand: Command = {
   name: 'inspect',

@@ -35,7 +35,9 @@ the added documents as JSON on stdout; exits 1 if any file could not be added (t
         if (!contentType) throw new Error(`unsupported file type (${Object.keys(KNOWLEDGE_FILE_TYPES).join(', ')})`);
         if (!(await stat(file)).isFile()) throw new Error('not a file');
         const base64 = (await readFile(file)).toString('base64');
-        const { document } = (await api.post(`/api/v1/agents/${agent.id}/knowledge`, { title, file: { contentType, base64 } })) as { document: { id: string; title: string; chunks: number } };
+        const { document } = (await api.post(`/api/v1/agents/${agent.id}/knowledge`, { title, file: { contentType, base64 } })) as {
+          document: { id: string; title: string; chunks: number };
+        };
         added.push({ ...document, file });
         say(`knowledge ${i + 1}/${files.length}: ${file} → "${title}", ${document.chunks} chunks`);
       } catch (err) {

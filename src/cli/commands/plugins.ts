@@ -57,7 +57,13 @@ async function runPluginsGrant(sub: 'grant' | 'revoke', positionals: string[], v
 export async function runPluginsAdd(names: string[], values: Record<string, string | boolean | undefined>, cwd = process.cwd()): Promise<number> {
   if (names.length !== 1) throw new UsageError('name exactly one plugin to add');
   const spec = names[0]!;
-  const grant = typeof values.grant === 'string' ? values.grant.split(',').map((p) => p.trim()).filter(Boolean) : [];
+  const grant =
+    typeof values.grant === 'string'
+      ? values.grant
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean)
+      : [];
   if (grant.length && typeof values.agent !== 'string') throw new UsageError('--grant needs --agent NAME|ID');
   const problems = checkPermissionList(grant);
   if (problems.length) throw new UsageError(problems.join('; '));
@@ -77,14 +83,17 @@ export async function runPluginsAdd(names: string[], values: Record<string, stri
     const { agents } = (await api.get('/api/v1/agents')) as { agents: { id: string; name: string }[] };
     const wanted = values.agent.toLowerCase();
     const agent = agents.find((a) => a.id === values.agent || a.name.toLowerCase() === wanted);
-    if (!agent) throw new Error(`installed ${name}, but there is no agent "${values.agent}" to grant to (there are: ${agents.map((a) => a.name).join(', ') || 'none'})`);
+    if (!agent)
+      throw new Error(`installed ${name}, but there is no agent "${values.agent}" to grant to (there are: ${agents.map((a) => a.name).join(', ') || 'none'})`);
     await api.post(`/api/v1/agents/${agent.id}/plugin-permissions`, { plugin: name, grant });
     say(`granted ${grant.join(', ')} to ${name} for agent ${agent.name}`);
   }
   say(`next: add "${name}" to the character's plugins`);
   if (name.startsWith('@elizaos/') && (localPluginDir(name) || PROVIDED_BY_CORE.has(name)))
     say(`Chronicle has a stand-in for ${name}: set PLUGINS_PREFER_INSTALLED=${name} (or *) to run the installed package instead`);
-  process.stdout.write(JSON.stringify({ installed: { name, version: after[name] }, ...(grant.length ? { granted: { agent: values.agent, permissions: grant } } : {}) }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ installed: { name, version: after[name] }, ...(grant.length ? { granted: { agent: values.agent, permissions: grant } } : {}) }) + '\n',
+  );
   return 0;
 }
 

@@ -24,7 +24,10 @@ interface CharacterFile {
 export function readCharacterFiles(values: Record<string, unknown>, positionals: string[]): { ok: true; files: CharacterFile[] } | { ok: false } {
   const flagged = (values.character as string[] | undefined) ?? [];
   if (positionals.length && !flagged.length) throw new UsageError(`unexpected argument "${positionals[0]}" (character files go after --character)`);
-  const names = [...flagged, ...positionals].flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
+  const names = [...flagged, ...positionals]
+    .flatMap((f) => f.split(','))
+    .map((f) => f.trim())
+    .filter(Boolean);
   const files: CharacterFile[] = [];
   let ok = true;
   for (const file of names) {

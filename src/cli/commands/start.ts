@@ -36,7 +36,10 @@ it the first time); a broken log is refused, naming the first bad seq (see \`chr
     const chronicle = await openChronicle(settings);
     const log = chronicle.logger;
     // A plugin's stray rejection or timer throw is recorded (plugin.failed), not the end of the server.
-    installProcessErrorHandlers({ logger: log, onPluginError: (owner, component, error) => void chronicle.actors.recordPluginError?.(owner, component, error) });
+    installProcessErrorHandlers({
+      logger: log,
+      onPluginError: (owner, component, error) => void chronicle.actors.recordPluginError?.(owner, component, error),
+    });
     let server: Awaited<ReturnType<typeof startServer>>;
     try {
       // The characters first, so bootstrap sees agents and adds no default one beside them.

@@ -123,7 +123,11 @@ export class PostgresEventStore implements EventStore {
     this.registry = options.registry;
     this.now = options.now ?? Date.now;
     this.snapshots = new PostgresSnapshotStore(pool, options.schema);
-    this.tail = new LiveTail((after) => this.readAll({ afterSeq: after, limit: 1000 }), head, (err) => this.report(err));
+    this.tail = new LiveTail(
+      (after) => this.readAll({ afterSeq: after, limit: 1000 }),
+      head,
+      (err) => this.report(err),
+    );
   }
 
   /** Connects, creates the schema if it is missing, and returns the store. */
@@ -373,7 +377,11 @@ export class PostgresEventStore implements EventStore {
       after = rows[rows.length - 1].seq;
     }
     if (verifier.checked !== head) {
-      return { ok: false, checked: verifier.checked, problem: { seq: verifier.checked + 1, kind: 'seq_gap', detail: `the head row says ${head}, the log ends at ${verifier.checked}` } };
+      return {
+        ok: false,
+        checked: verifier.checked,
+        problem: { seq: verifier.checked + 1, kind: 'seq_gap', detail: `the head row says ${head}, the log ends at ${verifier.checked}` },
+      };
     }
     return { ok: true, checked: verifier.checked };
   }
@@ -388,7 +396,10 @@ export class PostgresEventStore implements EventStore {
   importRaw(rows: Iterable<StoredRow> | AsyncIterable<StoredRow>): Promise<number> {
     if (this.closing) return Promise.reject(new StoreClosedError());
     const run = this.writeLane.then(() => this.importNow(rows));
-    this.writeLane = run.then(() => undefined, () => undefined);
+    this.writeLane = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -399,8 +410,11 @@ export class PostgresEventStore implements EventStore {
     let broken: Error | undefined;
     let last: StoredRow | undefined;
     try {
-      const [, locked] = (await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT seq FROM ${this.t}.log_head FOR UPDATE`)) as unknown as pg.QueryResult<{ seq: number }>[];
-      if (locked.rows[0].seq > 0) throw new ImportRefusedError('not_empty', `the event log in schema ${this.schema} is not empty: import only into an empty log`);
+      const [, locked] = (await client.query(
+        `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT seq FROM ${this.t}.log_head FOR UPDATE`,
+      )) as unknown as pg.QueryResult<{ seq: number }>[];
+      if (locked.rows[0].seq > 0)
+        throw new ImportRefusedError('not_empty', `the event log in schema ${this.schema} is not empty: import only into an empty log`);
       let page: EventRow[] = [];
       const write = async () => {
         if (page.length === 0) return;
@@ -438,7 +452,11 @@ export class PostgresEventStore implements EventStore {
     this.listening = true;
     const interval = this.options.pollIntervalMs ?? 1000;
     this.pollTimer = setInterval(() => {
-      if (this.tail.events.observed) this.head().then((h) => this.tail.headAt(h), (err) => this.report(err));
+      if (this.tail.events.observed)
+        this.head().then(
+          (h) => this.tail.headAt(h),
+          (err) => this.report(err),
+        );
     }, interval);
     this.pollTimer.unref();
     void this.connectListener();

@@ -54,7 +54,13 @@ export function writeAppend(conn: LogConnection, request: PendingAppend): Writte
       version += 1;
       const metaJson = JSON.stringify(e.meta);
       const hash = chainHash(conn.headHash, {
-        seq, id: e.id, stream: request.stream, version, type: e.type, dataJson: e.dataJson, metaJson,
+        seq,
+        id: e.id,
+        stream: request.stream,
+        version,
+        type: e.type,
+        dataJson: e.dataJson,
+        metaJson,
       });
       conn.stmt.insertEvent.run(seq, e.id, key, version, e.type, e.dataJson, metaJson, hash);
       conn.headSeq = seq;
@@ -88,7 +94,7 @@ function writeToExistingStream(conn: LogConnection, request: PendingAppend, stre
     const originals = request.events.map((e) => conn.stmt.seqById.get(e.id) as number | undefined);
     if (originals.some((seq) => seq === undefined)) throw new WrongExpectedVersionError(request.stream, request.expected, current);
     const positions = request.events.map((e, i) => ({ id: e.id, seq: originals[i]!, duplicate: true }));
-    return { result: { lastSeq: Math.max(...originals as number[]), version: current, positions }, recorded: [] };
+    return { result: { lastSeq: Math.max(...(originals as number[])), version: current, positions }, recorded: [] };
   }
   const recorded: AnyRecordedEvent[] = [];
   const positions: AppendResult['positions'] = [];
@@ -98,7 +104,13 @@ function writeToExistingStream(conn: LogConnection, request: PendingAppend, stre
     const seq = conn.headSeq + 1;
     const metaJson = JSON.stringify(e.meta);
     const hash = chainHash(conn.headHash, {
-      seq, id: e.id, stream: request.stream, version: version + 1, type: e.type, dataJson: e.dataJson, metaJson,
+      seq,
+      id: e.id,
+      stream: request.stream,
+      version: version + 1,
+      type: e.type,
+      dataJson: e.dataJson,
+      metaJson,
     });
     if (conn.stmt.insertEventIfNew.run(seq, e.id, stream.key, version + 1, e.type, e.dataJson, metaJson, hash).changes === 0) {
       const original = conn.stmt.seqById.get(e.id) as number;

@@ -90,8 +90,19 @@ export function openConnection(options: SqliteEventStoreOptions): LogConnection 
     throw err;
   }
   const conn: LogConnection = {
-    db, stmt: prepareStatements(db), path, inMemory, readonly, lock, registry, now: options.now ?? Date.now,
-    headSeq: 0, headHash: GENESIS_HASH, streams: new Map(), streamNames: new Map(), filteredReads: new Map(),
+    db,
+    stmt: prepareStatements(db),
+    path,
+    inMemory,
+    readonly,
+    lock,
+    registry,
+    now: options.now ?? Date.now,
+    headSeq: 0,
+    headHash: GENESIS_HASH,
+    streams: new Map(),
+    streamNames: new Map(),
+    filteredReads: new Map(),
   };
   reloadHead(conn);
   return conn;

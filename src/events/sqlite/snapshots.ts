@@ -26,9 +26,7 @@ export class SqliteSnapshotStore implements SnapshotStore {
   }
 
   async load(actorId: string): Promise<Snapshot | undefined> {
-    const row = this.select.get(actorId) as
-      | { actor_id: string; seq: number; machine_version: string; state: string; checksum: string }
-      | undefined;
+    const row = this.select.get(actorId) as { actor_id: string; seq: number; machine_version: string; state: string; checksum: string } | undefined;
     if (!row || checksum(row.state) !== row.checksum) return undefined;
     try {
       return { actorId: row.actor_id, seq: row.seq, machineVersion: row.machine_version, state: JSON.parse(row.state) };

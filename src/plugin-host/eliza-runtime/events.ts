@@ -14,7 +14,8 @@ const HANDLER_TIMEOUT_MS = 30_000;
  * gets it as JSON) carries only its data.
  */
 export function withLiveParts<T extends Record<string, unknown>>(data: T, live: Record<string, unknown>): T {
-  for (const [key, value] of Object.entries(live)) if (value !== undefined) Object.defineProperty(data, key, { value, enumerable: false, configurable: true, writable: true });
+  for (const [key, value] of Object.entries(live))
+    if (value !== undefined) Object.defineProperty(data, key, { value, enumerable: false, configurable: true, writable: true });
   return data;
 }
 
@@ -25,10 +26,16 @@ export function eventMethods(parts: ElizaRuntimeParts, self: () => ElizaRuntime,
         for (const { plugin, handler } of parts.host.eventHandlers(name)) {
           let timer: NodeJS.Timeout | undefined;
           try {
-            const payload = withLiveParts({ ...(params ?? {}) }, { runtime: (params?.runtime as unknown) ?? self().forPlugin(plugin), callback: params?.callback, onComplete: params?.onComplete });
+            const payload = withLiveParts(
+              { ...(params ?? {}) },
+              { runtime: (params?.runtime as unknown) ?? self().forPlugin(plugin), callback: params?.callback, onComplete: params?.onComplete },
+            );
             await Promise.race([
               Promise.resolve(handler(payload)),
-              new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${plugin} ${name} handler did not finish within ${HANDLER_TIMEOUT_MS} ms`)), HANDLER_TIMEOUT_MS))),
+              new Promise<never>(
+                (_, reject) =>
+                  (timer = setTimeout(() => reject(new Error(`${plugin} ${name} handler did not finish within ${HANDLER_TIMEOUT_MS} ms`)), HANDLER_TIMEOUT_MS)),
+              ),
             ]);
           } catch (err) {
             parts.onPluginFailure({ plugin, component: `event:${name}`, error: (err instanceof Error ? err.message : String(err)).slice(0, 500) });

@@ -56,7 +56,8 @@ function build(parts: ElizaRuntimeParts, plugin: string, forPlugin: (plugin: str
     messageService: base.messageService,
     /** Starts a service class with this agent's runtime (once per type), as ElizaOS's registerService. */
     async registerService(service: ServiceClass) {
-      if (typeof service?.serviceType !== 'string' || typeof service.start !== 'function') throw new TypeError('registerService: a class with static serviceType and start(runtime)');
+      if (typeof service?.serviceType !== 'string' || typeof service.start !== 'function')
+        throw new TypeError('registerService: a class with static serviceType and start(runtime)');
       if (parts.services.has(service.serviceType)) return;
       parts.services.set(service.serviceType, await service.start(self));
     },

@@ -19,19 +19,21 @@ export interface ElizaLogger {
  * each becomes one line of Chronicle's JSON log with the plugin's name, the message and the fields.
  */
 export function elizaLogger(logger: Logger): ElizaLogger {
-  const line = (level: 'debug' | 'info' | 'warn' | 'error', extra?: Record<string, unknown>) => (...args: unknown[]) => {
-    let msg = '';
-    const fields: Record<string, unknown> = { ...extra };
-    const rest: unknown[] = [];
-    for (const a of args) {
-      if (typeof a === 'string' && !msg) msg = a;
-      else if (a instanceof Error) fields.error = a.message;
-      else if (a && typeof a === 'object' && !Array.isArray(a)) Object.assign(fields, a);
-      else if (a !== undefined) rest.push(a);
-    }
-    if (rest.length) fields.args = rest.map((r) => (typeof r === 'string' ? r : String(r)));
-    logger[level](msg, fields);
-  };
+  const line =
+    (level: 'debug' | 'info' | 'warn' | 'error', extra?: Record<string, unknown>) =>
+    (...args: unknown[]) => {
+      let msg = '';
+      const fields: Record<string, unknown> = { ...extra };
+      const rest: unknown[] = [];
+      for (const a of args) {
+        if (typeof a === 'string' && !msg) msg = a;
+        else if (a instanceof Error) fields.error = a.message;
+        else if (a && typeof a === 'object' && !Array.isArray(a)) Object.assign(fields, a);
+        else if (a !== undefined) rest.push(a);
+      }
+      if (rest.length) fields.args = rest.map((r) => (typeof r === 'string' ? r : String(r)));
+      logger[level](msg, fields);
+    };
   return {
     trace: line('debug'),
     debug: line('debug'),

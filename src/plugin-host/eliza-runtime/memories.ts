@@ -69,7 +69,10 @@ export function memoryMethods(parts: ElizaRuntimeParts, useEmbedding: (text: str
   };
   const append = async (events: NewEvent[]) => {
     const meta = { author: { kind: 'agent' as const, id: agentId } };
-    const r = await parts.store.append(`agent-${agentId}`, events.map((e) => ({ ...e, meta })));
+    const r = await parts.store.append(
+      `agent-${agentId}`,
+      events.map((e) => ({ ...e, meta })),
+    );
     await parts.waitFor(r.lastSeq);
   };
   const roomMessages = (roomId: string, count: number): ElizaMemory[] =>
@@ -95,7 +98,7 @@ export function memoryMethods(parts: ElizaRuntimeParts, useEmbedding: (text: str
             ...(memory.entityId ? { entityId: memory.entityId } : {}),
             content,
             ...(memory.metadata ? { metadata: plain(memory.metadata) } : {}),
-            ...(unique ?? memory.unique ? { unique: true } : {}),
+            ...((unique ?? memory.unique) ? { unique: true } : {}),
             ...(typeof memory.createdAt === 'number' ? { createdAt: memory.createdAt } : {}),
             ...(vector ? { vector } : {}),
           },
@@ -106,7 +109,9 @@ export function memoryMethods(parts: ElizaRuntimeParts, useEmbedding: (text: str
 
     async getMemories(params: Omit<MemoryFilter, 'agentId' | 'table'> & { tableName: string; agentId?: string }): Promise<ElizaMemory[]> {
       const { tableName, agentId: _ignored, ...filter } = params;
-      const stored = reads().list({ ...filter, agentId, table: tableName }).map(memoryFromView);
+      const stored = reads()
+        .list({ ...filter, agentId, table: tableName })
+        .map(memoryFromView);
       if (tableName !== 'messages' || !params.roomId) return stored;
       const count = params.count ?? parts.conversationLength;
       // Newest first, as ElizaOS returns them.
@@ -131,14 +136,36 @@ export function memoryMethods(parts: ElizaRuntimeParts, useEmbedding: (text: str
 
     async getMemoriesByRoomIds(params: { tableName: string; roomIds: string[]; limit?: number }): Promise<ElizaMemory[]> {
       const all = await Promise.all(params.roomIds.map((roomId) => this.getMemories({ tableName: params.tableName, roomId, count: params.limit })));
-      return all.flat().sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0)).slice(0, params.limit ?? Infinity);
+      return all
+        .flat()
+        .sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0))
+        .slice(0, params.limit ?? Infinity);
     },
 
-    async searchMemories(params: { embedding: number[]; tableName: string; match_threshold?: number; count?: number; roomId?: string; worldId?: string; entityId?: string; unique?: boolean }): Promise<ElizaMemory[]> {
+    async searchMemories(params: {
+      embedding: number[];
+      tableName: string;
+      match_threshold?: number;
+      count?: number;
+      roomId?: string;
+      worldId?: string;
+      entityId?: string;
+      unique?: boolean;
+    }): Promise<ElizaMemory[]> {
       const vector = toFloat32(params.embedding);
       if (!vector) throw new TypeError('searchMemories: embedding must be a non-empty array of numbers');
       return reads()
-        .search({ agentId, table: params.tableName, vector, threshold: params.match_threshold, count: params.count, roomId: params.roomId, worldId: params.worldId, entityId: params.entityId, unique: params.unique })
+        .search({
+          agentId,
+          table: params.tableName,
+          vector,
+          threshold: params.match_threshold,
+          count: params.count,
+          roomId: params.roomId,
+          worldId: params.worldId,
+          entityId: params.entityId,
+          unique: params.unique,
+        })
         .map(memoryFromView);
     },
 
@@ -160,7 +187,13 @@ export function memoryMethods(parts: ElizaRuntimeParts, useEmbedding: (text: str
       const vector = toFloat32(memory.embedding);
       // The same update twice is one event; a different one is a new event.
       const key = sha256Hex(JSON.stringify(update) + (vector ? sha256Hex(new Uint8Array(vector.buffer)) : ''));
-      await append([{ id: derivedId(agentId, 'memory.updated', memory.id, key), type: 'memory.updated', data: { agentId, memoryId: memory.id, ...update, ...(vector ? { vector } : {}) } }]);
+      await append([
+        {
+          id: derivedId(agentId, 'memory.updated', memory.id, key),
+          type: 'memory.updated',
+          data: { agentId, memoryId: memory.id, ...update, ...(vector ? { vector } : {}) },
+        },
+      ]);
       return true;
     },
 

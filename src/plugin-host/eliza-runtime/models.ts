@@ -10,7 +10,11 @@ const TEXT_TYPES: Record<string, 'TEXT_SMALL' | 'TEXT_LARGE'> = {
 };
 
 const promptOf = (params: unknown): string =>
-  typeof params === 'string' ? params : params && typeof params === 'object' ? String((params as { prompt?: unknown; text?: unknown }).prompt ?? (params as { text?: unknown }).text ?? '') : '';
+  typeof params === 'string'
+    ? params
+    : params && typeof params === 'object'
+      ? String((params as { prompt?: unknown; text?: unknown }).prompt ?? (params as { text?: unknown }).text ?? '')
+      : '';
 
 /**
  * `useModel(type, params)` as ElizaOS dispatches it: a plugin's registered handler for the type first
@@ -58,7 +62,12 @@ export function modelMethods(parts: ElizaRuntimeParts, self: () => ElizaRuntime,
           ...(Array.isArray(p.stopSequences) ? { stopSequences: p.stopSequences as string[] } : {}),
         });
       }
-      throw new ModelError('unsupported', `no plugin of agent ${parts.base.character.name} handles model type ${type} (Chronicle itself answers TEXT_*, OBJECT_* and TEXT_EMBEDDING)`, 'runtime', false);
+      throw new ModelError(
+        'unsupported',
+        `no plugin of agent ${parts.base.character.name} handles model type ${type} (Chronicle itself answers TEXT_*, OBJECT_* and TEXT_EMBEDDING)`,
+        'runtime',
+        false,
+      );
     },
     registerModel(type: string, handler: (runtime: any, params: Record<string, unknown>) => Promise<unknown>, _provider: string, priority?: number): void {
       if (typeof handler !== 'function') throw new TypeError(`registerModel(${type}): handler must be a function`);

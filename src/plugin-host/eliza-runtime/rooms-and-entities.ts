@@ -54,13 +54,21 @@ export function roomsAndEntities(parts: ElizaRuntimeParts) {
 
   const appendRoom = async (roomId: string, events: NewEvent[]) => {
     if (!events.length) return;
-    const r = await parts.store.append(`room-${roomId}`, events.map((e) => ({ ...e, meta: { author: { kind: 'agent' as const, id: agentId } } })));
+    const r = await parts.store.append(
+      `room-${roomId}`,
+      events.map((e) => ({ ...e, meta: { author: { kind: 'agent' as const, id: agentId } } })),
+    );
     await parts.waitFor(r.lastSeq);
   };
   const joinEvent = (roomId: string, participantId: string, name: string): NewEvent => ({
     id: derivedId(roomId, 'eliza-participant', participantId),
     type: 'room.participant_joined',
-    data: { roomId, participantId, kind: participantId === agentId || rm.agentById(participantId) ? 'agent' : 'user', name: name.slice(0, 200) || participantId },
+    data: {
+      roomId,
+      participantId,
+      kind: participantId === agentId || rm.agentById(participantId) ? 'agent' : 'user',
+      name: name.slice(0, 200) || participantId,
+    },
   });
 
   const ensureRoom = async (r: { id: string; name?: string; channelId?: string }) => {
@@ -107,7 +115,7 @@ export function roomsAndEntities(parts: ElizaRuntimeParts) {
     },
     async ensureWorldExists(_world: unknown): Promise<void> {},
     async updateWorld(_world: unknown): Promise<void> {
-      parts.logger.debug('updateWorld: world metadata is not kept (every world is the agent\'s one scope)');
+      parts.logger.debug("updateWorld: world metadata is not kept (every world is the agent's one scope)");
     },
     async getEntityById(entityId: string) {
       return entity(entityId);

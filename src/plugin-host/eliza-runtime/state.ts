@@ -24,11 +24,18 @@ export function stateMethods(parts: ElizaRuntimeParts, self: () => ElizaRuntime)
             const plugin = parts.host.pluginOf(p);
             const r = await Promise.race([
               Promise.resolve(p.get(self().forPlugin(plugin), message, empty)),
-              new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`provider ${p.name} did not finish within ${PROVIDER_TIMEOUT_MS} ms`)), PROVIDER_TIMEOUT_MS))),
+              new Promise<never>(
+                (_, reject) =>
+                  (timer = setTimeout(() => reject(new Error(`provider ${p.name} did not finish within ${PROVIDER_TIMEOUT_MS} ms`)), PROVIDER_TIMEOUT_MS)),
+              ),
             ]);
             return { name: p.name, text: r?.text ?? '', values: r?.values ?? {}, data: r?.data ?? {} };
           } catch (err) {
-            parts.onPluginFailure({ plugin: parts.host.pluginOf(p), component: `provider:${p.name}`, error: (err instanceof Error ? err.message : String(err)).slice(0, 500) });
+            parts.onPluginFailure({
+              plugin: parts.host.pluginOf(p),
+              component: `provider:${p.name}`,
+              error: (err instanceof Error ? err.message : String(err)).slice(0, 500),
+            });
             return undefined;
           } finally {
             clearTimeout(timer);
@@ -36,7 +43,10 @@ export function stateMethods(parts: ElizaRuntimeParts, self: () => ElizaRuntime)
         }),
       );
       const ok = results.filter((r): r is NonNullable<typeof r> => r !== undefined);
-      const text = ok.map((r) => r.text).filter(Boolean).join('\n\n');
+      const text = ok
+        .map((r) => r.text)
+        .filter(Boolean)
+        .join('\n\n');
       return {
         values: { ...Object.assign({}, ...ok.map((r) => r.values)), providers: text },
         data: { providers: Object.fromEntries(ok.map((r) => [r.name, r])) },

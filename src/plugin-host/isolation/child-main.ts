@@ -159,7 +159,8 @@ function makeRuntime(firstCall: number, state: AgentState): PluginRuntime {
     throw new PermissionDeniedError(plugin.name, permission, declared ? 'not_granted' : 'undeclared', agentId);
   };
   const register = (component: DynamicComponent['kind'], value: unknown, describe: (id: number) => DynamicComponent) => {
-    if (!value || (component === 'event' ? typeof value !== 'function' : typeof value !== 'object')) throw new TypeError(`register${component[0]!.toUpperCase()}${component.slice(1)}: not a valid ${component}`);
+    if (!value || (component === 'event' ? typeof value !== 'function' : typeof value !== 'object'))
+      throw new TypeError(`register${component[0]!.toUpperCase()}${component.slice(1)}: not a valid ${component}`);
     const id = nextDynamic++;
     dynamic.set(id, value);
     // ElizaOS's register* return nothing: a refusal is the host's to report (it logs it).
@@ -186,17 +187,29 @@ function makeRuntime(firstCall: number, state: AgentState): PluginRuntime {
     getAllServices: () => new Map(state.services),
     /** A service class started here, with this runtime (its code stays in the sandbox). */
     async registerService(service: { serviceType?: string; start?: (rt: unknown) => Promise<ServiceInstance> }) {
-      if (typeof service?.serviceType !== 'string' || typeof service.start !== 'function') throw new TypeError('registerService: a class with static serviceType and start(runtime)');
+      if (typeof service?.serviceType !== 'string' || typeof service.start !== 'function')
+        throw new TypeError('registerService: a class with static serviceType and start(runtime)');
       if (!allowed(needs.services)) refuse(needs.services);
       if (!state.services.has(service.serviceType)) state.services.set(service.serviceType, await service.start(runtime));
     },
     registerEvent: (event: string, handler: unknown) => register('event', handler, (id) => ({ kind: 'event', id, event: String(event) })),
     registerAction: (a: Action) => register('action', a, (id) => ({ kind: 'action', id, name: a.name, description: a.description, similes: a.similes })),
-    registerProvider: (p: Provider) => register('provider', p, (id) => ({ kind: 'provider', id, name: p.name, description: p.description, dynamic: p.dynamic, position: p.position, private: p.private })),
-    registerEvaluator: (e: Evaluator) => register('evaluator', e, (id) => ({ kind: 'evaluator', id, name: e.name, description: e.description, similes: e.similes, alwaysRun: e.alwaysRun })),
+    registerProvider: (p: Provider) =>
+      register('provider', p, (id) => ({
+        kind: 'provider',
+        id,
+        name: p.name,
+        description: p.description,
+        dynamic: p.dynamic,
+        position: p.position,
+        private: p.private,
+      })),
+    registerEvaluator: (e: Evaluator) =>
+      register('evaluator', e, (id) => ({ kind: 'evaluator', id, name: e.name, description: e.description, similes: e.similes, alwaysRun: e.alwaysRun })),
     getConversationLength: () => state.ctx.snapshot?.conversationLength ?? 0,
     // A registered handler (snapshot) is called through useModel, which dispatches to it at the host.
-    getModel: (type: string) => (state.ctx.snapshot?.models?.includes(type) ? (_rt: unknown, params: unknown) => runtime.useModel(type as never, params as never) : undefined),
+    getModel: (type: string) =>
+      state.ctx.snapshot?.models?.includes(type) ? (_rt: unknown, params: unknown) => runtime.useModel(type as never, params as never) : undefined,
     get plugins() {
       return state.ctx.snapshot?.plugins ?? [];
     },
@@ -216,7 +229,8 @@ function makeRuntime(firstCall: number, state: AgentState): PluginRuntime {
       knowledge: (...args: unknown[]) => ask({ op: 'query', name: 'knowledge', args }) as never,
       facts: (...args: unknown[]) => ask({ op: 'query', name: 'facts', args }) as never,
     },
-    record: (effect: Record<string, unknown>) => send({ t: 'record', callId: currentCall.getStore() ?? firstCall, effect: plain(effect) as Record<string, unknown> }),
+    record: (effect: Record<string, unknown>) =>
+      send({ t: 'record', callId: currentCall.getStore() ?? firstCall, effect: plain(effect) as Record<string, unknown> }),
   } as unknown as PluginRuntime;
   // Every method of runtime-bridge.ts, by name (dotted names land on nested objects). Functions among
   // the arguments (a callback, a send handler) stay here and cross as {fn: id}; the host calls them back.
@@ -338,7 +352,9 @@ function serveRoute(index: number, data: RouteRequest, runtime: PluginRuntime): 
       resolve(answer);
     };
     // Plain data only crosses back: a JSON body is copied to plain values, bytes to a fresh array.
-    const res = expressResponse((a) => settle({ ...a, body: a.kind === 'json' ? plain(a.body) : a.kind === 'bytes' ? new Uint8Array(a.body as Uint8Array) : a.body }));
+    const res = expressResponse((a) =>
+      settle({ ...a, body: a.kind === 'json' ? plain(a.body) : a.kind === 'bytes' ? new Uint8Array(a.body as Uint8Array) : a.body }),
+    );
     const req = { ...data, get: (name: string) => data.headers[String(name).toLowerCase()] };
     Promise.resolve()
       .then(() => route.handler(req, res, runtime))
@@ -360,7 +376,10 @@ function onHostMessage(msg: HostToWorker): void {
   if (msg.t === 'answer') {
     const p = pending.get(msg.id);
     pending.delete(msg.id);
-    if (p) msg.ok ? p.resolve(msg.value) : p.reject(Object.assign(new Error(msg.error), { name: msg.error.startsWith('plugin "') ? 'PermissionDeniedError' : 'Error' }));
+    if (p)
+      msg.ok
+        ? p.resolve(msg.value)
+        : p.reject(Object.assign(new Error(msg.error), { name: msg.error.startsWith('plugin "') ? 'PermissionDeniedError' : 'Error' }));
     return;
   }
   currentCall.run(msg.id, () => {
@@ -398,8 +417,19 @@ function describe(p: Plugin): Manifest {
     permissions: p.permissions ? [...p.permissions] : undefined,
     dependencies: p.dependencies,
     hasInit: typeof p.init === 'function',
-    actions: (p.actions ?? []).map((a) => ({ name: a.name, similes: a.similes, description: a.description, examples: plain(a.examples) as unknown[][] | undefined })),
-    providers: (p.providers ?? []).map((pr) => ({ name: pr.name, description: pr.description, dynamic: pr.dynamic, position: pr.position, private: pr.private })),
+    actions: (p.actions ?? []).map((a) => ({
+      name: a.name,
+      similes: a.similes,
+      description: a.description,
+      examples: plain(a.examples) as unknown[][] | undefined,
+    })),
+    providers: (p.providers ?? []).map((pr) => ({
+      name: pr.name,
+      description: pr.description,
+      dynamic: pr.dynamic,
+      position: pr.position,
+      private: pr.private,
+    })),
     evaluators: (p.evaluators ?? []).map((e) => ({ name: e.name, description: e.description, similes: e.similes, alwaysRun: e.alwaysRun })),
     services: (p.services ?? []).map((s) => ({ serviceType: s.serviceType, dependencies: s.dependencies })),
     models: Object.keys(p.models ?? {}).filter((k) => typeof p.models![k] === 'function'),

@@ -35,7 +35,11 @@ export function configureIsolation(options: { trusted: readonly string[]; allowW
   isolation.protectedPaths = [resolve(options.dataDir)];
   const tools = sandboxTools();
   const weak = !tools.bwrap && !tools.unshare;
-  logger[weak ? 'warn' : 'info']('plugin sandbox', { ...describeProtections(tools), trusted: [...isolation.trusted].join(', ') || 'none', ...(weak ? { allowWeak: options.allowWeak } : {}) });
+  logger[weak ? 'warn' : 'info']('plugin sandbox', {
+    ...describeProtections(tools),
+    trusted: [...isolation.trusted].join(', ') || 'none',
+    ...(weak ? { allowWeak: options.allowWeak } : {}),
+  });
 }
 
 /** Folds `plugin.permissions_granted/revoked` from the whole log into the shared ledger, live. */

@@ -6,7 +6,19 @@ import type { Action, Evaluator, HandlerCallback, Plugin, PluginEffect, PluginRu
 import { BRIDGED_METHODS, bridgedMethod, bridgePermissions } from './runtime-bridge.ts';
 import { childBundleDir, childScriptPath, loadablePluginFile } from './child-bundle.ts';
 import { PluginChild } from './plugin-child.ts';
-import type { CallContext, ComponentKind, DynamicComponent, HostToWorker, Manifest, RouteAnswer, RouteRequest, RuntimeSnapshot, WorkerRequest, WorkerStart, WorkerToHost } from './protocol.ts';
+import type {
+  CallContext,
+  ComponentKind,
+  DynamicComponent,
+  HostToWorker,
+  Manifest,
+  RouteAnswer,
+  RouteRequest,
+  RuntimeSnapshot,
+  WorkerRequest,
+  WorkerStart,
+  WorkerToHost,
+} from './protocol.ts';
 import { collapsePaths, isInside, readPathsFor, sandboxCommand, sandboxTools, type SandboxTools } from './sandbox.ts';
 
 /**
@@ -74,7 +86,9 @@ const MAX_REGISTRATIONS = 500;
 /** The host's answer to the child as JSON data (typed arrays as arrays), refused beyond `maxBytes`. */
 function crossable(value: unknown, maxBytes: number): unknown {
   if (value === undefined) return undefined;
-  const json = JSON.stringify(value, (_k, v) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : typeof v === 'bigint' ? String(v) : v));
+  const json = JSON.stringify(value, (_k, v) =>
+    ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : typeof v === 'bigint' ? String(v) : v,
+  );
   if (json === undefined) return undefined;
   if (json.length > maxBytes) throw new Error(`the answer is larger than ${maxBytes} bytes`);
   return JSON.parse(json);
@@ -254,7 +268,9 @@ class IsolatedHost implements IsolatedPlugin {
   private async spawnChild(): Promise<PluginChild> {
     const tools = sandboxTools(this.options.tools);
     if (!tools.bwrap && !tools.unshare && !this.options.allowWeak)
-      throw new Error('this host cannot cut an isolated plugin off the network (neither bwrap nor unshare works here); install bubblewrap, or set PLUGIN_SANDBOX_ALLOW_WEAK=true to run it anyway');
+      throw new Error(
+        'this host cannot cut an isolated plugin off the network (neither bwrap nor unshare works here); install bubblewrap, or set PLUGIN_SANDBOX_ALLOW_WEAK=true to run it anyway',
+      );
     const file = resolveEntry(this.options.entry, this.options.kind);
     const loadable = await loadablePluginFile(file);
     const script = await childScriptPath();
@@ -264,7 +280,16 @@ class IsolatedHost implements IsolatedPlugin {
     if (exposed) throw new Error(`its folder ${readPaths.find((r) => isInside(exposed, r))} holds the data directory; move the plugin or the data directory`);
     const start: WorkerStart = { entry: loadable, kind: 'file' };
     const { command, args } = sandboxCommand(
-      { readPaths, hiddenPaths: protectedPaths, script, args: [JSON.stringify(start)], maxOldGenerationSizeMb: this.limits.maxOldGenerationSizeMb, maxYoungGenerationSizeMb: this.limits.maxYoungGenerationSizeMb, maxMemoryMb: this.limits.maxMemoryMb, cpuSeconds: this.limits.cpuSeconds },
+      {
+        readPaths,
+        hiddenPaths: protectedPaths,
+        script,
+        args: [JSON.stringify(start)],
+        maxOldGenerationSizeMb: this.limits.maxOldGenerationSizeMb,
+        maxYoungGenerationSizeMb: this.limits.maxYoungGenerationSizeMb,
+        maxMemoryMb: this.limits.maxMemoryMb,
+        cpuSeconds: this.limits.cpuSeconds,
+      },
       tools,
     );
     return new PluginChild(command, args, this.limits);
@@ -300,7 +325,13 @@ class IsolatedHost implements IsolatedPlugin {
     const hadCallers = this.calls.size > 0;
     const first = [...this.calls.values()][0];
     this.rejectAll(new Error(`plugin "${this.name}" stopped: ${reason}`));
-    this.options.onFailure?.({ plugin: this.name, component: component === 'worker' && first ? first.component : component, error: reason, agentId: agentId ?? first?.agentId, reportedToCaller: hadCallers });
+    this.options.onFailure?.({
+      plugin: this.name,
+      component: component === 'worker' && first ? first.component : component,
+      error: reason,
+      agentId: agentId ?? first?.agentId,
+      reportedToCaller: hadCallers,
+    });
   }
 
   private rejectAll(err: Error): void {
@@ -367,7 +398,16 @@ class IsolatedHost implements IsolatedPlugin {
     };
   }
 
-  private async call(kind: ComponentKind, index: number, key: string | undefined, args: unknown[], component: string, runtime: PluginRuntime | undefined, agentId?: string, callback?: HandlerCallback): Promise<unknown> {
+  private async call(
+    kind: ComponentKind,
+    index: number,
+    key: string | undefined,
+    args: unknown[],
+    component: string,
+    runtime: PluginRuntime | undefined,
+    agentId?: string,
+    callback?: HandlerCallback,
+  ): Promise<unknown> {
     const worker = await this.ready();
     if (!worker) throw new Error(`plugin "${this.name}" is ${this.status}${this.lastFailure ? `: ${this.lastFailure}` : ''}`);
     const id = this.nextId++;
@@ -376,9 +416,20 @@ class IsolatedHost implements IsolatedPlugin {
     const ctx = this.context(runtime, perms, agent);
     if (runtime) this.agentRuntimes.set(agent, runtime);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(worker, `${component} did not finish within ${this.limits.callTimeoutMs} ms`, component, agent), this.limits.callTimeoutMs);
+      const timer = setTimeout(
+        () => this.fail(worker, `${component} did not finish within ${this.limits.callTimeoutMs} ms`, component, agent),
+        this.limits.callTimeoutMs,
+      );
       this.calls.set(id, { resolve, reject, timer, component, agentId: agent, runtime, perms, callback });
-      const msg: HostToWorker = { t: 'call', id, kind, index, key, args: JSON.parse(JSON.stringify(args, (_k, v) => (v instanceof Float32Array ? Array.from(v) : v)) ?? 'null') ?? [], ctx };
+      const msg: HostToWorker = {
+        t: 'call',
+        id,
+        kind,
+        index,
+        key,
+        args: JSON.parse(JSON.stringify(args, (_k, v) => (v instanceof Float32Array ? Array.from(v) : v)) ?? 'null') ?? [],
+        ctx,
+      };
       // A call in flight keeps the server's event loop alive; an idle child never does.
       worker.ref();
       worker.send(msg);
@@ -392,7 +443,8 @@ class IsolatedHost implements IsolatedPlugin {
     if (m.t !== 'result' || !this.calls.has(m.id)) {
       const now = Date.now();
       if (now - this.windowStart >= 1000) (this.windowStart = now), (this.windowCount = 0);
-      if (++this.windowCount > this.limits.maxMessagesPerSecond) return this.fail(worker, `flooded the channel (more than ${this.limits.maxMessagesPerSecond} messages a second)`, 'worker');
+      if (++this.windowCount > this.limits.maxMessagesPerSecond)
+        return this.fail(worker, `flooded the channel (more than ${this.limits.maxMessagesPerSecond} messages a second)`, 'worker');
     }
     switch (m.t) {
       case 'result': {
@@ -411,7 +463,9 @@ class IsolatedHost implements IsolatedPlugin {
           .then((value) => crossable(value, this.limits.maxMessageBytes))
           .then(
             (value) => this.worker === worker && worker.send({ t: 'answer', id: m.id, ok: true, value } satisfies HostToWorker),
-            (err: Error) => this.worker === worker && worker.send({ t: 'answer', id: m.id, ok: false, error: String(err?.message ?? err).slice(0, 2_000) } satisfies HostToWorker),
+            (err: Error) =>
+              this.worker === worker &&
+              worker.send({ t: 'answer', id: m.id, ok: false, error: String(err?.message ?? err).slice(0, 2_000) } satisfies HostToWorker),
           );
         return;
       case 'log':
@@ -426,7 +480,8 @@ class IsolatedHost implements IsolatedPlugin {
     const now = Date.now();
     this.effectTimes = this.effectTimes.filter((t) => now - t < 60_000);
     this.effectTimes.push(now);
-    if (this.effectTimes.length > this.limits.maxEffectsPerMinute) return this.fail(worker, `flooded events (more than ${this.limits.maxEffectsPerMinute} records a minute)`, c?.component ?? 'worker', c?.agentId);
+    if (this.effectTimes.length > this.limits.maxEffectsPerMinute)
+      return this.fail(worker, `flooded events (more than ${this.limits.maxEffectsPerMinute} records a minute)`, c?.component ?? 'worker', c?.agentId);
     if (!c?.runtime) return; // outside a turn there is nothing to record into
     try {
       if (effect.kind === 'room_mode') c.perms.require(needs.roomMode);
@@ -479,7 +534,8 @@ class IsolatedHost implements IsolatedPlugin {
       case 'register':
         if (!runtime) throw new Error('register* outside a handler call');
         // Each registration is a proxy held by the host: bounded, so a loop cannot grow the server.
-        if (++this.registrations > MAX_REGISTRATIONS) throw new Error(`plugin "${this.name}" registered more than ${MAX_REGISTRATIONS} components from inside the sandbox`);
+        if (++this.registrations > MAX_REGISTRATIONS)
+          throw new Error(`plugin "${this.name}" registered more than ${MAX_REGISTRATIONS} components from inside the sandbox`);
         return this.registerDynamic(runtime, req.component);
     }
   }
@@ -497,17 +553,26 @@ class IsolatedHost implements IsolatedPlugin {
    * manifest's. Events reach it only with `events:read:<type>`, as manifest handlers.
    */
   private registerDynamic(runtime: PluginRuntime, d: DynamicComponent): void {
-    const rt = runtime as PluginRuntime & Partial<Record<'registerEvent' | 'registerAction' | 'registerProvider' | 'registerEvaluator', (...a: unknown[]) => void>>;
+    const rt = runtime as PluginRuntime &
+      Partial<Record<'registerEvent' | 'registerAction' | 'registerProvider' | 'registerEvaluator', (...a: unknown[]) => void>>;
     const need = (name: 'registerEvent' | 'registerAction' | 'registerProvider' | 'registerEvaluator') => {
       const fn = rt[name];
       if (typeof fn !== 'function') throw new Error(`runtime.${name} is not offered by this agent's runtime`);
       return fn.bind(rt);
     };
-    const invoke = (key: string | undefined, args: unknown[], component: string, callRt: PluginRuntime | undefined, agentId?: string, callback?: HandlerCallback) =>
-      this.call('dynamic', d.id, key, args, component, callRt, agentId, callback);
+    const invoke = (
+      key: string | undefined,
+      args: unknown[],
+      component: string,
+      callRt: PluginRuntime | undefined,
+      agentId?: string,
+      callback?: HandlerCallback,
+    ) => this.call('dynamic', d.id, key, args, component, callRt, agentId, callback);
     switch (d.kind) {
       case 'event':
-        return need('registerEvent')(String(d.event), (payload: Record<string, unknown>) => this.deliverEvent(String(d.event), payload, (rtOf, agentId, cb) => invoke(undefined, [payload, Boolean(cb)], `event:${d.event}`, rtOf, agentId, cb)));
+        return need('registerEvent')(String(d.event), (payload: Record<string, unknown>) =>
+          this.deliverEvent(String(d.event), payload, (rtOf, agentId, cb) => invoke(undefined, [payload, Boolean(cb)], `event:${d.event}`, rtOf, agentId, cb)),
+        );
       case 'action':
         return need('registerAction')({
           name: String(d.name),
@@ -515,7 +580,8 @@ class IsolatedHost implements IsolatedPlugin {
           description: String(d.description ?? ''),
           examples: [],
           validate: async (r: PluginRuntime, msg: unknown, state: unknown) => Boolean(await invoke('validate', [msg, state], `action:${d.name}`, r)),
-          handler: (r: PluginRuntime, msg: unknown, state: unknown, options: unknown, callback?: HandlerCallback, responses?: unknown) => invoke('handler', [msg, state, options, Boolean(callback), responses], `action:${d.name}`, r, undefined, callback) as never,
+          handler: (r: PluginRuntime, msg: unknown, state: unknown, options: unknown, callback?: HandlerCallback, responses?: unknown) =>
+            invoke('handler', [msg, state, options, Boolean(callback), responses], `action:${d.name}`, r, undefined, callback) as never,
         } as Action);
       case 'provider':
         return need('registerProvider')({
@@ -534,7 +600,8 @@ class IsolatedHost implements IsolatedPlugin {
           alwaysRun: d.alwaysRun,
           examples: [],
           validate: async (r: PluginRuntime, msg: unknown, state: unknown) => Boolean(await invoke('validate', [msg, state], `evaluator:${d.name}`, r)),
-          handler: (r: PluginRuntime, msg: unknown, state: unknown, options: unknown, callback?: HandlerCallback, responses?: unknown) => invoke('handler', [msg, state, options, Boolean(callback), responses], `evaluator:${d.name}`, r, undefined, callback),
+          handler: (r: PluginRuntime, msg: unknown, state: unknown, options: unknown, callback?: HandlerCallback, responses?: unknown) =>
+            invoke('handler', [msg, state, options, Boolean(callback), responses], `evaluator:${d.name}`, r, undefined, callback),
         } as Evaluator);
       default:
         throw new Error('unknown component kind');
@@ -545,7 +612,11 @@ class IsolatedHost implements IsolatedPlugin {
    * An ElizaOS event for this plugin: delivered only with `events:read:<type>`; the payload's data
    * crosses, its runtime becomes this plugin's view of the emitter's runtime, its callback the host's.
    */
-  private async deliverEvent(name: string, payload: Record<string, unknown>, send: (rt: PluginRuntime | undefined, agentId: string | undefined, callback?: HandlerCallback) => Promise<unknown>): Promise<void> {
+  private async deliverEvent(
+    name: string,
+    payload: Record<string, unknown>,
+    send: (rt: PluginRuntime | undefined, agentId: string | undefined, callback?: HandlerCallback) => Promise<unknown>,
+  ): Promise<void> {
     const live = payload.runtime as (PluginRuntime & { forPlugin?: (p: string) => PluginRuntime }) | undefined;
     const rt = live && typeof live.forPlugin === 'function' ? live.forPlugin(this.name) : live && typeof live.agentId === 'string' ? live : undefined;
     const agentId = rt?.agentId ?? (typeof payload.agentId === 'string' ? payload.agentId : undefined);
@@ -578,7 +649,9 @@ class IsolatedHost implements IsolatedPlugin {
   }
 
   /** The plugin-scoped logger of an agent's runtime (the ElizaOS runtime's `logger`), when this plugin has worked for it. */
-  private loggerFor(agentId: string | undefined): Record<'debug' | 'info' | 'warn' | 'error', (msg: string, fields?: Record<string, unknown>) => void> | undefined {
+  private loggerFor(
+    agentId: string | undefined,
+  ): Record<'debug' | 'info' | 'warn' | 'error', (msg: string, fields?: Record<string, unknown>) => void> | undefined {
     const rt = (typeof agentId === 'string' ? this.agentRuntimes.get(agentId) : undefined) ?? [...this.agentRuntimes.values()].at(-1);
     return (rt as { logger?: ReturnType<IsolatedHost['loggerFor']> } | undefined)?.logger;
   }
@@ -589,7 +662,13 @@ class IsolatedHost implements IsolatedPlugin {
     for (let hop = 0; hop < 5; hop++) {
       if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error(`plugin "${this.name}" may fetch only http(s) URLs`);
       if (!perms.allows(needs.net(target.host)) && !perms.allows(needs.net(target.hostname))) perms.require(needs.net(target.hostname));
-      const res = await fetch(target, { method: init.method, headers: init.headers, body: init.body, redirect: 'manual', signal: AbortSignal.timeout(this.limits.callTimeoutMs) });
+      const res = await fetch(target, {
+        method: init.method,
+        headers: init.headers,
+        body: init.body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.limits.callTimeoutMs),
+      });
       const location = res.headers.get('location');
       if (res.status >= 300 && res.status < 400 && location) {
         await res.body?.cancel();
@@ -611,7 +690,10 @@ class IsolatedHost implements IsolatedPlugin {
   private routeProxy(r: NonNullable<Manifest['routes']>[number], index: number): Record<string, unknown> {
     const component = `route:${r.type} ${r.path}`;
     const handler = async (req: Record<string, unknown>, res: Record<string, (...a: unknown[]) => unknown>, runtime: PluginRuntime) => {
-      const rt = typeof (runtime as { forPlugin?: unknown }).forPlugin === 'function' ? (runtime as unknown as { forPlugin(p: string): PluginRuntime }).forPlugin(this.name) : runtime;
+      const rt =
+        typeof (runtime as { forPlugin?: unknown }).forPlugin === 'function'
+          ? (runtime as unknown as { forPlugin(p: string): PluginRuntime }).forPlugin(this.name)
+          : runtime;
       this.permissions(rt.agentId).require(bridgePermissions.routes);
       const data: RouteRequest = {
         method: String(req.method),
@@ -632,7 +714,14 @@ class IsolatedHost implements IsolatedPlugin {
       else if (answer.kind === 'bytes' && answer.body instanceof Uint8Array) res.send!(answer.body);
       else res.send!(String(answer.body ?? ''));
     };
-    return { type: r.type, path: r.path, ...(r.name ? { name: r.name } : {}), public: r.public, isMultipart: r.isMultipart || r.uploads, handler: r.hasHandler ? handler : undefined };
+    return {
+      type: r.type,
+      path: r.path,
+      ...(r.name ? { name: r.name } : {}),
+      public: r.public,
+      isMultipart: r.isMultipart || r.uploads,
+      handler: r.hasHandler ? handler : undefined,
+    };
   }
 
   // ── the proxy Plugin ──────────────────────────────────────────────────────────────────────────
@@ -643,12 +732,15 @@ class IsolatedHost implements IsolatedPlugin {
    */
   private buildProxy(): Plugin {
     const m = this.manifest;
-    const down = () => this.status !== 'running' && !(this.status === 'failed' && this.restarts < this.limits.maxRestarts && Date.now() - this.failedAt >= this.limits.restartDelayMs * 2 ** this.restarts);
+    const down = () =>
+      this.status !== 'running' &&
+      !(this.status === 'failed' && this.restarts < this.limits.maxRestarts && Date.now() - this.failedAt >= this.limits.restartDelayMs * 2 ** this.restarts);
     const actions: Action[] = m.actions.map((a, i) => ({
       ...a,
       examples: a.examples as Action['examples'],
       validate: async (rt, msg, state) => (down() ? false : Boolean(await this.call('action.validate', i, undefined, [msg, state], `action:${a.name}`, rt))),
-      handler: (rt, msg, state, options, callback, responses) => this.call('action.handler', i, undefined, [msg, state, options, Boolean(callback), responses], `action:${a.name}`, rt, undefined, callback) as never,
+      handler: (rt, msg, state, options, callback, responses) =>
+        this.call('action.handler', i, undefined, [msg, state, options, Boolean(callback), responses], `action:${a.name}`, rt, undefined, callback) as never,
     }));
     const providers: Provider[] = m.providers.map((p, i) => ({
       ...p,
@@ -656,8 +748,10 @@ class IsolatedHost implements IsolatedPlugin {
     }));
     const evaluators: Evaluator[] = m.evaluators.map((e, i) => ({
       ...e,
-      validate: async (rt, msg, state) => (down() ? false : Boolean(await this.call('evaluator.validate', i, undefined, [msg, state], `evaluator:${e.name}`, rt))),
-      handler: (rt, msg, state, options, callback, responses) => this.call('evaluator.handler', i, undefined, [msg, state, options, Boolean(callback), responses], `evaluator:${e.name}`, rt, undefined, callback),
+      validate: async (rt, msg, state) =>
+        down() ? false : Boolean(await this.call('evaluator.validate', i, undefined, [msg, state], `evaluator:${e.name}`, rt)),
+      handler: (rt, msg, state, options, callback, responses) =>
+        this.call('evaluator.handler', i, undefined, [msg, state, options, Boolean(callback), responses], `evaluator:${e.name}`, rt, undefined, callback),
     }));
     const events = Object.fromEntries(
       Object.entries(m.events).map(([name, n]) => [
@@ -665,22 +759,32 @@ class IsolatedHost implements IsolatedPlugin {
         Array.from({ length: n }, (_, i) => async (payload: Record<string, unknown>) => {
           // An event the plugin may not read is simply not delivered to it (deliverEvent checks).
           if (down()) return;
-          await this.deliverEvent(name, payload, (rt, agentId, callback) => this.call('event', i, name, [payload, Boolean(callback)], `event:${name}`, rt, agentId, callback));
+          await this.deliverEvent(name, payload, (rt, agentId, callback) =>
+            this.call('event', i, name, [payload, Boolean(callback)], `event:${name}`, rt, agentId, callback),
+          );
         }),
       ]),
     );
-    const models = Object.fromEntries(m.models.map((type) => [type, (rt: PluginRuntime, params: Record<string, unknown>) => this.call('model', 0, type, [params], `model:${type}`, rt)]));
-    const services: ServiceClass[] = !m.permissions || m.permissions.includes(needs.services)
-      ? m.services.map((s, i) => ({
-          serviceType: s.serviceType,
-          dependencies: s.dependencies,
-          start: async (rt) => {
-            this.permissions(rt.agentId).require(needs.services);
-            const info = (await this.call('service.start', i, undefined, [], `service:${s.serviceType}`, rt)) as { capabilityDescription?: string } | undefined;
-            return { capabilityDescription: info?.capabilityDescription, stop: async () => void (await this.call('service.stop', i, undefined, [], `service:${s.serviceType}`, rt).catch(() => undefined)) };
-          },
-        }))
-      : [];
+    const models = Object.fromEntries(
+      m.models.map((type) => [type, (rt: PluginRuntime, params: Record<string, unknown>) => this.call('model', 0, type, [params], `model:${type}`, rt)]),
+    );
+    const services: ServiceClass[] =
+      !m.permissions || m.permissions.includes(needs.services)
+        ? m.services.map((s, i) => ({
+            serviceType: s.serviceType,
+            dependencies: s.dependencies,
+            start: async (rt) => {
+              this.permissions(rt.agentId).require(needs.services);
+              const info = (await this.call('service.start', i, undefined, [], `service:${s.serviceType}`, rt)) as
+                | { capabilityDescription?: string }
+                | undefined;
+              return {
+                capabilityDescription: info?.capabilityDescription,
+                stop: async () => void (await this.call('service.stop', i, undefined, [], `service:${s.serviceType}`, rt).catch(() => undefined)),
+              };
+            },
+          }))
+        : [];
     return {
       name: m.name,
       version: m.version,
@@ -694,7 +798,9 @@ class IsolatedHost implements IsolatedPlugin {
         ? async (config, rt) => {
             // Config values come from settings and the environment: only granted keys cross.
             const perms = this.permissions(rt.agentId);
-            const allowed = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, perms.allows(`settings:${k}`) || perms.allows(`secrets:${k}`) ? v : '']));
+            const allowed = Object.fromEntries(
+              Object.entries(config).map(([k, v]) => [k, perms.allows(`settings:${k}`) || perms.allows(`secrets:${k}`) ? v : '']),
+            );
             await this.call('init', 0, undefined, [allowed], 'init', rt);
           }
         : undefined,
@@ -709,19 +815,50 @@ class IsolatedHost implements IsolatedPlugin {
 }
 
 /** ElizaOS's model types (core's ModelType values), for the getModel snapshot. */
-const MODEL_TYPES = ['TEXT_SMALL', 'TEXT_LARGE', 'TEXT_EMBEDDING', 'TEXT_TOKENIZER_ENCODE', 'TEXT_TOKENIZER_DECODE', 'TEXT_REASONING_SMALL', 'TEXT_REASONING_LARGE', 'TEXT_COMPLETION', 'IMAGE', 'IMAGE_DESCRIPTION', 'TRANSCRIPTION', 'TEXT_TO_SPEECH', 'AUDIO', 'VIDEO', 'OBJECT_SMALL', 'OBJECT_LARGE'];
+const MODEL_TYPES = [
+  'TEXT_SMALL',
+  'TEXT_LARGE',
+  'TEXT_EMBEDDING',
+  'TEXT_TOKENIZER_ENCODE',
+  'TEXT_TOKENIZER_DECODE',
+  'TEXT_REASONING_SMALL',
+  'TEXT_REASONING_LARGE',
+  'TEXT_COMPLETION',
+  'IMAGE',
+  'IMAGE_DESCRIPTION',
+  'TRANSCRIPTION',
+  'TEXT_TO_SPEECH',
+  'AUDIO',
+  'VIDEO',
+  'OBJECT_SMALL',
+  'OBJECT_LARGE',
+];
 
 /** What ElizaOS offers synchronously (conversation length, component lists), as data for the child. */
 function snapshotOf(runtime: PluginRuntime | undefined): RuntimeSnapshot {
-  const rt = (runtime ?? {}) as Partial<Record<'plugins' | 'actions' | 'providers' | 'evaluators', readonly unknown[]>> & { getConversationLength?: () => number; getModel?: (type: string) => unknown };
-  const list = <T>(items: readonly unknown[] | undefined, pick: (x: Record<string, unknown>) => T): T[] => (Array.isArray(items) ? items.map((x) => pick((x ?? {}) as Record<string, unknown>)) : []);
+  const rt = (runtime ?? {}) as Partial<Record<'plugins' | 'actions' | 'providers' | 'evaluators', readonly unknown[]>> & {
+    getConversationLength?: () => number;
+    getModel?: (type: string) => unknown;
+  };
+  const list = <T>(items: readonly unknown[] | undefined, pick: (x: Record<string, unknown>) => T): T[] =>
+    Array.isArray(items) ? items.map((x) => pick((x ?? {}) as Record<string, unknown>)) : [];
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   return {
     conversationLength: typeof rt.getConversationLength === 'function' ? Number(rt.getConversationLength()) || 0 : 0,
     models: typeof rt.getModel === 'function' ? MODEL_TYPES.filter((t) => rt.getModel!(t)) : [],
     plugins: list(rt.plugins, (p) => ({ name: String(p.name), description: str(p.description) })),
-    actions: list(rt.actions, (a) => ({ name: String(a.name), description: str(a.description), similes: Array.isArray(a.similes) ? a.similes.map(String) : undefined })),
-    providers: list(rt.providers, (p) => ({ name: String(p.name), description: str(p.description), dynamic: p.dynamic === true, position: typeof p.position === 'number' ? p.position : undefined, private: p.private === true })),
+    actions: list(rt.actions, (a) => ({
+      name: String(a.name),
+      description: str(a.description),
+      similes: Array.isArray(a.similes) ? a.similes.map(String) : undefined,
+    })),
+    providers: list(rt.providers, (p) => ({
+      name: String(p.name),
+      description: str(p.description),
+      dynamic: p.dynamic === true,
+      position: typeof p.position === 'number' ? p.position : undefined,
+      private: p.private === true,
+    })),
     evaluators: list(rt.evaluators, (e) => ({ name: String(e.name), description: str(e.description), alwaysRun: e.alwaysRun === true })),
   };
 }

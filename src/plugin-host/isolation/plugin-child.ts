@@ -30,7 +30,11 @@ export class PluginChild extends EventEmitter {
   private exitReason: string | undefined;
   private exited: Promise<void>;
 
-  constructor(command: string, args: string[], private readonly limits: ChildLimits) {
+  constructor(
+    command: string,
+    args: string[],
+    private readonly limits: ChildLimits,
+  ) {
     super();
     // No environment at all: nothing of the server's (ADMIN_PASSWORD, API keys, JWT_SECRET) crosses.
     this.proc = spawn(command, args, { env: {}, stdio: ['ignore', 'ignore', 'pipe', 'pipe'], detached: false });
@@ -117,7 +121,10 @@ export class PluginChild extends EventEmitter {
     // bubblewrap and unshare report a child killed by signal N as exit code 128 + N.
     if (signal === 'SIGXCPU' || code === 128 + 24) return `used up its CPU time budget (${this.limits.cpuSeconds} s)`;
     if (code === 128 + 9) return `was killed by the system (its CPU budget of ${this.limits.cpuSeconds} s, or memory)`;
-    const last = tail.split('\n').filter((l) => l.trim() && !/^Node\.js v\d/.test(l)).slice(-1)[0];
+    const last = tail
+      .split('\n')
+      .filter((l) => l.trim() && !/^Node\.js v\d/.test(l))
+      .slice(-1)[0];
     if (process.env.CHRONICLE_DEBUG_PLUGIN_CHILD) process.stderr.write(tail + '\n');
     if (/^uncaught: /.test(last ?? '')) return `crashed: ${last!.slice('uncaught: '.length)}`;
     return `exited (${signal ?? `code ${code}`})${last ? `: ${last.slice(0, 300)}` : ''}`;

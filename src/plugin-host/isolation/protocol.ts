@@ -55,9 +55,7 @@ export interface RouteRequest {
 }
 
 /** How a route handler in the child answered: the host replays it on the real response. */
-export type RouteAnswer =
-  | { status: number; headers: Record<string, string>; kind: 'json' | 'text' | 'bytes'; body: unknown }
-  | { unanswered: true };
+export type RouteAnswer = { status: number; headers: Record<string, string>; kind: 'json' | 'text' | 'bytes'; body: unknown } | { unanswered: true };
 
 /** The per-call context the worker builds its runtime facade from. */
 export interface CallContext {

@@ -49,9 +49,13 @@ export function describeProtections(tools: SandboxTools): Record<string, string>
   return {
     filesystem: 'Node permission model: read-only, the plugin package and node_modules only; no child processes, workers, addons or writes',
     environment: 'empty',
-    network: ns ? `none (${ns} network namespace); fetch through the host proxy for granted net:<host>` : 'NOT ENFORCED by the OS (no bwrap/unshare): isolated plugins refused unless PLUGIN_SANDBOX_ALLOW_WEAK=true',
+    network: ns
+      ? `none (${ns} network namespace); fetch through the host proxy for granted net:<host>`
+      : 'NOT ENFORCED by the OS (no bwrap/unshare): isolated plugins refused unless PLUGIN_SANDBOX_ALLOW_WEAK=true',
     processes: ns ? `own pid namespace (${ns})` : 'process.kill limited to the plugin itself (JavaScript patch only)',
-    memory: tools.prlimit ? 'RLIMIT_DATA (heap and off-heap) via prlimit, plus the V8 heap limit' : 'V8 heap limit only (no prlimit: off-heap Buffers unbounded)',
+    memory: tools.prlimit
+      ? 'RLIMIT_DATA (heap and off-heap) via prlimit, plus the V8 heap limit'
+      : 'V8 heap limit only (no prlimit: off-heap Buffers unbounded)',
     cpu: tools.prlimit ? 'per-call deadline, RLIMIT_CPU lifetime budget via prlimit' : 'per-call deadline only',
   };
 }
@@ -89,7 +93,30 @@ export function sandboxCommand(spec: SandboxSpec, tools: SandboxTools): { comman
     // under an empty tmpfs, then the plugin's read paths bound back on top (they may live in /tmp).
     const hide = spec.hiddenPaths.filter((p) => existsSync(p)).flatMap((p) => ['--tmpfs', p]);
     const bindBack = spec.readPaths.filter((p) => existsSync(p)).flatMap((p) => ['--ro-bind', p, p]);
-    argv = ['bwrap', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', ...hide, ...bindBack, '--unshare-net', '--unshare-pid', '--unshare-ipc', '--die-with-parent', '--new-session', '--clearenv', '--chdir', '/', '--', ...node];
+    argv = [
+      'bwrap',
+      '--ro-bind',
+      '/',
+      '/',
+      '--proc',
+      '/proc',
+      '--dev',
+      '/dev',
+      '--tmpfs',
+      '/tmp',
+      ...hide,
+      ...bindBack,
+      '--unshare-net',
+      '--unshare-pid',
+      '--unshare-ipc',
+      '--die-with-parent',
+      '--new-session',
+      '--clearenv',
+      '--chdir',
+      '/',
+      '--',
+      ...node,
+    ];
   } else if (tools.unshare) {
     argv = ['unshare', '-n', '-p', '-f', '--mount-proc', '--kill-child', '--', ...node];
   }

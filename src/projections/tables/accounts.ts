@@ -10,7 +10,15 @@ export const accountsProjection: Projection = {
   version: 2,
   tables: ['accounts', 'refresh_tokens', 'refresh_families'],
   vectorKinds: [],
-  handles: ['account.registered', 'account.role_changed', 'account.password_changed', 'auth.refresh_issued', 'auth.refresh_used', 'auth.family_revoked', 'auth.sessions_revoked'],
+  handles: [
+    'account.registered',
+    'account.role_changed',
+    'account.password_changed',
+    'auth.refresh_issued',
+    'auth.refresh_used',
+    'auth.family_revoked',
+    'auth.sessions_revoked',
+  ],
   ddl: `
     CREATE TABLE IF NOT EXISTS accounts (
       id TEXT PRIMARY KEY, username TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL,
@@ -30,9 +38,7 @@ export const accountsProjection: Projection = {
     const role = db.prepare('UPDATE accounts SET role = ?, token_version = token_version + 1 WHERE id = ?');
     const password = db.prepare('UPDATE accounts SET password_hash = ?, token_version = token_version + 1 WHERE id = ?');
     const bump = db.prepare('UPDATE accounts SET token_version = token_version + 1 WHERE id = ?');
-    const revokeAllBut = db.prepare(
-      `UPDATE refresh_families SET revoked = 1, reason = ? WHERE account_id = ? AND revoked = 0 AND family_id IS NOT ?`,
-    );
+    const revokeAllBut = db.prepare(`UPDATE refresh_families SET revoked = 1, reason = ? WHERE account_id = ? AND revoked = 0 AND family_id IS NOT ?`);
     const issue = db.prepare('INSERT OR REPLACE INTO refresh_tokens (token_hash, account_id, family_id, used) VALUES (?, ?, ?, 0)');
     const family = db.prepare('INSERT OR IGNORE INTO refresh_families (family_id, account_id, revoked) VALUES (?, ?, 0)');
     const use = db.prepare('UPDATE refresh_tokens SET used = 1 WHERE token_hash = ?');

@@ -32,9 +32,7 @@ export const knowledgeProjection: Projection = {
     );
     const doc = db.prepare('SELECT agent_id AS agentId, removed FROM documents WHERE id = ?');
     const chunkRid = db.prepare('SELECT rid FROM chunks WHERE id = ?').pluck();
-    const insertChunk = db.prepare(
-      'INSERT INTO chunks (rid, id, document_id, agent_id, idx, text, content_hash, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
+    const insertChunk = db.prepare('INSERT INTO chunks (rid, id, document_id, agent_id, idx, text, content_hash, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     const updateChunk = db.prepare('UPDATE chunks SET text = ?, content_hash = ?, model = ? WHERE rid = ?');
     const ftsInsert = db.prepare('INSERT INTO chunks_fts (rowid, text) VALUES (?, ?)');
     const ftsDelete = db.prepare('DELETE FROM chunks_fts WHERE rowid = ?');

@@ -34,7 +34,20 @@ export const memoriesProjection: Projection = {
       switch (e.type) {
         case 'memory.created': {
           const d = e.data;
-          const r = insert.run(e.seq, d.memoryId, d.agentId, d.table, d.roomId ?? null, d.worldId ?? null, d.entityId ?? null, JSON.stringify(d.content), d.metadata ? JSON.stringify(d.metadata) : null, d.unique ? 1 : 0, d.createdAt ?? e.meta.timestamp, d.vector ? 1 : 0);
+          const r = insert.run(
+            e.seq,
+            d.memoryId,
+            d.agentId,
+            d.table,
+            d.roomId ?? null,
+            d.worldId ?? null,
+            d.entityId ?? null,
+            JSON.stringify(d.content),
+            d.metadata ? JSON.stringify(d.metadata) : null,
+            d.unique ? 1 : 0,
+            d.createdAt ?? e.meta.timestamp,
+            d.vector ? 1 : 0,
+          );
           if (r.changes > 0 && d.vector) vectors.put('memory', e.seq, d.agentId, d.vector);
           break;
         }
@@ -104,8 +117,17 @@ export interface MemoryReadModel {
 }
 
 interface MemoryRow {
-  rid: number; id: string; agent_id: string; table_name: string; room_id: string | null; world_id: string | null; entity_id: string | null;
-  content: string; metadata: string | null; is_unique: number; created_at: number;
+  rid: number;
+  id: string;
+  agent_id: string;
+  table_name: string;
+  room_id: string | null;
+  world_id: string | null;
+  entity_id: string | null;
+  content: string;
+  metadata: string | null;
+  is_unique: number;
+  created_at: number;
 }
 
 const view = (r: MemoryRow, similarity?: number): MemoryView => ({
@@ -133,10 +155,23 @@ export function createMemoryReadModel(db: Database.Database, vectors: VectorInde
   const count = db.prepare(`SELECT count(*) FROM memories WHERE ${where}`).pluck();
   const args = (f: MemoryFilter) => {
     const pair = (v: unknown) => [v ?? null, v ?? null];
-    return [f.agentId, f.table, ...pair(f.roomId), ...pair(f.worldId), ...pair(f.entityId), ...pair(f.unique === undefined ? undefined : f.unique ? 1 : 0), ...pair(f.start), ...pair(f.end)];
+    return [
+      f.agentId,
+      f.table,
+      ...pair(f.roomId),
+      ...pair(f.worldId),
+      ...pair(f.entityId),
+      ...pair(f.unique === undefined ? undefined : f.unique ? 1 : 0),
+      ...pair(f.start),
+      ...pair(f.end),
+    ];
   };
   const matches = (r: MemoryRow, f: MemoryFilter) =>
-    r.table_name === f.table && (!f.roomId || r.room_id === f.roomId) && (!f.worldId || r.world_id === f.worldId) && (!f.entityId || r.entity_id === f.entityId) && (!f.unique || r.is_unique === 1);
+    r.table_name === f.table &&
+    (!f.roomId || r.room_id === f.roomId) &&
+    (!f.worldId || r.world_id === f.worldId) &&
+    (!f.entityId || r.entity_id === f.entityId) &&
+    (!f.unique || r.is_unique === 1);
   return {
     byId: (id) => {
       const r = byId.get(id) as MemoryRow | undefined;

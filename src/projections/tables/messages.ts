@@ -31,7 +31,17 @@ export const messagesProjection: Projection = {
       switch (e.type) {
         case 'message.posted': {
           const d = e.data;
-          const r = insert.run(e.seq, d.messageId, d.roomId, d.authorId, d.authorKind, d.text, d.inReplyTo ?? null, d.clientMessageId ?? null, e.meta.timestamp);
+          const r = insert.run(
+            e.seq,
+            d.messageId,
+            d.roomId,
+            d.authorId,
+            d.authorKind,
+            d.text,
+            d.inReplyTo ?? null,
+            d.clientMessageId ?? null,
+            e.meta.timestamp,
+          );
           if (r.changes > 0) fts.run(e.seq, d.text);
           break;
         }

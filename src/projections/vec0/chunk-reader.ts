@@ -17,7 +17,11 @@ import type Database from 'better-sqlite3';
 export class Vec0ChunkReader {
   private readonly slice: Database.Statement;
 
-  constructor(db: Database.Database, table: string, private readonly dims: number) {
+  constructor(
+    db: Database.Database,
+    table: string,
+    private readonly dims: number,
+  ) {
     this.slice = db
       .prepare(
         `SELECT c.chunk_id, c.size, c.validity, c.rowids, v.vectors FROM "${table}_chunks" c JOIN "${table}_vector_chunks00" v ON v.rowid = c.chunk_id

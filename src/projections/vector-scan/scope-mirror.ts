@@ -41,7 +41,10 @@ export class ScopeMirror {
   private layout = { scratch: 0, scales: 0, out: 0, codes: 0 };
   private scratch = new Float32Array(0);
 
-  constructor(readonly dims: number, initialCapacity = 1024) {
+  constructor(
+    readonly dims: number,
+    initialCapacity = 1024,
+  ) {
     this.stride = align(dims, 32);
     this.grow(Math.max(16, initialCapacity));
   }

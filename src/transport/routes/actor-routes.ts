@@ -26,6 +26,14 @@ export function actorRoutes(router: AppRouter): void {
       const version = await c.store.streamVersion(stream);
       lastEvents = (await c.store.readStream(stream, { fromVersion: Math.max(1, version - LAST_EVENTS + 1) })).map(eventOut);
     }
-    return { status: 200, body: { actor: { id: node.id, kind: node.kind, name: node.name, state: node.state, value }, machine: chart, active: activeStateIds(chart.id, value), lastEvents: lastEvents.reverse() } };
+    return {
+      status: 200,
+      body: {
+        actor: { id: node.id, kind: node.kind, name: node.name, state: node.state, value },
+        machine: chart,
+        active: activeStateIds(chart.id, value),
+        lastEvents: lastEvents.reverse(),
+      },
+    };
   });
 }

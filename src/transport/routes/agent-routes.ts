@@ -27,7 +27,12 @@ export function agentRoutes(router: AppRouter): void {
   router
     .add('GET', '/api/v1/agents', { access: 'user' }, async ({ server }) => ({
       status: 200,
-      body: { agents: server.chronicle.readModel.listAgents().filter((a) => !a.deleted).map(agentOut) },
+      body: {
+        agents: server.chronicle.readModel
+          .listAgents()
+          .filter((a) => !a.deleted)
+          .map(agentOut),
+      },
     }))
     .add('GET', '/api/v1/agents/:id', { access: 'user' }, async ({ server, params, info }) => {
       const asOf = await parseAsOf(server.chronicle, info.query.get('asOf'));
@@ -36,18 +41,41 @@ export function agentRoutes(router: AppRouter): void {
     })
     .add('GET', '/api/v1/agents/:id/facts', { access: 'operator' }, async ({ server, params, info }) => {
       const asOf = await parseAsOf(server.chronicle, info.query.get('asOf'));
-      const facts = await factsOf(server.chronicle, params.id, asOf, { roomId: info.query.get('roomId') ?? undefined, limit: info.query.get('limit') ?? undefined });
-      return { status: 200, body: { facts: facts.map((f) => ({ id: f.id, roomId: f.roomId, text: f.text, createdAt: f.createdAt })), ...(asOf !== undefined ? { asOf } : {}) } };
+      const facts = await factsOf(server.chronicle, params.id, asOf, {
+        roomId: info.query.get('roomId') ?? undefined,
+        limit: info.query.get('limit') ?? undefined,
+      });
+      return {
+        status: 200,
+        body: { facts: facts.map((f) => ({ id: f.id, roomId: f.roomId, text: f.text, createdAt: f.createdAt })), ...(asOf !== undefined ? { asOf } : {}) },
+      };
     })
     .add('POST', '/api/v1/agents', { access: 'operator', body: true }, async ({ server, caller, body }) => {
       // `conversion` says how the character was read (a v0.x one is converted: what changed, what was dropped).
       const { agent, conversion } = await createAgentFromCharacter(server.chronicle, caller, body);
-      return { status: 201, body: { agent: agentOut(agent), conversion, ...(await loadKnowledge(server.chronicle, caller, agent)), ...(await agentPluginsSection(server.chronicle, agent)) } };
+      return {
+        status: 201,
+        body: {
+          agent: agentOut(agent),
+          conversion,
+          ...(await loadKnowledge(server.chronicle, caller, agent)),
+          ...(await agentPluginsSection(server.chronicle, agent)),
+        },
+      };
     })
     .add('PATCH', '/api/v1/agents/:id', { access: 'operator', body: true }, async ({ server, caller, params, body }) => {
       const { agent, conversion, changed } = await updateAgentFromCharacter(server.chronicle, caller, params.id, body);
       const knowledge = body !== null && typeof body === 'object' && 'knowledge' in body;
-      return { status: 200, body: { agent: agentOut(agent), conversion, changed, ...(knowledge ? await loadKnowledge(server.chronicle, caller, agent) : {}), ...(await agentPluginsSection(server.chronicle, agent)) } };
+      return {
+        status: 200,
+        body: {
+          agent: agentOut(agent),
+          conversion,
+          changed,
+          ...(knowledge ? await loadKnowledge(server.chronicle, caller, agent) : {}),
+          ...(await agentPluginsSection(server.chronicle, agent)),
+        },
+      };
     })
     .add('DELETE', '/api/v1/agents/:id', { access: 'operator' }, async ({ server, caller, params }) => {
       await deleteAgent(server.chronicle, caller, params.id);
@@ -85,11 +113,20 @@ export function agentRoutes(router: AppRouter): void {
     .add('GET', '/api/v1/agents/:id/knowledge', { access: 'operator' }, async ({ server, params, info }) => {
       const asOf = await parseAsOf(server.chronicle, info.query.get('asOf'));
       if (asOf !== undefined) {
-        const documents = (await documentsAsOf(server.chronicle, params.id, asOf)).map((d) => ({ id: d.id, title: d.title, chunks: d.chunks, embeddedChunks: d.embeddedChunks, status: d.status, createdAt: d.createdAt }));
+        const documents = (await documentsAsOf(server.chronicle, params.id, asOf)).map((d) => ({
+          id: d.id,
+          title: d.title,
+          chunks: d.chunks,
+          embeddedChunks: d.embeddedChunks,
+          status: d.status,
+          createdAt: d.createdAt,
+        }));
         return { status: 200, body: { documents, asOf } };
       }
       liveAgent(server.chronicle, params.id);
-      const documents = server.chronicle.readModel.listDocuments(params.id).map((d) => ({ id: d.id, title: d.title, chunks: d.chunks, embeddedChunks: d.embeddedChunks, status: d.status, createdAt: d.createdAt }));
+      const documents = server.chronicle.readModel
+        .listDocuments(params.id)
+        .map((d) => ({ id: d.id, title: d.title, chunks: d.chunks, embeddedChunks: d.embeddedChunks, status: d.status, createdAt: d.createdAt }));
       // urlAllowed: whether {title, url} can work here (KNOWLEDGE_URL_ALLOW set), so a client offers it only then.
       return { status: 200, body: { documents, urlAllowed: server.chronicle.settings.knowledgeUrlAllow.length > 0 } };
     })

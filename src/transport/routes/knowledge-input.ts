@@ -18,7 +18,10 @@ const FileDocument = z.object({
   title: Title,
   file: z.object({
     contentType: z.enum(['application/pdf', 'text/markdown', 'text/plain'], 'must be application/pdf, text/markdown or text/plain'),
-    base64: z.string().regex(/^[A-Za-z0-9+/\s]*={0,2}\s*$/, 'must be base64').refine((s) => s.trim().length > 0, 'must not be empty'),
+    base64: z
+      .string()
+      .regex(/^[A-Za-z0-9+/\s]*={0,2}\s*$/, 'must be base64')
+      .refine((s) => s.trim().length > 0, 'must not be empty'),
   }),
 });
 
@@ -30,7 +33,10 @@ export function parseKnowledgeBody(body: unknown): z.infer<typeof TextDocument> 
 
 /** A document fetched by URL from an allowed host: 400 for what the caller can fix, 502 when the other server failed. */
 async function fetchedText(settings: Settings, url: string): Promise<{ text: string; source: 'url'; url: string }> {
-  if (settings.knowledgeUrlAllow.length === 0) throw badRequest('url: fetching documents by URL is off on this server (the operator lists allowed hosts in KNOWLEDGE_URL_ALLOW); send {title, text} or {title, file}');
+  if (settings.knowledgeUrlAllow.length === 0)
+    throw badRequest(
+      'url: fetching documents by URL is off on this server (the operator lists allowed hosts in KNOWLEDGE_URL_ALLOW); send {title, text} or {title, file}',
+    );
   try {
     const doc = await fetchDocument(url, { allow: settings.knowledgeUrlAllow, maxBytes: settings.maxUploadBytes, pool: documentPool(settings.documents) });
     return { text: doc.text, source: 'url', url: doc.url };
@@ -55,14 +61,18 @@ async function uploadedText(settings: Settings, file: { contentType: KnowledgeCo
     if (err instanceof DocumentRefusedError) throw badRequest(`file: ${err.message}`);
     throw badRequest(`file: cannot read it as ${file.contentType}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (!text.trim()) throw badRequest(`file: no text in it${file.contentType === 'application/pdf' ? ' (a scanned PDF holds only images; Chronicle does no OCR)' : ''}`);
+  if (!text.trim())
+    throw badRequest(`file: no text in it${file.contentType === 'application/pdf' ? ' (a scanned PDF holds only images; Chronicle does no OCR)' : ''}`);
   return text;
 }
 
 export type KnowledgeBody = ReturnType<typeof parseKnowledgeBody>;
 
 /** The document's text and where it came from. */
-export async function knowledgeText(settings: Settings, input: KnowledgeBody): Promise<{ title: string; text: string; source: 'text' | 'url' | 'file'; url?: string }> {
+export async function knowledgeText(
+  settings: Settings,
+  input: KnowledgeBody,
+): Promise<{ title: string; text: string; source: 'text' | 'url' | 'file'; url?: string }> {
   if ('url' in input) return { title: input.title, ...(await fetchedText(settings, input.url)) };
   if ('file' in input) return { title: input.title, text: await uploadedText(settings, input.file), source: 'file' };
   return { title: input.title, text: input.text, source: 'text' };

@@ -5,7 +5,13 @@ import { chatCompletions } from './openai/chat.ts';
 import { createEmbeddings } from './openai/embeddings.ts';
 import { createResponse, getResponse } from './openai/responses.ts';
 
-const modelOut = (a: AgentView) => ({ id: a.name, object: 'model', created: Math.floor(Date.parse(a.createdAt) / 1000) || 0, owned_by: 'chronicle', agentId: a.id });
+const modelOut = (a: AgentView) => ({
+  id: a.name,
+  object: 'model',
+  created: Math.floor(Date.parse(a.createdAt) / 1000) || 0,
+  owned_by: 'chronicle',
+  agentId: a.id,
+});
 
 /**
  * OpenAI-compatible endpoint (docs/API.md, "OpenAI-compatible endpoint"): agents are the models.
@@ -18,9 +24,18 @@ export function openaiRoutes(router: AppRouter): void {
   router
     .add('GET', '/v1/models', { access: 'user', openai: true }, async ({ server }) => ({
       status: 200,
-      body: { object: 'list', data: server.chronicle.readModel.listAgents().filter((a) => !a.deleted).map(modelOut) },
+      body: {
+        object: 'list',
+        data: server.chronicle.readModel
+          .listAgents()
+          .filter((a) => !a.deleted)
+          .map(modelOut),
+      },
     }))
-    .add('GET', '/v1/models/:model', { access: 'user', openai: true }, async ({ server, params }) => ({ status: 200, body: modelOut(findAgent(server, params.model)) }))
+    .add('GET', '/v1/models/:model', { access: 'user', openai: true }, async ({ server, params }) => ({
+      status: 200,
+      body: modelOut(findAgent(server, params.model)),
+    }))
     .add('POST', '/v1/chat/completions', { access: 'user', body: true, openai: true }, chatCompletions)
     .add('POST', '/v1/responses', { access: 'user', body: true, openai: true }, createResponse)
     .add('GET', '/v1/responses/:id', { access: 'user', openai: true }, getResponse)

@@ -15,7 +15,10 @@ const health: Handler = async ({ server }) => {
   const seq = await server.chronicle.store.head();
   // In a cluster: which node answered, how far its read models are behind the log, what it owns.
   const cluster = server.chronicle.cluster?.health(seq);
-  return { status: 200, body: { status: 'ok', seq, uptimeS: Math.floor((Date.now() - server.chronicle.startedAt) / 1000), ...(cluster ? { node: cluster } : {}) } };
+  return {
+    status: 200,
+    body: { status: 'ok', seq, uptimeS: Math.floor((Date.now() - server.chronicle.startedAt) / 1000), ...(cluster ? { node: cluster } : {}) },
+  };
 };
 
 export function operatorRoutes(router: AppRouter): void {
@@ -30,8 +33,15 @@ export function operatorRoutes(router: AppRouter): void {
       if (stream !== undefined && (stream.length === 0 || stream.length > 200)) throw badRequest('stream must be 1 to 200 characters');
       // Extension beyond API.md: `type=a,b` filters by event type (the web client's trace view uses it).
       const typeParam = info.query.get('type') ?? undefined;
-      const types = typeParam === undefined ? undefined : typeParam.split(',').map((x) => x.trim()).filter(Boolean);
-      if (types && (types.length === 0 || types.length > 50 || types.some((x) => x.length > 100))) throw badRequest('type must be a comma-separated list of event types');
+      const types =
+        typeParam === undefined
+          ? undefined
+          : typeParam
+              .split(',')
+              .map((x) => x.trim())
+              .filter(Boolean);
+      if (types && (types.length === 0 || types.length > 50 || types.some((x) => x.length > 100)))
+        throw badRequest('type must be a comma-separated list of event types');
       const events = await server.chronicle.store.readAll({ afterSeq: after, limit, stream, types });
       return { status: 200, body: { events: events.map(eventOut) } };
     })

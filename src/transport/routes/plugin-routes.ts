@@ -59,7 +59,14 @@ export function pluginRoutes(router: AppRouter): void {
       body: {
         plugins: ctx.plugins,
         routes: {
-          mounted: ctx.routes.mounted.map((r) => ({ plugin: r.plugin, method: r.method, path: r.path, url: `/api/v1/agents/${call.params.id}/plugins/${short(r.plugin)}${r.path}`, ...(r.name ? { name: r.name } : {}), public: r.public })),
+          mounted: ctx.routes.mounted.map((r) => ({
+            plugin: r.plugin,
+            method: r.method,
+            path: r.path,
+            url: `/api/v1/agents/${call.params.id}/plugins/${short(r.plugin)}${r.path}`,
+            ...(r.name ? { name: r.name } : {}),
+            public: r.public,
+          })),
           refused: ctx.routes.refused,
         },
         services: ctx.services.states(),
@@ -69,7 +76,17 @@ export function pluginRoutes(router: AppRouter): void {
   for (let n = 1; n <= MAX_ROUTE_SEGMENTS; n++) {
     const rest = Array.from({ length: n }, (_, i) => `:p${i}`);
     for (const method of METHODS) {
-      router.add(method, `/api/v1/agents/:id/plugins/:plugin/${rest.join('/')}`, { access: 'user', body: method === 'POST' || method === 'PUT' || method === 'PATCH' }, (call) => servePluginRoute(call, method, rest.map((p) => call.params[p.slice(1)])));
+      router.add(
+        method,
+        `/api/v1/agents/:id/plugins/:plugin/${rest.join('/')}`,
+        { access: 'user', body: method === 'POST' || method === 'PUT' || method === 'PATCH' },
+        (call) =>
+          servePluginRoute(
+            call,
+            method,
+            rest.map((p) => call.params[p.slice(1)]),
+          ),
+      );
     }
   }
 }
@@ -88,7 +105,8 @@ async function servePluginRoute(call: Call, method: string, parts: string[]): Pr
     if (why) throw new AppError(501, 'unavailable', `${method} ${path} of plugin ${why.plugin} is not served: ${why.reason}`);
     throw new AppError(404, 'not_found', `plugin ${call.params.plugin} has no route ${method} ${path}`);
   }
-  if ('allowed' in match) throw new AppError(405, 'method_not_allowed', `${method} is not allowed on ${path}; use ${match.allowed.join(', ')}`, { allow: match.allowed.join(', ') });
+  if ('allowed' in match)
+    throw new AppError(405, 'method_not_allowed', `${method} is not allowed on ${path}; use ${match.allowed.join(', ')}`, { allow: match.allowed.join(', ') });
   await answerWith(call, match.route, match.params, ctx.runtime);
   return undefined;
 }
@@ -124,11 +142,16 @@ async function answerWith(call: Call, route: MountedRoute, params: Record<string
     await runAsPlugin({ plugin: route.plugin, agentId: call.params.id }, () => route.handler(req, res, runtime));
   } catch (err) {
     if (res.headersSent) return;
-    throw new AppError(500, 'internal_error', `plugin ${route.plugin} failed on ${route.method} ${route.path}: ${(err as Error)?.message ?? String(err)}`.slice(0, 500));
+    throw new AppError(
+      500,
+      'internal_error',
+      `plugin ${route.plugin} failed on ${route.method} ${route.path}: ${(err as Error)?.message ?? String(err)}`.slice(0, 500),
+    );
   }
   if (res.headersSent) return;
   let timer: NodeJS.Timeout | undefined;
   const late = await Promise.race([done.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), LATE_ANSWER_MS)))]);
   clearTimeout(timer);
-  if (late && !res.headersSent) throw new AppError(504, 'timeout', `plugin ${route.plugin} did not answer ${route.method} ${route.path} within ${LATE_ANSWER_MS / 1000} s`);
+  if (late && !res.headersSent)
+    throw new AppError(504, 'timeout', `plugin ${route.plugin} did not answer ${route.method} ${route.path} within ${LATE_ANSWER_MS / 1000} s`);
 }

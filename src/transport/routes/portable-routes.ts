@@ -20,7 +20,7 @@ export function portableRoutes(router: AppRouter): void {
     const b = (body ?? {}) as Record<string, unknown>;
     if (typeof b !== 'object' || Array.isArray(b)) throw badRequest('the body must be an object');
     const file = str(b.file, 'file', Number.MAX_SAFE_INTEGER);
-    if (!file) throw badRequest('file (the export\'s text) is required');
+    if (!file) throw badRequest("file (the export's text) is required");
     const key = str(b.key, 'key', 4096);
     const publicKey = str(b.publicKey, 'publicKey', 4096);
     if ((key === undefined) === (publicKey === undefined)) throw badRequest('give exactly one of key (the HMAC key) or publicKey (Ed25519, PEM)');

@@ -34,7 +34,9 @@ export class FakeModel implements ModelProvider {
     const n = this.calls.length;
     if (n <= this.failFirst) throw this.failWith();
     if (this.hang) {
-      await new Promise<never>((_, reject) => params.signal?.addEventListener('abort', () => reject(new ModelError('aborted', 'aborted', this.name, false)), { once: true }));
+      await new Promise<never>((_, reject) =>
+        params.signal?.addEventListener('abort', () => reject(new ModelError('aborted', 'aborted', this.name, false)), { once: true }),
+      );
     }
     return this.answer(params, n);
   }

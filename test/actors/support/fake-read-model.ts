@@ -41,7 +41,14 @@ export class FakeReadModel implements ReadModel {
     const at = new Date(e.meta.timestamp).toISOString();
     switch (e.type) {
       case 'agent.created':
-        this.agents.set(e.data.agentId, { id: e.data.agentId, name: e.data.name, status: 'stopped', character: e.data.character, createdAt: at, deleted: false });
+        this.agents.set(e.data.agentId, {
+          id: e.data.agentId,
+          name: e.data.name,
+          status: 'stopped',
+          character: e.data.character,
+          createdAt: at,
+          deleted: false,
+        });
         break;
       case 'agent.updated': {
         const a = this.agents.get(e.data.agentId);
@@ -64,7 +71,8 @@ export class FakeReadModel implements ReadModel {
         break;
       case 'room.participant_joined': {
         const r = this.rooms.get(e.data.roomId);
-        if (r) r.participants = [...r.participants.filter((p) => p.id !== e.data.participantId), { id: e.data.participantId, kind: e.data.kind, name: e.data.name }];
+        if (r)
+          r.participants = [...r.participants.filter((p) => p.id !== e.data.participantId), { id: e.data.participantId, kind: e.data.kind, name: e.data.name }];
         break;
       }
       case 'room.participant_left': {
@@ -93,7 +101,13 @@ export class FakeReadModel implements ReadModel {
         this.titles.set(e.data.documentId, e.data.title);
         break;
       case 'knowledge.chunk_embedded':
-        this.chunks.push({ chunkId: e.data.chunkId, documentId: e.data.documentId, agentId: e.data.agentId, title: this.titles.get(e.data.documentId) ?? '', text: e.data.text });
+        this.chunks.push({
+          chunkId: e.data.chunkId,
+          documentId: e.data.documentId,
+          agentId: e.data.agentId,
+          title: this.titles.get(e.data.documentId) ?? '',
+          text: e.data.text,
+        });
         break;
       case 'agent.fact_recorded':
         this.factList.push({ id: e.data.factId, agentId: e.data.agentId, roomId: e.data.roomId, text: e.data.text, createdAt: at });
@@ -143,7 +157,15 @@ export class FakeReadModel implements ReadModel {
   }
   searchMessages = () => [];
   listDocuments = (agentId: string) =>
-    [...new Set(this.chunks.filter((c) => c.agentId === agentId).map((c) => c.documentId))].map((id) => ({ id, agentId, title: this.titles.get(id) ?? '', chunks: 1, embeddedChunks: 1, status: 'ready' as const, createdAt: '' }));
+    [...new Set(this.chunks.filter((c) => c.agentId === agentId).map((c) => c.documentId))].map((id) => ({
+      id,
+      agentId,
+      title: this.titles.get(id) ?? '',
+      chunks: 1,
+      embeddedChunks: 1,
+      status: 'ready' as const,
+      createdAt: '',
+    }));
   documentById = () => undefined;
   searchKnowledge(agentId: string, q: { text: string; vector?: Float32Array; k: number }): KnowledgeHit[] {
     this.knowledgeQueries.push({ text: q.text, hasVector: q.vector !== undefined });

@@ -29,7 +29,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(options: { store?: EventStore; models?: ModelSource; plugins?: Plugin[]; settings?: ActorSystemDeps['settings']; start?: boolean; keepStore?: boolean } = {}): Promise<Harness> {
+export async function createHarness(
+  options: { store?: EventStore; models?: ModelSource; plugins?: Plugin[]; settings?: ActorSystemDeps['settings']; start?: boolean; keepStore?: boolean } = {},
+): Promise<Harness> {
   const store = options.store ?? new SqliteEventStore({ registry: eventRegistry, path: ':memory:' });
   const readModel = new FakeReadModel(store);
   readModel.start();
@@ -74,7 +76,11 @@ export async function createHarness(options: { store?: EventStore; models?: Mode
       await store.append(`room-${roomId}`, [
         { id: newId(), type: 'room.created', data: { roomId, name: 'test room', createdBy: userId } },
         { id: newId(), type: 'room.participant_joined', data: { roomId, participantId: userId, kind: 'user', name: names[userId] ?? 'Alice' } },
-        ...agentIds.map((a) => ({ id: newId(), type: 'room.participant_joined' as const, data: { roomId, participantId: a, kind: 'agent' as const, name: agentNames.get(a) ?? names[a] ?? a } })),
+        ...agentIds.map((a) => ({
+          id: newId(),
+          type: 'room.participant_joined' as const,
+          data: { roomId, participantId: a, kind: 'agent' as const, name: agentNames.get(a) ?? names[a] ?? a },
+        })),
       ]);
       return roomId;
     },

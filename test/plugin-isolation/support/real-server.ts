@@ -14,8 +14,17 @@ export async function startRealServer(env: Record<string, string> = {}) {
   const fake = await startFakeOpenAI({ reply: (text) => `Echo: ${text}`, chunkDelayMs: 1 });
   const dir = mkdtempSync(join(tmpdir(), 'chronicle-clients-'));
   const settings = readSettings({
-    MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'x', EMBEDDING_PROVIDER: 'openai',
-    DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_PER_MIN: '0', LOG_LEVEL: 'silent', ADMIN_PASSWORD, ...env,
+    MODEL_PROVIDER: 'openai',
+    OPENAI_BASE_URL: fake.url,
+    OPENAI_API_KEY: 'x',
+    EMBEDDING_PROVIDER: 'openai',
+    DATA_DIR: dir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    RATE_LIMIT_PER_MIN: '0',
+    LOG_LEVEL: 'silent',
+    ADMIN_PASSWORD,
+    ...env,
   });
   const chronicle = await openChronicle(settings);
   await bootstrap(chronicle);

@@ -5,9 +5,22 @@ import type { ActorNode, LogEvent } from './types.ts';
  * column each; edges for supervision (system → child), membership (room — agent) and live message
  * flow (a membership edge a message crossed lately). Pure, so it is tested without a browser.
  */
-export interface PlacedNode { node: ActorNode; x: number; y: number }
-export interface GraphEdge { from: string; to: string; kind: 'supervises' | 'member' | 'owns' }
-export interface GraphLayout { nodes: PlacedNode[]; edges: GraphEdge[]; width: number; height: number }
+export interface PlacedNode {
+  node: ActorNode;
+  x: number;
+  y: number;
+}
+export interface GraphEdge {
+  from: string;
+  to: string;
+  kind: 'supervises' | 'member' | 'owns';
+}
+export interface GraphLayout {
+  nodes: PlacedNode[];
+  edges: GraphEdge[];
+  width: number;
+  height: number;
+}
 
 export const NODE_W = 190;
 export const NODE_H = 58;
@@ -67,10 +80,12 @@ export function flowingEdges(events: LogEvent[], actors: ActorNode[], now: numbe
 export function stateText(state: unknown): string {
   if (typeof state === 'string') return state;
   if (state && typeof state === 'object') {
-    return Object.entries(state as Record<string, unknown>).map(([k, v]) => {
-      const inner = stateText(v);
-      return inner ? `${k}.${inner}` : k;
-    }).join(', ');
+    return Object.entries(state as Record<string, unknown>)
+      .map(([k, v]) => {
+        const inner = stateText(v);
+        return inner ? `${k}.${inner}` : k;
+      })
+      .join(', ');
   }
   return state === undefined || state === null ? '' : String(state);
 }

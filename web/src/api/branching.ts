@@ -14,12 +14,21 @@ export interface BranchingApi {
  * works too). The API cannot branch before a room's first message (`atMessageId` is required), and a
  * branch there would hold no history anyway: then a new room with the same agents is made instead.
  */
-export async function editAndResend(api: BranchingApi, room: Room, message: Message, text: string, clientMessageId: string): Promise<{ room: Room; branched: boolean }> {
+export async function editAndResend(
+  api: BranchingApi,
+  room: Room,
+  message: Message,
+  text: string,
+  clientMessageId: string,
+): Promise<{ room: Room; branched: boolean }> {
   const [before] = await api.messages(room.id, { before: message.seq, limit: 1 });
   const name = `${room.name} (edited)`.slice(0, 200);
   const target = before
     ? await api.forkRoom(room.id, { atMessageId: before.id, name })
-    : await api.createRoom(name, room.participants.filter((p) => p.kind === 'agent').map((p) => p.id));
+    : await api.createRoom(
+        name,
+        room.participants.filter((p) => p.kind === 'agent').map((p) => p.id),
+      );
   await api.postMessage(target.id, text, clientMessageId);
   return { room: target, branched: !!before };
 }
@@ -28,7 +37,10 @@ export async function editAndResend(api: BranchingApi, room: Room, message: Mess
 export function reaskBody(form: { model: string; system: string; bio: string }): { model?: string; character?: Record<string, unknown> } {
   const character: Record<string, unknown> = {};
   if (form.system.trim()) character.system = form.system.trim();
-  const bio = form.bio.split('\n').map((l) => l.trim()).filter(Boolean);
+  const bio = form.bio
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (bio.length) character.bio = bio;
   return { ...(form.model.trim() ? { model: form.model.trim() } : {}), ...(Object.keys(character).length ? { character } : {}) };
 }

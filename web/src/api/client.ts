@@ -1,7 +1,19 @@
 import { ApiError, errorFromResponse } from './errors.ts';
 import { clearSession, loadSession, saveSession, sessionFrom, type Session } from './session.ts';
 import type {
-  Account, ActorMachine, ActorNode, Agent, CharacterKnowledgeReport, ConversionReport, KnowledgeDocument, KnowledgeHit, LogEvent, Message, ReaskResult, Room, TokenPair,
+  Account,
+  ActorMachine,
+  ActorNode,
+  Agent,
+  CharacterKnowledgeReport,
+  ConversionReport,
+  KnowledgeDocument,
+  KnowledgeHit,
+  LogEvent,
+  Message,
+  ReaskResult,
+  Room,
+  TokenPair,
 } from './types.ts';
 
 type Query = Record<string, string | number | undefined>;
@@ -77,8 +89,7 @@ export class ApiClient {
     this.call<ReaskResult>('POST', `/api/v1/replies/${enc(replyId)}/reask`, body);
 
   /** The documents, and whether this server fetches documents by URL (KNOWLEDGE_URL_ALLOW set; absent from older servers). */
-  knowledge = (agentId: string) =>
-    this.call<{ documents: KnowledgeDocument[]; urlAllowed?: boolean }>('GET', `/api/v1/agents/${enc(agentId)}/knowledge`);
+  knowledge = (agentId: string) => this.call<{ documents: KnowledgeDocument[]; urlAllowed?: boolean }>('GET', `/api/v1/agents/${enc(agentId)}/knowledge`);
   addKnowledge = (agentId: string, title: string, text: string) =>
     this.call<{ document: KnowledgeDocument }>('POST', `/api/v1/agents/${enc(agentId)}/knowledge`, { title, text }).then((r) => r.document);
   /** Fetched by the server (only from the hosts its operator allows in KNOWLEDGE_URL_ALLOW). */

@@ -4,7 +4,12 @@ import type { Account, TokenPair } from './types.ts';
  * The tokens of the signed-in account. Kept in sessionStorage by default (gone with the tab) or in
  * localStorage when the person ticks "keep me signed in"; one key so both stores never disagree.
  */
-export interface Session { account: Account; accessToken: string; refreshToken: string; persistent: boolean }
+export interface Session {
+  account: Account;
+  accessToken: string;
+  refreshToken: string;
+  persistent: boolean;
+}
 
 const KEY = 'chronicle.session';
 

@@ -131,12 +131,15 @@ export class ChatSocket {
     clearTimeout(this.renewer);
     const left = tokenExpiresAt(token) - Date.now();
     if (!Number.isFinite(left)) return;
-    this.renewer = setTimeout(async () => {
-      const fresh = await this.opts.token(true);
-      if (!fresh || this.ws !== ws || ws.readyState !== WebSocket.OPEN) return;
-      ws.send(JSON.stringify({ type: 'auth', token: fresh }));
-      this.renewBeforeExpiry(ws, fresh);
-    }, Math.max(0, left - Math.min(30_000, left / 4)));
+    this.renewer = setTimeout(
+      async () => {
+        const fresh = await this.opts.token(true);
+        if (!fresh || this.ws !== ws || ws.readyState !== WebSocket.OPEN) return;
+        ws.send(JSON.stringify({ type: 'auth', token: fresh }));
+        this.renewBeforeExpiry(ws, fresh);
+      },
+      Math.max(0, left - Math.min(30_000, left / 4)),
+    );
   }
 
   private sendSubscribe(roomId: string): void {
@@ -159,7 +162,12 @@ export class ChatSocket {
 export function tokenExpiresAt(token: string): number {
   try {
     const part = token.split('.')[1] ?? '';
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
+    const json = atob(
+      part
+        .replace(/-/g, '+')
+        .replace(/_/g, '/')
+        .padEnd(Math.ceil(part.length / 4) * 4, '='),
+    );
     const exp = (JSON.parse(json) as { exp?: unknown }).exp;
     return typeof exp === 'number' ? exp * 1000 : Infinity;
   } catch {

@@ -16,7 +16,12 @@ export interface Trace {
   thought?: string;
 }
 
-export interface LoadedTrace { trace: Trace; seq: number; messages: Map<string, { text: string; authorKind: string }>; chunks: Map<string, string> }
+export interface LoadedTrace {
+  trace: Trace;
+  seq: number;
+  messages: Map<string, { text: string; authorKind: string }>;
+  chunks: Map<string, string>;
+}
 
 /** Reads every event of a filter, page by page (bounded: a trace view must not walk a huge log forever). */
 export async function readAll(api: ApiClient, q: { stream?: string; type: string }, stop?: (e: LogEvent) => boolean, maxPages = 20): Promise<LogEvent[]> {
@@ -76,7 +81,12 @@ async function addBranchSources(api: ApiClient, roomId: string, cited: string[],
  * every `intervalMs` until `timeoutMs` (a re-ask's reply comes from a model, after the 202). Undefined
  * if none came in time; `stopped()` ends the wait early (the screen was left).
  */
-export async function waitForReplyTo(api: ApiClient, roomId: string, questionId: string, opts: { intervalMs?: number; timeoutMs?: number; stopped?: () => boolean } = {}): Promise<string | undefined> {
+export async function waitForReplyTo(
+  api: ApiClient,
+  roomId: string,
+  questionId: string,
+  opts: { intervalMs?: number; timeoutMs?: number; stopped?: () => boolean } = {},
+): Promise<string | undefined> {
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   while (!opts.stopped?.()) {
     const traced = await api.events({ stream: `room-${roomId}`, type: 'reply.traced', limit: 1000 });

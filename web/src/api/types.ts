@@ -2,9 +2,20 @@
 
 export type Role = 'user' | 'operator' | 'admin';
 
-export interface Account { id: string; username: string; name: string; role: Role; createdAt: string }
+export interface Account {
+  id: string;
+  username: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+}
 
-export interface TokenPair { account?: Account; accessToken: string; refreshToken: string; expiresIn: number }
+export interface TokenPair {
+  account?: Account;
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
 
 export interface Agent {
   id: string;
@@ -14,15 +25,36 @@ export interface Agent {
   createdAt: string;
 }
 
-export interface Participant { id: string; kind: 'user' | 'agent'; name: string }
+export interface Participant {
+  id: string;
+  kind: 'user' | 'agent';
+  name: string;
+}
 
 /** A branch's origin (docs/API.md, "Time travel and forks"): its history is the source's up to `atSeq`. */
-export interface ForkOf { roomId: string; atMessageId?: string; atSeq: number }
+export interface ForkOf {
+  roomId: string;
+  atMessageId?: string;
+  atSeq: number;
+}
 
-export interface Room { id: string; name: string; createdAt: string; participants: Participant[]; forkOf?: ForkOf }
+export interface Room {
+  id: string;
+  name: string;
+  createdAt: string;
+  participants: Participant[];
+  forkOf?: ForkOf;
+}
 
 /** `POST /api/v1/replies/:id/reask` → 202: the branch where the question is asked again, and the original trace. */
-export interface ReaskResult { roomId: string; agentId: string; questionId: string; sourceReplyId: string; sourceRoomId: string; sourceTrace: Record<string, unknown> }
+export interface ReaskResult {
+  roomId: string;
+  agentId: string;
+  questionId: string;
+  sourceReplyId: string;
+  sourceRoomId: string;
+  sourceTrace: Record<string, unknown>;
+}
 
 export interface Message {
   id: string;
@@ -60,7 +92,12 @@ export interface CharacterKnowledgeReport {
   failed: { title: string; origin: string; error: string }[];
 }
 
-export interface KnowledgeHit { documentId: string; title: string; text: string; score: number }
+export interface KnowledgeHit {
+  documentId: string;
+  title: string;
+  text: string;
+  score: number;
+}
 
 export interface LogEvent {
   seq: number;
@@ -90,8 +127,20 @@ export interface ActorNode {
 }
 
 /** GET /api/v1/actors/:id/machine: the statechart of the actor's machine, the states it is in, its last events. */
-export interface ChartState { id: string; key: string; type: string; initial?: string; transitions: { event: string; targets: string[]; guard?: string }[]; states: ChartState[] }
-export interface ActorMachine { actor: { id: string; kind: string; name?: string; state: string; value: unknown }; machine: ChartState; active: string[]; lastEvents: LogEvent[] }
+export interface ChartState {
+  id: string;
+  key: string;
+  type: string;
+  initial?: string;
+  transitions: { event: string; targets: string[]; guard?: string }[];
+  states: ChartState[];
+}
+export interface ActorMachine {
+  actor: { id: string; kind: string; name?: string; state: string; value: unknown };
+  machine: ChartState;
+  active: string[];
+  lastEvents: LogEvent[];
+}
 
 /** Frames the server sends on /ws. */
 export type ServerFrame =

@@ -58,7 +58,10 @@ export function ActorsScreen({ selected: initial }: { selected?: string }) {
       return [...messagesRef.current, ...more].filter((e) => typeof e.meta.timestamp === 'number' && e.meta.timestamp >= cutoff);
     };
     void load();
-    return () => { on = false; clearTimeout(timer); };
+    return () => {
+      on = false;
+      clearTimeout(timer);
+    };
   }, [position.live]);
 
   const actors = position.live ? liveActors : position.actors;
@@ -92,27 +95,68 @@ function ActorGraph({ actors, flowing, selected, onSelect }: { actors: ActorNode
   const at = new Map(layout.nodes.map((n) => [n.node.id, n]));
   return (
     <div class="graph-wrap">
-      <svg class="actor-graph" width={layout.width} height={layout.height} style={{ maxWidth: '100%', height: 'auto' }} viewBox={`0 0 ${layout.width} ${layout.height}`} role="group" aria-label="Actor graph">
+      <svg
+        class="actor-graph"
+        width={layout.width}
+        height={layout.height}
+        style={{ maxWidth: '100%', height: 'auto' }}
+        viewBox={`0 0 ${layout.width} ${layout.height}`}
+        role="group"
+        aria-label="Actor graph"
+      >
         <defs>
-          <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" /></marker>
+          <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
+            <path d="M 0 0 L 10 5 L 0 10 z" />
+          </marker>
         </defs>
         {layout.edges.map((e) => {
           const a = at.get(e.from)!;
           const b = at.get(e.to)!;
           const flow = e.kind === 'member' && flowing.has(`${e.from}|${e.to}`);
           return (
-            <path key={`${e.kind}:${e.from}:${e.to}`} data-testid="edge" data-kind={e.kind} data-from={e.from} data-to={e.to} class={`edge edge-${e.kind}${flow ? ' edge-flow' : ''}`}
-              d={edgePath(a.x + NODE_W, a.y + NODE_H / 2, b.x, b.y + NODE_H / 2)} fill="none" marker-end={e.kind === 'member' ? undefined : 'url(#arrow)'} />
+            <path
+              key={`${e.kind}:${e.from}:${e.to}`}
+              data-testid="edge"
+              data-kind={e.kind}
+              data-from={e.from}
+              data-to={e.to}
+              class={`edge edge-${e.kind}${flow ? ' edge-flow' : ''}`}
+              d={edgePath(a.x + NODE_W, a.y + NODE_H / 2, b.x, b.y + NODE_H / 2)}
+              fill="none"
+              marker-end={e.kind === 'member' ? undefined : 'url(#arrow)'}
+            />
           );
         })}
         {layout.nodes.map(({ node, x, y }) => (
-          <g key={node.id} class={`node node-${node.kind}${node.id === selected ? ' node-selected' : ''}`} transform={`translate(${x},${y})`} data-testid="actor" data-actor-id={node.id} data-state={stateText(node.value ?? node.state)}
-            role="button" tabIndex={0} aria-pressed={node.id === selected} aria-label={`${node.kind} ${node.name ?? node.id}, state ${stateText(node.state)}${node.mailbox ? `, ${node.mailbox} in mailbox` : ''}`}
-            onClick={() => onSelect(node.id)} onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); onSelect(node.id); } }}>
+          <g
+            key={node.id}
+            class={`node node-${node.kind}${node.id === selected ? ' node-selected' : ''}`}
+            transform={`translate(${x},${y})`}
+            data-testid="actor"
+            data-actor-id={node.id}
+            data-state={stateText(node.value ?? node.state)}
+            role="button"
+            tabIndex={0}
+            aria-pressed={node.id === selected}
+            aria-label={`${node.kind} ${node.name ?? node.id}, state ${stateText(node.state)}${node.mailbox ? `, ${node.mailbox} in mailbox` : ''}`}
+            onClick={() => onSelect(node.id)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' || e.key === ' ') {
+                e.preventDefault();
+                onSelect(node.id);
+              }
+            }}
+          >
             <rect width={NODE_W} height={NODE_H} rx="8" />
-            <text x="10" y="18" class="node-title"><tspan class="node-kind">{node.kind}</tspan> {clip(node.name ?? (node.kind === 'system' ? '' : node.id), 20)}</text>
-            <text x="10" y="36" class="node-state">{clip(stateText(node.state), 26)}</text>
-            <text x="10" y="51" class="node-meta">{[node.mailbox !== undefined ? `mailbox ${node.mailbox}` : '', node.owner ? `on ${node.owner}` : ''].filter(Boolean).join(' · ')}</text>
+            <text x="10" y="18" class="node-title">
+              <tspan class="node-kind">{node.kind}</tspan> {clip(node.name ?? (node.kind === 'system' ? '' : node.id), 20)}
+            </text>
+            <text x="10" y="36" class="node-state">
+              {clip(stateText(node.state), 26)}
+            </text>
+            <text x="10" y="51" class="node-meta">
+              {[node.mailbox !== undefined ? `mailbox ${node.mailbox}` : '', node.owner ? `on ${node.owner}` : ''].filter(Boolean).join(' · ')}
+            </text>
           </g>
         ))}
       </svg>
@@ -128,17 +172,34 @@ function edgePath(x1: number, y1: number, x2: number, y2: number): string {
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-function RoomAsOf({ messages, names, asOf, note }: { messages: { id: string; authorId: string; authorKind: string; text: string; seq: number }[]; names: Map<string, string>; asOf: number; note?: string }) {
+function RoomAsOf({
+  messages,
+  names,
+  asOf,
+  note,
+}: {
+  messages: { id: string; authorId: string; authorKind: string; text: string; seq: number }[];
+  names: Map<string, string>;
+  asOf: number;
+  note?: string;
+}) {
   return (
     <section aria-label="Room at this position">
       <h2>Room at seq {asOf}</h2>
       {note ? <p class="muted">{note}</p> : <p class="muted">{messages.length} messages</p>}
       <ol class="asof-messages">
         {messages.map((m) => (
-          <li key={m.id} data-testid="asof-message"><small class="muted">#{m.seq} {m.authorKind === 'agent' ? names.get(`agent-${m.authorId}`) ?? 'agent' : 'user'}</small> {m.text}</li>
+          <li key={m.id} data-testid="asof-message">
+            <small class="muted">
+              #{m.seq} {m.authorKind === 'agent' ? (names.get(`agent-${m.authorId}`) ?? 'agent') : 'user'}
+            </small>{' '}
+            {m.text}
+          </li>
         ))}
       </ol>
-      <p><a href={href('events')}>Event log</a></p>
+      <p>
+        <a href={href('events')}>Event log</a>
+      </p>
     </section>
   );
 }

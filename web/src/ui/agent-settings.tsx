@@ -19,7 +19,10 @@ const FIELDS = {
 } as const;
 type Field = keyof typeof FIELDS;
 
-interface SecretRow { name: string; value: string }
+interface SecretRow {
+  name: string;
+  value: string;
+}
 
 /**
  * An agent's common settings (model provider, large and small model, temperature of replies) and its
@@ -54,7 +57,10 @@ export function AgentSettingsForm({ agent, onSaved }: { agent: Agent; onSaved: (
     const filled = secrets.filter((s) => s.value !== '');
     setBusy(true);
     try {
-      const r = await api.patchAgent(agent.id, { settings, ...(filled.length ? { secrets: Object.fromEntries(filled.map((s) => [s.name.trim(), s.value])) } : {}) });
+      const r = await api.patchAgent(agent.id, {
+        settings,
+        ...(filled.length ? { secrets: Object.fromEntries(filled.map((s) => [s.name.trim(), s.value])) } : {}),
+      });
       setSecrets([{ name: '', value: '' }]);
       await onSaved(r);
     } catch (err) {
@@ -66,29 +72,63 @@ export function AgentSettingsForm({ agent, onSaved }: { agent: Agent; onSaved: (
 
   return (
     <form class="stack settings-form" onSubmit={submit} aria-label={`Settings of ${agent.name}`} noValidate>
-      <label>Model provider
+      <label>
+        Model provider
         <input list={`${id}-providers`} value={values.provider} placeholder="the server's MODEL_PROVIDER" onInput={set('provider')} />
       </label>
-      <datalist id={`${id}-providers`}>{PROVIDERS.map((p) => <option key={p} value={p} />)}</datalist>
-      <label>Large model (replies)<input value={values.large} placeholder="the provider's default" onInput={set('large')} /></label>
-      <label>Small model (quick decisions)<input value={values.small} placeholder="the provider's default" onInput={set('small')} /></label>
-      <label>Temperature of replies (0–2)<input inputMode="decimal" value={values.temperature} placeholder="the provider's default" onInput={set('temperature')} /></label>
+      <datalist id={`${id}-providers`}>
+        {PROVIDERS.map((p) => (
+          <option key={p} value={p} />
+        ))}
+      </datalist>
+      <label>
+        Large model (replies)
+        <input value={values.large} placeholder="the provider's default" onInput={set('large')} />
+      </label>
+      <label>
+        Small model (quick decisions)
+        <input value={values.small} placeholder="the provider's default" onInput={set('small')} />
+      </label>
+      <label>
+        Temperature of replies (0–2)
+        <input inputMode="decimal" value={values.temperature} placeholder="the provider's default" onInput={set('temperature')} />
+      </label>
       <fieldset>
         <legend>Secrets (write-only)</legend>
         <p class="hint">
-          Never shown again once saved. Saving any secret here replaces the agent's <code>secrets</code> as a whole (the
-          API never says which exist); <code>settings.secrets</code> from its character file stay. Empty values change nothing.
+          Never shown again once saved. Saving any secret here replaces the agent's <code>secrets</code> as a whole (the API never says which exist);{' '}
+          <code>settings.secrets</code> from its character file stay. Empty values change nothing.
         </p>
         {secrets.map((s, i) => (
           <div class="row" key={i}>
-            <label class="grow">Secret name<input value={s.name} placeholder="OPENAI_API_KEY" autoComplete="off" onInput={(e) => setSecrets(secrets.map((x, j) => (j === i ? { ...x, name: e.currentTarget.value } : x)))} /></label>
-            <label class="grow">Secret value<input type="password" value={s.value} autoComplete="new-password" onInput={(e) => setSecrets(secrets.map((x, j) => (j === i ? { ...x, value: e.currentTarget.value } : x)))} /></label>
+            <label class="grow">
+              Secret name
+              <input
+                value={s.name}
+                placeholder="OPENAI_API_KEY"
+                autoComplete="off"
+                onInput={(e) => setSecrets(secrets.map((x, j) => (j === i ? { ...x, name: e.currentTarget.value } : x)))}
+              />
+            </label>
+            <label class="grow">
+              Secret value
+              <input
+                type="password"
+                value={s.value}
+                autoComplete="new-password"
+                onInput={(e) => setSecrets(secrets.map((x, j) => (j === i ? { ...x, value: e.currentTarget.value } : x)))}
+              />
+            </label>
           </div>
         ))}
-        <button type="button" onClick={() => setSecrets([...secrets, { name: '', value: '' }])}>Add a secret</button>
+        <button type="button" onClick={() => setSecrets([...secrets, { name: '', value: '' }])}>
+          Add a secret
+        </button>
       </fieldset>
       <FormErrors failure={failure} id={`${id}-err`} subject="The settings form" />
-      <button type="submit" disabled={busy}>Save settings</button>
+      <button type="submit" disabled={busy}>
+        Save settings
+      </button>
     </form>
   );
 }
@@ -105,7 +145,11 @@ function checkInput(values: Record<Field, string>, secrets: SecretRow[]): FieldP
   secrets.forEach((s, i) => {
     const name = s.name.trim();
     if (s.value !== '' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      problems.push({ path: `secrets.${name || i}`, message: name ? 'a secret name is letters, digits and _' : 'a secret value needs a name', hint: 'e.g. OPENAI_API_KEY' });
+      problems.push({
+        path: `secrets.${name || i}`,
+        message: name ? 'a secret name is letters, digits and _' : 'a secret value needs a name',
+        hint: 'e.g. OPENAI_API_KEY',
+      });
     }
   });
   return problems;

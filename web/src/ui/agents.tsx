@@ -60,17 +60,36 @@ export function AgentsScreen() {
         {agents.map((a) => (
           <li key={a.id} class="card" data-testid="agent">
             <h2>{a.name}</h2>
-            <p><span class={`badge badge-${a.status}`}>{a.status}</span></p>
+            <p>
+              <span class={`badge badge-${a.status}`}>{a.status}</span>
+            </p>
             <Paragraphs label="Bio" value={a.character.bio} />
             <Paragraphs label="Lore" value={a.character.lore} heading />
             {op && (
               <div class="actions">
-                {a.status === 'running'
-                  ? <button type="button" onClick={() => act(`${a.name} stopped`, () => api.stopAgent(a.id))}>Stop</button>
-                  : <button type="button" onClick={() => act(`${a.name} started`, () => api.startAgent(a.id))}>Start</button>}
-                <button type="button" aria-expanded={editing === a.id} onClick={() => setEditing(editing === a.id ? undefined : a.id)}>Edit</button>
-                <button type="button" aria-expanded={tuning === a.id} aria-label={`Settings of ${a.name}`} onClick={() => setTuning(tuning === a.id ? undefined : a.id)}>Settings</button>
-                <a class="button" href={href('knowledge', a.id)} aria-label={`Knowledge of ${a.name}`}>Knowledge</a>
+                {a.status === 'running' ? (
+                  <button type="button" onClick={() => act(`${a.name} stopped`, () => api.stopAgent(a.id))}>
+                    Stop
+                  </button>
+                ) : (
+                  <button type="button" onClick={() => act(`${a.name} started`, () => api.startAgent(a.id))}>
+                    Start
+                  </button>
+                )}
+                <button type="button" aria-expanded={editing === a.id} onClick={() => setEditing(editing === a.id ? undefined : a.id)}>
+                  Edit
+                </button>
+                <button
+                  type="button"
+                  aria-expanded={tuning === a.id}
+                  aria-label={`Settings of ${a.name}`}
+                  onClick={() => setTuning(tuning === a.id ? undefined : a.id)}
+                >
+                  Settings
+                </button>
+                <a class="button" href={href('knowledge', a.id)} aria-label={`Knowledge of ${a.name}`}>
+                  Knowledge
+                </a>
                 <button
                   type="button"
                   class="danger"
@@ -124,7 +143,9 @@ function Paragraphs({ label, value, heading }: { label: string; value: unknown; 
   return (
     <div class="paragraphs" data-testid={label.toLowerCase()} aria-label={heading ? undefined : label}>
       {heading && <h3>{label}</h3>}
-      {items.map((t, i) => <p key={i}>{t}</p>)}
+      {items.map((t, i) => (
+        <p key={i}>{t}</p>
+      ))}
     </div>
   );
 }
@@ -147,23 +168,44 @@ function ConversionDetails({ agent, report }: { agent: string; report: Conversio
       </p>
       <ul>
         {report.converted.map((c) => (
-          <li key={`c-${c.path}`}>converted <code>{c.path}</code> → <code>{c.to}</code>{c.note ? ` (${c.note})` : ''}</li>
+          <li key={`c-${c.path}`}>
+            converted <code>{c.path}</code> → <code>{c.to}</code>
+            {c.note ? ` (${c.note})` : ''}
+          </li>
         ))}
         {report.dropped.map((d) => (
-          <li key={`d-${d.path}`}>dropped <code>{d.path}</code>: {d.reason}</li>
+          <li key={`d-${d.path}`}>
+            dropped <code>{d.path}</code>: {d.reason}
+          </li>
         ))}
         {report.warnings.map((w) => (
-          <li key={`w-${w.path}`} class="warning">warning <code>{w.path}</code>: {w.message}</li>
+          <li key={`w-${w.path}`} class="warning">
+            warning <code>{w.path}</code>: {w.message}
+          </li>
         ))}
       </ul>
     </section>
   );
 }
 
-const SAMPLE = JSON.stringify({ name: 'Ada', bio: ['A patient tutor of mathematics.'], system: 'You explain step by step.', topics: ['mathematics'], adjectives: ['patient'] }, null, 2);
+const SAMPLE = JSON.stringify(
+  { name: 'Ada', bio: ['A patient tutor of mathematics.'], system: 'You explain step by step.', topics: ['mathematics'], adjectives: ['patient'] },
+  null,
+  2,
+);
 
 /** Paste or upload a character; JSON syntax is checked here, the character itself by the API (its errors shown as they come). */
-function CharacterForm({ label, initial, submitText, onSubmit }: { label: string; initial: string; submitText: string; onSubmit: (c: unknown) => Promise<void> }) {
+function CharacterForm({
+  label,
+  initial,
+  submitText,
+  onSubmit,
+}: {
+  label: string;
+  initial: string;
+  submitText: string;
+  onSubmit: (c: unknown) => Promise<void>;
+}) {
   const [text, setText] = useState(initial);
   const [error, setError] = useState<string>();
   const [problems, setProblems] = useState<FieldProblem[]>([]);
@@ -195,8 +237,16 @@ function CharacterForm({ label, initial, submitText, onSubmit }: { label: string
   return (
     <form class="character-form" onSubmit={submit}>
       <label for={id}>{label}</label>
-      <textarea id={id} rows={10} spellcheck={false} value={text} onInput={(e) => setText(e.currentTarget.value)} aria-describedby={error || problems.length ? `${id}-err` : undefined} />
-      <label>Or load a character file (.json)
+      <textarea
+        id={id}
+        rows={10}
+        spellcheck={false}
+        value={text}
+        onInput={(e) => setText(e.currentTarget.value)}
+        aria-describedby={error || problems.length ? `${id}-err` : undefined}
+      />
+      <label>
+        Or load a character file (.json)
         <input
           type="file"
           accept=".json,application/json"
@@ -208,7 +258,9 @@ function CharacterForm({ label, initial, submitText, onSubmit }: { label: string
       </label>
       <ErrorText error={error} id={`${id}-err`} />
       {problems.length > 0 && <ProblemList problems={problems} id={`${id}-err`} subject="The character" testId="character-problems" />}
-      <button type="submit" disabled={busy}>{submitText}</button>
+      <button type="submit" disabled={busy}>
+        {submitText}
+      </button>
     </form>
   );
 }

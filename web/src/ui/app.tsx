@@ -42,30 +42,50 @@ function Shell({ api, session }: { api: ApiClient; session: Session }) {
   }, [socket]);
   const account = session.account;
   const op = isOperator(account);
-  const links: Array<[string, string]> = [['chat', 'Chat'], ['agents', 'Agents']];
+  const links: Array<[string, string]> = [
+    ['chat', 'Chat'],
+    ['agents', 'Agents'],
+  ];
   if (op) links.push(['knowledge', 'Knowledge'], ['events', 'Event log'], ['actors', 'Actors']);
 
   let screen;
   switch (route.screen) {
-    case 'agents': screen = <AgentsScreen />; break;
-    case 'knowledge': screen = op ? <KnowledgeScreen agentId={route.arg} /> : <Forbidden />; break;
-    case 'events': screen = op ? <EventsScreen /> : <Forbidden />; break;
-    case 'actors': screen = op ? <ActorsScreen selected={route.arg} /> : <Forbidden />; break;
-    case 'trace': screen = op ? <TraceScreen arg={route.arg ?? ''} /> : <Forbidden />; break;
-    case 'reask': screen = op ? <ReaskCompareScreen arg={route.arg ?? ''} /> : <Forbidden />; break;
-    default: screen = <ChatScreen roomId={route.arg} />;
+    case 'agents':
+      screen = <AgentsScreen />;
+      break;
+    case 'knowledge':
+      screen = op ? <KnowledgeScreen agentId={route.arg} /> : <Forbidden />;
+      break;
+    case 'events':
+      screen = op ? <EventsScreen /> : <Forbidden />;
+      break;
+    case 'actors':
+      screen = op ? <ActorsScreen selected={route.arg} /> : <Forbidden />;
+      break;
+    case 'trace':
+      screen = op ? <TraceScreen arg={route.arg ?? ''} /> : <Forbidden />;
+      break;
+    case 'reask':
+      screen = op ? <ReaskCompareScreen arg={route.arg ?? ''} /> : <Forbidden />;
+      break;
+    default:
+      screen = <ChatScreen roomId={route.arg} />;
   }
 
   return (
     <Ctx.Provider value={{ api, socket, account }}>
-      <a class="skip" href="#main">Skip to content</a>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
       <header class="top">
         <span class="brand">Chronicle</span>
         <nav aria-label="Main">
           <ul>
             {links.map(([s, label]) => (
               <li key={s}>
-                <a href={href(s)} aria-current={route.screen === s || (s === 'chat' && !links.some(([x]) => x === route.screen)) ? 'page' : undefined}>{label}</a>
+                <a href={href(s)} aria-current={route.screen === s || (s === 'chat' && !links.some(([x]) => x === route.screen)) ? 'page' : undefined}>
+                  {label}
+                </a>
               </li>
             ))}
           </ul>
@@ -75,7 +95,9 @@ function Shell({ api, session }: { api: ApiClient; session: Session }) {
         </span>
         <span class="who">
           {account.name || account.username} <small>({account.role})</small>
-          <button type="button" class="link" onClick={() => api.signOut(true)}>Sign out</button>
+          <button type="button" class="link" onClick={() => api.signOut(true)}>
+            Sign out
+          </button>
         </span>
       </header>
       <main id="main">{screen}</main>
@@ -84,5 +106,9 @@ function Shell({ api, session }: { api: ApiClient; session: Session }) {
 }
 
 function Forbidden() {
-  return <p class="error" role="alert">This screen is for operators and admins.</p>;
+  return (
+    <p class="error" role="alert">
+      This screen is for operators and admins.
+    </p>
+  );
 }

@@ -127,7 +127,10 @@ export function ChatRoom({ roomId, agents }: { roomId: string; agents: Agent[] }
           <p class="who-answers" data-testid="who-answers">
             <strong>Who answers:</strong> an agent named in a message answers it. Otherwise{' '}
             {rules.map((r, i) => (
-              <span key={r.id}>{i > 0 && '; '}<strong>{r.name}</strong> {RULE_TEXT[r.rule]}</span>
+              <span key={r.id}>
+                {i > 0 && '; '}
+                <strong>{r.name}</strong> {RULE_TEXT[r.rule]}
+              </span>
             ))}
             . Agents answer each other only when named.
           </p>
@@ -144,28 +147,41 @@ export function ChatRoom({ roomId, agents }: { roomId: string; agents: Agent[] }
           stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
         }}
       >
-        {hasMore && <button type="button" class="link" onClick={loadEarlier}>Load earlier messages</button>}
+        {hasMore && (
+          <button type="button" class="link" onClick={loadEarlier}>
+            Load earlier messages
+          </button>
+        )}
         {loaded && messages.length === 0 && Object.keys(drafts).length === 0 && <p class="muted">No messages yet — say hello.</p>}
         {/* Final messages are announced (role=log); streamed drafts are not, to avoid reading every token. */}
         <div role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages of the room">
-        <ol class="log">
-          {messages.map((m) => (
-            <li key={m.id} class={`msg msg-${m.authorKind}${m.authorId === account.id ? ' msg-mine' : ''}${m.id === room?.forkOf?.atMessageId ? ' msg-fork-point' : ''}`} data-seq={m.seq} data-testid="message">
-              <div class="meta">
-                <strong>{nameOf(m.authorId)}</strong> <time dateTime={m.createdAt}>{formatTime(m.createdAt)}</time>
-                {op && m.authorKind === 'agent' && (
-                  <a class="trace-link" href={href('trace', `${m.roomId}/${m.id}`)}>trace</a>
-                )}
-              </div>
-              <p class="text">{m.text}</p>
-              {room && <MessageActions room={room} message={m} />}
-            </li>
-          ))}
-        </ol>
+          <ol class="log">
+            {messages.map((m) => (
+              <li
+                key={m.id}
+                class={`msg msg-${m.authorKind}${m.authorId === account.id ? ' msg-mine' : ''}${m.id === room?.forkOf?.atMessageId ? ' msg-fork-point' : ''}`}
+                data-seq={m.seq}
+                data-testid="message"
+              >
+                <div class="meta">
+                  <strong>{nameOf(m.authorId)}</strong> <time dateTime={m.createdAt}>{formatTime(m.createdAt)}</time>
+                  {op && m.authorKind === 'agent' && (
+                    <a class="trace-link" href={href('trace', `${m.roomId}/${m.id}`)}>
+                      trace
+                    </a>
+                  )}
+                </div>
+                <p class="text">{m.text}</p>
+                {room && <MessageActions room={room} message={m} />}
+              </li>
+            ))}
+          </ol>
         </div>
         {Object.entries(drafts).map(([key, d]) => (
           <div key={key} class="msg msg-agent msg-draft" data-testid="draft">
-            <div class="meta"><strong>{nameOf(d.agentId)}</strong> <span class="muted">writing…</span></div>
+            <div class="meta">
+              <strong>{nameOf(d.agentId)}</strong> <span class="muted">writing…</span>
+            </div>
             <p class="text">{d.text}</p>
           </div>
         ))}
@@ -173,7 +189,14 @@ export function ChatRoom({ roomId, agents }: { roomId: string; agents: Agent[] }
       <p class="typing" aria-live="polite" data-testid="typing">
         {typingIds.length ? `${typingIds.map(nameOf).join(', ')} ${typingIds.length === 1 ? 'is' : 'are'} typing…` : ''}
       </p>
-      <Composer roomId={roomId} onSent={(m) => { stick.current = true; setMessages((cur) => mergeMessages(cur, [m])); }} onError={setError} />
+      <Composer
+        roomId={roomId}
+        onSent={(m) => {
+          stick.current = true;
+          setMessages((cur) => mergeMessages(cur, [m]));
+        }}
+        onError={setError}
+      />
     </div>
   );
 }
@@ -209,7 +232,9 @@ function Composer({ roomId, onSent, onError }: { roomId: string; onSent: (m: Mes
 
   return (
     <form class="composer" onSubmit={send}>
-      <label class="sr-only" for="composer-text">Message</label>
+      <label class="sr-only" for="composer-text">
+        Message
+      </label>
       <textarea
         id="composer-text"
         ref={ref}
@@ -224,7 +249,9 @@ function Composer({ roomId, onSent, onError }: { roomId: string; onSent: (m: Mes
           if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) void send(e);
         }}
       />
-      <button type="submit" disabled={busy || !text.trim()}>Send</button>
+      <button type="submit" disabled={busy || !text.trim()}>
+        Send
+      </button>
     </form>
   );
 }

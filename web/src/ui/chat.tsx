@@ -27,13 +27,30 @@ export function ChatScreen({ roomId }: { roomId?: string }) {
       <aside class="rooms" aria-label="Rooms">
         <ScreenTitle>Chat</ScreenTitle>
         <ErrorText error={error} />
-        <NewRoomForm key={roomId ? 'in-room' : 'no-room'} startOpen={!roomId} agents={agents} onCreated={(r) => { setRooms([r, ...rooms.filter((x) => x.id !== r.id)]); location.hash = href('chat', r.id); }} />
+        <NewRoomForm
+          key={roomId ? 'in-room' : 'no-room'}
+          startOpen={!roomId}
+          agents={agents}
+          onCreated={(r) => {
+            setRooms([r, ...rooms.filter((x) => x.id !== r.id)]);
+            location.hash = href('chat', r.id);
+          }}
+        />
         <h2>Your rooms</h2>
-        {rooms.length === 0 ? <p class="muted">No rooms yet.</p> : (
+        {rooms.length === 0 ? (
+          <p class="muted">No rooms yet.</p>
+        ) : (
           <ul class="room-list">
             {rooms.map((r) => (
               <li key={r.id}>
-                <a href={href('chat', r.id)} aria-current={r.id === roomId ? 'page' : undefined}>{r.forkOf && <span class="branch-mark" title="a branch">↳ </span>}{r.name}</a>
+                <a href={href('chat', r.id)} aria-current={r.id === roomId ? 'page' : undefined}>
+                  {r.forkOf && (
+                    <span class="branch-mark" title="a branch">
+                      ↳{' '}
+                    </span>
+                  )}
+                  {r.name}
+                </a>
               </li>
             ))}
           </ul>
@@ -55,7 +72,12 @@ function NewRoomForm({ agents, onCreated, startOpen }: { agents: Agent[]; onCrea
   const [failure, setFailure] = useState<FormFailure>();
   const [busy, setBusy] = useState(false);
   // Until the person picks, the first running agent is preselected (a room with the default agent).
-  const selected = chosen ?? agents.filter((a) => a.status === 'running').slice(0, 1).map((a) => a.id);
+  const selected =
+    chosen ??
+    agents
+      .filter((a) => a.status === 'running')
+      .slice(0, 1)
+      .map((a) => a.id);
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -74,28 +96,31 @@ function NewRoomForm({ agents, onCreated, startOpen }: { agents: Agent[]; onCrea
 
   return (
     <details class="new-room" open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
-    <summary>New room</summary>
-    <form onSubmit={submit}>
-      <label>Room name
-        <input name="room-name" value={name} maxLength={200} placeholder="New room" onInput={(e) => setName(e.currentTarget.value)} />
-      </label>
-      <fieldset>
-        <legend>Agents in the room</legend>
-        {agents.length === 0 && <p class="muted">No agents.</p>}
-        {agents.map((a) => (
-          <label class="inline" key={a.id}>
-            <input
-              type="checkbox"
-              checked={selected.includes(a.id)}
-              onChange={(e) => setChosen(e.currentTarget.checked ? [...selected, a.id] : selected.filter((x) => x !== a.id))}
-            />{' '}
-            {a.name} {a.status === 'stopped' && <small>(stopped)</small>}
-          </label>
-        ))}
-      </fieldset>
-      <FormErrors failure={failure} subject="The room" />
-      <button type="submit" disabled={busy}>Create room</button>
-    </form>
+      <summary>New room</summary>
+      <form onSubmit={submit}>
+        <label>
+          Room name
+          <input name="room-name" value={name} maxLength={200} placeholder="New room" onInput={(e) => setName(e.currentTarget.value)} />
+        </label>
+        <fieldset>
+          <legend>Agents in the room</legend>
+          {agents.length === 0 && <p class="muted">No agents.</p>}
+          {agents.map((a) => (
+            <label class="inline" key={a.id}>
+              <input
+                type="checkbox"
+                checked={selected.includes(a.id)}
+                onChange={(e) => setChosen(e.currentTarget.checked ? [...selected, a.id] : selected.filter((x) => x !== a.id))}
+              />{' '}
+              {a.name} {a.status === 'stopped' && <small>(stopped)</small>}
+            </label>
+          ))}
+        </fieldset>
+        <FormErrors failure={failure} subject="The room" />
+        <button type="submit" disabled={busy}>
+          Create room
+        </button>
+      </form>
     </details>
   );
 }

@@ -5,14 +5,30 @@ import { ApiError, describeError, type FieldProblem } from '../api/errors.ts';
 /** An error line read out by screen readers as soon as it appears. */
 export function ErrorText({ error, id }: { error?: string; id?: string }) {
   if (!error) return null;
-  return <p class="error" role="alert" id={id}>{error}</p>;
+  return (
+    <p class="error" role="alert" id={id}>
+      {error}
+    </p>
+  );
 }
 
 /** A refused input's problems, one per field (the `problems` of a 400), each with how to fix it when known. */
-export function ProblemList({ problems, id, subject = 'The form', testId = 'problems' }: { problems: FieldProblem[]; id?: string; subject?: string; testId?: string }) {
+export function ProblemList({
+  problems,
+  id,
+  subject = 'The form',
+  testId = 'problems',
+}: {
+  problems: FieldProblem[];
+  id?: string;
+  subject?: string;
+  testId?: string;
+}) {
   return (
     <div role="alert" id={id}>
-      <p class="error">{subject} has {problems.length} problem{problems.length === 1 ? '' : 's'}:</p>
+      <p class="error">
+        {subject} has {problems.length} problem{problems.length === 1 ? '' : 's'}:
+      </p>
       <ul class="problems" data-testid={testId}>
         {problems.map((p) => (
           <li key={`${p.path}-${p.message}`}>
@@ -39,14 +55,22 @@ export function FormErrors({ failure, id, subject }: { failure?: FormFailure; id
 
 /** A status line (polite): "saved", "3 results", … */
 export function Notice({ text }: { text?: string }) {
-  return <p class="notice" role="status" aria-live="polite">{text ?? ''}</p>;
+  return (
+    <p class="notice" role="status" aria-live="polite">
+      {text ?? ''}
+    </p>
+  );
 }
 
 /** A screen's heading, focused when the screen opens so keyboard and reader users land on it. */
 export function ScreenTitle({ children }: { children: ComponentChildren }) {
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => ref.current?.focus(), []);
-  return <h1 tabIndex={-1} ref={ref}>{children}</h1>;
+  return (
+    <h1 tabIndex={-1} ref={ref}>
+      {children}
+    </h1>
+  );
 }
 
 export function formatTime(iso: string): string {

@@ -4,7 +4,11 @@ import type { ApiClient } from '../api/client.ts';
 import type { ChatSocket } from '../api/socket.ts';
 import type { Account } from '../api/types.ts';
 
-export interface AppContext { api: ApiClient; socket: ChatSocket; account: Account }
+export interface AppContext {
+  api: ApiClient;
+  socket: ChatSocket;
+  account: Account;
+}
 
 export const Ctx = createContext<AppContext | undefined>(undefined);
 

@@ -39,8 +39,12 @@ export function EditResendForm({ room, message, onCancel }: { room: Room; messag
       <p class="muted small">Sent in a new branch of this room, holding the conversation as it was before this message.</p>
       <ErrorText error={error} />
       <div class="actions">
-        <button type="submit" disabled={busy || !text.trim()}>Send in a branch</button>
-        <button type="button" class="link" onClick={onCancel}>Cancel</button>
+        <button type="submit" disabled={busy || !text.trim()}>
+          Send in a branch
+        </button>
+        <button type="button" class="link" onClick={onCancel}>
+          Cancel
+        </button>
       </div>
     </form>
   );

@@ -43,7 +43,10 @@ export function EventsScreen() {
         for (let page = 0; page < 20; page++) {
           const batch = await api.events({ ...q, after, limit: 1000 });
           found = [...found, ...batch].slice(-KEEP);
-          if (batch.length < 1000) { complete = true; break; }
+          if (batch.length < 1000) {
+            complete = true;
+            break;
+          }
           after = batch[batch.length - 1].seq;
         }
         if (!live) return;
@@ -54,7 +57,9 @@ export function EventsScreen() {
         if (live) setError(describeError(err));
       }
     })();
-    return () => { live = false; };
+    return () => {
+      live = false;
+    };
   }, [filter]);
 
   useEffect(() => {
@@ -76,43 +81,124 @@ export function EventsScreen() {
       if (live) timer = setTimeout(tick, POLL_MS);
     };
     timer = setTimeout(tick, POLL_MS);
-    return () => { live = false; clearTimeout(timer); };
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
   }, [follow, filter]);
 
   const shown = correlation ? events.filter((e) => e.meta.correlationId === correlation) : events;
   return (
     <div class="screen">
       <ScreenTitle>Event log</ScreenTitle>
-      <form class="row" onSubmit={(e) => { e.preventDefault(); setFilter({ stream: stream.trim(), type: type.trim() }); }}>
-        <label class="grow">Stream<input name="stream" placeholder="e.g. room-…, agent-…, system" value={stream} onInput={(e) => setStream(e.currentTarget.value)} /></label>
-        <label class="grow">Types<input name="type" placeholder="e.g. message.posted,reply.traced" value={type} onInput={(e) => setType(e.currentTarget.value)} /></label>
+      <form
+        class="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setFilter({ stream: stream.trim(), type: type.trim() });
+        }}
+      >
+        <label class="grow">
+          Stream
+          <input name="stream" placeholder="e.g. room-…, agent-…, system" value={stream} onInput={(e) => setStream(e.currentTarget.value)} />
+        </label>
+        <label class="grow">
+          Types
+          <input name="type" placeholder="e.g. message.posted,reply.traced" value={type} onInput={(e) => setType(e.currentTarget.value)} />
+        </label>
         <button type="submit">Apply</button>
-        <label class="inline"><input type="checkbox" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} /> Follow live</label>
+        <label class="inline">
+          <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} /> Follow live
+        </label>
       </form>
       <p class="row">
-        <label class="grow">Correlation id<input name="correlation" placeholder="click one in the table, or paste it" value={correlation} onInput={(e) => setCorrelation(e.currentTarget.value.trim())} /></label>
-        {correlation && <button type="button" onClick={() => setCorrelation('')}>Clear</button>}
+        <label class="grow">
+          Correlation id
+          <input
+            name="correlation"
+            placeholder="click one in the table, or paste it"
+            value={correlation}
+            onInput={(e) => setCorrelation(e.currentTarget.value.trim())}
+          />
+        </label>
+        {correlation && (
+          <button type="button" onClick={() => setCorrelation('')}>
+            Clear
+          </button>
+        )}
       </p>
       <ErrorText error={error} />
-      <p class="muted" aria-live="polite">{shown.length} events shown, newest first{follow ? ', following live' : ''}{correlation ? `, of correlation ${correlation}` : ''}.</p>
+      <p class="muted" aria-live="polite">
+        {shown.length} events shown, newest first{follow ? ', following live' : ''}
+        {correlation ? `, of correlation ${correlation}` : ''}.
+      </p>
       <div class="table-wrap">
         <table class="table events">
-          <thead><tr><th scope="col">Seq</th><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Stream</th><th scope="col">Data</th><th scope="col">Actor</th><th scope="col">Correlation</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Seq</th>
+              <th scope="col">Time</th>
+              <th scope="col">Type</th>
+              <th scope="col">Stream</th>
+              <th scope="col">Data</th>
+              <th scope="col">Actor</th>
+              <th scope="col">Correlation</th>
+            </tr>
+          </thead>
           <tbody>
             {[...shown].reverse().map((e) => (
               <tr key={e.seq} data-testid="event">
                 <td>{e.seq}</td>
                 <td>{typeof e.meta.timestamp === 'number' ? new Date(e.meta.timestamp).toLocaleTimeString() : ''}</td>
-                <td><code>{e.type}</code></td>
-                <td><button type="button" class="link" title="Filter by this stream" onClick={() => { setStream(e.stream); setFilter({ stream: e.stream, type: filter.type }); }}>{e.stream}</button></td>
+                <td>
+                  <code>{e.type}</code>
+                </td>
+                <td>
+                  <button
+                    type="button"
+                    class="link"
+                    title="Filter by this stream"
+                    onClick={() => {
+                      setStream(e.stream);
+                      setFilter({ stream: e.stream, type: filter.type });
+                    }}
+                  >
+                    {e.stream}
+                  </button>
+                </td>
                 <td>
                   <details>
-                    <summary><span class="preview">{preview(e.data)}</span> <span class="sr-only">(version {e.version} of the stream; expand for the whole event)</span></summary>
+                    <summary>
+                      <span class="preview">{preview(e.data)}</span>{' '}
+                      <span class="sr-only">(version {e.version} of the stream; expand for the whole event)</span>
+                    </summary>
                     <pre>{JSON.stringify({ data: e.data, meta: e.meta }, abbreviate, 2)}</pre>
                   </details>
                 </td>
-                <td>{actorOfEvent(e) ? <a data-testid="event-actor" href={href('actors', actorOfEvent(e))}>{actorOfEvent(e)}</a> : ''}</td>
-                <td>{typeof e.meta.correlationId === 'string' ? <button type="button" class="link" data-testid="event-correlation" title="Show only this correlation" onClick={() => setCorrelation(String(e.meta.correlationId))}>{String(e.meta.correlationId).slice(0, 8)}</button> : ''}</td>
+                <td>
+                  {actorOfEvent(e) ? (
+                    <a data-testid="event-actor" href={href('actors', actorOfEvent(e))}>
+                      {actorOfEvent(e)}
+                    </a>
+                  ) : (
+                    ''
+                  )}
+                </td>
+                <td>
+                  {typeof e.meta.correlationId === 'string' ? (
+                    <button
+                      type="button"
+                      class="link"
+                      data-testid="event-correlation"
+                      title="Show only this correlation"
+                      onClick={() => setCorrelation(String(e.meta.correlationId))}
+                    >
+                      {String(e.meta.correlationId).slice(0, 8)}
+                    </button>
+                  ) : (
+                    ''
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -22,7 +22,10 @@ export function KnowledgeScreen({ agentId }: { agentId?: string }) {
   }, []);
   const reload = () =>
     current
-      ? api.knowledge(current).then((r) => (setDocs(r.documents), setUrlAllowed(r.urlAllowed === true)), (e) => setError(describeError(e)))
+      ? api.knowledge(current).then(
+          (r) => (setDocs(r.documents), setUrlAllowed(r.urlAllowed === true)),
+          (e) => setError(describeError(e)),
+        )
       : Promise.resolve();
   useEffect(() => {
     setDocs([]);
@@ -32,20 +35,42 @@ export function KnowledgeScreen({ agentId }: { agentId?: string }) {
   return (
     <div class="screen">
       <ScreenTitle>Knowledge</ScreenTitle>
-      <label>Agent
+      <label>
+        Agent
         <select value={current} onChange={(e) => (location.hash = href('knowledge', e.currentTarget.value))}>
-          {agents.map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
+          {agents.map((a) => (
+            <option key={a.id} value={a.id}>
+              {a.name}
+            </option>
+          ))}
         </select>
       </label>
       <ErrorText error={error} />
       <Notice text={notice} />
       {current && (
         <>
-          <AddDocument agentId={current} urlAllowed={urlAllowed} onAdded={(d) => { setNotice(`"${d.title}" added: ${d.chunks} chunk${d.chunks === 1 ? '' : 's'} embedded`); void reload(); }} />
+          <AddDocument
+            agentId={current}
+            urlAllowed={urlAllowed}
+            onAdded={(d) => {
+              setNotice(`"${d.title}" added: ${d.chunks} chunk${d.chunks === 1 ? '' : 's'} embedded`);
+              void reload();
+            }}
+          />
           <h2>Documents</h2>
-          {docs.length === 0 ? <p class="muted">No documents.</p> : (
+          {docs.length === 0 ? (
+            <p class="muted">No documents.</p>
+          ) : (
             <table class="table">
-              <thead><tr><th scope="col">Title</th><th scope="col">Chunks</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">Title</th>
+                  <th scope="col">Chunks</th>
+                  <th scope="col">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
               <tbody>
                 {docs.map((d) => (
                   <tr key={d.id} data-testid="document">
@@ -65,7 +90,9 @@ export function KnowledgeScreen({ agentId }: { agentId?: string }) {
                             setError(describeError(err));
                           }
                         }}
-                      >Delete</button>
+                      >
+                        Delete
+                      </button>
                     </td>
                   </tr>
                 ))}
@@ -95,7 +122,10 @@ function AddDocument({ agentId, urlAllowed, onAdded }: { agentId: string; urlAll
     if (!busy) return setProgress(undefined);
     const wanted = title.trim();
     const timer = setInterval(async () => {
-      const docs = await api.knowledge(agentId).then((r) => r.documents, () => []);
+      const docs = await api.knowledge(agentId).then(
+        (r) => r.documents,
+        () => [],
+      );
       const d = docs.find((x) => x.status === 'ingesting' && x.title === wanted);
       if (d && d.embeddedChunks !== undefined) setProgress({ done: d.embeddedChunks, total: d.chunks });
     }, 1000);
@@ -127,20 +157,31 @@ function AddDocument({ agentId, urlAllowed, onAdded }: { agentId: string; urlAll
   return (
     <form onSubmit={submit} class="stack">
       <h2>Add a document</h2>
-      <label>Title<input required maxLength={500} value={title} onInput={(e) => setTitle(e.currentTarget.value)} /></label>
+      <label>
+        Title
+        <input required maxLength={500} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
+      </label>
       {pdf ? (
         <p>
-          PDF: {pdf.name} <button type="button" onClick={() => setPdf(undefined)}>Remove</button>
+          PDF: {pdf.name}{' '}
+          <button type="button" onClick={() => setPdf(undefined)}>
+            Remove
+          </button>
         </p>
       ) : (
-        <label>Text<textarea required={!(urlAllowed && url.trim())} rows={6} value={text} onInput={(e) => setText(e.currentTarget.value)} /></label>
+        <label>
+          Text
+          <textarea required={!(urlAllowed && url.trim())} rows={6} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        </label>
       )}
       {!pdf && urlAllowed && (
-        <label>Or fetch it from a URL (hosts the server allows)
+        <label>
+          Or fetch it from a URL (hosts the server allows)
           <input type="url" placeholder="https://docs.example.com/guide.md" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
         </label>
       )}
-      <label>Or load a file (.txt, .md, .pdf)
+      <label>
+        Or load a file (.txt, .md, .pdf)
         <input
           type="file"
           accept=".txt,.md,.markdown,.pdf,text/plain,text/markdown,application/pdf"
@@ -148,7 +189,7 @@ function AddDocument({ agentId, urlAllowed, onAdded }: { agentId: string; urlAll
             const f = e.currentTarget.files?.[0];
             if (!f) return;
             if (/\.pdf$/i.test(f.name) || f.type === 'application/pdf') setPdf({ name: f.name, base64: toBase64(new Uint8Array(await f.arrayBuffer())) });
-            else (setPdf(undefined), setText(await f.text()));
+            else setPdf(undefined), setText(await f.text());
             if (!title) setTitle(f.name.replace(/\.(txt|md|markdown|pdf)$/i, ''));
           }}
         />
@@ -162,7 +203,9 @@ function AddDocument({ agentId, urlAllowed, onAdded }: { agentId: string; urlAll
         ) : (
           <progress aria-label="Ingesting the document" />
         ))}
-      <button type="submit" disabled={busy}>{busy ? 'Ingesting…' : 'Add document'}</button>
+      <button type="submit" disabled={busy}>
+        {busy ? 'Ingesting…' : 'Add document'}
+      </button>
     </form>
   );
 }
@@ -187,7 +230,10 @@ function SearchKnowledge({ agentId }: { agentId: string }) {
     <section>
       <h2>Try a search</h2>
       <form onSubmit={submit} class="row">
-        <label class="grow">Query<input type="search" required value={q} onInput={(e) => setQ(e.currentTarget.value)} /></label>
+        <label class="grow">
+          Query
+          <input type="search" required value={q} onInput={(e) => setQ(e.currentTarget.value)} />
+        </label>
         <button type="submit">Search</button>
       </form>
       <ErrorText error={error} />
@@ -195,7 +241,10 @@ function SearchKnowledge({ agentId }: { agentId: string }) {
         <ol class="hits" aria-label="Search results">
           {hits.length === 0 && <li class="muted">Nothing found.</li>}
           {hits.map((h, i) => (
-            <li key={i}><strong>{h.title}</strong> <small>score {h.score.toFixed(3)}</small><p>{h.text}</p></li>
+            <li key={i}>
+              <strong>{h.title}</strong> <small>score {h.score.toFixed(3)}</small>
+              <p>{h.text}</p>
+            </li>
           ))}
         </ol>
       )}

@@ -29,14 +29,24 @@ export function LoginScreen({ api }: { api: ApiClient }) {
     <main id="main" class="login">
       <ScreenTitle>{mode === 'login' ? 'Sign in to Chronicle' : 'Create a Chronicle account'}</ScreenTitle>
       <form onSubmit={submit} aria-describedby={error ? 'login-error' : undefined}>
-        <label>Username
+        <label>
+          Username
           <input name="username" autoComplete="username" required value={username} onInput={(e) => setUsername(e.currentTarget.value)} />
         </label>
-        <label>Password
-          <input name="password" type="password" autoComplete={mode === 'login' ? 'current-password' : 'new-password'} required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+        <label>
+          Password
+          <input
+            name="password"
+            type="password"
+            autoComplete={mode === 'login' ? 'current-password' : 'new-password'}
+            required
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
         </label>
         {mode === 'register' && (
-          <label>Display name (optional)
+          <label>
+            Display name (optional)
             <input name="name" autoComplete="name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
           </label>
         )}
@@ -44,11 +54,20 @@ export function LoginScreen({ api }: { api: ApiClient }) {
           <input type="checkbox" checked={keep} onChange={(e) => setKeep(e.currentTarget.checked)} /> Keep me signed in on this device
         </label>
         <ErrorText error={error} id="login-error" />
-        <button type="submit" disabled={busy}>{mode === 'login' ? 'Sign in' : 'Register'}</button>
+        <button type="submit" disabled={busy}>
+          {mode === 'login' ? 'Sign in' : 'Register'}
+        </button>
       </form>
       <p>
         {mode === 'login' ? 'No account yet? ' : 'Already registered? '}
-        <button type="button" class="link" onClick={() => { setMode(mode === 'login' ? 'register' : 'login'); setError(undefined); }}>
+        <button
+          type="button"
+          class="link"
+          onClick={() => {
+            setMode(mode === 'login' ? 'register' : 'login');
+            setError(undefined);
+          }}
+        >
           {mode === 'login' ? 'Register' : 'Sign in'}
         </button>
       </p>

@@ -39,10 +39,18 @@ export function MessageActions({ room, message }: { room: Room; message: Message
   return (
     <div class="msg-actions" data-testid="message-actions">
       <div class="actions">
-        <button type="button" class="link" disabled={busy} onClick={branchHere}>Branch from here</button>
-        {mine && <button type="button" class="link" aria-expanded={open === 'edit'} onClick={() => toggle('edit')}>Edit and resend</button>}
+        <button type="button" class="link" disabled={busy} onClick={branchHere}>
+          Branch from here
+        </button>
+        {mine && (
+          <button type="button" class="link" aria-expanded={open === 'edit'} onClick={() => toggle('edit')}>
+            Edit and resend
+          </button>
+        )}
         {operator && message.authorKind === 'agent' && (
-          <button type="button" class="link" aria-expanded={open === 'reask'} onClick={() => toggle('reask')}>Re-ask</button>
+          <button type="button" class="link" aria-expanded={open === 'reask'} onClick={() => toggle('reask')}>
+            Re-ask
+          </button>
         )}
       </div>
       <ErrorText error={error} />

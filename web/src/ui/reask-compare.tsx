@@ -31,7 +31,9 @@ export function ReaskCompareScreen({ arg }: { arg: string }) {
       const t = await loadTrace(api, branchId, newReplyId);
       if (live) setReasked(t);
     })().catch((err) => live && setErrors((e) => ({ ...e, reasked: describeError(err) })));
-    return () => { live = false; };
+    return () => {
+      live = false;
+    };
   }, [arg]);
 
   return (
@@ -45,16 +47,38 @@ export function ReaskCompareScreen({ arg }: { arg: string }) {
   );
 }
 
-function Column({ title, testId, roomId, loaded, error, waiting }: { title: string; testId: string; roomId: string; loaded?: LoadedTrace; error?: string; waiting: string }) {
+function Column({
+  title,
+  testId,
+  roomId,
+  loaded,
+  error,
+  waiting,
+}: {
+  title: string;
+  testId: string;
+  roomId: string;
+  loaded?: LoadedTrace;
+  error?: string;
+  waiting: string;
+}) {
   return (
     <section class="card" aria-label={title} data-testid={testId}>
       <h2>{title}</h2>
-      <p><a href={href('chat', roomId)}>{testId === 'original' ? 'The room' : 'The branch'}</a></p>
+      <p>
+        <a href={href('chat', roomId)}>{testId === 'original' ? 'The room' : 'The branch'}</a>
+      </p>
       <ErrorText error={error} />
-      {!loaded && !error && <p class="muted" role="status">{waiting}</p>}
+      {!loaded && !error && (
+        <p class="muted" role="status">
+          {waiting}
+        </p>
+      )}
       {loaded && (
         <>
-          <blockquote class="reply-text" data-testid="reply-text">{loaded.messages.get(loaded.trace.replyId)?.text ?? ''}</blockquote>
+          <blockquote class="reply-text" data-testid="reply-text">
+            {loaded.messages.get(loaded.trace.replyId)?.text ?? ''}
+          </blockquote>
           <TraceDetails loaded={loaded} />
         </>
       )}

@@ -1,7 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 
 /** Hash routes (#/chat/<roomId>, #/agents, …): works from any static server with no fallback needed. */
-export interface Route { screen: string; arg?: string }
+export interface Route {
+  screen: string;
+  arg?: string;
+}
 
 export function parseRoute(hash: string): Route {
   const [screen, ...rest] = hash.replace(/^#\/?/, '').split('/');

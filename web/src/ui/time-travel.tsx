@@ -24,10 +24,13 @@ export function TimeTravel({ position, onPosition, roomId }: { position: Positio
 
   useEffect(() => {
     // Leaving live mode refreshes the slider's range only: the position the user moved to stays.
-    api.health().then((h) => {
-      setHead(h.seq);
-      if (position.live) setValue(h.seq);
-    }, () => undefined);
+    api.health().then(
+      (h) => {
+        setHead(h.seq);
+        if (position.live) setValue(h.seq);
+      },
+      () => undefined,
+    );
   }, [position.live]);
 
   const load = async (asOf: number) => {
@@ -70,13 +73,34 @@ export function TimeTravel({ position, onPosition, roomId }: { position: Positio
   return (
     <div class="time-travel">
       <label class="inline">
-        <input type="checkbox" checked={position.live} disabled={unavailable && position.live} onChange={(e) => (e.currentTarget.checked ? onPosition({ live: true }) : move(head))} /> Live
+        <input
+          type="checkbox"
+          checked={position.live}
+          disabled={unavailable && position.live}
+          onChange={(e) => (e.currentTarget.checked ? onPosition({ live: true }) : move(head))}
+        />{' '}
+        Live
       </label>
       <div class="grow">
-        <input type="range" name="asOf" aria-label="Log position" min={0} max={head} value={value} disabled={unavailable} onInput={(e) => move(Number(e.currentTarget.value))} />
-        <output data-testid="asof-value" aria-live="polite">{position.live ? `live (head ${head})` : `seq ${value}`}</output>
+        <input
+          type="range"
+          name="asOf"
+          aria-label="Log position"
+          min={0}
+          max={head}
+          value={value}
+          disabled={unavailable}
+          onInput={(e) => move(Number(e.currentTarget.value))}
+        />
+        <output data-testid="asof-value" aria-live="polite">
+          {position.live ? `live (head ${head})` : `seq ${value}`}
+        </output>
       </div>
-      {unavailable && <p class="muted" role="status" data-testid="time-travel-unavailable">{NOT_AVAILABLE}</p>}
+      {unavailable && (
+        <p class="muted" role="status" data-testid="time-travel-unavailable">
+          {NOT_AVAILABLE}
+        </p>
+      )}
       <ErrorText error={error} />
     </div>
   );

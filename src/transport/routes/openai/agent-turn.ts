@@ -14,8 +14,7 @@ export type CallerRequest = NonNullable<EventData<'message.posted'>['request']>;
 export function findAgent(server: ServerContext, model: string): AgentView {
   const rm = server.chronicle.readModel;
   const lower = model.toLowerCase();
-  const agent =
-    rm.agentByName(model) ?? rm.agentById(model) ?? rm.listAgents().find((a) => !a.deleted && a.name.toLowerCase() === lower);
+  const agent = rm.agentByName(model) ?? rm.agentById(model) ?? rm.listAgents().find((a) => !a.deleted && a.name.toLowerCase() === lower);
   if (!agent || agent.deleted) throw new AppError(404, 'model_not_found', `The model '${model}' does not exist (models are Chronicle agents: GET /v1/models)`);
   return agent;
 }
@@ -107,7 +106,10 @@ export async function converse(
       } else if (e.data.authorId === agent.id) settle(e);
     }),
   );
-  const timer = setTimeout(() => settle(new AppError(504, 'timeout', `agent ${agent.name} did not answer within ${server.options.replyTimeoutMs} ms`)), server.options.replyTimeoutMs);
+  const timer = setTimeout(
+    () => settle(new AppError(504, 'timeout', `agent ${agent.name} did not answer within ${server.options.replyTimeoutMs} ms`)),
+    server.options.replyTimeoutMs,
+  );
   cleanups.push(() => clearTimeout(timer));
   reply.onAbort(() => settle(new AppError(499 as number, 'timeout', 'client went away')));
   const onShutdown = () => settle(new AppError(503, 'unavailable', 'server is shutting down'));
@@ -133,7 +135,12 @@ export async function converse(
 
   try {
     // No wait for the projections: the answer comes from the log, not from the read model.
-    const posted = await postMessage(c, caller, { roomId: input.roomId, text: input.text }, { messageId, waitForProjection: false, ...(input.request ? { request: input.request } : {}) });
+    const posted = await postMessage(
+      c,
+      caller,
+      { roomId: input.roomId, text: input.text },
+      { messageId, waitForProjection: false, ...(input.request ? { request: input.request } : {}) },
+    );
     duplicate = posted.duplicate;
     if (duplicate && (posted.message.roomId !== input.roomId || posted.message.text !== input.text)) {
       throw new AppError(409, 'conflict', 'Idempotency-Key was already used for a different request');

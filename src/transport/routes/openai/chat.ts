@@ -105,10 +105,12 @@ export async function chatCompletions(call: Call) {
   if (req.stream) {
     // Deltas may be missing (a model that does not stream, structured output, a retry) or incomplete:
     // send what the final text adds.
-    if (content.startsWith(outcome.streamed) && content.length > outcome.streamed.length) reply.write(chunk({ content: content.slice(outcome.streamed.length) }, null));
+    if (content.startsWith(outcome.streamed) && content.length > outcome.streamed.length)
+      reply.write(chunk({ content: content.slice(outcome.streamed.length) }, null));
     reply.write(chunk({}, 'stop'));
     // As OpenAI does: usage in a last chunk with no choices, only when asked for.
-    if (req.stream_options?.include_usage) reply.write(`data: ${JSON.stringify({ id: completionId, object: 'chat.completion.chunk', created, model: agent.name, choices: [], usage })}\n\n`);
+    if (req.stream_options?.include_usage)
+      reply.write(`data: ${JSON.stringify({ id: completionId, object: 'chat.completion.chunk', created, model: agent.name, choices: [], usage })}\n\n`);
     reply.write('data: [DONE]\n\n');
     reply.endStream();
     return undefined;

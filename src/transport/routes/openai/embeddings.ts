@@ -9,10 +9,16 @@ const MAX_INPUTS = 2048;
 const EmbeddingsRequest = z
   .object({
     model: z.string().min(1, 'is required').max(200),
-    input: z.union([
-      z.string().min(1, 'must not be empty'),
-      z.array(z.string().min(1, 'must not be empty'), { error: 'must be a string or an array of strings (token arrays are not supported)' }).min(1, 'must not be empty').max(MAX_INPUTS, `at most ${MAX_INPUTS} inputs`),
-    ], { error: 'must be a string or an array of strings (token arrays are not supported)' }),
+    input: z.union(
+      [
+        z.string().min(1, 'must not be empty'),
+        z
+          .array(z.string().min(1, 'must not be empty'), { error: 'must be a string or an array of strings (token arrays are not supported)' })
+          .min(1, 'must not be empty')
+          .max(MAX_INPUTS, `at most ${MAX_INPUTS} inputs`),
+      ],
+      { error: 'must be a string or an array of strings (token arrays are not supported)' },
+    ),
     encoding_format: z.enum(['float', 'base64'], "must be 'float' or 'base64'").nullish(),
     dimensions: z.number().int().positive().nullish(),
     user: z.string().max(200).nullish(),
@@ -36,7 +42,12 @@ export async function createEmbeddings(call: Call) {
   const agent = findAgent(server, req.model);
   const texts = typeof req.input === 'string' ? [req.input] : req.input;
   const tooLong = texts.findIndex((t) => t.length > server.chronicle.settings.maxMessageChars);
-  if (tooLong >= 0) throw new AppError(400, 'validation_error', `input${typeof req.input === 'string' ? '' : `.${tooLong}`}: must be at most ${server.chronicle.settings.maxMessageChars} characters`);
+  if (tooLong >= 0)
+    throw new AppError(
+      400,
+      'validation_error',
+      `input${typeof req.input === 'string' ? '' : `.${tooLong}`}: must be at most ${server.chronicle.settings.maxMessageChars} characters`,
+    );
   let vectors: Float32Array[];
   try {
     vectors = await server.chronicle.models.embedder().embed(texts);

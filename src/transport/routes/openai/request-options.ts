@@ -53,7 +53,8 @@ export function refuseTools(body: Record<string, unknown>): void {
   // 'none' and 'auto' without tools ask for nothing; a forced or named tool does.
   if (given('tool_choice') && body.tool_choice !== 'none' && body.tool_choice !== 'auto') named.push('tool_choice');
   if (given('function_call') && body.function_call !== 'none' && body.function_call !== 'auto') named.push('function_call');
-  if (named.length) throw badRequest(`tools are not supported: Chronicle agents act through their own actions, not the caller's functions (remove ${named.join(', ')})`);
+  if (named.length)
+    throw badRequest(`tools are not supported: Chronicle agents act through their own actions, not the caller's functions (remove ${named.join(', ')})`);
 }
 
 /** The caller request recorded with the message; only the fields that are set. */
@@ -64,7 +65,10 @@ export function callerRequest(fields: {
   temperature?: number | null;
   responseFormat?: CallerRequest['responseFormat'];
 }): CallerRequest | undefined {
-  const system = (fields.system ?? []).map((s) => s.trim()).filter(Boolean).join('\n\n');
+  const system = (fields.system ?? [])
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .join('\n\n');
   const history = (fields.history ?? []).filter((h) => h.content.trim()).slice(-200);
   const r: CallerRequest = {
     ...(system ? { system } : {}),

@@ -46,7 +46,8 @@ function itemText(item: z.infer<typeof InputItem>, i: number): string {
   if (typeof item.content === 'string') return item.content;
   return (item.content ?? [])
     .map((p, j) => {
-      if (p.type !== 'input_text' && p.type !== 'output_text' && p.type !== 'text') throw badRequest(`input.${i}.content.${j}: only text parts are supported, not '${p.type}'`);
+      if (p.type !== 'input_text' && p.type !== 'output_text' && p.type !== 'text')
+        throw badRequest(`input.${i}.content.${j}: only text parts are supported, not '${p.type}'`);
       return p.text ?? '';
     })
     .join('');
@@ -59,7 +60,11 @@ function conversationOf(req: ResponsesInput) {
   const turns: { role: 'user' | 'assistant'; content: string }[] = [];
   req.input.forEach((item, i) => {
     if (item.type !== undefined && item.type !== 'message') {
-      throw badRequest(item.type.includes('function') || item.type.includes('tool') ? `tools are not supported: input.${i} is a ${item.type}` : `input.${i}.type: '${item.type}' is not supported (only message items)`);
+      throw badRequest(
+        item.type.includes('function') || item.type.includes('tool')
+          ? `tools are not supported: input.${i} is a ${item.type}`
+          : `input.${i}.type: '${item.type}' is not supported (only message items)`,
+      );
     }
     if (item.role === 'system' || item.role === 'developer') system.push(itemText(item, i));
     else if (item.role === 'user' || item.role === 'assistant') turns.push({ role: item.role, content: itemText(item, i) });
@@ -99,7 +104,15 @@ function responseObject(r: ResponseBody) {
   const output =
     r.text === undefined
       ? []
-      : [{ id: `msg_${r.replyId}`, type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: r.text, annotations: [], logprobs: [] }] }];
+      : [
+          {
+            id: `msg_${r.replyId}`,
+            type: 'message',
+            status: 'completed',
+            role: 'assistant',
+            content: [{ type: 'output_text', text: r.text, annotations: [], logprobs: [] }],
+          },
+        ];
   return {
     id: r.id,
     object: 'response',
@@ -164,7 +177,8 @@ export async function createResponse(call: Call) {
   const itemId = `msg_${turnIds.reply(agent.id, messageId)}`;
 
   let seq = 0;
-  const event = (type: string, data: Record<string, unknown>) => reply.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`);
+  const event = (type: string, data: Record<string, unknown>) =>
+    reply.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`);
   const part = { output_index: 0, content_index: 0, item_id: itemId };
   const stream = req.stream
     ? {
@@ -172,7 +186,10 @@ export async function createResponse(call: Call) {
           reply.startStream({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
           event('response.created', { response: responseObject({ ...base, status: 'in_progress' }) });
           event('response.in_progress', { response: responseObject({ ...base, status: 'in_progress' }) });
-          event('response.output_item.added', { output_index: 0, item: { id: itemId, type: 'message', status: 'in_progress', role: 'assistant', content: [] } });
+          event('response.output_item.added', {
+            output_index: 0,
+            item: { id: itemId, type: 'message', status: 'in_progress', role: 'assistant', content: [] },
+          });
           event('response.content_part.added', { ...part, part: { type: 'output_text', text: '', annotations: [], logprobs: [] } });
         },
         delta: (d: string) => event('response.output_text.delta', { ...part, delta: d, logprobs: [] }),
@@ -213,7 +230,18 @@ export async function getResponse(call: Call) {
     if (!agent) continue;
     const usage = await turnUsage(server, agent.id, message.data.messageId);
     const createdAt = Math.floor(message.meta.timestamp / 1000);
-    return { status: 200, body: responseObject({ id: call.params.id, agent, createdAt, status: 'completed', text: stripControl(replyEvent.data.text), replyId: replyEvent.data.messageId, usage }) };
+    return {
+      status: 200,
+      body: responseObject({
+        id: call.params.id,
+        agent,
+        createdAt,
+        status: 'completed',
+        text: stripControl(replyEvent.data.text),
+        replyId: replyEvent.data.messageId,
+        usage,
+      }),
+    };
   }
   const agentId = room?.participants.find((p) => p.kind === 'agent')?.id;
   const agent = agentId ? server.chronicle.readModel.agentById(agentId) : undefined;
