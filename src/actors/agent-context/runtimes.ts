@@ -1,6 +1,7 @@
 import type { Character } from '../../characters/schema.ts';
 import { characterSetting } from '../../characters/secrets.ts';
-import { createElizaRuntime, type ElizaRuntime } from '../../plugin-host/eliza-runtime/index.ts';
+import type { ElizaRuntime } from '../../plugin-host/eliza-runtime/index.ts';
+import { agentElizaRuntime } from '../agent-eliza-runtime.ts';
 import type { PluginHost } from '../../plugin-host/host.ts';
 import type { PluginRuntime, ServiceInstance } from '../../plugin-host/types.ts';
 import type { ConnectorBridge } from '../connectors.ts';
@@ -69,17 +70,10 @@ export function agentRuntime(
     useModel: async (_type, params) =>
       (await deps.models.forCharacter(character).generateText({ messages: params.messages ?? [{ role: 'user', content: params.prompt ?? '' }] })).text,
   };
-  return createElizaRuntime({
+  return agentElizaRuntime(deps, agent, {
     base,
-    host: agent.host,
-    store: deps.store,
-    readModel: deps.readModel,
-    waitFor: (seq) => deps.waitFor(seq),
     embedder: () => deps.models.embedder(),
     textProvider: () => deps.models.forCharacter(character),
-    logger: deps.logger.child({ agentId }),
-    cache: agent.cache,
-    services: agent.registeredServices,
     conversationLength: 32,
     onPluginFailure: (f) => void failures.recordPluginFailure(agentId, f),
   });

@@ -1,6 +1,7 @@
 import { characterSetting } from '../../characters/secrets.ts';
 import { ModelError, type GenerateTextParams, type GenerateTextResult, type ModelProvider, type ModelType } from '../../models/provider.ts';
-import { createElizaRuntime, type ElizaRuntime } from '../../plugin-host/eliza-runtime/index.ts';
+import type { ElizaRuntime } from '../../plugin-host/eliza-runtime/index.ts';
+import { agentElizaRuntime } from '../agent-eliza-runtime.ts';
 import type { PluginHost } from '../../plugin-host/host.ts';
 import type { PluginRuntime, ServiceInstance } from '../../plugin-host/types.ts';
 import { errText } from './limits.ts';
@@ -22,21 +23,18 @@ export function turnRuntime(
 ): ElizaRuntime {
   const { deps, agentId, signal } = turn;
   const base = facade(deps, agentId, agent.character, provider, retrieval, turn, agent.host);
-  return createElizaRuntime({
-    base,
-    host: agent.host,
-    store: deps.store,
-    readModel: deps.readModel,
-    waitFor: (seq) => deps.waitFor(seq),
-    embedder,
-    textProvider: () => provider,
-    logger: deps.logger.child({ agentId }),
-    cache: agent.cache ?? new Map(),
-    services: agent.registeredServices ?? new Map(),
-    conversationLength: deps.settings.recentMessages,
-    onPluginFailure: (f) => void turn.pluginFailures.push(f),
-    signal,
-  });
+  return agentElizaRuntime(
+    deps,
+    { ...agent, agentId },
+    {
+      base,
+      embedder,
+      textProvider: () => provider,
+      conversationLength: deps.settings.recentMessages,
+      onPluginFailure: (f) => void turn.pluginFailures.push(f),
+      signal,
+    },
+  );
 }
 
 function facade(
