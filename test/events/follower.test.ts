@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Observable } from 'rxjs';
 import type { AnyRecordedEvent } from '../../src/events/envelope.ts';
 import { FollowerStoppedError, LogFollower, type FollowedLog } from '../../src/events/follower.ts';
+import { failingFirstSubscription } from '../support/failing-subscription.ts';
 import { ev, memoryStore, put } from '../support/projection-fixtures.ts';
 
 /** The contract of the one log-follower primitive (src/events/follower.ts). */
@@ -189,26 +189,8 @@ describe('LogFollower', () => {
 
   it('a live subscription that errors is resumed from the checkpoint (no gap)', async () => {
     const store = memoryStore();
-    let broken = true;
     // A log whose first live subscription dies after one event (a dropped connection, say).
-    const log: FollowedLog = {
-      readAll: (o) => store.readAll(o),
-      head: () => store.head(),
-      subscribe: (after) =>
-        new Observable<AnyRecordedEvent>((sub) => {
-          const inner = store.subscribe(after).subscribe({
-            next: (e) => {
-              sub.next(e);
-              if (broken) {
-                broken = false;
-                sub.error(new Error('connection lost'));
-              }
-            },
-            error: (err) => sub.error(err),
-          });
-          return () => inner.unsubscribe();
-        }),
-    };
+    const log: FollowedLog = failingFirstSubscription(store);
     const seen: number[] = [];
     const f = new LogFollower(log, { name: 't', from: 0, retryBaseMs: 5, handle: (b) => seen.push(...b.map((e) => e.seq)) });
     await f.start();

@@ -1,11 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Observable } from 'rxjs';
-import type { AnyRecordedEvent } from '../../src/events/envelope.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allProjections, openProjections, type Projection } from '../../src/projections/index.ts';
 import { createLogger } from '../../src/shared/logger.ts';
+import { failingFirstSubscription } from '../support/failing-subscription.ts';
 import { memoryStore, put } from '../support/projection-fixtures.ts';
 
 /** A projection that cannot apply rooms named "poison" (a stand-in for a projector bug). */
@@ -97,22 +96,7 @@ describe('projection runner', () => {
   it('a live subscription that fails is resumed from the checkpoint: no event is lost and waiters still get their answer', async () => {
     const store = memoryStore();
     // The store's first live subscription dies after one event (a dropped connection, say).
-    let broken = true;
-    const flaky = Object.create(store) as typeof store;
-    flaky.subscribe = (after?: number) =>
-      new Observable<AnyRecordedEvent>((sub) => {
-        const inner = store.subscribe(after).subscribe({
-          next: (e) => {
-            sub.next(e);
-            if (broken) {
-              broken = false;
-              sub.error(new Error('connection lost'));
-            }
-          },
-          error: (err) => sub.error(err),
-        });
-        return () => inner.unsubscribe();
-      });
+    const flaky = failingFirstSubscription(store);
     const p = openProjections({ path: ':memory:', store: flaky });
     await p.start();
     await put(store, 'room-a', 'room.created', { roomId: 'a', name: 'first', createdBy: 'u' });

@@ -1,7 +1,6 @@
-import { Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import type { AnyRecordedEvent } from '../../src/events/envelope.ts';
 import { LogFanout } from '../../src/transport/fanout.ts';
+import { failingFirstSubscription } from '../support/failing-subscription.ts';
 import { ev, memoryStore } from '../support/projection-fixtures.ts';
 
 const posted = (n: number) => ev('message.posted', { messageId: `m${n}`, roomId: 'r', authorId: 'u', authorKind: 'user', text: `hello ${n}` });
@@ -9,23 +8,8 @@ const posted = (n: number) => ev('message.posted', { messageId: `m${n}`, roomId:
 describe('LogFanout follows the log as a LogFollower', () => {
   it('a failed log subscription resumes from the last dispatched seq: sockets miss nothing, hear nothing twice', async () => {
     const store = memoryStore();
-    let broken = true;
-    const flaky = Object.create(store) as typeof store;
     // The first live subscription dies right after handing out one event.
-    flaky.subscribe = (after?: number) =>
-      new Observable<AnyRecordedEvent>((sub) => {
-        const inner = store.subscribe(after).subscribe({
-          next: (e) => {
-            sub.next(e);
-            if (broken) {
-              broken = false;
-              sub.error(new Error('connection lost'));
-            }
-          },
-          error: (err) => sub.error(err),
-        });
-        return () => inner.unsubscribe();
-      });
+    const flaky = failingFirstSubscription(store);
     const errors: unknown[] = [];
     const fanout = new LogFanout(flaky, 0, (err) => errors.push(err));
     await fanout.start();
