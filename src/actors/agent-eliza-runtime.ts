@@ -1,6 +1,7 @@
+import type { ChatMessage } from '../models/provider.ts';
 import { createElizaRuntime, type ElizaRuntime, type ElizaRuntimeParts } from '../plugin-host/eliza-runtime/index.ts';
 import type { PluginHost } from '../plugin-host/host.ts';
-import type { ServiceInstance } from '../plugin-host/types.ts';
+import type { PluginRuntime, ServiceInstance } from '../plugin-host/types.ts';
 
 /** The agent's side of its ElizaOS runtime: the same outside a turn and in one. */
 export interface ElizaAgent {
@@ -31,4 +32,9 @@ export function agentElizaRuntime(
     cache: agent.cache ?? new Map(),
     services: agent.registeredServices ?? new Map(),
   });
+}
+
+/** The chat a plugin's `useModel(type, params)` asks for: its messages, or its prompt as one user message. */
+export function promptMessages(params: Parameters<PluginRuntime['useModel']>[1]): ChatMessage[] {
+  return params.messages ?? [{ role: 'user', content: params.prompt ?? '' }];
 }

@@ -1,7 +1,7 @@
 import type { Character } from '../../characters/schema.ts';
 import { characterSetting } from '../../characters/secrets.ts';
 import type { ElizaRuntime } from '../../plugin-host/eliza-runtime/index.ts';
-import { agentElizaRuntime } from '../agent-eliza-runtime.ts';
+import { agentElizaRuntime, promptMessages } from '../agent-eliza-runtime.ts';
 import type { PluginHost } from '../../plugin-host/host.ts';
 import type { PluginRuntime, ServiceInstance } from '../../plugin-host/types.ts';
 import type { ConnectorBridge } from '../connectors.ts';
@@ -67,8 +67,7 @@ export function agentRuntime(
     agentId,
     character,
     getSetting: (key) => characterSetting(character, key),
-    useModel: async (_type, params) =>
-      (await deps.models.forCharacter(character).generateText({ messages: params.messages ?? [{ role: 'user', content: params.prompt ?? '' }] })).text,
+    useModel: async (_type, params) => (await deps.models.forCharacter(character).generateText({ messages: promptMessages(params) })).text,
   };
   return agentElizaRuntime(deps, agent, {
     base,
@@ -86,8 +85,7 @@ export function systemRuntime(deps: AgentContextDeps): PluginRuntime {
     agentId: 'system',
     character: { name: 'system', bio: [] },
     getSetting: () => undefined,
-    useModel: async (_type, params) =>
-      (await deps.models.forCharacter().generateText({ messages: params.messages ?? [{ role: 'user', content: params.prompt ?? '' }] })).text,
+    useModel: async (_type, params) => (await deps.models.forCharacter().generateText({ messages: promptMessages(params) })).text,
     getService: <T>(type: string) => deps.service(type) as T | undefined,
     record: (effect) => deps.logger.warn('a service tried to record an effect outside a turn; ignored', { effect: effect.kind }),
     queries: {

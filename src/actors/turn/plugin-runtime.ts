@@ -1,7 +1,7 @@
 import { characterSetting } from '../../characters/secrets.ts';
 import { ModelError, type GenerateTextParams, type GenerateTextResult, type ModelProvider, type ModelType } from '../../models/provider.ts';
 import type { ElizaRuntime } from '../../plugin-host/eliza-runtime/index.ts';
-import { agentElizaRuntime } from '../agent-eliza-runtime.ts';
+import { agentElizaRuntime, promptMessages } from '../agent-eliza-runtime.ts';
 import type { PluginHost } from '../../plugin-host/host.ts';
 import type { PluginRuntime, ServiceInstance } from '../../plugin-host/types.ts';
 import { errText } from './limits.ts';
@@ -61,7 +61,7 @@ function facade(
     async useModel(type: ModelType, params) {
       const handler = host.modelHandler(type);
       if (handler) return String(await handler.handler(self, { ...params }));
-      const messages = params.messages ?? [{ role: 'user' as const, content: params.prompt ?? '' }];
+      const messages = promptMessages(params);
       // The turn's model: retried by the one layer, recorded as model.called with the turn's events.
       const r = await provider.generateText({ ...params, modelType: type === 'TEXT_SMALL' ? 'TEXT_SMALL' : 'TEXT_LARGE', messages });
       return r.text;
