@@ -19,49 +19,22 @@
  * validation, encoding, the hash chain and the idempotency lookup on both stores.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
-import type { EventStore, NewEvent } from '../src/events/index.ts';
+import type { EventStore } from '../src/events/index.ts';
 import { eventRegistry } from '../src/domain/event-registry.ts';
 import { PostgresEventStore } from '../src/events/postgres/postgres-event-store.ts';
-import { SqliteEventStore } from '../src/events/sqlite/sqlite-event-store.ts';
 import startTestServer from '../test/support/postgres-server.ts';
+import { benchDir, benchMachine, chatMessage as message, formatTiming, loadAverage, readAllPages, timed, type Timing } from './log-setup.ts';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 4_000 : 20_000;
 const SINGLE = quick ? 500 : 2_000;
 const GROUP = 200;
-const dir = mkdtempSync(join(tmpdir(), 'chronicle-bench-pg-'));
+const dir = benchDir('chronicle-bench-pg');
 let run = 0;
 
-const text = 'The quick brown fox jumps over the lazy dog; a typical chat message is about this long, give or take.';
-const message = (id: string): NewEvent => ({
-  id,
-  type: 'message.posted',
-  data: { messageId: id, roomId: 'room-1', authorId: 'user-1', authorKind: 'user', text },
-});
 const freshIds = (n: number) => Array.from({ length: n }, () => randomUUID());
-
-interface Timing {
-  n: number;
-  ms: number;
-  perSec: number;
-  /** Events per CPU-second of this (Node) process; the PostgreSQL server's CPU is not in it. */
-  perCpuSec: number;
-}
-
-async function timed(fn: () => Promise<number>): Promise<Timing> {
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  const n = await fn();
-  const cpu = process.cpuUsage(c0);
-  const ms = performance.now() - t0;
-  return { n, ms: Math.round(ms), perSec: Math.round((n / ms) * 1000), perCpuSec: Math.round((n / ((cpu.user + cpu.system) / 1000)) * 1000) };
-}
-
-const fmt = (t: Timing) =>
-  `${t.perSec.toLocaleString('en').padStart(8)} events/s wall, ${t.perCpuSec.toLocaleString('en').padStart(8)} per Node CPU-s  (${t.n} in ${t.ms} ms)`;
+/** Per CPU-second of this (Node) process only: the PostgreSQL server's CPU is not in it. */
+const fmt = (t: Timing) => formatTiming(t, 'Node CPU-s');
 
 async function single(store: EventStore): Promise<Timing> {
   const ids = freshIds(SINGLE);
@@ -91,16 +64,7 @@ async function batch(store: EventStore): Promise<Timing> {
 }
 
 async function replay(store: EventStore): Promise<Timing> {
-  return timed(async () => {
-    let after = 0;
-    let n = 0;
-    for (;;) {
-      const page = await store.readAll({ afterSeq: after, limit: 1000 });
-      if (page.length === 0) return n;
-      n += page.length;
-      after = page[page.length - 1].seq;
-    }
-  });
+  return timed(() => readAllPages(store));
 }
 
 async function withStores<T>(open: () => Promise<EventStore>, count: number, use: (stores: EventStore[]) => Promise<T>): Promise<T> {
@@ -112,7 +76,7 @@ async function withStores<T>(open: () => Promise<EventStore>, count: number, use
   }
 }
 
-const sqlite = () => Promise.resolve<EventStore>(new SqliteEventStore({ registry: eventRegistry, path: join(dir, `log-${++run}.db`) }));
+const sqlite = () => Promise.resolve<EventStore>(dir.sqliteLog(`log-${++run}.db`));
 
 let stopServer: (() => void) | undefined;
 let url = process.env.BENCH_DATABASE_URL ?? '';
@@ -126,18 +90,9 @@ try {
   const postgres = () => PostgresEventStore.open(url, { registry: eventRegistry, schema: `bench_${++schema}` });
   /** Several stores on ONE log: the group×3 path opens three stores on the same schema. */
   const postgresShared = () => PostgresEventStore.open(url, { registry: eventRegistry, schema: shared });
-  const machine = {
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
-    memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
-  };
+  const machine = benchMachine();
   console.log(`event log on PostgreSQL vs SQLite — N=${N}, single=${SINGLE}, group size ${GROUP}, ${JSON.stringify(machine)}`);
-  console.log(
-    `load average at start: ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`,
-  );
+  console.log(`load average at start: ${loadAverage()}`);
   // Warm-up: JIT, both code paths, the server's caches.
   await withStores(sqlite, 1, (s) => group(s));
   await withStores(postgres, 1, (s) => group(s));
@@ -162,12 +117,8 @@ try {
     )}`,
   );
 
-  console.log(
-    `load average at the end: ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`,
-  );
+  console.log(`load average at the end: ${loadAverage()}`);
 } finally {
   stopServer?.();
-  rmSync(dir, { recursive: true, force: true });
+  dir.remove();
 }

@@ -12,22 +12,18 @@
  * raw does none of that. Goals (issue 2): group ≥ 50% of raw; replay ≥ 250k events/s.
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { SqliteEventStore, type NewEvent } from '../src/events/index.ts';
+import type { SqliteEventStore } from '../src/events/index.ts';
 import { CREATE_SCHEMA } from '../src/events/sqlite/schema.sql.ts';
-import { eventRegistry } from '../src/domain/event-registry.ts';
+import { benchDir, benchMachine, chatMessage, formatTiming as fmt, loadAverage, readAllPages, timed, type Timing } from './log-setup.ts';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 10_000 : 60_000;
 const SINGLE = quick ? 1_000 : 3_000;
 const GROUP = 200;
-const dir = mkdtempSync(join(tmpdir(), 'chronicle-bench-'));
+const dir = benchDir('chronicle-bench');
 let run = 0;
 
-const text = 'The quick brown fox jumps over the lazy dog; a typical chat message is about this long, give or take.';
 // Ids as Chronicle makes them (random UUIDs: inserts land all over the id index), generated before
 // timing starts; a fresh pool per log so no append is an idempotent no-op.
 let ids: string[] = [];
@@ -35,46 +31,17 @@ let idKind: 'uuid' | 'ordered' = 'uuid';
 let orderedCounter = 0;
 /** 'ordered' stands for time-ordered ids (UUIDv7-like): each new id sorts after the previous one. */
 const newBenchId = () => (idKind === 'uuid' ? randomUUID() : `id-${String(++orderedCounter).padStart(12, '0')}`);
-const message = (i: number): NewEvent => ({
-  id: ids[i],
-  type: 'message.posted',
-  data: { messageId: ids[i], roomId: 'room-1', authorId: 'user-1', authorKind: 'user', text },
-});
+const message = (i: number) => chatMessage(ids[i]);
 
 function openStore(): SqliteEventStore {
   run += 1;
   ids = Array.from({ length: N }, newBenchId);
-  return new SqliteEventStore({ registry: eventRegistry, path: join(dir, `log-${run}.db`) });
+  return dir.sqliteLog(`log-${run}.db`);
 }
-
-function rate(n: number, ms: number): number {
-  return Math.round((n / ms) * 1000);
-}
-
-interface Timing {
-  n: number;
-  ms: number;
-  /** Events per wall-clock second. */
-  perSec: number;
-  /** Events per CPU-second of this process: steadier than wall time on a shared machine. */
-  perCpuSec: number;
-}
-
-async function timed(fn: () => Promise<number> | number): Promise<Timing> {
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  const n = await fn();
-  const cpu = process.cpuUsage(c0);
-  const ms = performance.now() - t0;
-  return { n, ms: Math.round(ms), perSec: rate(n, ms), perCpuSec: rate(n, (cpu.user + cpu.system) / 1000) };
-}
-
-const fmt = (t: Timing) =>
-  `${t.perSec.toLocaleString('en').padStart(9)} events/s wall, ${t.perCpuSec.toLocaleString('en').padStart(9)} per CPU-s  (${t.n} in ${t.ms} ms)`;
 
 /** The same rows the group phase writes (random ids, 20 interleaved streams), pre-encoded, no hashing. */
 function raw(rows = N, file = 'raw.db'): Promise<Timing> {
-  const db = new Database(join(dir, file));
+  const db = new Database(dir.path(file));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('wal_autocheckpoint = 10000');
@@ -132,17 +99,8 @@ async function batch() {
 
 /** Replays the log written by `batch` (N events) through readAll pages and through subscribe. */
 async function replay() {
-  const store = new SqliteEventStore({ registry: eventRegistry, path: join(dir, `log-${run}.db`) });
-  const pages = await timed(async () => {
-    let after = 0;
-    let n = 0;
-    for (;;) {
-      const page = await store.readAll({ afterSeq: after, limit: 1000 });
-      if (page.length === 0) return n;
-      n += page.length;
-      after = page[page.length - 1].seq;
-    }
-  });
+  const store = dir.sqliteLog(`log-${run}.db`);
+  const pages = await timed(() => readAllPages(store));
   const head = await store.head();
   const subscribed = await timed(
     () =>
@@ -161,12 +119,7 @@ async function replay() {
   return { pages, subscribed };
 }
 
-const machine = {
-  date: new Date().toISOString(),
-  node: process.version,
-  cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
-  memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
-};
+const machine = benchMachine();
 try {
   console.log(`event log benchmark — N=${N}, group size ${GROUP}, ${JSON.stringify(machine)}`);
   // Warm-up (JIT, page cache, file growth) so the first measured path is not penalised for going first.
@@ -203,11 +156,7 @@ try {
   console.log(
     `time-ordered ids: group / raw = ${((go.perSec / ro.perSec) * 100).toFixed(0)}% wall, ${((go.perCpuSec / ro.perCpuSec) * 100).toFixed(0)}% per CPU-s`,
   );
-  console.log(
-    `load average during the run: ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`,
-  );
+  console.log(`load average during the run: ${loadAverage()}`);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  dir.remove();
 }

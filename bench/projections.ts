@@ -4,15 +4,11 @@
  *
  *   npx tsx bench/projections.ts        (BENCH_EVENTS=100000 BENCH_DIMS=512 BENCH_VECTOR_SHARE=0.3)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SqliteEventStore } from '../src/events/sqlite/sqlite-event-store.ts';
 import type { NewEvent } from '../src/events/envelope.ts';
 import { openProjections, openReadDb, Projector } from '../src/projections/index.ts';
 import type { AnyRecordedEvent } from '../src/events/envelope.ts';
 import { sha256Hex } from '../src/shared/ids.ts';
-import { eventRegistry } from '../src/domain/event-registry.ts';
+import { benchDir } from './log-setup.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const DIMS = Number(process.env.BENCH_DIMS ?? 512);
@@ -20,7 +16,7 @@ const DIMS = Number(process.env.BENCH_DIMS ?? 512);
 const VECTOR_SHARE = Number(process.env.BENCH_VECTOR_SHARE ?? 0.3);
 const ROOMS = 100;
 
-const dir = mkdtempSync(join(tmpdir(), 'chronicle-bench-proj-'));
+const dir = benchDir('chronicle-bench-proj');
 const vec = (i: number) => {
   const v = new Float32Array(DIMS);
   for (let d = 0; d < DIMS; d++) v[d] = Math.sin(i * 0.37 + d);
@@ -28,7 +24,7 @@ const vec = (i: number) => {
 };
 
 try {
-  const store = new SqliteEventStore({ registry: eventRegistry, path: join(dir, 'events.db') });
+  const store = dir.sqliteLog('events.db');
   let n = 0;
   let messages = 0;
   let vectors = 0;
@@ -95,7 +91,7 @@ try {
   const writeS = (performance.now() - t0) / 1000;
   console.log(`log: ${await store.head()} events (${vectors} with a ${DIMS}-d vector) written in ${writeS.toFixed(1)} s`);
 
-  const projections = openProjections({ path: join(dir, 'read.db'), store });
+  const projections = openProjections({ path: dir.path('read.db'), store });
   const t1 = performance.now();
   await projections.rebuild();
   const rebuildS = (performance.now() - t1) / 1000;
@@ -123,7 +119,7 @@ try {
     after = page[page.length - 1].seq;
   }
   const applyAlone = (file: string, relaxed: boolean): number => {
-    const db = openReadDb(join(dir, file));
+    const db = openReadDb(dir.path(file));
     // The ceiling of "rebuild into a throwaway file, then swap it in": no journal, no fsync.
     if (relaxed) db.pragma('journal_mode = OFF'), db.pragma('synchronous = OFF');
     const fresh = new Projector(db);
@@ -149,5 +145,5 @@ try {
   await projections.close();
   await store.close();
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  dir.remove();
 }

@@ -10,14 +10,11 @@
  *   npx tsx bench/time-travel.ts                 # 40,000 exchanges ≈ 240k events
  *   EXCHANGES=10000 npx tsx bench/time-travel.ts
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SqliteEventStore } from '../src/events/sqlite/sqlite-event-store.ts';
+import type { SqliteEventStore } from '../src/events/sqlite/sqlite-event-store.ts';
 import type { NewEvent } from '../src/events/envelope.ts';
-import { eventRegistry } from '../src/domain/event-registry.ts';
 import { sha256Hex } from '../src/shared/ids.ts';
 import { AsOfReads, type AsOfScope } from '../src/time-travel/as-of.ts';
+import { benchDir } from './log-setup.ts';
 
 const EXCHANGES = Number(process.env.EXCHANGES ?? 40_000);
 const ROOMS = 50;
@@ -115,8 +112,8 @@ async function time<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [r, performance.now() - t];
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'chronicle-bench-tt-'));
-const store = new SqliteEventStore({ registry: eventRegistry, path: join(dir, 'events.db') });
+const dir = benchDir('chronicle-bench-tt');
+const store = dir.sqliteLog('events.db');
 try {
   const [, buildMs] = await time(() => build(store));
   const head = await store.head();
@@ -169,5 +166,5 @@ try {
   console.log(rows.join('\n'));
 } finally {
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  dir.remove();
 }
