@@ -1,9 +1,4 @@
-import * as crypto from 'node:crypto';
-
-// crypto.hash (one-shot, Node ≥ 20.12) is ~2.5× cheaper than createHash().update().digest() for
-// these short inputs; the bytes hashed are the same either way.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
-const sha256Hex = oneShot ? (text: string) => oneShot('sha256', text, 'hex') : (text: string) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+import { sha256Hex } from '../shared/ids.ts';
 
 /** Hash of the (absent) event before seq 1. */
 export const GENESIS_HASH = '0'.repeat(64);

@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../shared/ids.ts';
 import type pg from 'pg';
 import type { Snapshot, SnapshotStore } from '../store.ts';
-
-const checksum = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Snapshots live beside the log but are only a cache: anything unreadable is treated as absent. */
 export class PostgresSnapshotStore implements SnapshotStore {
@@ -17,7 +15,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
       `INSERT INTO "${this.schema}".snapshots (actor_id, seq, machine_version, state, checksum) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (actor_id) DO UPDATE SET seq = excluded.seq, machine_version = excluded.machine_version,
        state = excluded.state, checksum = excluded.checksum`,
-      [snapshot.actorId, snapshot.seq, snapshot.machineVersion, state, checksum(state)],
+      [snapshot.actorId, snapshot.seq, snapshot.machineVersion, state, sha256Hex(state)],
     );
   }
 
@@ -27,7 +25,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
       [actorId],
     );
     const row = rows[0];
-    if (!row || checksum(row.state) !== row.checksum) return undefined;
+    if (!row || sha256Hex(row.state) !== row.checksum) return undefined;
     try {
       return { actorId, seq: row.seq, machineVersion: row.machine_version, state: JSON.parse(row.state) };
     } catch {

@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../shared/ids.ts';
 import type Database from 'better-sqlite3';
 import type { Snapshot, SnapshotStore } from '../store.ts';
-
-const checksum = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Snapshots live beside the log but are only a cache: anything unreadable is treated as absent. */
 export class SqliteSnapshotStore implements SnapshotStore {
@@ -22,12 +20,12 @@ export class SqliteSnapshotStore implements SnapshotStore {
 
   async save(snapshot: Snapshot): Promise<void> {
     const state = JSON.stringify(snapshot.state);
-    this.upsert.run(snapshot.actorId, snapshot.seq, snapshot.machineVersion, state, checksum(state));
+    this.upsert.run(snapshot.actorId, snapshot.seq, snapshot.machineVersion, state, sha256Hex(state));
   }
 
   async load(actorId: string): Promise<Snapshot | undefined> {
     const row = this.select.get(actorId) as { actor_id: string; seq: number; machine_version: string; state: string; checksum: string } | undefined;
-    if (!row || checksum(row.state) !== row.checksum) return undefined;
+    if (!row || sha256Hex(row.state) !== row.checksum) return undefined;
     try {
       return { actorId: row.actor_id, seq: row.seq, machineVersion: row.machine_version, state: JSON.parse(row.state) };
     } catch {
