@@ -136,25 +136,18 @@ export function checkPluginShape(value: unknown): { ok: true; plugin: Plugin } |
       if (why) problems.push(`${key}[${i}]: ${why}`);
     });
   };
-  list('actions', (a) =>
+  // Actions and evaluators have the same shape: a name, a handler and a validate.
+  const handlerWithValidate = (a: Record<string, unknown>) =>
     typeof a.name !== 'string'
       ? 'name missing'
       : typeof a.handler !== 'function'
         ? 'handler must be a function'
         : typeof a.validate !== 'function'
           ? 'validate must be a function'
-          : undefined,
-  );
+          : undefined;
+  list('actions', handlerWithValidate);
   list('providers', (a) => (typeof a.name !== 'string' ? 'name missing' : typeof a.get !== 'function' ? 'get must be a function' : undefined));
-  list('evaluators', (a) =>
-    typeof a.name !== 'string'
-      ? 'name missing'
-      : typeof a.handler !== 'function'
-        ? 'handler must be a function'
-        : typeof a.validate !== 'function'
-          ? 'validate must be a function'
-          : undefined,
-  );
+  list('evaluators', handlerWithValidate);
   if (p.services !== undefined) {
     if (!Array.isArray(p.services)) problems.push('services: must be an array');
     else
