@@ -4,7 +4,7 @@ import type { ReadModel } from '../projections/read-model.ts';
 import { createModelRegistry, type ModelRegistry } from '../models/registry.ts';
 import { createActorSystem, type ActorSystem } from '../actors/index.ts';
 import { configureIsolation } from '../plugin-host/isolation/defaults.ts';
-import { ingestDocument, removeDocument } from '../knowledge/ingest.ts';
+import { ingestDocument, removeDocument, type IngestInput, type RemoveInput } from '../knowledge/ingest.ts';
 import { startMessageEmbedding } from '../knowledge/message-embedder.ts';
 import { SecretBox } from '../shared/secrets.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
@@ -14,9 +14,6 @@ import { checkDataKeyOpens, dataKeyOf, dataPaths, ensureDataDir, readOrCreateKey
 import { checkLogAtOpen } from './log-check.ts';
 import { eventLogName, openEventLog } from './event-log.ts';
 import { ClusterNode } from '../cluster/index.ts';
-
-type IngestInput = Parameters<typeof ingestDocument>[1];
-type RemoveInput = Parameters<typeof removeDocument>[1];
 
 /** Everything a running Chronicle is made of; the transport and the CLI work through this. */
 export interface Chronicle {

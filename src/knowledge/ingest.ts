@@ -32,6 +32,12 @@ export interface IngestInput {
   signal?: AbortSignal;
 }
 
+export interface RemoveInput {
+  agentId: string;
+  documentId: string;
+  author?: Author;
+}
+
 export const documentStream = (documentId: string): string => `document-${documentId}`;
 export const chunkIdFor = (documentId: string, index: number): string => derivedId(documentId, String(index));
 
@@ -124,10 +130,7 @@ export async function ingestDocument(deps: KnowledgeDeps, input: IngestInput): P
 }
 
 /** Removes a document from the agent's knowledge (by event: the log keeps it; search no longer sees it). */
-export async function removeDocument(
-  deps: KnowledgeDeps | { store: EventStore },
-  input: { agentId: string; documentId: string; author?: Author },
-): Promise<void> {
+export async function removeDocument(deps: KnowledgeDeps | { store: EventStore }, input: RemoveInput): Promise<void> {
   await deps.store.append(documentStream(input.documentId), [
     {
       id: newId(),

@@ -1,8 +1,8 @@
 import type { Observable } from 'rxjs';
-import type { Author } from '../events/envelope.ts';
 import type { CommandContext } from '../app/commands/context.ts';
 import type { Settings } from '../app/settings.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { IngestInput, RemoveInput } from '../knowledge/ingest.ts';
 import type { ActorNode as SystemActorNode } from '../actors/types.ts';
 
 export type Ephemeral =
@@ -22,16 +22,11 @@ export interface TransportChronicle extends CommandContext {
   actors: { graph(): ActorNode[]; ephemeral$: Observable<Ephemeral> };
   models: { embedder(): { embed(texts: string[]): Promise<Float32Array[]> } };
   knowledge: {
-    ingest(input: {
-      agentId: string;
-      documentId?: string;
-      title: string;
-      text: string;
-      source?: 'text' | 'url' | 'file' | 'character';
-      url?: string;
-      author?: Author;
-    }): Promise<{ documentId: string; chunks: number }>;
-    remove(input: { agentId: string; documentId: string; author?: Author }): Promise<void>;
+    /** The document's fields of src/knowledge/ingest.ts's input: the routes set no progress, chunking or batch. */
+    ingest(
+      input: Pick<IngestInput, 'agentId' | 'documentId' | 'title' | 'text' | 'source' | 'url' | 'author'>,
+    ): Promise<{ documentId: string; chunks: number }>;
+    remove(input: RemoveInput): Promise<void>;
   };
   startedAt: number;
   /** With DATABASE_URL: this node of the cluster (health shows it). */
