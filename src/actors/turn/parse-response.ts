@@ -16,7 +16,8 @@ const tag = (xml: string, name: string): string | undefined => {
   return m ? decodeEntities(m[1].trim()) : undefined;
 };
 
-const decodeEntities = (s: string) =>
+/** The five XML entities a model's <text> may carry (the stream's visible text decodes with this too). */
+export const decodeEntities = (s: string) =>
   s
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')

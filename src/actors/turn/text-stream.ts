@@ -1,3 +1,5 @@
+import { decodeEntities } from './parse-response.ts';
+
 /**
  * Turns a model's raw output stream into the part a person should see, as it arrives: plain text
  * passes through; for ElizaOS XML only what is inside <text>…</text> is emitted (entities decoded),
@@ -42,11 +44,6 @@ export class VisibleTextStream {
       if (amp >= 0 && body.length - amp < 6 && !body.slice(amp).includes(';')) body = body.slice(0, amp);
     }
     body = body.replace(/^\s+/, '');
-    return body
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&quot;/g, '"')
-      .replace(/&#39;|&apos;/g, "'")
-      .replace(/&amp;/g, '&');
+    return decodeEntities(body);
   }
 }
