@@ -15,6 +15,25 @@ export interface ElizaLogger {
 }
 
 /**
+ * One logger call's arguments as one line (the same in the server and in an isolated plugin's child):
+ * the first string is the message, an Error gives `error`, plain objects merge into the fields, and
+ * anything else is kept as text in `args`.
+ */
+export function logArgs(args: readonly unknown[], extra?: Record<string, unknown>): { msg: string; fields: Record<string, unknown> } {
+  let msg = '';
+  const fields: Record<string, unknown> = { ...extra };
+  const rest: string[] = [];
+  for (const a of args) {
+    if (typeof a === 'string' && !msg) msg = a;
+    else if (a instanceof Error) fields.error = a.message;
+    else if (a && typeof a === 'object' && !Array.isArray(a)) Object.assign(fields, a);
+    else if (a !== undefined) rest.push(String(a));
+  }
+  if (rest.length) fields.args = rest;
+  return { msg, fields };
+}
+
+/**
  * ElizaOS plugins call `logger.info('text')`, `logger.info({ obj }, 'text')` and `logger.error('text', err)`:
  * each becomes one line of Chronicle's JSON log with the plugin's name, the message and the fields.
  */
@@ -22,16 +41,7 @@ export function elizaLogger(logger: Logger): ElizaLogger {
   const line =
     (level: 'debug' | 'info' | 'warn' | 'error', extra?: Record<string, unknown>) =>
     (...args: unknown[]) => {
-      let msg = '';
-      const fields: Record<string, unknown> = { ...extra };
-      const rest: unknown[] = [];
-      for (const a of args) {
-        if (typeof a === 'string' && !msg) msg = a;
-        else if (a instanceof Error) fields.error = a.message;
-        else if (a && typeof a === 'object' && !Array.isArray(a)) Object.assign(fields, a);
-        else if (a !== undefined) rest.push(a);
-      }
-      if (rest.length) fields.args = rest.map((r) => (typeof r === 'string' ? r : String(r)));
+      const { msg, fields } = logArgs(args, extra);
       logger[level](msg, fields);
     };
   return {

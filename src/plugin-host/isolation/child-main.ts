@@ -6,6 +6,7 @@ import { UPLOAD_HANDLER } from '../routes.ts';
 import { PermissionDeniedError, covers, needs } from '../permissions.ts';
 import type { Action, Content, Evaluator, Plugin, PluginRuntime, Provider, ServiceInstance } from '../types.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
+import { logArgs } from '../eliza-runtime/logger.ts';
 import { expressResponse } from '../route-response.ts';
 import type { CallContext, DynamicComponent, HostToWorker, Manifest, RouteAnswer, RouteRequest, WorkerRequest, WorkerStart, WorkerToHost } from './protocol.ts';
 
@@ -81,16 +82,7 @@ function logLine(agentId: string, level: 'debug' | 'info' | 'warn' | 'error', ex
     const now = Date.now();
     if (now - logWindow >= 1000) (logWindow = now), (logCount = 0);
     if (++logCount > LOG_LINES_PER_SECOND) return;
-    let msg = '';
-    const fields: Record<string, unknown> = { ...extra };
-    const rest: string[] = [];
-    for (const a of args) {
-      if (typeof a === 'string' && !msg) msg = a;
-      else if (a instanceof Error) fields.error = a.message;
-      else if (a && typeof a === 'object' && !Array.isArray(a)) Object.assign(fields, a);
-      else if (a !== undefined) rest.push(String(a));
-    }
-    if (rest.length) fields.args = rest;
+    const { msg, fields } = logArgs(args, extra);
     let data: Record<string, unknown> | undefined;
     try {
       data = JSON.parse(JSON.stringify(fields)) as Record<string, unknown>;
