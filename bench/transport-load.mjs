@@ -93,6 +93,8 @@ async function chat(wsUrl, token, roomIdsCsv, durationMs, warmupMs) {
   const roomIds = roomIdsCsv.split(',');
   const lat = [];
   let replies = 0;
+  // Every agent reply of the phase, warm-up included (the server's work per exchange is counted over it).
+  let phaseExchanges = 0;
   let measuring = false;
   const end = Date.now() + warmupMs + durationMs;
   setTimeout(() => (measuring = true), warmupMs);
@@ -114,6 +116,7 @@ async function chat(wsUrl, token, roomIdsCsv, durationMs, warmupMs) {
             const f = JSON.parse(data);
             if (f.type === 'subscribed') return send();
             if (f.type === 'message' && f.message.authorKind === 'agent') {
+              phaseExchanges++;
               if (measuring) {
                 lat.push(now() - sentAt);
                 replies++;
@@ -132,6 +135,7 @@ async function chat(wsUrl, token, roomIdsCsv, durationMs, warmupMs) {
   out({
     rooms: roomIds.length,
     replies,
+    phaseExchanges,
     seconds: s,
     repliesPerS: replies / s,
     p50ms: pct(lat, 50),

@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, cpus, totalmem } from 'node:os';
+import { tmpdir, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadNativeUws } from '../src/transport/uws.ts';
@@ -34,6 +34,11 @@ async function runLoad(args: string[], onReady?: () => Promise<void>): Promise<a
     serverCpuUsPerUnit: units ? (c.user + c.system) / units : null,
     serverLoopBusy: elu.utilization,
     serverLoopUsPerUnit: units ? (elu.active * 1000) / units : null,
+    // The chat phases: over every exchange of the phase (warm-up included, like the CPU and loop time
+    // measured), where the per-unit figures above divide by the measured replies only (older tables).
+    ...(r.phaseExchanges
+      ? { serverCpuUsPerExchange: (c.user + c.system) / r.phaseExchanges, serverLoopUsPerExchange: (elu.active * 1000) / r.phaseExchanges }
+      : {}),
   };
 }
 
@@ -79,12 +84,55 @@ function startFakeModelProcess(): Promise<{ url: string; close(): Promise<void> 
 
 interface Target {
   kind: string;
+  /** The full pipeline only: what the log and the projections did so far (for per-exchange figures). */
+  logStats?(): LogStats;
   url: string;
   token: string;
   agentId: string;
   post(roomId: string, text: string): Promise<void>;
   room(name: string, agentIds: string[]): Promise<string>;
   close(): Promise<void>;
+}
+
+interface LogStats {
+  events: number;
+  logBytes: number;
+  projectionBatches: number;
+}
+
+/**
+ * The log's head and its SQLite file's size (pages in use, WAL included: a second reader sees what is
+ * committed), and the projector's transactions, read in the server's process between phases.
+ */
+async function fullLogStats(dataDir: string): Promise<() => LogStats> {
+  const { default: Database } = await import('better-sqlite3');
+  const { Projector } = await import('../src/projections/projector.ts');
+  let batches = 0;
+  const apply = Projector.prototype.applyBatch;
+  Projector.prototype.applyBatch = function (this: InstanceType<typeof Projector>, ...args: Parameters<typeof apply>) {
+    batches++;
+    return apply.apply(this, args);
+  };
+  return () => {
+    const db = new Database(join(dataDir, 'events.db'), { readonly: true });
+    try {
+      const events = Number(db.prepare('SELECT max(seq) FROM events').pluck().get() ?? 0);
+      const pages = Number(db.pragma('page_count', { simple: true })) - Number(db.pragma('freelist_count', { simple: true }));
+      return { events, logBytes: pages * Number(db.pragma('page_size', { simple: true })), projectionBatches: batches };
+    } finally {
+      db.close();
+    }
+  };
+}
+
+/** Per exchange between two LogStats readings. */
+function perExchange(a: LogStats | undefined, b: LogStats | undefined, exchanges: number) {
+  if (!a || !b || !exchanges) return {};
+  return {
+    eventsPerExchange: (b.events - a.events) / exchanges,
+    logBytesPerExchange: (b.logBytes - a.logBytes) / exchanges,
+    projectionBatchesPerExchange: (b.projectionBatches - a.projectionBatches) / exchanges,
+  };
 }
 
 async function api(url: string, method: string, path: string, token: string | undefined, body?: unknown) {
@@ -114,6 +162,7 @@ async function startTarget(): Promise<Target> {
           ? await (await import('../test/support/fake-model-servers.ts')).startFakeOpenAI()
           : await startFakeModelProcess();
       const dir = mkdtempSync(join(tmpdir(), 'chronicle-bench-'));
+      const logStats = await fullLogStats(dir);
       const settings = {
         ...readSettings({
           MODEL_PROVIDER: 'openai',
@@ -143,6 +192,7 @@ async function startTarget(): Promise<Target> {
             : process.env.BENCH_FAKE_MODEL === 'double'
               ? 'the test double fake OpenAI server in its own process, 8-d embeddings)'
               : `the instant OpenAI-compatible server in its own process, ${process.env.BENCH_EMBED_DIMS ?? 512}-d embeddings)`),
+        logStats,
         url: server.url,
         token,
         agentId,
@@ -219,9 +269,17 @@ try {
   if (phases.has('chat') || phases.has('chat1') || phases.has('chat16')) {
     const rooms: string[] = [];
     for (let i = 0; i < 16; i++) rooms.push(await target.room(`chat-${i}`, [target.agentId]));
-    if (!phases.has('chat16') || phases.has('chat1')) results.chat1 = await runLoad(['chat', wsUrl, target.token, rooms[0], '4000', '1000']);
+    // Events, log bytes and projection transactions per exchange: the whole phase (warm-up included)
+    // over the exchanges the server answered in it (the load generator counts only the measured ones).
+    const chat = async (roomIds: string[], ms: string, warmupMs: string) => {
+      const before = target.logStats?.();
+      const r = await runLoad(['chat', wsUrl, target.token, roomIds.join(','), ms, warmupMs]);
+      const after = target.logStats?.();
+      return { ...r, ...perExchange(before, after, r.phaseExchanges) };
+    };
+    if (!phases.has('chat16') || phases.has('chat1')) results.chat1 = await chat(rooms.slice(0, 1), '4000', '1000');
     console.log('chat, 1 room', results.chat1);
-    if (!phases.has('chat1') || phases.has('chat16')) results.chat16 = await runLoad(['chat', wsUrl, target.token, rooms.join(','), '8000', '1500']);
+    if (!phases.has('chat1') || phases.has('chat16')) results.chat16 = await chat(rooms, '8000', '1500');
     console.log('chat, 16 rooms', results.chat16);
   }
 } finally {
@@ -231,7 +289,14 @@ console.log(
   JSON.stringify(
     {
       target: target.kind,
-      machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() },
+      machine: {
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model,
+        memGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        date: new Date().toISOString(),
+        loadAverage: loadavg(),
+      },
       results,
     },
     null,
