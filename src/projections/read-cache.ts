@@ -4,8 +4,8 @@ import type { Projection } from './projection.ts';
 const MAX_ENTRIES = 10_000;
 
 /**
- * Read-through cache for the read model's point lookups of rarely changing tables (rooms, agents,
- * facts, knowledge documents). Each group belongs to one projection and is emptied whenever the
+ * Read-through cache for the read model's point lookups of rarely changing tables (accounts, rooms,
+ * agents, facts, knowledge documents). Each group belongs to one projection and is emptied whenever the
  * projector has applied an event that projection handles, so a read after a write never sees the old
  * row. Why: every SQLite statement costs 10–40 µs in the busy server (read-transaction locks and cold
  * caches), and a reply read the same room, agent and "no facts" answers on every turn.

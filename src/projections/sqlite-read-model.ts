@@ -116,7 +116,7 @@ export class SqliteReadModel implements ReadModel {
     /** The projections writing the tables (their `handles` say which events invalidate which cache). */
     projections: readonly Projection[] = allProjections,
   ) {
-    this.cache = new ReadCache(projections, ['agents', 'rooms', 'facts', 'knowledge']);
+    this.cache = new ReadCache(projections, ['accounts', 'agents', 'rooms', 'facts', 'knowledge']);
     this.memories = createMemoryReadModel(db, vectors);
     const p = (sql: string) => db.prepare(sql);
     this.q = {
@@ -199,9 +199,12 @@ export class SqliteReadModel implements ReadModel {
   }
 
   // ── accounts ──────────────────────────────────────────────────────────────────────────────────
+  /** Cached: every WebSocket frame and authenticated request checks the caller's account (role, token version). */
   accountById(id: string): AccountView | undefined {
-    const r = this.q.account.get(id) as AccountRow | undefined;
-    return r && accountView(r);
+    return this.cache.get('accounts', id, () => {
+      const r = this.q.account.get(id) as AccountRow | undefined;
+      return r && accountView(r);
+    });
   }
 
   credentialsByUsername(username: string): AccountCredentials | undefined {

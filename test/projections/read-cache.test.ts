@@ -4,6 +4,9 @@ import { ReadCache } from '../../src/projections/read-cache.ts';
 import { sha256Hex } from '../../src/shared/ids.ts';
 import { character, memoryStore, put } from '../support/projection-fixtures.ts';
 
+/** A sealed password hash as the projection stores it (its content is not read here). */
+const HASH = 'enc:v1:aa:bb:cc';
+
 describe('read model caches', () => {
   it('a read right after a write sees it: rooms, agents, facts and documents cached before the write', async () => {
     const store = memoryStore();
@@ -40,6 +43,26 @@ describe('read model caches', () => {
     expect(rm.facts('g', { roomId: 'r', limit: 10 }).map((f) => f.text)).toEqual(['likes tea']);
     expect(rm.listDocuments('g').map((d) => d.id)).toEqual(['d']);
     expect(rm.roomById('nope')?.name).toBe('Now it exists');
+    await p.close();
+  });
+
+  it('an account (or its absence) cached before a role change, a sign-out everywhere or its registration is read anew after it', async () => {
+    const store = memoryStore();
+    const p = openProjections({ path: ':memory:', store });
+    await p.start();
+    const rm = p.readModel;
+    let seq = await put(store, 'account-a1', 'account.registered', { accountId: 'a1', username: 'alice', name: 'Alice', role: 'user', passwordHash: HASH });
+    await p.waitFor(seq);
+    expect(rm.accountById('a1')).toMatchObject({ role: 'user', tokenVersion: 0 });
+    expect(rm.accountById('a2')).toBeUndefined();
+    await put(store, 'account-a1', 'account.role_changed', { accountId: 'a1', role: 'admin' });
+    seq = await put(store, 'account-a2', 'account.registered', { accountId: 'a2', username: 'bob', name: 'Bob', role: 'user', passwordHash: HASH });
+    await p.waitFor(seq);
+    expect(rm.accountById('a1')).toMatchObject({ role: 'admin', tokenVersion: 1 });
+    expect(rm.accountById('a2')?.name).toBe('Bob');
+    seq = await put(store, 'account-a1', 'auth.sessions_revoked', { accountId: 'a1', reason: 'signed out everywhere' });
+    await p.waitFor(seq);
+    expect(rm.accountById('a1')?.tokenVersion).toBe(2);
     await p.close();
   });
 
