@@ -26,7 +26,8 @@ export function newId(): string {
  * never write the same fact twice: the log refuses the duplicate id.
  */
 export function derivedId(...parts: string[]): string {
-  const h = createHash('sha256').update(parts.join('\u0000')).digest('hex');
+  // The one-shot hash below: a turn derives about eight ids, at half the CPU of a Hash object each.
+  const h = sha256Hex(parts.join('\u0000'));
   // Version nibble 5 and the RFC 4122 variant, so it looks like (and sorts like) any other UUID.
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

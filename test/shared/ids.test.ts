@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { derivedId, newId } from '../../src/shared/ids.ts';
+import { derivedId, newId, sha256Hex } from '../../src/shared/ids.ts';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -30,5 +30,12 @@ describe('derivedId', () => {
     expect(derivedId('agent-a', 'message-m', 'reply')).toBe(derivedId('agent-a', 'message-m', 'reply'));
     expect(derivedId('ab', 'c')).not.toBe(derivedId('a', 'bc'));
     expect(derivedId('a', 'm', 'reply')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('never changes: ids already in logs are found again after an upgrade (exactly-once across restarts)', () => {
+    // Computed once from sha256("agent-a\0message-m\0reply") with a Hash object.
+    expect(derivedId('agent-a', 'message-m', 'reply')).toBe('0e0b56e8-c0ea-5a89-8cb7-a2ee0ac90cb3');
+    expect(sha256Hex('héllo')).toBe('3c48591d8d098a4538f5e013dfcf406e948eac4d3277b10bf614e295d6068179');
+    expect(sha256Hex(new TextEncoder().encode('héllo'))).toBe(sha256Hex('héllo'));
   });
 });
