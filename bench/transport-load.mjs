@@ -95,6 +95,7 @@ async function chat(wsUrl, token, roomIdsCsv, durationMs, warmupMs) {
   let replies = 0;
   // Every agent reply of the phase, warm-up included (the server's work per exchange is counted over it).
   let phaseExchanges = 0;
+  const closedEarly = [];
   let measuring = false;
   const end = Date.now() + warmupMs + durationMs;
   setTimeout(() => (measuring = true), warmupMs);
@@ -126,6 +127,12 @@ async function chat(wsUrl, token, roomIdsCsv, durationMs, warmupMs) {
           });
           ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', roomId })));
           ws.on('error', (e) => (out({ error: String(e) }), resolve()));
+          // A socket the server closed before the end (its close code says why) ends this room's loop;
+          // without this the phase never settled and the process exited with code 13, printing nothing.
+          ws.on('close', (code, reason) => {
+            if (Date.now() < end) closedEarly.push({ room: r, code, reason: String(reason) });
+            resolve();
+          });
         }),
     ),
   );
@@ -142,6 +149,7 @@ async function chat(wsUrl, token, roomIdsCsv, durationMs, warmupMs) {
     p95ms: pct(lat, 95),
     p99ms: pct(lat, 99),
     loadCpuUsPerReply: replies ? (c.user + c.system) / replies : null,
+    ...(closedEarly.length ? { closedEarly } : {}),
   });
   process.exit(0);
 }

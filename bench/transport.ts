@@ -51,7 +51,14 @@ function runLoadRaw(args: string[], onReady?: () => Promise<void>): Promise<any>
       if (line === 'READY') void onReady?.();
       else result = JSON.parse(line);
     });
-    child.on('exit', () => (clearTimeout(timer), result ? resolve(result) : reject(new Error(`load ${args[0]} gave no result`))));
+    // 'close', not 'exit': the result line may still be in the pipe when the process has exited (seen
+    // on a loaded machine and under --cpu-prof: "gave no result" from a run that had printed it).
+    child.on(
+      'close',
+      (code, signal) => (
+        clearTimeout(timer), result ? resolve(result) : reject(new Error(`load ${args[0]} gave no result (exit code ${code}, signal ${signal})`))
+      ),
+    );
   });
 }
 
