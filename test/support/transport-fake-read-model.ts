@@ -1,3 +1,4 @@
+import { messageFromEvent } from '../../src/app/commands/messages.ts';
 import type { AnyRecordedEvent } from '../../src/events/envelope.ts';
 import type { EventStore } from '../../src/events/store.ts';
 import type {
@@ -112,16 +113,7 @@ export class FakeReadModel implements ReadModel {
         break;
       }
       case 'message.posted':
-        this.messages.set(e.data.messageId, {
-          id: e.data.messageId,
-          seq: e.seq,
-          roomId: e.data.roomId,
-          authorId: e.data.authorId,
-          authorKind: e.data.authorKind,
-          text: e.data.text,
-          ...(e.data.inReplyTo ? { inReplyTo: e.data.inReplyTo } : {}),
-          createdAt: at,
-        });
+        this.messages.set(e.data.messageId, messageFromEvent(e));
         {
           let list = this.roomMessages.get(e.data.roomId);
           if (!list) this.roomMessages.set(e.data.roomId, (list = []));

@@ -1,4 +1,5 @@
 import type { Subscription } from 'rxjs';
+import { messageFromEvent } from '../../../src/app/commands/messages.ts';
 import type { AnyRecordedEvent } from '../../../src/events/envelope.ts';
 import type { EventStore } from '../../../src/events/store.ts';
 import type { AgentView, FactView, KnowledgeHit, MessageView, ReadModel, RoomView } from '../../../src/projections/read-model.ts';
@@ -81,16 +82,7 @@ export class FakeReadModel implements ReadModel {
         break;
       }
       case 'message.posted': {
-        const view: MessageView = {
-          id: e.data.messageId,
-          seq: e.seq,
-          roomId: e.data.roomId,
-          authorId: e.data.authorId,
-          authorKind: e.data.authorKind,
-          text: e.data.text,
-          ...(e.data.inReplyTo ? { inReplyTo: e.data.inReplyTo } : {}),
-          createdAt: at,
-        };
+        const view = messageFromEvent(e);
         this.messages.set(view.id, view);
         const list = this.byRoom.get(view.roomId) ?? [];
         list.push(view);
