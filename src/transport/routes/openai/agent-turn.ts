@@ -1,5 +1,5 @@
 import { postMessage } from '../../../app/commands/messages.ts';
-import { AppError } from '../../../app/errors.ts';
+import { AppError, badRequest } from '../../../app/errors.ts';
 import type { EventData } from '../../../domain/catalogue.ts';
 import type { AgentView } from '../../../projections/read-model.ts';
 import { derivedId, sha256Hex } from '../../../shared/ids.ts';
@@ -23,6 +23,33 @@ export function findAgent(server: ServerContext, model: string): AgentView {
 export function checkMessageLength(server: ServerContext, text: string, where: string): void {
   const max = server.chronicle.settings.maxMessageChars;
   if (text.length > max) throw new AppError(400, 'validation_error', `${where}: the message must be at most ${max} characters`);
+}
+
+/**
+ * How a request's list (chat `messages`, Responses `input`) becomes the conversation the agent sees:
+ * system and developer entries (wherever they are) join the caller's instructions; the last entry
+ * must be the user's — it is what is posted in the room; the user and assistant entries before it
+ * are the history. `read` refuses what the API does not support (tools) and gives each entry's role
+ * and text; `noun` is what the API calls an entry.
+ */
+export function conversationFrom<T>(
+  field: 'messages' | 'input',
+  noun: 'message' | 'item',
+  entries: readonly T[],
+  read: (entry: T, i: number) => { role: string | undefined; text: () => string },
+  system: string[] = [],
+): { system: string[]; history: { role: 'user' | 'assistant'; content: string }[]; text: string } {
+  const turns: { role: 'user' | 'assistant'; content: string }[] = [];
+  entries.forEach((entry, i) => {
+    const { role, text } = read(entry, i);
+    if (role === 'system' || role === 'developer') system.push(text());
+    else if (role === 'user' || role === 'assistant') turns.push({ role, content: text() });
+    else throw badRequest(`${field}.${i}.role: '${String(role)}' is not one of system, developer, user, assistant`);
+  });
+  const last = turns.pop();
+  if (!last || last.role !== 'user') throw badRequest(`${field}: the last ${noun} must be a user message`);
+  if (!last.content.trim()) throw badRequest(`${field}: the last user message is empty`);
+  return { system, history: turns, text: last.content };
 }
 
 export type Usage = { promptTokens: number; completionTokens: number };

@@ -4,7 +4,7 @@ import { parseInput } from '../../../app/commands/validate.ts';
 import { AppError, badRequest } from '../../../app/errors.ts';
 import { stripControl } from '../../sanitize.ts';
 import type { Call } from '../../call.ts';
-import { checkMessageLength, converse, findAgent, messageIdFor } from './agent-turn.ts';
+import { checkMessageLength, conversationFrom, converse, findAgent, messageIdFor } from './agent-turn.ts';
 import { callerRequest, ModelParams, PositiveInt, refuseTools, responseFormatOf } from './request-options.ts';
 
 const ContentPart = z.object({ type: z.string(), text: z.string().optional() }).passthrough();
@@ -39,26 +39,14 @@ function textOf(m: z.infer<typeof ChatMessage>, i: number): string {
     .join('');
 }
 
-/**
- * How `messages` becomes the conversation the agent sees: system and developer messages (wherever
- * they are) become the caller's instructions; the last message must be the user's — it is what is
- * posted in the room; the user and assistant messages before it are the history the agent answers in.
- */
+/** Chat's `messages` as the conversation the agent sees (conversationFrom); tool calls and results are refused. */
 function conversationOf(messages: z.infer<typeof ChatMessage>[]) {
-  const system: string[] = [];
-  const turns: { role: 'user' | 'assistant'; content: string }[] = [];
-  messages.forEach((m, i) => {
+  return conversationFrom('messages', 'message', messages, (m, i) => {
     if (m.role === 'tool' || m.role === 'function' || (m.role === 'assistant' && (m.tool_calls || m.function_call))) {
       throw badRequest(`tools are not supported: messages.${i} is a tool call or result (Chronicle agents act through their own actions)`);
     }
-    if (m.role === 'system' || m.role === 'developer') system.push(textOf(m, i));
-    else if (m.role === 'user' || m.role === 'assistant') turns.push({ role: m.role, content: textOf(m, i) });
-    else throw badRequest(`messages.${i}.role: '${m.role}' is not one of system, developer, user, assistant`);
+    return { role: m.role, text: () => textOf(m, i) };
   });
-  const last = turns.pop();
-  if (!last || last.role !== 'user') throw badRequest('messages: the last message must be a user message');
-  if (!last.content.trim()) throw badRequest('messages: the last user message is empty');
-  return { system, history: turns, text: last.content };
 }
 
 export async function chatCompletions(call: Call) {

@@ -7,7 +7,7 @@ import type { AgentView } from '../../../projections/read-model.ts';
 import { turnIds } from '../../../actors/streams.ts';
 import { stripControl } from '../../sanitize.ts';
 import type { Call, ServerContext } from '../../call.ts';
-import { checkMessageLength, converse, findAgent, messageIdFor, turnUsage } from './agent-turn.ts';
+import { checkMessageLength, conversationFrom, converse, findAgent, messageIdFor, turnUsage } from './agent-turn.ts';
 import { callerRequest, ModelParams, PositiveInt, refuseTools, responseFormatOf } from './request-options.ts';
 
 /**
@@ -57,23 +57,22 @@ function itemText(item: z.infer<typeof InputItem>, i: number): string {
 function conversationOf(req: ResponsesInput) {
   const system = req.instructions ? [req.instructions] : [];
   if (typeof req.input === 'string') return { system, history: [], text: req.input };
-  const turns: { role: 'user' | 'assistant'; content: string }[] = [];
-  req.input.forEach((item, i) => {
-    if (item.type !== undefined && item.type !== 'message') {
-      throw badRequest(
-        item.type.includes('function') || item.type.includes('tool')
-          ? `tools are not supported: input.${i} is a ${item.type}`
-          : `input.${i}.type: '${item.type}' is not supported (only message items)`,
-      );
-    }
-    if (item.role === 'system' || item.role === 'developer') system.push(itemText(item, i));
-    else if (item.role === 'user' || item.role === 'assistant') turns.push({ role: item.role, content: itemText(item, i) });
-    else throw badRequest(`input.${i}.role: '${String(item.role)}' is not one of system, developer, user, assistant`);
-  });
-  const last = turns.pop();
-  if (!last || last.role !== 'user') throw badRequest('input: the last item must be a user message');
-  if (!last.content.trim()) throw badRequest('input: the last user message is empty');
-  return { system, history: turns, text: last.content };
+  return conversationFrom(
+    'input',
+    'item',
+    req.input,
+    (item, i) => {
+      if (item.type !== undefined && item.type !== 'message') {
+        throw badRequest(
+          item.type.includes('function') || item.type.includes('tool')
+            ? `tools are not supported: input.${i} is a ${item.type}`
+            : `input.${i}.type: '${item.type}' is not supported (only message items)`,
+        );
+      }
+      return { role: item.role, text: () => itemText(item, i) };
+    },
+    system,
+  );
 }
 
 /** The message a response id names, if the caller may see it (its author, or an operator). */
