@@ -1,6 +1,7 @@
 import type { Subscription } from 'rxjs';
 import type { AnyRecordedEvent } from './envelope.ts';
 import type { EventStore } from './store.ts';
+import { backoffMs } from '../shared/backoff.ts';
 
 /** What a follower needs of the log: pages by seq, the head, and the live tail. */
 export type FollowedLog = Pick<EventStore, 'readAll' | 'head' | 'subscribe'>;
@@ -231,8 +232,7 @@ export class LogFollower {
     if (this.stopped) return;
     this.unfollow();
     this.failures++;
-    const base = this.opts.retryBaseMs ?? 100;
-    const delay = Math.min(this.opts.retryMaxMs ?? 30_000, base * 2 ** (this.failures - 1));
+    const delay = backoffMs(this.failures, this.opts.retryBaseMs ?? 100, this.opts.retryMaxMs ?? 30_000);
     this.logger?.error('log follower failed; resuming from its checkpoint', {
       follower: this.opts.name,
       position: this.position,

@@ -3,7 +3,8 @@ import { createActor, fromPromise, type AnyStateMachine } from 'xstate';
 import { getShortestPaths, getStateNodes } from 'xstate/graph';
 import { agentMachine, type AgentEvent, type Pending } from '../../src/actors/machines/agent.machine.ts';
 import { depthOf, mentions, recipients, roomMachine, type RoomContext, type RoomEvent } from '../../src/actors/machines/room.machine.ts';
-import { backoffMs, systemMachine, type SystemEvent } from '../../src/actors/machines/system.machine.ts';
+import { systemMachine, type SystemEvent } from '../../src/actors/machines/system.machine.ts';
+import { backoffMs } from '../../src/shared/backoff.ts';
 import { serviceMachine } from '../../src/actors/machines/service.machine.ts';
 
 /** Every atomic state of a machine, as "a" or "a.b". */

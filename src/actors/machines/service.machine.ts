@@ -1,4 +1,5 @@
 import { assign, fromPromise, setup } from 'xstate';
+import { backoffMs } from '../../shared/backoff.ts';
 
 /**
  * A plugin service's lifecycle: start (invoked effect) → running; a failure (at start or later)
@@ -33,7 +34,7 @@ export const serviceMachine = setup({
     reportFailure: (_, _params: { error: string; restartInMs?: number }) => {},
   },
   delays: {
-    backoff: ({ context }) => Math.min(context.maxMs, context.baseMs * 2 ** Math.max(0, context.failures - 1)),
+    backoff: ({ context }) => backoffMs(context.failures, context.baseMs, context.maxMs),
   },
   guards: {
     givenUp: ({ context }) => context.failures >= context.maxFailures,
@@ -77,7 +78,7 @@ export const serviceMachine = setup({
         type: 'reportFailure',
         params: ({ context }) => ({
           error: context.lastError ?? 'unknown',
-          restartInMs: Math.min(context.maxMs, context.baseMs * 2 ** Math.max(0, context.failures - 1)),
+          restartInMs: backoffMs(context.failures, context.baseMs, context.maxMs),
         }),
       },
       after: { backoff: [{ guard: 'givenUp', target: 'gaveUp' }, { target: 'starting' }] },

@@ -1,4 +1,5 @@
 import { assign, setup } from 'xstate';
+import { backoffMs } from '../../shared/backoff.ts';
 
 /**
  * The system actor's machine: its lifecycle and the supervision policy. A child that fails is
@@ -22,10 +23,6 @@ export type SystemEvent =
   | { type: 'STOPPED' }
   | { type: 'CHILD_FAILED'; actorId: string; kind: 'agent' | 'room' | 'service' | 'system'; error: string }
   | { type: 'CHILD_RECOVERED'; actorId: string };
-
-export function backoffMs(failures: number, baseMs: number, maxMs: number): number {
-  return Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1));
-}
 
 export const systemMachine = setup({
   types: { context: {} as SystemContext, events: {} as SystemEvent, input: {} as { baseMs?: number; maxMs?: number } },
