@@ -1,8 +1,9 @@
 import { constants } from 'node:fs';
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
-import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { extname, join, relative, resolve, sep } from 'node:path';
 import type { Character } from '../characters/schema.ts';
 import { derivedId, sha256Hex } from '../shared/ids.ts';
+import { isWithin } from '../shared/paths.ts';
 import { documentPool, type DocumentPool } from './document-pool.ts';
 import { extractText, KNOWLEDGE_FILE_TYPES } from './extract-text.ts';
 
@@ -88,7 +89,7 @@ export async function resolveCharacterKnowledge(
     if (typeof item === 'string') {
       const file = namedFile(item);
       const target = file && folder ? resolve(folder.base, file) : undefined;
-      if (file && folder && !isInside(folder.base, target!)) {
+      if (file && folder && !isWithin(target!, folder.base)) {
         skipped.push({ item: file, reason: OUTSIDE });
       } else if (file && folder && (await exists(target!))) {
         const doc = await readDocument(folder, target!, skipped, pool);
@@ -107,7 +108,7 @@ export async function resolveCharacterKnowledge(
       continue;
     }
     const target = resolve(folder.base, 'path' in item ? item.path : item.directory);
-    if (!isInside(folder.base, target)) {
+    if (!isWithin(target, folder.base)) {
       skipped.push({ item: describe(item), reason: OUTSIDE });
       continue;
     }
@@ -132,18 +133,12 @@ interface CharacterFolder {
 
 const OUTSIDE = "outside the character's folder (knowledge files are read only from the character file's folder and below)";
 
-/** Whether `path` is `dir` itself or below it (both absolute). */
-function isInside(dir: string, path: string): boolean {
-  const rel = relative(dir, path);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
-}
-
 /**
  * The real path of `target` when it is inside the folder both as written (no `../`, no absolute path
  * elsewhere) and once every symlink is resolved; otherwise undefined, and `skipped` says why.
  */
 async function containedPath(folder: CharacterFolder, target: string, name: string, skipped: SkippedKnowledge[]): Promise<string | undefined> {
-  if (!isInside(folder.base, target)) {
+  if (!isWithin(target, folder.base)) {
     skipped.push({ item: name, reason: OUTSIDE });
     return undefined;
   }
@@ -154,7 +149,7 @@ async function containedPath(folder: CharacterFolder, target: string, name: stri
     skipped.push({ item: name, reason: `cannot read: ${(err as Error).message}` });
     return undefined;
   }
-  if (!isInside(folder.real, real)) {
+  if (!isWithin(real, folder.real)) {
     skipped.push({ item: name, reason: `a symbolic link leading ${OUTSIDE}` });
     return undefined;
   }

@@ -19,7 +19,8 @@ import type {
   WorkerStart,
   WorkerToHost,
 } from './protocol.ts';
-import { collapsePaths, isInside, readPathsFor, sandboxCommand, sandboxTools, type SandboxTools } from './sandbox.ts';
+import { collapsePaths, readPathsFor, sandboxCommand, sandboxTools, type SandboxTools } from './sandbox.ts';
+import { isWithin } from '../../shared/paths.ts';
 
 /**
  * A third-party plugin run in its own sandboxed child process (sandbox.ts), seen by the rest of
@@ -276,8 +277,8 @@ class IsolatedHost implements IsolatedPlugin {
     const script = await childScriptPath();
     const readPaths = collapsePaths([childBundleDir(), ...readPathsFor(file), ...(loadable === file ? [] : [loadable])]);
     const protectedPaths = (this.options.protectedPaths ?? []).filter((p) => existsSync(p)).map((p) => realpathSync(p));
-    const exposed = protectedPaths.find((p) => readPaths.some((r) => isInside(p, r)));
-    if (exposed) throw new Error(`its folder ${readPaths.find((r) => isInside(exposed, r))} holds the data directory; move the plugin or the data directory`);
+    const exposed = protectedPaths.find((p) => readPaths.some((r) => isWithin(p, r)));
+    if (exposed) throw new Error(`its folder ${readPaths.find((r) => isWithin(exposed, r))} holds the data directory; move the plugin or the data directory`);
     const start: WorkerStart = { entry: loadable, kind: 'file' };
     const { command, args } = sandboxCommand(
       {

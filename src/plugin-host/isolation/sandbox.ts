@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
+import { isWithin } from '../../shared/paths.ts';
 
 /**
  * How a plugin's child process is wrapped on this host. Probed once: each tool is tried for real
@@ -155,12 +156,7 @@ function packageRoot(file: string): string {
 /** Drops paths inside other paths (Node's permission tree rejects overlapping prefixes). */
 function collapse(paths: string[]): string[] {
   const sorted = [...new Set(paths)].sort((a, b) => a.length - b.length);
-  return sorted.filter((p, i) => !sorted.slice(0, i).some((q) => p === q || p.startsWith(q.endsWith(sep) ? q : q + sep)));
-}
-
-/** True when `inner` is `outer` or inside it (real paths). */
-export function isInside(inner: string, outer: string): boolean {
-  return inner === outer || inner.startsWith(outer.endsWith(sep) ? outer : outer + sep);
+  return sorted.filter((p, i) => !sorted.slice(0, i).some((q) => isWithin(p, q)));
 }
 
 export { collapse as collapsePaths };
