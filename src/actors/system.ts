@@ -20,6 +20,7 @@ import { Supervisor } from './system/supervision.ts';
 import { runTurn, type TurnDeps } from './turn/run-turn.ts';
 import type { TurnInput } from './turn/turn-input.ts';
 import type { ActorNode, ActorSettings, ActorSystem, ActorSystemDeps, EphemeralEvent } from './types.ts';
+import { withDeadline } from '../shared/deadline.ts';
 
 export const DEFAULT_ACTOR_SETTINGS: ActorSettings = {
   modelTimeoutMs: 60_000,
@@ -33,11 +34,6 @@ export const DEFAULT_ACTOR_SETTINGS: ActorSettings = {
   restartMaxMs: 30_000,
   snapshotDelayMs: 1_000,
 };
-
-function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(t));
-}
 
 /**
  * The system actor and everything it supervises. It folds the log, in order, into room and agent
@@ -131,7 +127,7 @@ export class ChronicleActorSystem implements ActorSystem {
       store: deps.store,
       readModel: deps.readModel,
       // A read model that never catches up must not hang a room forever: the turn fails and is retried.
-      waitFor: (seq) => withDeadline(deps.waitFor(seq), 30_000, `the read model did not reach seq ${seq} within 30 s`),
+      waitFor: (seq) => withDeadline(deps.waitFor(seq), 30_000, () => `the read model did not reach seq ${seq} within 30 s`),
       models: deps.models,
       settings: this.settings,
       logger: this.logger,

@@ -1,14 +1,10 @@
+import { withDeadline } from '../../shared/deadline.ts';
+
 /** Bounds on what plugins do inside a turn: a provider, an action, an evaluator never hangs a room. */
 export const PROVIDER_TIMEOUT_MS = 10_000;
 export const ACTION_TIMEOUT_MS = 30_000;
 
-export const withTimeout = <T>(p: Promise<T> | T, ms: number, what: string): Promise<T> => {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([
-    Promise.resolve(p),
-    new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms))),
-  ]).finally(() => clearTimeout(t));
-};
+export const withTimeout = <T>(p: Promise<T> | T, ms: number, what: string): Promise<T> => withDeadline(p, ms, () => `${what} did not finish within ${ms} ms`);
 
 /** An error's message, bounded for events. */
 export const errText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 500);
