@@ -6,5 +6,4 @@ export const ACTION_TIMEOUT_MS = 30_000;
 
 export const withTimeout = <T>(p: Promise<T> | T, ms: number, what: string): Promise<T> => withDeadline(p, ms, () => `${what} did not finish within ${ms} ms`);
 
-/** An error's message, bounded for events. */
-export const errText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 500);
+export { errText } from '../../shared/errors.ts';

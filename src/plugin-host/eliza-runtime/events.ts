@@ -1,3 +1,5 @@
+import { withDeadline } from '../../shared/deadline.ts';
+import { errText } from '../../shared/errors.ts';
 import type { ElizaRuntime, ElizaRuntimeParts } from './types.ts';
 
 const HANDLER_TIMEOUT_MS = 30_000;
@@ -24,23 +26,14 @@ export function eventMethods(parts: ElizaRuntimeParts, self: () => ElizaRuntime,
     async emitEvent(event: string | string[], params: Record<string, unknown> | undefined): Promise<void> {
       for (const name of Array.isArray(event) ? event : [event]) {
         for (const { plugin, handler } of parts.host.eventHandlers(name)) {
-          let timer: NodeJS.Timeout | undefined;
           try {
             const payload = withLiveParts(
               { ...(params ?? {}) },
               { runtime: (params?.runtime as unknown) ?? self().forPlugin(plugin), callback: params?.callback, onComplete: params?.onComplete },
             );
-            await Promise.race([
-              Promise.resolve(handler(payload)),
-              new Promise<never>(
-                (_, reject) =>
-                  (timer = setTimeout(() => reject(new Error(`${plugin} ${name} handler did not finish within ${HANDLER_TIMEOUT_MS} ms`)), HANDLER_TIMEOUT_MS)),
-              ),
-            ]);
+            await withDeadline(handler(payload), HANDLER_TIMEOUT_MS, () => `${plugin} ${name} handler did not finish within ${HANDLER_TIMEOUT_MS} ms`);
           } catch (err) {
-            parts.onPluginFailure({ plugin, component: `event:${name}`, error: (err instanceof Error ? err.message : String(err)).slice(0, 500) });
-          } finally {
-            clearTimeout(timer);
+            parts.onPluginFailure({ plugin, component: `event:${name}`, error: errText(err) });
           }
         }
       }
