@@ -1,8 +1,9 @@
 import type { Embedder } from '../../models/embedder.ts';
 import type { ElizaRuntime, PluginFailure } from '../../plugin-host/eliza-runtime/index.ts';
+import { runProviders } from '../../plugin-host/eliza-runtime/state.ts';
 import type { PluginHost } from '../../plugin-host/host.ts';
 import type { Memory, PluginRuntime, State } from '../../plugin-host/types.ts';
-import { errText, PROVIDER_TIMEOUT_MS, withTimeout } from './limits.ts';
+import { errText, withTimeout } from './limits.ts';
 import type { ProviderOutput } from './prompt.ts';
 import type { TurnDeps } from './turn-deps.ts';
 import type { AgentTurn, Retrieval } from './turn-state.ts';
@@ -94,19 +95,7 @@ export async function composeProviders(
 ): Promise<ProviderOutput[]> {
   const wanted = only && new Set(only.map((n) => n.toUpperCase()));
   const selected = host.providers().filter((p) => (wanted ? wanted.has(p.name.toUpperCase()) : !p.dynamic && !p.private));
-  const empty: State = { values: {}, data: {}, text: '' };
-  const results = await Promise.all(
-    selected.map(async (p): Promise<ProviderOutput | undefined> => {
-      try {
-        const r = await withTimeout(p.get(runtime.forPlugin(host.pluginOf(p)), memory, empty), PROVIDER_TIMEOUT_MS, `provider ${p.name}`);
-        return { name: p.name, text: r?.text ?? '', data: r?.data ?? {}, values: r?.values ?? {} };
-      } catch (err) {
-        failures.push({ plugin: host.pluginOf(p), component: `provider:${p.name}`, error: errText(err) });
-        return undefined;
-      }
-    }),
-  );
-  return results.filter((r): r is ProviderOutput => r !== undefined);
+  return runProviders(host, runtime, memory, selected, (f) => failures.push(f));
 }
 
 /** The state actions and evaluators see: the providers' values, data and text together. */

@@ -1,7 +1,50 @@
 import type { Memory, Provider, State } from '../types.ts';
-import type { ElizaRuntime, ElizaRuntimeParts } from './types.ts';
+import { withDeadline } from '../../shared/deadline.ts';
+import { errText } from '../../shared/errors.ts';
+import type { PluginHost } from '../host.ts';
+import type { ElizaRuntime, ElizaRuntimeParts, PluginFailure } from './types.ts';
 
-const PROVIDER_TIMEOUT_MS = 10_000;
+/** Bound on one provider's `get`: a provider never hangs a turn or a composeState. */
+export const PROVIDER_TIMEOUT_MS = 10_000;
+
+export interface ProviderResult {
+  name: string;
+  text: string;
+  values: Record<string, unknown>;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Runs `providers` in parallel, each with its plugin's view of the runtime and bounded by
+ * PROVIDER_TIMEOUT_MS: for composeState and for a turn's retrieval (src/actors/turn/retrieve.ts). One
+ * that throws or hangs is reported as a plugin failure and left out; the others keep their order.
+ */
+export async function runProviders(
+  host: PluginHost,
+  runtime: ElizaRuntime,
+  message: Memory,
+  providers: readonly Provider[],
+  onFailure: (failure: PluginFailure) => void,
+): Promise<ProviderResult[]> {
+  const empty: State = { values: {}, data: {}, text: '' };
+  const results = await Promise.all(
+    providers.map(async (p): Promise<ProviderResult | undefined> => {
+      const plugin = host.pluginOf(p);
+      try {
+        const r = await withDeadline(
+          p.get(runtime.forPlugin(plugin), message, empty),
+          PROVIDER_TIMEOUT_MS,
+          () => `provider ${p.name} did not finish within ${PROVIDER_TIMEOUT_MS} ms`,
+        );
+        return { name: p.name, text: r?.text ?? '', values: r?.values ?? {}, data: r?.data ?? {} };
+      } catch (err) {
+        onFailure({ plugin, component: `provider:${p.name}`, error: errText(err) });
+        return undefined;
+      }
+    }),
+  );
+  return results.filter((r): r is ProviderResult => r !== undefined);
+}
 
 /**
  * ElizaOS `composeState(message, includeList?, onlyInclude?)`: runs the agent's providers and returns
@@ -16,33 +59,7 @@ export function stateMethods(parts: ElizaRuntimeParts, self: () => ElizaRuntime)
       const selected = parts.host
         .providers()
         .filter((p: Provider) => (onlyInclude && named.size ? named.has(p.name.toUpperCase()) : named.has(p.name.toUpperCase()) || (!p.dynamic && !p.private)));
-      const empty: State = { values: {}, data: {}, text: '' };
-      const results = await Promise.all(
-        selected.map(async (p) => {
-          let timer: NodeJS.Timeout | undefined;
-          try {
-            const plugin = parts.host.pluginOf(p);
-            const r = await Promise.race([
-              Promise.resolve(p.get(self().forPlugin(plugin), message, empty)),
-              new Promise<never>(
-                (_, reject) =>
-                  (timer = setTimeout(() => reject(new Error(`provider ${p.name} did not finish within ${PROVIDER_TIMEOUT_MS} ms`)), PROVIDER_TIMEOUT_MS)),
-              ),
-            ]);
-            return { name: p.name, text: r?.text ?? '', values: r?.values ?? {}, data: r?.data ?? {} };
-          } catch (err) {
-            parts.onPluginFailure({
-              plugin: parts.host.pluginOf(p),
-              component: `provider:${p.name}`,
-              error: (err instanceof Error ? err.message : String(err)).slice(0, 500),
-            });
-            return undefined;
-          } finally {
-            clearTimeout(timer);
-          }
-        }),
-      );
-      const ok = results.filter((r): r is NonNullable<typeof r> => r !== undefined);
+      const ok = await runProviders(parts.host, self(), message, selected, parts.onPluginFailure);
       const text = ok
         .map((r) => r.text)
         .filter(Boolean)
