@@ -1,3 +1,5 @@
+import { setMostRecent } from '../shared/recent-map.ts';
+
 /**
  * Per-account login back-off. Keyed by the lower-cased username whether or not such an account
  * exists (so a 429 tells nothing about which names are real), and by nothing else: one account under
@@ -91,8 +93,6 @@ export class LoginThrottle {
 
   /** Re-inserts at the end (most recent) and drops the oldest records past the bound. */
   private remember(key: string, e: Entry): void {
-    this.entries.delete(key);
-    this.entries.set(key, e);
-    while (this.entries.size > this.options.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    setMostRecent(this.entries, key, e, this.options.maxEntries);
   }
 }

@@ -1,3 +1,5 @@
+import { setMostRecent } from '../shared/recent-map.ts';
+
 /** A bounded map that forgets the least recently used entry (Map keeps insertion order). */
 export class LruCache<K, V> {
   private readonly map = new Map<K, V>();
@@ -13,9 +15,7 @@ export class LruCache<K, V> {
   }
 
   set(key: K, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    while (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as K);
+    setMostRecent(this.map, key, value, this.capacity);
   }
 
   get size(): number {

@@ -1,4 +1,5 @@
 import type { MessageView } from './read-model.ts';
+import { setMostRecent } from '../shared/recent-map.ts';
 
 /** Rows kept per room: RECENT_MESSAGES asks for 32 by default (ElizaOS), leaving room for a larger setting. */
 export const RECENT_PER_ROOM = 64;
@@ -76,8 +77,7 @@ export class RecentMessages {
       const rows = this.source.newest(roomId, this.perRoom);
       w = { rows, complete: rows.length < this.perRoom, checkedAt: cp };
     }
-    this.rooms.set(roomId, w);
-    if (this.rooms.size > this.maxRooms) this.rooms.delete(this.rooms.keys().next().value!);
+    setMostRecent(this.rooms, roomId, w, this.maxRooms);
     return w;
   }
 }

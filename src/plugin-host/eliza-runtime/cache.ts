@@ -1,3 +1,5 @@
+import { setMostRecent } from '../../shared/recent-map.ts';
+
 /**
  * `getCache`/`setCache`: an explicitly ephemeral store per agent, in memory, gone on restart.
  *
@@ -16,9 +18,7 @@ export function cacheMethods(cache: Map<string, unknown>) {
       return cache.has(key) ? (structuredClone(cache.get(key)) as T) : undefined;
     },
     async setCache<T>(key: string, value: T): Promise<boolean> {
-      cache.delete(key);
-      cache.set(key, structuredClone(value));
-      while (cache.size > MAX_KEYS) cache.delete(cache.keys().next().value!);
+      setMostRecent(cache, key, structuredClone(value), MAX_KEYS);
       return true;
     },
     async deleteCache(key: string): Promise<boolean> {
