@@ -117,6 +117,19 @@ try {
     .all() as { type: string; n: number; data: number; meta: number; ids: number }[];
   const total = db.prepare('SELECT count(*) AS n FROM events').get() as { n: number };
   db.close();
+  // Where the pages go: SQLite's dbstat per table and index (sqlite-vec's shadow tables and FTS5's included).
+  const pagesByTable = (file: string) => {
+    const d = new Database(join(dataDir, file), { readonly: true });
+    try {
+      return Object.fromEntries(
+        (d.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC').all() as { name: string; bytes: number }[])
+          .filter((t) => t.bytes > 0)
+          .map((t) => [t.name, Math.round(t.bytes / done)]),
+      );
+    } finally {
+      d.close();
+    }
+  };
   const per1k = (b: number) => (((b / done) * 1000) / 2 ** 20).toFixed(2);
   const result = {
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
@@ -129,6 +142,9 @@ try {
     logMiBPer1k: per1k(logBytes),
     readModelMiBPer1k: per1k(readBytes),
     diskMiBPer1k: per1k(logBytes + readBytes),
+    files: Object.fromEntries(['events.db', 'events.db-wal', 'read.db', 'read.db-wal'].map((f) => [f, size(f)])),
+    logBytesPerExchangeByTable: pagesByTable('events.db'),
+    readModelBytesPerExchangeByTable: pagesByTable('read.db'),
     byType: byType.map((t) => ({
       type: t.type,
       n: t.n,
