@@ -81,6 +81,18 @@ await vi.mirrorLoaded('chunk', 'agent', 512);
 console.log(
   `| real lines | ${stored.length} | in-memory int8 scan + re-rank | ${timed(queries, live).toFixed(2)} | ${recallOf(live, queries, truthOf).toFixed(3)} |`,
 );
+// The small-scope path: vec0's own search over the int8 codes the read model keeps (query quantized too).
+const db0 = new Database(':memory:');
+sqliteVec.load(db0);
+const vi0 = new VectorIndex(db0, { mirrorAt: Number.POSITIVE_INFINITY });
+db0.transaction(() => {
+  stored.forEach((v, i) => vi0.put('chunk', i + 1, 'agent', v));
+  vi0.flush();
+})();
+const viaVec0 = (q: Float32Array) => vi0.knn('chunk', 'agent', q, K).map((h) => h.rowid);
+console.log(
+  `| real lines | ${stored.length} | vec0 int8 (small scopes) | ${timed(queries, viaVec0).toFixed(2)} | ${recallOf(viaVec0, queries, truthOf).toFixed(3)} |`,
+);
 
 /*
  * A 100k set shaped like real text: the embedder is too slow to embed 100k lines here (~60 texts/s),

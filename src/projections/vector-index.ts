@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { QuantizedVector } from '../events/quantized-vector.ts';
+import { int8Bytes, storedVector } from './vec0/int8.ts';
 import { MirrorCache } from './vector-scan/mirror-cache.ts';
 import { Vec0BulkWriter } from './vec0/bulk-writer.ts';
 import { VectorStage } from './vec0/staging.ts';
@@ -22,7 +24,11 @@ export interface VectorHit {
  *
  * Each table has a `scope` partition key (room id for messages, agent id for chunks and facts): a
  * query only scans its own partition, which is both the access rule and what keeps KNN fast for the
- * usual small scope (see bench/RESULTS-projections.md). Search there is exact (float, cosine).
+ * usual small scope (see bench/RESULTS-projections.md). Search there is exact cosine over int8 codes:
+ * a vector is kept as the int8 codes the log already stores (QuantizedVector; a float vector from an
+ * older log is quantized the same deterministic way), a quarter of float32's bytes. Cosine ignores each
+ * vector's scale, so the codes alone give the distances of the dequantized floats; the query is
+ * quantized too (int8 against int8 is what vec0 computes), measured in bench/RESULTS-vectors.md.
  *
  * A scope that grows big (an agent with a 100k-chunk knowledge base: sqlite-vec scans it in 50–150 ms) is
  * searched in memory instead, once it has had `mirrorAt` puts: a ScopeMirror (vector-scan/) holds its
@@ -175,16 +181,16 @@ export class VectorIndex {
     if (s) return s;
     if (!this.known.has(name)) {
       this.db.exec(
-        `CREATE VIRTUAL TABLE IF NOT EXISTS ${name} USING vec0(scope text partition key, embedding float[${dims}] distance_metric=cosine, chunk_size=${CHUNK_SIZE})`,
+        `CREATE VIRTUAL TABLE IF NOT EXISTS ${name} USING vec0(scope text partition key, embedding int8[${dims}] distance_metric=cosine, chunk_size=${CHUNK_SIZE})`,
       );
       this.db.prepare('INSERT OR IGNORE INTO vector_tables (name, kind, dims) VALUES (?, ?, ?)').run(name, kind, dims);
       this.known.set(name, { kind, dims });
     }
     s = {
       upsertDelete: this.db.prepare(`DELETE FROM ${name} WHERE rowid = ?`),
-      insert: this.db.prepare(`INSERT INTO ${name} (rowid, scope, embedding) VALUES (?, ?, ?)`),
+      insert: this.db.prepare(`INSERT INTO ${name} (rowid, scope, embedding) VALUES (?, ?, vec_int8(?))`),
       del: this.db.prepare(`DELETE FROM ${name} WHERE rowid = ?`),
-      knn: this.db.prepare(`SELECT rowid, distance FROM ${name} WHERE embedding MATCH ? AND k = ? AND scope = ?`),
+      knn: this.db.prepare(`SELECT rowid, distance FROM ${name} WHERE embedding MATCH vec_int8(?) AND k = ? AND scope = ?`),
     };
     this.stmts.set(name, s);
     return s;
@@ -201,7 +207,7 @@ export class VectorIndex {
     this.puts.set(key, this.putsOf(name, scope) + 1);
     this.dirtyPuts.add(key);
     this.pending.delete(`${name}\u0000${rowid}`);
-    this.pending.set(`${name}\u0000${rowid}`, { kind, rowid, scope, vector });
+    this.pending.set(`${name}\u0000${rowid}`, { kind, rowid, scope, vector: QuantizedVector.quantize(vector) });
   }
 
   private putsOf(name: string, scope: string): number {
@@ -239,8 +245,8 @@ export class VectorIndex {
       const s = this.ensure(it.kind, it.vector.length);
       const id = BigInt(it.rowid); // vec0 refuses REAL rowids; better-sqlite3 binds JS numbers as REAL
       s.upsertDelete.run(id);
-      s.insert.run(id, it.scope, bytes(it.vector));
-      if (this.mirrors.size > 0) this.mirrors.put(VectorIndex.tableName(it.kind, it.vector.length), it.scope, it.rowid, it.vector);
+      s.insert.run(id, it.scope, int8Bytes(it.vector));
+      if (this.mirrors.size > 0) this.mirrors.put(VectorIndex.tableName(it.kind, it.vector.length), it.scope, it.rowid, storedVector(it.vector));
     }
   }
 
@@ -268,10 +274,11 @@ export class VectorIndex {
     if (!this.known.has(name) || k <= 0) return [];
     const n = Math.min(k, 4096);
     const puts = this.putsOf(name, scope);
-    const inMemory = puts >= this.opts.mirrorAt ? this.mirrors.search(name, scope, vector.length, puts, vector, n) : undefined;
+    // The mirror gets the query as vec0 does (its int8 codes): both paths rank by the same distances.
+    const inMemory = puts >= this.opts.mirrorAt ? this.mirrors.search(name, scope, vector.length, puts, storedVector(vector), n) : undefined;
     if (inMemory) return inMemory;
     const s = this.ensure(kind, vector.length);
-    return (s.knn.all(bytes(vector), n, scope) as { rowid: number | bigint; distance: number }[]).map((r) => ({
+    return (s.knn.all(int8Bytes(vector), n, scope) as { rowid: number | bigint; distance: number }[]).map((r) => ({
       rowid: Number(r.rowid),
       distance: r.distance,
     }));

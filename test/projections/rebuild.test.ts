@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openProjections } from '../../src/projections/index.ts';
+import { int8Bytes } from '../../src/projections/vec0/int8.ts';
 import type { SqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.ts';
 import { memoryStore } from '../support/projection-fixtures.ts';
 import { eventsFromSteps } from '../support/random-events.ts';
@@ -120,7 +121,10 @@ describe('rebuild and verify', () => {
     await p.start();
     const db = new Database(path);
     (await import('sqlite-vec')).load(db);
-    db.prepare('UPDATE vec_message_16 SET embedding = ? WHERE rowid = 1').run(Buffer.from(fakeVector('other', 16).buffer));
+    // vec0 loses vec_int8's subtype in an UPDATE: replace the row instead.
+    const scope = db.prepare('SELECT scope FROM vec_message_16 WHERE rowid = 1').pluck().get();
+    db.prepare('DELETE FROM vec_message_16 WHERE rowid = 1').run();
+    db.prepare('INSERT INTO vec_message_16 (rowid, scope, embedding) VALUES (1, ?, vec_int8(?))').run(scope, int8Bytes(fakeVector('other', 16)));
     db.close();
     const v = await p.verifyRebuild();
     expect(v.differences).toHaveLength(1);

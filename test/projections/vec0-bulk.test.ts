@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { describe, expect, it } from 'vitest';
 import { Vec0BulkWriter } from '../../src/projections/vec0/bulk-writer.js';
+import { int8Bytes } from '../../src/projections/vec0/int8.js';
 import { VectorIndex } from '../../src/projections/vector-index.js';
 import { clusteredPoints, seededRandom } from '../support/clustered-vectors.ts';
 
@@ -9,7 +10,7 @@ const DIMS = 24;
 const CHUNK = 8;
 
 function table(db: Database.Database) {
-  db.exec(`CREATE VIRTUAL TABLE v USING vec0(scope text partition key, embedding float[${DIMS}] distance_metric=cosine, chunk_size=${CHUNK})`);
+  db.exec(`CREATE VIRTUAL TABLE v USING vec0(scope text partition key, embedding int8[${DIMS}] distance_metric=cosine, chunk_size=${CHUNK})`);
 }
 
 function open() {
@@ -40,8 +41,8 @@ describe('Vec0BulkWriter', () => {
 
   it("writes vec0's shadow tables byte for byte as vec0's own inserts do, partition after partition", () => {
     const viaVec0 = open();
-    const ins = viaVec0.prepare('INSERT INTO v (rowid, scope, embedding) VALUES (?, ?, ?)');
-    for (const p of partitions) for (const r of p.rows) ins.run(BigInt(r.rowid), p.scope, Buffer.from(r.vector.buffer));
+    const ins = viaVec0.prepare('INSERT INTO v (rowid, scope, embedding) VALUES (?, ?, vec_int8(?))');
+    for (const p of partitions) for (const r of p.rows) ins.run(BigInt(r.rowid), p.scope, int8Bytes(r.vector));
     const viaBulk = open();
     viaBulk.transaction(() => new Vec0BulkWriter(viaBulk, 'v', DIMS, CHUNK).write(partitions))();
     expect(shadow(viaBulk)).toEqual(shadow(viaVec0));
@@ -50,24 +51,25 @@ describe('Vec0BulkWriter', () => {
   it('leaves a table vec0 keeps working with: KNN, point reads, deletes and later inserts agree with a vec0-built twin', () => {
     const a = open();
     const b = open();
-    const insA = a.prepare('INSERT INTO v (rowid, scope, embedding) VALUES (?, ?, ?)');
-    for (const p of partitions) for (const r of p.rows) insA.run(BigInt(r.rowid), p.scope, Buffer.from(r.vector.buffer));
+    const insA = a.prepare('INSERT INTO v (rowid, scope, embedding) VALUES (?, ?, vec_int8(?))');
+    for (const p of partitions) for (const r of p.rows) insA.run(BigInt(r.rowid), p.scope, int8Bytes(r.vector));
     b.transaction(() => new Vec0BulkWriter(b, 'v', DIMS, CHUNK).write(partitions))();
     for (const db of [a, b]) {
       db.prepare('DELETE FROM v WHERE rowid = ?').run(BigInt(partitions[4].rows[3].rowid));
-      const ins = db.prepare('INSERT INTO v (rowid, scope, embedding) VALUES (?, ?, ?)');
+      const ins = db.prepare('INSERT INTO v (rowid, scope, embedding) VALUES (?, ?, vec_int8(?))');
       const more = clusteredPoints({ dims: DIMS, clusters: 5, sigma: 0.2, random: seededRandom(10) });
-      for (let i = 0; i < 12; i++) ins.run(BigInt(90_000 + i), i % 2 ? 'e' : 'd', Buffer.from(more().buffer));
+      for (let i = 0; i < 12; i++) ins.run(BigInt(90_000 + i), i % 2 ? 'e' : 'd', int8Bytes(more()));
     }
     expect(shadow(b)).toEqual(shadow(a));
     expect(() => b.prepare('DELETE FROM v_chunks').run()).toThrow(/may not be modified/); // defensive mode is back on
-    const q = Buffer.from(vec().buffer);
+    const q = int8Bytes(vec());
     for (const scope of ['a', 'b', 'c', 'd', 'e']) {
-      const knn = (db: Database.Database) => db.prepare('SELECT rowid, distance FROM v WHERE embedding MATCH ? AND k = 20 AND scope = ?').all(q, scope);
+      const knn = (db: Database.Database) =>
+        db.prepare('SELECT rowid, distance FROM v WHERE embedding MATCH vec_int8(?) AND k = 20 AND scope = ?').all(q, scope);
       expect(knn(b)).toEqual(knn(a));
     }
     expect(b.prepare('SELECT hex(embedding) FROM v WHERE rowid = ?').pluck().get(BigInt(partitions[3].rows[8].rowid))).toBe(
-      Buffer.from(partitions[3].rows[8].vector.buffer).toString('hex').toUpperCase(),
+      int8Bytes(partitions[3].rows[8].vector).toString('hex').toUpperCase(),
     );
   });
 

@@ -215,8 +215,7 @@ describe('VectorIndex in-memory scopes', () => {
       const viaChunks: string[] = [];
       for (let after: number | undefined = 0; after !== undefined; ) {
         const { rows, next }: ReturnType<Vec0ChunkReader['read']> = reader.read(scope, after, 3);
-        for (const r of rows)
-          viaChunks.push(`${r.rowid}:${Buffer.from(r.vector.buffer, r.vector.byteOffset, r.vector.byteLength).toString('hex').toUpperCase()}`);
+        for (const r of rows) viaChunks.push(`${r.rowid}:${Buffer.from(Int8Array.from(r.vector).buffer).toString('hex').toUpperCase()}`); // int8 codes, returned as floats
         after = next;
       }
       expect(viaChunks.sort()).toEqual(viaVec0);

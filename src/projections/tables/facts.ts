@@ -3,7 +3,7 @@ import type { Projection } from '../projection.ts';
 /** Facts an agent recorded (its long-term memory), with FTS5 and vectors partitioned by agent. */
 export const factsProjection: Projection = {
   name: 'facts',
-  version: 4, // 2: vec0 chunk_size 64; 3: k-means cells; 4: one partition per scope again (big scopes searched in memory)
+  version: 5, // 2: vec0 chunk_size 64; 3: k-means cells; 4: one partition per scope again (big scopes searched in memory); 5: int8 vectors
   tables: ['facts', 'facts_fts'],
   vectorKinds: ['fact'],
   handles: ['agent.fact_recorded'],

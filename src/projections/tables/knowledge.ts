@@ -7,7 +7,7 @@ import type { Projection } from '../projection.ts';
  */
 export const knowledgeProjection: Projection = {
   name: 'knowledge',
-  version: 4, // 2: vec0 chunk_size 64; 3: k-means cells; 4: one partition per scope again (big scopes searched in memory)
+  version: 5, // 2: vec0 chunk_size 64; 3: k-means cells; 4: one partition per scope again (big scopes searched in memory); 5: int8 vectors
   tables: ['documents', 'chunks', 'chunks_fts'],
   vectorKinds: ['chunk'],
   handles: ['knowledge.document_added', 'knowledge.chunk_embedded', 'knowledge.document_ready', 'knowledge.document_failed', 'knowledge.document_removed'],

@@ -10,7 +10,7 @@ import type { VectorIndex } from '../vector-index.ts';
  */
 export const memoriesProjection: Projection = {
   name: 'memories',
-  version: 1,
+  version: 2, // 2: int8 vectors
   tables: ['memories'],
   vectorKinds: ['memory'],
   handles: ['memory.created', 'memory.updated', 'memory.deleted'],

@@ -6,7 +6,7 @@ import type { Projection } from '../projection.ts';
  */
 export const messagesProjection: Projection = {
   name: 'messages',
-  version: 4, // 2: vec0 chunk_size 64; 3: k-means cells; 4: one partition per scope again (big scopes searched in memory)
+  version: 5, // 2: vec0 chunk_size 64; 3: k-means cells; 4: one partition per scope again (big scopes searched in memory); 5: int8 vectors
   tables: ['messages', 'messages_fts'],
   vectorKinds: ['message'],
   handles: ['message.posted', 'message.embedded'],

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
+import { int8Codes } from './int8.ts';
 
 /**
- * Fills an EMPTY vec0 table (one partition key, one float vector column, no metadata) by writing its
+ * Fills an EMPTY vec0 table (one partition key, one int8 vector column, no metadata) by writing its
  * shadow tables directly, whole chunks at a time.
  *
  * Why: an INSERT into vec0 costs ~40–55 µs here whatever the chunk size or page size (it opens and
@@ -41,11 +42,11 @@ export class Vec0BulkWriter {
           const part = rows.slice(at, at + n);
           const validity = Buffer.alloc(n / 8);
           const ids = Buffer.alloc(n * 8);
-          const data = new Float32Array(n * this.dims);
+          const data = new Int8Array(n * this.dims);
           part.forEach((r, i) => {
             validity[i >> 3] |= 1 << (i & 7);
             ids.writeBigInt64LE(BigInt(r.rowid), i * 8);
-            data.set(r.vector, i * this.dims);
+            data.set(int8Codes(r.vector), i * this.dims);
           });
           const chunkId = BigInt(chunk.run(n, validity, ids, scope).lastInsertRowid);
           vectors.run(chunkId, chunkId, Buffer.from(data.buffer));

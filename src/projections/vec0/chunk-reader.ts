@@ -11,7 +11,8 @@ import type Database from 'better-sqlite3';
  * This depends on sqlite-vec 0.1.x's storage layout (pinned in package.json): `<t>_chunks(chunk_id, size,
  * partition00, validity, rowids)` where validity is a bitmap (bit i of byte i/8, low bit first) of used
  * slots and rowids is `size` int64 LE; `<t>_vector_chunks00(rowid = chunk_id, vectors)` holding `size`
- * float32 vectors back to back. test/projections/vector-scan.test.ts checks it against vec0's own answer,
+ * int8 vectors back to back (see VectorIndex: the read model keeps int8 codes). Rows come back as
+ * their codes in a Float32Array, unscaled: cosine does not see the scale. test/projections/vector-scan.test.ts checks it against vec0's own answer,
  * so an upgrade that changes the layout fails there, not in production.
  */
 export class Vec0ChunkReader {
@@ -35,7 +36,7 @@ export class Vec0ChunkReader {
     const found = this.slice.all(scope, afterChunk, chunks) as [number, number, Buffer, Buffer, Buffer][];
     const rows: { rowid: number; vector: Float32Array }[] = [];
     for (const [, size, validity, rowids, vectors] of found) {
-      const all = new Float32Array(vectors.buffer.slice(vectors.byteOffset, vectors.byteOffset + vectors.byteLength));
+      const all = Float32Array.from(new Int8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
       for (let i = 0; i < size; i++) {
         if ((validity[i >> 3] & (1 << (i & 7))) === 0) continue;
         rows.push({ rowid: Number(rowids.readBigInt64LE(i * 8)), vector: all.subarray(i * this.dims, (i + 1) * this.dims) });
