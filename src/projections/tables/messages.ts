@@ -3,10 +3,15 @@ import type { Projection } from '../projection.ts';
 /**
  * Messages (keyed by their seq: pagination is by seq and the FTS/vec rowids are the seq), the FTS5
  * index for lexical search, and message vectors (from `message.embedded`) partitioned by room.
+ *
+ * The FTS5 table is external-content (content='messages'): it keeps only its index and reads a
+ * message's text from `messages`, instead of a second copy of every text. That is safe because a
+ * message's text is written once and never changed or deleted here (FTS5 would need the old text to
+ * un-index it).
  */
 export const messagesProjection: Projection = {
   name: 'messages',
-  version: 5, // 2: vec0 chunk_size 64; 3: k-means cells; 4: one partition per scope again (big scopes searched in memory); 5: int8 vectors
+  version: 6, // 2: vec0 chunk_size 64; 3: k-means cells; 4: one partition per scope again (big scopes searched in memory); 5: int8 vectors; 6: external-content FTS
   tables: ['messages', 'messages_fts'],
   vectorKinds: ['message'],
   handles: ['message.posted', 'message.embedded'],
@@ -17,7 +22,7 @@ export const messagesProjection: Projection = {
       created_at INTEGER NOT NULL, embedded_model TEXT);
     CREATE INDEX IF NOT EXISTS messages_by_room ON messages (room_id, seq);
     CREATE INDEX IF NOT EXISTS messages_by_client_id ON messages (author_id, client_message_id) WHERE client_message_id IS NOT NULL;
-    CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (text, tokenize = 'porter unicode61');
+    CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (text, content = 'messages', content_rowid = 'seq', tokenize = 'porter unicode61');
   `,
   prepare({ db, vectors }) {
     const insert = db.prepare(
