@@ -88,14 +88,20 @@ try {
     ),
   );
   const seconds = (performance.now() - t0) / 1000;
-  // Wait for the message embedder to catch up (two embeddings per exchange): the log head still for 5 s.
+  // Wait for the message embedder to catch up: every posted message has its message.embedded (read from
+  // the log beside the server, read-only), then the log head still for 5 s. On a loaded box the embedder
+  // can pause longer than 5 s, so stillness alone stopped early (1,281 of 2,000 embedded once).
+  const log = new Database(join(dataDir, 'events.db'), { readonly: true });
+  const count = log.prepare("SELECT sum(type = 'message.posted') AS posted, sum(type = 'message.embedded') AS embedded FROM events");
   let last = -1;
-  for (let still = 0, i = 0; still < 10 && i < 1200; i++) {
+  for (let still = 0, i = 0; still < 10 && i < 2400; i++) {
     const { seq } = await api('GET', '/api/v1/health');
-    still = seq === last ? still + 1 : 0;
+    const { posted, embedded } = count.get() as { posted: number; embedded: number };
+    still = seq === last && embedded >= posted ? still + 1 : 0;
     last = seq;
     await sleep(500);
   }
+  log.close();
   const rssIdleEnd = rssKb();
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));
