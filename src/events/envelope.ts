@@ -74,6 +74,14 @@ export interface AppendClaim {
 export interface AppendOptions {
   expectedVersion?: ExpectedVersion;
   claim?: AppendClaim;
+  /**
+   * The payloads were built by Chronicle's typed code from data already checked (a turn's outcome, an
+   * embedding, a supervisor's record): the store checks the envelope (stream, ids, a known type) but does
+   * not parse the payload with its schema again. Never for anything a user, a plugin or an import
+   * supplied: those appends are validated in full (docs/DESIGN.md, "Where appends are validated"). The
+   * plugin runtime's store drops this option (src/plugin-host/untrusted-store.ts).
+   */
+  trusted?: true;
 }
 
 export interface AppendResult {

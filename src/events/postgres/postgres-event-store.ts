@@ -1,13 +1,14 @@
 import pg from 'pg';
 import { throwError, type Observable } from 'rxjs';
-import { checkExpectationShape, expectationHolds, prepareEvents, type PreparedEvent } from '../append-rules.ts';
+import { checkExpectationShape, expectationHolds, prepareEvents } from '../append-rules.ts';
 import { decodeData } from '../codec.ts';
-import type { AnyRecordedEvent, AppendClaim, AppendOptions, AppendResult, EventMeta, ExpectedVersion, NewEvent } from '../envelope.ts';
+import type { AnyRecordedEvent, AppendClaim, AppendOptions, AppendResult, EventMeta, NewEvent } from '../envelope.ts';
 import { ImportRefusedError, StoreClosedError, WrongExpectedVersionError } from '../errors.ts';
 import { chainHash } from '../hash.ts';
 import type { SchemaRegistry } from '../schema-registry.ts';
 import type { EventStore, ReadAllOptions, ReadStreamOptions, VerifyReport } from '../store.ts';
 import { catchUpThenLive } from '../subscribe.ts';
+import { GroupCommitQueue, type AppendOutcome, type PendingAppend } from '../group-commit-queue.ts';
 import { ChainVerifier, type StoredRow } from '../verify.ts';
 import { applySchemaExclusively } from './apply-schema.ts';
 import { LiveTail } from './live-tail.ts';
@@ -40,25 +41,12 @@ export interface PostgresEventStoreOptions {
   onError?: (err: unknown) => void;
 }
 
-interface PendingAppend {
-  stream: string;
-  events: PreparedEvent[];
-  expected: ExpectedVersion;
-  claim?: AppendClaim;
-  resolve: (r: AppendResult) => void;
-  reject: (e: unknown) => void;
-}
-
-type Outcome = { ok: true; result: AppendResult; recorded: AnyRecordedEvent[] } | { ok: false; error: unknown };
-
 /** A row of the events table: the log's stored form (what the hash chain covers). */
 type EventRow = StoredRow;
 
 const claimKey = (c: AppendClaim) => `${c.token}:${c.actorId}`;
 
 const COLUMNS = 'seq, id, stream, version, type, data, meta, hash';
-/** Upper bound of events in one group-commit transaction; later callers wait for the next one. */
-const MAX_GROUP_EVENTS = 5000;
 const IMPORT_PAGE = 1000;
 
 // bigint (int8) columns as JS numbers: seqs stay far below 2^53.
@@ -86,7 +74,9 @@ const types = {
  * Group commit: appends issued while a transaction is in flight queue up and go, in issue order, in
  * the next transaction (one lock, one round of statements, one WAL flush for all of them); each
  * caller learns its own outcome — expectations and idempotency are decided per caller in memory,
- * under the lock, before anything is written, so a refused caller never disturbs the others.
+ * under the lock, before anything is written, so a refused caller never disturbs the others. The
+ * queue is the one both stores share (src/events/group-commit-queue.ts); this store supplies the
+ * transaction (commitGroup).
  *
  * Live delivery: each commit NOTIFYs the new head seq (payload only; NOTIFY is itself sent at
  * commit). A store that has subscribers LISTENs on its own connection and reads what it has not yet
@@ -100,10 +90,8 @@ export class PostgresEventStore implements EventStore {
   private readonly now: () => number;
   private readonly tail: LiveTail;
   private readonly t: string;
-  private pending: PendingAppend[] = [];
-  private flushScheduled = false;
   /** Appends, imports: one at a time from this process (the head lock orders them across processes). */
-  private writeLane: Promise<void> = Promise.resolve();
+  private readonly queue: GroupCommitQueue;
   private readonly inflight = new Set<Promise<unknown>>();
   private closing = false;
   private closed = false;
@@ -123,6 +111,7 @@ export class PostgresEventStore implements EventStore {
     this.registry = options.registry;
     this.now = options.now ?? Date.now;
     this.snapshots = new PostgresSnapshotStore(pool, options.schema);
+    this.queue = new GroupCommitQueue({ commit: (batch) => this.commitGroup(batch), publish: (recorded) => this.tail.committed(recorded) });
     this.tail = new LiveTail(
       (after) => this.readAll({ afterSeq: after, limit: 1000 }),
       head,
@@ -155,56 +144,17 @@ export class PostgresEventStore implements EventStore {
     try {
       const expected = options.expectedVersion ?? 'any';
       checkExpectationShape(expected);
-      const prepared = prepareEvents(this.registry, this.now, stream, events);
+      const prepared = prepareEvents(this.registry, this.now, stream, events, options.trusted === true);
       return new Promise<AppendResult>((resolve, reject) => {
-        this.pending.push({ stream, events: prepared, expected, claim: options.claim, resolve, reject });
-        this.scheduleFlush();
+        this.queue.enqueue({ stream, events: prepared, expected, claim: options.claim, resolve, reject });
       });
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    // setImmediate: appends issued in the same I/O turn join the group; the lane keeps groups in order.
-    setImmediate(() => {
-      this.writeLane = this.writeLane.then(() => this.flush());
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.flushScheduled = false;
-    let count = 0;
-    let take = 0;
-    while (take < this.pending.length && (take === 0 || count + this.pending[take].events.length <= MAX_GROUP_EVENTS)) {
-      count += this.pending[take].events.length;
-      take += 1;
-    }
-    const batch = this.pending.splice(0, take);
-    if (this.pending.length > 0) this.scheduleFlush();
-    if (batch.length === 0) return;
-    let outcomes: Outcome[];
-    try {
-      outcomes = await this.commitGroup(batch);
-    } catch (error) {
-      for (const request of batch) request.reject(error);
-      return;
-    }
-    const recorded: AnyRecordedEvent[] = [];
-    for (const o of outcomes) if (o.ok) recorded.push(...o.recorded);
-    // Published before the callers hear back, so a caller that awaits its append finds it live.
-    this.tail.committed(recorded);
-    batch.forEach((request, i) => {
-      const o = outcomes[i];
-      if (o.ok) request.resolve(o.result);
-      else request.reject(o.error);
-    });
-  }
-
   /** One transaction for the whole group; see the class comment for why it is gap-free. */
-  private async commitGroup(batch: PendingAppend[]): Promise<Outcome[]> {
+  private async commitGroup(batch: readonly PendingAppend[]): Promise<AppendOutcome[]> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
@@ -235,7 +185,7 @@ export class PostgresEventStore implements EventStore {
       for (const row of known.rows) if (row.n !== null) (row.kind === 0 ? seqOf : versionOf).set(row.key, row.n);
 
       const rows: EventRow[] = [];
-      const outcomes = batch.map((request): Outcome => {
+      const outcomes = batch.map((request): AppendOutcome => {
         const refusal = request.claim && refusedBy.get(claimKey(request.claim));
         if (refusal) return { ok: false, error: refusal };
         const current = versionOf.get(request.stream) ?? 0;
@@ -395,12 +345,7 @@ export class PostgresEventStore implements EventStore {
    */
   importRaw(rows: Iterable<StoredRow> | AsyncIterable<StoredRow>): Promise<number> {
     if (this.closing) return Promise.reject(new StoreClosedError());
-    const run = this.writeLane.then(() => this.importNow(rows));
-    this.writeLane = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+    return this.queue.exclusive(() => this.importNow(rows));
   }
 
   private async importNow(rows: Iterable<StoredRow> | AsyncIterable<StoredRow>): Promise<number> {
@@ -500,12 +445,8 @@ export class PostgresEventStore implements EventStore {
     }
     this.closing = true;
     // Appends issued before close are committed: wait until the queue is empty and the lane idle.
-    for (;;) {
-      await this.writeLane;
-      if (this.pending.length === 0 && !this.flushScheduled) break;
-      await new Promise((r) => setImmediate(r));
-    }
-    await this.writeLane;
+    await this.queue.drain();
+    this.queue.close();
     this.closed = true;
     this.tail.end();
     clearInterval(this.pollTimer);

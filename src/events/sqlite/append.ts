@@ -1,27 +1,20 @@
-import type { AnyRecordedEvent, AppendResult, ExpectedVersion, NewEvent } from '../envelope.ts';
+import type { AnyRecordedEvent, AppendResult, NewEvent } from '../envelope.ts';
 import { WrongExpectedVersionError } from '../errors.ts';
 import { chainHash } from '../hash.ts';
 import { checkExpected, expectationHolds, prepareEvents as prepareWith, type PreparedEvent } from '../append-rules.ts';
+import type { PendingAppend } from '../group-commit-queue.ts';
 import { streamState, type LogConnection, type StreamState } from './connection.ts';
 
-export type { PreparedEvent };
-
-export interface PendingAppend {
-  stream: string;
-  events: PreparedEvent[];
-  expected: ExpectedVersion;
-  resolve: (r: AppendResult) => void;
-  reject: (e: unknown) => void;
-}
+export type { PendingAppend, PreparedEvent };
 
 export interface Written {
   result: AppendResult;
   recorded: AnyRecordedEvent[];
 }
 
-/** Validates synchronously so a bad payload is refused before it can join a group commit (src/events/append-rules.ts). */
-export function prepareEvents(conn: LogConnection, stream: string, events: readonly NewEvent[]): PreparedEvent[] {
-  return prepareWith(conn.registry, conn.now, stream, events);
+/** Checks synchronously so a bad append is refused before it can join a group commit (src/events/append-rules.ts). */
+export function prepareEvents(conn: LogConnection, stream: string, events: readonly NewEvent[], trusted: boolean): PreparedEvent[] {
+  return prepareWith(conn.registry, conn.now, stream, events, trusted);
 }
 
 /** Writes one caller's append inside the open transaction; throws before writing on a version conflict. */

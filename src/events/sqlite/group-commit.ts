@@ -1,15 +1,16 @@
 import { WrongExpectedVersionError } from '../errors.ts';
 import { checkHeadIsOurs, reloadHead, type LogConnection } from './connection.ts';
-import { writeAppend, type PendingAppend, type Written } from './append.ts';
+import type { AppendOutcome } from '../group-commit-queue.ts';
+import { writeAppend, type PendingAppend } from './append.ts';
 
-export type Outcome = ({ ok: true } & Written) | { ok: false; error: unknown };
+export type Outcome = AppendOutcome;
 
 /**
  * Commits a group of appends in one transaction, each caller learning its own outcome. Fast path
  * without a savepoint per caller; if some append fails in a way that may have left writes behind,
  * the group is rolled back and replayed with each caller isolated behind a savepoint.
  */
-export function commitGroup(conn: LogConnection, batch: PendingAppend[]): Outcome[] {
+export function commitGroup(conn: LogConnection, batch: readonly PendingAppend[]): Outcome[] {
   return tryCommitGroup(conn, batch, false) ?? tryCommitGroup(conn, batch, true)!;
 }
 
@@ -17,7 +18,7 @@ export function commitGroup(conn: LogConnection, batch: PendingAppend[]): Outcom
  * One transaction for the whole group. Returns undefined (after rolling back) when, not isolating,
  * an append failed after it may have written — the caller then retries with isolation.
  */
-function tryCommitGroup(conn: LogConnection, batch: PendingAppend[], isolate: boolean): Outcome[] | undefined {
+function tryCommitGroup(conn: LogConnection, batch: readonly PendingAppend[], isolate: boolean): Outcome[] | undefined {
   conn.db.exec('BEGIN IMMEDIATE');
   checkHeadIsOurs(conn);
   const outcomes: Outcome[] = [];

@@ -6,9 +6,10 @@ import type { EventStore, ReadAllOptions, ReadStreamOptions, VerifyReport } from
 import { catchUpThenLive } from '../subscribe.ts';
 import type { StoredRow } from '../verify.ts';
 import { prepareEvents, type PendingAppend } from './append.ts';
+import { GroupCommitQueue } from '../group-commit-queue.ts';
 import { openConnection, reloadHead, streamState, type LogConnection, type SqliteEventStoreOptions } from './connection.ts';
 import { checkExpectationShape } from '../append-rules.ts';
-import { commitGroup, type Outcome } from './group-commit.ts';
+import { commitGroup } from './group-commit.ts';
 import { importRows } from './import.ts';
 import * as read from './read.ts';
 import { SqliteSnapshotStore } from './snapshots.ts';
@@ -33,9 +34,15 @@ export class SqliteEventStore implements EventStore {
   readonly snapshots: SqliteSnapshotStore;
   private readonly conn: LogConnection;
   private readonly live = new Subject<AnyRecordedEvent>();
-  private pending: PendingAppend[] = [];
-  private flushScheduled = false;
+  /** Appends in groups and imports, one at a time (src/events/group-commit-queue.ts). */
+  private readonly queue = new GroupCommitQueue({
+    commit: (batch) => this.commitGroup(batch),
+    publish: (recorded) => {
+      for (const e of recorded) this.live.next(e);
+    },
+  });
   private closed = false;
+  private closing: Promise<void> | undefined;
   private importing = false;
 
   constructor(options: SqliteEventStoreOptions) {
@@ -54,54 +61,27 @@ export class SqliteEventStore implements EventStore {
     try {
       const expected = options.expectedVersion ?? 'any';
       checkExpectationShape(expected);
-      const prepared = prepareEvents(this.conn, stream, events);
+      const prepared = prepareEvents(this.conn, stream, events, options.trusted === true);
       return new Promise<AppendResult>((resolve, reject) => {
-        this.pending.push({ stream, events: prepared, expected, resolve, reject });
-        this.scheduleFlush();
+        this.queue.enqueue({ stream, events: prepared, expected, resolve, reject });
       });
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    // setImmediate, not a microtask: lets appends issued in the same I/O turn join one transaction.
-    setImmediate(() => this.flush());
-  }
-
-  /** Commits every pending append in one transaction. */
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.importing) return; // importRaw schedules a flush when it is done
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    if (this.closed) {
-      for (const request of batch) request.reject(new StoreClosedError());
-      return;
-    }
+  /** Writes one group in one transaction (group-commit.ts); on failure the connection's cached head is re-read. */
+  private commitGroup(batch: readonly PendingAppend[]) {
+    if (this.closed) throw new StoreClosedError();
     const { db } = this.conn;
-    let outcomes: Outcome[];
     try {
       this.becomeWriter();
-      outcomes = commitGroup(this.conn, batch);
+      return commitGroup(this.conn, batch);
     } catch (error) {
       if (db.open && db.inTransaction) db.exec('ROLLBACK');
       if (db.open) reloadHead(this.conn);
-      for (const request of batch) request.reject(error);
-      return;
+      throw error;
     }
-    batch.forEach((request, i) => {
-      const outcome = outcomes[i];
-      if (outcome.ok) {
-        for (const e of outcome.recorded) this.live.next(e);
-        request.resolve(outcome.result);
-      } else {
-        request.reject(outcome.error);
-      }
-    });
   }
 
   /**
@@ -168,14 +148,16 @@ export class SqliteEventStore implements EventStore {
     let imported: Awaited<ReturnType<typeof importRows>>;
     try {
       this.becomeWriter();
-      imported = await importRows(this.conn, rows, {
-        isClosed: () => this.closed,
-        hasPendingAppends: () => this.pending.length > 0,
-      });
+      // On the lane, so no group commits meanwhile; appends issued before it make the log not empty.
+      imported = await this.queue.exclusive(() =>
+        importRows(this.conn, rows, {
+          isClosed: () => this.closed,
+          hasPendingAppends: () => this.queue.size > 0,
+        }),
+      );
     } finally {
       this.importing = false;
       if (this.conn.db.open) reloadHead(this.conn);
-      if (this.pending.length > 0) this.scheduleFlush();
     }
     // Live subscribers (there can only be some who subscribed to the empty log) get the imported events.
     const { last } = imported;
@@ -189,12 +171,17 @@ export class SqliteEventStore implements EventStore {
     return imported.checked;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    // Flush until quiet: a subscriber may append from inside a flush.
-    while (this.pending.length > 0 && !this.importing) this.flush();
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
+    // Flush until quiet (a subscriber may append from inside a flush); an import in progress is
+    // abandoned instead (it sees the store closed at its next row and rolls back).
+    if (!this.importing) await this.queue.drain();
     this.closed = true;
-    for (const request of this.pending.splice(0)) request.reject(new StoreClosedError());
+    this.queue.close();
     this.live.complete();
     const { db } = this.conn;
     if (db.inTransaction) db.exec('ROLLBACK'); // an unfinished import
