@@ -1,6 +1,7 @@
 import type { NewEvent } from '../events/envelope.ts';
 import { LogFollower } from '../events/follower.ts';
 import type { EventStore } from '../events/store.ts';
+import { untrustedStore, type UntrustedEventStore } from '../plugin-host/untrusted-store.ts';
 import type { ConnectorTarget, Content, HandlerCallback, Memory, PluginRuntime } from '../plugin-host/types.ts';
 import type { ReadModel } from '../projections/read-model.ts';
 import { derivedId, newId } from '../shared/ids.ts';
@@ -66,7 +67,12 @@ export class ConnectorBridge {
   private following?: Promise<void>;
   private stopped = false;
 
-  constructor(private readonly deps: ConnectorDeps) {}
+  constructor(deps: ConnectorDeps) {
+    // What a connector appends comes from a plugin (the outside message, its names): validated in full.
+    this.deps = { ...deps, store: untrustedStore(deps.store) };
+  }
+
+  private readonly deps: ConnectorDeps & { store: UntrustedEventStore };
 
   registerSendHandler(source: string, handler: SendHandler): void {
     if (typeof source !== 'string' || !source || typeof handler !== 'function')

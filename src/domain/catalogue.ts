@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { EventType } from '../events/envelope.ts';
 import { CharacterSchema } from '../characters/schema.ts';
+import { MAX_VECTOR_DIMENSIONS } from '../events/quantized-vector.ts';
 
 /**
  * The event catalogue: every event type Chronicle writes, its payload schema and its current schema
@@ -19,7 +20,9 @@ import { CharacterSchema } from '../characters/schema.ts';
  */
 
 const id = z.string().min(1).max(200);
-const vector = z.instanceof(Float32Array).refine((v) => v.length > 0 && v.length <= 8192, 'vector must have 1..8192 dimensions');
+const vector = z
+  .instanceof(Float32Array)
+  .refine((v) => v.length > 0 && v.length <= MAX_VECTOR_DIMENSIONS, `vector must have 1..${MAX_VECTOR_DIMENSIONS} dimensions`);
 const role = z.enum(['user', 'operator', 'admin']);
 const participantKind = z.enum(['user', 'agent']);
 const usage = z.object({ promptTokens: z.number().int().nonnegative(), completionTokens: z.number().int().nonnegative() });

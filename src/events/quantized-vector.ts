@@ -9,6 +9,9 @@
  * the scale it was built from, never re-quantizes the floats, and decoding rebuilds the same floats
  * by the same arithmetic: what the live projection indexed and what a replay indexes are bit-identical.
  */
+/** The most dimensions a vector in the log may have (the catalogue's rule; quantize enforces it too). */
+export const MAX_VECTOR_DIMENSIONS = 8192;
+
 export class QuantizedVector extends Float32Array {
   private constructor(
     readonly codes: Int8Array,
@@ -18,8 +21,13 @@ export class QuantizedVector extends Float32Array {
     for (let i = 0; i < codes.length; i++) this[i] = codes[i] * scale;
   }
 
-  /** Quantizes an embedding (a QuantizedVector is returned as it is). */
+  /**
+   * Quantizes an embedding (a QuantizedVector is returned as it is). Refuses what the log would refuse
+   * (no dimension, or more than MAX_VECTOR_DIMENSIONS): embedders' appends are trusted, not re-validated.
+   */
   static quantize(vector: Float32Array): QuantizedVector {
+    if (vector.length === 0 || vector.length > MAX_VECTOR_DIMENSIONS)
+      throw new RangeError(`a vector must have 1..${MAX_VECTOR_DIMENSIONS} dimensions, got ${vector.length}`);
     if (vector instanceof QuantizedVector) return vector;
     let max = 0;
     for (let i = 0; i < vector.length; i++) max = Math.max(max, Math.abs(vector[i]));

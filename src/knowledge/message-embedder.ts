@@ -102,7 +102,9 @@ export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmb
       });
       byRoom.set(e.data.roomId, list);
     }
-    for (const [roomId, events] of byRoom) if (events.length > 0) await store.append(`room-${roomId}`, events);
+    // Trusted: built here from the posted message's own (validated) ids, the model layer's records and a
+    // quantized vector (QuantizedVector.quantize refuses a vector the log would refuse).
+    for (const [roomId, events] of byRoom) if (events.length > 0) await store.append(`room-${roomId}`, events, { trusted: true });
   }
 
   async function pump(): Promise<void> {

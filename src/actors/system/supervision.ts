@@ -122,14 +122,18 @@ export class Supervisor {
   async recordFailure(actorId: string, kind: FailedKind, error: string, restartInMs?: number): Promise<void> {
     this.deps.logger.warn('actor failed', { actorId, kind, error, restartInMs });
     try {
-      await this.deps.store.append(streams.system, [
-        {
-          id: derivedId('actor.failed', actorId, String(this.deps.position()), error, String(Date.now())),
-          type: 'actor.failed',
-          data: { actorId, kind, error: error.slice(0, 1000), ...(restartInMs !== undefined ? { restartInMs: Math.round(restartInMs) } : {}) },
-          meta: { author: { kind: 'system', id: 'system' } },
-        },
-      ]);
+      await this.deps.store.append(
+        streams.system,
+        [
+          {
+            id: derivedId('actor.failed', actorId, String(this.deps.position()), error, String(Date.now())),
+            type: 'actor.failed',
+            data: { actorId, kind, error: error.slice(0, 1000), ...(restartInMs !== undefined ? { restartInMs: Math.round(restartInMs) } : {}) },
+            meta: { author: { kind: 'system', id: 'system' } },
+          },
+        ],
+        { trusted: true },
+      ); // the supervisor's own record: typed fields, the error already a string
     } catch (err) {
       this.deps.logger.error('could not record actor failure', { actorId, error: String(err) });
     }

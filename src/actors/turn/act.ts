@@ -55,7 +55,7 @@ export async function act(
         actionEvents.push({
           id: actionId,
           type: 'action.completed',
-          data: { agentId, roomId, messageId, action: action.name, success: false, error: 'validate returned false' },
+          data: { agentId, roomId, messageId, action: String(action.name), success: false, error: 'validate returned false' },
         });
         continue;
       }
@@ -83,7 +83,7 @@ export async function act(
           agentId,
           roomId,
           messageId,
-          action: action.name,
+          action: String(action.name),
           success: r.success !== false,
           ...(r.text ? { text: String(r.text).slice(0, 4000) } : {}),
           ...(r.error ? { error: errText(r.error) } : {}),
@@ -95,7 +95,7 @@ export async function act(
       actionEvents.push({
         id: actionId,
         type: 'action.completed',
-        data: { agentId, roomId, messageId, action: action.name, success: false, error: errText(err) },
+        data: { agentId, roomId, messageId, action: String(action.name), success: false, error: errText(err) },
       });
     }
   }

@@ -68,7 +68,10 @@ export async function appendFailure(turn: Turn, code: string, detail: string, ex
   ]);
 }
 
-/** Turns what plugins asked for (room modes, facts) and plugin failures into agent-stream events. */
+/**
+ * Turns what plugins asked for (room modes, facts) and plugin failures into agent-stream events. Not a
+ * trusted append: the effects are the plugins' own values, so the store validates them in full.
+ */
 export async function appendAgentEffects(turn: Turn, failures: PluginFailure[] = turn.pluginFailures): Promise<void> {
   const { agentId, messageId } = turn;
   const events: NewEvent[] = [];
@@ -115,7 +118,8 @@ export function replyEvents(
 ): NewEvent[] {
   const { agentId, roomId, messageId, replyId, request } = turn;
   const data = (name: string) => reply.state.data[name] as Record<string, unknown> | undefined;
-  const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  // Provider data may come from a plugin: only ids the catalogue would accept (the room append is trusted).
+  const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.length > 0 && x.length <= 200) : []);
   return [
     ...modelEvents(turn),
     decidedEvent(turn, true, reply.reason),
@@ -143,8 +147,8 @@ export function replyEvents(
           knowledgeChunkIds: ids(data('KNOWLEDGE')?.chunkIds),
           factIds: ids(data('FACTS')?.factIds),
         },
-        providers: reply.outputs.map((o) => ({ name: o.name, sha256: sha256Hex(o.text), chars: o.text.length })),
-        actions: reply.performed,
+        providers: reply.outputs.map((o) => ({ name: String(o.name), sha256: sha256Hex(o.text), chars: o.text.length })),
+        actions: reply.performed.map(String),
         ...(reply.parsed.thought ? { thought: reply.parsed.thought.slice(0, 2000) } : {}),
       },
     },

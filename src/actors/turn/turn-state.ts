@@ -49,7 +49,7 @@ export interface Turn {
   /** What plugins asked for (room modes, facts), written to the agent's stream. */
   effects: PluginEffect[];
   pluginFailures: PluginFailure[];
-  /** Appends to the room's stream, with the turn's meta; refuses once the turn is aborted. */
+  /** Appends to the room's stream (trusted: built by the turn), with the turn's meta; refuses once the turn is aborted. */
   appendRoom(events: NewEvent[]): Promise<void>;
   /** Resolves when the indexes have folded the log up to the message (retrieval reads from there). */
   indexesAtMessage(): Promise<void>;
@@ -96,9 +96,13 @@ export function startTurn(deps: TurnDeps, input: TurnInput, signal: AbortSignal)
     pluginFailures: [],
     async appendRoom(events) {
       if (signal.aborted) throw new TurnAbortedError('aborted');
+      // Trusted: every room event of a turn is built here from typed values, and what plugins hand back
+      // (action names and results, callback text, provider data) is coerced on the way in (act.ts,
+      // outcome-events.ts). Plugin effects go to the agent's stream validated (appendAgentEffects).
       await deps.store.append(
         streams.room(roomId),
         events.map((e) => ({ ...e, meta: { ...meta, ...e.meta } })),
+        { trusted: true },
       );
     },
     indexesAtMessage: () => (indexed ??= deps.waitFor(pending.seq)),

@@ -44,7 +44,8 @@ async function issueSession(
     data: { accountId: account.id, familyId, tokenHash: refresh.hash },
     meta: { author: systemAuthor },
   });
-  const result = await ctx.store.append(streams.account(account.id), events, expectedVersion === undefined ? {} : { expectedVersion });
+  // Trusted: ids of an account the log holds, hashes of tokens minted here (docs/DESIGN.md, "Where appends are validated").
+  const result = await ctx.store.append(streams.account(account.id), events, { trusted: true, ...(expectedVersion === undefined ? {} : { expectedVersion }) });
   await ctx.projections.waitFor(result.lastSeq);
   return {
     account,
@@ -127,7 +128,7 @@ export async function logout(ctx: CommandContext, input: unknown, caller?: Calle
     all || !familyId
       ? { id: newId(), type: 'auth.sessions_revoked' as const, data: { accountId, reason: 'signed out everywhere' }, meta }
       : { id: newId(), type: 'auth.family_revoked' as const, data: { accountId, familyId, reason: 'signed out' }, meta };
-  const result = await ctx.store.append(streams.account(accountId), [event]);
+  const result = await ctx.store.append(streams.account(accountId), [event], { trusted: true }); // ids from a session the log issued
   await ctx.projections.waitFor(result.lastSeq);
 }
 
@@ -179,14 +180,18 @@ export async function refresh(ctx: CommandContext, input: unknown): Promise<Sess
     const view = ctx.readModel.refreshToken(hash)!;
     if (view.used || view.familyRevoked) {
       if (!view.familyRevoked) {
-        const result = await ctx.store.append(stream, [
-          {
-            id: newId(),
-            type: 'auth.family_revoked',
-            data: { accountId: view.accountId, familyId: view.familyId, reason: 'refresh token reused' },
-            meta: { author: systemAuthor },
-          },
-        ]);
+        const result = await ctx.store.append(
+          stream,
+          [
+            {
+              id: newId(),
+              type: 'auth.family_revoked',
+              data: { accountId: view.accountId, familyId: view.familyId, reason: 'refresh token reused' },
+              meta: { author: systemAuthor },
+            },
+          ],
+          { trusted: true },
+        ); // ids from the refresh token's view
         await ctx.projections.waitFor(result.lastSeq);
       }
       throw unauthorized('refresh token was already used; its family is revoked — log in again', 'refresh_token_reused');

@@ -7,6 +7,7 @@ import { roomsAndEntities } from './rooms-and-entities.ts';
 import { stateMethods } from './state.ts';
 import type { ServiceClass } from '../types.ts';
 import type { ElizaRuntime, ElizaRuntimeParts } from './types.ts';
+import { untrustedStore } from '../untrusted-store.ts';
 
 export type { ElizaRuntime, ElizaRuntimeParts, PluginFailure } from './types.ts';
 export { worldIdOf } from './rooms-and-entities.ts';
@@ -17,7 +18,9 @@ export { withLiveParts } from './events.ts';
  * parts. `forPlugin(name)` gives the view a plugin's own handlers get: the same methods, with the
  * logger and the register* calls attributed to that plugin. Views are cached per plugin name.
  */
-export function createElizaRuntime(parts: ElizaRuntimeParts): ElizaRuntime {
+export function createElizaRuntime(given: ElizaRuntimeParts): ElizaRuntime {
+  // By construction, whatever store the caller handed over: a plugin's appends are validated in full.
+  const parts: ElizaRuntimeParts = { ...given, store: untrustedStore(given.store) };
   const views = new Map<string, ElizaRuntime>();
   const root = build(parts, 'runtime', (plugin) => {
     let v = views.get(plugin);

@@ -36,7 +36,8 @@ export async function runProviders(
           PROVIDER_TIMEOUT_MS,
           () => `provider ${p.name} did not finish within ${PROVIDER_TIMEOUT_MS} ms`,
         );
-        return { name: p.name, text: r?.text ?? '', values: r?.values ?? {}, data: r?.data ?? {} };
+        // A plugin's answer, coerced: its name and text reach a turn's trusted append (reply.traced).
+        return { name: String(p.name), text: String(r?.text ?? ''), values: r?.values ?? {}, data: r?.data ?? {} };
       } catch (err) {
         onFailure({ plugin, component: `provider:${p.name}`, error: errText(err) });
         return undefined;

@@ -1,4 +1,4 @@
-import type { EventStore } from '../../events/store.ts';
+import type { UntrustedEventStore } from '../untrusted-store.ts';
 import type { ModelProvider } from '../../models/provider.ts';
 import type { Embedder } from '../../models/embedder.ts';
 import type { ReadModel } from '../../projections/read-model.ts';
@@ -24,7 +24,8 @@ export interface PluginFailure {
 export interface ElizaRuntimeParts {
   base: PluginRuntime;
   host: PluginHost;
-  store: EventStore;
+  /** Wrapped by createElizaRuntime (untrustedStore): no plugin append skips validation. */
+  store: UntrustedEventStore;
   readModel: ReadModel;
   /** Resolves once the read model has applied the event at `seq` (read-your-writes after an append). */
   waitFor(seq: number): Promise<void>;
