@@ -27,8 +27,9 @@ export type { SqliteEventStoreOptions } from './connection.ts';
  * export, inspection while a server runs).
  *
  * The operations live beside this file, one per file (connection, append, group-commit, read,
- * import, statements); this class holds what they share over time: the queue of pending appends,
- * the live feed for subscribers, and the open/importing/closed state.
+ * import, statements); this class holds what they share over time: the group-commit queue (the
+ * one both stores use, ../group-commit-queue.ts; this store supplies the transaction), the live feed
+ * for subscribers, and the open/importing/closed state.
  */
 export class SqliteEventStore implements EventStore {
   readonly snapshots: SqliteSnapshotStore;
