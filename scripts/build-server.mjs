@@ -9,7 +9,6 @@
 // newer than dist/.stamp; a full build of ~220 files takes about a second. Concurrent callers (parallel
 // CLI runs in tests) serialise on a lock directory; the stamp is written last, so a half-written dist is
 // never taken for a fresh one.
-import { build, stop as stopEsbuild } from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +71,9 @@ const relativeTsToJs = {
 };
 
 export async function buildServer() {
+  // Imported here, not at the top: every `chronicle` command runs the stale check, and loading esbuild's
+  // JavaScript API costs more than the check itself; only a build needs it.
+  const { build, stop: stopEsbuild } = await import('esbuild');
   const files = sourceFiles().filter((f) => !f.endsWith('.test.ts'));
   const entryPoints = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.endsWith('.d.mts'));
   rmSync(stampFile, { force: true });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin as EsbuildPlugin } from 'esbuild';
+import type { Plugin as EsbuildPlugin } from 'esbuild';
 import { sha256Hex } from '../../shared/ids.ts';
 
 /**
@@ -12,6 +12,10 @@ import { sha256Hex } from '../../shared/ids.ts';
  * same for a plugin file written in TypeScript. The bundles live in a private temp folder that the
  * child may read; npm packages are plain JavaScript and load from where they are installed.
  */
+
+// esbuild's JavaScript API loads with the first bundle, not with the server (most servers run no
+// sandboxed or TypeScript plugin).
+const esbuild = () => import('esbuild');
 
 let dir: string | undefined;
 let childScript: Promise<string> | undefined;
@@ -27,6 +31,7 @@ function bundleDir(): string {
 }
 
 async function bundle(entry: string, outfile: string): Promise<string> {
+  const { build } = await esbuild();
   await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'silent', legalComments: 'none' });
   return outfile;
 }
@@ -69,17 +74,21 @@ export function inProcessPluginFile(file: string): Promise<{ file: string; folde
   if (!p) {
     const folder = join(bundleDir(), `in-process-${sha256Hex(file).slice(0, 12)}`);
     const outfile = join(folder, `${basename(file).replace(/\.\w+$/, '')}.mjs`);
-    p = build({
-      entryPoints: [file],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      conditions: [],
-      logLevel: 'silent',
-      plugins: [packagesByAbsolutePath],
-    }).then(() => ({ file: outfile, folder }));
+    p = esbuild()
+      .then(({ build }) =>
+        build({
+          entryPoints: [file],
+          outfile,
+          bundle: true,
+          platform: 'node',
+          format: 'esm',
+          target: 'node20',
+          conditions: [],
+          logLevel: 'silent',
+          plugins: [packagesByAbsolutePath],
+        }),
+      )
+      .then(() => ({ file: outfile, folder }));
     inProcessBundles.set(file, p);
     p.catch(() => inProcessBundles.delete(file));
   }
