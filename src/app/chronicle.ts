@@ -13,7 +13,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { checkDataKeyOpens, dataKeyOf, dataPaths, ensureDataDir, readOrCreateKey, secureDataFiles } from './data-dir.ts';
 import { checkLogAtOpen } from './log-check.ts';
 import { eventLogName, openEventLog } from './event-log.ts';
-import { ClusterNode } from '../cluster/index.ts';
+import type { ClusterNode } from '../cluster/index.ts';
 
 /** Everything a running Chronicle is made of; the transport and the CLI work through this. */
 export interface Chronicle {
@@ -61,9 +61,10 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
   // SQLite in DATA_DIR, or PostgreSQL when DATABASE_URL is set; nothing else depends on which.
   // A node with actors on a shared PostgreSQL log is a node of the cluster: it takes a lease before it
   // can append for any agent, and the store checks that lease inside every agent's append (fencing).
+  // The cluster (and pg with it) is imported only then, so a SQLite start does not load them.
   const cluster =
     settings.databaseUrl && options.actors !== false
-      ? await ClusterNode.join({
+      ? await (await import('../cluster/index.ts')).ClusterNode.join({
           databaseUrl: settings.databaseUrl,
           dataDir: settings.dataDir,
           nodeId: settings.nodeId,

@@ -15,7 +15,7 @@ have no gaps. Exits 0 when the log is intact, 1 at the first edited, deleted or 
     const paths = dataPaths(settings.dataDir);
     if (!eventLogExists(settings, paths)) throw new Error(`no event log at ${paths.events}`);
     const path = eventLogName(settings, paths);
-    const store = await openEventLog(settings, paths, { readonly: true });
+    const store = await openEventLog(settings, paths, { readonly: true, rawRowsOnly: true });
     try {
       const report = await store.verify();
       if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
