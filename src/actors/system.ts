@@ -1,4 +1,5 @@
-import { Subject, type Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
+import { Subject } from '../shared/rx.ts';
 import bootstrapPlugin from '../../plugins/bootstrap/index.ts';
 import type { Character } from '../characters/schema.ts';
 import type { AnyRecordedEvent } from '../events/envelope.ts';

@@ -1,4 +1,5 @@
-import { Observable, type Subject } from 'rxjs';
+import type { Subject } from 'rxjs';
+import { Observable } from '../shared/rx.ts';
 import type { AnyRecordedEvent } from './envelope.ts';
 
 /**

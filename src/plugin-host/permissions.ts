@@ -1,4 +1,4 @@
-import { Subscription } from 'rxjs';
+import { Subscription } from '../shared/rx.ts';
 import type { AnyRecordedEvent, NewEvent } from '../events/envelope.ts';
 import { LogFollower } from '../events/follower.ts';
 import type { EventStore } from '../events/store.ts';

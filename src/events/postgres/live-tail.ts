@@ -1,4 +1,4 @@
-import { Subject } from 'rxjs';
+import { Subject } from '../../shared/rx.ts';
 import type { AnyRecordedEvent } from '../envelope.ts';
 
 /**

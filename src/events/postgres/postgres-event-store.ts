@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { throwError, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { throwError } from '../../shared/rx.ts';
 import { checkExpectationShape, expectationHolds, prepareEvents } from '../append-rules.ts';
 import { decodeData } from '../codec.ts';
 import type { AnyRecordedEvent, AppendClaim, AppendOptions, AppendResult, EventMeta, NewEvent } from '../envelope.ts';

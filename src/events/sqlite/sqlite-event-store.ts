@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import { Subject, throwError, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { Subject, throwError } from '../../shared/rx.ts';
 import type { AnyRecordedEvent, AppendOptions, AppendResult, NewEvent } from '../envelope.ts';
 import { ImportRefusedError, ReadOnlyStoreError, StoreClosedError, WriterLockedError } from '../errors.ts';
 import type { EventStore, ReadAllOptions, ReadStreamOptions, VerifyReport } from '../store.ts';
