@@ -106,7 +106,7 @@ for (const kb of [10, 100]) {
 await trivialIso.stop();
 await goodIso.stop();
 
-const tools = sandboxTools();
+const tools = await sandboxTools();
 const starts: number[] = [];
 for (let i = 0; i < 5; i++) {
   const t0 = performance.now();

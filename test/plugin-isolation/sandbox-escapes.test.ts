@@ -16,7 +16,7 @@ import { emptyState, fakeRuntime, fixture, message } from './support/runtime.ts'
  * permission model), so each layer is proven on its own.
  */
 
-const host = sandboxTools();
+const host = await sandboxTools();
 let dataDir: string;
 let server: Server;
 let hits = 0;

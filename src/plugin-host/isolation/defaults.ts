@@ -28,18 +28,30 @@ export const isolation = {
   },
 };
 
-/** What the server's settings say about plugins; logs the sandbox this host can build, once per start. */
+const SANDBOX_PROBE_DELAY_MS = 1000;
+
+/**
+ * What the server's settings say about plugins; logs the sandbox this host can build, once per start.
+ * The probe (three short child processes) runs a second after the start, off the path to the first
+ * request; an isolated plugin that starts sooner runs the same probe itself and waits for it.
+ */
 export function configureIsolation(options: { trusted: readonly string[]; allowWeak: boolean; dataDir: string }, logger: Logger): void {
   isolation.trusted = new Set(options.trusted);
   isolation.allowWeak = options.allowWeak;
   isolation.protectedPaths = [resolve(options.dataDir)];
-  const tools = sandboxTools();
-  const weak = !tools.bwrap && !tools.unshare;
-  logger[weak ? 'warn' : 'info']('plugin sandbox', {
-    ...describeProtections(tools),
-    trusted: [...isolation.trusted].join(', ') || 'none',
-    ...(weak ? { allowWeak: options.allowWeak } : {}),
-  });
+  const probe = setTimeout(
+    () =>
+      void sandboxTools().then((tools) => {
+        const weak = !tools.bwrap && !tools.unshare;
+        logger[weak ? 'warn' : 'info']('plugin sandbox', {
+          ...describeProtections(tools),
+          trusted: [...isolation.trusted].join(', ') || 'none',
+          ...(weak ? { allowWeak: options.allowWeak } : {}),
+        });
+      }),
+    SANDBOX_PROBE_DELAY_MS,
+  );
+  probe.unref();
 }
 
 /** Folds `plugin.permissions_granted/revoked` from the whole log into the shared ledger, live. */

@@ -267,7 +267,7 @@ class IsolatedHost implements IsolatedPlugin {
 
   /** The sandboxed child for this plugin, or a refusal naming what this host cannot enforce. */
   private async spawnChild(): Promise<PluginChild> {
-    const tools = sandboxTools(this.options.tools);
+    const tools = await sandboxTools(this.options.tools);
     if (!tools.bwrap && !tools.unshare && !this.options.allowWeak)
       throw new Error(
         'this host cannot cut an isolated plugin off the network (neither bwrap nor unshare works here); install bubblewrap, or set PLUGIN_SANDBOX_ALLOW_WEAK=true to run it anyway',

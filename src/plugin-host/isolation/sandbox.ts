@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { isWithin } from '../../shared/paths.ts';
@@ -24,24 +24,24 @@ export interface SandboxTools {
   prlimit: boolean;
 }
 
-let probed: SandboxTools | undefined;
+let probed: Promise<SandboxTools> | undefined;
 
-function works(cmd: string, args: string[]): boolean {
-  try {
-    return spawnSync(cmd, args, { stdio: 'ignore', timeout: 5_000, env: {} }).status === 0;
-  } catch {
-    return false;
-  }
+function works(cmd: string, args: string[]): Promise<boolean> {
+  return new Promise((resolve) => execFile(cmd, args, { timeout: 5_000, env: {} }, (err) => resolve(!err)));
 }
 
-/** What this host can enforce (cached; `override` is for tests that simulate a poorer host). */
-export function sandboxTools(override?: Partial<SandboxTools>): SandboxTools {
-  probed ??= {
-    bwrap: works('bwrap', ['--ro-bind', '/', '/', '--unshare-net', '--unshare-pid', '--proc', '/proc', '--dev', '/dev', '--die-with-parent', 'true']),
-    unshare: works('unshare', ['-n', '-p', '-f', '--mount-proc', '--kill-child', 'true']),
-    prlimit: works('prlimit', ['--data=268435456', 'true']),
-  };
-  return { ...probed, ...override };
+/**
+ * What this host can enforce (probed once, the three tools side by side; `override` is for tests that
+ * simulate a poorer host). Asynchronous, so a start does not wait for the probe's child processes:
+ * only an isolated plugin's first start needs the answer.
+ */
+export async function sandboxTools(override?: Partial<SandboxTools>): Promise<SandboxTools> {
+  probed ??= Promise.all([
+    works('bwrap', ['--ro-bind', '/', '/', '--unshare-net', '--unshare-pid', '--proc', '/proc', '--dev', '/dev', '--die-with-parent', 'true']),
+    works('unshare', ['-n', '-p', '-f', '--mount-proc', '--kill-child', 'true']),
+    works('prlimit', ['--data=268435456', 'true']),
+  ]).then(([bwrap, unshare, prlimit]) => ({ bwrap, unshare, prlimit }));
+  return { ...(await probed), ...override };
 }
 
 /** One line per protection, for the start-up log and the README. */
