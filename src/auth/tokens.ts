@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { newId, sha256Hex } from '../shared/ids.ts';
 import { isRole, type Role } from './roles.ts';
 
@@ -16,6 +15,11 @@ export interface Principal {
 }
 
 export type VerifyFailure = 'missing' | 'invalid' | 'expired';
+
+// jose (~50 modules) loads with the first token issued or checked, not with the server: a start (and
+// the health check a supervisor polls) never needs it.
+let jose: Promise<typeof import('jose')> | undefined;
+const loadJose = () => (jose ??= import('jose'));
 
 /**
  * Access tokens: HS256 JWTs signed with JWT_SECRET's UTF-8 bytes, claims sub, role, iat, exp, jti
@@ -38,6 +42,7 @@ export class TokenService {
     const iat = Math.floor(this.now() / 1000);
     const claims: Record<string, unknown> = { role, tv: session.tokenVersion ?? 0 };
     if (session.familyId) claims.fam = session.familyId;
+    const { SignJWT } = await loadJose();
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(accountId)
@@ -49,6 +54,7 @@ export class TokenService {
 
   async verifyAccess(token: string | undefined): Promise<{ ok: true; principal: Principal } | { ok: false; reason: VerifyFailure }> {
     if (!token) return { ok: false, reason: 'missing' };
+    const { jwtVerify, errors: joseErrors } = await loadJose();
     try {
       const { payload } = await jwtVerify(token, this.key, {
         algorithms: ['HS256'],
