@@ -14,7 +14,7 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 const tracer = fileURLToPath(new URL('./fixtures/trace-imports.mjs', import.meta.url));
 
 describe('chronicle start on the local provider', () => {
-  it('loads no remote provider SDK', async () => {
+  it('loads no remote provider SDK, nor pg, esbuild, jose or rxjs’s index', async () => {
     const traceFile = join(dataDir, 'imports.txt');
     const server = await startServer({
       DATA_DIR: dataDir,
@@ -31,12 +31,15 @@ describe('chronicle start on the local provider', () => {
     // The trace sees the server's own packages (so an SDK would show up too)…
     expect(loaded.some((u) => u.includes('/node_modules/better-sqlite3/'))).toBe(true);
     expect(loaded.some((u) => u.includes('/plugins/openai/openai-provider.js'))).toBe(true);
-    // …and none of the SDKs.
-    for (const sdk of ['openai', '@anthropic-ai/sdk', 'ollama', 'node-llama-cpp']) {
+    // …and none of the SDKs, nor what only some requests or deployments need: pg (DATABASE_URL), esbuild
+    // (sandboxed or TypeScript plugins), jose (the first token), pdfjs (a PDF), the inspector.
+    for (const sdk of ['openai', '@anthropic-ai/sdk', 'ollama', 'node-llama-cpp', 'pg', 'esbuild', 'jose', 'pdfjs-dist', '@statelyai/inspect']) {
       expect(
         loaded.filter((u) => u.includes(`/node_modules/${sdk}/`)),
         sdk,
       ).toEqual([]);
     }
+    // RxJS through src/shared/rx.ts: its four modules, not the index that requires the whole library.
+    expect(loaded.filter((u) => u.endsWith('/rxjs/dist/cjs/index.js'))).toEqual([]);
   }, 90_000);
 });
