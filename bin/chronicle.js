@@ -5,4 +5,13 @@
 import { buildIfStale } from '../scripts/build-server.mjs';
 
 await buildIfStale();
+// `npm start` also builds the web client when it is missing or stale, here rather than in a prestart
+// hook: that hook cost a second node process (and npm's shell around it) on every start.
+if (process.env.npm_lifecycle_event === 'start' && process.argv[2] === 'start') {
+  const web = await import('../web/build-if-stale.mjs');
+  if (web.isStale()) {
+    web.buildWeb();
+    process.stderr.write('chronicle: web client built into web/dist\n');
+  }
+}
 await import('../dist/src/cli/main.js');
