@@ -57,11 +57,9 @@ it the first time); a broken log is refused, naming the first bad seq (see \`chr
       await chronicle.close();
       throw err;
     }
-    process.stdout.write(`Chronicle listening on ${server.url}\n`);
-    chronicle.cluster?.membership.setReport({ url: server.url });
-    log.info('started', { url: server.url, dataDir: settings.dataDir, modelProvider: settings.modelProvider });
-
-    return await new Promise<number>((resolve) => {
+    // The signal handlers first, then the line that says the server is up: a supervisor (or a test) that
+    // signals as soon as it reads the line must find them in place, not Node's default (death, no cleanup).
+    const stopped = new Promise<number>((resolve) => {
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) {
@@ -83,5 +81,9 @@ it the first time); a broken log is refused, naming the first bad seq (see \`chr
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
     });
+    process.stdout.write(`Chronicle listening on ${server.url}\n`);
+    chronicle.cluster?.membership.setReport({ url: server.url });
+    log.info('started', { url: server.url, dataDir: settings.dataDir, modelProvider: settings.modelProvider });
+    return await stopped;
   },
 };
