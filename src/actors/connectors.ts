@@ -6,7 +6,7 @@ import type { ConnectorTarget, Content, HandlerCallback, Memory, PluginRuntime }
 import type { ReadModel } from '../projections/read-model.ts';
 import { derivedId, newId } from '../shared/ids.ts';
 import type { Logger } from '../shared/logger.ts';
-import { streams } from './streams.ts';
+import { streams } from '../domain/streams.ts';
 
 /**
  * Connectors (ElizaOS client plugins: Discord, Telegram, …) talking through the log. A connector's

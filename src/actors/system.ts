@@ -22,6 +22,7 @@ import { runTurn, type TurnDeps } from './turn/run-turn.ts';
 import type { TurnInput } from './turn/turn-input.ts';
 import type { ActorNode, ActorSettings, ActorSystem, ActorSystemDeps, EphemeralEvent } from './types.ts';
 import { withDeadline } from '../shared/deadline.ts';
+import { actorIds } from '../domain/streams.ts';
 
 export const DEFAULT_ACTOR_SETTINGS: ActorSettings = {
   modelTimeoutMs: 60_000,
@@ -155,9 +156,9 @@ export class ChronicleActorSystem implements ActorSystem {
    */
   private ownershipChanged(): void {
     if (!this.live || this.stopped) return;
-    for (const t of this.turns.values()) if (!this.owns(`agent-${t.agentId}`)) t.controller.abort();
+    for (const t of this.turns.values()) if (!this.owns(actorIds.agent(t.agentId))) t.controller.abort();
     for (const agentId of this.table.agents.keys()) {
-      if (this.owns(`agent-${agentId}`)) this.resumeOwned(agentId);
+      if (this.owns(actorIds.agent(agentId))) this.resumeOwned(agentId);
       else void this.contexts.forget(agentId);
     }
   }
@@ -187,7 +188,7 @@ export class ChronicleActorSystem implements ActorSystem {
   /** Builds the agent's context (plugins, services) for the character its actor holds from the log. */
   private warm(agentId: string): void {
     // In a cluster only the agent's owner runs its plugin services.
-    if (this.stopped || !this.table.running(agentId) || !this.owns(`agent-${agentId}`)) return;
+    if (this.stopped || !this.table.running(agentId) || !this.owns(actorIds.agent(agentId))) return;
     this.contexts.get(agentId, this.characterOf(agentId)).catch((err) => this.logger.warn('agent plugins failed to start', { agentId, error: String(err) }));
   }
 
@@ -270,8 +271,8 @@ export class ChronicleActorSystem implements ActorSystem {
 
   graph(): ActorNode[] {
     const { agents, rooms } = this.table;
-    const agentIds = [...agents.keys()].map((id) => `agent-${id}`);
-    const roomIds = [...rooms.keys()].map((id) => `room-${id}`);
+    const agentIds = [...agents.keys()].map((id) => actorIds.agent(id));
+    const roomIds = [...rooms.keys()].map((id) => actorIds.room(id));
     const services = this.services.nodes();
     const nodes: ActorNode[] = [
       {
@@ -287,7 +288,7 @@ export class ChronicleActorSystem implements ActorSystem {
       const snapshot = actor.getSnapshot();
       const participants = snapshot.context.participants.map((p) => ({ id: p.id, kind: p.kind, name: p.name }));
       nodes.push({
-        id: `room-${id}`,
+        id: actorIds.room(id),
         kind: 'room',
         state: stateName(actor),
         value: snapshot.value,
@@ -295,7 +296,7 @@ export class ChronicleActorSystem implements ActorSystem {
         participants,
         parent: 'system',
         children: [],
-        owner: owner(`room-${id}`),
+        owner: owner(actorIds.room(id)),
       });
     }
     for (const [id, { actor }] of agents) {
@@ -305,7 +306,7 @@ export class ChronicleActorSystem implements ActorSystem {
       // Mailbox depth: every message the agent holds (the one in hand, the queued, the refused being recorded).
       const mailbox = held.reduce((n, r) => n + (r.current ? 1 : 0) + r.queue.length + r.side.length, 0);
       nodes.push({
-        id: `agent-${id}`,
+        id: actorIds.agent(id),
         kind: 'agent',
         state: stateName(actor) + (busy ? `(busy in ${busy} room${busy > 1 ? 's' : ''})` : ''),
         value: snapshot.value,
@@ -313,13 +314,13 @@ export class ChronicleActorSystem implements ActorSystem {
         mailbox,
         parent: 'system',
         children: [],
-        owner: owner(`agent-${id}`),
+        owner: owner(actorIds.agent(id)),
       });
     }
     for (const s of services) nodes.push({ id: s.id, kind: 'service', state: s.state, parent: 'system', children: [] });
     // An agent's own plugin services are its children.
     for (const node of nodes.filter((n) => n.kind === 'agent')) {
-      for (const s of this.contexts.current(node.id.slice('agent-'.length))?.services.nodes() ?? []) {
+      for (const s of this.contexts.current(actorIds.agentOf(node.id))?.services.nodes() ?? []) {
         node.children.push(s.id);
         nodes.push({ id: s.id, kind: 'service', state: s.state, parent: node.id, children: [] });
       }
@@ -347,7 +348,7 @@ export class ChronicleActorSystem implements ActorSystem {
     // Resume everything accepted but not yet settled: the restored mailboxes say what that is.
     for (const [agentId, { actor }] of this.table.agents) {
       const snap = actor.getSnapshot();
-      if (!snap.matches('running') || !this.owns(`agent-${agentId}`)) continue;
+      if (!snap.matches('running') || !this.owns(actorIds.agent(agentId))) continue;
       // Running agents' plugin services start now (connectors must listen before anyone writes).
       this.warm(agentId);
       for (const room of Object.values(snap.context.rooms)) {
@@ -377,7 +378,7 @@ export class ChronicleActorSystem implements ActorSystem {
     // In a cluster only the agent's owner runs its turns, and appends under its claim (fenced in the store).
     let deps = this.turnDeps;
     if (this.deps.ownership) {
-      const claim = this.deps.ownership.claim(`agent-${agentId}`);
+      const claim = this.deps.ownership.claim(actorIds.agent(agentId));
       if (!claim) return;
       deps = { ...deps, store: claimingStore(deps.store, claim) };
     }
@@ -390,7 +391,7 @@ export class ChronicleActorSystem implements ActorSystem {
     const done = runTurn(deps, input, controller.signal)
       .then((outcome) => {
         this.logger.debug('turn finished', { agentId, messageId: pending.messageId, outcome });
-        this.supervisor.recovered(`agent-${agentId}`);
+        this.supervisor.recovered(actorIds.agent(agentId));
       })
       .catch((err) => {
         if (controller.signal.aborted || this.stopped) return;
@@ -405,7 +406,7 @@ export class ChronicleActorSystem implements ActorSystem {
         this.turns.delete(key);
         // Cut short by a move of ownership that has already moved back (the lease flapped): resume here,
         // since the relaunch at the move back found this turn still winding down.
-        if (this.deps.ownership && controller.signal.aborted && this.live && !this.stopped && this.owns(`agent-${agentId}`)) this.resumeOwned(agentId);
+        if (this.deps.ownership && controller.signal.aborted && this.live && !this.stopped && this.owns(actorIds.agent(agentId))) this.resumeOwned(agentId);
         this.notifyChange();
       });
     this.turns.set(key, { agentId, roomId: pending.roomId, controller, done });

@@ -9,7 +9,7 @@ import { MAX_VECTOR_DIMENSIONS } from '../events/quantized-vector.ts';
  * (src/events) knows none of them: the store is handed a SchemaRegistry built from this catalogue
  * (event-registry.ts) and its types through EventTypeMap.
  *
- * Streams:
+ * Streams (named by streams.ts):
  *   account-<accountId>   accounts, refresh-token families
  *   agent-<agentId>       agent lifecycle, per-room agent state, facts, plugin grants, plugin memories
  *   room-<roomId>         room lifecycle, participants, messages, reply decisions/traces/failures

@@ -4,6 +4,7 @@ import { derivedId, newId, sha256Hex } from '../shared/ids.ts';
 import { chunkText, type ChunkOptions } from './chunker.ts';
 import type { Embedder } from './embedder.ts';
 import { QuantizedVector } from '../events/quantized-vector.ts';
+import { streams } from '../domain/streams.ts';
 
 export type { Embedder } from './embedder.ts';
 export { extractText, type KnowledgeContentType } from './extract-text.ts';
@@ -37,8 +38,6 @@ export interface RemoveInput {
   documentId: string;
   author?: Author;
 }
-
-export const documentStream = (documentId: string): string => `document-${documentId}`;
 export const chunkIdFor = (documentId: string, index: number): string => derivedId(documentId, String(index));
 
 /**
@@ -50,7 +49,7 @@ export const chunkIdFor = (documentId: string, index: number): string => derived
  */
 export async function ingestDocument(deps: KnowledgeDeps, input: IngestInput): Promise<{ documentId: string; chunks: number }> {
   const documentId = input.documentId ?? newId();
-  const stream = documentStream(documentId);
+  const stream = streams.document(documentId);
   const contentHash = sha256Hex(input.text);
   const chunks = chunkText(input.text, input.chunking);
   const model = deps.embedder.model;
@@ -133,7 +132,7 @@ export async function ingestDocument(deps: KnowledgeDeps, input: IngestInput): P
 
 /** Removes a document from the agent's knowledge (by event: the log keeps it; search no longer sees it). */
 export async function removeDocument(deps: KnowledgeDeps | { store: EventStore }, input: RemoveInput): Promise<void> {
-  await deps.store.append(documentStream(input.documentId), [
+  await deps.store.append(streams.document(input.documentId), [
     {
       id: newId(),
       type: 'knowledge.document_removed',

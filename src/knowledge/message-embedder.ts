@@ -7,6 +7,7 @@ import type { Embedder } from './embedder.ts';
 import { QuantizedVector } from '../events/quantized-vector.ts';
 import { withBatching } from '../models/embedder.ts';
 import type { ModelCallRecord } from '../models/provider.ts';
+import { streams } from '../domain/streams.ts';
 
 export interface MessageEmbeddingOptions {
   store: EventStore;
@@ -80,7 +81,7 @@ export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmb
       // The failed attempts are still calls that were made: recorded with the batch's first message.
       if (records.length > 0 && !stopped)
         await store
-          .append(`room-${batch[0].data.roomId}`, embeddingCallEvents(records, `${batch[0].id}/failed/${attempts.get(batch[0].data.messageId) ?? 0}`))
+          .append(streams.room(batch[0].data.roomId), embeddingCallEvents(records, `${batch[0].id}/failed/${attempts.get(batch[0].data.messageId) ?? 0}`))
           .catch(() => {});
       throw err;
     }
@@ -104,7 +105,7 @@ export function startMessageEmbedding(opts: MessageEmbeddingOptions): MessageEmb
     }
     // Trusted: built here from the posted message's own (validated) ids, the model layer's records and a
     // quantized vector (QuantizedVector.quantize refuses a vector the log would refuse).
-    for (const [roomId, events] of byRoom) if (events.length > 0) await store.append(`room-${roomId}`, events, { trusted: true });
+    for (const [roomId, events] of byRoom) if (events.length > 0) await store.append(streams.room(roomId), events, { trusted: true });
   }
 
   async function pump(): Promise<void> {

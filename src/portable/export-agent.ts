@@ -8,6 +8,7 @@ import type { Character } from '../characters/schema.ts';
 import type { SecretBox } from '../shared/secrets.ts';
 import { ExportWriter, FORMAT, FORMAT_VERSION, type ExportHeader, type SealKey } from './format.ts';
 import { newPassphraseBox } from './passphrase.ts';
+import { streams } from '../domain/streams.ts';
 
 type LogReader = Pick<EventStore, 'readAll' | 'readStream'>;
 
@@ -51,16 +52,16 @@ export async function findAgent(store: LogReader, idOrName: string): Promise<{ a
  * knowledge documents (chunks with their vectors), and with `withRooms` its rooms.
  */
 async function agentStreams(store: LogReader, agentId: string, withRooms: boolean): Promise<string[]> {
-  const streams = [`agent-${agentId}`];
+  const names = [streams.agent(agentId)];
   for (const e of await eventsOfTypes(store, ['knowledge.document_added']))
-    if (e.type === 'knowledge.document_added' && e.data.agentId === agentId) streams.push(e.stream);
+    if (e.type === 'knowledge.document_added' && e.data.agentId === agentId) names.push(e.stream);
   if (withRooms) {
     const rooms = new Set<string>();
     for (const e of await eventsOfTypes(store, ['room.participant_joined']))
       if (e.type === 'room.participant_joined' && e.data.participantId === agentId) rooms.add(e.stream);
-    streams.push(...rooms);
+    names.push(...rooms);
   }
-  return [...new Set(streams)];
+  return [...new Set(names)];
 }
 
 /**

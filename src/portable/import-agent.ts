@@ -8,6 +8,7 @@ import type { SecretBox } from '../shared/secrets.ts';
 import { derivedId } from '../shared/ids.ts';
 import { ExportRefusedError, verifyExport, type ExportedEvent, type TrustKey } from './format.ts';
 import { openPassphraseBox } from './passphrase.ts';
+import { streams } from '../domain/streams.ts';
 
 export interface ImportOptions {
   trust: TrustKey;
@@ -105,10 +106,10 @@ export async function importAgent(store: EventStore, text: string, options: Impo
  * so importing it again still appends nothing.
  */
 function holdStoppedForRooms(prepared: Prepared[], agentId: string, chain: string): Prepared[] {
-  const rooms = prepared.filter((p) => p.stream.startsWith('room-'));
+  const rooms = prepared.filter((p) => streams.isRoom(p.stream));
   if (rooms.length === 0) return prepared;
-  const own = prepared.filter((p) => !p.stream.startsWith('room-'));
-  const stream = `agent-${agentId}`;
+  const own = prepared.filter((p) => !streams.isRoom(p.stream));
+  const stream = streams.agent(agentId);
   let running = true;
   for (const p of own)
     if (p.stream === stream && (p.event.type === 'agent.started' || p.event.type === 'agent.stopped')) running = p.event.type === 'agent.started';

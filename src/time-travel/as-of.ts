@@ -7,6 +7,7 @@ import { Projector } from '../projections/projector.ts';
 import type { ReadModel, RoomView } from '../projections/read-model.ts';
 import { SqliteReadModel } from '../projections/sqlite-read-model.ts';
 import { allProjections } from '../projections/tables/index.ts';
+import { streams } from '../domain/streams.ts';
 
 /**
  * As-of reads: a room, an agent or the actor list as the log stood at a position, folded from the log
@@ -134,7 +135,7 @@ export class AsOfReads {
         return { streams: await this.roomStreams(scope.roomId, seq) };
       case 'agent': {
         const docs = this.options.documentIdsOf?.(scope.agentId, seq) ?? (await this.documentIdsFromLog(scope.agentId, seq));
-        return { streams: [{ stream: `agent-${scope.agentId}`, upTo: seq }, ...docs.map((d) => ({ stream: `document-${d}`, upTo: seq }))] };
+        return { streams: [{ stream: streams.agent(scope.agentId), upTo: seq }, ...docs.map((d) => ({ stream: streams.document(d), upTo: seq }))] };
       }
       case 'actors':
         return { streams: [], types: { types: ACTOR_TYPES, upTo: seq } };
@@ -143,15 +144,15 @@ export class AsOfReads {
 
   /** The room's stream, and for a branch its sources' streams up to the fork (read from the log's room.forked). */
   private async roomStreams(roomId: string, seq: number): Promise<{ stream: string; upTo: number }[]> {
-    const out = [{ stream: `room-${roomId}`, upTo: seq }];
+    const out = [{ stream: streams.room(roomId), upTo: seq }];
     let upTo = seq;
     let current = roomId;
     for (let depth = 0; depth < 64; depth++) {
-      const [first] = await this.store.readStream(`room-${current}`, { limit: 1 });
+      const [first] = await this.store.readStream(streams.room(current), { limit: 1 });
       if (!first || first.type !== 'room.forked' || first.seq > upTo) break;
       upTo = Math.min(upTo, first.data.atSeq);
       current = first.data.sourceRoomId;
-      out.push({ stream: `room-${current}`, upTo });
+      out.push({ stream: streams.room(current), upTo });
     }
     return out;
   }

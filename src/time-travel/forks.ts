@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { assertNameFree, serialised } from '../app/commands/agents.ts';
-import { authorOf, catchUp, streams, type Caller, type CommandContext } from '../app/commands/context.ts';
+import { authorOf, catchUp, type Caller, type CommandContext } from '../app/commands/context.ts';
+import { streams } from '../domain/streams.ts';
 import { accessibleRoom } from '../app/commands/rooms.ts';
 import { parseInput } from '../app/commands/validate.ts';
 import { badRequest, notFound } from '../app/errors.ts';
 import type { AnyRecordedEvent, NewEvent, RecordedEvent } from '../events/envelope.ts';
-import { documentStream } from '../knowledge/ingest.ts';
 import type { Character } from '../characters/schema.ts';
 import type { AgentView, RoomView } from '../projections/read-model.ts';
 import { derivedId, newId } from '../shared/ids.ts';
@@ -121,7 +121,7 @@ export async function forkAgentAt(
     for (const doc of documents) {
       const events = await copyDocument(ctx, doc.id, doc.status, data.atSeq, agentId, copyId, meta);
       chunks += events.filter((e) => e.type === 'knowledge.chunk_embedded').length;
-      await ctx.store.append(documentStream(copyId(doc.id)), events, { expectedVersion: 'no_stream' });
+      await ctx.store.append(streams.document(copyId(doc.id)), events, { expectedVersion: 'no_stream' });
     }
     // Started last: it answers only once its knowledge is in.
     if (data.start) await ctx.store.append(streams.agent(agentId), [{ id: copyId('started'), type: 'agent.started', data: { agentId }, meta }]);
@@ -146,7 +146,7 @@ async function copyDocument(
   let added: RecordedEvent<'knowledge.document_added'> | undefined;
   let ended: RecordedEvent<'knowledge.document_ready'> | RecordedEvent<'knowledge.document_failed'> | undefined;
   const chunks = new Map<string, RecordedEvent<'knowledge.chunk_embedded'>>();
-  for (const e of await readStreamUpTo(ctx, documentStream(documentId), atSeq)) {
+  for (const e of await readStreamUpTo(ctx, streams.document(documentId), atSeq)) {
     if (e.type === 'knowledge.document_added') {
       added = e as RecordedEvent<'knowledge.document_added'>;
       ended = undefined;

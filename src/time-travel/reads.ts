@@ -4,6 +4,7 @@ import { parseLimit, parseSeq } from '../app/commands/messages.ts';
 import { accessibleRoom } from '../app/commands/rooms.ts';
 import type { AgentView, FactView, KnowledgeDocumentView, MessageView, ReadModel, RoomView } from '../projections/read-model.ts';
 import { AsOfReads, type AsOfScope, type AsOfState } from './as-of.ts';
+import { actorIds } from '../domain/streams.ts';
 
 /**
  * The as-of versions of the read routes (docs/API.md, "Time travel and forks"): the same answers, from
@@ -103,7 +104,7 @@ export async function actorsAsOf(ctx: CommandContext, seq: number) {
   const rooms = state.rooms();
   const agents = state.readModel.listAgents().filter((a) => !a.deleted);
   const roomNodes = rooms.map((r) => ({
-    id: `room-${r.id}`,
+    id: actorIds.room(r.id),
     kind: 'room' as const,
     name: r.name,
     state: 'open',
@@ -113,7 +114,7 @@ export async function actorsAsOf(ctx: CommandContext, seq: number) {
     ...(r.forkOf ? { forkOf: r.forkOf } : {}),
   }));
   const agentNodes = agents.map((a) => ({
-    id: `agent-${a.id}`,
+    id: actorIds.agent(a.id),
     kind: 'agent' as const,
     name: a.name,
     state: a.status,

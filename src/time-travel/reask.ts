@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { authorOf, catchUp, streams, type Caller, type CommandContext } from '../app/commands/context.ts';
+import { authorOf, catchUp, type Caller, type CommandContext } from '../app/commands/context.ts';
+import { streams } from '../domain/streams.ts';
 import { accessibleRoom } from '../app/commands/rooms.ts';
 import { parseInput } from '../app/commands/validate.ts';
 import { badRequest, notFound } from '../app/errors.ts';

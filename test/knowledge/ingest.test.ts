@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chunkIdFor, documentStream, ingestDocument, removeDocument } from '../../src/knowledge/ingest.ts';
+import { streams } from '../../src/domain/streams.ts';
+import { chunkIdFor, ingestDocument, removeDocument } from '../../src/knowledge/ingest.ts';
 import { openProjections, type Projections } from '../../src/projections/index.ts';
 import type { SqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.ts';
 import { FakeEmbedder, fakeVector } from '../support/fake-embedder.ts';
@@ -45,7 +46,7 @@ describe('knowledge ingestion', () => {
     );
     expect(r.documentId).toBe('d1');
     expect(r.chunks).toBeGreaterThan(8);
-    const events = await store.readStream(documentStream('d1'));
+    const events = await store.readStream(streams.document('d1'));
     expect(events[0].type).toBe('knowledge.document_added');
     expect(events.at(-1)!.type).toBe('knowledge.document_ready');
     const chunks = events.filter((e) => e.type === 'knowledge.chunk_embedded');

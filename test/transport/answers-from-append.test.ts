@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { turnIds } from '../../src/actors/streams.ts';
+import { turnIds } from '../../src/actors/turn/turn-ids.ts';
 import { startTestServer, type TestServer } from '../support/transport-harness.ts';
 import { apiClient, type ApiClient } from '../support/http-client.ts';
 import { connectWs } from '../support/ws-client.ts';

@@ -13,6 +13,7 @@ import { ServiceManager, startableServices } from '../services.ts';
 import { resolveNameClashes } from './name-clashes.ts';
 import type { PluginFailureLog } from './plugin-failures.ts';
 import { agentRuntime, serviceApi } from './runtimes.ts';
+import { actorIds } from '../../domain/streams.ts';
 
 /**
  * Builds an agent's context for one version of its character (`key`): its plugins loaded and
@@ -56,7 +57,7 @@ export async function buildAgentContext(
 
   const services = new ServiceManager({
     runtime: () => runtime,
-    idPrefix: `agent-${agentId}-`,
+    idPrefix: actorIds.servicesOf(agentId),
     logger: deps.logger,
     inspect: deps.inspect,
     restartBaseMs: deps.restartBaseMs ?? 200,

@@ -3,7 +3,7 @@ import type { PluginFailure } from '../../plugin-host/eliza-runtime/index.ts';
 import { derivedId, newId } from '../../shared/ids.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { ServiceManager } from '../services.ts';
-import { streams } from '../streams.ts';
+import { streams } from '../../domain/streams.ts';
 
 /** Plugin failures outside a turn (load, init, services, event handlers) as plugin.failed events. */
 export class PluginFailureLog {

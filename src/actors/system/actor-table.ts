@@ -3,6 +3,7 @@ import type { Character } from '../../characters/schema.ts';
 import type { agentMachine, MailboxPolicy } from '../machines/agent.machine.ts';
 import { roomMachine } from '../machines/room.machine.ts';
 import { spawnActor, type Inspector } from '../runtime.ts';
+import { actorIds } from '../../domain/streams.ts';
 
 export type AgentLogic = typeof agentMachine;
 export type AgentActor = Actor<AgentLogic>;
@@ -44,19 +45,19 @@ export class ActorTable {
       input: { agentId, name, character, mailbox },
       snapshot,
       inspect: this.deps.inspect,
-      id: `agent-${agentId}`,
+      id: actorIds.agent(agentId),
     });
-    this.watch(`agent-${agentId}`, 'agent', actor);
+    this.watch(actorIds.agent(agentId), 'agent', actor);
     this.agents.set(agentId, { actor, good: actor.getSnapshot() });
-    this.dirty.add(`agent-${agentId}`);
+    this.dirty.add(actorIds.agent(agentId));
     return restored;
   }
 
   spawnRoom(roomId: string, snapshot?: unknown): boolean {
-    const { actor, restored } = spawnActor({ machine: roomMachine, input: { roomId }, snapshot, inspect: this.deps.inspect, id: `room-${roomId}` });
-    this.watch(`room-${roomId}`, 'room', actor);
+    const { actor, restored } = spawnActor({ machine: roomMachine, input: { roomId }, snapshot, inspect: this.deps.inspect, id: actorIds.room(roomId) });
+    this.watch(actorIds.room(roomId), 'room', actor);
     this.rooms.set(roomId, { actor, good: actor.getSnapshot() });
-    this.dirty.add(`room-${roomId}`);
+    this.dirty.add(actorIds.room(roomId));
     return restored;
   }
 
@@ -73,7 +74,7 @@ export class ActorTable {
     entry.actor.send(event);
     const snap = entry.actor.getSnapshot();
     if (snap.status !== 'error') entry.good = snap;
-    this.dirty.add(`agent-${agentId}`);
+    this.dirty.add(actorIds.agent(agentId));
     this.deps.onChange();
   }
 
@@ -83,7 +84,7 @@ export class ActorTable {
     entry.actor.send(event);
     const snap = entry.actor.getSnapshot();
     if (snap.status !== 'error') entry.good = snap;
-    this.dirty.add(`room-${roomId}`);
+    this.dirty.add(actorIds.room(roomId));
     this.deps.onChange();
   }
 
@@ -91,7 +92,7 @@ export class ActorTable {
   removeAgent(agentId: string): void {
     this.agents.get(agentId)?.actor.stop();
     this.agents.delete(agentId);
-    this.dirty.add(`agent-${agentId}`);
+    this.dirty.add(actorIds.agent(agentId));
   }
 
   running(agentId: string): boolean {

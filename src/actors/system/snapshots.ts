@@ -5,6 +5,7 @@ import { ROOM_MACHINE_VERSION } from '../machines/room.machine.ts';
 import { SYSTEM_MACHINE_VERSION } from '../machines/system.machine.ts';
 import { persist } from '../runtime.ts';
 import type { ActorTable } from './actor-table.ts';
+import { actorIds } from '../../domain/streams.ts';
 
 interface SystemSnapshotState {
   actors: { id: string; kind: 'agent' | 'room'; seq: number }[];
@@ -107,8 +108,10 @@ export class SnapshotKeeper {
         seqs.set(w.actorId, seq);
       }
       const actors: SystemSnapshotState['actors'] = [];
-      for (const id of table.agents.keys()) if (seqs.has(`agent-${id}`)) actors.push({ id: `agent-${id}`, kind: 'agent', seq: seqs.get(`agent-${id}`)! });
-      for (const id of table.rooms.keys()) if (seqs.has(`room-${id}`)) actors.push({ id: `room-${id}`, kind: 'room', seq: seqs.get(`room-${id}`)! });
+      for (const id of table.agents.keys())
+        if (seqs.has(actorIds.agent(id))) actors.push({ id: actorIds.agent(id), kind: 'agent', seq: seqs.get(actorIds.agent(id))! });
+      for (const id of table.rooms.keys())
+        if (seqs.has(actorIds.room(id))) actors.push({ id: actorIds.room(id), kind: 'room', seq: seqs.get(actorIds.room(id))! });
       for (const id of gone) await snapshots.delete(id); // deleted agents leave no snapshot behind
       await snapshots.save({ actorId: SYSTEM_SNAPSHOT_ID, seq, machineVersion: SYSTEM_VERSION, state: { actors } satisfies SystemSnapshotState });
     });

@@ -6,7 +6,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { MailboxPolicy, Pending } from '../machines/agent.machine.ts';
 import { systemMachine } from '../machines/system.machine.ts';
 import { persistSnapshot, spawnActor, type Inspector } from '../runtime.ts';
-import { streams } from '../streams.ts';
+import { actorIds, streams } from '../../domain/streams.ts';
 import type { ActorTable } from './actor-table.ts';
 
 export type FailedKind = 'agent' | 'room' | 'service' | 'system';
@@ -64,10 +64,10 @@ export class Supervisor {
 
   /** A turn crashed (e.g. the log refused a write): supervised like a crashed child, relaunched on restart. */
   turnCrashed(agentId: string, pending: Pending, error: string): void {
-    const list = this.pendingRelaunch.get(`agent-${agentId}`) ?? [];
+    const list = this.pendingRelaunch.get(actorIds.agent(agentId)) ?? [];
     list.push(pending);
-    this.pendingRelaunch.set(`agent-${agentId}`, list);
-    this.system.send({ type: 'CHILD_FAILED', actorId: `agent-${agentId}`, kind: 'agent', error });
+    this.pendingRelaunch.set(actorIds.agent(agentId), list);
+    this.system.send({ type: 'CHILD_FAILED', actorId: actorIds.agent(agentId), kind: 'agent', error });
   }
 
   recovered(actorId: string): void {

@@ -1,7 +1,7 @@
 import type { NewEvent } from '../../events/envelope.ts';
 import { worldIdOf } from '../../plugin-host/eliza-runtime/index.ts';
 import type { Action, HandlerCallback, Memory, State } from '../../plugin-host/types.ts';
-import { turnIds } from '../streams.ts';
+import { turnIds } from './turn-ids.ts';
 import { ACTION_TIMEOUT_MS, errText, withTimeout } from './limits.ts';
 import type { ParsedResponse } from './parse-response.ts';
 import { emitIfHeard } from './plugin-runtime.ts';

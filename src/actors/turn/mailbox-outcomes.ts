@@ -1,4 +1,4 @@
-import { turnIds } from '../streams.ts';
+import { turnIds } from './turn-ids.ts';
 import type { TurnOutcome } from './turn-deps.ts';
 import type { Turn } from './turn-state.ts';
 

@@ -5,7 +5,8 @@ import type { AccountView, Role } from '../../projections/read-model.ts';
 import { hashPassword } from '../../auth/passwords.ts';
 import { derivedId, newId } from '../../shared/ids.ts';
 import { AppError, conflict, notFound } from '../errors.ts';
-import { authorOf, catchUp, streams, systemAuthor, type Caller, type CommandContext } from './context.ts';
+import { authorOf, catchUp, systemAuthor, type Caller, type CommandContext } from './context.ts';
+import { streams } from '../../domain/streams.ts';
 import { parseInput } from './validate.ts';
 
 export const UsernameSchema = z

@@ -6,7 +6,8 @@ import type { AgentView } from '../../projections/read-model.ts';
 import { newId } from '../../shared/ids.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { sameCharacter, sealCharacterSecrets } from '../../characters/secrets.ts';
-import { authorOf, catchUp, streams, type Caller, type CommandContext } from './context.ts';
+import { authorOf, catchUp, type Caller, type CommandContext } from './context.ts';
+import { streams } from '../../domain/streams.ts';
 
 /**
  * Agent names are unique (409). The check-then-append is serialised in this process so two

@@ -7,7 +7,8 @@ import { LoginThrottle } from '../../auth/login-throttle.ts';
 import { newId } from '../../shared/ids.ts';
 import { AppError, forbidden, notFound, unauthorized } from '../errors.ts';
 import { createAccount, PasswordSchema, setPassword } from './accounts.ts';
-import { authorOf, catchUp, streams, systemAuthor, tokensOf, type Caller, type CommandContext } from './context.ts';
+import { authorOf, catchUp, systemAuthor, tokensOf, type Caller, type CommandContext } from './context.ts';
+import { streams } from '../../domain/streams.ts';
 import { parseInput } from './validate.ts';
 
 export interface Session {

@@ -33,12 +33,6 @@ export interface Caller {
 export const authorOf = (caller: Caller): Author => ({ kind: 'user', id: caller.accountId });
 export const systemAuthor: Author = { kind: 'system', id: 'chronicle' };
 
-export const streams = {
-  account: (id: string) => `account-${id}`,
-  agent: (id: string) => `agent-${id}`,
-  room: (id: string) => `room-${id}`,
-};
-
 /** Makes the read model reflect everything in the log right now (used before uniqueness/membership checks). */
 export async function catchUp(ctx: CommandContext): Promise<void> {
   await ctx.projections.waitFor(await ctx.store.head());

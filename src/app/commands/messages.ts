@@ -4,7 +4,8 @@ import type { RecordedEvent } from '../../events/envelope.ts';
 import type { MessageView } from '../../projections/read-model.ts';
 import { derivedId, newId } from '../../shared/ids.ts';
 import { AppError, badRequest } from '../errors.ts';
-import { authorOf, streams, type Caller, type CommandContext } from './context.ts';
+import { authorOf, type Caller, type CommandContext } from './context.ts';
+import { streams } from '../../domain/streams.ts';
 import { accessibleRoom } from './rooms.ts';
 import { parseInput } from './validate.ts';
 

@@ -4,7 +4,8 @@ import { hasRole } from '../../auth/roles.ts';
 import { derivedId, newId } from '../../shared/ids.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { liveAgent } from './agents.ts';
-import { authorOf, catchUp, streams, type Caller, type CommandContext } from './context.ts';
+import { authorOf, catchUp, type Caller, type CommandContext } from './context.ts';
+import { streams } from '../../domain/streams.ts';
 import { parseInput } from './validate.ts';
 
 const IdSchema = z.string().min(1, 'must not be empty').max(200, 'is too long');

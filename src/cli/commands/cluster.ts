@@ -4,6 +4,7 @@ import { openEventLog } from '../../app/event-log.ts';
 import { ownerOf, readNodeRows, type NodeRow } from '../../cluster/index.ts';
 import { type Command, say, UsageError } from '../command.ts';
 import { cliSettings, dataDirOption } from '../settings-from-env.ts';
+import { actorIds } from '../../domain/streams.ts';
 
 /** Agents in the log (created and not deleted), by id, with their names. */
 async function agentsOf(store: Awaited<ReturnType<typeof openEventLog>>): Promise<Map<string, string>> {
@@ -44,7 +45,7 @@ URL, fencing token, how far its read models are behind the log's head, and which
       }
       const live = rows.filter((r) => r.live).map((r) => r.nodeId);
       const agents = await agentsOf(store);
-      const owners = [...agents].map(([id, name]) => ({ agentId: id, name, owner: ownerOf(`agent-${id}`, live) ?? null }));
+      const owners = [...agents].map(([id, name]) => ({ agentId: id, name, owner: ownerOf(actorIds.agent(id), live) ?? null }));
       if (values.json) {
         process.stdout.write(JSON.stringify({ head, nodes: rows.map((r) => ({ ...r, lag: Math.max(0, head - r.position) })), agents: owners }) + '\n');
         return 0;

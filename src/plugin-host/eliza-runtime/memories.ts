@@ -3,6 +3,7 @@ import type { MessageView } from '../../projections/read-model.ts';
 import type { MemoryFilter, MemoryReadModel, MemoryView } from '../../projections/tables/memories.ts';
 import { derivedId, sha256Hex } from '../../shared/ids.ts';
 import type { ElizaRuntimeParts } from './types.ts';
+import { streams } from '../../domain/streams.ts';
 
 /**
  * ElizaOS memories on Chronicle's log. A memory a plugin creates is a `memory.created` event on the
@@ -70,7 +71,7 @@ export function memoryMethods(parts: ElizaRuntimeParts, useEmbedding: (text: str
   const append = async (events: NewEvent[]) => {
     const meta = { author: { kind: 'agent' as const, id: agentId } };
     const r = await parts.store.append(
-      `agent-${agentId}`,
+      streams.agent(agentId),
       events.map((e) => ({ ...e, meta })),
     );
     await parts.waitFor(r.lastSeq);

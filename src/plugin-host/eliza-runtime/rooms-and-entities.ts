@@ -2,6 +2,7 @@ import type { NewEvent } from '../../events/envelope.ts';
 import type { RoomView } from '../../projections/read-model.ts';
 import { derivedId } from '../../shared/ids.ts';
 import type { ElizaRuntimeParts } from './types.ts';
+import { streams } from '../../domain/streams.ts';
 
 /**
  * ElizaOS's worlds, rooms and entities on Chronicle's rooms, participants, accounts and agents:
@@ -55,7 +56,7 @@ export function roomsAndEntities(parts: ElizaRuntimeParts) {
   const appendRoom = async (roomId: string, events: NewEvent[]) => {
     if (!events.length) return;
     const r = await parts.store.append(
-      `room-${roomId}`,
+      streams.room(roomId),
       events.map((e) => ({ ...e, meta: { author: { kind: 'agent' as const, id: agentId } } })),
     );
     await parts.waitFor(r.lastSeq);

@@ -2,11 +2,12 @@ import { activeStateIds, isActorKind, machineChart } from '../../actors/machine-
 import { notFound } from '../../app/errors.ts';
 import type { AppRouter } from '../call.ts';
 import { eventOut } from './operator-routes.ts';
+import { streams } from '../../domain/streams.ts';
 
 const LAST_EVENTS = 10;
 
-/** The stream an actor's own events are in: its id for agents and rooms, "system" for the system. */
-const streamOf = (id: string, kind: string) => (kind === 'system' ? 'system' : kind === 'agent' || kind === 'room' ? id : undefined);
+/** The stream an actor's own events are in: its id for agents and rooms (src/domain/streams.ts), the system stream for the system. */
+const streamOf = (id: string, kind: string) => (kind === 'system' ? streams.system : kind === 'agent' || kind === 'room' ? id : undefined);
 
 /**
  * GET /api/v1/actors/:id/machine (operator): the actor's statechart from its machine definition,

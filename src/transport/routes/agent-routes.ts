@@ -11,6 +11,7 @@ import type { TransportChronicle } from '../types.ts';
 import { resolveCharacterKnowledge } from '../../knowledge/character-knowledge.ts';
 import type { AgentView } from '../../projections/read-model.ts';
 import { agentAsOf, documentsAsOf, factsOf, parseAsOf } from '../../time-travel/reads.ts';
+import { streams } from '../../domain/streams.ts';
 
 /**
  * The character's `knowledge` text items become the agent's documents (file items are skipped: see
@@ -98,7 +99,7 @@ export function agentRoutes(router: AppRouter): void {
       } catch (err) {
         throw badRequest((err as Error).message);
       }
-      await server.chronicle.store.append(`agent-${params.id}`, events);
+      await server.chronicle.store.append(streams.agent(params.id), events);
       return { status: 200, body: { events: events.map((e) => ({ type: e.type, data: e.data })) } };
     })
     .add('POST', '/api/v1/agents/:id/knowledge', { access: 'operator', body: true, upload: true }, async ({ server, caller, params, body }) => {

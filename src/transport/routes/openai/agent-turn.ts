@@ -3,7 +3,7 @@ import { AppError, badRequest } from '../../../app/errors.ts';
 import type { EventData } from '../../../domain/catalogue.ts';
 import type { AgentView } from '../../../projections/read-model.ts';
 import { derivedId, sha256Hex } from '../../../shared/ids.ts';
-import { turnIds } from '../../../actors/streams.ts';
+import { turnIds } from '../../../actors/turn/turn-ids.ts';
 import { stripControl } from '../../sanitize.ts';
 import type { Call, ServerContext } from '../../call.ts';
 import type { PostedEvent } from '../../fanout.ts';

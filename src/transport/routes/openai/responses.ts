@@ -4,7 +4,7 @@ import { parseInput } from '../../../app/commands/validate.ts';
 import { AppError, badRequest, notFound } from '../../../app/errors.ts';
 import { hasRole } from '../../../auth/roles.ts';
 import type { AgentView } from '../../../projections/read-model.ts';
-import { turnIds } from '../../../actors/streams.ts';
+import { turnIds } from '../../../actors/turn/turn-ids.ts';
 import { stripControl } from '../../sanitize.ts';
 import type { Call, ServerContext } from '../../call.ts';
 import { checkMessageLength, conversationFrom, converse, findAgent, messageIdFor, turnUsage } from './agent-turn.ts';

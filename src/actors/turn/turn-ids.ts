@@ -1,10 +1,4 @@
-import { derivedId } from '../shared/ids.ts';
-
-export const streams = {
-  agent: (id: string) => `agent-${id}`,
-  room: (id: string) => `room-${id}`,
-  system: 'system',
-} as const;
+import { derivedId } from '../../shared/ids.ts';
 
 /**
  * Deterministic ids of everything a turn writes. The same (agent, message) always gives the same ids,
