@@ -15,7 +15,7 @@ import { tmpdir, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadNativeUws } from '../src/transport/uws.ts';
-import { readSettings } from '../src/app/settings.ts';
+import { readSettings } from '../src/settings/settings.ts';
 
 const LOAD = join(import.meta.dirname, 'transport-load.mjs');
 

@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { Settings } from '../app/settings.ts';
+import type { Settings } from '../settings/settings.ts';
 import type { Character } from '../characters/schema.ts';
 import type { AppendClaim } from '../events/envelope.ts';
 import type { EventStore } from '../events/store.ts';

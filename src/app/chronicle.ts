@@ -8,7 +8,7 @@ import { ingestDocument, removeDocument, type IngestInput, type RemoveInput } fr
 import { startMessageEmbedding } from '../knowledge/message-embedder.ts';
 import { SecretBox } from '../shared/secrets.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
-import type { Settings } from './settings.ts';
+import type { Settings } from '../settings/settings.ts';
 import { existsSync, rmSync } from 'node:fs';
 import { checkDataKeyOpens, dataKeyOf, dataPaths, ensureDataDir, readOrCreateKey, secureDataFiles } from './data-dir.ts';
 import { checkLogAtOpen } from './log-check.ts';

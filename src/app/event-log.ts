@@ -6,7 +6,7 @@ import type { EventStore } from '../events/store.ts';
 import { SchemaRegistry } from '../events/schema-registry.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { DataPaths } from './data-dir.ts';
-import type { Settings } from './settings.ts';
+import type { Settings } from '../settings/settings.ts';
 
 /** A log the server and the CLI can use: the EventStore, plus the raw rows export and import move. */
 export type EventLog = EventStore & RawLogSource & RawLogTarget;

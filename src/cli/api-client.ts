@@ -1,4 +1,4 @@
-import { readSettings } from '../app/settings.ts';
+import { readSettings } from '../settings/settings.ts';
 
 /**
  * Talks to a running server over its public API, for CLI commands that must not open the log while

@@ -1,4 +1,4 @@
-import { loadDotEnv, readSettings, type Settings } from '../app/settings.ts';
+import { loadDotEnv, readSettings, type Settings } from '../settings/settings.ts';
 
 /** Settings for a CLI command: ./.env first, then the environment, then `--data-dir` if given. */
 export function cliSettings(values: Record<string, string | boolean | undefined>): Settings {

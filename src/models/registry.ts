@@ -1,4 +1,4 @@
-import type { Settings } from '../app/settings.ts';
+import type { Settings } from '../settings/settings.ts';
 import type { Character } from '../characters/schema.ts';
 import type { Logger } from '../shared/logger.ts';
 import { silentLogger } from '../shared/logger.ts';

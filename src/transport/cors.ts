@@ -75,20 +75,3 @@ export class CorsPolicy {
     };
   }
 }
-
-/** Checks CORS_ORIGINS entries: exact origins (scheme://host[:port], no path) or `*`. */
-export function corsOriginProblems(origins: readonly string[]): string[] {
-  const problems: string[] = [];
-  for (const o of origins) {
-    if (o === '*') continue;
-    let url: URL | undefined;
-    try {
-      url = new URL(o);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== o)
-      problems.push(`"${o}" is not an origin (write it as the browser sends it: scheme://host[:port], no path or trailing slash)`);
-  }
-  return problems;
-}

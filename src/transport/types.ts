@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { CommandContext } from '../app/commands/context.ts';
-import type { Settings } from '../app/settings.ts';
+import type { Settings } from '../settings/settings.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { IngestInput, RemoveInput } from '../knowledge/ingest.ts';
 import type { ActorNode as SystemActorNode } from '../actors/types.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSettings } from '../../src/app/settings.ts';
+import { readSettings } from '../../src/settings/settings.ts';
 import { openChronicle, type Chronicle } from '../../src/app/chronicle.ts';
 import { ensureAdmin } from '../../src/app/commands/accounts.ts';
 import { startServer } from '../../src/transport/server.ts';

@@ -8,7 +8,7 @@ import { characterCommand } from '../../src/cli/commands/character.ts';
 import { startCommand } from '../../src/cli/commands/start.ts';
 import { applyCharacterFiles, readCharacterFiles } from '../../src/cli/commands/start-characters.ts';
 import { openChronicle } from '../../src/app/chronicle.ts';
-import { readSettings } from '../../src/app/settings.ts';
+import { readSettings } from '../../src/settings/settings.ts';
 import { startServer } from '../cli/run-cli.ts';
 import { apiClient } from '../support/http-client.ts';
 import { startFakeOpenAI, type FakeServer } from '../support/fake-model-servers.ts';

@@ -6,7 +6,7 @@ import { openChronicle } from '../../src/app/chronicle.ts';
 import { bootstrap } from '../../src/app/bootstrap.ts';
 import { createAccount, login } from '../../src/app/commands/index.ts';
 import { dataPaths } from '../../src/app/data-dir.ts';
-import { readSettings } from '../../src/app/settings.ts';
+import { readSettings } from '../../src/settings/settings.ts';
 import { SqliteEventStore } from '../../src/events/index.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 import { runCli } from './run-cli.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openChronicle } from '../../src/app/chronicle.ts';
 import { bootstrap } from '../../src/app/bootstrap.ts';
-import { readSettings } from '../../src/app/settings.ts';
+import { readSettings } from '../../src/settings/settings.ts';
 import { parseCommandArgs, type Command } from '../../src/cli/command.ts';
 import { eventsCommand } from '../../src/cli/commands/events.ts';
 import { replayCommand } from '../../src/cli/commands/replay.ts';

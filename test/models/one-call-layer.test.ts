@@ -5,7 +5,7 @@ import { withCallDefaults } from '../../src/models/call-defaults.ts';
 import { BatchingEmbedder, withBatching } from '../../src/models/embedder.ts';
 import { ScriptedProvider, err } from './scripted-provider.ts';
 import { createModelRegistry } from '../../src/models/registry.ts';
-import { readSettings } from '../../src/app/settings.ts';
+import { readSettings } from '../../src/settings/settings.ts';
 
 const msgs = [{ role: 'user' as const, content: 'hi' }];
 

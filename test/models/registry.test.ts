@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readSettings } from '../../src/app/settings.ts';
+import { readSettings } from '../../src/settings/settings.ts';
 import { createModelRegistry } from '../../src/models/registry.ts';
 import type { ModelRegistry, ModelCallRecord } from '../../src/models/registry.ts';
 import { CharacterSchema } from '../../src/characters/schema.ts';

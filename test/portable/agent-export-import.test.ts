@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openChronicle, type Chronicle } from '../../src/app/chronicle.ts';
 import { createAgent } from '../../src/app/commands/index.ts';
-import { readSettings } from '../../src/app/settings.ts';
+import { readSettings } from '../../src/settings/settings.ts';
 import { openCharacterSecrets } from '../../src/characters/secrets.ts';
 import type { NewEvent } from '../../src/events/envelope.ts';
 import { QuantizedVector } from '../../src/events/quantized-vector.ts';

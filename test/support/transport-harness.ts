@@ -1,7 +1,7 @@
 import { Subject } from 'rxjs';
 import { SqliteEventStore } from '../../src/events/sqlite/sqlite-event-store.ts';
 import type { AnyRecordedEvent } from '../../src/events/envelope.ts';
-import { readSettings, type Settings } from '../../src/app/settings.ts';
+import { readSettings, type Settings } from '../../src/settings/settings.ts';
 import { ensureAdmin } from '../../src/app/commands/accounts.ts';
 import { derivedId, newId, sha256Hex } from '../../src/shared/ids.ts';
 import { SecretBox } from '../../src/shared/secrets.ts';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdmin } from '../../src/app/commands/accounts.ts';
 import { catchUp } from '../../src/app/commands/context.ts';
 import { openChronicle, type Chronicle } from '../../src/app/chronicle.ts';
-import { readSettings } from '../../src/app/settings.ts';
+import { readSettings } from '../../src/settings/settings.ts';
 import { startServer, type RunningServer } from '../../src/transport/server.ts';
 import { startFakeOpenAI, type FakeServer } from '../support/fake-model-servers.ts';
 import { apiClient, type ApiClient } from '../support/http-client.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSettings } from '../../src/app/settings.ts';
+import { readSettings } from '../../src/settings/settings.ts';
 import { openChronicle, type Chronicle } from '../../src/app/chronicle.ts';
 import { bootstrap } from '../../src/app/bootstrap.ts';
 import { startServer, type RunningServer } from '../../src/transport/server.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSettings, SettingsError } from '../../src/app/settings.ts';
+import { readSettings, SettingsError } from '../../src/settings/settings.ts';
 import { apiClient } from '../support/http-client.ts';
 import { startTestServer, type TestServer } from '../support/transport-harness.ts';
 

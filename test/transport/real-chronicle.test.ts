@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSettings } from '../../src/app/settings.ts';
+import { readSettings } from '../../src/settings/settings.ts';
 import { apiClient, type ApiClient } from '../support/http-client.ts';
 import { connectWs } from '../support/ws-client.ts';
 

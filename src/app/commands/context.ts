@@ -2,7 +2,7 @@ import type { EventStore } from '../../events/store.ts';
 import type { Author } from '../../events/envelope.ts';
 import type { ReadModel, Role } from '../../projections/read-model.ts';
 import type { SecretBox } from '../../shared/secrets.ts';
-import type { Settings } from '../settings.ts';
+import type { Settings } from '../../settings/settings.ts';
 import { TokenService } from '../../auth/tokens.ts';
 
 /**

@@ -2,7 +2,7 @@ import { openChronicle } from '../../app/chronicle.ts';
 import { bootstrap } from '../../app/bootstrap.ts';
 import { startServer } from '../../transport/server.ts';
 import { installProcessErrorHandlers } from '../../plugin-host/process-errors.ts';
-import { readSettings } from '../../app/settings.ts';
+import { readSettings } from '../../settings/settings.ts';
 import { type Command, say } from '../command.ts';
 import { cliSettings, dataDirOption } from '../settings-from-env.ts';
 import { applyCharacterFiles, characterFilesOption, readCharacterFiles } from './start-characters.ts';

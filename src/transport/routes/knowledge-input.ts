@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseInput } from '../../app/commands/validate.ts';
 import { AppError, badRequest } from '../../app/errors.ts';
-import type { Settings } from '../../app/settings.ts';
+import type { Settings } from '../../settings/settings.ts';
 import { documentPool, DocumentPoolBusyError, DocumentRefusedError } from '../../knowledge/document-pool.ts';
 import { extractText, type KnowledgeContentType } from '../../knowledge/extract-text.ts';
 import { DocumentUnavailableError, fetchDocument } from '../../knowledge/fetch-document.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootstrap } from '../../../src/app/bootstrap.ts';
 import { openChronicle } from '../../../src/app/chronicle.ts';
-import { readSettings } from '../../../src/app/settings.ts';
+import { readSettings } from '../../../src/settings/settings.ts';
 import { startServer } from '../../../src/transport/server.ts';
 import { startFakeOpenAI } from '../../support/fake-model-servers.ts';
 

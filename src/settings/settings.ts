@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_DOCUMENT_LIMITS as DOC, type DocumentLimits } from '../knowledge/document-pool.ts';
-import { corsOriginProblems } from '../transport/cors.ts';
 
 /** Every setting of API.md, read from the environment (and a `.env` file when present). */
 export interface Settings {
@@ -194,4 +193,21 @@ function metricsToken(raw: string | undefined): string | undefined {
   // A scraper's token sits in a config file: short ones are guessable, and it is checked on every scrape.
   if (raw.length < 16) throw new SettingsError('METRICS_TOKEN must be at least 16 characters');
   return raw;
+}
+
+/** Checks CORS_ORIGINS entries: exact origins (scheme://host[:port], no path) or `*`. */
+function corsOriginProblems(origins: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const o of origins) {
+    if (o === '*') continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(o);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== o)
+      problems.push(`"${o}" is not an origin (write it as the browser sends it: scheme://host[:port], no path or trailing slash)`);
+  }
+  return problems;
 }
