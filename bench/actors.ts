@@ -17,6 +17,7 @@ import { FakeReadModel } from '../test/actors/support/fake-read-model.ts';
 import { FakeModel, fakeModels } from '../test/actors/support/fake-models.ts';
 import { box } from '../test/actors/support/harness.ts';
 import { eventRegistry } from '../src/domain/event-registry.ts';
+import { bootstrapPlugin } from '../plugins/bootstrap/index.ts';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,6 +35,7 @@ async function throughput(rooms: number, messages: number): Promise<{ perSecond:
     readModel,
     waitFor: readModel.waitFor,
     models: fakeModels(new FakeModel('instant', () => 'ok, noted.')),
+    bootstrap: bootstrapPlugin,
     secrets: box,
   });
   await system.start();
@@ -98,7 +100,15 @@ async function idleAgents(n: number): Promise<{ baseRss: number; afterRss: numbe
   await new Promise((r) => setTimeout(r, 200));
   gc();
   const base = process.memoryUsage();
-  const system = createActorSystem({ store, readModel, waitFor: async () => {}, models: fakeModels(), secrets: box, settings: { snapshotDelayMs: 3_600_000 } });
+  const system = createActorSystem({
+    store,
+    readModel,
+    waitFor: async () => {},
+    models: fakeModels(),
+    bootstrap: bootstrapPlugin,
+    secrets: box,
+    settings: { snapshotDelayMs: 3_600_000 },
+  });
   const t0 = performance.now();
   await system.start();
   const startMs = performance.now() - t0;

@@ -184,9 +184,10 @@ async function startTarget(): Promise<Target> {
         }),
       };
       const { openChronicle } = await import('../src/app/chronicle.ts');
+      const { builtIns } = await import('../plugins/built-in.ts');
       const { bootstrap } = await import('../src/app/bootstrap.ts');
       const { startServer } = await import('../src/transport/server.ts');
-      const chronicle = await openChronicle(settings);
+      const chronicle = await openChronicle(settings, builtIns);
       const boot = await bootstrap(chronicle);
       const server = await startServer(chronicle as never);
       const token = (await api(server.url, 'POST', '/api/v1/auth/login', undefined, { username: 'admin', password: 'bench-password' })).accessToken;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The `chronicle` command. It runs the compiled JavaScript in dist/ in this very process (no TypeScript
 // loader, no child process: signals sent to `chronicle start` or `npm start` reach the server), and
-// compiles src/ and plugins/ first when dist/ is missing or older than them (scripts/build-server.mjs).
+// compiles src/, plugins/ and bin/main.ts first when dist/ is missing or older than them
+// (scripts/build-server.mjs). bin/main.ts is the program entry: it hands the built-in plugins to the core.
 import { buildIfStale } from '../scripts/build-server.mjs';
 
 await buildIfStale();
@@ -14,4 +15,4 @@ if (process.env.npm_lifecycle_event === 'start' && process.argv[2] === 'start') 
     process.stderr.write('chronicle: web client built into web/dist\n');
   }
 }
-await import('../dist/src/cli/main.js');
+await import('../dist/bin/main.js');

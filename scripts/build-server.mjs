@@ -1,6 +1,6 @@
-// Compiles the server (src/ and plugins/) to plain JavaScript in dist/, one output file per source file,
-// so `npm start` and the `chronicle` bin run node directly instead of a TypeScript loader. Each file keeps
-// its place in the tree (dist/src/…, dist/plugins/…), so `import.meta.url`-relative paths (workers,
+// Compiles the server (src/, plugins/ and the program entry bin/main.ts) to plain JavaScript in dist/, one
+// output file per source file, so `npm start` and the `chronicle` bin run node directly instead of a
+// TypeScript loader. Each file keeps its place in the tree (dist/src/…, dist/plugins/…, dist/bin/main.js), so `import.meta.url`-relative paths (workers,
 // bundled plugin children) still point where they did; the .mjs/.json/.wasm files beside the sources
 // are copied as they are. esbuild in bundle mode with every import marked external gives exactly that:
 // one file per entry point, relative `.ts` specifiers rewritten to `.js`.
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const distDir = join(root, 'dist');
-const SOURCE_DIRS = ['src', 'plugins'];
+const SOURCE_DIRS = ['src', 'plugins', 'bin'];
 const COPIED = /\.(mjs|cjs|json|wasm)$/;
 const stampFile = join(distDir, '.stamp');
 const lockDir = join(root, '.dist.lock');
@@ -128,7 +128,7 @@ export async function buildIfStale({ quiet = false } = {}) {
     if (!isStale()) return false;
     const started = Date.now();
     await buildServer();
-    if (!quiet) process.stderr.write(`chronicle: compiled src/ and plugins/ to dist/ in ${Date.now() - started} ms\n`);
+    if (!quiet) process.stderr.write(`chronicle: compiled src/, plugins/ and bin/ to dist/ in ${Date.now() - started} ms\n`);
     return true;
   } finally {
     rmSync(lockDir, { recursive: true, force: true });

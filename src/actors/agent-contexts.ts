@@ -35,7 +35,7 @@ export interface AgentContext {
   registeredServices: Map<string, ServiceInstance>;
 }
 
-export interface AgentContextDeps extends Pick<ActorSystemDeps, 'store' | 'readModel' | 'models' | 'plugins' | 'secrets' | 'waitFor'> {
+export interface AgentContextDeps extends Pick<ActorSystemDeps, 'store' | 'readModel' | 'models' | 'bootstrap' | 'plugins' | 'secrets' | 'waitFor'> {
   logger: Logger;
   pluginsDir?: string;
   /** Installed packages to run instead of stand-ins (PLUGINS_PREFER_INSTALLED). */

@@ -1,6 +1,5 @@
 import type { Subscription } from 'rxjs';
 import { Subject } from '../shared/rx.ts';
-import bootstrapPlugin from '../../plugins/bootstrap/index.ts';
 import type { Character } from '../characters/schema.ts';
 import type { AnyRecordedEvent } from '../events/envelope.ts';
 import { LogFollower } from '../events/follower.ts';
@@ -207,7 +206,7 @@ export class ChronicleActorSystem implements ActorSystem {
   async start(): Promise<void> {
     if (this.live || this.follower) return;
     this.supervisor.system.send({ type: 'START' });
-    await this.services.start([...createPluginHost([bootstrapPlugin, ...(this.deps.plugins ?? [])]).services()]);
+    await this.services.start([...createPluginHost([this.deps.bootstrap, ...(this.deps.plugins ?? [])]).services()]);
     // Plugin permission grants are events; isolated plugins check them on every call.
     this.grants = followGrants(this.deps.store);
     const fromSeq = await this.snapshots.restore();

@@ -46,6 +46,13 @@ export interface ActorSystemDeps {
   readModel: ReadModel;
   waitFor(seq: number): Promise<void>;
   models: ModelSource;
+  /**
+   * Chronicle's bootstrap plugin (plugins/bootstrap: the core actions, providers and reflection), handed
+   * in by the composition root — the core imports no plugin. Every agent has it unless a plugin of its
+   * name replaces it (a real @elizaos/plugin-bootstrap given in `plugins`, or one the operator prefers).
+   */
+  bootstrap: Plugin;
+  /** Plugins every agent gets besides the bootstrap (tests, embedders of Chronicle). */
   plugins?: Plugin[];
   secrets: SecretBox;
   logger?: Logger;

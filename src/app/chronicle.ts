@@ -1,7 +1,8 @@
 import type { EventStore } from '../events/store.ts';
 import { openProjections, type Projections } from '../projections/index.ts';
 import type { ReadModel } from '../projections/read-model.ts';
-import { createModelRegistry, type ModelRegistry } from '../models/registry.ts';
+import { createModelRegistry, type ModelRegistry, type ProviderFactory } from '../models/registry.ts';
+import type { Plugin } from '../plugin-host/types.ts';
 import { createActorSystem, type ActorSystem } from '../actors/index.ts';
 import { configureIsolation } from '../plugin-host/isolation/defaults.ts';
 import { ingestDocument, removeDocument, type IngestInput, type RemoveInput } from '../knowledge/ingest.ts';
@@ -36,6 +37,15 @@ export interface Chronicle {
   close(): Promise<void>;
 }
 
+/**
+ * What the core is given rather than importing (src/ imports no plugin): Chronicle's bootstrap plugin
+ * and the model providers by name. The program entry (bin/main.ts) hands in plugins/built-in.ts's.
+ */
+export interface BuiltIns {
+  bootstrap: Plugin;
+  providers: Record<string, ProviderFactory>;
+}
+
 export interface OpenOptions {
   logger?: Logger;
   /** Start the actor system (agents answer). Off for offline CLI commands that only read or rebuild. */
@@ -45,10 +55,11 @@ export interface OpenOptions {
 }
 
 /**
- * The composition root: opens the log, brings the projections up to its head, then starts the actors
- * that consume it. Shutdown runs in reverse so nothing is appended to a closed log.
+ * Assembles the core: opens the log, brings the projections up to its head, then starts the actors
+ * that consume it, with the built-ins it is handed. Shutdown runs in reverse so nothing is appended to
+ * a closed log.
  */
-export async function openChronicle(settings: Settings, options: OpenOptions = {}): Promise<Chronicle> {
+export async function openChronicle(settings: Settings, builtIns: BuiltIns, options: OpenOptions = {}): Promise<Chronicle> {
   const logger = options.logger ?? createLogger(settings.logLevel);
   ensureDataDir(settings.dataDir);
   const paths = dataPaths(settings.dataDir);
@@ -111,7 +122,7 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
       }
     }
 
-    const models = createModelRegistry(settings, { logger: logger.child({ component: 'models' }) });
+    const models = createModelRegistry(settings, { factories: builtIns.providers, logger: logger.child({ component: 'models' }) });
     closers.push(() => models.close());
     const embedder = models.embedder();
     const knowledgeDeps = { store, embedder };
@@ -121,6 +132,7 @@ export async function openChronicle(settings: Settings, options: OpenOptions = {
       readModel: projections.readModel,
       waitFor: (seq) => projections.waitFor(seq),
       models,
+      bootstrap: builtIns.bootstrap,
       secrets,
       // The registry's providers already go through the one model-call layer (src/models/resilient.ts):
       // the turn does not wrap them again, so its retry policy applies once.

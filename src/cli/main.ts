@@ -1,4 +1,4 @@
-import { parseCommandArgs, UsageError } from './command.ts';
+import { type CommandDeps, parseCommandArgs, UsageError } from './command.ts';
 import { commands } from './command-table.ts';
 
 function mainHelp(): string {
@@ -14,7 +14,7 @@ function mainHelp(): string {
   ].join('\n');
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], deps: CommandDeps): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainHelp() + '\n');
@@ -32,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${command.usage}\n`);
       return 0;
     }
-    return await command.run(args);
+    return await command.run(args, deps);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`chronicle ${name}: ${err.message}\n\n${command.usage}\n`);
@@ -44,18 +44,23 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// `chronicle … | head` closes stdout early: that is the reader's choice, not a failure of the command.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw err;
-});
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`chronicle: ${(err as Error).stack ?? err}\n`);
-    process.exitCode = 1;
-  },
-);
+/**
+ * Runs `chronicle <argv>` and sets the process's exit code. The program entry (bin/main.ts) calls it
+ * with the built-ins; the CLI, like the rest of src/, imports no plugin.
+ */
+export function runCli(argv: string[], deps: CommandDeps): Promise<void> {
+  // `chronicle … | head` closes stdout early: that is the reader's choice, not a failure of the command.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  return main(argv, deps).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`chronicle: ${(err as Error).stack ?? err}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -9,20 +9,23 @@ import type { ModelCallRecord, ResilienceOptions } from './resilient.ts';
 import { BatchingEmbedder } from './embedder.ts';
 import type { BatchingEmbedderOptions, Embedder } from './embedder.ts';
 import { CharacterModels, characterModelSettings } from './character-models.ts';
-import { OpenAIProvider, createOpenRouterProvider } from '../../plugins/openai/index.ts';
-import { AnthropicProvider } from '../../plugins/anthropic/index.ts';
-import { OllamaProvider } from '../../plugins/ollama/index.ts';
-import { LocalProvider } from '../../plugins/local/index.ts';
+
+/** Builds a provider from the settings; the registry calls it on the provider's first use. */
+export type ProviderFactory = (settings: Settings) => ModelProvider;
 
 export interface ModelRegistryOptions {
+  /**
+   * The providers by name (lower case). The core knows none of its own: the composition root hands in
+   * the built-in ones (plugins/built-in.ts: openai, openrouter, anthropic, ollama, local), tests their fakes.
+   * Each is built lazily and wrapped with retries and its breaker.
+   */
+  factories: Record<string, ProviderFactory>;
   logger?: Logger;
   /** Every call of every provider, once per call (retries included): usage, latency, outcome. */
   onCall?: (record: ModelCallRecord) => void;
   /** Retry and breaker settings for every provider (default: 2 retries, breaker at 5 failures / 30 s). */
   resilience?: Omit<ResilienceOptions, 'onCall'>;
   embedding?: BatchingEmbedderOptions;
-  /** Extra or replacement providers by name (plugins, tests). Built lazily, wrapped like the others. */
-  factories?: Record<string, (settings: Settings) => ModelProvider>;
 }
 
 /** ElizaOS's `runtime.useModel` parameters, as far as Chronicle routes them. */
@@ -55,26 +58,11 @@ export interface ModelRegistry {
   close(): Promise<void>;
 }
 
-const BUILT_IN: Record<string, (s: Settings) => ModelProvider> = {
-  openai: (s) =>
-    new OpenAIProvider({
-      apiKey: s.openaiApiKey,
-      baseURL: s.openaiBaseUrl,
-      model: s.openaiModel,
-      smallModel: s.openaiSmallModel,
-      embeddingModel: s.openaiEmbeddingModel,
-    }),
-  openrouter: (s) => createOpenRouterProvider({ apiKey: s.openrouterApiKey, baseURL: s.openrouterBaseUrl }),
-  anthropic: (s) => new AnthropicProvider({ apiKey: s.anthropicApiKey, baseURL: s.anthropicBaseUrl, model: s.anthropicModel }),
-  ollama: (s) => new OllamaProvider({ host: s.ollamaHost, model: s.ollamaModel, embeddingModel: s.ollamaEmbeddingModel }),
-  local: (s) => new LocalProvider({ modelPath: s.localModelPath, threads: s.localModelThreads, embedderIdleMs: s.localEmbedderIdleMs }),
-};
-
 const KEY_SETTING: Record<string, keyof Settings> = { openai: 'openaiApiKey', anthropic: 'anthropicApiKey', openrouter: 'openrouterApiKey' };
 
-export function createModelRegistry(settings: Settings, options: ModelRegistryOptions = {}): ModelRegistry {
+export function createModelRegistry(settings: Settings, options: ModelRegistryOptions): ModelRegistry {
   const logger = options.logger ?? silentLogger;
-  const factories = { ...BUILT_IN, ...options.factories };
+  const { factories } = options;
   const providers = new Map<string, ResilientProvider>();
   let embedder: BatchingEmbedder | undefined;
 

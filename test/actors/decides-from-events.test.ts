@@ -6,6 +6,7 @@ import { newId } from '../../src/shared/ids.ts';
 import { FakeModel, fakeModels } from './support/fake-models.ts';
 import { FakeReadModel } from './support/fake-read-model.ts';
 import { box } from './support/harness.ts';
+import { bootstrapPlugin } from '../../plugins/bootstrap/index.ts';
 
 /**
  * A turn decides from what the log's events carried (the mailbox entry, the agent's own events, the
@@ -42,6 +43,7 @@ async function setup(options: { holdProjections?: boolean } = {}) {
     readModel,
     waitFor: async (seq) => (await released, readModel.waitFor(seq)),
     models: fakeModels(model),
+    bootstrap: bootstrapPlugin,
     secrets: box,
     settings: { modelTimeoutMs: 2_000, retryBaseMs: 5, restartBaseMs: 10, snapshotDelayMs: 20 },
   });

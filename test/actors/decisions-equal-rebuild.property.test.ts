@@ -10,6 +10,7 @@ import { newId } from '../../src/shared/ids.ts';
 import { FakeModel, fakeModels } from './support/fake-models.ts';
 import { FakeReadModel } from './support/fake-read-model.ts';
 import { box } from './support/harness.ts';
+import { bootstrapPlugin } from '../../plugins/bootstrap/index.ts';
 
 /**
  * For random interleavings of messages (users' and agents'), joins, renames (agent.updated, with a new
@@ -71,6 +72,7 @@ function startSystem(store: EventStore, readModel: FakeReadModel, launches: Laun
     readModel,
     waitFor: readModel.waitFor,
     models: fakeModels(model),
+    bootstrap: bootstrapPlugin,
     secrets: box,
     settings: { modelTimeoutMs: 2_000, retryBaseMs: 5, restartBaseMs: 10, snapshotDelayMs: 5 },
     // A structured copy: what the turn was handed at that moment, not a live reference.

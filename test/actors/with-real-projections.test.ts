@@ -8,6 +8,7 @@ import { FakeModel, fakeModels } from './support/fake-models.ts';
 import { box } from './support/harness.ts';
 import type { Plugin } from '../../src/plugin-host/types.ts';
 import { eventRegistry } from '../../src/domain/event-registry.ts';
+import { bootstrapPlugin } from '../../plugins/bootstrap/index.ts';
 
 /** The actor system against the real projections (src/projections), not the test fake. */
 let cleanup: (() => Promise<void>) | undefined;
@@ -25,6 +26,7 @@ async function setup(model = new FakeModel(), plugins: Plugin[] = []) {
     readModel: projections.readModel,
     waitFor: (s) => projections.waitFor(s),
     models: fakeModels(model),
+    bootstrap: bootstrapPlugin,
     secrets: box,
     settings: { snapshotDelayMs: 20 },
     plugins,

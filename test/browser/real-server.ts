@@ -17,7 +17,7 @@ export interface RealServer {
 export async function startRealServer(env: Record<string, string> = {}): Promise<RealServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'chronicle-web-e2e-'));
   const adminPassword = 'admin-password-e2e';
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bin/main.ts', 'start'], {
     env: {
       ...process.env,
       HOST: '127.0.0.1',

@@ -8,6 +8,7 @@ import { ensureAdmin } from '../../src/app/commands/accounts.ts';
 import { startServer } from '../../src/transport/server.ts';
 import { apiClient, type ApiClient } from '../support/http-client.ts';
 import { startFakeOpenAI, type FakeServer } from '../support/fake-model-servers.ts';
+import { builtIns } from '../../plugins/built-in.ts';
 
 /** Characters of both generations through REST create/update, on the real composition root (fake OpenAI). */
 const fixture = (name: string) => JSON.parse(readFileSync(join(__dirname, '../fixtures/characters', name), 'utf8'));
@@ -35,7 +36,7 @@ describe('characters through the API', () => {
       RATE_LIMIT_PER_MIN: '0',
       LOG_LEVEL: 'silent',
     });
-    chronicle = await openChronicle(settings);
+    chronicle = await openChronicle(settings, builtIns);
     await ensureAdmin(chronicle, 'admin-password-1');
     server = await startServer(chronicle, { webRoot: false });
     api = apiClient(server.url);

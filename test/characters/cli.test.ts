@@ -12,6 +12,8 @@ import { readSettings } from '../../src/settings/settings.ts';
 import { startServer } from '../cli/run-cli.ts';
 import { apiClient } from '../support/http-client.ts';
 import { startFakeOpenAI, type FakeServer } from '../support/fake-model-servers.ts';
+import { builtIns } from '../../plugins/built-in.ts';
+import { cliDeps } from '../support/cli-deps.ts';
 
 const fixtures = join(__dirname, '../fixtures/characters');
 const f = (name: string) => join(fixtures, name);
@@ -28,7 +30,7 @@ async function runInProcess(command: Command, argv: string[]): Promise<{ code: n
   process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
   process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
   try {
-    const code = await command.run(parseCommandArgs(command, argv));
+    const code = await command.run(parseCommandArgs(command, argv), cliDeps);
     return { code, stdout, stderr };
   } finally {
     process.stdout.write = out;
@@ -160,7 +162,7 @@ describe('chronicle start --character', () => {
     writeFileSync(mayor(), JSON.stringify(edited));
     const files = readCharacterFiles({ character: [mayor()] }, []);
     if (!files.ok) throw new Error('the edited file should load');
-    const chronicle = await openChronicle(readSettings({ ...env, LOG_LEVEL: 'silent' }), { actors: false });
+    const chronicle = await openChronicle(readSettings({ ...env, LOG_LEVEL: 'silent' }), builtIns, { actors: false });
     try {
       const stderr = process.stderr.write;
       process.stderr.write = (() => true) as typeof process.stderr.write;

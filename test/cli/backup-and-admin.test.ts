@@ -11,6 +11,7 @@ import { SqliteEventStore } from '../../src/events/index.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 import { runCli } from './run-cli.ts';
 import { eventRegistry } from '../../src/domain/event-registry.ts';
+import { builtIns } from '../../plugins/built-in.ts';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -23,7 +24,7 @@ afterAll(() => {
 });
 
 const open = (dataDir: string, env: Record<string, string> = {}) =>
-  openChronicle(readSettings({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env }), { actors: false, logger: silentLogger });
+  openChronicle(readSettings({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env }), builtIns, { actors: false, logger: silentLogger });
 
 /** True when `username` logs in with `password` on the log in `dataDir` (offline, through the login command). */
 async function canLogIn(dataDir: string, username: string, password: string, env: Record<string, string> = {}): Promise<boolean> {

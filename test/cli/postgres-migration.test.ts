@@ -14,6 +14,8 @@ import { PostgresEventStore } from '../../src/events/postgres/postgres-event-sto
 import { silentLogger } from '../../src/shared/logger.ts';
 import { startServer } from '../../src/transport/server.ts';
 import { createTestDatabase, hasPostgres } from '../support/postgres.ts';
+import { builtIns } from '../../plugins/built-in.ts';
+import { cliDeps } from '../support/cli-deps.ts';
 
 /**
  * Moving a real log (a server's: accounts, an agent, a turn, embeddings) from SQLite to PostgreSQL
@@ -63,7 +65,7 @@ async function cli(command: Command, argv: string[], env: Record<string, string>
   const saved = { ...process.env };
   Object.assign(process.env, { LOG_LEVEL: 'silent', DATABASE_URL: '' }, env);
   try {
-    return await command.run(parseCommandArgs(command, argv));
+    return await command.run(parseCommandArgs(command, argv), cliDeps);
   } finally {
     process.env = saved;
   }
@@ -72,7 +74,7 @@ async function cli(command: Command, argv: string[], env: Record<string, string>
 /** The real composition root and HTTP server, in this process, on `env` (DATABASE_URL selects PostgreSQL). */
 async function serve(env: Record<string, string>, text: string): Promise<void> {
   const settings = readSettings({ ADMIN_PASSWORD: 'admin-password-1', PORT: '0', RATE_LIMIT_PER_MIN: '0', LOG_LEVEL: 'silent', ...env });
-  const chronicle = await openChronicle(settings, { logger: silentLogger });
+  const chronicle = await openChronicle(settings, builtIns, { logger: silentLogger });
   try {
     await bootstrap(chronicle);
     const server = await startServer(chronicle, { webRoot: false });

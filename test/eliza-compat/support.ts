@@ -12,6 +12,7 @@ import { FakeModel } from '../actors/support/fake-models.ts';
 import { box } from '../actors/support/harness.ts';
 import { FakeEmbedder } from '../support/fake-embedder.ts';
 import { eventRegistry } from '../../src/domain/event-registry.ts';
+import { bootstrapPlugin } from '../../plugins/bootstrap/index.ts';
 
 /**
  * One agent with real ElizaOS plugins, in-process, over the real event store and projections (the
@@ -76,6 +77,7 @@ export async function elizaWorld(options: {
     readModel: projections.readModel,
     waitFor: (s) => projections.waitFor(s),
     models,
+    bootstrap: bootstrapPlugin,
     secrets: box,
     logger,
     plugins,

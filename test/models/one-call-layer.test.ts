@@ -6,6 +6,7 @@ import { BatchingEmbedder, withBatching } from '../../src/models/embedder.ts';
 import { ScriptedProvider, err } from './scripted-provider.ts';
 import { createModelRegistry } from '../../src/models/registry.ts';
 import { readSettings } from '../../src/settings/settings.ts';
+import { builtInProviders } from '../../plugins/built-in.ts';
 
 const msgs = [{ role: 'user' as const, content: 'hi' }];
 
@@ -20,7 +21,7 @@ describe('the one model-call layer', () => {
   });
 
   it("the registry's providers, seen through a character, are already behind the layer: the turn does not wrap them again", () => {
-    const registry = createModelRegistry(readSettings({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' }));
+    const registry = createModelRegistry(readSettings({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' }), { factories: builtInProviders });
     const p = registry.forCharacter({ name: 'Ada', bio: [], settings: { TEXT_LARGE_MODEL: 'x' } } as never);
     expect(p.resilient).toBe(true);
     expect(withResilience(p)).toBe(p);

@@ -5,6 +5,7 @@ import type { ModelRegistry, ModelCallRecord } from '../../src/models/registry.t
 import { CharacterSchema } from '../../src/characters/schema.ts';
 import { startFakeAnthropic, startFakeOpenAI } from '../support/fake-model-servers.ts';
 import type { FakeServer } from '../support/fake-model-servers.ts';
+import { builtInProviders } from '../../plugins/built-in.ts';
 
 const servers: FakeServer[] = [];
 let registry: ModelRegistry | undefined;
@@ -31,7 +32,7 @@ describe('model registry', () => {
       ANTHROPIC_BASE_URL: an.url,
       ANTHROPIC_API_KEY: 'k',
     });
-    registry = createModelRegistry(settings);
+    registry = createModelRegistry(settings, { factories: builtInProviders });
 
     const def = registry.forCharacter();
     expect(def.name).toBe('openai');
@@ -48,7 +49,7 @@ describe('model registry', () => {
   });
 
   it('one resilient instance (one breaker) per provider; unknown names are refused', () => {
-    registry = createModelRegistry(readSettings({}));
+    registry = createModelRegistry(readSettings({}), { factories: builtInProviders });
     expect(registry.provider('local')).toBe(registry.provider('LOCAL'));
     expect(() => registry!.provider('nope')).toThrow(/unknown model provider/);
   });
@@ -56,21 +57,25 @@ describe('model registry', () => {
   it('embedder: EMBEDDING_PROVIDER, else the model provider when it embeds, else local', async () => {
     const oa = await startFakeOpenAI({ dims: 4 });
     servers.push(oa);
-    registry = createModelRegistry(readSettings({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: oa.url, OPENAI_EMBEDDING_MODEL: 'emb-x' }));
+    registry = createModelRegistry(readSettings({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: oa.url, OPENAI_EMBEDDING_MODEL: 'emb-x' }), {
+      factories: builtInProviders,
+    });
     const e = registry.embedder();
     expect(e.model).toBe('emb-x');
     expect((await e.embed(['a', 'b']))[0]).toHaveLength(4);
     await registry.close();
 
-    registry = createModelRegistry(readSettings({ MODEL_PROVIDER: 'anthropic', ANTHROPIC_API_KEY: 'k' }));
+    registry = createModelRegistry(readSettings({ MODEL_PROVIDER: 'anthropic', ANTHROPIC_API_KEY: 'k' }), { factories: builtInProviders });
     expect(registry.embedder().provider).toBe('local');
     await registry.close();
 
-    registry = createModelRegistry(readSettings({ MODEL_PROVIDER: 'local', EMBEDDING_PROVIDER: 'openai', OPENAI_BASE_URL: oa.url }));
+    registry = createModelRegistry(readSettings({ MODEL_PROVIDER: 'local', EMBEDDING_PROVIDER: 'openai', OPENAI_BASE_URL: oa.url }), {
+      factories: builtInProviders,
+    });
     expect(registry.embedder().provider).toBe('openai');
     await registry.close();
 
-    registry = createModelRegistry(readSettings({ EMBEDDING_PROVIDER: 'anthropic' }));
+    registry = createModelRegistry(readSettings({ EMBEDDING_PROVIDER: 'anthropic' }), { factories: builtInProviders });
     expect(() => registry!.embedder()).toThrow(/no embeddings/);
   });
 
@@ -79,6 +84,7 @@ describe('model registry', () => {
     servers.push(oa);
     const calls: ModelCallRecord[] = [];
     registry = createModelRegistry(readSettings({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: oa.url, OPENAI_SMALL_MODEL: 's' }), {
+      factories: builtInProviders,
       onCall: (r) => calls.push(r),
     });
     expect(await registry.useModel('TEXT_SMALL', { prompt: 'ping' })).toBe('Echo: ping');
@@ -96,6 +102,7 @@ describe('model registry', () => {
     servers.push(oa);
     const calls: ModelCallRecord[] = [];
     registry = createModelRegistry(readSettings({ MODEL_PROVIDER: 'openai', OPENAI_BASE_URL: oa.url }), {
+      factories: builtInProviders,
       onCall: (r) => calls.push(r),
       resilience: { baseDelayMs: 1, maxDelayMs: 2 },
     });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pluginsCommand } from '../../src/cli/commands/plugins.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { ADMIN_PASSWORD, startRealServer } from './support/real-server.ts';
+import { cliDeps } from '../support/cli-deps.ts';
 
 /** POST /api/v1/agents/:id/plugin-permissions: operators grant and revoke; each change is an event. */
 describe('plugin permission grants over REST', () => {
@@ -71,10 +72,10 @@ describe('plugin permission grants over REST', () => {
     process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
     try {
       const args = { url: real.url, username: 'admin', password: ADMIN_PASSWORD, agent: 'chronicle' };
-      expect(await pluginsCommand.run({ values: args, positionals: ['grant', 'hostile', 'settings:*', 'net:api.example.com'] })).toBe(0);
-      expect(await pluginsCommand.run({ values: args, positionals: ['revoke', 'hostile', 'net:api.example.com'] })).toBe(0);
-      await expect(pluginsCommand.run({ values: args, positionals: ['grant', 'hostile', 'root'] })).rejects.toThrow(/"root" is not a permission/);
-      await expect(pluginsCommand.run({ values: args, positionals: ['grant', 'hostile'] })).rejects.toThrow('name at least one PERMISSION');
+      expect(await pluginsCommand.run({ values: args, positionals: ['grant', 'hostile', 'settings:*', 'net:api.example.com'] }, cliDeps)).toBe(0);
+      expect(await pluginsCommand.run({ values: args, positionals: ['revoke', 'hostile', 'net:api.example.com'] }, cliDeps)).toBe(0);
+      await expect(pluginsCommand.run({ values: args, positionals: ['grant', 'hostile', 'root'] }, cliDeps)).rejects.toThrow(/"root" is not a permission/);
+      await expect(pluginsCommand.run({ values: args, positionals: ['grant', 'hostile'] }, cliDeps)).rejects.toThrow('name at least one PERMISSION');
     } finally {
       process.stdout.write = write;
     }

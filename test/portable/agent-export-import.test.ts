@@ -15,6 +15,7 @@ import { derivedId, sha256Hex } from '../../src/shared/ids.ts';
 import { exportAgent, type ExportOptions } from '../../src/portable/export-agent.ts';
 import { importAgent, type ImportOptions } from '../../src/portable/import-agent.ts';
 import { runCli } from '../cli/run-cli.ts';
+import { builtIns } from '../../plugins/built-in.ts';
 
 /**
  * Portable agents (issue 18 item 5): an agent exported from one Chronicle and imported into a fresh one
@@ -28,7 +29,7 @@ const tempDir = () => {
   dirs.push(d);
   return d;
 };
-const open = (dataDir: string) => openChronicle(readSettings({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }), { actors: false, logger: silentLogger });
+const open = (dataDir: string) => openChronicle(readSettings({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }), builtIns, { actors: false, logger: silentLogger });
 const admin = { accountId: 'admin-test', role: 'admin' as const };
 const HMAC = 'an-operator-chosen-export-key';
 const PASS = 'correct horse battery';

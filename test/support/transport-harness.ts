@@ -81,10 +81,19 @@ async function realActors(store: SqliteEventStore, readModel: FakeReadModel, set
   const { startFakeOpenAI } = await import('./fake-model-servers.ts');
   const { createActorSystem } = await import('../../src/actors/index.ts');
   const { createModelRegistry } = await import('../../src/models/registry.ts');
+  const { builtIns } = await import('../../plugins/built-in.ts');
   const fake = await startFakeOpenAI();
   const modelSettings: Settings = { ...settings, modelProvider: 'openai', openaiBaseUrl: fake.url, openaiApiKey: 'x', embeddingProvider: 'openai' };
-  const models = createModelRegistry(modelSettings);
-  const system = createActorSystem({ store, readModel, waitFor: (seq) => readModel.waitFor(seq), models, secrets, settings: modelSettings });
+  const models = createModelRegistry(modelSettings, { factories: builtIns.providers });
+  const system = createActorSystem({
+    store,
+    readModel,
+    waitFor: (seq) => readModel.waitFor(seq),
+    models,
+    bootstrap: builtIns.bootstrap,
+    secrets,
+    settings: modelSettings,
+  });
   await system.start();
   return {
     ephemeral$: system.ephemeral$,
@@ -110,6 +119,7 @@ async function startOnChronicle(overrides: Partial<Settings>, options: ServerOpt
   const { join } = await import('node:path');
   const { startFakeOpenAI } = await import('./fake-model-servers.ts');
   const { openChronicle } = await import('../../src/app/chronicle.ts');
+  const { builtIns } = await import('../../plugins/built-in.ts');
   const fake = await startFakeOpenAI();
   const dir = mkdtempSync(join(tmpdir(), 'chronicle-transport-'));
   const settings: Settings = {
@@ -124,7 +134,7 @@ async function startOnChronicle(overrides: Partial<Settings>, options: ServerOpt
     embeddingProvider: 'openai',
     ...overrides,
   };
-  const chronicle = await openChronicle(settings);
+  const chronicle = await openChronicle(settings, builtIns);
   const adminPassword = 'admin-password-123';
   await ensureAdmin(chronicle, adminPassword);
   const server = await startServer(chronicle, { webRoot: false, ...options });

@@ -11,6 +11,7 @@ import { startServer, type RunningServer } from '../../src/transport/server.ts';
 import { startFakeOpenAI, type FakeServer } from '../support/fake-model-servers.ts';
 import { apiClient, type ApiClient } from '../support/http-client.ts';
 import { derivedId } from '../../src/shared/ids.ts';
+import { builtIns } from '../../plugins/built-in.ts';
 
 /**
  * Time travel and forks through REST on the real composition root (log, projections, actors, models
@@ -47,17 +48,20 @@ async function exchange(roomId: string, text: string): Promise<{ question: any; 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
   dir = mkdtempSync(join(tmpdir(), 'chronicle-forks-'));
-  chronicle = await openChronicle({
-    ...readSettings({ DATA_DIR: dir }),
-    host: '127.0.0.1',
-    port: 0,
-    rateLimitPerMin: 0,
-    logLevel: 'silent',
-    modelProvider: 'openai',
-    openaiBaseUrl: fake.url,
-    openaiApiKey: 'x',
-    embeddingProvider: 'openai',
-  });
+  chronicle = await openChronicle(
+    {
+      ...readSettings({ DATA_DIR: dir }),
+      host: '127.0.0.1',
+      port: 0,
+      rateLimitPerMin: 0,
+      logLevel: 'silent',
+      modelProvider: 'openai',
+      openaiBaseUrl: fake.url,
+      openaiApiKey: 'x',
+      embeddingProvider: 'openai',
+    },
+    builtIns,
+  );
   await ensureAdmin(chronicle, 'admin-password-123');
   server = await startServer(chronicle, { webRoot: false });
   api = apiClient(server.url);

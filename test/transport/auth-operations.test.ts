@@ -7,6 +7,7 @@ import { openChronicle, type Chronicle } from '../../src/app/chronicle.ts';
 import { bootstrap } from '../../src/app/bootstrap.ts';
 import { startServer, type RunningServer } from '../../src/transport/server.ts';
 import { apiClient, type ApiClient } from '../support/http-client.ts';
+import { builtIns } from '../../plugins/built-in.ts';
 
 /**
  * Sign-out, password change, token versions, room owners and the per-account login back-off, on the
@@ -21,7 +22,7 @@ let admin: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'chronicle-auth-ops-'));
   const settings = readSettings({ DATA_DIR: dir, PORT: '0', RATE_LIMIT_PER_MIN: '0', LOG_LEVEL: 'silent', ADMIN_PASSWORD: 'admin-password-1' });
-  chronicle = await openChronicle(settings, { actors: false });
+  chronicle = await openChronicle(settings, builtIns, { actors: false });
   await bootstrap(chronicle);
   server = await startServer(chronicle, { webRoot: false });
   api = apiClient(server.url);

@@ -45,7 +45,7 @@ describe.skipIf(!ready)('transport on the real Chronicle (skipped until projecti
       LOG_LEVEL: 'silent',
       ADMIN_PASSWORD: 'admin-password-1',
     });
-    chronicle = await (await load('../../src/app/chronicle.ts')).openChronicle(settings);
+    chronicle = await (await load('../../src/app/chronicle.ts')).openChronicle(settings, (await load('../../plugins/built-in.ts')).builtIns);
     await (await load('../../src/app/bootstrap.ts')).bootstrap(chronicle);
     server = await (await load('../../src/transport/server.ts')).startServer(chronicle, { webRoot: false });
     api = apiClient(server.url);

@@ -10,6 +10,7 @@ import { LogFanout } from '../../src/transport/fanout.ts';
 import { isRevocationEvent } from '../../src/transport/session-revocation.ts';
 import { apiClient, type ApiClient } from '../support/http-client.ts';
 import { connectWs, type TestSocket } from '../support/ws-client.ts';
+import { builtIns } from '../../plugins/built-in.ts';
 
 /**
  * An open WebSocket ends with its session: sign-out (one session or all), a password change and a role
@@ -31,7 +32,7 @@ beforeAll(async () => {
   });
   dir = mkdtempSync(join(tmpdir(), 'chronicle-ws-revoke-'));
   const settings = readSettings({ DATA_DIR: dir, PORT: '0', RATE_LIMIT_PER_MIN: '0', LOG_LEVEL: 'silent', ADMIN_PASSWORD: 'admin-password-1' });
-  chronicle = await openChronicle(settings, { actors: false });
+  chronicle = await openChronicle(settings, builtIns, { actors: false });
   await bootstrap(chronicle);
   server = await startServer(chronicle, { webRoot: false });
   api = apiClient(server.url);

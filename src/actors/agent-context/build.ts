@@ -1,5 +1,4 @@
 import { sep } from 'node:path';
-import bootstrapPlugin from '../../../plugins/bootstrap/index.ts';
 import type { Character } from '../../characters/schema.ts';
 import { characterSetting, openCharacterSecrets } from '../../characters/secrets.ts';
 import { createPluginHost, type PluginHost } from '../../plugin-host/host.ts';
@@ -35,13 +34,13 @@ export async function buildAgentContext(
   await failures.recordFailures(agentId, key, 'load', loadFailures);
   // A plugin the composition root gives every agent (e.g. a real @elizaos/plugin-bootstrap, named
   // "bootstrap") or an installed package the operator preferred replaces Chronicle's stand-in of its name.
-  const { kept, dropped } = resolveNameClashes([bootstrapPlugin, ...(deps.plugins ?? []), ...plugins], (p) => {
+  const { kept, dropped } = resolveNameClashes([deps.bootstrap, ...(deps.plugins ?? []), ...plugins], (p) => {
     if (deps.plugins?.includes(p)) return true;
     const name = sources.get(p);
     return name !== undefined && pluginSource(name, deps.pluginsDir, prefer).kind === 'package';
   });
   // Chronicle's own stand-in giving way to the real plugin is the choice that was asked for, not a failure.
-  const clashes = dropped.filter((d) => d.plugin !== bootstrapPlugin);
+  const clashes = dropped.filter((d) => d.plugin !== deps.bootstrap);
   for (const d of clashes) {
     const name = sources.get(d.plugin) ?? d.plugin.name;
     const line = report.find((r) => r.name === name);
@@ -72,7 +71,7 @@ export async function buildAgentContext(
   // error of theirs nobody caught is Chronicle's (process-errors.ts policy), and without a scoped
   // plugin Node never turns on the promise hooks AsyncLocalStorage needs (~5 % of a reply's CPU).
   const shipped = (p: Plugin) =>
-    p === bootstrapPlugin || (sources.has(p) && pluginSource(sources.get(p)!, deps.pluginsDir, prefer).dir?.startsWith(PLUGINS_DIR + sep) === true);
+    p === deps.bootstrap || (sources.has(p) && pluginSource(sources.get(p)!, deps.pluginsDir, prefer).dir?.startsWith(PLUGINS_DIR + sep) === true);
   const scoped = kept.map((original) => ({ original, plugin: shipped(original) ? original : scopedPlugin(original, agentId) }));
   // What inits register (registerProvider, registerEvent …) is replayed onto the final host for the
   // plugins that are kept.

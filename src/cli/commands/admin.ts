@@ -24,7 +24,7 @@ reset-password  gives the account NAME a new password and ends all of its sessio
                 ADMIN_PASSWORD only applies to the first start.`,
   options: { ...dataDirOption, user: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
   allowPositionals: true,
-  async run({ values, positionals }) {
+  async run({ values, positionals }, deps) {
     const [action, named, ...extra] = positionals;
     if (action !== 'reset-password') throw new UsageError(action ? `unknown action "${action}" (reset-password)` : 'missing action: reset-password');
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
@@ -35,7 +35,7 @@ reset-password  gives the account NAME a new password and ends all of its sessio
     const password = generated ?? (await readStdin()).replace(/\r?\n$/, '');
 
     const settings = cliSettings(values);
-    const chronicle = await openChronicle(settings, {
+    const chronicle = await openChronicle(settings, await deps.builtIns(), {
       actors: false,
       checkDataKey: false,
       logger: createLogger(settings.logLevel === 'debug' ? 'debug' : 'warn'),

@@ -2,7 +2,7 @@ import { openChronicle } from '../../app/chronicle.ts';
 import { accountIdFor } from '../../app/commands/index.ts';
 import { AppError } from '../../app/errors.ts';
 import { forkAgent } from '../../time-travel/forks.ts';
-import { UsageError } from '../command.ts';
+import { type CommandDeps, UsageError } from '../command.ts';
 import { connectApi } from '../api-client.ts';
 import { cliSettings } from '../settings-from-env.ts';
 
@@ -13,7 +13,7 @@ at log position SEQ (see GET /api/v1/health for the head); from then on the two 
 new agent and what was copied as JSON.`;
 
 /** `chronicle agent fork`: through a running server's API with --url, else on DATA_DIR's log directly. */
-export async function runAgentFork(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number> {
+export async function runAgentFork(values: Record<string, string | boolean | undefined>, positionals: string[], deps: CommandDeps): Promise<number> {
   const source = positionals[1];
   if (!source || positionals.length > 2) throw new UsageError('expected: agent fork NAME|ID --at SEQ --name NEW');
   if (typeof values.at !== 'string' || !/^\d{1,15}$/.test(values.at)) throw new UsageError('--at SEQ (a non-negative integer log position) is required');
@@ -27,7 +27,7 @@ export async function runAgentFork(values: Record<string, string | boolean | und
     process.stdout.write(JSON.stringify(await api.post(`/api/v1/agents/${agent.id}/fork`, body), null, 2) + '\n');
     return 0;
   }
-  const chronicle = await openChronicle(cliSettings(values), { actors: false });
+  const chronicle = await openChronicle(cliSettings(values), await deps.builtIns(), { actors: false });
   try {
     const agent = chronicle.readModel.agentById(source) ?? chronicle.readModel.agentByName(source);
     if (!agent) throw new Error(`no agent named or with id "${source}"`);

@@ -9,7 +9,7 @@ import { exportAgent } from '../../portable/export-agent.ts';
 import { importAgent } from '../../portable/import-agent.ts';
 import { passphraseFrom, sealKeyFrom, trustKeyFrom, type KeyOptions } from '../../portable/keys.ts';
 import { connectApi } from '../api-client.ts';
-import { say, UsageError } from '../command.ts';
+import { type CommandDeps, say, UsageError } from '../command.ts';
 import { cliSettings } from '../settings-from-env.ts';
 
 type Values = Record<string, string | boolean | undefined>;
@@ -73,7 +73,7 @@ export async function runAgentExport(values: Values, args: string[]): Promise<nu
   }
 }
 
-export async function runAgentImport(values: Values, args: string[]): Promise<number> {
+export async function runAgentImport(values: Values, args: string[], deps: CommandDeps): Promise<number> {
   if (args.length !== 1) throw new UsageError('expected: agent import FILE');
   let text: string;
   try {
@@ -91,7 +91,7 @@ export async function runAgentImport(values: Values, args: string[]): Promise<nu
     const body = { file: text, ...('hmacKey' in trust ? { key: String(trust.hmacKey) } : { publicKey: trust.publicKeyPem }), passphrase, remap, name };
     report = ((await api.post('/api/v1/admin/agents/import', body)) as { import: typeof report }).import;
   } else {
-    const chronicle = await openChronicle(cliSettings(values), { actors: false });
+    const chronicle = await openChronicle(cliSettings(values), await deps.builtIns(), { actors: false });
     try {
       report = await importAgent(chronicle.store, text, {
         trust,

@@ -37,10 +37,10 @@ ${portableUsage}
 ${agentForkUsage}`,
   options: { ...dataDirOption, ...apiOptions, character: { type: 'string' }, ...portableOptions, at: { type: 'string' } },
   allowPositionals: true,
-  async run({ values, positionals }) {
+  async run({ values, positionals }, deps) {
     if (positionals[0] === 'export') return runAgentExport(values, positionals.slice(1));
-    if (positionals[0] === 'import') return runAgentImport(values, positionals.slice(1));
-    if (positionals[0] === 'fork') return runAgentFork(values, positionals);
+    if (positionals[0] === 'import') return runAgentImport(values, positionals.slice(1), deps);
+    if (positionals[0] === 'fork') return runAgentFork(values, positionals, deps);
     if (positionals[0] !== 'create' || positionals.length > 1) throw new UsageError('expected: agent create --character FILE');
     if (typeof values.character !== 'string') throw new UsageError('--character FILE is required');
     let text: string;
@@ -87,7 +87,7 @@ ${agentForkUsage}`,
       return failed.length ? 1 : 0;
     }
 
-    const chronicle = await openChronicle(cliSettings(values), { actors: false });
+    const chronicle = await openChronicle(cliSettings(values), await deps.builtIns(), { actors: false });
     try {
       const admin = chronicle.readModel.accountById(accountIdFor('admin'));
       const caller = { accountId: admin?.id ?? 'cli', role: 'admin' as const };

@@ -25,7 +25,7 @@ it the first time); a broken log is refused, naming the first bad seq (see \`chr
 --allow-broken-log (or ALLOW_BROKEN_LOG=true) serves it anyway, with an error in the log each start.`,
   options: { ...dataDirOption, port: { type: 'string' }, host: { type: 'string' }, ...characterFilesOption, 'allow-broken-log': { type: 'boolean' } },
   allowPositionals: true,
-  async run({ values, positionals }) {
+  async run({ values, positionals }, deps) {
     const characterFiles = readCharacterFiles(values, positionals);
     if (!characterFiles.ok) return 1;
     let settings = cliSettings(values);
@@ -33,7 +33,7 @@ it the first time); a broken log is refused, naming the first bad seq (see \`chr
     if (typeof values.host === 'string') settings = { ...settings, host: values.host };
     if (values['allow-broken-log'] === true) settings = { ...settings, allowBrokenLog: true };
 
-    const chronicle = await openChronicle(settings);
+    const chronicle = await openChronicle(settings, await deps.builtIns());
     const log = chronicle.logger;
     // A plugin's stray rejection or timer throw is recorded (plugin.failed), not the end of the server.
     installProcessErrorHandlers({

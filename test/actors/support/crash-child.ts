@@ -9,6 +9,7 @@ import { FakeReadModel } from './fake-read-model.ts';
 import { FakeModel, fakeModels } from './fake-models.ts';
 import { box } from './harness.ts';
 import { eventRegistry } from '../../../src/domain/event-registry.ts';
+import { bootstrapPlugin } from '../../../plugins/bootstrap/index.ts';
 
 const [path, mode] = process.argv.slice(2);
 const store = new SqliteEventStore({ registry: eventRegistry, path });
@@ -16,7 +17,15 @@ const readModel = new FakeReadModel(store);
 readModel.start();
 const model = new FakeModel('fake', (p) => `Answer to "${p.context?.userText}": ${'word '.repeat(mode === 'slow' ? 40 : 3).trim()}`);
 model.deltaDelayMs = mode === 'slow' ? 10 : 0;
-const system = createActorSystem({ store, readModel, waitFor: readModel.waitFor, models: fakeModels(model), secrets: box, settings: { snapshotDelayMs: 5 } });
+const system = createActorSystem({
+  store,
+  readModel,
+  waitFor: readModel.waitFor,
+  models: fakeModels(model),
+  bootstrap: bootstrapPlugin,
+  secrets: box,
+  settings: { snapshotDelayMs: 5 },
+});
 let sawDelta = false;
 system.ephemeral$.subscribe((e) => {
   if (e.type === 'reply.delta' && !sawDelta) {

@@ -11,6 +11,7 @@ import { newId } from '../../../src/shared/ids.ts';
 import { FakeReadModel } from './fake-read-model.ts';
 import { fakeModels } from './fake-models.ts';
 import { eventRegistry } from '../../../src/domain/event-registry.ts';
+import { bootstrapPlugin } from '../../../plugins/bootstrap/index.ts';
 
 export const box = new SecretBox('test-data-key');
 
@@ -41,6 +42,7 @@ export async function createHarness(
     readModel,
     waitFor: readModel.waitFor,
     models,
+    bootstrap: bootstrapPlugin,
     secrets: box,
     plugins: options.plugins,
     settings: { modelTimeoutMs: 2_000, retryBaseMs: 5, restartBaseMs: 10, snapshotDelayMs: 20, ...options.settings },

@@ -6,6 +6,7 @@ import { openChronicle } from '../../../src/app/chronicle.ts';
 import { readSettings } from '../../../src/settings/settings.ts';
 import { startServer } from '../../../src/transport/server.ts';
 import { startFakeOpenAI } from '../../support/fake-model-servers.ts';
+import { builtIns } from '../../../plugins/built-in.ts';
 
 export const ADMIN_PASSWORD = 'admin-password-1';
 
@@ -26,7 +27,7 @@ export async function startRealServer(env: Record<string, string> = {}) {
     ADMIN_PASSWORD,
     ...env,
   });
-  const chronicle = await openChronicle(settings);
+  const chronicle = await openChronicle(settings, builtIns);
   await bootstrap(chronicle);
   const server = await startServer(chronicle, { webRoot: false });
   return {
