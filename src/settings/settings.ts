@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_DOCUMENT_LIMITS as DOC, type DocumentLimits } from '../knowledge/document-pool.ts';
+import { DEFAULT_DOCUMENT_LIMITS as DOC, type DocumentLimits } from './document-limits.ts';
 
 /** Every setting of API.md, read from the environment (and a `.env` file when present). */
 export interface Settings {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DOCUMENT_LIMITS, DocumentPoolBusyError, DocumentRefusedError } from '../../src/knowledge/document-pool.ts';
+import { DocumentPoolBusyError, DocumentRefusedError } from '../../src/knowledge/document-pool.ts';
+import { DEFAULT_DOCUMENT_LIMITS } from '../../src/settings/document-limits.ts';
 import { extractText } from '../../src/knowledge/extract-text.ts';
 import { minimalPdf } from '../support/minimal-pdf.ts';
 import { bigHtml, pageTreeBomb, selfReferentialPageTree } from './document-bombs.ts';

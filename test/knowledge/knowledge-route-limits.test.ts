@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DOCUMENT_LIMITS } from '../../src/knowledge/document-pool.ts';
+import { DEFAULT_DOCUMENT_LIMITS } from '../../src/settings/document-limits.ts';
 import { apiClient } from '../support/http-client.ts';
 import { minimalPdf } from '../support/minimal-pdf.ts';
 import { startTestServer } from '../support/transport-harness.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DOCUMENT_LIMITS } from '../../src/knowledge/document-pool.ts';
+import { DEFAULT_DOCUMENT_LIMITS } from '../../src/settings/document-limits.ts';
 import { disguisedFlateBombs, flateBomb, lzwBomb } from './document-bombs.ts';
 import { pool, reason, watched } from './pool-watch.ts';
 

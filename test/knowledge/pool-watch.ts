@@ -1,4 +1,5 @@
-import { DEFAULT_DOCUMENT_LIMITS, DocumentPool, type DocumentLimits } from '../../src/knowledge/document-pool.ts';
+import { DocumentPool } from '../../src/knowledge/document-pool.ts';
+import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from '../../src/settings/document-limits.ts';
 
 /** A pool with the default limits but these. */
 export const pool = (over: Partial<DocumentLimits> = {}) => new DocumentPool({ ...DEFAULT_DOCUMENT_LIMITS, ...over });
