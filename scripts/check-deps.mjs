@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** What is checked: the core, the plugins, the program entry and the browser client. */
-export const CHECKED_DIRS = ['src', 'plugins', 'bin', 'web/src'];
+/** What is checked: the core, the plugins, the program entry and the browser client (build output and packages aside). */
+export const CHECKED_DIRS = ['src', 'plugins', 'bin', 'web'];
 
 /**
  * The rules. "Above" a layer is everything that may import it; a rule forbids the arrow back up.
@@ -74,7 +74,7 @@ function walk(dir, out = []) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name !== 'node_modules') walk(path, out);
+      if (entry.name !== 'node_modules' && entry.name !== 'dist') walk(path, out);
     } else out.push(path);
   }
   return out;
