@@ -90,7 +90,7 @@ describe('OpenAI provider on the official SDK', () => {
     const provider = new OpenAIProvider({ baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, apiKey: 'k' });
     const ask = () => provider.generateText({ messages: [{ role: 'user', content: 'hi' }] });
     try {
-      await ask(); // (before Node's fetch has run once, the default pool: see keep-alive.ts)
+      await ask();
       await ask();
       const before = connections;
       await new Promise((r) => setTimeout(r, 5_000));
