@@ -62,3 +62,18 @@ describe('chronicle verify', () => {
     expect(loaded.filter((u) => u.endsWith('/rxjs/dist/cjs/index.js'))).toEqual([]);
   }, 60_000);
 });
+
+describe('chronicle events export', () => {
+  it('copies the stored rows without building the event schemas (zod is not loaded)', async () => {
+    const dataDir = mkdtempSync(join(dir, 'data-'));
+    const store = new SqliteEventStore({ registry: eventRegistry, path: dataPaths(dataDir).events });
+    await store.append('room-r1', [{ id: 'evt-1', type: 'room.created', data: { roomId: 'r1', name: 'Room 1', createdBy: 'u1' } }]);
+    await store.close();
+
+    const { code, stdout, loaded } = await traced('export', ['events', 'export', '--data-dir', dataDir]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout.trim())).toMatchObject({ seq: 1, id: 'evt-1', type: 'room.created' });
+    expect(ours(loaded).filter((m) => m.startsWith('src/domain/'))).toEqual([]);
+    expect(packages(loaded).has('zod')).toBe(false);
+  }, 60_000);
+});

@@ -36,8 +36,9 @@ import  reads such a file (stdin unless --in is given) into a data directory who
     const paths = dataPaths(settings.dataDir);
     if (action === 'export') {
       if (!eventLogExists(settings, paths)) throw new Error(`no event log at ${paths.events}`);
-      // Read-only: an export may run beside a live server (the writer keeps its lock).
-      const store = await openEventLog(settings, paths, { readonly: true });
+      // Read-only: an export may run beside a live server (the writer keeps its lock). It copies stored
+      // rows as they are, so the event schemas are never built.
+      const store = await openEventLog(settings, paths, { readonly: true, rawRowsOnly: true });
       const progress = progressPrinter('export');
       try {
         const out = typeof values.out === 'string' ? createWriteStream(values.out) : process.stdout;
