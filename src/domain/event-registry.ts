@@ -1,10 +1,10 @@
 import { SchemaRegistry, type EventTypeDefinition } from '../events/schema-registry.ts';
-import { eventSchemas, eventTypes } from './catalogue.ts';
+import { eventSchemaBuilders, eventTypes } from './catalogue.ts';
 
 /** Today's catalogue as a registry: every type at schema version 1 (no upcasters needed yet). */
 export function chronicleSchemaRegistry(): SchemaRegistry {
   const defs: Record<string, EventTypeDefinition> = {};
-  for (const type of eventTypes) defs[type] = { schema: eventSchemas[type], version: 1 };
+  for (const type of eventTypes) defs[type] = { schema: eventSchemaBuilders[type], version: 1 };
   return new SchemaRegistry(defs);
 }
 

@@ -5,7 +5,8 @@ import { InvalidEventError } from './errors.ts';
 export type Upcaster = (data: any) => unknown;
 
 export interface EventTypeDefinition {
-  schema: z.ZodType;
+  /** The payload schema, or a function building it: called on the type's first validation, then kept. */
+  schema: z.ZodType | (() => z.ZodType);
   /** Version written by today's code. */
   version: number;
   /** upcasters[v] upgrades a version-v payload to v+1. */
@@ -18,6 +19,9 @@ export interface EventTypeDefinition {
  * of its own: a store is handed one built from the domain's catalogue (src/domain/event-registry.ts).
  */
 export class SchemaRegistry {
+  /** Schemas built so far: only validation needs one, so reading the log never builds any. */
+  private readonly built = new Map<string, z.ZodType>();
+
   constructor(private readonly definitions: Record<string, EventTypeDefinition>) {}
 
   has(type: string): boolean {
@@ -30,7 +34,7 @@ export class SchemaRegistry {
 
   /** Parses the payload with its schema; throws InvalidEventError listing every problem. */
   validate(type: string, data: unknown): unknown {
-    const result = this.definition(type).schema.safeParse(data);
+    const result = this.schemaOf(type).safeParse(data);
     if (!result.success) {
       throw new InvalidEventError(
         type,
@@ -50,6 +54,16 @@ export class SchemaRegistry {
       current = up(current);
     }
     return current;
+  }
+
+  private schemaOf(type: string): z.ZodType {
+    let schema = this.built.get(type);
+    if (!schema) {
+      const given = this.definition(type).schema;
+      schema = typeof given === 'function' ? given() : given;
+      this.built.set(type, schema);
+    }
+    return schema;
   }
 
   private definition(type: string): EventTypeDefinition {
