@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { newId } from '../../src/shared/ids.ts';
 import { FakeModel, fakeModels } from './support/fake-models.ts';
 import { createHarness, type Harness } from './support/harness.ts';
 
@@ -39,28 +38,7 @@ describe('a turn skips retrieval the agent has nothing for', () => {
     const facts = spyFacts(h);
     const ada = await h.createAgent('Ada');
     const roomId = await h.createRoom('u', [ada]);
-    const documentId = newId();
-    await h.store.append(`document-${documentId}`, [
-      {
-        id: newId(),
-        type: 'knowledge.document_added',
-        data: { documentId, agentId: ada, title: 'Tides', source: 'text', contentHash: 'a'.repeat(64), chars: 40, totalChunks: 1 },
-      },
-      {
-        id: newId(),
-        type: 'knowledge.chunk_embedded',
-        data: {
-          documentId,
-          agentId: ada,
-          chunkId: 'chunk-1',
-          index: 0,
-          text: 'Spring tides happen at full and new moon.',
-          contentHash: 'b'.repeat(64),
-          model: 'm',
-          vector: new Float32Array([1, 0, 0]),
-        },
-      },
-    ]);
+    await h.addDocument(ada, { title: 'Tides', text: 'Spring tides happen at full and new moon.', vector: new Float32Array([1, 0, 0]) });
     await h.post(roomId, 'u', 'My name is Sam.');
     await h.system.idle();
     await h.post(roomId, 'u', 'When do spring tides happen, Sam asks?');

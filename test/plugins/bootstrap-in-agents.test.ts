@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/events/envelope.ts';
-import { newId } from '../../src/shared/ids.ts';
 import { extractFacts } from '../../plugins/bootstrap/reflection.ts';
 import { parseResponse } from '../../src/actors/turn/parse-response.ts';
 import { VisibleTextStream } from '../../src/actors/turn/text-stream.ts';
@@ -39,28 +38,7 @@ describe('bootstrap in a running agent', () => {
     h = await createHarness({ models: fakeModels(model) });
     const ada = await h.createAgent('Ada');
     const roomId = await h.createRoom('u', [ada]);
-    const documentId = newId();
-    await h.store.append(`document-${documentId}`, [
-      {
-        id: newId(),
-        type: 'knowledge.document_added',
-        data: { documentId, agentId: ada, title: 'Tides', source: 'text', contentHash: 'a'.repeat(64), chars: 40, totalChunks: 1 },
-      },
-      {
-        id: newId(),
-        type: 'knowledge.chunk_embedded',
-        data: {
-          documentId,
-          agentId: ada,
-          chunkId: 'chunk-1',
-          index: 0,
-          text: 'Spring tides happen at full and new moon.',
-          contentHash: 'b'.repeat(64),
-          model: 'm',
-          vector: new Float32Array([1, 0, 0]),
-        },
-      },
-    ]);
+    await h.addDocument(ada, { title: 'Tides', text: 'Spring tides happen at full and new moon.', vector: new Float32Array([1, 0, 0]) });
     await h.post(roomId, 'u', 'When do spring tides happen?');
     await h.system.idle();
     expect(model.calls[0].context?.knowledge).toEqual([{ text: 'Spring tides happen at full and new moon.', title: 'Tides', score: 3 }]);

@@ -23,6 +23,8 @@ export interface Harness {
   createAgent(name: string, extra?: Partial<Character>): Promise<string>;
   createRoom(userId: string, agentIds: string[], names?: Record<string, string>): Promise<string>;
   post(roomId: string, authorId: string, text: string, authorKind?: 'user' | 'agent'): Promise<string>;
+  /** A one-chunk knowledge document of the agent, embedded as `vector` (its chunk id is `chunk-1`). */
+  addDocument(agentId: string, doc: { title: string; text: string; vector: Float32Array<ArrayBuffer> }): Promise<string>;
   events(): Promise<AnyRecordedEvent[]>;
   events<T extends EventType>(type: T): Promise<RecordedEvent<T>[]>;
   /** The agents' messages, in log order. */
@@ -90,6 +92,22 @@ export async function createHarness(
       const messageId = newId();
       await store.append(`room-${roomId}`, [{ id: messageId, type: 'message.posted', data: { messageId, roomId, authorId, authorKind, text } }]);
       return messageId;
+    },
+    async addDocument(agentId, { title, text, vector }) {
+      const documentId = newId();
+      await store.append(`document-${documentId}`, [
+        {
+          id: newId(),
+          type: 'knowledge.document_added',
+          data: { documentId, agentId, title, source: 'text', contentHash: 'a'.repeat(64), chars: text.length, totalChunks: 1 },
+        },
+        {
+          id: newId(),
+          type: 'knowledge.chunk_embedded',
+          data: { documentId, agentId, chunkId: 'chunk-1', index: 0, text, contentHash: 'b'.repeat(64), model: 'm', vector },
+        },
+      ]);
+      return documentId;
     },
     events: readEvents as Harness['events'],
     async agentReplies() {
