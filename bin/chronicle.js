@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `chronicle` command. It runs the compiled JavaScript in dist/ in this very process (no TypeScript
+// The `chronicle` command. It runs the compiled JavaScript in dist/ (the program's bundle) in this very process (no TypeScript
 // loader, no child process: signals sent to `chronicle start` or `npm start` reach the server), and
 // compiles src/, plugins/ and bin/main.ts first when dist/ is missing or older than them
 // (scripts/build-server.mjs). bin/main.ts is the program entry: it hands the built-in plugins to the core.
@@ -15,4 +15,4 @@ if (process.env.npm_lifecycle_event === 'start' && process.argv[2] === 'start') 
     process.stderr.write('chronicle: web client built into web/dist\n');
   }
 }
-await import('../dist/bin/main.js');
+await import('../dist/bundle/main.js');

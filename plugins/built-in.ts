@@ -1,5 +1,6 @@
 import type { BuiltIns } from '../src/app/chronicle.ts';
 import type { ProviderFactory } from '../src/models/registry.ts';
+import type { ShippedPlugins } from '../src/plugin-host/loader.ts';
 import { AnthropicProvider } from './anthropic/index.ts';
 import { bootstrapPlugin } from './bootstrap/index.ts';
 import { LocalProvider } from './local/index.ts';
@@ -30,4 +31,14 @@ export const builtInProviders: Record<string, ProviderFactory> = {
 
 export { bootstrapPlugin };
 
-export const builtIns: BuiltIns = { bootstrap: bootstrapPlugin, providers: builtInProviders };
+/** plugins/'s folders, imported through this module graph when a character names one (ShippedPlugins). */
+export const shippedPlugins: ShippedPlugins = {
+  anthropic: () => import('./anthropic/index.ts'),
+  bootstrap: () => import('./bootstrap/index.ts'),
+  local: () => import('./local/index.ts'),
+  ollama: () => import('./ollama/index.ts'),
+  openai: () => import('./openai/index.ts'),
+  webhook: () => import('./webhook/index.ts'),
+};
+
+export const builtIns: BuiltIns = { bootstrap: bootstrapPlugin, shippedPlugins, providers: builtInProviders };

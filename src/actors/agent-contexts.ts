@@ -35,7 +35,8 @@ export interface AgentContext {
   registeredServices: Map<string, ServiceInstance>;
 }
 
-export interface AgentContextDeps extends Pick<ActorSystemDeps, 'store' | 'readModel' | 'models' | 'bootstrap' | 'plugins' | 'secrets' | 'waitFor'> {
+export interface AgentContextDeps
+  extends Pick<ActorSystemDeps, 'store' | 'readModel' | 'models' | 'bootstrap' | 'shippedPlugins' | 'plugins' | 'secrets' | 'waitFor'> {
   logger: Logger;
   pluginsDir?: string;
   /** Installed packages to run instead of stand-ins (PLUGINS_PREFER_INSTALLED). */

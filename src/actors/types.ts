@@ -4,6 +4,7 @@ import type { Character } from '../characters/schema.ts';
 import type { AppendClaim } from '../events/envelope.ts';
 import type { EventStore } from '../events/store.ts';
 import type { ModelProvider } from '../models/provider.ts';
+import type { ShippedPlugins } from '../plugin-host/loader.ts';
 import type { Plugin } from '../plugin-host/types.ts';
 import type { ReadModel } from '../projections/read-model.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -52,6 +53,8 @@ export interface ActorSystemDeps {
    * name replaces it (a real @elizaos/plugin-bootstrap given in `plugins`, or one the operator prefers).
    */
   bootstrap: Plugin;
+  /** The plugins of plugins/ by folder name, imported through the program's module graph (see ShippedPlugins). */
+  shippedPlugins?: ShippedPlugins;
   /** Plugins every agent gets besides the bootstrap (tests, embedders of Chronicle). */
   plugins?: Plugin[];
   secrets: SecretBox;

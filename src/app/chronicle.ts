@@ -2,6 +2,7 @@ import type { EventStore } from '../events/store.ts';
 import { openProjections, type Projections } from '../projections/index.ts';
 import type { ReadModel } from '../projections/read-model.ts';
 import { createModelRegistry, type ModelRegistry, type ProviderFactory } from '../models/registry.ts';
+import type { ShippedPlugins } from '../plugin-host/loader.ts';
 import type { Plugin } from '../plugin-host/types.ts';
 import { createActorSystem, type ActorSystem } from '../actors/index.ts';
 import { configureIsolation } from '../plugin-host/isolation/defaults.ts';
@@ -43,6 +44,8 @@ export interface Chronicle {
  */
 export interface BuiltIns {
   bootstrap: Plugin;
+  /** plugins/'s folders by name, for characters that name them (see ShippedPlugins). */
+  shippedPlugins: ShippedPlugins;
   providers: Record<string, ProviderFactory>;
 }
 
@@ -133,6 +136,7 @@ export async function openChronicle(settings: Settings, builtIns: BuiltIns, opti
       waitFor: (seq) => projections.waitFor(seq),
       models,
       bootstrap: builtIns.bootstrap,
+      shippedPlugins: builtIns.shippedPlugins,
       secrets,
       // The registry's providers already go through the one model-call layer (src/models/resilient.ts):
       // the turn does not wrap them again, so its retry policy applies once.

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { checkPluginShape } from './host.ts';
 import { isolation } from './isolation/defaults.ts';
@@ -96,13 +96,21 @@ export function pluginSource(
 }
 
 /**
+ * The plugins that ship in plugins/, by folder name, each imported through the program's own module
+ * graph (handed in by the composition root, plugins/built-in.ts). The compiled program is one bundle:
+ * importing plugins/<name>/index.js from dist/'s per-file tree instead would load second copies of the
+ * core modules a plugin imports (a second ModelError class, say), beside the bundle's.
+ */
+export type ShippedPlugins = Readonly<Record<string, () => Promise<Record<string, unknown>>>>;
+
+/**
  * Resolves one plugin name (see pluginSource). `null` means "provided by core, nothing to load".
  * Throws PluginLoadError with a reason a person can act on.
  */
 /** True when this process loads TypeScript itself (tests, tsx); false when it runs the compiled dist/. */
 const RUNS_TYPESCRIPT = import.meta.url.endsWith('.ts');
 
-export function loadPlugin(name: string, dir = PLUGINS_DIR, prefer: readonly string[] = []): Promise<Plugin | null> {
+export function loadPlugin(name: string, dir = PLUGINS_DIR, prefer: readonly string[] = [], shipped: ShippedPlugins = {}): Promise<Plugin | null> {
   const key = `${dir}\u0000${name}\u0000${prefersInstalled(name, prefer)}`;
   let p = cache.get(key);
   if (isolatedByKey.get(key)?.status === 'stopped') {
@@ -110,7 +118,7 @@ export function loadPlugin(name: string, dir = PLUGINS_DIR, prefer: readonly str
     p = undefined;
   }
   if (!p) {
-    p = doLoad(name, dir, prefer, key);
+    p = doLoad(name, dir, prefer, key, shipped);
     cache.set(key, p);
     // A failure is not cached forever: the package may be installed later.
     p.catch(() => cache.delete(key));
@@ -118,13 +126,16 @@ export function loadPlugin(name: string, dir = PLUGINS_DIR, prefer: readonly str
   return p;
 }
 
-async function doLoad(name: string, dir: string, prefer: readonly string[], key: string): Promise<Plugin | null> {
+async function doLoad(name: string, dir: string, prefer: readonly string[], key: string, shipped: ShippedPlugins): Promise<Plugin | null> {
   const source = pluginSource(name, dir, prefer);
   if (source.kind === 'provided-by-core') return null;
   const local = source.kind === 'stand-in' ? source.dir : undefined;
   let mod: Record<string, unknown>;
   try {
-    if (local) {
+    const fromProgram = local && dirname(local) === PLUGINS_DIR ? shipped[basename(local)] : undefined;
+    if (fromProgram) {
+      mod = await fromProgram();
+    } else if (local) {
       const file = existsSync(join(local, 'index.ts')) ? join(local, 'index.ts') : join(local, 'index.js');
       // Errors raised outside any plugin call (module-level timers, emitters) are attributed by folder.
       registerPluginFolder(name, local);
@@ -184,6 +195,7 @@ export async function loadPlugins(
   names: readonly string[],
   dir = PLUGINS_DIR,
   prefer: readonly string[] = [],
+  shipped: ShippedPlugins = {},
 ): Promise<{ plugins: Plugin[]; failures: { name: string; error: string }[]; report: PluginReport[]; sources: Map<Plugin, string> }> {
   const plugins: Plugin[] = [];
   const failures: { name: string; error: string }[] = [];
@@ -192,7 +204,7 @@ export async function loadPlugins(
   for (const name of names) {
     const source = pluginSource(name, dir, prefer);
     try {
-      const p = await loadPlugin(name, dir, prefer);
+      const p = await loadPlugin(name, dir, prefer, shipped);
       if (p) plugins.push(p), sources.set(p, name);
       report.push({ name, status: source.kind === 'package' ? 'loaded' : source.kind, detail: source.why });
     } catch (err) {

@@ -33,6 +33,8 @@ export function runAsPlugin<T>(owner: PluginOwner, fn: () => T): T {
 }
 
 const SRC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** Chronicle's own code: src/ (dist/src/ compiled), and dist/bundle/, where the compiled program runs (scripts/build-server.mjs). */
+const CORE_DIRS = [SRC_DIR, resolve(SRC_DIR, '..', 'bundle')].map((d) => d + sep);
 /** Folders whose code belongs to one plugin (a package folder, a plugins/<name> folder): stack fallback. */
 const pluginFolders = new Map<string, string>();
 
@@ -59,7 +61,7 @@ export function attributeError(error: unknown): ErrorOrigin {
   for (const frame of frames)
     for (const [folder, plugin] of pluginFolders) if (frame.startsWith(folder)) return { kind: 'plugin', owner: { plugin }, by: 'stack' };
   const first = frames.find((f) => !f.includes(`${sep}node_modules${sep}`));
-  if (first && first.startsWith(SRC_DIR + sep)) return { kind: 'core' };
+  if (first && CORE_DIRS.some((d) => first.startsWith(d))) return { kind: 'core' };
   return { kind: 'unknown' };
 }
 

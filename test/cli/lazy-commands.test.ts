@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dataPaths } from '../../src/app/data-dir.ts';
 import { eventRegistry } from '../../src/domain/event-registry.ts';
 import { SqliteEventStore } from '../../src/events/index.ts';
+import { loadedModules, packagesOf, sourcesOf } from './fixtures/loaded-modules.ts';
 import { runCli } from './run-cli.ts';
 
 // `chronicle --help` and `chronicle verify` load what they use and nothing of the server: seen through
@@ -18,20 +19,20 @@ const tracer = fileURLToPath(new URL('./fixtures/trace-imports.mjs', import.meta
 async function traced(name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; loaded: string[] }> {
   const traceFile = join(dir, `${name}.txt`);
   const r = await runCli(args, { NODE_OPTIONS: `--import=${tracer}`, TRACE_IMPORTS_FILE: traceFile });
-  return { code: r.code, stdout: r.stdout, stderr: r.stderr, loaded: [...new Set(readFileSync(traceFile, 'utf8').split('\n').filter(Boolean))] };
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr, loaded: loadedModules(traceFile) };
 }
 
-const packages = (loaded: string[]) => new Set(loaded.flatMap((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1] ?? []));
-const ours = (loaded: string[]) => loaded.flatMap((u) => /\/dist\/(src\/.*|plugins\/.*)$/.exec(u)?.[1] ?? []);
+const packages = packagesOf;
+const ours = sourcesOf;
 
 describe('chronicle --help', () => {
   it('loads the command table and no command, package or esbuild', async () => {
     const { code, stdout, loaded } = await traced('help', ['--help']);
     expect(code).toBe(0);
     expect(stdout).toContain('Usage: chronicle <command>');
-    expect(ours(loaded).sort()).toEqual(['src/cli/command-table.js', 'src/cli/command.js', 'src/cli/main.js']);
+    expect(ours(loaded).sort()).toEqual(['src/cli/command-table.ts', 'src/cli/command.ts', 'src/cli/main.ts']);
     // The stale check of dist/ ran (bin/chronicle.js imports it) without loading esbuild's API.
-    expect(loaded.some((u) => u.endsWith('/scripts/build-server.mjs'))).toBe(true);
+    expect(loaded).toContain('scripts/build-server.mjs');
     expect([...packages(loaded)]).toEqual([]);
   }, 60_000);
 });
@@ -49,9 +50,9 @@ describe('chronicle verify', () => {
     expect(stderr).toContain('ok: 3 events verified');
     expect(code).toBe(0);
     const modules = ours(loaded);
-    expect(modules).toContain('src/events/sqlite/sqlite-event-store.js');
+    expect(modules).toContain('src/events/sqlite/sqlite-event-store.ts');
     // (The settings reader uses two small helpers that live in src/transport and src/knowledge.)
-    for (const server of ['src/transport/server.js', 'src/transport/routes/', 'src/actors/', 'src/projections/', 'src/models/', 'src/domain/', 'plugins/']) {
+    for (const server of ['src/transport/server.ts', 'src/transport/routes/', 'src/actors/', 'src/projections/', 'src/models/', 'src/domain/', 'plugins/']) {
       expect(
         modules.filter((m) => m.startsWith(server)),
         server,
@@ -59,7 +60,7 @@ describe('chronicle verify', () => {
     }
     // better-sqlite3 and the four RxJS modules of src/shared/rx.ts, not rxjs's index.
     expect([...packages(loaded)].sort()).toEqual(['better-sqlite3', 'rxjs']);
-    expect(loaded.filter((u) => u.endsWith('/rxjs/dist/cjs/index.js'))).toEqual([]);
+    expect(loaded.filter((p) => p.endsWith('/rxjs/dist/cjs/index.js'))).toEqual([]);
   }, 60_000);
 });
 

@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadedModules } from './fixtures/loaded-modules.ts';
 import { startServer } from './run-cli.ts';
 
 // The provider SDKs load on a provider's first call, not at start: a server on the local provider
@@ -27,19 +28,19 @@ describe('chronicle start on the local provider', () => {
     expect(health.status).toBe(200);
     expect((await server.stop('SIGTERM')).code).toBe(0);
 
-    const loaded = readFileSync(traceFile, 'utf8').split('\n');
+    const loaded = loadedModules(traceFile);
     // The trace sees the server's own packages (so an SDK would show up too)…
-    expect(loaded.some((u) => u.includes('/node_modules/better-sqlite3/'))).toBe(true);
-    expect(loaded.some((u) => u.includes('/plugins/openai/openai-provider.js'))).toBe(true);
+    expect(loaded.some((p) => p.startsWith('node_modules/better-sqlite3/'))).toBe(true);
+    expect(loaded).toContain('plugins/openai/openai-provider.ts');
     // …and none of the SDKs, nor what only some requests or deployments need: pg (DATABASE_URL), esbuild
     // (sandboxed or TypeScript plugins), jose (the first token), pdfjs (a PDF), the inspector.
     for (const sdk of ['openai', '@anthropic-ai/sdk', 'ollama', 'node-llama-cpp', 'pg', 'esbuild', 'jose', 'pdfjs-dist', '@statelyai/inspect']) {
       expect(
-        loaded.filter((u) => u.includes(`/node_modules/${sdk}/`)),
+        loaded.filter((p) => p.startsWith(`node_modules/${sdk}/`)),
         sdk,
       ).toEqual([]);
     }
     // RxJS through src/shared/rx.ts: its four modules, not the index that requires the whole library.
-    expect(loaded.filter((u) => u.endsWith('/rxjs/dist/cjs/index.js'))).toEqual([]);
+    expect(loaded.filter((p) => p.endsWith('/rxjs/dist/cjs/index.js'))).toEqual([]);
   }, 90_000);
 });

@@ -29,7 +29,7 @@ export async function buildAgentContext(
   // A copy: the actor's character is shared (and snapshotted), and plugins may write to runtime.character.
   const character = openCharacterSecrets(structuredClone(stored), deps.secrets);
   const prefer = deps.preferInstalled ?? [];
-  const { plugins, failures: loadFailures, report, sources } = await loadPlugins(character.plugins ?? [], deps.pluginsDir, prefer);
+  const { plugins, failures: loadFailures, report, sources } = await loadPlugins(character.plugins ?? [], deps.pluginsDir, prefer, deps.shippedPlugins);
   deps.logger.debug('agent plugins loaded', { agentId, report });
   await failures.recordFailures(agentId, key, 'load', loadFailures);
   // A plugin the composition root gives every agent (e.g. a real @elizaos/plugin-bootstrap, named
