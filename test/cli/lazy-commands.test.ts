@@ -1,12 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dataPaths } from '../../src/app/data-dir.ts';
 import { eventRegistry } from '../../src/domain/event-registry.ts';
 import { SqliteEventStore } from '../../src/events/index.ts';
-import { loadedModules, packagesOf, sourcesOf } from './fixtures/loaded-modules.ts';
+import { loadedModules, packagesOf, sourcesOf, traceEnv } from './fixtures/loaded-modules.ts';
 import { runCli } from './run-cli.ts';
 
 // `chronicle --help` and `chronicle verify` load what they use and nothing of the server: seen through
@@ -14,11 +13,10 @@ import { runCli } from './run-cli.ts';
 // What a command must not load is named by module, never by time (the box is shared and noisy).
 const dir = mkdtempSync(join(tmpdir(), 'chronicle-lazy-commands-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const tracer = fileURLToPath(new URL('./fixtures/trace-imports.mjs', import.meta.url));
 
 async function traced(name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; loaded: string[] }> {
   const traceFile = join(dir, `${name}.txt`);
-  const r = await runCli(args, { NODE_OPTIONS: `--import=${tracer}`, TRACE_IMPORTS_FILE: traceFile });
+  const r = await runCli(args, traceEnv(traceFile));
   return { code: r.code, stdout: r.stdout, stderr: r.stderr, loaded: loadedModules(traceFile) };
 }
 

@@ -2,9 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadedModules } from './fixtures/loaded-modules.ts';
-import { startServer } from './run-cli.ts';
+import { loadedModules, startTracedServer } from './fixtures/loaded-modules.ts';
 
 // The provider SDKs load on a provider's first call, not at start: a server on the local provider
 // never loads them. Before, `chronicle start` resolved 831 modules, 400 of them @anthropic-ai/sdk,
@@ -12,18 +10,10 @@ import { startServer } from './run-cli.ts';
 // module the server process resolves (fixtures/trace-imports.mjs).
 const dataDir = mkdtempSync(join(tmpdir(), 'chronicle-lazy-sdk-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-const tracer = fileURLToPath(new URL('./fixtures/trace-imports.mjs', import.meta.url));
 
 describe('chronicle start on the local provider', () => {
   it('loads no remote provider SDK, nor pg, esbuild, jose or rxjs’s index', async () => {
-    const traceFile = join(dataDir, 'imports.txt');
-    const server = await startServer({
-      DATA_DIR: dataDir,
-      ADMIN_PASSWORD: 'admin-password-1',
-      MODEL_PROVIDER: 'local',
-      NODE_OPTIONS: `--import=${tracer}`,
-      TRACE_IMPORTS_FILE: traceFile,
-    });
+    const { server, traceFile } = await startTracedServer(dataDir);
     const health = await fetch(`${server.url}/api/v1/health`);
     expect(health.status).toBe(200);
     expect((await server.stop('SIGTERM')).code).toBe(0);

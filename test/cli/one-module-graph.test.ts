@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadedModules } from './fixtures/loaded-modules.ts';
-import { startServer } from './run-cli.ts';
+import { loadedModules, startTracedServer } from './fixtures/loaded-modules.ts';
 
 // The compiled program is one bundle (scripts/build-server.mjs). Nothing it runs may also load the same
 // sources again from dist/'s per-file tree: a second copy of a core module is a second class (an error
@@ -12,19 +11,11 @@ import { startServer } from './run-cli.ts';
 // "@elizaos/plugin-bootstrap", whose stand-in lives in plugins/bootstrap: it must come from the bundle.
 const dataDir = mkdtempSync(join(tmpdir(), 'chronicle-one-graph-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-const tracer = fileURLToPath(new URL('./fixtures/trace-imports.mjs', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('the compiled program', () => {
   it('loads a shipped plugin a character names from its own bundle, not dist/plugins or dist/src', async () => {
-    const traceFile = join(dataDir, 'imports.txt');
-    const server = await startServer({
-      DATA_DIR: dataDir,
-      ADMIN_PASSWORD: 'admin-password-1',
-      MODEL_PROVIDER: 'local',
-      NODE_OPTIONS: `--import=${tracer}`,
-      TRACE_IMPORTS_FILE: traceFile,
-    });
+    const { server, traceFile } = await startTracedServer(dataDir);
     try {
       const login = (await (
         await fetch(`${server.url}/api/v1/auth/login`, {
