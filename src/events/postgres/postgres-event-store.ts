@@ -10,6 +10,7 @@ import type { SchemaRegistry } from '../schema-registry.ts';
 import type { EventStore, ReadAllOptions, ReadStreamOptions, VerifyReport } from '../store.ts';
 import { catchUpThenLive } from '../subscribe.ts';
 import { GroupCommitQueue, type AppendOutcome, type PendingAppend } from '../group-commit-queue.ts';
+import { ImportRowChecker } from '../import-check.ts';
 import { ChainVerifier, type StoredRow } from '../verify.ts';
 import { applySchemaExclusively } from './apply-schema.ts';
 import { LiveTail } from './live-tail.ts';
@@ -341,7 +342,7 @@ export class PostgresEventStore implements EventStore {
 
   /**
    * Writes rows verbatim (seq, version, meta and hash preserved) into an EMPTY log, in one
-   * transaction holding the head lock, verifying the chain as they arrive. Any problem throws
+   * transaction holding the head lock, checking each row as it arrives (../import-check.ts). Any problem throws
    * ImportRefusedError and nothing is written. Appends issued meanwhile wait for the end.
    */
   importRaw(rows: Iterable<StoredRow> | AsyncIterable<StoredRow>): Promise<number> {
@@ -350,8 +351,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async importNow(rows: Iterable<StoredRow> | AsyncIterable<StoredRow>): Promise<number> {
-    const verifier = new ChainVerifier();
-    const ids = new Set<string>();
+    const checker = new ImportRowChecker();
     const client = await this.pool.connect();
     let broken: Error | undefined;
     let last: StoredRow | undefined;
@@ -370,10 +370,7 @@ export class PostgresEventStore implements EventStore {
       };
       for await (const row of rows) {
         if (this.closed) throw new StoreClosedError();
-        const problem = verifier.check(row);
-        if (problem) throw new ImportRefusedError('broken_chain', `seq ${row.seq}: ${problem.kind}: ${problem.detail}`, undefined, row.seq);
-        if (ids.has(row.id)) throw new ImportRefusedError('duplicate_id', `seq ${row.seq}: duplicate event id ${row.id}`, undefined, row.seq);
-        ids.add(row.id);
+        checker.check(row);
         page.push({ seq: row.seq, id: row.id, stream: row.stream, version: row.version, type: row.type, data: row.data, meta: row.meta, hash: row.hash });
         last = row;
         if (page.length >= IMPORT_PAGE) await write();
@@ -388,7 +385,7 @@ export class PostgresEventStore implements EventStore {
       client.release(broken);
     }
     if (last) this.tail.headAt(last.seq); // subscribers of the empty log get the imported events
-    return verifier.checked;
+    return checker.checked;
   }
 
   // ---------------------------------------------------------------- live: LISTEN, poll, reconnect

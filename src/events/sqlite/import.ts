@@ -1,11 +1,12 @@
 import { ImportRefusedError, StoreClosedError } from '../errors.ts';
-import { ChainVerifier, type StoredRow } from '../verify.ts';
+import { ImportRowChecker } from '../import-check.ts';
+import type { StoredRow } from '../verify.ts';
 import type { LogConnection } from './connection.ts';
 
 /**
  * Writes rows verbatim (seq, version, meta and hash preserved) into an EMPTY log, in one
- * transaction, verifying the chain as they arrive. Any problem — the log is not empty, a broken
- * chain, a duplicate id — throws ImportRefusedError and nothing is written. The append-only
+ * transaction, checking each row as it arrives (../import-check.ts). Any problem — the log is not
+ * empty, a row the checker refuses — throws ImportRefusedError and nothing is written. The append-only
  * triggers stay in place: import only ever inserts. The caller holds the writer's role and keeps
  * appends waiting meanwhile (`hasPendingAppends` counts them as making the log not empty).
  */
@@ -14,8 +15,7 @@ export async function importRows(
   rows: Iterable<StoredRow> | AsyncIterable<StoredRow>,
   state: { isClosed(): boolean; hasPendingAppends(): boolean },
 ): Promise<{ checked: number; last: StoredRow | undefined }> {
-  const verifier = new ChainVerifier();
-  const ids = new Set<string>();
+  const checker = new ImportRowChecker();
   const keys = new Map<string, number>();
   let last: StoredRow | undefined;
   try {
@@ -25,12 +25,7 @@ export async function importRows(
     }
     for await (const row of rows) {
       if (state.isClosed()) throw new StoreClosedError();
-      const problem = verifier.check(row);
-      if (problem) {
-        throw new ImportRefusedError('broken_chain', `seq ${row.seq}: ${problem.kind}: ${problem.detail}`, undefined, row.seq);
-      }
-      if (ids.has(row.id)) throw new ImportRefusedError('duplicate_id', `seq ${row.seq}: duplicate event id ${row.id}`, undefined, row.seq);
-      ids.add(row.id);
+      checker.check(row);
       let key = keys.get(row.stream);
       if (key === undefined) {
         key = Number(conn.stmt.insertStream.run(row.stream).lastInsertRowid);
@@ -45,5 +40,5 @@ export async function importRows(
     conn.streamNames.clear(); // a read during the import may have cached a stream key now rolled back
     throw error;
   }
-  return { checked: verifier.checked, last };
+  return { checked: checker.checked, last };
 }
