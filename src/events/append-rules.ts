@@ -26,17 +26,13 @@ export interface PreparedEvent {
  * see docs/DESIGN.md "Where appends are validated"), which saves the parse on the hot path.
  */
 export function prepareEvents(registry: SchemaRegistry, now: () => number, stream: string, events: readonly NewEvent[], trusted = false): PreparedEvent[] {
-  if (typeof stream !== 'string' || !VALID_STREAM.test(stream)) {
-    throw new InvalidEventError('(envelope)', [`stream name "${stream}" must match ${VALID_STREAM}`]);
-  }
+  const badStream = streamProblem(stream);
+  if (badStream) throw new InvalidEventError('(envelope)', [badStream]);
   if (!Array.isArray(events) || events.length === 0) throw new InvalidEventError('(envelope)', ['append needs at least one event']);
   return events.map((e) => {
-    if (typeof e.id !== 'string' || e.id.length === 0 || e.id.length > 200) {
-      throw new InvalidEventError(String(e.type), ['id must be a non-empty string of at most 200 characters']);
-    }
-    // PostgreSQL text cannot hold NUL: refused on every store, so any log can move to any other.
-    if (e.id.includes('\0')) throw new InvalidEventError(String(e.type), ['id must not contain the NUL character']);
-    if (!registry.has(e.type)) throw new InvalidEventError(String(e.type), [`unknown event type "${e.type}"`]);
+    const badId = idProblem(e.id);
+    if (badId) throw new InvalidEventError(String(e.type), [badId]);
+    if (!registry.has(e.type)) throw new InvalidEventError(String(e.type), [unknownType(e.type)]);
     if (trusted && (typeof e.data !== 'object' || e.data === null)) throw new InvalidEventError(e.type, ['(data): expected an object']);
     const data = trusted ? e.data : registry.validate(e.type, e.data);
     const meta: EventMeta = {
@@ -47,6 +43,26 @@ export function prepareEvents(registry: SchemaRegistry, now: () => number, strea
     return { id: e.id, type: e.type, data, dataJson: encodeData(data), meta };
   });
 }
+
+/** Why a stream name cannot be in the log (append and import refuse it), or undefined. */
+export function streamProblem(stream: unknown): string | undefined {
+  return typeof stream === 'string' && VALID_STREAM.test(stream) ? undefined : `stream name "${String(stream)}" must match ${VALID_STREAM}`;
+}
+
+/** Why an event id cannot be in the log (append and import refuse it), or undefined. */
+export function idProblem(id: unknown): string | undefined {
+  if (typeof id !== 'string' || id.length === 0 || id.length > 200) return 'id must be a non-empty string of at most 200 characters';
+  // PostgreSQL text cannot hold NUL: refused on every store, so any log can move to any other.
+  if (id.includes('\0')) return 'id must not contain the NUL character';
+  return undefined;
+}
+
+/**
+ * A type the registry does not know is refused, at append and at import alike: the catalogue is
+ * closed (a plugin's own records travel in the catalogue's types, e.g. memory.created), and a payload
+ * no schema describes could not be validated, nor read by anything that folds the log.
+ */
+export const unknownType = (type: unknown): string => `unknown event type "${String(type)}"`;
 
 export function checkExpectationShape(expected: ExpectedVersion): void {
   const ok =

@@ -49,16 +49,38 @@ export class ReadOnlyStoreError extends Error {
   }
 }
 
+/**
+ * Why an import was refused (docs/API.md, `chronicle events import`):
+ *   not_empty         the target log has events (or another import is running);
+ *   bad_json          a line is not JSON;
+ *   bad_row           a line lacks a field of the export's row shape, or has it mistyped;
+ *   broken_chain      a row does not continue the hash chain (edited, missing or reordered);
+ *   duplicate_id      an id met twice (the chain recomputed around it);
+ *   invalid_envelope  a row an append would refuse before its payload: its stream name, its id, an
+ *                     event type the catalogue does not know, or meta that is not a JSON object with a
+ *                     schemaVersion this catalogue knows;
+ *   invalid_payload   a payload an append would refuse: it does not decode, cannot be upcast, or fails
+ *                     its type's schema (after upcasting, as reads would see it).
+ */
+export type ImportRefusalReason = 'not_empty' | 'bad_json' | 'bad_row' | 'broken_chain' | 'duplicate_id' | 'invalid_envelope' | 'invalid_payload';
+
 /** An NDJSON import was refused; nothing was written. `line` is 1-based. */
 export class ImportRefusedError extends Error {
   override readonly name = 'ImportRefusedError';
+  /** The refused row's event type (invalid_envelope, invalid_payload). */
+  readonly eventType?: string;
+  /** Where in the row it went wrong: zod's first issue path in the payload (`text`, `character.bio.0`, `(data)`), or `meta`, `stream`, `id`, `type`. */
+  readonly field?: string;
   constructor(
-    readonly reason: 'not_empty' | 'bad_json' | 'bad_row' | 'broken_chain' | 'duplicate_id',
+    readonly reason: ImportRefusalReason,
     message: string,
     readonly line?: number,
     readonly seq?: number,
+    about: { eventType?: string; field?: string } = {},
   ) {
     super(message);
+    if (about.eventType !== undefined) this.eventType = about.eventType;
+    if (about.field !== undefined) this.field = about.field;
   }
 }
 

@@ -68,8 +68,9 @@ function toLine(r: StoredRow): string {
 /**
  * Imports an NDJSON export into an EMPTY log (a store, or the options of a SQLite file to create or
  * open). Refuses with ImportRefusedError naming the line and seq — and writes nothing — on bad
- * JSON, a malformed row, a broken hash chain (edited, missing or reordered lines) or a duplicate id.
- * Returns the number of events imported.
+ * JSON, a malformed row, a broken hash chain (edited, missing or reordered lines), a duplicate id,
+ * or an event an append would refuse: its envelope or its payload, checked against the store's
+ * registry after upcasting (import-check.ts). Returns the number of events imported.
  */
 export async function importLog(target: RawLogTarget | SqliteEventStoreOptions, input: Readable, options: NdjsonOptions = {}): Promise<number> {
   if (!('importRaw' in target)) {
@@ -104,7 +105,7 @@ export async function importLog(target: RawLogTarget | SqliteEventStoreOptions, 
     return imported;
   } catch (err) {
     if (err instanceof ImportRefusedError && err.line === undefined && err.reason !== 'not_empty') {
-      throw new ImportRefusedError(err.reason, `line ${lineNo}: ${err.message}`, lineNo, err.seq);
+      throw new ImportRefusedError(err.reason, `line ${lineNo}: ${err.message}`, lineNo, err.seq, { eventType: err.eventType, field: err.field });
     }
     throw err;
   }

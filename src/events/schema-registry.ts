@@ -38,10 +38,21 @@ export class SchemaRegistry {
     if (!result.success) {
       throw new InvalidEventError(
         type,
-        result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(data)'}: ${i.message}`),
+        result.error.issues.map((i) => `${pathOf(i.path)}: ${i.message}`),
       );
     }
     return result.data;
+  }
+
+  /**
+   * The same check as `validate`, answering zod's first issue (where, what) instead of throwing:
+   * undefined when the payload is valid. The raw import uses it (src/events/import-check.ts).
+   */
+  firstIssue(type: string, data: unknown): { path: string; message: string } | undefined {
+    const result = this.schemaOf(type).safeParse(data);
+    if (result.success) return undefined;
+    const issue = result.error.issues[0];
+    return { path: pathOf(issue?.path ?? []), message: issue?.message ?? 'invalid' };
   }
 
   upcast(type: string, schemaVersion: number, data: unknown): unknown {
@@ -71,4 +82,9 @@ export class SchemaRegistry {
     if (!def) throw new InvalidEventError(type, [`unknown event type "${type}"`]);
     return def;
   }
+}
+
+/** A zod issue's path as the error messages write it: `a.b.0`, or `(data)` for the payload itself. */
+function pathOf(path: readonly PropertyKey[]): string {
+  return path.length ? path.map(String).join('.') : '(data)';
 }

@@ -6,6 +6,7 @@ import { eventRegistry } from '../../src/domain/event-registry.ts';
 import { PostgresEventStore } from '../../src/events/postgres/postgres-event-store.ts';
 import { createTestDatabase, hasPostgres } from '../support/postgres.ts';
 import { eventStoreContract } from './contract.ts';
+import { importContract } from './import-contract.ts';
 import { started } from './support/events.ts';
 
 /**
@@ -45,6 +46,8 @@ describe.runIf(hasPostgres())('PostgreSQL event store', () => {
       await admin.client!.query(`UPDATE "${(store as PostgresEventStore).schema}".snapshots SET state = '{"value":"forged"}' WHERE actor_id = $1`, [actorId]);
     },
   });
+
+  importContract('PostgreSQL', (registry) => PostgresEventStore.open(url, { registry, schema: `import_${++n}` }));
 
   it('quotes, backslashes and SQL in ids and payloads are data, written and read back exactly', async () => {
     const store = await PostgresEventStore.open(url, { registry: eventRegistry, schema: `contract_${++n}` });

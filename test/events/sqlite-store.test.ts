@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { SqliteEventStore, type EventStore } from '../../src/events/index.ts';
 import { eventStoreContract, type ContractHooks } from './contract.ts';
+import { importContract } from './import-contract.ts';
 import { tempDir } from './support/temp-dir.ts';
 import { eventRegistry } from '../../src/domain/event-registry.ts';
 
@@ -42,3 +43,6 @@ eventStoreContract(
 );
 
 eventStoreContract('SQLite :memory:', async () => new SqliteEventStore({ registry: eventRegistry, path: ':memory:' }), sqliteHooks);
+
+importContract('SQLite file', async (registry) => new SqliteEventStore({ registry, path: join(dir, `import-${++n}.db`) }));
+importContract('SQLite :memory:', async (registry) => new SqliteEventStore({ registry, path: ':memory:' }));

@@ -351,7 +351,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async importNow(rows: Iterable<StoredRow> | AsyncIterable<StoredRow>): Promise<number> {
-    const checker = new ImportRowChecker();
+    const checker = new ImportRowChecker(this.registry);
     const client = await this.pool.connect();
     let broken: Error | undefined;
     let last: StoredRow | undefined;

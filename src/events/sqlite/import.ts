@@ -15,7 +15,7 @@ export async function importRows(
   rows: Iterable<StoredRow> | AsyncIterable<StoredRow>,
   state: { isClosed(): boolean; hasPendingAppends(): boolean },
 ): Promise<{ checked: number; last: StoredRow | undefined }> {
-  const checker = new ImportRowChecker();
+  const checker = new ImportRowChecker(conn.registry);
   const keys = new Map<string, number>();
   let last: StoredRow | undefined;
   try {
