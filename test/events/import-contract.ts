@@ -9,7 +9,6 @@ import { PassThrough, Readable } from 'node:stream';
 import { z } from 'zod';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventRegistry } from '../../src/domain/event-registry.ts';
-import { chainHash, GENESIS_HASH } from '../../src/events/hash.ts';
 import {
   exportLog,
   ImportRefusedError,
@@ -23,6 +22,7 @@ import {
 } from '../../src/events/index.ts';
 import { QuantizedVector } from '../../src/events/quantized-vector.ts';
 import { embedded, roomCreated, started } from './support/events.ts';
+import { rechain, rowsOf } from './support/ndjson-rows.ts';
 import { realLogExport } from './support/real-log.ts';
 
 export type ImportableStore = EventStore & RawLogSource & RawLogTarget;
@@ -69,23 +69,6 @@ const sourceEvents: [string, NewEvent[]][] = [
   ],
   ['room-r2', [started('e7', 7)]],
 ];
-
-/** Rows with their hashes recomputed in order, as someone editing an export by hand would. */
-export function rechain(rows: StoredRow[]): string {
-  let prev = GENESIS_HASH;
-  const out: string[] = [];
-  for (const r of rows) {
-    prev = chainHash(prev, { seq: r.seq, id: r.id, stream: r.stream, version: r.version, type: r.type, dataJson: r.data, metaJson: r.meta });
-    out.push(JSON.stringify({ ...r, hash: prev }));
-  }
-  return out.join('\n') + '\n';
-}
-
-export const rowsOf = (ndjson: string): StoredRow[] =>
-  ndjson
-    .trimEnd()
-    .split('\n')
-    .map((l) => JSON.parse(l) as StoredRow);
 
 async function exportText(store: RawLogSource): Promise<string> {
   const out = new PassThrough();
