@@ -22,8 +22,10 @@ export  writes one JSON object per event, in seq order, exactly as stored (hashe
         export can be verified on its own). To stdout unless --out is given. Passwords and agent
         secrets in it are sealed with DATA_DIR/data.key: keep that file with the export.
 import  reads such a file (stdin unless --in is given) into a data directory whose log is EMPTY,
-        verifying the hash chain as it goes. A broken chain, bad JSON or a duplicate id refuses the
-        whole import and writes nothing. So does sealed data the target's key (DATA_KEY, or
+        verifying the hash chain and checking every event as an append would (a known type, a
+        payload its schema accepts) as it goes. A broken chain, bad JSON, a duplicate id or an event
+        an append would refuse (naming its line, seq, type and field) refuses the whole import and
+        writes nothing. So does sealed data the target's key (DATA_KEY, or
         DATA_DIR/data.key — copy the source's there first) cannot open, unless --without-key is
         given (then nobody can log in and sealed secrets stay unreadable).
         Then run \`chronicle replay\` to build the read tables.`,
