@@ -43,21 +43,27 @@ export interface NdjsonOptions {
  * the writable.
  */
 export async function exportLog(store: RawLogSource, out: Writable, options: NdjsonOptions = {}): Promise<number> {
-  const pageSize = options.pageSize ?? 1000;
-  const head = await store.head();
-  let after = 0;
   let count = 0;
-  while (after < head) {
-    const rows = (await store.readRaw(after, Math.min(pageSize, head - after))).filter((r) => r.seq <= head);
-    if (rows.length === 0) break;
+  for await (const rows of rawPages(store, options.pageSize)) {
     let chunk = '';
     for (const r of rows) chunk += toLine(r) + '\n';
     if (!out.write(chunk)) await once(out, 'drain');
     count += rows.length;
-    after = rows[rows.length - 1].seq;
-    options.onProgress?.({ events: count, seq: after });
+    options.onProgress?.({ events: count, seq: rows[rows.length - 1].seq });
   }
   return count;
+}
+
+/** The stored rows up to the head when called, a page at a time, in seq order. */
+export async function* rawPages(store: RawLogSource, pageSize = 1000): AsyncGenerator<StoredRow[]> {
+  const head = await store.head();
+  let after = 0;
+  while (after < head) {
+    const rows = (await store.readRaw(after, Math.min(pageSize, head - after))).filter((r) => r.seq <= head);
+    if (rows.length === 0) break;
+    yield rows;
+    after = rows[rows.length - 1].seq;
+  }
 }
 
 function toLine(r: StoredRow): string {
