@@ -144,7 +144,7 @@ async function buildProgramBundle(build) {
     outdir: bundleDir,
     bundle: true,
     splitting: true,
-    chunkNames: 'chunk-[hash]',
+    chunkNames: '[name]-[hash]',
     platform: 'node',
     format: 'esm',
     target: 'node20',
