@@ -45,6 +45,17 @@ async function exchange(roomId: string, text: string): Promise<{ question: any; 
   throw new Error(`no answer to "${text}"`);
 }
 
+/** Waits until every message named has its message.embedded in the log. */
+async function embedded(messageIds: string[]): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const r = await api.get('/api/v1/events?type=message.embedded&limit=1000', { token: admin });
+    const done = new Set((r.body.events as { data: { messageId: string } }[]).map((e) => e.data.messageId));
+    if (messageIds.every((id) => done.has(id))) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`messages ${messageIds.join(', ')} were not embedded in time`);
+}
+
 beforeAll(async () => {
   fake = await startFakeOpenAI();
   dir = mkdtempSync(join(tmpdir(), 'chronicle-forks-'));
@@ -283,8 +294,11 @@ describe('bad input: a clear 4xx and nothing appended', () => {
   it('asOf, fork and agent fork refusals', async () => {
     const room = (await api.post('/api/v1/rooms', { name: 'guarded', agentIds: [agentId] }, { token: admin })).body.room;
     const other = (await api.post('/api/v1/rooms', { name: 'other' }, { token: admin })).body.room;
-    const { question } = await exchange(room.id, 'hello');
+    const { question, answer } = await exchange(room.id, 'hello');
     const user = (await api.register('outsider')).accessToken;
+    // The two messages' embeddings are appended in the background: wait for them, so that `before` is
+    // the head nothing else will move.
+    await embedded([question.id, answer.id]);
     const before = await head();
     const cases: [string, string, unknown, number, RegExp][] = [
       ['GET', `/api/v1/rooms/${room.id}/messages?asOf=-1`, undefined, 400, /asOf/],
