@@ -101,9 +101,13 @@ describe.skipIf(browserMissing)('web client on the real server', () => {
     await page.getByLabel('Types').fill('message.posted,reply.traced');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.getByTestId('event').filter({ hasText: 'reply.traced' }).first().waitFor();
-    const types = await page.getByTestId('event').locator('td:nth-child(3)').allTextContents();
-    expect(types.length).toBeGreaterThan(0);
-    expect(types.every((t) => t === 'message.posted' || t === 'reply.traced')).toBe(true);
+    // The unfiltered list already held reply.traced rows, so the wait above may return before the
+    // filtered fetch replaced them: read until only the asked types are shown.
+    const shown = async () => {
+      const types = await page.getByTestId('event').locator('td:nth-child(3)').allTextContents();
+      return types.length > 0 && types.every((t) => t === 'message.posted' || t === 'reply.traced');
+    };
+    await expect.poll(shown, { timeout: 10_000 }).toBe(true);
     await shot(page, 'events');
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Actors', exact: true }).click();
