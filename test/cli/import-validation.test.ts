@@ -1,25 +1,17 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { rechain, rowsOf } from '../events/support/ndjson-rows.ts';
 import { writeRealLog } from '../events/support/real-log.ts';
 import { runCli } from './run-cli.ts';
+import { tempDirs } from '../events/support/temp-dir.ts';
 
 /**
  * `chronicle events import` of a hand-edited export whose hash chain was recomputed (anyone can): the
  * chain verifies, yet the import refuses the payload an append would refuse — exit 1, a message
  * naming the line, seq, type and field, nothing written. The source is a real first start's log.
  */
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'chronicle-import-check-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('chronicle-import-check-');
 
 describe('chronicle events import checks the payloads of a re-chained export', () => {
   const source = tempDir();

@@ -1,7 +1,6 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openChronicle } from '../../src/app/chronicle.ts';
 import { bootstrap } from '../../src/app/bootstrap.ts';
 import { readSettings } from '../../src/settings/settings.ts';
@@ -16,21 +15,14 @@ import { startServer } from '../../src/transport/server.ts';
 import { createTestDatabase, hasPostgres } from '../support/postgres.ts';
 import { builtIns } from '../../plugins/built-in.ts';
 import { cliDeps } from '../support/cli-deps.ts';
+import { tempDirs } from '../events/support/temp-dir.ts';
 
 /**
  * Moving a real log (a server's: accounts, an agent, a turn, embeddings) from SQLite to PostgreSQL
  * and back with `chronicle events export/import`: the chain verifies on each side, the exports are
  * byte-identical, and a server started with DATABASE_URL serves the moved log and extends it.
  */
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'chronicle-pgmove-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('chronicle-pgmove-');
 
 const post = (url: string, body: unknown, token?: string) =>
   fetch(url, {

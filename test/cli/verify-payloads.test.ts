@@ -1,12 +1,12 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { StoredRow } from '../../src/events/verify.ts';
 import { rechain, rowsOf } from '../events/support/ndjson-rows.ts';
 import { writeRealLog } from '../events/support/real-log.ts';
 import { runCli } from './run-cli.ts';
+import { tempDirs } from '../events/support/temp-dir.ts';
 
 /**
  * `chronicle verify --payloads`: the chain check plus, per event, the check an import makes (envelope,
@@ -14,15 +14,7 @@ import { runCli } from './run-cli.ts';
  * chain — someone with the file recomputed the hashes after an edit, or it was imported before imports
  * were checked — and only this finds it.
  */
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'chronicle-verify-payloads-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('chronicle-verify-payloads-');
 
 /** Edits one stored row's payload in place and re-chains every row after it, as a hand with the file could. */
 function editAndRechain(eventsDb: string, edit: (rows: StoredRow[]) => void): void {
