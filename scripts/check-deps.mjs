@@ -37,6 +37,14 @@ export const rules = [
     to: { path: '^src/', pathNot: '^src/(events|shared)/' },
   },
   {
+    name: 'characters-import-nothing-above',
+    comment:
+      'src/characters (the character model: schema, v0.x conversion, secrets) sits on src/shared alone; what it must ask (is a plugin installed?) is handed in',
+    severity: 'error',
+    from: { path: '^src/characters/' },
+    to: { path: '^src/', pathNot: '^src/(characters|shared)/' },
+  },
+  {
     name: 'projections-import-no-actors-or-transport',
     comment: 'the read models are rebuilt from the log alone; actors and the transport read them, not the reverse',
     severity: 'error',

@@ -1,5 +1,3 @@
-import { isPluginInstalled } from './installed-plugins.ts';
-
 /**
  * ElizaOS characters come in two generations. v0.x files (the public elizaOS/characters collection and
  * most tutorials) carry `modelProvider`, `clients`, `messageExamples[][].user`, … which 1.x dropped.
@@ -16,8 +14,11 @@ export interface ConversionReport {
 }
 
 export interface ConvertOptions {
-  /** Whether a plugin package can be loaded here (client plugins are only added when it can). */
-  isInstalled?: (name: string) => boolean;
+  /**
+   * Whether a plugin package can be loaded here (client plugins are only added when it can). The caller
+   * asks the plugin host (src/plugin-host/installed-plugins.ts): src/characters imports only src/shared.
+   */
+  isInstalled: (name: string) => boolean;
 }
 
 /** v0.x model providers Chronicle has (settings.MODEL_PROVIDER as src/models/character-models.ts reads it). */
@@ -93,15 +94,12 @@ export function v0Markers(json: Record<string, unknown>): string[] {
  * Converts a v0.x character to the 1.x form; a 1.x character comes back unchanged (same object). The
  * result is not validated here: loadCharacter validates it, so type problems keep their field paths.
  */
-export function convertCharacter(
-  json: Record<string, unknown>,
-  options: ConvertOptions = {},
-): { character: Record<string, unknown>; report: ConversionReport } {
+export function convertCharacter(json: Record<string, unknown>, options: ConvertOptions): { character: Record<string, unknown>; report: ConversionReport } {
   const markers = v0Markers(json);
   const report: ConversionReport = { generation: markers.length ? 'v0' : 'v1', markers, converted: [], dropped: [], warnings: [] };
   if (!markers.length) return { character: json, report };
 
-  const isInstalled = options.isInstalled ?? isPluginInstalled;
+  const { isInstalled } = options;
   const out: Record<string, unknown> = { ...json };
   convertMessageExamples(out, report);
   convertModelProvider(out, report);
@@ -243,7 +241,7 @@ export const changeCount = (r: ConversionReport): number => r.converted.length +
 export function convertPatch(
   stored: Record<string, unknown>,
   patch: Record<string, unknown>,
-  options: ConvertOptions = {},
+  options: ConvertOptions,
 ): { patch: Record<string, unknown>; report: ConversionReport } {
   const seeded = { ...patch };
   if ('modelProvider' in patch && !('settings' in patch) && isObject(stored.settings)) {

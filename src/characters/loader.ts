@@ -11,7 +11,7 @@ export type LoadResult =
  * convert.ts), then the 1.x form is validated. Every problem is listed with its path and a hint, so a
  * person can fix the whole file in one go rather than one error per attempt.
  */
-export function loadCharacter(json: unknown, options?: ConvertOptions): LoadResult {
+export function loadCharacter(json: unknown, options: ConvertOptions): LoadResult {
   if (json === null || typeof json !== 'object' || Array.isArray(json))
     return {
       ok: false,
@@ -24,7 +24,7 @@ export function loadCharacter(json: unknown, options?: ConvertOptions): LoadResu
 }
 
 /** Parses character JSON text; a syntax error is one problem like any other. */
-export function loadCharacterText(text: string, options?: ConvertOptions): LoadResult {
+export function loadCharacterText(text: string, options: ConvertOptions): LoadResult {
   let json: unknown;
   try {
     json = JSON.parse(text);

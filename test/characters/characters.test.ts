@@ -10,6 +10,9 @@ import {
 } from '../../src/characters/index.ts';
 import { SecretBox } from '../../src/shared/secrets.ts';
 
+/** v1 characters need no conversion: no plugin is asked about. */
+const nothingInstalled = { isInstalled: () => false };
+
 /** The example character of shared/ELIZAOS-REFERENCE.md §3, unchanged. */
 const quill = {
   name: 'Quill',
@@ -34,27 +37,30 @@ const quill = {
 
 describe('loadCharacter', () => {
   it('loads an ElizaOS character JSON unchanged', () => {
-    const r = loadCharacter(quill);
+    const r = loadCharacter(quill, nothingInstalled);
     expect(r).toMatchObject({ ok: true, character: quill, conversion: { generation: 'v1', converted: [], dropped: [], warnings: [] } });
   });
 
   it('loads the shipped default character', () => {
-    expect(loadCharacter(defaultCharacter).ok).toBe(true);
-    expect(loadCharacter(JSON.parse(JSON.stringify(defaultCharacter)))).toMatchObject({ ok: true, character: defaultCharacter });
+    expect(loadCharacter(defaultCharacter, nothingInstalled).ok).toBe(true);
+    expect(loadCharacter(JSON.parse(JSON.stringify(defaultCharacter)), nothingInstalled)).toMatchObject({ ok: true, character: defaultCharacter });
   });
 
   it('lists every problem of an invalid character (more than five), each with its path and a hint', () => {
-    const r = loadCharacter({
-      name: '',
-      bio: 42,
-      bios: ['x'],
-      style: { all: 'loud', tone: [] },
-      plugins: [1],
-      topics: 'x',
-      knowledge: [{ file: 'a.md' }],
-      messageExamples: [[{ content: {} }]],
-      settings: { secrets: { K: {} } },
-    });
+    const r = loadCharacter(
+      {
+        name: '',
+        bio: 42,
+        bios: ['x'],
+        style: { all: 'loud', tone: [] },
+        plugins: [1],
+        topics: 'x',
+        knowledge: [{ file: 'a.md' }],
+        messageExamples: [[{ content: {} }]],
+        settings: { secrets: { K: {} } },
+      },
+      nothingInstalled,
+    );
     expect(r.ok).toBe(false);
     const problems = (r as { problems: { path: string; message: string; hint: string }[] }).problems;
     expect(problems.map((p) => p.path).sort()).toEqual(
@@ -70,15 +76,18 @@ describe('loadCharacter', () => {
   });
 
   it('bounds a flood of problems (a body of bad items) with a count of the rest', () => {
-    const r = loadCharacter({ name: 'F', bio: 'b', adjectives: Array.from({ length: 1500 }, (_, i) => i) });
+    const r = loadCharacter({ name: 'F', bio: 'b', adjectives: Array.from({ length: 1500 }, (_, i) => i) }, nothingInstalled);
     if (r.ok) throw new Error('valid?');
     expect(r.problems).toHaveLength(1001);
     expect(r.problems.at(-1)).toMatchObject({ path: '(root)', message: 'and 500 more problems' });
   });
 
   it('refuses a non-object and bad JSON with one clear problem', () => {
-    expect(loadCharacter([])).toMatchObject({ ok: false, problems: [{ path: '(root)', message: 'a character must be a JSON object' }] });
-    expect(loadCharacterText('{"name": ')).toMatchObject({ ok: false, problems: [{ path: '(root)', message: expect.stringMatching(/^not valid JSON/) }] });
+    expect(loadCharacter([], nothingInstalled)).toMatchObject({ ok: false, problems: [{ path: '(root)', message: 'a character must be a JSON object' }] });
+    expect(loadCharacterText('{"name": ', nothingInstalled)).toMatchObject({
+      ok: false,
+      problems: [{ path: '(root)', message: expect.stringMatching(/^not valid JSON/) }],
+    });
   });
 });
 
@@ -94,7 +103,7 @@ describe('character secrets', () => {
     expect(sealed.secrets!.API_KEY).toMatch(/^enc:v1:/);
     expect(sealCharacterSecrets(sealed, box)).toEqual(sealed);
     expect(sealed.settings!.model).toBe('x');
-    expect(loadCharacter(sealed).ok).toBe(true);
+    expect(loadCharacter(sealed, nothingInstalled).ok).toBe(true);
   });
 
   it('open back in memory for the agent (a wrong key gives empty values, not a crash)', () => {

@@ -15,6 +15,9 @@ import { startFakeOpenAI, type FakeServer } from '../support/fake-model-servers.
 import { builtIns } from '../../plugins/built-in.ts';
 import { cliDeps } from '../support/cli-deps.ts';
 
+/** v1 characters need no conversion: no plugin is asked about. */
+const nothingInstalled = { isInstalled: () => false };
+
 const fixtures = join(__dirname, '../fixtures/characters');
 const f = (name: string) => join(fixtures, name);
 
@@ -72,7 +75,7 @@ describe('chronicle character check / convert', () => {
     const r = await runCli(['character', 'convert', f('mayor-gale.v0.character.json')], {});
     expect(r.code).toBe(0);
     const v1 = JSON.parse(r.stdout);
-    expect(loadCharacter(v1)).toMatchObject({ ok: true, conversion: { generation: 'v1' } });
+    expect(loadCharacter(v1, nothingInstalled)).toMatchObject({ ok: true, conversion: { generation: 'v1' } });
     expect(v1.settings.MODEL_PROVIDER).toBe('openai');
     expect(r.stderr).toMatch(/read as ElizaOS v0\.x/);
     const dir = mkdtempSync(join(tmpdir(), 'chronicle-convert-'));

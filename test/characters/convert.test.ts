@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CharacterSchema, convertCharacter, loadCharacter, v0Markers } from '../../src/characters/index.ts';
+import { isPluginInstalled } from '../../src/plugin-host/installed-plugins.ts';
 
 const fixture = (name: string) => JSON.parse(readFileSync(join(__dirname, '../fixtures/characters', name), 'utf8')) as Record<string, unknown>;
 const nothingInstalled = { isInstalled: () => false };
@@ -52,8 +53,8 @@ describe('v0.x characters are converted on the way in', () => {
     expect(r.conversion.dropped.map((d) => d.path)).toEqual(['clients.1', 'people']);
   });
 
-  it('by default, "installed" means resolvable here: webhook (plugins/) is, discord is not', () => {
-    const r = convertCharacter({ name: 'W', bio: 'b', clients: ['webhook', 'discord'] });
+  it('with the plugin host\'s answer, "installed" means resolvable here: webhook (plugins/) is, discord is not', () => {
+    const r = convertCharacter({ name: 'W', bio: 'b', clients: ['webhook', 'discord'] }, { isInstalled: isPluginInstalled });
     expect(r.character.plugins).toEqual(['@elizaos/plugin-webhook']);
     expect(r.report.dropped.map((d) => d.path)).toEqual(['clients.1']);
   });
@@ -103,7 +104,7 @@ describe('v0.x characters are converted on the way in', () => {
 
   it('a v1 character is not touched (same object); v0 markers name what gave a file away', () => {
     const quill = fixture('quill.v1.character.json');
-    const r = convertCharacter(quill);
+    const r = convertCharacter(quill, nothingInstalled);
     expect(r.character).toBe(quill);
     expect(r.report).toEqual({ generation: 'v1', markers: [], converted: [], dropped: [], warnings: [] });
     expect(v0Markers({ name: 'x', bio: 'b', lore: ['kept: Chronicle reads lore'] })).toEqual([]);
@@ -164,7 +165,7 @@ describe('conversion properties', () => {
         const r = convertCharacter(copy, nothingInstalled);
         expect(r.character).toBe(copy);
         expect(r.report.generation).toBe('v1');
-        expect(loadCharacter(copy)).toMatchObject({ ok: true, character: v1.character });
+        expect(loadCharacter(copy, nothingInstalled)).toMatchObject({ ok: true, character: v1.character });
       }),
       { numRuns: 100 },
     );

@@ -30,6 +30,9 @@ const fixture = tree({
   'src/events/store.ts':
     "import type { Catalogue } from '../domain/catalogue.ts';\nimport { id } from '../shared/ids.ts';\nexport const append = (c: Catalogue) => id() + c;\n",
   'src/domain/catalogue.ts': "import { append } from '../events/store.ts';\nexport type Catalogue = string;\nexport const a = append;\n",
+  'src/characters/convert.ts':
+    "import { installed } from '../plugin-host/installed.ts';\nimport { id } from '../shared/ids.ts';\nexport const c = [installed, id];\n",
+  'src/plugin-host/installed.ts': "import { c } from '../characters/convert.ts';\nexport const installed = () => c;\n",
   'src/projections/projector.ts':
     "import { serve } from '../transport/server.ts';\nimport { append } from '../events/store.ts';\nexport const p = [serve, append];\n",
   'src/actors/system.ts':
@@ -52,6 +55,7 @@ afterAll(() => rmSync(fixture, { recursive: true, force: true }));
 const expected: Violation[] = [
   { rule: 'shared-imports-nothing-of-src', from: 'src/shared/ids.ts', to: 'src/actors/system.ts' },
   { rule: 'events-import-nothing-above', from: 'src/events/store.ts', to: 'src/domain/catalogue.ts' },
+  { rule: 'characters-import-nothing-above', from: 'src/characters/convert.ts', to: 'src/plugin-host/installed.ts' },
   { rule: 'projections-import-no-actors-or-transport', from: 'src/projections/projector.ts', to: 'src/transport/server.ts' },
   { rule: 'actors-import-no-transport-or-plugin', from: 'src/actors/system.ts', to: 'src/transport/server.ts' },
   { rule: 'actors-import-no-transport-or-plugin', from: 'src/actors/turn.ts', to: 'plugins/bootstrap/index.ts' },

@@ -1,6 +1,7 @@
 import type { Character } from '../../characters/schema.ts';
 import { loadCharacter } from '../../characters/loader.ts';
 import { convertPatch, type ConversionReport } from '../../characters/convert.ts';
+import { isPluginInstalled } from '../../plugin-host/installed-plugins.ts';
 import { formatProblem } from '../../characters/problems.ts';
 import type { AgentView } from '../../projections/read-model.ts';
 import { newId } from '../../shared/ids.ts';
@@ -44,7 +45,7 @@ export interface AgentChange {
  * in one 400 — in the message and as `problems: [{path, message, hint}]` — and nothing is appended.
  */
 export function characterInput(input: unknown, patchConversion?: ConversionReport): { character: Character; conversion: ConversionReport } {
-  const loaded = loadCharacter(input);
+  const loaded = loadCharacter(input, { isInstalled: isPluginInstalled });
   if (patchConversion) loaded.conversion = patchConversion;
   if (loaded.ok) return loaded;
   const n = loaded.problems.length;
@@ -103,7 +104,7 @@ export async function updateAgentFromCharacter(
     await catchUp(ctx);
     const agent = liveAgent(ctx, agentId);
     // A v0.x patch is converted against the stored character (see convertPatch); a whole file as it is.
-    const converted = options.replace ? undefined : convertPatch(agent.character, input as Record<string, unknown>);
+    const converted = options.replace ? undefined : convertPatch(agent.character, input as Record<string, unknown>, { isInstalled: isPluginInstalled });
     const patch = (converted?.patch ?? input) as Partial<Character>;
     // Secrets are never shown, so a client that sends back the settings it read must not erase them.
     const settings =

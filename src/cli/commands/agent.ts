@@ -4,6 +4,7 @@ import { openChronicle } from '../../app/chronicle.ts';
 import { createAgent, accountIdFor } from '../../app/commands/index.ts';
 import { AppError } from '../../app/errors.ts';
 import { formatProblem, loadCharacterText } from '../../characters/index.ts';
+import { isPluginInstalled } from '../../plugin-host/installed-plugins.ts';
 import { describeConversion } from './character.ts';
 import { type Command, UsageError, say } from '../command.ts';
 import { cliSettings, dataDirOption } from '../settings-from-env.ts';
@@ -49,7 +50,7 @@ ${agentForkUsage}`,
     } catch (err) {
       throw new Error(`cannot read ${values.character}: ${(err as Error).message}`);
     }
-    const loaded = loadCharacterText(text);
+    const loaded = loadCharacterText(text, { isInstalled: isPluginInstalled });
     if (!loaded.ok) {
       say(`${values.character} is not a valid character:`);
       for (const problem of loaded.problems) say(`  - ${formatProblem(problem)}`);

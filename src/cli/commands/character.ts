@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { changeCount, formatProblem, loadCharacterText, type ConversionReport, type LoadResult } from '../../characters/index.ts';
+import { isPluginInstalled } from '../../plugin-host/installed-plugins.ts';
 import { type Command, UsageError, say } from '../command.ts';
 
 /** A character file read and loaded (either generation); an unreadable file is one problem like any other. */
@@ -10,7 +11,7 @@ export function loadCharacterFile(file: string): LoadResult {
   } catch (err) {
     return { ok: false, problems: [{ path: '(file)', message: `cannot read ${file}: ${(err as Error).message}`, hint: 'check the path' }] };
   }
-  return loadCharacterText(text);
+  return loadCharacterText(text, { isInstalled: isPluginInstalled });
 }
 
 /** One line per conversion entry: what a person reads to see what happened to their file. */

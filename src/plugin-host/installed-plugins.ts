@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { localPluginDir } from '../plugin-host/loader.ts';
+import { localPluginDir } from './loader.ts';
 
 /**
  * Whether a plugin could be loaded here: a folder of Chronicle's plugins/, or an npm package that
