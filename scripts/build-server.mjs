@@ -10,7 +10,7 @@
 // newer than dist/.stamp; a full build of ~220 files takes about a second. Concurrent callers (parallel
 // CLI runs in tests) serialise on a lock directory; the stamp is written last, so a half-written dist is
 // never taken for a fresh one.
-import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -124,9 +124,8 @@ const sourceUrlsInTree = {
       const name = /^(@[^/]+\/)?[^/]+/.exec(args.path)[0];
       return BUNDLED_PACKAGES.has(name) ? undefined : { path: args.path, external: true };
     });
-    b.onLoad({ filter: /\.ts$/ }, async (args) => {
-      const { readFile } = await import('node:fs/promises');
-      let contents = await readFile(args.path, 'utf8');
+    b.onLoad({ filter: /\.ts$/ }, (args) => {
+      let contents = readFileSync(args.path, 'utf8');
       if (contents.includes('import.meta.url')) {
         const inTree = relative(bundleDir, join(distDir, relative(root, args.path))).replace(/\.ts$/, '.js');
         contents = contents.replaceAll('import.meta.url', `new URL(${JSON.stringify(inTree)}, import.meta.url).href`);

@@ -43,50 +43,53 @@ export class ImportRowChecker {
     const problem = this.chain.check(row);
     if (problem) throw new ImportRefusedError('broken_chain', `seq ${row.seq}: ${problem.kind}: ${problem.detail}`, undefined, row.seq);
     if (this.ids.has(row.id)) throw new ImportRefusedError('duplicate_id', `seq ${row.seq}: duplicate event id ${row.id}`, undefined, row.seq);
-    this.checkEvent(row);
+    checkStoredEvent(this.registry, row);
     this.ids.add(row.id);
   }
+}
 
-  private checkEvent(row: StoredRow): void {
-    const { registry } = this;
-    const badStream = streamProblem(row.stream);
-    if (badStream) throw refusal('invalid_envelope', row, 'stream', badStream);
-    const badId = idProblem(row.id);
-    if (badId) throw refusal('invalid_envelope', row, 'id', badId);
-    if (!registry.has(row.type)) throw refusal('invalid_envelope', row, 'type', unknownType(row.type));
+/**
+ * The event check alone (invalid_envelope, invalid_payload), for a log whose chain is verified
+ * otherwise: `chronicle verify --payloads` runs it after the store's own chain walk.
+ */
+export function checkStoredEvent(registry: SchemaRegistry, row: StoredRow): void {
+  const badStream = streamProblem(row.stream);
+  if (badStream) throw refusal('invalid_envelope', row, 'stream', badStream);
+  const badId = idProblem(row.id);
+  if (badId) throw refusal('invalid_envelope', row, 'id', badId);
+  if (!registry.has(row.type)) throw refusal('invalid_envelope', row, 'type', unknownType(row.type));
 
-    let meta: unknown;
-    try {
-      meta = JSON.parse(row.meta);
-    } catch (err) {
-      throw refusal('invalid_envelope', row, 'meta', `meta is not JSON (${(err as Error).message})`);
-    }
-    if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) throw refusal('invalid_envelope', row, 'meta', 'meta must be a JSON object');
-    const schemaVersion = (meta as { schemaVersion?: unknown }).schemaVersion ?? 1;
-    const current = registry.versionOf(row.type);
-    if (!Number.isSafeInteger(schemaVersion) || (schemaVersion as number) < 1 || (schemaVersion as number) > current) {
-      throw refusal(
-        'invalid_envelope',
-        row,
-        'meta.schemaVersion',
-        `meta.schemaVersion ${JSON.stringify(schemaVersion)} is not 1..${current}, the versions of ${row.type} this catalogue knows`,
-      );
-    }
-
-    let data: unknown;
-    try {
-      data = decodeData(row.data);
-    } catch (err) {
-      throw refusal('invalid_payload', row, '(data)', `the payload does not decode (${(err as Error).message})`);
-    }
-    try {
-      data = registry.upcast(row.type, schemaVersion as number, data);
-    } catch (err) {
-      throw refusal('invalid_payload', row, '(data)', `the payload cannot be upcast from schema version ${schemaVersion} (${(err as Error).message})`);
-    }
-    const issue = registry.firstIssue(row.type, data);
-    if (issue) throw refusal('invalid_payload', row, issue.path, `${issue.path}: ${issue.message}`);
+  let meta: unknown;
+  try {
+    meta = JSON.parse(row.meta);
+  } catch (err) {
+    throw refusal('invalid_envelope', row, 'meta', `meta is not JSON (${(err as Error).message})`);
   }
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) throw refusal('invalid_envelope', row, 'meta', 'meta must be a JSON object');
+  const schemaVersion = (meta as { schemaVersion?: unknown }).schemaVersion ?? 1;
+  const current = registry.versionOf(row.type);
+  if (!Number.isSafeInteger(schemaVersion) || (schemaVersion as number) < 1 || (schemaVersion as number) > current) {
+    throw refusal(
+      'invalid_envelope',
+      row,
+      'meta.schemaVersion',
+      `meta.schemaVersion ${JSON.stringify(schemaVersion)} is not 1..${current}, the versions of ${row.type} this catalogue knows`,
+    );
+  }
+
+  let data: unknown;
+  try {
+    data = decodeData(row.data);
+  } catch (err) {
+    throw refusal('invalid_payload', row, '(data)', `the payload does not decode (${(err as Error).message})`);
+  }
+  try {
+    data = registry.upcast(row.type, schemaVersion as number, data);
+  } catch (err) {
+    throw refusal('invalid_payload', row, '(data)', `the payload cannot be upcast from schema version ${schemaVersion} (${(err as Error).message})`);
+  }
+  const issue = registry.firstIssue(row.type, data);
+  if (issue) throw refusal('invalid_payload', row, issue.path, `${issue.path}: ${issue.message}`);
 }
 
 function refusal(reason: ImportRefusalReason, row: StoredRow, field: string, detail: string): ImportRefusedError {
