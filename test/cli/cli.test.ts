@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runCli, startServer } from './run-cli.ts';
 import { minimalPdf } from '../support/minimal-pdf.ts';
+import { rewriteText, storedRows } from '../events/support/row-sql.ts';
 import { tempDirs } from '../events/support/temp-dir.ts';
 
 const tempDir = tempDirs('chronicle-cli-');
@@ -198,7 +199,9 @@ describe('chronicle verify, replay, events export/import', () => {
     db.exec('DROP TRIGGER IF EXISTS events_are_append_only_update');
     const triggers = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger'`).all() as { name: string }[];
     for (const t of triggers) db.exec(`DROP TRIGGER "${t.name}"`);
-    db.prepare(`UPDATE events SET data = replace(data, 'second', 'SECOND') WHERE data LIKE '%second note%'`).run();
+    for (const row of storedRows(db)) {
+      if (row.data.includes('second note')) rewriteText(db, row.seq, 'data', (data) => data.replaceAll('second', 'SECOND'));
+    }
     db.close();
     const res = await runCli(['verify'], { DATA_DIR: copy });
     expect(res.code).toBe(1);
@@ -247,13 +250,12 @@ describe('chronicle agent create and usage errors', () => {
     expect(created.stderr).toMatch(/knowledge skipped: docs\/faq\/photo\.jpg: unsupported file type/);
     const db = new Database(join(dataDir, 'events.db'), { readonly: true });
     try {
-      const titles = (db.prepare(`SELECT data FROM events WHERE type = 'knowledge.document_added' ORDER BY seq`).pluck().all() as string[]).map(
-        (d) => JSON.parse(d).title,
-      );
+      const rows = storedRows(db);
+      const titles = rows.filter((r) => r.type === 'knowledge.document_added').map((r) => JSON.parse(r.data).title);
       // The file named twice (as a string and as {path}) is one document.
       expect(titles).toEqual(['Quill was a technical writer.', 'docs/api-guide.md', 'docs/faq/refunds.txt']);
-      expect(db.prepare(`SELECT count(*) FROM events WHERE type = 'knowledge.document_ready'`).pluck().get()).toBe(3);
-      expect(db.prepare(`SELECT count(*) FROM events WHERE type = 'knowledge.chunk_embedded' AND data LIKE '%five working days%'`).pluck().get()).toBe(1);
+      expect(rows.filter((r) => r.type === 'knowledge.document_ready')).toHaveLength(3);
+      expect(rows.filter((r) => r.type === 'knowledge.chunk_embedded' && r.data.includes('five working days'))).toHaveLength(1);
     } finally {
       db.close();
     }

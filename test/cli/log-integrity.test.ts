@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/events/index.ts';
+import { rewriteText } from '../events/support/row-sql.ts';
 import { dataPaths } from '../../src/app/data-dir.ts';
 import { BrokenLogError, checkLogAtOpen } from '../../src/app/log-check.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
@@ -30,10 +31,10 @@ async function writeLog(dataDir: string, n: number, firstRoom = 1): Promise<void
 }
 
 /** Edits the log behind its back (as in test/events/tamper.test.ts): the append-only triggers dropped first. */
-function tamper(dataDir: string, sql: string): void {
+function tamper(dataDir: string, edit: string | ((db: Database.Database) => void)): void {
   const db = new Database(dataPaths(dataDir).events);
   db.exec('DROP TRIGGER IF EXISTS events_are_append_only_update; DROP TRIGGER IF EXISTS events_are_append_only_delete;');
-  db.exec(sql);
+  typeof edit === 'string' ? db.exec(edit) : edit(db);
   db.close();
 }
 
@@ -52,7 +53,7 @@ describe('chronicle start refuses a tampered log', () => {
   it('exits non-zero naming the first bad seq and `chronicle verify`; --allow-broken-log serves it anyway', async () => {
     const dataDir = tempDir();
     await writeLog(dataDir, 6);
-    tamper(dataDir, `UPDATE events SET data = '{"roomId":"r3","name":"Forged","createdBy":"u1"}' WHERE seq = 3`);
+    tamper(dataDir, (db) => rewriteText(db, 3, 'data', () => '{"roomId":"r3","name":"Forged","createdBy":"u1"}'));
 
     const refused = await runCli(['start'], { DATA_DIR: dataDir, ADMIN_PASSWORD: 'admin-password-1', PORT: '0' });
     expect(refused.code).not.toBe(0);
@@ -104,7 +105,7 @@ describe('the start check covers the tail since the last verified start', () => 
     expect(await checkOnce(dataDir)).toEqual({ checked: 0 }); // nothing new: nothing re-hashed
 
     await writeLog(dataDir, 4, 6); // seq 6..9, appended by another writer
-    tamper(dataDir, `UPDATE events SET meta = json_set(meta, '$.timestamp', 1) WHERE seq = 8`);
+    tamper(dataDir, (db) => rewriteText(db, 8, 'meta', (meta) => JSON.stringify({ ...JSON.parse(meta), timestamp: 1 })));
     await expect(checkOnce(dataDir)).rejects.toThrow(/broken at seq 8 \(hash_mismatch\)/);
     // Allowed: served, but the verified position stays, so the next start says it again.
     await checkOnce(dataDir, true);

@@ -6,6 +6,7 @@ import type { StoredRow } from '../../src/events/verify.ts';
 import { rechain, rowsOf } from '../events/support/ndjson-rows.ts';
 import { writeRealLog } from '../events/support/real-log.ts';
 import { runCli } from './run-cli.ts';
+import { rowFormatOf, storedRows } from '../events/support/row-sql.ts';
 import { tempDirs } from '../events/support/temp-dir.ts';
 
 /**
@@ -20,16 +21,15 @@ const tempDir = tempDirs('chronicle-verify-payloads-');
 function editAndRechain(eventsDb: string, edit: (rows: StoredRow[]) => void): void {
   const db = new Database(eventsDb);
   try {
-    const rows = db
-      .prepare('SELECT e.seq, e.id, s.name AS stream, e.version, e.type, e.data, e.meta, e.hash FROM events e JOIN streams s USING (stream_key) ORDER BY e.seq')
-      .all() as StoredRow[];
+    const rows = storedRows(db);
+    const format = rowFormatOf(db);
     edit(rows);
     const rechained = rowsOf(rechain(rows));
     const triggers = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'").pluck().all() as string[];
     db.exec('DROP TRIGGER events_are_append_only_update; DROP TRIGGER events_are_append_only_delete');
     const update = db.prepare('UPDATE events SET data = ?, hash = ? WHERE seq = ?');
     db.transaction(() => {
-      for (const r of rechained) update.run(r.data, r.hash, r.seq);
+      for (const r of rechained) update.run(format.encodeText(r.data), format.encodeHash(r.hash), r.seq);
     })();
     for (const sql of triggers) db.exec(sql);
   } finally {

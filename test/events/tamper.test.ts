@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/events/index.ts';
 import { roomCreated, started } from './support/events.ts';
+import { rewriteText } from './support/row-sql.ts';
 import { tempDir } from './support/temp-dir.ts';
 import { eventRegistry } from '../../src/domain/event-registry.ts';
 
@@ -22,10 +23,10 @@ beforeEach(async () => {
   await store.close();
 });
 
-function tamper(sql: string[]): void {
+function tamper(edits: (string | ((db: Database.Database) => void))[]): void {
   const db = new Database(path);
   db.exec('DROP TRIGGER events_are_append_only_update; DROP TRIGGER events_are_append_only_delete;');
-  for (const s of sql) db.exec(s);
+  for (const edit of edits) typeof edit === 'string' ? db.exec(edit) : edit(db);
   db.close();
 }
 
@@ -40,12 +41,12 @@ async function verifyAgain() {
 
 describe('hash chain against tampering', () => {
   it('an edited payload is reported at its seq as a hash mismatch', async () => {
-    tamper([`UPDATE events SET data = '{"agentId":"agent-99"}' WHERE seq = 5`]);
+    tamper([(db) => rewriteText(db, 5, 'data', () => '{"agentId":"agent-99"}')]);
     expect(await verifyAgain()).toMatchObject({ ok: false, checked: 4, problem: { seq: 5, kind: 'hash_mismatch' } });
   });
 
   it('edited meta (e.g. a back-dated timestamp) is reported too', async () => {
-    tamper([`UPDATE events SET meta = json_set(meta, '$.timestamp', 1) WHERE seq = 3`]);
+    tamper([(db) => rewriteText(db, 3, 'meta', (meta) => JSON.stringify({ ...JSON.parse(meta), timestamp: 1 }))]);
     expect(await verifyAgain()).toMatchObject({ ok: false, problem: { seq: 3, kind: 'hash_mismatch' } });
   });
 
@@ -67,6 +68,11 @@ describe('hash chain against tampering', () => {
   it('a row renumbered within its stream is reported as a version gap', async () => {
     tamper(['UPDATE events SET version = 9 WHERE seq = 6']);
     expect(await verifyAgain()).toMatchObject({ ok: false, checked: 5, problem: { seq: 6, kind: 'version_gap' } });
+  });
+
+  it('a row whose bytes no longer decode (a token the file does not hold) is reported as undecodable', async () => {
+    tamper([(db) => db.prepare('UPDATE events SET data = ? WHERE seq = 4').run(Buffer.from([1, 0x7b, 1, 0x7f, 0x7d]))]);
+    expect(await verifyAgain()).toMatchObject({ ok: false, checked: 3, problem: { seq: 4, kind: 'undecodable' } });
   });
 
   it('an edited hash breaks the next link', async () => {

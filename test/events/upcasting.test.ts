@@ -4,6 +4,7 @@ import { firstValueFrom, take, toArray } from 'rxjs';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { SchemaRegistry, SqliteEventStore } from '../../src/events/index.ts';
+import { storedText } from './support/row-sql.ts';
 import { tempDir } from './support/temp-dir.ts';
 
 /** A made-up event type whose payload gained a field: v1 {text} → v2 {text, tags}. */
@@ -42,7 +43,7 @@ describe('upcasting', () => {
     await store.close();
 
     const raw = new Database(path, { readonly: true });
-    expect(raw.prepare('SELECT data FROM events WHERE seq = 1').pluck().get()).toBe('{"text":"#todo"}');
+    expect(storedText(raw, 1, 'data')).toBe('{"text":"#todo"}');
     raw.close();
   });
 

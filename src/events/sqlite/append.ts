@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type { AnyRecordedEvent, AppendResult, NewEvent } from '../envelope.ts';
 import { WrongExpectedVersionError } from '../errors.ts';
 import { chainHash } from '../hash.ts';
@@ -27,7 +28,7 @@ export function writeAppend(conn: LogConnection, request: PendingAppend): Writte
   const firstOccurrence = new Set<string>();
   for (const e of request.events) {
     if (inLog.has(e.id) || firstOccurrence.has(e.id)) continue;
-    const existing = conn.stmt.seqById.get(e.id) as number | undefined;
+    const existing = conn.stmt.seqById.get(conn.rows.encodeId(e.id)) as number | undefined;
     if (existing !== undefined) inLog.set(e.id, existing);
     else {
       fresh.push(e);
@@ -55,7 +56,7 @@ export function writeAppend(conn: LogConnection, request: PendingAppend): Writte
         dataJson: e.dataJson,
         metaJson,
       });
-      conn.stmt.insertEvent.run(seq, e.id, key, version, e.type, e.dataJson, metaJson, hash);
+      insertRow(conn, conn.stmt.insertEvent, [seq, e.id, key, version, e.type, e.dataJson, metaJson, hash]);
       conn.headSeq = seq;
       conn.headHash = hash;
       assigned.set(e.id, seq);
@@ -84,7 +85,7 @@ function writeToExistingStream(conn: LogConnection, request: PendingAppend, stre
   const current = stream.version;
   if (!expectationHolds(request.expected, current, true)) {
     // A pure retry skips the version check: the original append already passed it.
-    const originals = request.events.map((e) => conn.stmt.seqById.get(e.id) as number | undefined);
+    const originals = request.events.map((e) => conn.stmt.seqById.get(conn.rows.encodeId(e.id)) as number | undefined);
     if (originals.some((seq) => seq === undefined)) throw new WrongExpectedVersionError(request.stream, request.expected, current);
     const positions = request.events.map((e, i) => ({ id: e.id, seq: originals[i]!, duplicate: true }));
     return { result: { lastSeq: Math.max(...(originals as number[])), version: current, positions }, recorded: [] };
@@ -105,8 +106,8 @@ function writeToExistingStream(conn: LogConnection, request: PendingAppend, stre
       dataJson: e.dataJson,
       metaJson,
     });
-    if (conn.stmt.insertEventIfNew.run(seq, e.id, stream.key, version + 1, e.type, e.dataJson, metaJson, hash).changes === 0) {
-      const original = conn.stmt.seqById.get(e.id) as number;
+    if (insertRow(conn, conn.stmt.insertEventIfNew, [seq, e.id, stream.key, version + 1, e.type, e.dataJson, metaJson, hash]) === 0) {
+      const original = conn.stmt.seqById.get(conn.rows.encodeId(e.id)) as number;
       positions.push({ id: e.id, seq: original, duplicate: true });
       if (original > lastSeq) lastSeq = original;
       continue;
@@ -120,4 +121,14 @@ function writeToExistingStream(conn: LogConnection, request: PendingAppend, stre
   }
   if (recorded.length > 0) conn.streams.set(request.stream, { key: stream.key, version });
   return { result: { lastSeq, version, positions }, recorded };
+}
+
+/** Inserts one row in the file's row format; the number of rows written (0: the id was already there). */
+function insertRow(
+  conn: LogConnection,
+  statement: Database.Statement,
+  [seq, id, streamKey, version, type, dataJson, metaJson, hash]: [number, string, number, number, string, string, string, string],
+): number {
+  const rows = conn.rows;
+  return statement.run(seq, rows.encodeId(id), streamKey, version, type, rows.encodeText(dataJson), rows.encodeText(metaJson), rows.encodeHash(hash)).changes;
 }

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { WriterLockedError } from '../errors.ts';
 import { GENESIS_HASH } from '../hash.ts';
 import type { SchemaRegistry } from '../schema-registry.ts';
-import { CREATE_SCHEMA } from './schema.sql.ts';
+import { openRowFormat, type LogFormatVersion, type RowFormat } from './row-format.ts';
 import { LOG_TABLES, prepareStatements, type Statements } from './statements.ts';
 import { WriterLock } from './writer-lock.ts';
 
@@ -27,6 +27,11 @@ export interface SqliteEventStoreOptions {
    * ReadOnlyStoreError. Without it, opening a file whose writer lock is held throws WriterLockedError.
    */
   readonly?: boolean;
+  /**
+   * The row format of a NEW file (default: the newest, 2); an existing file keeps its own. Format 1
+   * (text rows) is what logs created before format 2 hold; tests create one with this.
+   */
+  format?: LogFormatVersion;
 }
 
 export interface StreamState {
@@ -47,6 +52,8 @@ export interface LogConnection {
   /** Held from open by a writable file store; in-memory logs are private to their connection. */
   readonly lock: WriterLock | undefined;
   readonly registry: SchemaRegistry;
+  /** How this file stores ids, payloads, meta and hashes (row-format.ts). */
+  readonly rows: RowFormat;
   readonly now: () => number;
   // Writer state: valid while this connection holds the writer lock; re-read from the file when
   // the lock is taken and whenever the file's head is not the one we last wrote.
@@ -80,10 +87,12 @@ export function openConnection(options: SqliteEventStoreOptions): LogConnection 
     lock?.release();
     throw err;
   }
+  let rows: RowFormat;
   try {
     db.pragma('busy_timeout = 5000');
     if (readonly) checkIsEventLog(db, path);
     else initWriter(db, options.durability);
+    rows = openRowFormat(db, !readonly, options.format);
   } catch (err) {
     db.close();
     lock?.release();
@@ -97,6 +106,7 @@ export function openConnection(options: SqliteEventStoreOptions): LogConnection 
     readonly,
     lock,
     registry,
+    rows,
     now: options.now ?? Date.now,
     headSeq: 0,
     headHash: GENESIS_HASH,
@@ -113,17 +123,29 @@ export function isWriter(conn: LogConnection): boolean {
   return conn.lock !== undefined || conn.inMemory;
 }
 
+/** Re-reads the head from the file and forgets cached stream versions. */
 export function reloadHead(conn: LogConnection): void {
-  const head = conn.stmt.head.get() as { seq: number; hash: string } | undefined;
-  conn.headSeq = head?.seq ?? 0;
-  conn.headHash = head?.hash ?? GENESIS_HASH;
+  const head = fileHead(conn);
+  conn.headSeq = head.seq;
+  conn.headHash = head.hash;
   conn.streams.clear();
+}
+
+/** After a transaction was rolled back: nothing the writer cached from it may outlive it. */
+export function forgetRolledBack(conn: LogConnection): void {
+  reloadHead(conn);
+  conn.rows.afterRollback();
 }
 
 /** Inside the write transaction: the cached head must be the file's, or the chain would fork. */
 export function checkHeadIsOurs(conn: LogConnection): void {
-  const head = conn.stmt.head.get() as { seq: number; hash: string } | undefined;
-  if ((head?.seq ?? 0) !== conn.headSeq || (head?.hash ?? GENESIS_HASH) !== conn.headHash) reloadHead(conn);
+  const head = fileHead(conn);
+  if (head.seq !== conn.headSeq || head.hash !== conn.headHash) reloadHead(conn);
+}
+
+function fileHead(conn: LogConnection): { seq: number; hash: string } {
+  const head = conn.stmt.head.get() as { seq: number; hash: unknown } | undefined;
+  return head ? { seq: head.seq, hash: conn.rows.hash(head.hash) } : { seq: 0, hash: GENESIS_HASH };
 }
 
 export function streamState(conn: LogConnection, name: string): StreamState | undefined {
@@ -143,7 +165,6 @@ function initWriter(db: Database.Database, durability: SqliteEventStoreOptions['
   db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
   // Fewer, larger checkpoints: measured as one of the two biggest wins for append throughput.
   db.pragma('wal_autocheckpoint = 10000');
-  db.exec(CREATE_SCHEMA);
 }
 
 function checkIsEventLog(db: Database.Database, path: string): void {

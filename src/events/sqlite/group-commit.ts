@@ -1,5 +1,5 @@
 import { WrongExpectedVersionError } from '../errors.ts';
-import { checkHeadIsOurs, reloadHead, type LogConnection } from './connection.ts';
+import { checkHeadIsOurs, forgetRolledBack, type LogConnection } from './connection.ts';
 import type { AppendOutcome } from '../group-commit-queue.ts';
 import { writeAppend, type PendingAppend } from './append.ts';
 
@@ -34,7 +34,7 @@ function tryCommitGroup(conn: LogConnection, batch: readonly PendingAppend[], is
       if (error instanceof WrongExpectedVersionError) outcomes.push({ ok: false, error });
       else {
         conn.db.exec('ROLLBACK');
-        reloadHead(conn);
+        forgetRolledBack(conn);
         return undefined;
       }
     }
@@ -54,6 +54,7 @@ function writeIsolated(conn: LogConnection, request: PendingAppend): Outcome {
   } catch (error) {
     conn.stmt.rollbackTo.run();
     conn.stmt.release.run();
+    conn.rows.afterRollback();
     conn.headSeq = before.seq;
     conn.headHash = before.hash;
     if (before.stream) conn.streams.set(request.stream, before.stream);

@@ -31,7 +31,17 @@ export async function importRows(
         key = Number(conn.stmt.insertStream.run(row.stream).lastInsertRowid);
         keys.set(row.stream, key);
       }
-      conn.stmt.insertEvent.run(row.seq, row.id, key, row.version, row.type, row.data, row.meta, row.hash);
+      const { rows: format } = conn;
+      conn.stmt.insertEvent.run(
+        row.seq,
+        format.encodeId(row.id),
+        key,
+        row.version,
+        row.type,
+        format.encodeText(row.data),
+        format.encodeText(row.meta),
+        format.encodeHash(row.hash),
+      );
       last = row;
     }
     conn.db.exec('COMMIT');

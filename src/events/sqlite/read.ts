@@ -4,6 +4,7 @@ import { decodeData } from '../codec.ts';
 import type { ReadAllOptions, ReadStreamOptions, VerifyReport } from '../store.ts';
 import { verifyRows, type StoredRow } from '../verify.ts';
 import { streamState, type LogConnection } from './connection.ts';
+import { UndecodableRowError } from './row-codec.ts';
 import { READ_ALL_FOR_VERIFY, readFiltered, type RawRow } from './statements.ts';
 
 export function readStream(conn: LogConnection, stream: string, options: ReadStreamOptions): AnyRecordedEvent[] {
@@ -43,25 +44,57 @@ function filteredRead(conn: LogConnection, byStream: boolean, typeCount: number)
 }
 
 export function getById(conn: LogConnection, id: string): AnyRecordedEvent | undefined {
-  const row = conn.stmt.eventById.get(id) as StoredRow | undefined;
-  return row ? decodeRow(conn, row) : undefined;
+  const row = conn.stmt.eventById.get(conn.rows.encodeId(id)) as Record<keyof StoredRow, unknown> | undefined;
+  return row ? decodeRow(conn, storedRow(conn, row)) : undefined;
 }
 
 /** Rows exactly as stored (encoded data and meta), in seq order: what export writes. */
 export function readRaw(conn: LogConnection, afterSeq: number, limit: number): StoredRow[] {
+  const { rows } = conn;
   return (conn.stmt.readRaw.all(afterSeq, limit) as unknown[][]).map(
-    ([seq, id, stream, version, type, data, meta, hash]) => ({ seq, id, stream, version, type, data, meta, hash }) as StoredRow,
+    ([seq, id, stream, version, type, data, meta, hash]) =>
+      ({ seq, id: rows.id(id), stream, version, type, data: rows.text(data), meta: rows.text(meta), hash: rows.hash(hash) }) as StoredRow,
   );
 }
 
+/** The chain walk; a row that cannot be decoded (format 2) is reported as such, not thrown. */
 export function verify(conn: LogConnection): VerifyReport {
-  return verifyRows(conn.db.prepare(READ_ALL_FOR_VERIFY).iterate() as IterableIterator<StoredRow>);
+  const stored = conn.db.prepare(READ_ALL_FOR_VERIFY).iterate() as IterableIterator<Record<keyof StoredRow, unknown>>;
+  let undecodable: VerifyReport['problem'];
+  function* decoded(): Generator<StoredRow> {
+    for (const row of stored) {
+      try {
+        yield storedRow(conn, row);
+      } catch (error) {
+        if (!(error instanceof UndecodableRowError)) throw error;
+        undecodable = { seq: row.seq as number, kind: 'undecodable', detail: `event at seq ${row.seq}: ${error.message}` };
+        return;
+      }
+    }
+  }
+  const report = verifyRows(decoded());
+  return undecodable && report.ok ? { ok: false, checked: report.checked, problem: undecodable } : report;
+}
+
+function storedRow(conn: LogConnection, row: Record<keyof StoredRow, unknown>): StoredRow {
+  const { rows } = conn;
+  return {
+    seq: row.seq as number,
+    id: rows.id(row.id),
+    stream: row.stream as string,
+    version: row.version as number,
+    type: row.type as string,
+    data: rows.text(row.data),
+    meta: rows.text(row.meta),
+    hash: rows.hash(row.hash),
+  };
 }
 
 function decodeRaw(conn: LogConnection, r: RawRow): AnyRecordedEvent {
-  const meta = JSON.parse(r[6]) as EventMeta;
-  const data = conn.registry.upcast(r[4], meta.schemaVersion ?? 1, decodeData(r[5]));
-  return { seq: r[0], id: r[1], stream: streamName(conn, r[2]), version: r[3], type: r[4], data, meta, hash: r[7] } as AnyRecordedEvent;
+  const { rows } = conn;
+  const meta = JSON.parse(rows.text(r[6])) as EventMeta;
+  const data = conn.registry.upcast(r[4], meta.schemaVersion ?? 1, decodeData(rows.text(r[5])));
+  return { seq: r[0], id: rows.id(r[1]), stream: streamName(conn, r[2]), version: r[3], type: r[4], data, meta, hash: rows.hash(r[7]) } as AnyRecordedEvent;
 }
 
 function streamName(conn: LogConnection, key: number): string {

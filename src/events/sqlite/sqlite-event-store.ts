@@ -8,7 +8,7 @@ import { catchUpThenLive } from '../subscribe.ts';
 import type { StoredRow } from '../verify.ts';
 import { prepareEvents, type PendingAppend } from './append.ts';
 import { GroupCommitQueue } from '../group-commit-queue.ts';
-import { openConnection, reloadHead, streamState, type LogConnection, type SqliteEventStoreOptions } from './connection.ts';
+import { forgetRolledBack, openConnection, reloadHead, streamState, type LogConnection, type SqliteEventStoreOptions } from './connection.ts';
 import { checkExpectationShape } from '../append-rules.ts';
 import { commitGroup } from './group-commit.ts';
 import { importRows } from './import.ts';
@@ -81,7 +81,7 @@ export class SqliteEventStore implements EventStore {
       return commitGroup(this.conn, batch);
     } catch (error) {
       if (db.open && db.inTransaction) db.exec('ROLLBACK');
-      if (db.open) reloadHead(this.conn);
+      if (db.open) forgetRolledBack(this.conn);
       throw error;
     }
   }
@@ -159,7 +159,7 @@ export class SqliteEventStore implements EventStore {
       );
     } finally {
       this.importing = false;
-      if (this.conn.db.open) reloadHead(this.conn);
+      if (this.conn.db.open) forgetRolledBack(this.conn);
     }
     // Live subscribers (there can only be some who subscribed to the empty log) get the imported events.
     const { last } = imported;

@@ -10,7 +10,8 @@ export const SELECT_EVENT_COLUMNS = `e.seq, e.id, s.name AS stream, e.version, e
 const FROM_EVENTS_WITH_NAMES = 'FROM events e JOIN streams s USING (stream_key)';
 /** The columns of an event row with its stream's key (names resolved from the cache). */
 export const RAW_COLUMNS = 'seq, id, stream_key, version, type, data, meta, hash';
-export type RawRow = [seq: number, id: string, streamKey: number, version: number, type: string, data: string, meta: string, hash: string];
+/** id, data, meta and hash are in the file's row format (row-format.ts). */
+export type RawRow = [seq: number, id: unknown, streamKey: number, version: number, type: string, data: unknown, meta: unknown, hash: unknown];
 
 // ── append ─────────────────────────────────────────────────────────────────────────────────────
 export const STREAM_BY_NAME = 'SELECT stream_key AS key FROM streams WHERE name = ?';
