@@ -100,7 +100,7 @@ export function openConnection(options: SqliteEventStoreOptions): LogConnection 
   }
   const conn: LogConnection = {
     db,
-    stmt: prepareStatements(db),
+    stmt: prepareStatements(db, rows.version),
     path,
     inMemory,
     readonly,

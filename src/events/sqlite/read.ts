@@ -5,7 +5,7 @@ import type { ReadAllOptions, ReadStreamOptions, VerifyReport } from '../store.t
 import { verifyRows, type StoredRow } from '../verify.ts';
 import { streamState, type LogConnection } from './connection.ts';
 import { UndecodableRowError } from './row-codec.ts';
-import { READ_ALL_FOR_VERIFY, readFiltered, type RawRow } from './statements.ts';
+import { readAllForVerify, readFiltered, type RawRow } from './statements.ts';
 
 export function readStream(conn: LogConnection, stream: string, options: ReadStreamOptions): AnyRecordedEvent[] {
   const state = streamState(conn, stream);
@@ -37,7 +37,7 @@ function filteredRead(conn: LogConnection, byStream: boolean, typeCount: number)
   const shape = `${byStream}:${typeCount}`;
   let stmt = conn.filteredReads.get(shape);
   if (!stmt) {
-    stmt = conn.db.prepare(readFiltered(byStream, typeCount)).raw();
+    stmt = conn.db.prepare(readFiltered(conn.rows.version, byStream, typeCount)).raw();
     conn.filteredReads.set(shape, stmt);
   }
   return stmt;
@@ -59,7 +59,7 @@ export function readRaw(conn: LogConnection, afterSeq: number, limit: number): S
 
 /** The chain walk; a row that cannot be decoded (format 2) is reported as such, not thrown. */
 export function verify(conn: LogConnection): VerifyReport {
-  const stored = conn.db.prepare(READ_ALL_FOR_VERIFY).iterate() as IterableIterator<Record<keyof StoredRow, unknown>>;
+  const stored = conn.db.prepare(readAllForVerify(conn.rows.version)).iterate() as IterableIterator<Record<keyof StoredRow, unknown>>;
   let undecodable: VerifyReport['problem'];
   function* decoded(): Generator<StoredRow> {
     for (const row of stored) {
@@ -92,8 +92,8 @@ function storedRow(conn: LogConnection, row: Record<keyof StoredRow, unknown>): 
 
 function decodeRaw(conn: LogConnection, r: RawRow): AnyRecordedEvent {
   const { rows } = conn;
-  const meta = JSON.parse(rows.text(r[6])) as EventMeta;
-  const data = conn.registry.upcast(r[4], meta.schemaVersion ?? 1, decodeData(rows.text(r[5])));
+  const meta = JSON.parse(rows.metaOf(r[5], r[6])) as EventMeta;
+  const data = conn.registry.upcast(r[4], meta.schemaVersion ?? 1, decodeData(rows.dataOf(r[5], r[6])));
   return { seq: r[0], id: rows.id(r[1]), stream: streamName(conn, r[2]), version: r[3], type: r[4], data, meta, hash: rows.hash(r[7]) } as AnyRecordedEvent;
 }
 

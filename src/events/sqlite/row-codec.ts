@@ -215,16 +215,16 @@ export class UndecodableRowError extends Error {}
 
 let text = Buffer.allocUnsafe(16 * 1024);
 
-/** The JSON text a column value encodes. */
-export function decodeText(value: Uint8Array, tokens: TokenTable): string {
-  const format = value[0];
+/** The JSON text a column value (or the part of it from `start` to `end`) encodes. */
+export function decodeText(value: Uint8Array, tokens: TokenTable, start = 0, end = value.length): string {
+  const format = value[start];
   const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  if (format === FORMAT_RAW_UTF8) return bytes.toString('utf8', 1);
-  if (format === FORMAT_RAW_UTF16) return bytes.toString('utf16le', 1);
+  if (format === FORMAT_RAW_UTF8) return bytes.toString('utf8', start + 1, end);
+  if (format === FORMAT_RAW_UTF16) return bytes.toString('utf16le', start + 1, end);
   if (format !== FORMAT_TOKENIZED) throw new UndecodableRowError(`unknown row format ${format}`);
-  const n = bytes.length;
+  const n = end;
   let o = 0;
-  let i = 1;
+  let i = start + 1;
   while (i < n) {
     if (o + 128 > text.length) grow(o + 128);
     const c = bytes[i];
@@ -317,9 +317,16 @@ export function encodeId(id: string): string | Buffer {
   return UUID_TEXT.test(id) ? Buffer.from(id.replaceAll('-', ''), 'hex') : id;
 }
 
+/**
+ * An id as stored (16 bytes, or text) or as format 2's reads select it (statements.ts: a UUID's 32
+ * hex digits, any other id behind a '~').
+ */
 export function decodeId(value: string | Uint8Array): string {
-  if (typeof value === 'string') return value;
-  const hex = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
+  if (typeof value !== 'string') return dashed(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex'));
+  return value.charCodeAt(0) === 0x7e ? value.slice(1) : dashed(value);
+}
+
+function dashed(hex: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 

@@ -17,6 +17,9 @@ export interface RowFormat {
   id(value: unknown): string;
   encodeId(id: string): string | Buffer;
   hash(value: unknown): string;
+  /** Payload and meta text from the two columns a hot read selects (statements.ts rawColumns). */
+  dataOf(first: unknown, second: unknown): string;
+  metaOf(first: unknown, second: unknown): string;
   encodeHash(hash: string): string | Buffer;
   /** After a rollback: forget what the rolled-back transaction added (format 2's new tokens). */
   afterRollback(): void;
@@ -33,6 +36,8 @@ const TEXT_ROWS: RowFormat = {
   encodeId: (id) => id,
   hash: (value) => value as string,
   encodeHash: (hash) => hash,
+  dataOf: (data) => data as string,
+  metaOf: (_data, meta) => meta as string,
   afterRollback: () => {},
 };
 
@@ -45,6 +50,8 @@ function codedRows(tokens: RowTokens): RowFormat {
     encodeId,
     hash: (value) => decodeHash(value as string | Uint8Array),
     encodeHash,
+    dataOf: (body, split) => decodeText(body as Buffer, tokens, 0, split as number),
+    metaOf: (body, split) => decodeText(body as Buffer, tokens, split as number),
     afterRollback: () => tokens.reload(),
   };
 }

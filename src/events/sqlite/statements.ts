@@ -1,16 +1,44 @@
 import type Database from 'better-sqlite3';
+import type { LogFormatVersion } from './row-format.ts';
 
 /**
  * Every SQL statement of the log, named after the operation it serves. The hot read paths skip the
  * join with `streams`: stream names come from an in-memory cache (names never change).
  */
 
-/** The columns of an event row with its stream's name (the joined, export-shaped row). */
-export const SELECT_EVENT_COLUMNS = `e.seq, e.id, s.name AS stream, e.version, e.type, e.data, e.meta, e.hash`;
 const FROM_EVENTS_WITH_NAMES = 'FROM events e JOIN streams s USING (stream_key)';
-/** The columns of an event row with its stream's key (names resolved from the cache). */
-export const RAW_COLUMNS = 'seq, id, stream_key, version, type, data, meta, hash';
-/** id, data, meta and hash are in the file's row format (row-format.ts). */
+
+/**
+ * How a read selects the id and the hash. Format 2 stores them as bytes; SQLite turns them back into
+ * their text here, because each BLOB column costs a Node Buffer per row (measured: ~1 µs each, more
+ * than decoding the row) while hex() makes a string in C.
+ */
+function idAndHash(format: LogFormatVersion, prefix: string): { id: string; hash: string } {
+  if (format === 1) return { id: `${prefix}id`, hash: `${prefix}hash` };
+  return {
+    // A UUID's 32 hex digits (row-codec.ts decodeId puts the dashes back); any other id behind a '~'.
+    id: `CASE WHEN typeof(${prefix}id) = 'blob' THEN lower(hex(${prefix}id)) ELSE '~' || ${prefix}id END`,
+    hash: `CASE WHEN typeof(${prefix}hash) = 'blob' THEN lower(hex(${prefix}hash)) ELSE ${prefix}hash END`,
+  };
+}
+
+/** The columns of an event row with its stream's name (the joined, export-shaped row). */
+export function selectEventColumns(format: LogFormatVersion): string {
+  const { id, hash } = idAndHash(format, 'e.');
+  return `e.seq, ${id} AS id, s.name AS stream, e.version, e.type, e.data, e.meta, ${hash} AS hash`;
+}
+
+/**
+ * The columns of an event row with its stream's key (names resolved from the cache): the hot read
+ * paths. Format 2 hands payload and meta over as one BLOB and the payload's length (one Buffer per
+ * row instead of two; RowFormat.dataOf/metaOf split it).
+ */
+function rawColumns(format: LogFormatVersion): string {
+  const { id, hash } = idAndHash(format, '');
+  const payloadAndMeta = format === 1 ? 'data, meta' : 'CAST(data || meta AS BLOB), length(data)';
+  return `seq, ${id}, stream_key, version, type, ${payloadAndMeta}, ${hash}`;
+}
+/** data and meta as rawColumns() selects them for the file's row format (row-format.ts). */
 export type RawRow = [seq: number, id: unknown, streamKey: number, version: number, type: string, data: unknown, meta: unknown, hash: unknown];
 
 // ── append ─────────────────────────────────────────────────────────────────────────────────────
@@ -20,27 +48,27 @@ export const STREAM_VERSION = 'SELECT coalesce(max(version), 0) AS v FROM events
 export const INSERT_EVENT = 'INSERT INTO events (seq, id, stream_key, version, type, data, meta, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
 export const INSERT_EVENT_IF_NEW = `${INSERT_EVENT} ON CONFLICT (id) DO NOTHING`;
 export const SEQ_BY_ID = 'SELECT seq FROM events WHERE id = ?';
-export const HEAD = 'SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1';
+const head = (format: LogFormatVersion) => `SELECT seq, ${idAndHash(format, '').hash} AS hash FROM events ORDER BY seq DESC LIMIT 1`;
 export const SAVEPOINT = 'SAVEPOINT append_one';
 export const RELEASE_SAVEPOINT = 'RELEASE append_one';
 export const ROLLBACK_TO_SAVEPOINT = 'ROLLBACK TO append_one';
 
 // ── read ───────────────────────────────────────────────────────────────────────────────────────
-export const READ_ALL = `SELECT ${RAW_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`;
-export const READ_STREAM = `SELECT ${RAW_COLUMNS} FROM events WHERE stream_key = ? AND version >= ? ORDER BY version LIMIT ?`;
+const readAll = (format: LogFormatVersion) => `SELECT ${rawColumns(format)} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`;
+const readStream = (format: LogFormatVersion) => `SELECT ${rawColumns(format)} FROM events WHERE stream_key = ? AND version >= ? ORDER BY version LIMIT ?`;
 export const STREAM_NAME = 'SELECT name FROM streams WHERE stream_key = ?';
-export const EVENT_BY_ID = `SELECT ${SELECT_EVENT_COLUMNS} ${FROM_EVENTS_WITH_NAMES} WHERE e.id = ?`;
+const eventById = (format: LogFormatVersion) => `SELECT ${selectEventColumns(format)} ${FROM_EVENTS_WITH_NAMES} WHERE e.id = ?`;
 /** A filtered page of the log: by stream, by a number of types, or both. */
-export function readFiltered(byStream: boolean, typeCount: number): string {
+export function readFiltered(format: LogFormatVersion, byStream: boolean, typeCount: number): string {
   const where = ['seq > ?'];
   if (byStream) where.push('stream_key = ?');
   if (typeCount > 0) where.push(`type IN (${new Array(typeCount).fill('?').join(',')})`);
-  return `SELECT ${RAW_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`;
+  return `SELECT ${rawColumns(format)} FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`;
 }
 
 // ── export, verify and import ──────────────────────────────────────────────────────────────────
-export const READ_RAW = `SELECT ${SELECT_EVENT_COLUMNS} ${FROM_EVENTS_WITH_NAMES} WHERE e.seq > ? ORDER BY e.seq LIMIT ?`;
-export const READ_ALL_FOR_VERIFY = `SELECT ${SELECT_EVENT_COLUMNS} ${FROM_EVENTS_WITH_NAMES} ORDER BY e.seq`;
+const readRaw = (format: LogFormatVersion) => `SELECT ${selectEventColumns(format)} ${FROM_EVENTS_WITH_NAMES} WHERE e.seq > ? ORDER BY e.seq LIMIT ?`;
+export const readAllForVerify = (format: LogFormatVersion) => `SELECT ${selectEventColumns(format)} ${FROM_EVENTS_WITH_NAMES} ORDER BY e.seq`;
 export const COUNT_EVENTS = 'SELECT count(*) FROM events';
 
 // ── open ───────────────────────────────────────────────────────────────────────────────────────
@@ -48,20 +76,20 @@ export const LOG_TABLES = `SELECT name FROM sqlite_master WHERE type = 'table' A
 
 export type Statements = ReturnType<typeof prepareStatements>;
 
-export function prepareStatements(db: Database.Database) {
+export function prepareStatements(db: Database.Database, format: LogFormatVersion) {
   return {
     streamByName: db.prepare(STREAM_BY_NAME),
     insertStream: db.prepare(INSERT_STREAM),
     streamVersion: db.prepare(STREAM_VERSION),
     insertEvent: db.prepare(INSERT_EVENT),
-    eventById: db.prepare(EVENT_BY_ID),
+    eventById: db.prepare(eventById(format)),
     insertEventIfNew: db.prepare(INSERT_EVENT_IF_NEW),
     seqById: db.prepare(SEQ_BY_ID).pluck(),
-    readAll: db.prepare(READ_ALL).raw(),
+    readAll: db.prepare(readAll(format)).raw(),
     streamName: db.prepare(STREAM_NAME).pluck(),
-    readRaw: db.prepare(READ_RAW).raw(),
-    readStream: db.prepare(READ_STREAM).raw(),
-    head: db.prepare(HEAD),
+    readRaw: db.prepare(readRaw(format)).raw(),
+    readStream: db.prepare(readStream(format)).raw(),
+    head: db.prepare(head(format)),
     count: db.prepare(COUNT_EVENTS).pluck(),
     savepoint: db.prepare(SAVEPOINT),
     release: db.prepare(RELEASE_SAVEPOINT),

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { existingRowFormat, type RowFormat } from '../../../src/events/sqlite/row-format.ts';
+import { selectEventColumns } from '../../../src/events/sqlite/statements.ts';
 import type { StoredRow } from '../../../src/events/verify.ts';
 
 /**
@@ -26,9 +27,10 @@ export function rewriteText(db: Database.Database, seq: number, column: 'data' |
 /** Every row as text (StoredRow: what export writes), in seq order. */
 export function storedRows(db: Database.Database): StoredRow[] {
   const format = rowFormatOf(db);
-  const rows = db
-    .prepare('SELECT e.seq, e.id, s.name AS stream, e.version, e.type, e.data, e.meta, e.hash FROM events e JOIN streams s USING (stream_key) ORDER BY e.seq')
-    .all() as Record<keyof StoredRow, unknown>[];
+  const rows = db.prepare(`SELECT ${selectEventColumns(format.version)} FROM events e JOIN streams s USING (stream_key) ORDER BY e.seq`).all() as Record<
+    keyof StoredRow,
+    unknown
+  >[];
   return rows.map((r) => ({
     seq: r.seq as number,
     id: format.id(r.id),
