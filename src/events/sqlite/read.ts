@@ -5,6 +5,7 @@ import type { ReadAllOptions, ReadStreamOptions, VerifyReport } from '../store.t
 import { verifyRows, type StoredRow } from '../verify.ts';
 import { streamState, type LogConnection } from './connection.ts';
 import { UndecodableRowError } from './row-codec.ts';
+import { toStoredRow } from './row-format.ts';
 import { readAllForVerify, readFiltered, type RawRow } from './statements.ts';
 
 export function readStream(conn: LogConnection, stream: string, options: ReadStreamOptions): AnyRecordedEvent[] {
@@ -45,7 +46,7 @@ function filteredRead(conn: LogConnection, byStream: boolean, typeCount: number)
 
 export function getById(conn: LogConnection, id: string): AnyRecordedEvent | undefined {
   const row = conn.stmt.eventById.get(conn.rows.encodeId(id)) as Record<keyof StoredRow, unknown> | undefined;
-  return row ? decodeRow(conn, storedRow(conn, row)) : undefined;
+  return row ? decodeRow(conn, toStoredRow(conn.rows, row)) : undefined;
 }
 
 /** Rows exactly as stored (encoded data and meta), in seq order: what export writes. */
@@ -64,7 +65,7 @@ export function verify(conn: LogConnection): VerifyReport {
   function* decoded(): Generator<StoredRow> {
     for (const row of stored) {
       try {
-        yield storedRow(conn, row);
+        yield toStoredRow(conn.rows, row);
       } catch (error) {
         if (!(error instanceof UndecodableRowError)) throw error;
         undecodable = { seq: row.seq as number, kind: 'undecodable', detail: `event at seq ${row.seq}: ${error.message}` };
@@ -74,20 +75,6 @@ export function verify(conn: LogConnection): VerifyReport {
   }
   const report = verifyRows(decoded());
   return undecodable && report.ok ? { ok: false, checked: report.checked, problem: undecodable } : report;
-}
-
-function storedRow(conn: LogConnection, row: Record<keyof StoredRow, unknown>): StoredRow {
-  const { rows } = conn;
-  return {
-    seq: row.seq as number,
-    id: rows.id(row.id),
-    stream: row.stream as string,
-    version: row.version as number,
-    type: row.type as string,
-    data: rows.text(row.data),
-    meta: rows.text(row.meta),
-    hash: rows.hash(row.hash),
-  };
 }
 
 function decodeRaw(conn: LogConnection, r: RawRow): AnyRecordedEvent {

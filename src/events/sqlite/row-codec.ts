@@ -237,15 +237,8 @@ export function decodeText(value: Uint8Array, tokens: TokenTable, start = 0, end
     switch (c) {
       case KEY:
       case VALUE: {
-        let token = 0;
-        let shift = 0;
-        let b: number;
-        do {
-          if (i >= n) throw new UndecodableRowError('a token number is cut short');
-          b = bytes[i++];
-          token += (b & 0x7f) * 2 ** shift;
-          shift += 7;
-        } while (b & 0x80);
+        const token = readVarint(bytes, i, n, 'a token number');
+        i = varintEnd;
         const quoted = tokens.quoted(token);
         if (!quoted) throw new UndecodableRowError(`token ${token} is not in the log's token table`);
         if (o + quoted.length + 1 > text.length) grow(o + quoted.length + 1);
@@ -254,22 +247,14 @@ export function decodeText(value: Uint8Array, tokens: TokenTable, start = 0, end
         if (c === KEY) text[o++] = COLON;
         break;
       }
-      case UUID: {
-        if (i + 16 > n) throw new UndecodableRowError('a UUID is cut short');
-        text[o++] = QUOTE;
-        for (let k = 0; k < 16; k++) {
-          if (k === 4 || k === 6 || k === 8 || k === 10) text[o++] = DASH;
-          const b = bytes[i++];
-          text[o++] = HEX_CHARS[b >> 4];
-          text[o++] = HEX_CHARS[b & 15];
-        }
-        text[o++] = QUOTE;
-        break;
-      }
+      case UUID:
       case HEX: {
-        if (i + 32 > n) throw new UndecodableRowError('a hash is cut short');
+        // A UUID: 16 bytes, dashed as 8-4-4-4-12; a SHA-256: 32 bytes.
+        const count = c === UUID ? 16 : 32;
+        if (i + count > n) throw new UndecodableRowError(`${c === UUID ? 'a UUID' : 'a hash'} is cut short`);
         text[o++] = QUOTE;
-        for (let k = 0; k < 32; k++) {
+        for (let k = 0; k < count; k++) {
+          if (c === UUID && (k === 4 || k === 6 || k === 8 || k === 10)) text[o++] = DASH;
           const b = bytes[i++];
           text[o++] = HEX_CHARS[b >> 4];
           text[o++] = HEX_CHARS[b & 15];
@@ -278,15 +263,8 @@ export function decodeText(value: Uint8Array, tokens: TokenTable, start = 0, end
         break;
       }
       case B64: {
-        let length = 0;
-        let shift = 0;
-        let b: number;
-        do {
-          if (i >= n) throw new UndecodableRowError('a length is cut short');
-          b = bytes[i++];
-          length += (b & 0x7f) * 2 ** shift;
-          shift += 7;
-        } while (b & 0x80);
+        const length = readVarint(bytes, i, n, 'a length');
+        i = varintEnd;
         if (i + length > n) throw new UndecodableRowError('base64 bytes are cut short');
         const base64 = bytes.toString('base64', i, i + length);
         i += length;
@@ -301,6 +279,23 @@ export function decodeText(value: Uint8Array, tokens: TokenTable, start = 0, end
     }
   }
   return text.toString('utf8', 0, o);
+}
+
+/** Where the varint readVarint() last read ended (a second return value without an allocation). */
+let varintEnd = 0;
+
+function readVarint(bytes: Buffer, i: number, n: number, what: string): number {
+  let value = 0;
+  let shift = 0;
+  let b: number;
+  do {
+    if (i >= n) throw new UndecodableRowError(`${what} is cut short`);
+    b = bytes[i++];
+    value += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+  } while (b & 0x80);
+  varintEnd = i;
+  return value;
 }
 
 function grow(needed: number): void {

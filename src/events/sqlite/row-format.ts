@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { StoredRow } from '../verify.ts';
 import { decodeHash, decodeId, decodeText, encodeHash, encodeId, encodeText } from './row-codec.ts';
 import { RowTokens } from './row-tokens.ts';
 import { CREATE_SCHEMA_V1, CREATE_SCHEMA_V2 } from './schema.sql.ts';
@@ -83,4 +84,18 @@ function formatVersion(db: Database.Database): LogFormatVersion | undefined {
 
 function rowFormat(db: Database.Database, version: LogFormatVersion, writable: boolean): RowFormat {
   return version === 2 ? codedRows(new RowTokens(db, writable)) : TEXT_ROWS;
+}
+
+/** A row as its columns were selected (statements.ts selectEventColumns) → the row as text, as export writes it. */
+export function toStoredRow(format: RowFormat, row: Record<keyof StoredRow, unknown>): StoredRow {
+  return {
+    seq: row.seq as number,
+    id: format.id(row.id),
+    stream: row.stream as string,
+    version: row.version as number,
+    type: row.type as string,
+    data: format.text(row.data),
+    meta: format.text(row.meta),
+    hash: format.hash(row.hash),
+  };
 }

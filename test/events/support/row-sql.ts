@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { existingRowFormat, type RowFormat } from '../../../src/events/sqlite/row-format.ts';
+import { existingRowFormat, toStoredRow, type RowFormat } from '../../../src/events/sqlite/row-format.ts';
 import { selectEventColumns } from '../../../src/events/sqlite/statements.ts';
 import type { StoredRow } from '../../../src/events/verify.ts';
 
@@ -31,14 +31,5 @@ export function storedRows(db: Database.Database): StoredRow[] {
     keyof StoredRow,
     unknown
   >[];
-  return rows.map((r) => ({
-    seq: r.seq as number,
-    id: format.id(r.id),
-    stream: r.stream as string,
-    version: r.version as number,
-    type: r.type as string,
-    data: format.text(r.data),
-    meta: format.text(r.meta),
-    hash: format.hash(r.hash),
-  }));
+  return rows.map((r) => toStoredRow(format, r));
 }
