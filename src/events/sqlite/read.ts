@@ -49,13 +49,9 @@ export function getById(conn: LogConnection, id: string): AnyRecordedEvent | und
   return row ? decodeRow(conn, toStoredRow(conn.rows, row)) : undefined;
 }
 
-/** Rows exactly as stored (encoded data and meta), in seq order: what export writes. */
+/** Rows as their text (what the chain hashes), in seq order: what export writes. */
 export function readRaw(conn: LogConnection, afterSeq: number, limit: number): StoredRow[] {
-  const { rows } = conn;
-  return (conn.stmt.readRaw.all(afterSeq, limit) as unknown[][]).map(
-    ([seq, id, stream, version, type, data, meta, hash]) =>
-      ({ seq, id: rows.id(id), stream, version, type, data: rows.text(data), meta: rows.text(meta), hash: rows.hash(hash) }) as StoredRow,
-  );
+  return (conn.stmt.readRaw.all(afterSeq, limit) as Record<keyof StoredRow, unknown>[]).map((row) => toStoredRow(conn.rows, row));
 }
 
 /** The chain walk; a row that cannot be decoded (format 2) is reported as such, not thrown. */

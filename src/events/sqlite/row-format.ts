@@ -18,10 +18,10 @@ export interface RowFormat {
   id(value: unknown): string;
   encodeId(id: string): string | Buffer;
   hash(value: unknown): string;
+  encodeHash(hash: string): string | Buffer;
   /** Payload and meta text from the two columns a hot read selects (statements.ts rawColumns). */
   dataOf(first: unknown, second: unknown): string;
   metaOf(first: unknown, second: unknown): string;
-  encodeHash(hash: string): string | Buffer;
   /** After a rollback: forget what the rolled-back transaction added (format 2's new tokens). */
   afterRollback(): void;
 }

@@ -87,7 +87,7 @@ export function prepareStatements(db: Database.Database, format: LogFormatVersio
     seqById: db.prepare(SEQ_BY_ID).pluck(),
     readAll: db.prepare(readAll(format)).raw(),
     streamName: db.prepare(STREAM_NAME).pluck(),
-    readRaw: db.prepare(readRaw(format)).raw(),
+    readRaw: db.prepare(readRaw(format)),
     readStream: db.prepare(readStream(format)).raw(),
     head: db.prepare(head(format)),
     count: db.prepare(COUNT_EVENTS).pluck(),
